@@ -1,0 +1,420 @@
+//===- MobileOneOps.cpp - mobileone operations and verifiers --------------===//
+
+#include "mobileone/Dialect/MobileOne/MobileOneOps.h"
+#include "mobileone/Support/Weights.h"
+
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/OpImplementation.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace mlir::mobileone;
+
+namespace {
+
+std::string formatShape(ArrayRef<int64_t> shape) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  llvm::interleave(
+      shape, os,
+      [&](int64_t d) {
+        if (ShapedType::isDynamic(d))
+          os << '?';
+        else
+          os << d;
+      },
+      "x");
+  return s;
+}
+
+/// Checks the convolution attributes shared by conv2d and block.
+LogicalResult verifyConvAttrs(Operation *op, ArrayRef<int64_t> strides,
+                              ArrayRef<int64_t> pads,
+                              ArrayRef<int64_t> dilations, int64_t group) {
+  if (strides.size() != 2 || llvm::any_of(strides, [](int64_t s) {
+        return s < 1;
+      }))
+    return op->emitOpError("expected 'strides' to be two positive integers");
+  if (dilations.size() != 2 || llvm::any_of(dilations, [](int64_t d) {
+        return d < 1;
+      }))
+    return op->emitOpError("expected 'dilations' to be two positive integers");
+  if (pads.size() != 4 || llvm::any_of(pads, [](int64_t p) { return p < 0; }))
+    return op->emitOpError("expected 'pads' to be four non-negative integers "
+                           "[top, left, bottom, right]");
+  if (group < 1)
+    return op->emitOpError("expected 'group' >= 1, got ") << group;
+  return success();
+}
+
+/// Output size of one spatial dimension by the ONNX Conv formula; dynamic in,
+/// dynamic out. Returns a negative number for an empty output.
+int64_t convOutputSize(int64_t in, int64_t kernel, int64_t padBegin,
+                       int64_t padEnd, int64_t stride, int64_t dilation) {
+  if (ShapedType::isDynamic(in))
+    return ShapedType::kDynamic;
+  int64_t span = dilation * (kernel - 1) + 1;
+  int64_t padded = in + padBegin + padEnd;
+  if (padded < span)
+    return -1;
+  return (padded - span) / stride + 1;
+}
+
+/// Checks `result` against the shape a convolution with these parameters
+/// produces from `input`.
+LogicalResult verifyConvResult(Operation *op, RankedTensorType input,
+                               RankedTensorType result, int64_t outChannels,
+                               int64_t kh, int64_t kw,
+                               ArrayRef<int64_t> strides,
+                               ArrayRef<int64_t> pads,
+                               ArrayRef<int64_t> dilations) {
+  SmallVector<int64_t> expected = {
+      input.getDimSize(0), outChannels,
+      convOutputSize(input.getDimSize(2), kh, pads[0], pads[2], strides[0],
+                     dilations[0]),
+      convOutputSize(input.getDimSize(3), kw, pads[1], pads[3], strides[1],
+                     dilations[1])};
+  if (expected[2] == -1 || expected[3] == -1)
+    return op->emitOpError("kernel ")
+           << kh << "x" << kw << " does not fit the padded input "
+           << formatShape(input.getShape());
+  for (auto [e, r] : llvm::zip(expected, result.getShape())) {
+    if (!ShapedType::isDynamic(e) && !ShapedType::isDynamic(r) && e != r)
+      return op->emitOpError("expected result shape ")
+             << formatShape(expected) << ", got "
+             << formatShape(result.getShape());
+  }
+  return success();
+}
+
+/// Checks that a per-channel parameter has `channels` entries.
+LogicalResult verifyPerChannel(Operation *op, StringRef name, Value param,
+                               int64_t channels) {
+  int64_t n = cast<RankedTensorType>(param.getType()).getDimSize(0);
+  if (ShapedType::isDynamic(n) || ShapedType::isDynamic(channels) ||
+      n == channels)
+    return success();
+  return op->emitOpError("expected '")
+         << name << "' to have " << channels
+         << " entries (one per channel), got " << n;
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Conv2DOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult Conv2DOp::verify() {
+  if (failed(verifyConvAttrs(*this, getStrides(), getPads(), getDilations(),
+                             getGroup())))
+    return failure();
+  RankedTensorType input = getInput().getType();
+  RankedTensorType weight = getWeight().getType();
+  int64_t group = getGroup();
+  int64_t inChannels = input.getDimSize(1);
+  int64_t outChannels = weight.getDimSize(0);
+  if (weight.hasStaticShape() && !ShapedType::isDynamic(inChannels)) {
+    if (inChannels % group != 0)
+      return emitOpError("input channels (")
+             << inChannels << ") are not divisible by group (" << group << ")";
+    if (outChannels % group != 0)
+      return emitOpError("output channels (")
+             << outChannels << ") are not divisible by group (" << group
+             << ")";
+    if (weight.getDimSize(1) != inChannels / group)
+      return emitOpError("expected weight dimension 1 to be input channels / "
+                         "group = ")
+             << inChannels / group << ", got " << weight.getDimSize(1);
+  }
+  if (getBias() && failed(verifyPerChannel(*this, "bias", getBias(),
+                                           outChannels)))
+    return failure();
+  return verifyConvResult(*this, input, getOutput().getType(), outChannels,
+                          weight.getDimSize(2), weight.getDimSize(3),
+                          getStrides(), getPads(), getDilations());
+}
+
+//===----------------------------------------------------------------------===//
+// BatchNormOp
+//===----------------------------------------------------------------------===//
+
+LogicalResult BatchNormOp::verify() {
+  if (getInput().getType() != getOutput().getType())
+    return emitOpError("expected the result type to equal the input type");
+  int64_t channels = getInput().getType().getDimSize(1);
+  for (auto [name, value] :
+       {std::pair<StringRef, Value>{"scale", getScale()},
+        {"bias", getBias()},
+        {"mean", getMean()},
+        {"variance", getVariance()}})
+    if (failed(verifyPerChannel(*this, name, value, channels)))
+      return failure();
+  double eps = getEpsilon().convertToDouble();
+  if (!(eps > 0.0))
+    return emitOpError("expected 'epsilon' > 0, got ") << eps;
+  SmallVector<float> storage;
+  if (std::optional<ArrayRef<float>> var =
+          getConstantF32(getVariance(), storage)) {
+    for (auto [i, v] : llvm::enumerate(*var))
+      if (!(v >= 0.0f))
+        return emitOpError("expected a non-negative variance, got variance[")
+               << i << "] = " << v;
+  }
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Element-wise binary ops
+//===----------------------------------------------------------------------===//
+
+static LogicalResult verifyBroadcast(Operation *op, Type lhsT, Type rhsT,
+                                     Type resultT) {
+  auto lhs = dyn_cast<RankedTensorType>(lhsT);
+  auto rhs = dyn_cast<RankedTensorType>(rhsT);
+  auto result = dyn_cast<RankedTensorType>(resultT);
+  if (!lhs || !rhs || !result)
+    return success();
+  size_t rank = std::max(lhs.getRank(), rhs.getRank());
+  if (result.getRank() != static_cast<int64_t>(rank))
+    return op->emitOpError("expected a result of rank ") << rank;
+  for (size_t i = 0; i < rank; ++i) {
+    auto dimAt = [&](RankedTensorType t) -> int64_t {
+      int64_t j = static_cast<int64_t>(i) - (rank - t.getRank());
+      return j < 0 ? 1 : t.getDimSize(j);
+    };
+    int64_t a = dimAt(lhs), b = dimAt(rhs), r = result.getDimSize(i);
+    if (ShapedType::isDynamic(a) || ShapedType::isDynamic(b))
+      continue;
+    if (a != b && a != 1 && b != 1)
+      return op->emitOpError("operand shapes ")
+             << formatShape(lhs.getShape()) << " and "
+             << formatShape(rhs.getShape()) << " are not broadcastable";
+    int64_t e = a == 1 ? b : a;
+    if (!ShapedType::isDynamic(r) && r != e)
+      return op->emitOpError("expected result dimension ")
+             << i << " to be " << e << ", got " << r;
+  }
+  return success();
+}
+
+LogicalResult AddOp::verify() {
+  return verifyBroadcast(*this, getLhs().getType(), getRhs().getType(),
+                         getOutput().getType());
+}
+
+LogicalResult MulOp::verify() {
+  return verifyBroadcast(*this, getLhs().getType(), getRhs().getType(),
+                         getOutput().getType());
+}
+
+//===----------------------------------------------------------------------===//
+// Head ops
+//===----------------------------------------------------------------------===//
+
+LogicalResult GlobalAvgPoolOp::verify() {
+  ArrayRef<int64_t> in = getInput().getType().getShape();
+  SmallVector<int64_t> expected = {in[0], in[1], 1, 1};
+  if (getOutput().getType().getShape() != ArrayRef<int64_t>(expected))
+    return emitOpError("expected result shape ")
+           << formatShape(expected) << ", got "
+           << formatShape(getOutput().getType().getShape());
+  return success();
+}
+
+LogicalResult ReshapeOp::verify() {
+  auto in = dyn_cast<RankedTensorType>(getInput().getType());
+  auto out = dyn_cast<RankedTensorType>(getOutput().getType());
+  if (in && out && in.hasStaticShape() && out.hasStaticShape() &&
+      in.getNumElements() != out.getNumElements())
+    return emitOpError("cannot reshape ")
+           << formatShape(in.getShape()) << " (" << in.getNumElements()
+           << " elements) to " << formatShape(out.getShape()) << " ("
+           << out.getNumElements() << " elements)";
+  return success();
+}
+
+LogicalResult LinearOp::verify() {
+  ArrayRef<int64_t> in = getInput().getType().getShape();
+  ArrayRef<int64_t> w = getWeight().getType().getShape();
+  ArrayRef<int64_t> out = getOutput().getType().getShape();
+  if (!ShapedType::isDynamic(in[1]) && in[1] != w[1])
+    return emitOpError("expected weight [M, K] with K = ")
+           << in[1] << " input features, got " << formatShape(w);
+  if (getBias() && failed(verifyPerChannel(*this, "bias", getBias(), w[0])))
+    return failure();
+  if (out[0] != in[0] || out[1] != w[0])
+    return emitOpError("expected result shape ")
+           << formatShape({in[0], w[0]}) << ", got " << formatShape(out);
+  return success();
+}
+
+LogicalResult SqueezeExciteOp::verify() {
+  if (getInput().getType() != getOutput().getType())
+    return emitOpError("expected the result type to equal the input type");
+  int64_t c = getChannels();
+  ArrayRef<int64_t> rw = getReduceWeight().getType().getShape();
+  ArrayRef<int64_t> ew = getExpandWeight().getType().getShape();
+  int64_t r = rw[0];
+  SmallVector<int64_t> rwExpected = {r, c, 1, 1}, ewExpected = {c, r, 1, 1};
+  if (rw != ArrayRef<int64_t>(rwExpected))
+    return emitOpError("expected 'reduce_weight' of shape ")
+           << formatShape(rwExpected) << " (a 1x1 conv from " << c
+           << " channels), got " << formatShape(rw);
+  if (ew != ArrayRef<int64_t>(ewExpected))
+    return emitOpError("expected 'expand_weight' of shape ")
+           << formatShape(ewExpected) << ", got " << formatShape(ew);
+  if (failed(verifyPerChannel(*this, "reduce_bias", getReduceBias(), r)) ||
+      failed(verifyPerChannel(*this, "expand_bias", getExpandBias(), c)))
+    return failure();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// BlockOp
+//===----------------------------------------------------------------------===//
+
+void BlockOp::build(OpBuilder &builder, OperationState &state, Type resultType,
+                    Value input, ArrayRef<int64_t> kernel,
+                    ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
+                    ArrayRef<int64_t> dilations, int64_t group) {
+  state.addOperands(input);
+  state.addTypes(resultType);
+  state.addAttribute(getKernelAttrName(state.name),
+                     builder.getDenseI64ArrayAttr(kernel));
+  state.addAttribute(getStridesAttrName(state.name),
+                     builder.getDenseI64ArrayAttr(strides));
+  state.addAttribute(getPadsAttrName(state.name),
+                     builder.getDenseI64ArrayAttr(pads));
+  state.addAttribute(getDilationsAttrName(state.name),
+                     builder.getDenseI64ArrayAttr(dilations));
+  state.addAttribute(getGroupAttrName(state.name),
+                     builder.getI64IntegerAttr(group));
+  Region *body = state.addRegion();
+  Block *block = new Block();
+  body->push_back(block);
+  block->addArgument(input.getType(), input.getLoc());
+}
+
+OperandRange BlockOp::getBranches() {
+  return getBody().front().getTerminator()->getOperands();
+}
+
+LogicalResult BlockOp::verify() {
+  ArrayRef<int64_t> kernel = getKernel();
+  if (kernel.size() != 2 || kernel[0] < 1 || kernel[1] < 1)
+    return emitOpError("expected 'kernel' to be two positive integers [KH, KW]");
+  if (failed(verifyConvAttrs(*this, getStrides(), getPads(), getDilations(),
+                             getGroup())))
+    return failure();
+  int64_t inChannels = getInput().getType().getDimSize(1);
+  int64_t outChannels = getOutput().getType().getDimSize(1);
+  if (!ShapedType::isDynamic(inChannels) && inChannels % getGroup() != 0)
+    return emitOpError("input channels (")
+           << inChannels << ") are not divisible by group (" << getGroup()
+           << ")";
+  if (!ShapedType::isDynamic(outChannels) && outChannels % getGroup() != 0)
+    return emitOpError("output channels (")
+           << outChannels << ") are not divisible by group (" << getGroup()
+           << ")";
+  return verifyConvResult(*this, getInput().getType(), getOutput().getType(),
+                          outChannels, kernel[0], kernel[1], getStrides(),
+                          getPads(), getDilations());
+}
+
+LogicalResult BlockOp::verifyRegions() {
+  Block &body = getBody().front();
+  if (body.getNumArguments() != 1 ||
+      body.getArgument(0).getType() != getInput().getType())
+    return emitOpError("expected the body to take one argument of the block "
+                       "input type ")
+           << getInput().getType();
+  auto yield = dyn_cast<YieldOp>(body.getTerminator());
+  if (!yield)
+    return emitOpError("expected the body to end with 'mobileone.yield'");
+  if (yield.getBranches().empty())
+    return emitOpError("expected at least one branch");
+
+  BlockArgument arg = getBranchInput();
+  ArrayRef<int64_t> kernel = getKernel();
+  ArrayRef<int64_t> pads = getPads();
+  RankedTensorType inType = getInput().getType();
+  RankedTensorType outType = getOutput().getType();
+
+  for (auto [index, branch] : llvm::enumerate(yield.getBranches())) {
+    auto diag = [&, index = index]() {
+      return emitOpError("branch #") << index << ": ";
+    };
+    if (branch.getType() != outType)
+      return diag() << "expected the block result type " << outType
+                    << ", got " << branch.getType();
+
+    // Peel an optional batch_norm, then expect a conv2d of the block input or
+    // the block input itself (an identity branch).
+    Value core = branch;
+    if (auto bn = core.getDefiningOp<BatchNormOp>())
+      core = bn.getInput();
+
+    if (core == arg) {
+      if (inType.getDimSize(1) != outType.getDimSize(1))
+        return diag() << "identity branch needs equal input and output "
+                         "channels, got "
+                      << inType.getDimSize(1) << " -> "
+                      << outType.getDimSize(1);
+      if (llvm::any_of(getStrides(), [](int64_t s) { return s != 1; }))
+        return diag() << "identity branch needs stride 1, the block has "
+                         "stride "
+                      << getStrides()[0] << "x" << getStrides()[1];
+      if (kernel[0] % 2 == 0 || kernel[1] % 2 == 0)
+        return diag() << "identity branch needs an odd block kernel, got "
+                      << kernel[0] << "x" << kernel[1];
+      continue;
+    }
+
+    auto conv = core.getDefiningOp<Conv2DOp>();
+    if (!conv) {
+      Operation *def = core.getDefiningOp();
+      return diag() << "expected a conv2d or batch_norm reading the block "
+                       "input, got "
+                    << (def ? "'" + def->getName().getStringRef().str() + "'"
+                            : std::string("a value from outside the block"));
+    }
+    if (conv.getInput() != arg)
+      return diag() << "'mobileone.conv2d' does not read the block input";
+    if (conv->getParentRegion() != &getBody())
+      return diag() << "conv2d must be defined inside the block";
+    if (conv.getStrides() != getStrides())
+      return diag() << "stride " << conv.getStrides()[0] << "x"
+                    << conv.getStrides()[1] << " differs from the block's "
+                    << getStrides()[0] << "x" << getStrides()[1];
+    if (conv.getDilations() != getDilations())
+      return diag() << "dilation " << conv.getDilations()[0] << "x"
+                    << conv.getDilations()[1] << " differs from the block's "
+                    << getDilations()[0] << "x" << getDilations()[1];
+    if (conv.getGroup() != getGroup())
+      return diag() << "group " << conv.getGroup()
+                    << " differs from the block's " << getGroup();
+    int64_t kh = conv.getKernelH(), kw = conv.getKernelW();
+    if (kh > kernel[0] || kw > kernel[1])
+      return diag() << "kernel " << kh << "x" << kw
+                    << " is larger than the block kernel " << kernel[0] << "x"
+                    << kernel[1];
+    if ((kernel[0] - kh) % 2 != 0 || (kernel[1] - kw) % 2 != 0)
+      return diag() << "kernel " << kh << "x" << kw
+                    << " cannot be centred in the block kernel " << kernel[0]
+                    << "x" << kernel[1] << " (K - k must be even)";
+    int64_t dy = (kernel[0] - kh) / 2, dx = (kernel[1] - kw) / 2;
+    SmallVector<int64_t> expectedPads = {pads[0] - dy, pads[1] - dx,
+                                         pads[2] - dy, pads[3] - dx};
+    if (conv.getPads() != ArrayRef<int64_t>(expectedPads))
+      return diag() << "padding [" << conv.getPads()
+                    << "] is not centred in the block: a " << kh << "x" << kw
+                    << " kernel in a " << kernel[0] << "x" << kernel[1]
+                    << " block with pads [" << pads << "] needs pads ["
+                    << ArrayRef<int64_t>(expectedPads) << "]";
+  }
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "mobileone/Dialect/MobileOne/MobileOneOps.cpp.inc"

@@ -1,0 +1,54 @@
+//===- Weights.cpp - reading and creating weight constants ----------------===//
+
+#include "mobileone/Support/Weights.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Matchers.h"
+
+using namespace mlir;
+
+std::optional<ArrayRef<float>>
+mobileone::getElementsF32(Attribute attr, SmallVectorImpl<float> &storage) {
+  if (auto resource = dyn_cast_or_null<DenseF32ResourceElementsAttr>(attr)) {
+    std::optional<ArrayRef<float>> data = resource.tryGetAsArrayRef();
+    if (!data)
+      return std::nullopt;
+    // A blob shorter than its type would be read out of bounds later.
+    if (static_cast<int64_t>(data->size()) != resource.getNumElements())
+      return std::nullopt;
+    return data;
+  }
+  auto dense = dyn_cast_or_null<DenseElementsAttr>(attr);
+  if (!dense || !dense.getElementType().isF32())
+    return std::nullopt;
+  storage.clear();
+  storage.reserve(dense.getNumElements());
+  for (float v : dense.getValues<float>())
+    storage.push_back(v);
+  return ArrayRef<float>(storage);
+}
+
+std::optional<ArrayRef<float>>
+mobileone::getConstantF32(Value value, SmallVectorImpl<float> &storage) {
+  Attribute attr;
+  if (!value || !matchPattern(value, m_Constant(&attr)))
+    return std::nullopt;
+  return getElementsF32(attr, storage);
+}
+
+Value mobileone::createWeightConstant(OpBuilder &builder, Location loc,
+                                      RankedTensorType type,
+                                      ArrayRef<float> data,
+                                      StringRef nameHint) {
+  TypedAttr attr;
+  if (type.getNumElements() >= kResourceThreshold) {
+    attr = cast<TypedAttr>(Attribute(DenseF32ResourceElementsAttr::get(
+        type, nameHint, HeapAsmResourceBlob::allocateAndCopyInferAlign(data))));
+  } else {
+    attr = DenseElementsAttr::get(type, data);
+  }
+  return builder.create<arith::ConstantOp>(loc, attr);
+}

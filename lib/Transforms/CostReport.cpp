@@ -1,0 +1,86 @@
+//===- CostReport.cpp - parameters and multiply-adds ----------------------===//
+
+#include "mobileone/Dialect/MobileOne/MobileOneOps.h"
+#include "mobileone/Transforms/Passes.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/MapVector.h"
+#include "llvm/Support/Format.h"
+
+namespace mlir::mobileone {
+#define GEN_PASS_DEF_COSTREPORT
+#include "mobileone/Transforms/Passes.h.inc"
+} // namespace mlir::mobileone
+
+using namespace mlir;
+using namespace mlir::mobileone;
+
+namespace {
+
+int64_t numElements(Value v) {
+  auto t = dyn_cast_or_null<RankedTensorType>(v ? v.getType() : Type());
+  return t && t.hasStaticShape() ? t.getNumElements() : 0;
+}
+
+struct Cost {
+  int64_t params = 0;
+  int64_t macs = 0;
+};
+
+Cost costOf(Operation *op) {
+  Cost c;
+  if (auto conv = dyn_cast<Conv2DOp>(op)) {
+    c.params = numElements(conv.getWeight()) + numElements(conv.getBias());
+    // Every output element takes (IC / group) * KH * KW multiply-adds.
+    auto w = conv.getWeight().getType();
+    c.macs = numElements(conv.getOutput()) * w.getDimSize(1) *
+             w.getDimSize(2) * w.getDimSize(3);
+  } else if (auto lin = dyn_cast<LinearOp>(op)) {
+    c.params = numElements(lin.getWeight()) + numElements(lin.getBias());
+    c.macs = numElements(lin.getOutput()) *
+             lin.getWeight().getType().getDimSize(1);
+  } else if (auto bn = dyn_cast<BatchNormOp>(op)) {
+    // Learned parameters only (as PyTorch counts them): scale and bias.
+    c.params = numElements(bn.getScale()) + numElements(bn.getBias());
+  } else if (auto se = dyn_cast<SqueezeExciteOp>(op)) {
+    c.params = numElements(se.getReduceWeight()) +
+               numElements(se.getReduceBias()) +
+               numElements(se.getExpandWeight()) +
+               numElements(se.getExpandBias());
+    int64_t batch = se.getInput().getType().getDimSize(0);
+    c.macs = 2 * batch * se.getChannels() * se.getReducedChannels();
+  }
+  return c;
+}
+
+struct CostReportPass : public mobileone::impl::CostReportBase<CostReportPass> {
+  using CostReportBase::CostReportBase;
+
+  void runOnOperation() override {
+    markAllAnalysesPreserved();
+    getOperation().walk([&](func::FuncOp func) {
+      Cost total;
+      llvm::MapVector<StringRef, int64_t> histogram;
+      func.walk([&](Operation *op) {
+        if (op == func || isa<func::ReturnOp>(op))
+          return;
+        ++histogram[op->getName().getStringRef()];
+        Cost c = costOf(op);
+        total.params += c.params;
+        total.macs += c.macs;
+      });
+      llvm::raw_ostream &os = llvm::outs();
+      if (!label.empty())
+        os << label << ": ";
+      os << "@" << func.getSymName() << ": parameters "
+         << llvm::format("%.3f", total.params / 1e6) << " M (" << total.params
+         << "), multiply-adds " << llvm::format("%.1f", total.macs / 1e6)
+         << " M (" << total.macs << ")\n  ops:";
+      for (auto [name, n] : histogram)
+        os << " " << name << "=" << n;
+      os << "\n";
+    });
+  }
+};
+} // namespace

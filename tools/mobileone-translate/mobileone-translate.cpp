@@ -1,0 +1,88 @@
+//===- mobileone-translate.cpp - model generation and translations --------===//
+
+#include "mobileone/Target/ModelGenerator.h"
+
+#include "mlir/Bytecode/BytecodeWriter.h"
+#include "mlir/IR/AsmState.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+using namespace llvm;
+
+static cl::opt<std::string>
+    generate("generate",
+             cl::desc("Generate a training-time model: s0, s1, s2, s3, s4 "
+                      "(MobileOne) or 'block' (one block, see --block)"),
+             cl::value_desc("model"));
+static cl::opt<int64_t> resolution("resolution",
+                                   cl::desc("Input height and width"),
+                                   cl::init(224));
+static cl::opt<int64_t> batch("batch", cl::desc("Batch size"), cl::init(1));
+static cl::opt<uint64_t> seed("seed", cl::desc("Seed of the random weights"),
+                              cl::init(0));
+static cl::opt<std::string> blockSpec(
+    "block",
+    cl::desc("Block for --generate=block: comma-separated key=value among in, "
+             "out, kernel, stride, group, branches, scale, identity, size, "
+             "batch"),
+    cl::init(""));
+static cl::opt<std::string> outputFilename("o", cl::desc("Output file"),
+                                           cl::value_desc("filename"),
+                                           cl::init("-"));
+static cl::opt<bool> emitBytecode("emit-bytecode",
+                                  cl::desc("Write MLIR bytecode, not text"));
+
+int main(int argc, char **argv) {
+  InitLLVM y(argc, argv);
+  registerAsmPrinterCLOptions();
+  registerMLIRContextCLOptions();
+  cl::ParseCommandLineOptions(argc, argv, "mobileone model translator\n");
+
+  MLIRContext context;
+  std::string error;
+  OwningOpRef<ModuleOp> module;
+  if (generate.empty()) {
+    errs() << "mobileone-translate: nothing to do: pass --generate=<model>\n";
+    return 1;
+  }
+  if (generate == "block") {
+    mobileone::BlockConfig config;
+    config.seed = seed;
+    error = mobileone::parseBlockConfig(blockSpec, config);
+    if (error.empty())
+      module = mobileone::generateBlock(&context, config, error);
+  } else {
+    mobileone::MobileOneConfig config;
+    config.variant = generate;
+    config.resolution = resolution;
+    config.batch = batch;
+    config.seed = seed;
+    module = mobileone::generateMobileOne(&context, config, error);
+  }
+  if (!module) {
+    errs() << "mobileone-translate: " << error << "\n";
+    return 1;
+  }
+
+  std::unique_ptr<ToolOutputFile> output =
+      openOutputFile(outputFilename, &error);
+  if (!output) {
+    errs() << "mobileone-translate: " << error << "\n";
+    return 1;
+  }
+  if (emitBytecode) {
+    if (failed(writeBytecodeToFile(*module, output->os()))) {
+      errs() << "mobileone-translate: cannot write bytecode\n";
+      return 1;
+    }
+  } else {
+    module->print(output->os(), OpPrintingFlags());
+    output->os() << "\n";
+  }
+  output->keep();
+  return 0;
+}

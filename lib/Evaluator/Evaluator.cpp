@@ -1,0 +1,430 @@
+//===- Evaluator.cpp - reference evaluation of mobileone modules ----------===//
+
+#include "mobileone/Evaluator/Evaluator.h"
+#include "mobileone/Dialect/MobileOne/MobileOneOps.h"
+#include "mobileone/Support/Weights.h"
+
+#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+#include <algorithm>
+#include <cmath>
+#include <thread>
+
+using namespace mlir;
+using namespace mlir::mobileone;
+
+Tensor::Tensor(ArrayRef<int64_t> shape)
+    : shape(shape.begin(), shape.end()), data(numElements(), 0.0f) {}
+
+int64_t Tensor::numElements() const {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return n;
+}
+
+func::FuncOp mobileone::findEntryFunction(ModuleOp module) {
+  func::FuncOp only;
+  unsigned count = 0;
+  for (auto func : module.getOps<func::FuncOp>()) {
+    if (func.isExternal())
+      continue;
+    if (func.getSymName() == "main")
+      return func;
+    only = func;
+    ++count;
+  }
+  if (count == 1)
+    return only;
+  module.emitError("expected a function @main or exactly one function, found ")
+      << count;
+  return nullptr;
+}
+
+Tensor mobileone::randomTensor(ArrayRef<int64_t> shape, uint64_t seed) {
+  Tensor t(shape);
+  uint64_t state = seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
+  auto next = [&]() {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return ((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
+  };
+  for (float &v : t.data) {
+    double u1 = std::max(next(), 0x1.0p-53), u2 = next();
+    v = static_cast<float>(std::sqrt(-2.0 * std::log(u1)) *
+                           std::cos(6.283185307179586 * u2));
+  }
+  return t;
+}
+
+namespace {
+
+/// Runs body(i) for i in [0, n) on up to `threads` threads.
+template <typename F> void parallelFor(int64_t n, unsigned threads, F body) {
+  unsigned workers = std::max(1u, std::min<unsigned>(threads, n));
+  if (workers == 1) {
+    for (int64_t i = 0; i < n; ++i)
+      body(i);
+    return;
+  }
+  std::vector<std::thread> pool;
+  for (unsigned w = 0; w < workers; ++w)
+    pool.emplace_back([&, w]() {
+      for (int64_t i = w; i < n; i += workers)
+        body(i);
+    });
+  for (std::thread &t : pool)
+    t.join();
+}
+
+struct ConvParams {
+  int64_t strideH, strideW, padTop, padLeft, dilH, dilW, group;
+};
+
+/// NCHW convolution, one (batch, output channel) plane per task. The inner
+/// loop runs over a contiguous output row range that needs no bounds checks.
+Tensor conv2d(const Tensor &in, const Tensor &w, const float *bias,
+              ArrayRef<int64_t> outShape, const ConvParams &p,
+              unsigned threads) {
+  Tensor out(outShape);
+  const int64_t n = in.shape[0], c = in.shape[1], h = in.shape[2],
+                wd = in.shape[3];
+  const int64_t oc = w.shape[0], icg = w.shape[1], kh = w.shape[2],
+                kw = w.shape[3];
+  const int64_t oh = outShape[2], ow = outShape[3];
+  const int64_t ocg = oc / p.group;
+  parallelFor(n * oc, threads, [&](int64_t task) {
+    const int64_t b = task / oc, o = task % oc, g = o / ocg;
+    float *dst = out.data.data() + task * oh * ow;
+    std::fill(dst, dst + oh * ow, bias ? bias[o] : 0.0f);
+    for (int64_t i = 0; i < icg; ++i) {
+      const float *src = in.data.data() + (b * c + g * icg + i) * h * wd;
+      for (int64_t y = 0; y < kh; ++y) {
+        for (int64_t x = 0; x < kw; ++x) {
+          const float wv = w.data[((o * icg + i) * kh + y) * kw + x];
+          if (wv == 0.0f)
+            continue;
+          const int64_t offX = x * p.dilW - p.padLeft;
+          // Output columns whose input column lies inside the image.
+          int64_t lo = offX >= 0 ? 0 : (-offX + p.strideW - 1) / p.strideW;
+          int64_t hi = (wd - 1 - offX) < 0
+                           ? -1
+                           : std::min<int64_t>(ow - 1,
+                                               (wd - 1 - offX) / p.strideW);
+          for (int64_t r = 0; r < oh; ++r) {
+            const int64_t iy = r * p.strideH + y * p.dilH - p.padTop;
+            if (iy < 0 || iy >= h)
+              continue;
+            float *d = dst + r * ow;
+            const float *s = src + iy * wd + offX;
+            if (p.strideW == 1) {
+              for (int64_t q = lo; q <= hi; ++q)
+                d[q] += wv * s[q];
+            } else {
+              for (int64_t q = lo; q <= hi; ++q)
+                d[q] += wv * s[q * p.strideW];
+            }
+          }
+        }
+      }
+    }
+  });
+  return out;
+}
+
+/// Index of the element of `shape` (broadcast to `outShape`) at `outIndex`.
+Tensor broadcastBinary(const Tensor &a, const Tensor &b,
+                       ArrayRef<int64_t> outShape, bool multiply) {
+  Tensor out(outShape);
+  const int64_t rank = outShape.size();
+  // Strides of a and b in the output's index space (0 where broadcast).
+  auto stridesOf = [&](const Tensor &t) {
+    SmallVector<int64_t> strides(rank, 0);
+    int64_t s = 1;
+    for (int64_t i = t.shape.size() - 1, j = rank - 1; i >= 0; --i, --j) {
+      strides[j] = t.shape[i] == 1 ? 0 : s;
+      s *= t.shape[i];
+    }
+    return strides;
+  };
+  SmallVector<int64_t> sa = stridesOf(a), sb = stridesOf(b);
+  SmallVector<int64_t> index(rank, 0);
+  for (int64_t e = 0, n = out.numElements(); e < n; ++e) {
+    int64_t ia = 0, ib = 0;
+    for (int64_t d = 0; d < rank; ++d) {
+      ia += index[d] * sa[d];
+      ib += index[d] * sb[d];
+    }
+    out.data[e] = multiply ? a.data[ia] * b.data[ib] : a.data[ia] + b.data[ib];
+    for (int64_t d = rank - 1; d >= 0; --d) {
+      if (++index[d] < outShape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+  return out;
+}
+
+class Interpreter {
+public:
+  explicit Interpreter(unsigned threads) : threads(threads) {}
+
+  LogicalResult run(Block &block, SmallVectorImpl<Tensor> &results) {
+    for (Operation &op : block) {
+      if (op.hasTrait<OpTrait::IsTerminator>()) {
+        for (Value v : op.getOperands()) {
+          const Tensor *t = lookup(&op, v);
+          if (!t)
+            return failure();
+          results.push_back(*t);
+        }
+        return success();
+      }
+      if (failed(execute(op)))
+        return failure();
+      release(op);
+    }
+    return success();
+  }
+
+  void bind(Value v, Tensor t) {
+    remaining[v] = std::distance(v.use_begin(), v.use_end());
+    values[v] = std::move(t);
+  }
+
+private:
+  const Tensor *lookup(Operation *user, Value v) {
+    auto it = values.find(v);
+    if (it == values.end()) {
+      user->emitError("evaluator: operand has no value");
+      return nullptr;
+    }
+    return &it->second;
+  }
+
+  /// Frees operands whose every use has been executed.
+  void release(Operation &op) {
+    for (Value v : op.getOperands()) {
+      auto it = remaining.find(v);
+      if (it != remaining.end() && --it->second <= 0) {
+        values.erase(v);
+        remaining.erase(it);
+      }
+    }
+  }
+
+  LogicalResult execute(Operation &op);
+  LogicalResult evalBlock(BlockOp block);
+
+  SmallVector<int64_t> shapeOf(Value v) {
+    auto t = cast<RankedTensorType>(v.getType());
+    return SmallVector<int64_t>(t.getShape());
+  }
+
+  unsigned threads;
+  llvm::DenseMap<Value, Tensor> values;
+  llvm::DenseMap<Value, int64_t> remaining;
+};
+
+LogicalResult Interpreter::evalBlock(BlockOp block) {
+  Interpreter inner(threads);
+  // Captured values (weights defined outside) are looked up in this scope.
+  const Tensor *input = lookup(block, block.getInput());
+  if (!input)
+    return failure();
+  inner.bind(block.getBranchInput(), *input);
+  for (Operation &op : block.getBody().front())
+    for (Value v : op.getOperands())
+      if (v.getParentRegion() != &block.getBody() && !inner.values.count(v)) {
+        const Tensor *t = lookup(&op, v);
+        if (!t)
+          return failure();
+        inner.bind(v, *t);
+      }
+  SmallVector<Tensor> branches;
+  if (failed(inner.run(block.getBody().front(), branches)))
+    return failure();
+  Tensor sum = std::move(branches[0]);
+  for (size_t i = 1; i < branches.size(); ++i)
+    for (size_t j = 0; j < sum.data.size(); ++j)
+      sum.data[j] += branches[i].data[j];
+  bind(block.getOutput(), std::move(sum));
+  return success();
+}
+
+LogicalResult Interpreter::execute(Operation &op) {
+  if (op.getNumResults() != 1 ||
+      !isa<RankedTensorType>(op.getResult(0).getType()) ||
+      !cast<RankedTensorType>(op.getResult(0).getType()).hasStaticShape())
+    return op.emitError("evaluator: expected one statically shaped tensor "
+                        "result");
+  Value result = op.getResult(0);
+  SmallVector<const Tensor *> args;
+  if (!isa<BlockOp>(op))
+    for (Value v : op.getOperands()) {
+      const Tensor *t = lookup(&op, v);
+      if (!t)
+        return failure();
+      args.push_back(t);
+    }
+  SmallVector<int64_t> outShape = shapeOf(result);
+
+  auto unary = [&](auto fn) {
+    Tensor out = *args[0];
+    for (float &v : out.data)
+      v = fn(v);
+    bind(result, std::move(out));
+    return success();
+  };
+
+  return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
+      .Case([&](arith::ConstantOp c) -> LogicalResult {
+        SmallVector<float> storage;
+        std::optional<ArrayRef<float>> data =
+            getElementsF32(c.getValue(), storage);
+        if (!data)
+          return op.emitError("evaluator: expected an f32 constant");
+        Tensor t(outShape);
+        std::copy(data->begin(), data->end(), t.data.begin());
+        bind(result, std::move(t));
+        return success();
+      })
+      .Case([&](Conv2DOp conv) {
+        ArrayRef<int64_t> s = conv.getStrides(), p = conv.getPads(),
+                          d = conv.getDilations();
+        ConvParams params{s[0], s[1], p[0], p[1], d[0], d[1], conv.getGroup()};
+        const float *bias = conv.getBias() ? args[2]->data.data() : nullptr;
+        bind(result,
+             conv2d(*args[0], *args[1], bias, outShape, params, threads));
+        return success();
+      })
+      .Case([&](BatchNormOp bn) {
+        Tensor out = *args[0];
+        const int64_t c = out.shape[1], plane = out.shape[2] * out.shape[3];
+        const double eps = bn.getEpsilon().convertToDouble();
+        for (int64_t b = 0; b < out.shape[0]; ++b)
+          for (int64_t ch = 0; ch < c; ++ch) {
+            float s = args[1]->data[ch] /
+                      std::sqrt(args[4]->data[ch] + static_cast<float>(eps));
+            float mean = args[3]->data[ch], beta = args[2]->data[ch];
+            float *x = out.data.data() + (b * c + ch) * plane;
+            for (int64_t i = 0; i < plane; ++i)
+              x[i] = (x[i] - mean) * s + beta;
+          }
+        bind(result, std::move(out));
+        return success();
+      })
+      .Case([&](ReluOp) {
+        return unary([](float v) { return v > 0.0f ? v : 0.0f; });
+      })
+      .Case([&](SigmoidOp) {
+        return unary([](float v) { return 1.0f / (1.0f + std::exp(-v)); });
+      })
+      .Case([&](AddOp) {
+        bind(result, broadcastBinary(*args[0], *args[1], outShape, false));
+        return success();
+      })
+      .Case([&](MulOp) {
+        bind(result, broadcastBinary(*args[0], *args[1], outShape, true));
+        return success();
+      })
+      .Case([&](GlobalAvgPoolOp) {
+        Tensor out(outShape);
+        const Tensor &x = *args[0];
+        const int64_t plane = x.shape[2] * x.shape[3];
+        for (int64_t i = 0; i < out.numElements(); ++i) {
+          double sum = 0.0;
+          for (int64_t j = 0; j < plane; ++j)
+            sum += x.data[i * plane + j];
+          out.data[i] = static_cast<float>(sum / plane);
+        }
+        bind(result, std::move(out));
+        return success();
+      })
+      .Case([&](ReshapeOp) {
+        Tensor out = *args[0];
+        out.shape.assign(outShape.begin(), outShape.end());
+        bind(result, std::move(out));
+        return success();
+      })
+      .Case([&](LinearOp lin) {
+        Tensor out(outShape);
+        const Tensor &x = *args[0], &w = *args[1];
+        const int64_t n = x.shape[0], k = x.shape[1], m = w.shape[0];
+        for (int64_t b = 0; b < n; ++b)
+          for (int64_t o = 0; o < m; ++o) {
+            float acc = lin.getBias() ? args[2]->data[o] : 0.0f;
+            for (int64_t i = 0; i < k; ++i)
+              acc += x.data[b * k + i] * w.data[o * k + i];
+            out.data[b * m + o] = acc;
+          }
+        bind(result, std::move(out));
+        return success();
+      })
+      .Case([&](SqueezeExciteOp se) {
+        Tensor out = *args[0];
+        const int64_t n = out.shape[0], c = out.shape[1],
+                      plane = out.shape[2] * out.shape[3];
+        const int64_t r = se.getReducedChannels();
+        const Tensor &rw = *args[1], &rb = *args[2], &ew = *args[3],
+                     &eb = *args[4];
+        for (int64_t b = 0; b < n; ++b) {
+          float *x = out.data.data() + b * c * plane;
+          std::vector<float> pooled(c), hidden(r);
+          for (int64_t ch = 0; ch < c; ++ch) {
+            double sum = 0.0;
+            for (int64_t j = 0; j < plane; ++j)
+              sum += x[ch * plane + j];
+            pooled[ch] = static_cast<float>(sum / plane);
+          }
+          for (int64_t j = 0; j < r; ++j) {
+            float acc = rb.data[j];
+            for (int64_t ch = 0; ch < c; ++ch)
+              acc += rw.data[j * c + ch] * pooled[ch];
+            hidden[j] = acc > 0.0f ? acc : 0.0f;
+          }
+          for (int64_t ch = 0; ch < c; ++ch) {
+            float acc = eb.data[ch];
+            for (int64_t j = 0; j < r; ++j)
+              acc += ew.data[ch * r + j] * hidden[j];
+            float gate = 1.0f / (1.0f + std::exp(-acc));
+            for (int64_t j = 0; j < plane; ++j)
+              x[ch * plane + j] *= gate;
+          }
+        }
+        bind(result, std::move(out));
+        return success();
+      })
+      .Case([&](BlockOp block) { return evalBlock(block); })
+      .Default([&](Operation *other) {
+        return other->emitError("evaluator: unsupported op '")
+               << other->getName() << "'";
+      });
+}
+
+} // namespace
+
+FailureOr<SmallVector<Tensor>> mobileone::evaluate(func::FuncOp func,
+                                                   ArrayRef<Tensor> inputs,
+                                                   unsigned threads) {
+  if (threads == 0)
+    threads = std::max(1u, std::thread::hardware_concurrency());
+  if (func.getNumArguments() != inputs.size())
+    return func.emitError("evaluator: expected ")
+           << func.getNumArguments() << " inputs, got " << inputs.size();
+  Interpreter interp(threads);
+  for (auto [arg, input] : llvm::zip(func.getArguments(), inputs)) {
+    auto type = dyn_cast<RankedTensorType>(arg.getType());
+    if (!type || type.getShape() != ArrayRef<int64_t>(input.shape))
+      return func.emitError("evaluator: input shape mismatch for argument #")
+             << arg.getArgNumber();
+    interp.bind(arg, input);
+  }
+  SmallVector<Tensor> results;
+  if (failed(interp.run(func.getBody().front(), results)))
+    return failure();
+  return results;
+}

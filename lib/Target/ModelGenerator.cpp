@@ -69,13 +69,13 @@ public:
   }
 
   Value randomNormal(const std::string &name, ArrayRef<int64_t> shape,
-                     double stddev) {
+                     double stddev, double mean = 0.0) {
     int64_t n = 1;
     for (int64_t d : shape)
       n *= d;
     std::vector<float> data(n);
     for (float &v : data)
-      v = static_cast<float>(rng.normal(stddev));
+      v = static_cast<float>(mean + rng.normal(stddev));
     return constant(name, shape, data);
   }
 
@@ -136,7 +136,9 @@ public:
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&op.getBody().front());
     Value in = op.getBranchInput();
-    double gain = 1.0 / std::sqrt(double(k + scale + identity));
+    // Slightly below 1 / sqrt(n): the identity branch carries the positive
+    // mean of the previous ReLU, which He initialisation does not account for.
+    double gain = 0.85 / std::sqrt(double(k + scale + identity));
     SmallVector<Value> branches;
     for (int64_t i = 0; i < k; ++i) {
       std::string branch = name + ".rbr_conv." + std::to_string(i);
@@ -169,7 +171,8 @@ public:
     Value rb = randomNormal(name + ".reduce.bias", {r}, 0.1);
     Value ew = randomNormal(name + ".expand.weight", {c, r, 1, 1},
                             std::sqrt(1.0 / r));
-    Value eb = randomNormal(name + ".expand.bias", {c}, 0.1);
+    // Gates near 0.9, so that twelve SE modules do not wash out the signal.
+    Value eb = randomNormal(name + ".expand.bias", {c}, 0.3, 2.5);
     return b.create<SqueezeExciteOp>(loc(name), x.getType(), x, rw, rb, ew, eb);
   }
 

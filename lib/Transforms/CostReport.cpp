@@ -25,7 +25,8 @@ int64_t numElements(Value v) {
 
 struct Cost {
   int64_t params = 0;
-  int64_t macs = 0;
+  int64_t macs = 0;   ///< convolutions and linear layers
+  int64_t seMacs = 0; ///< the two 1x1 convs of squeeze-excite modules
 };
 
 Cost costOf(Operation *op) {
@@ -49,7 +50,7 @@ Cost costOf(Operation *op) {
                numElements(se.getExpandWeight()) +
                numElements(se.getExpandBias());
     int64_t batch = se.getInput().getType().getDimSize(0);
-    c.macs = 2 * batch * se.getChannels() * se.getReducedChannels();
+    c.seMacs = 2 * batch * se.getChannels() * se.getReducedChannels();
   }
   return c;
 }
@@ -63,12 +64,13 @@ struct CostReportPass : public mobileone::impl::CostReportBase<CostReportPass> {
       Cost total;
       llvm::MapVector<StringRef, int64_t> histogram;
       func.walk([&](Operation *op) {
-        if (op == func || isa<func::ReturnOp>(op))
+        if (op == func || isa<func::ReturnOp, YieldOp>(op))
           return;
         ++histogram[op->getName().getStringRef()];
         Cost c = costOf(op);
         total.params += c.params;
         total.macs += c.macs;
+        total.seMacs += c.seMacs;
       });
       llvm::raw_ostream &os = llvm::outs();
       if (!label.empty())
@@ -76,7 +78,11 @@ struct CostReportPass : public mobileone::impl::CostReportBase<CostReportPass> {
       os << "@" << func.getSymName() << ": parameters "
          << llvm::format("%.3f", total.params / 1e6) << " M (" << total.params
          << "), multiply-adds " << llvm::format("%.1f", total.macs / 1e6)
-         << " M (" << total.macs << ")\n  ops:";
+         << " M (" << total.macs << ")";
+      if (total.seMacs)
+        os << " + squeeze-excite " << llvm::format("%.1f", total.seMacs / 1e6)
+           << " M (" << total.seMacs << ")";
+      os << "\n  ops:";
       for (auto [name, n] : histogram)
         os << " " << name << "=" << n;
       os << "\n";

@@ -1,1 +1,164 @@
-int main(){}
+//===- mobileone-run.cpp - evaluate and compare models --------------------===//
+//
+//   mobileone-run model.mlir [--seed N]
+//   mobileone-run train.mlir --compare deploy.mlir [--atol A] [--rtol R]
+//
+//===----------------------------------------------------------------------===//
+
+#include "mobileone/Dialect/MobileOne/MobileOneDialect.h"
+#include "mobileone/Evaluator/Evaluator.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace llvm;
+
+static cl::opt<std::string> inputFilename(cl::Positional, cl::Required,
+                                          cl::desc("<model.mlir>"));
+static cl::opt<std::string>
+    compareFilename("compare",
+                    cl::desc("Evaluate this model too and compare outputs"),
+                    cl::value_desc("model.mlir"), cl::init(""));
+static cl::opt<uint64_t> seed("seed", cl::desc("Seed of the random input"),
+                              cl::init(1));
+static cl::opt<double> absTol("atol",
+                            cl::desc("Tolerance on max |a - b| (--compare)"),
+                            cl::init(1e-4));
+static cl::opt<double>
+    relTol("rtol",
+         cl::desc("Tolerance on max |a - b| / max |b| (--compare)"),
+         cl::init(1e-5));
+static cl::opt<unsigned> threads("num-threads",
+                                 cl::desc("Worker threads (0: all cores)"),
+                                 cl::init(0));
+
+namespace {
+
+struct Loaded {
+  OwningOpRef<ModuleOp> module;
+  func::FuncOp entry;
+};
+
+/// Each file gets its own SourceMgr (a SourceMgr parses only its main
+/// buffer); the diagnostic handler finds the file by name.
+std::optional<Loaded> load(MLIRContext &context, StringRef filename) {
+  Loaded l;
+  SourceMgr sourceMgr;
+  l.module = parseSourceFile<ModuleOp>(filename, sourceMgr,
+                                       ParserConfig(&context));
+  if (!l.module)
+    return std::nullopt;
+  l.entry = mobileone::findEntryFunction(*l.module);
+  if (!l.entry)
+    return std::nullopt;
+  return l;
+}
+
+std::optional<SmallVector<mobileone::Tensor>>
+runModel(func::FuncOp entry, ArrayRef<mobileone::Tensor> inputs) {
+  FailureOr<SmallVector<mobileone::Tensor>> outputs =
+      mobileone::evaluate(entry, inputs, threads);
+  if (failed(outputs))
+    return std::nullopt;
+  return std::move(*outputs);
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM y(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv, "mobileone model runner\n");
+
+  DialectRegistry registry;
+  registry.insert<mobileone::MobileOneDialect, func::FuncDialect,
+                  arith::ArithDialect>();
+  MLIRContext context(registry);
+  SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+
+  std::optional<Loaded> a = load(context, inputFilename);
+  if (!a)
+    return 1;
+
+  SmallVector<mobileone::Tensor> inputs;
+  for (auto [i, type] : llvm::enumerate(a->entry.getArgumentTypes())) {
+    auto ranked = dyn_cast<RankedTensorType>(type);
+    if (!ranked || !ranked.hasStaticShape()) {
+      a->entry.emitError("expected statically shaped tensor inputs, got ")
+          << type;
+      return 1;
+    }
+    inputs.push_back(mobileone::randomTensor(ranked.getShape(), seed + i));
+  }
+
+  std::optional<SmallVector<mobileone::Tensor>> outA =
+      runModel(a->entry, inputs);
+  if (!outA)
+    return 1;
+
+  if (compareFilename.empty()) {
+    for (auto [i, t] : llvm::enumerate(*outA)) {
+      float lo = *std::min_element(t.data.begin(), t.data.end());
+      float hi = *std::max_element(t.data.begin(), t.data.end());
+      outs() << "output #" << i << ": shape [";
+      llvm::interleaveComma(t.shape, outs());
+      outs() << "], min " << lo << ", max " << hi << ", first:";
+      for (size_t j = 0; j < std::min<size_t>(t.data.size(), 5); ++j)
+        outs() << " " << t.data[j];
+      outs() << "\n";
+    }
+    return 0;
+  }
+
+  std::optional<Loaded> b = load(context, compareFilename);
+  if (!b)
+    return 1;
+  if (b->entry.getFunctionType().getInputs() !=
+      a->entry.getFunctionType().getInputs()) {
+    b->entry.emitError("input types differ from ")
+        << inputFilename << ": " << a->entry.getFunctionType().getInputs();
+    return 1;
+  }
+  std::optional<SmallVector<mobileone::Tensor>> outB =
+      runModel(b->entry, inputs);
+  if (!outB)
+    return 1;
+  if (outA->size() != outB->size()) {
+    errs() << "mobileone-run: the models have " << outA->size() << " and "
+           << outB->size() << " outputs\n";
+    return 1;
+  }
+  bool ok = true;
+  for (size_t i = 0; i < outA->size(); ++i) {
+    const mobileone::Tensor &x = (*outA)[i], &ref = (*outB)[i];
+    if (x.shape != ref.shape) {
+      errs() << "mobileone-run: output #" << i << " shapes differ\n";
+      return 1;
+    }
+    double maxDiff = 0.0, maxRef = 0.0;
+    for (size_t j = 0; j < x.data.size(); ++j) {
+      double d = std::fabs(double(x.data[j]) - double(ref.data[j]));
+      if (!(d <= maxDiff)) // NaN propagates as a failure
+        maxDiff = d;
+      maxRef = std::max(maxRef, std::fabs(double(ref.data[j])));
+    }
+    double rel = maxRef > 0.0 ? maxDiff / maxRef : maxDiff;
+    bool pass = maxDiff <= absTol && rel <= relTol;
+    ok &= pass;
+    outs() << "output #" << i << ": max abs diff "
+           << format("%.3e", maxDiff) << " (atol " << format("%.1e", absTol.getValue())
+           << "), relative diff " << format("%.3e", rel) << " (rtol "
+           << format("%.1e", relTol.getValue()) << "), max |output| "
+           << format("%.4g", maxRef) << ": " << (pass ? "PASS" : "FAIL")
+           << "\n";
+  }
+  return ok ? 0 : 1;
+}

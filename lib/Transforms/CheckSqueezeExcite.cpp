@@ -60,7 +60,7 @@ struct CheckSqueezeExcitePass
         return asErrors ? se.emitError() : se.emitWarning();
       };
       if (maxCount >= 0 && count == maxCount + 1)
-        complain() << "more than " << maxCount
+        complain() << "more than " << maxCount.getValue()
                    << " squeeze_excite modules (max-count)";
       if (!allowedStages.empty() && !llvm::is_contained(allowedStages, seStage))
         complain() << "squeeze_excite in stage " << seStage

@@ -219,6 +219,9 @@ def MobileOne_BlockOp : MobileOne_Op<"block", [
     BlockArgument getBranchInput() { return getBody().getArgument(0); }
     /// The values summed into the block result, one per branch.
     OperandRange getBranches();
+    /// Checks a branch `conv2d` (`core`) against the block attributes.
+    LogicalResult verifyConvBranch(
+        Value core, llvm::function_ref<InFlightDiagnostic()> diag);
   }];
 }
 
@@ -226,7 +229,7 @@ def MobileOne_YieldOp : MobileOne_Op<"yield", [
     Pure, Terminator, HasParent<"BlockOp">]> {
   let summary = "yields the branch results of a mobileone.block";
   let arguments = (ins Variadic<F32Tensor4D>:$branches);
-  let assemblyFormat = "$branches attr-dict `:` type($branches)";
+  let assemblyFormat = "attr-dict ($branches^ `:` type($branches))?";
 }
 
 #endif // MOBILEONE_OPS_TD

@@ -31,13 +31,11 @@ std::string formatShape(ArrayRef<int64_t> shape) {
 LogicalResult verifyConvAttrs(Operation *op, ArrayRef<int64_t> strides,
                               ArrayRef<int64_t> pads,
                               ArrayRef<int64_t> dilations, int64_t group) {
-  if (strides.size() != 2 || llvm::any_of(strides, [](int64_t s) {
-        return s < 1;
-      }))
+  if (strides.size() != 2 ||
+      llvm::any_of(strides, [](int64_t s) { return s < 1; }))
     return op->emitOpError("expected 'strides' to be two positive integers");
-  if (dilations.size() != 2 || llvm::any_of(dilations, [](int64_t d) {
-        return d < 1;
-      }))
+  if (dilations.size() != 2 ||
+      llvm::any_of(dilations, [](int64_t d) { return d < 1; }))
     return op->emitOpError("expected 'dilations' to be two positive integers");
   if (pads.size() != 4 || llvm::any_of(pads, [](int64_t p) { return p < 0; }))
     return op->emitOpError("expected 'pads' to be four non-negative integers "
@@ -111,6 +109,8 @@ LogicalResult Conv2DOp::verify() {
     return failure();
   RankedTensorType input = getInput().getType();
   RankedTensorType weight = getWeight().getType();
+  if (!weight.hasStaticShape())
+    return emitOpError("expected a statically shaped weight, got ") << weight;
   int64_t group = getGroup();
   int64_t inChannels = input.getDimSize(1);
   int64_t outChannels = weight.getDimSize(0);
@@ -120,15 +120,14 @@ LogicalResult Conv2DOp::verify() {
              << inChannels << ") are not divisible by group (" << group << ")";
     if (outChannels % group != 0)
       return emitOpError("output channels (")
-             << outChannels << ") are not divisible by group (" << group
-             << ")";
+             << outChannels << ") are not divisible by group (" << group << ")";
     if (weight.getDimSize(1) != inChannels / group)
       return emitOpError("expected weight dimension 1 to be input channels / "
                          "group = ")
              << inChannels / group << ", got " << weight.getDimSize(1);
   }
-  if (getBias() && failed(verifyPerChannel(*this, "bias", getBias(),
-                                           outChannels)))
+  if (getBias() &&
+      failed(verifyPerChannel(*this, "bias", getBias(), outChannels)))
     return failure();
   return verifyConvResult(*this, input, getOutput().getType(), outChannels,
                           weight.getDimSize(2), weight.getDimSize(3),
@@ -143,11 +142,10 @@ LogicalResult BatchNormOp::verify() {
   if (getInput().getType() != getOutput().getType())
     return emitOpError("expected the result type to equal the input type");
   int64_t channels = getInput().getType().getDimSize(1);
-  for (auto [name, value] :
-       {std::pair<StringRef, Value>{"scale", getScale()},
-        {"bias", getBias()},
-        {"mean", getMean()},
-        {"variance", getVariance()}})
+  for (auto [name, value] : {std::pair<StringRef, Value>{"scale", getScale()},
+                             {"bias", getBias()},
+                             {"mean", getMean()},
+                             {"variance", getVariance()}})
     if (failed(verifyPerChannel(*this, name, value, channels)))
       return failure();
   double eps = getEpsilon().convertToDouble();
@@ -303,7 +301,8 @@ OperandRange BlockOp::getBranches() {
 LogicalResult BlockOp::verify() {
   ArrayRef<int64_t> kernel = getKernel();
   if (kernel.size() != 2 || kernel[0] < 1 || kernel[1] < 1)
-    return emitOpError("expected 'kernel' to be two positive integers [KH, KW]");
+    return emitOpError(
+        "expected 'kernel' to be two positive integers [KH, KW]");
   if (failed(verifyConvAttrs(*this, getStrides(), getPads(), getDilations(),
                              getGroup())))
     return failure();
@@ -324,20 +323,19 @@ LogicalResult BlockOp::verify() {
 
 LogicalResult BlockOp::verifyRegions() {
   Block &body = getBody().front();
+  if (body.empty() || !isa<YieldOp>(body.back()))
+    return emitOpError("expected the body to end with 'mobileone.yield'");
   if (body.getNumArguments() != 1 ||
       body.getArgument(0).getType() != getInput().getType())
     return emitOpError("expected the body to take one argument of the block "
                        "input type ")
            << getInput().getType();
-  auto yield = dyn_cast<YieldOp>(body.getTerminator());
-  if (!yield)
-    return emitOpError("expected the body to end with 'mobileone.yield'");
+  auto yield = cast<YieldOp>(body.back());
   if (yield.getBranches().empty())
     return emitOpError("expected at least one branch");
 
   BlockArgument arg = getBranchInput();
   ArrayRef<int64_t> kernel = getKernel();
-  ArrayRef<int64_t> pads = getPads();
   RankedTensorType inType = getInput().getType();
   RankedTensorType outType = getOutput().getType();
 
@@ -345,10 +343,6 @@ LogicalResult BlockOp::verifyRegions() {
     auto diag = [&, index = index]() {
       return emitOpError("branch #") << index << ": ";
     };
-    if (branch.getType() != outType)
-      return diag() << "expected the block result type " << outType
-                    << ", got " << branch.getType();
-
     // Peel an optional batch_norm, then expect a conv2d of the block input or
     // the block input itself (an identity branch).
     Value core = branch;
@@ -368,51 +362,65 @@ LogicalResult BlockOp::verifyRegions() {
       if (kernel[0] % 2 == 0 || kernel[1] % 2 == 0)
         return diag() << "identity branch needs an odd block kernel, got "
                       << kernel[0] << "x" << kernel[1];
-      continue;
+    } else if (failed(verifyConvBranch(core, diag))) {
+      return failure();
     }
-
-    auto conv = core.getDefiningOp<Conv2DOp>();
-    if (!conv) {
-      Operation *def = core.getDefiningOp();
-      return diag() << "expected a conv2d or batch_norm reading the block "
-                       "input, got "
-                    << (def ? "'" + def->getName().getStringRef().str() + "'"
-                            : std::string("a value from outside the block"));
-    }
-    if (conv.getInput() != arg)
-      return diag() << "'mobileone.conv2d' does not read the block input";
-    if (conv->getParentRegion() != &getBody())
-      return diag() << "conv2d must be defined inside the block";
-    if (conv.getStrides() != getStrides())
-      return diag() << "stride " << conv.getStrides()[0] << "x"
-                    << conv.getStrides()[1] << " differs from the block's "
-                    << getStrides()[0] << "x" << getStrides()[1];
-    if (conv.getDilations() != getDilations())
-      return diag() << "dilation " << conv.getDilations()[0] << "x"
-                    << conv.getDilations()[1] << " differs from the block's "
-                    << getDilations()[0] << "x" << getDilations()[1];
-    if (conv.getGroup() != getGroup())
-      return diag() << "group " << conv.getGroup()
-                    << " differs from the block's " << getGroup();
-    int64_t kh = conv.getKernelH(), kw = conv.getKernelW();
-    if (kh > kernel[0] || kw > kernel[1])
-      return diag() << "kernel " << kh << "x" << kw
-                    << " is larger than the block kernel " << kernel[0] << "x"
-                    << kernel[1];
-    if ((kernel[0] - kh) % 2 != 0 || (kernel[1] - kw) % 2 != 0)
-      return diag() << "kernel " << kh << "x" << kw
-                    << " cannot be centred in the block kernel " << kernel[0]
-                    << "x" << kernel[1] << " (K - k must be even)";
-    int64_t dy = (kernel[0] - kh) / 2, dx = (kernel[1] - kw) / 2;
-    SmallVector<int64_t> expectedPads = {pads[0] - dy, pads[1] - dx,
-                                         pads[2] - dy, pads[3] - dx};
-    if (conv.getPads() != ArrayRef<int64_t>(expectedPads))
-      return diag() << "padding [" << conv.getPads()
-                    << "] is not centred in the block: a " << kh << "x" << kw
-                    << " kernel in a " << kernel[0] << "x" << kernel[1]
-                    << " block with pads [" << pads << "] needs pads ["
-                    << ArrayRef<int64_t>(expectedPads) << "]";
+    // Checked last: most structural faults also break the type, and the
+    // messages above name the actual cause.
+    if (branch.getType() != outType)
+      return diag() << "expected the block result type " << outType << ", got "
+                    << branch.getType();
   }
+  return success();
+}
+
+LogicalResult
+BlockOp::verifyConvBranch(Value core,
+                          llvm::function_ref<InFlightDiagnostic()> diag) {
+  BlockArgument arg = getBranchInput();
+  ArrayRef<int64_t> kernel = getKernel();
+  ArrayRef<int64_t> pads = getPads();
+  auto conv = core.getDefiningOp<Conv2DOp>();
+  if (!conv) {
+    Operation *def = core.getDefiningOp();
+    return diag() << "expected a conv2d or batch_norm reading the block "
+                     "input, got "
+                  << (def ? "'" + def->getName().getStringRef().str() + "'"
+                          : std::string("a value from outside the block"));
+  }
+  if (conv.getInput() != arg)
+    return diag() << "'mobileone.conv2d' does not read the block input";
+  if (conv->getParentRegion() != &getBody())
+    return diag() << "conv2d must be defined inside the block";
+  if (conv.getStrides() != getStrides())
+    return diag() << "stride " << conv.getStrides()[0] << "x"
+                  << conv.getStrides()[1] << " differs from the block's "
+                  << getStrides()[0] << "x" << getStrides()[1];
+  if (conv.getDilations() != getDilations())
+    return diag() << "dilation " << conv.getDilations()[0] << "x"
+                  << conv.getDilations()[1] << " differs from the block's "
+                  << getDilations()[0] << "x" << getDilations()[1];
+  if (conv.getGroup() != getGroup())
+    return diag() << "group " << conv.getGroup() << " differs from the block's "
+                  << getGroup();
+  int64_t kh = conv.getKernelH(), kw = conv.getKernelW();
+  if (kh > kernel[0] || kw > kernel[1])
+    return diag() << "kernel " << kh << "x" << kw
+                  << " is larger than the block kernel " << kernel[0] << "x"
+                  << kernel[1];
+  if ((kernel[0] - kh) % 2 != 0 || (kernel[1] - kw) % 2 != 0)
+    return diag() << "kernel " << kh << "x" << kw
+                  << " cannot be centred in the block kernel " << kernel[0]
+                  << "x" << kernel[1] << " (K - k must be even)";
+  int64_t dy = (kernel[0] - kh) / 2, dx = (kernel[1] - kw) / 2;
+  SmallVector<int64_t> expectedPads = {pads[0] - dy, pads[1] - dx, pads[2] - dy,
+                                       pads[3] - dx};
+  if (conv.getPads() != ArrayRef<int64_t>(expectedPads))
+    return diag() << "padding [" << conv.getPads()
+                  << "] is not centred in the block: a " << kh << "x" << kw
+                  << " kernel in a " << kernel[0] << "x" << kernel[1]
+                  << " block with pads [" << pads << "] needs pads ["
+                  << ArrayRef<int64_t>(expectedPads) << "]";
   return success();
 }
 

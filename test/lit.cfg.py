@@ -15,3 +15,4 @@ config.environment["PATH"] = os.pathsep.join(
     [config.mobileone_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])
 config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(("%srcroot", config.mobileone_src_root))
+config.substitutions.append(("%objroot", config.mobileone_obj_root))

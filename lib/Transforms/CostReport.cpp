@@ -1,6 +1,7 @@
 //===- CostReport.cpp - parameters and multiply-adds ----------------------===//
 
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
+#include "mobileone/Transforms/Cost.h"
 #include "mobileone/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -22,12 +23,6 @@ int64_t numElements(Value v) {
   auto t = dyn_cast_or_null<RankedTensorType>(v ? v.getType() : Type());
   return t && t.hasStaticShape() ? t.getNumElements() : 0;
 }
-
-struct Cost {
-  int64_t params = 0;
-  int64_t macs = 0;   ///< convolutions and linear layers
-  int64_t seMacs = 0; ///< the two 1x1 convs of squeeze-excite modules
-};
 
 Cost costOf(Operation *op) {
   Cost c;
@@ -55,23 +50,31 @@ Cost costOf(Operation *op) {
   return c;
 }
 
+} // namespace
+
+Cost mobileone::computeCost(func::FuncOp func) {
+  Cost total;
+  func.walk([&](Operation *op) {
+    if (op == func || op->hasTrait<OpTrait::IsTerminator>())
+      return;
+    ++total.ops[op->getName().getStringRef()];
+    Cost c = costOf(op);
+    total.params += c.params;
+    total.macs += c.macs;
+    total.seMacs += c.seMacs;
+  });
+  return total;
+}
+
+namespace {
+
 struct CostReportPass : public mobileone::impl::CostReportBase<CostReportPass> {
   using CostReportBase::CostReportBase;
 
   void runOnOperation() override {
     markAllAnalysesPreserved();
     getOperation().walk([&](func::FuncOp func) {
-      Cost total;
-      llvm::MapVector<StringRef, int64_t> histogram;
-      func.walk([&](Operation *op) {
-        if (op == func || isa<func::ReturnOp, YieldOp>(op))
-          return;
-        ++histogram[op->getName().getStringRef()];
-        Cost c = costOf(op);
-        total.params += c.params;
-        total.macs += c.macs;
-        total.seMacs += c.seMacs;
-      });
+      Cost total = computeCost(func);
       llvm::raw_ostream &os = llvm::outs();
       if (!label.empty())
         os << label << ": ";
@@ -83,7 +86,7 @@ struct CostReportPass : public mobileone::impl::CostReportBase<CostReportPass> {
         os << " + squeeze-excite " << llvm::format("%.1f", total.seMacs / 1e6)
            << " M (" << total.seMacs << ")";
       os << "\n  ops:";
-      for (auto [name, n] : histogram)
+      for (auto [name, n] : total.ops)
         os << " " << name << "=" << n;
       os << "\n";
     });

@@ -9,6 +9,8 @@ using namespace mlir;
 
 void mobileone::buildReparameterizePipeline(
     OpPassManager &pm, const ReparameterizeOptions &options) {
+  // Imported graphs are flat: form the blocks (and SE) first.
+  pm.addPass(createRecoverStructure());
   if (options.checkSe)
     pm.addPass(createCheckSqueezeExcite());
   // Merging derives every branch kernel (BN fold, identity, padding) in double

@@ -1,18 +1,31 @@
 //===- mobileone-translate.cpp - model generation and translations --------===//
 
+#include "mobileone/Dialect/MobileOne/MobileOneDialect.h"
 #include "mobileone/Target/ModelGenerator.h"
+#include "mobileone/Target/ONNX.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/AsmState.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
 using namespace mlir;
 using namespace llvm;
 
+static cl::opt<std::string> inputFilename(cl::Positional,
+                                          cl::desc("<input file>"),
+                                          cl::init(""));
+static cl::opt<bool> importONNX("import-onnx",
+                                cl::desc("Import an ONNX model into the "
+                                         "mobileone dialect"));
+static cl::opt<bool> exportONNX("export-onnx",
+                                cl::desc("Export a deploy-time module as ONNX"));
 static cl::opt<std::string>
     generate("generate",
              cl::desc("Generate a training-time model: s0, s1, s2, s3, s4 "
@@ -21,7 +34,10 @@ static cl::opt<std::string>
 static cl::opt<int64_t> resolution("resolution",
                                    cl::desc("Input height and width"),
                                    cl::init(224));
-static cl::opt<int64_t> batch("batch", cl::desc("Batch size"), cl::init(1));
+static cl::opt<int64_t> batch(
+    "batch",
+    cl::desc("Batch size (--generate; symbolic batch of --import-onnx)"),
+    cl::init(1));
 static cl::opt<uint64_t> seed("seed", cl::desc("Seed of the random weights"),
                               cl::init(0));
 static cl::opt<std::string> blockSpec(
@@ -42,14 +58,50 @@ int main(int argc, char **argv) {
   registerMLIRContextCLOptions();
   cl::ParseCommandLineOptions(argc, argv, "mobileone model translator\n");
 
-  MLIRContext context;
+  DialectRegistry registry;
+  registry.insert<mobileone::MobileOneDialect, func::FuncDialect,
+                  arith::ArithDialect>();
+  MLIRContext context(registry);
+  SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context);
   std::string error;
   OwningOpRef<ModuleOp> module;
-  if (generate.empty()) {
-    errs() << "mobileone-translate: nothing to do: pass --generate=<model>\n";
+  int modes = importONNX + exportONNX + !generate.empty();
+  if (modes != 1) {
+    errs() << "mobileone-translate: nothing to do: pass exactly one of "
+              "--generate=<model>, --import-onnx, --export-onnx\n";
     return 1;
   }
-  if (generate == "block") {
+  if ((importONNX || exportONNX) && inputFilename.empty()) {
+    errs() << "mobileone-translate: expected an input file\n";
+    return 1;
+  }
+  if (importONNX) {
+    mobileone::ONNXImportOptions options;
+    options.batch = batch;
+    module = mobileone::importONNXFile(&context, inputFilename, options);
+    if (!module)
+      return 1;
+  } else if (exportONNX) {
+    module = parseSourceFile<ModuleOp>(inputFilename, sourceMgr,
+                                       ParserConfig(&context));
+    if (!module)
+      return 1;
+    // Serialise in memory first: a failed export leaves no output file.
+    std::string bytes;
+    llvm::raw_string_ostream os(bytes);
+    if (failed(mobileone::exportONNX(*module, os)))
+      return 1;
+    std::unique_ptr<ToolOutputFile> output =
+        openOutputFile(outputFilename, &error);
+    if (!output) {
+      errs() << "mobileone-translate: " << error << "\n";
+      return 1;
+    }
+    output->os() << os.str();
+    output->keep();
+    return 0;
+  } else if (generate == "block") {
     mobileone::BlockConfig config;
     config.seed = seed;
     error = mobileone::parseBlockConfig(blockSpec, config);

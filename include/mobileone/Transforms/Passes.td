@@ -5,6 +5,28 @@
 
 include "mlir/Pass/PassBase.td"
 
+def RecoverStructure : Pass<"mobileone-recover-structure"> {
+  let summary = "Form mobileone.block and squeeze_excite ops from a flat graph";
+  let description = [{
+    Finds the re-parameterisable structure in an imported graph:
+
+    * a tree of `add` ops (any association, each inner add used once) whose
+      leaves are branches reading one value `x`: `conv2d(x)`,
+      `batch_norm(conv2d(x))`, `batch_norm(x)` or `x` itself, becomes a
+      `mobileone.block` when the branches satisfy the block verifier (same
+      stride, dilation and group; kernels centrable in the largest one;
+      centred padding; identity branches only with equal shapes and
+      stride 1). Anything else is left alone.
+    * `x * sigmoid(conv(relu(conv(gap(x)))))` (1x1 convs with bias, or
+      linear layers on the flattened pool, with an optional reshape of the
+      gate) becomes a `mobileone.squeeze_excite`.
+
+    Branch ops must have no other users. The pass only moves ops; weights are
+    not touched.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect"];
+}
+
 def FoldBatchNorm : Pass<"mobileone-fold-batch-norm"> {
   let summary = "Fold batch_norm into the conv2d that feeds it";
   let description = [{

@@ -1,0 +1,51 @@
+//===- ONNX.h - ONNX import and export --------------------------*- C++ -*-===//
+//
+// Import: an ONNX ModelProto (opsets 11..17, as torch.onnx.export writes
+// them, BN kept or folded) into a `func.func @main` in the mobileone dialect.
+// Every op gets the ONNX node name as its location. Errors are emitted as
+// MLIR diagnostics at the node's location and name the node and op type.
+//
+// Export: a module of deploy-time ops back to a valid ONNX model, with the
+// opset, IR version and graph input/output names of the import (recorded as
+// attributes) so the exported model is a drop-in replacement.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MOBILEONE_TARGET_ONNX_H
+#define MOBILEONE_TARGET_ONNX_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/OwningOpRef.h"
+
+#include <string>
+
+namespace llvm {
+class raw_ostream;
+} // namespace llvm
+
+namespace mlir::mobileone {
+
+struct ONNXImportOptions {
+  /// Replaces a symbolic (dynamic) leading batch dimension of graph inputs.
+  int64_t batch = 1;
+};
+
+/// Reads and imports the ONNX model at `path`. Returns null after emitting
+/// a diagnostic on failure.
+OwningOpRef<ModuleOp> importONNXFile(MLIRContext *context, StringRef path,
+                                     const ONNXImportOptions &options = {});
+
+/// Serialises `module` (its @main, or only function) as an ONNX model to
+/// `os`. Fails with a diagnostic naming the op that ONNX export cannot
+/// express (for example a `mobileone.block` that was not re-parameterised).
+LogicalResult exportONNX(ModuleOp module, llvm::raw_ostream &os);
+
+/// Attribute names recording the ONNX origin of an imported module.
+constexpr const char *kONNXOpsetAttr = "mobileone.onnx_opset";
+constexpr const char *kONNXIRVersionAttr = "mobileone.onnx_ir_version";
+constexpr const char *kONNXProducerAttr = "mobileone.onnx_producer";
+constexpr const char *kONNXNameAttr = "mobileone.onnx_name";
+
+} // namespace mlir::mobileone
+
+#endif

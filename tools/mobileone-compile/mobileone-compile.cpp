@@ -1,0 +1,146 @@
+//===- mobileone-compile.cpp - ONNX in, deployable model out --------------===//
+//
+//   mobileone-compile model.onnx -o deploy.onnx     (or .mlir / .mlirbc)
+//
+// Import, structure recovery, re-parameterisation and export in one process,
+// with a short summary of what changed.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mobileone/Dialect/MobileOne/MobileOneOps.h"
+#include "mobileone/Target/ONNX.h"
+#include "mobileone/Transforms/Cost.h"
+#include "mobileone/Transforms/Passes.h"
+
+#include "mlir/Bytecode/BytecodeWriter.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+using namespace llvm;
+
+static cl::opt<std::string> inputFilename(cl::Positional, cl::Required,
+                                          cl::desc("<model.onnx>"));
+static cl::opt<std::string>
+    outputFilename("o", cl::Required,
+                   cl::desc("Output: .onnx (re-parameterised ONNX), .mlir or "
+                            ".mlirbc (deploy-time module)"),
+                   cl::value_desc("filename"));
+static cl::opt<int64_t> batch("batch",
+                              cl::desc("Batch size for a symbolic batch "
+                                       "dimension"),
+                              cl::init(1));
+static cl::opt<bool> quiet("quiet", cl::desc("No summary"));
+
+namespace {
+
+func::FuncOp mainOf(ModuleOp module) {
+  func::FuncOp found;
+  for (auto f : module.getOps<func::FuncOp>())
+    if (!found || f.getSymName() == "main")
+      found = f;
+  return found;
+}
+
+
+int64_t opCount(const mobileone::Cost &c, StringRef op) {
+  auto it = c.ops.find(op);
+  return it == c.ops.end() ? 0 : it->second;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  InitLLVM y(argc, argv);
+  cl::ParseCommandLineOptions(argc, argv,
+                              "mobileone compiler: ONNX in, re-parameterised "
+                              "model out\n");
+  StringRef ext = sys::path::extension(outputFilename);
+  if (ext != ".onnx" && ext != ".mlir" && ext != ".mlirbc") {
+    errs() << "mobileone-compile: unknown output format '" << ext
+           << "' for '" << outputFilename
+           << "': expected .onnx, .mlir or .mlirbc\n";
+    return 1;
+  }
+
+  DialectRegistry registry;
+  registry.insert<mobileone::MobileOneDialect, func::FuncDialect,
+                  arith::ArithDialect>();
+  MLIRContext context(registry);
+  SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+
+  mobileone::ONNXImportOptions options;
+  options.batch = batch;
+  OwningOpRef<ModuleOp> module =
+      mobileone::importONNXFile(&context, inputFilename, options);
+  if (!module)
+    return 1;
+  mobileone::Cost before = mobileone::computeCost(mainOf(*module));
+
+  PassManager recover(&context);
+  recover.addPass(mobileone::createRecoverStructure());
+  if (failed(recover.run(*module)))
+    return 1;
+  int64_t branches = 0;
+  mobileone::Cost recovered = mobileone::computeCost(mainOf(*module));
+  module->walk([&](mobileone::BlockOp b) { branches += b.getBranches().size(); });
+
+  PassManager pm(&context);
+  mobileone::buildReparameterizePipeline(pm, {});
+  if (failed(pm.run(*module)))
+    return 1;
+  mobileone::Cost after = mobileone::computeCost(mainOf(*module));
+
+  // Serialise in memory first: a failure leaves no output file behind.
+  std::string bytes;
+  raw_string_ostream os(bytes);
+  if (ext == ".onnx") {
+    if (failed(mobileone::exportONNX(*module, os)))
+      return 1;
+  } else if (ext == ".mlirbc") {
+    if (failed(writeBytecodeToFile(*module, os)))
+      return 1;
+  } else {
+    module->print(os);
+    os << "\n";
+  }
+  std::string error;
+  std::unique_ptr<ToolOutputFile> output =
+      openOutputFile(outputFilename, &error);
+  if (!output) {
+    errs() << "mobileone-compile: " << error << "\n";
+    return 1;
+  }
+  output->os() << os.str();
+  output->keep();
+
+  if (quiet)
+    return 0;
+  outs() << "mobileone-compile: " << inputFilename << " -> " << outputFilename
+         << "\n";
+  outs() << "  blocks fused:      " << opCount(recovered, "mobileone.block")
+         << " (" << branches << " branches)";
+  if (int64_t se = opCount(recovered, "mobileone.squeeze_excite"))
+    outs() << ", squeeze-excite kept: " << se;
+  outs() << "\n";
+  outs() << format("  parameters:        %.3f M -> %.3f M\n",
+                   before.params / 1e6, after.params / 1e6);
+  outs() << format("  multiply-adds:     %.1f M -> %.1f M\n", before.macs / 1e6,
+                   after.macs / 1e6);
+  outs() << "  conv2d:            " << opCount(before, "mobileone.conv2d")
+         << " -> " << opCount(after, "mobileone.conv2d")
+         << "; batch_norm: " << opCount(before, "mobileone.batch_norm") << " -> "
+         << opCount(after, "mobileone.batch_norm")
+         << "; add: " << opCount(before, "mobileone.add") << " -> "
+         << opCount(after, "mobileone.add") << "\n";
+  return 0;
+}

@@ -14,7 +14,12 @@ PACKAGES=(
   cmake ninja-build g++ python3
   llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools
   libgtest-dev
+  libonnx-dev libprotobuf-dev protobuf-compiler
 )
+# Test peers: PyTorch exports the fixtures and is the reference; ONNX Runtime
+# (npm) runs the exported models.
+TEST_PACKAGES=(python3-torch python3-onnx python3-numpy)
+ORT_VERSION=1.30.0
 
 install_missing() {
   local missing=()
@@ -38,6 +43,22 @@ build() {
   fi
   echo "==> building"
   ninja -C "$BUILD"
+}
+
+# ONNX Runtime for Node into build/node. Its install script would download GPU
+# files: skip it, the CPU binaries ship inside the package.
+install_onnxruntime() {
+  local dir="$BUILD/node"
+  # Node.js may come from Debian (nodejs + npm) or elsewhere with npm inside.
+  command -v node >/dev/null && command -v npm >/dev/null || install_missing nodejs npm
+  if [ -f "$dir/node_modules/onnxruntime-node/package.json" ] &&
+     grep -q "\"version\": \"$ORT_VERSION\"" "$dir/node_modules/onnxruntime-node/package.json"; then
+    return 0
+  fi
+  echo "==> installing onnxruntime-node@$ORT_VERSION (npm)"
+  mkdir -p "$dir"
+  (cd "$dir" && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --silent \
+     "onnxruntime-node@$ORT_VERSION" >/dev/null)
 }
 
 install_missing "${PACKAGES[@]}"

@@ -4,6 +4,8 @@
 # tests (run through lit). Ends with one line: "N passed, M failed".
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+install_missing "${TEST_PACKAGES[@]}"
+install_onnxruntime
 
 log="$BUILD/test-results.txt"
 status=0

@@ -16,3 +16,7 @@ config.environment["PATH"] = os.pathsep.join(
 config.substitutions.append(("%python", "/usr/bin/python3"))
 config.substitutions.append(("%srcroot", config.mobileone_src_root))
 config.substitutions.append(("%objroot", config.mobileone_obj_root))
+
+# ONNX Runtime (npm onnxruntime-node), installed into the build by scripts/setup.sh.
+config.environment["NODE_PATH"] = os.path.join(config.mobileone_obj_root, "node", "node_modules")
+config.substitutions.append(("%node", "node"))

@@ -770,7 +770,9 @@ LogicalResult Importer::importPad(const onnx::NodeProto &node, Location loc) {
                               "that follows)";
   Entry e;
   e.value = *x;
-  e.pendingPads = std::array<int64_t, 4>{p[2], p[3], p[6], p[7]};
+  // PyTorch writes an all-zero Pad in front of avg_pool2d: a no-op.
+  if (llvm::any_of(p, [](int64_t v) { return v != 0; }))
+    e.pendingPads = std::array<int64_t, 4>{p[2], p[3], p[6], p[7]};
   e.padLoc = loc;
   values[node.output(0)] = e;
   return success();

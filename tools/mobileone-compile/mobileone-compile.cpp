@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
+#include "mobileone/Support/Diagnostics.h"
 #include "mobileone/Target/ONNX.h"
 #include "mobileone/Transforms/Cost.h"
 #include "mobileone/Transforms/Passes.h"
@@ -76,7 +77,7 @@ int main(int argc, char **argv) {
                   arith::ArithDialect>();
   MLIRContext context(registry);
   SourceMgr sourceMgr;
-  SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+  mobileone::ModelDiagnosticHandler handler(sourceMgr, &context, inputFilename);
 
   mobileone::ONNXImportOptions options;
   options.batch = batch;

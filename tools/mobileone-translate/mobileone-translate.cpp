@@ -2,6 +2,7 @@
 
 #include "mobileone/Dialect/MobileOne/MobileOneDialect.h"
 #include "mobileone/Target/ModelGenerator.h"
+#include "mobileone/Support/Diagnostics.h"
 #include "mobileone/Target/ONNX.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
@@ -63,7 +64,7 @@ int main(int argc, char **argv) {
                   arith::ArithDialect>();
   MLIRContext context(registry);
   SourceMgr sourceMgr;
-  SourceMgrDiagnosticHandler handler(sourceMgr, &context);
+  mobileone::ModelDiagnosticHandler handler(sourceMgr, &context, inputFilename);
   std::string error;
   OwningOpRef<ModuleOp> module;
   int modes = importONNX + exportONNX + !generate.empty();

@@ -172,17 +172,17 @@ std::unique_ptr<onnx::ModelProto> Importer::parse() {
     return nullptr;
   };
   if (llvm::sys::fs::is_directory(path))
-    return fail("'" + path + "' is a directory, expected an ONNX model file");
+    return fail("is a directory, expected an ONNX model file");
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
       llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                   /*RequiresNullTerminator=*/false);
   if (!file)
-    return fail("cannot open '" + path + "': " + file.getError().message());
+    return fail("cannot open the file: " + file.getError().message());
   StringRef bytes = (*file)->getBuffer();
   if (bytes.empty())
-    return fail("'" + path + "' is empty, expected an ONNX model");
+    return fail("the file is empty, expected an ONNX model");
   if (bytes.size() > static_cast<size_t>(INT_MAX))
-    return fail("'" + path + "' is larger than 2 GiB, the protobuf limit");
+    return fail("the file is larger than 2 GiB, the protobuf limit");
 
   auto model = std::make_unique<onnx::ModelProto>();
   google::protobuf::io::CodedInputStream stream(
@@ -191,16 +191,14 @@ std::unique_ptr<onnx::ModelProto> Importer::parse() {
   stream.SetTotalBytesLimit(INT_MAX);
   if (!model->ParseFromCodedStream(&stream) ||
       !stream.ConsumedEntireMessage())
-    return fail("'" + path +
-                "' is not a valid ONNX model (protobuf parse failed: the file "
-                "is truncated or not a ModelProto)");
+    return fail("not a valid ONNX model (protobuf parse failed: the file is "
+                "truncated, corrupt or not a ModelProto)");
   // Random bytes and other messages can parse as a ModelProto with unknown
   // fields; a real model has an IR version, an opset and a graph.
   if (model->ir_version() <= 0 || !model->has_graph() ||
       model->opset_import_size() == 0)
-    return fail("'" + path +
-                "' is not an ONNX model: it has no ir_version, opset_import "
-                "or graph");
+    return fail("not an ONNX model: it has no ir_version, opset_import or "
+                "graph");
   return model;
 }
 
@@ -875,7 +873,7 @@ OwningOpRef<ModuleOp> Importer::run() {
     if (o.domain().empty() || o.domain() == "ai.onnx")
       opset = o.version();
   if (opset < kMinOpset || opset > kMaxOpset) {
-    emitError(fileLoc) << "'" << path << "' uses ONNX opset " << opset
+    emitError(fileLoc) << "the model uses ONNX opset " << opset
                        << "; supported opsets are " << kMinOpset << " to "
                        << kMaxOpset << " (what PyTorch 1.13 exports)";
     return nullptr;

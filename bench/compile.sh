@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Time and peak memory of `mobileone-compile model.onnx -o deploy.onnx`
+# (import, structure recovery, re-parameterisation, export) on PyTorch
+# exports of MobileOne at 224x224, median of N runs.
+# Target (issue #3): S4 under 2 s and under 1 GiB.
+#   usage: bench/compile.sh [runs] [variants...]   (default 5; s0 s4)
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/../scripts/setup.sh" >/dev/null
+install_missing time python3-torch python3-onnx python3-numpy
+runs=${1:-5}; shift || true
+variants=("$@")
+[ ${#variants[@]} -eq 0 ] && variants=(s0 s4)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+printf '\n%-8s %-9s %10s %12s %12s %12s %14s\n' variant mode "onnx size" "median time" "peak RSS" "vs target" "params (M)"
+for v in "${variants[@]}"; do
+  for mode in eval preserve; do
+    "$PYTHON" "$ROOT/test/Integration/ONNX/make_fixture.py" "$v" "$mode" 14 224 "$work/$v-$mode" 2>/dev/null
+    times=(); peak=0
+    for ((i = 0; i < runs; i++)); do
+      /usr/bin/time -f '%e %M' -o "$work/time" \
+        mobileone-compile "$work/$v-$mode/model.onnx" -o "$work/deploy.onnx" > "$work/summary"
+      read -r t m < "$work/time"
+      times+=("$t"); [ "$m" -gt "$peak" ] && peak=$m
+    done
+    median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    size=$(du -m "$work/$v-$mode/model.onnx" | cut -f1)
+    params=$(sed -n 's/.*parameters: *\(.*\)/\1/p' "$work/summary")
+    ratio=$(awk -v t="$median" -v m="$peak" 'BEGIN {printf "%.2fx/%.2fx", t / 2.0, m / 1048576.0}')
+    printf '%-8s %-9s %7s MB %10s s %9d MB %12s %14s\n' "$v" "$mode" "$size" "$median" $((peak / 1024)) "$ratio" "$params"
+  done
+done
+echo "(vs target: median time / 2 s and peak RSS / 1 GiB; below 1x meets the target)"

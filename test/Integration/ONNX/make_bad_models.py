@@ -1,0 +1,71 @@
+"""Writes the malformed and unsupported ONNX inputs of bad-inputs.test.
+
+usage: make_bad_models.py OUTDIR
+"""
+import os
+import random
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+
+def conv_model(opset=14, weight=None, extra_nodes=(), weight_init=True, x_channels=4, name="conv"):
+    rng = np.random.default_rng(0)
+    w = weight if weight is not None else rng.standard_normal((8, 4, 3, 3)).astype(np.float32)
+    nodes = [helper.make_node("Conv", ["x", "w"], ["y"], name=name, pads=[1, 1, 1, 1])] + list(extra_nodes)
+    out = nodes[-1].output[0]
+    inits = [numpy_helper.from_array(w, "w")] if weight_init else []
+    graph = helper.make_graph(
+        nodes, "g",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, x_channels, 8, 8])],
+        [helper.make_tensor_value_info(out, TensorProto.FLOAT, None)], inits)
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    path = lambda n: os.path.join(out, n)
+    good = conv_model().SerializeToString()
+
+    open(path("empty.onnx"), "wb").close()
+    with open(path("truncated.onnx"), "wb") as f:
+        f.write(good[: len(good) // 2])
+    with open(path("random.onnx"), "wb") as f:
+        f.write(random.Random(7).randbytes(4096))
+    with open(path("tensor.onnx"), "wb") as f:
+        f.write(numpy_helper.from_array(np.ones((2, 2), np.float32), "t").SerializeToString())
+    onnx.save(conv_model(weight_init=False), path("missing-initializer.onnx"))
+    onnx.save(conv_model(extra_nodes=[helper.make_node("LeakyRelu", ["y"], ["z"], name="act1")]),
+              path("unsupported-op.onnx"))
+    p = [numpy_helper.from_array(np.ones(8, np.float32), n) for n in ("s", "b", "m", "v")]
+    bn = helper.make_node("BatchNormalization", ["y", "s", "b", "m", "v"], ["z"], name="bn1", training_mode=1)
+    m = conv_model(extra_nodes=[bn])
+    m.graph.initializer.extend(p)
+    onnx.save(m, path("bn-training.onnx"))
+    onnx.save(conv_model(x_channels=3), path("inconsistent-shapes.onnx"))
+    onnx.save(conv_model(opset=18), path("opset18.onnx"))
+
+    # External data: inside the model's directory it is read; a path that
+    # leaves the directory is refused.
+    for name, location in (("external-ok", "weights.bin"), ("external-escape", "../outside.bin")):
+        d = os.path.join(out, name)
+        os.makedirs(d, exist_ok=True)
+        w = np.arange(8 * 4 * 3 * 3, dtype=np.float32).reshape(8, 4, 3, 3) / 100
+        target = os.path.normpath(os.path.join(d, location))
+        w.tofile(target)
+        m = conv_model(weight=w)
+        t = m.graph.initializer[0]
+        t.ClearField("raw_data")
+        t.data_location = TensorProto.EXTERNAL
+        for k, v in (("location", location), ("offset", "0"), ("length", str(w.nbytes))):
+            e = t.external_data.add()
+            e.key, e.value = k, v
+        with open(os.path.join(d, "model.onnx"), "wb") as f:
+            f.write(m.SerializeToString())
+
+
+if __name__ == "__main__":
+    main()

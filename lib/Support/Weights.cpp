@@ -39,16 +39,19 @@ mobileone::getConstantF32(Value value, SmallVectorImpl<float> &storage) {
   return getElementsF32(attr, storage);
 }
 
+ElementsAttr mobileone::makeWeightAttr(RankedTensorType type,
+                                      ArrayRef<float> data,
+                                      StringRef nameHint) {
+  if (type.getNumElements() >= kResourceThreshold)
+    return cast<ElementsAttr>(Attribute(DenseF32ResourceElementsAttr::get(
+        type, nameHint, HeapAsmResourceBlob::allocateAndCopyInferAlign(data))));
+  return cast<ElementsAttr>(DenseElementsAttr::get(type, data));
+}
+
 Value mobileone::createWeightConstant(OpBuilder &builder, Location loc,
                                       RankedTensorType type,
                                       ArrayRef<float> data,
                                       StringRef nameHint) {
-  TypedAttr attr;
-  if (type.getNumElements() >= kResourceThreshold) {
-    attr = cast<TypedAttr>(Attribute(DenseF32ResourceElementsAttr::get(
-        type, nameHint, HeapAsmResourceBlob::allocateAndCopyInferAlign(data))));
-  } else {
-    attr = DenseElementsAttr::get(type, data);
-  }
-  return builder.create<arith::ConstantOp>(loc, attr);
+  return builder.create<arith::ConstantOp>(
+      loc, cast<TypedAttr>(makeWeightAttr(type, data, nameHint)));
 }

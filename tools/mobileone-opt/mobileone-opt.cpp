@@ -1,5 +1,6 @@
 //===- mobileone-opt.cpp - the mobileone optimizer driver -----------------===//
 
+#include "mobileone/Conversion/Passes.h"
 #include "mobileone/Dialect/MobileOne/MobileOneDialect.h"
 #include "mobileone/Transforms/Passes.h"
 
@@ -10,8 +11,9 @@
 int main(int argc, char **argv) {
   mlir::DialectRegistry registry;
   registry.insert<mlir::mobileone::MobileOneDialect, mlir::func::FuncDialect,
-                  mlir::arith::ArithDialect>();
+                  mlir::arith::ArithDialect, mlir::tosa::TosaDialect>();
   mlir::mobileone::registerMobileOnePassesAndPipelines();
+  mlir::mobileone::registerMobileOneConversionPasses();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();

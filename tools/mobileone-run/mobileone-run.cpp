@@ -11,10 +11,12 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
 
 #include <cmath>
 
@@ -36,6 +38,10 @@ static cl::opt<double>
     relTol("rtol",
          cl::desc("Tolerance on max |a - b| / max |b| (--compare)"),
          cl::init(1e-5));
+static cl::opt<std::string>
+    outputFilename("output",
+                   cl::desc("Write output #0 of the (first) model as .npy"),
+                   cl::value_desc("file.npy"), cl::init(""));
 static cl::opt<unsigned> threads("num-threads",
                                  cl::desc("Worker threads (0: all cores)"),
                                  cl::init(0));
@@ -71,6 +77,24 @@ runModel(func::FuncOp entry, ArrayRef<mobileone::Tensor> inputs) {
   return std::move(*outputs);
 }
 
+/// NumPy .npy v1.0, little-endian float32, C order.
+void writeNpy(raw_ostream &os, const mobileone::Tensor &t) {
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
+  for (int64_t d : t.shape)
+    header += std::to_string(d) + ", ";
+  header += "), }";
+  // Magic, version, header length; the header ends with '\n' at a multiple
+  // of 64 bytes.
+  size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header += '\n';
+  os << "\x93NUMPY" << char(1) << char(0);
+  uint16_t len = header.size();
+  os << char(len & 0xff) << char(len >> 8) << header;
+  os.write(reinterpret_cast<const char *>(t.data.data()),
+           t.data.size() * sizeof(float));
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -103,6 +127,18 @@ int main(int argc, char **argv) {
       runModel(a->entry, inputs);
   if (!outA)
     return 1;
+
+  if (!outputFilename.empty()) {
+    std::string error;
+    std::unique_ptr<ToolOutputFile> file =
+        openOutputFile(outputFilename, &error);
+    if (!file) {
+      errs() << "mobileone-run: " << error << "\n";
+      return 1;
+    }
+    writeNpy(file->os(), outA->front());
+    file->keep();
+  }
 
   if (compareFilename.empty()) {
     for (auto [i, t] : llvm::enumerate(*outA)) {

@@ -1,5 +1,6 @@
 //===- mobileone-translate.cpp - model generation and translations --------===//
 
+#include "mobileone/Conversion/Passes.h"
 #include "mobileone/Dialect/MobileOne/MobileOneDialect.h"
 #include "mobileone/Target/ModelGenerator.h"
 #include "mobileone/Support/Diagnostics.h"
@@ -8,6 +9,7 @@
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/AsmState.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
@@ -27,6 +29,10 @@ static cl::opt<bool> importONNX("import-onnx",
                                          "mobileone dialect"));
 static cl::opt<bool> exportONNX("export-onnx",
                                 cl::desc("Export a deploy-time module as ONNX"));
+static cl::opt<bool> tosaHarness(
+    "tosa-runner-harness",
+    cl::desc("Add a @main that runs a TOSA module on the seeded input of "
+             "mobileone-run --seed and prints its outputs (mlir-cpu-runner)"));
 static cl::opt<std::string>
     generate("generate",
              cl::desc("Generate a training-time model: s0, s1, s2, s3, s4 "
@@ -61,19 +67,21 @@ int main(int argc, char **argv) {
 
   DialectRegistry registry;
   registry.insert<mobileone::MobileOneDialect, func::FuncDialect,
-                  arith::ArithDialect>();
+                  arith::ArithDialect, tosa::TosaDialect,
+                  tensor::TensorDialect>();
   MLIRContext context(registry);
   SourceMgr sourceMgr;
   mobileone::ModelDiagnosticHandler handler(sourceMgr, &context, inputFilename);
   std::string error;
   OwningOpRef<ModuleOp> module;
-  int modes = importONNX + exportONNX + !generate.empty();
+  int modes = importONNX + exportONNX + tosaHarness + !generate.empty();
   if (modes != 1) {
     errs() << "mobileone-translate: nothing to do: pass exactly one of "
-              "--generate=<model>, --import-onnx, --export-onnx\n";
+              "--generate=<model>, --import-onnx, --export-onnx, "
+              "--tosa-runner-harness\n";
     return 1;
   }
-  if ((importONNX || exportONNX) && inputFilename.empty()) {
+  if ((importONNX || exportONNX || tosaHarness) && inputFilename.empty()) {
     errs() << "mobileone-translate: expected an input file\n";
     return 1;
   }
@@ -82,6 +90,11 @@ int main(int argc, char **argv) {
     options.batch = batch;
     module = mobileone::importONNXFile(&context, inputFilename, options);
     if (!module)
+      return 1;
+  } else if (tosaHarness) {
+    module = parseSourceFile<ModuleOp>(inputFilename, sourceMgr,
+                                       ParserConfig(&context));
+    if (!module || failed(mobileone::addRunnerHarness(*module, seed)))
       return 1;
   } else if (exportONNX) {
     module = parseSourceFile<ModuleOp>(inputFilename, sourceMgr,

@@ -26,6 +26,11 @@ std::optional<ArrayRef<float>> getConstantF32(Value value,
 std::optional<ArrayRef<float>> getElementsF32(Attribute attr,
                                               SmallVectorImpl<float> &storage);
 
+/// The attribute `createWeightConstant` uses: `dense_resource` from
+/// `kResourceThreshold` elements on, `dense` below.
+ElementsAttr makeWeightAttr(RankedTensorType type, ArrayRef<float> data,
+                            StringRef nameHint);
+
 /// Creates an `arith.constant` of `type` holding `data`. Tensors with at least
 /// `kResourceThreshold` elements become `dense_resource` blobs named after
 /// `nameHint` (made unique by the context), smaller ones plain `dense`.

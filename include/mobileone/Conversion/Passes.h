@@ -1,0 +1,26 @@
+//===- Passes.h - mobileone conversions -------------------------*- C++ -*-===//
+
+#ifndef MOBILEONE_CONVERSION_PASSES_H
+#define MOBILEONE_CONVERSION_PASSES_H
+
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::mobileone {
+
+#define GEN_PASS_DECL
+#include "mobileone/Conversion/Passes.h.inc"
+
+/// Makes `module` (lowered to TOSA) runnable by `mlir-cpu-runner`: renames
+/// its entry function to @model and adds a @main that calls it on the seeded
+/// random input `mobileone-run --seed` uses and prints every result with
+/// `printMemrefF32`.
+LogicalResult addRunnerHarness(ModuleOp module, uint64_t seed);
+
+#define GEN_PASS_REGISTRATION
+#include "mobileone/Conversion/Passes.h.inc"
+
+} // namespace mlir::mobileone
+
+#endif

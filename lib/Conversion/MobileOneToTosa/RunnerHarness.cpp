@@ -1,0 +1,43 @@
+//===- RunnerHarness.cpp - a @main for mlir-cpu-runner --------------------===//
+
+#include "mobileone/Conversion/Passes.h"
+#include "mobileone/Evaluator/Evaluator.h"
+#include "mobileone/Support/Weights.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Builders.h"
+
+using namespace mlir;
+
+LogicalResult mobileone::addRunnerHarness(ModuleOp module, uint64_t seed) {
+  func::FuncOp model = findEntryFunction(module);
+  if (!model)
+    return failure();
+  OpBuilder b(module.getContext());
+  Location loc = model.getLoc();
+  model.setSymName("model");
+  b.setInsertionPointToEnd(module.getBody());
+  auto unranked = UnrankedTensorType::get(b.getF32Type());
+  auto print = b.create<func::FuncOp>(
+      loc, "printMemrefF32", b.getFunctionType({unranked}, {}));
+  print.setPrivate();
+  print->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  auto main = b.create<func::FuncOp>(loc, "main", b.getFunctionType({}, {}));
+  b.setInsertionPointToStart(main.addEntryBlock());
+  SmallVector<Value> inputs;
+  for (auto [i, type] : llvm::enumerate(model.getArgumentTypes())) {
+    auto ranked = dyn_cast<RankedTensorType>(type);
+    if (!ranked || !ranked.hasStaticShape())
+      return model.emitError("runner harness: expected static inputs");
+    Tensor t = randomTensor(ranked.getShape(), seed + i);
+    inputs.push_back(createWeightConstant(b, loc, ranked, t.data,
+                                          "input" + std::to_string(i)));
+  }
+  auto call = b.create<func::CallOp>(loc, model, inputs);
+  for (Value r : call.getResults())
+    b.create<func::CallOp>(loc, print,
+                           ValueRange{b.create<tensor::CastOp>(loc, unranked, r)});
+  b.create<func::ReturnOp>(loc);
+  return success();
+}

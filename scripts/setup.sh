@@ -15,10 +15,13 @@ PACKAGES=(
   llvm-19-dev llvm-19-tools libmlir-19-dev mlir-19-tools
   libgtest-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
+  libflatbuffers-dev flatbuffers-compiler
 )
 # Test peers: PyTorch exports the fixtures and is the reference; ONNX Runtime
 # (npm) runs the exported models.
-TEST_PACKAGES=(python3-torch python3-onnx python3-numpy)
+# Arm NN's TfLite parser on CpuRef is the independent TFLite consumer.
+TEST_PACKAGES=(python3-torch python3-onnx python3-numpy
+  python3-pyarmnn libarmnn-cpuref-backend22 libarmnntfliteparser22)
 ORT_VERSION=1.30.0
 
 install_missing() {

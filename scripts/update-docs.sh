@@ -6,4 +6,5 @@ ninja -C "$BUILD" mlir-doc >/dev/null
 mkdir -p "$ROOT/docs/generated"
 cp "$BUILD/docs/Dialects/MobileOneOps.md" "$ROOT/docs/generated/MobileOneDialect.md"
 cp "$BUILD/docs/MobileOnePasses.md" "$ROOT/docs/generated/MobileOnePasses.md"
+cp "$BUILD/docs/MobileOneConversionPasses.md" "$ROOT/docs/generated/MobileOneConversionPasses.md"
 echo "docs/generated updated"

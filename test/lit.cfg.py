@@ -20,3 +20,15 @@ config.substitutions.append(("%objroot", config.mobileone_obj_root))
 # ONNX Runtime (npm onnxruntime-node), installed into the build by scripts/setup.sh.
 config.environment["NODE_PATH"] = os.path.join(config.mobileone_obj_root, "node", "node_modules")
 config.substitutions.append(("%node", "node"))
+
+# The upstream lowering of TOSA to the CPU (TOOLCHAIN.md), and its runner.
+tosa_pipeline = ("builtin.module(func.func(tosa-to-linalg-named,tosa-to-linalg,tosa-to-arith,"
+                 "tosa-to-tensor),one-shot-bufferize{bufferize-function-boundaries},"
+                 "buffer-deallocation-pipeline,convert-linalg-to-loops,lower-affine,convert-scf-to-cf,"
+                 "expand-strided-metadata,finalize-memref-to-llvm,convert-math-to-llvm,"
+                 "convert-arith-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,reconcile-unrealized-casts)")
+config.substitutions.append(("%tosa-lower", "/usr/bin/mlir-opt-19 '--pass-pipeline=%s'" % tosa_pipeline))
+config.substitutions.append((
+    "%tosa-run", "/usr/bin/mlir-cpu-runner-19 -e main -entry-point-result=void "
+    "-shared-libs=/usr/lib/llvm-19/lib/libmlir_runner_utils.so,/usr/lib/llvm-19/lib/libmlir_c_runner_utils.so"))
+config.substitutions.append(("%compare", "/usr/bin/python3 %s/test/Integration/compare_outputs.py" % config.mobileone_src_root))

@@ -7,6 +7,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/Matchers.h"
+#include "llvm/ADT/StringExtras.h"
 
 using namespace mlir;
 
@@ -39,12 +40,24 @@ mobileone::getConstantF32(Value value, SmallVectorImpl<float> &storage) {
   return getElementsF32(attr, storage);
 }
 
+/// Resource keys print bare, so they must be identifiers: ONNX names such as
+/// "onnx::Conv_12" or "/stage0/Add" are not.
+static std::string resourceKey(StringRef name) {
+  std::string key;
+  for (char c : name)
+    key += (llvm::isAlnum(c) || c == '_' || c == '.') ? c : '_';
+  if (key.empty() || !(llvm::isAlpha(key[0]) || key[0] == '_'))
+    key = "w_" + key;
+  return key;
+}
+
 ElementsAttr mobileone::makeWeightAttr(RankedTensorType type,
                                       ArrayRef<float> data,
                                       StringRef nameHint) {
   if (type.getNumElements() >= kResourceThreshold)
     return cast<ElementsAttr>(Attribute(DenseF32ResourceElementsAttr::get(
-        type, nameHint, HeapAsmResourceBlob::allocateAndCopyInferAlign(data))));
+        type, resourceKey(nameHint),
+        HeapAsmResourceBlob::allocateAndCopyInferAlign(data))));
   return cast<ElementsAttr>(DenseElementsAttr::get(type, data));
 }
 

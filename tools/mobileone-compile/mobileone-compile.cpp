@@ -7,9 +7,11 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "mobileone/Conversion/Passes.h"
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
 #include "mobileone/Support/Diagnostics.h"
 #include "mobileone/Target/ONNX.h"
+#include "mobileone/Target/TFLite.h"
 #include "mobileone/Transforms/Cost.h"
 #include "mobileone/Transforms/Passes.h"
 
@@ -32,9 +34,15 @@ static cl::opt<std::string> inputFilename(cl::Positional, cl::Required,
                                           cl::desc("<model.onnx>"));
 static cl::opt<std::string>
     outputFilename("o", cl::Required,
-                   cl::desc("Output: .onnx (re-parameterised ONNX), .mlir or "
-                            ".mlirbc (deploy-time module)"),
+                   cl::desc("Output: .onnx (re-parameterised ONNX), .tflite "
+                            "(TFLite FlatBuffer), .mlir or .mlirbc "
+                            "(deploy-time module, see --target)"),
                    cl::value_desc("filename"));
+static cl::opt<std::string>
+    target("target",
+           cl::desc("For .mlir/.mlirbc output: 'mobileone' (the deploy-time "
+                    "dialect, default) or 'tosa'"),
+           cl::init("mobileone"));
 static cl::opt<int64_t> batch("batch",
                               cl::desc("Batch size for a symbolic batch "
                                        "dimension"),
@@ -65,16 +73,27 @@ int main(int argc, char **argv) {
                               "mobileone compiler: ONNX in, re-parameterised "
                               "model out\n");
   StringRef ext = sys::path::extension(outputFilename);
-  if (ext != ".onnx" && ext != ".mlir" && ext != ".mlirbc") {
+  if (ext != ".onnx" && ext != ".tflite" && ext != ".mlir" &&
+      ext != ".mlirbc") {
     errs() << "mobileone-compile: unknown output format '" << ext
            << "' for '" << outputFilename
-           << "': expected .onnx, .mlir or .mlirbc\n";
+           << "': expected .onnx, .tflite, .mlir or .mlirbc\n";
+    return 1;
+  }
+  if (target != "mobileone" && target != "tosa") {
+    errs() << "mobileone-compile: unknown --target '" << target
+           << "': expected mobileone or tosa\n";
+    return 1;
+  }
+  if (target == "tosa" && ext != ".mlir" && ext != ".mlirbc") {
+    errs() << "mobileone-compile: --target=tosa writes MLIR: use -o x.mlir "
+              "or x.mlirbc\n";
     return 1;
   }
 
   DialectRegistry registry;
   registry.insert<mobileone::MobileOneDialect, func::FuncDialect,
-                  arith::ArithDialect>();
+                  arith::ArithDialect, tosa::TosaDialect>();
   MLIRContext context(registry);
   SourceMgr sourceMgr;
   mobileone::ModelDiagnosticHandler handler(sourceMgr, &context, inputFilename);
@@ -100,12 +119,21 @@ int main(int argc, char **argv) {
   if (failed(pm.run(*module)))
     return 1;
   mobileone::Cost after = mobileone::computeCost(mainOf(*module));
+  if (target == "tosa") {
+    PassManager lower(&context);
+    lower.addPass(mobileone::createConvertMobileOneToTosa());
+    if (failed(lower.run(*module)))
+      return 1;
+  }
 
   // Serialise in memory first: a failure leaves no output file behind.
   std::string bytes;
   raw_string_ostream os(bytes);
   if (ext == ".onnx") {
     if (failed(mobileone::exportONNX(*module, os)))
+      return 1;
+  } else if (ext == ".tflite") {
+    if (failed(mobileone::emitTFLite(*module, os)))
       return 1;
   } else if (ext == ".mlirbc") {
     if (failed(writeBytecodeToFile(*module, os)))

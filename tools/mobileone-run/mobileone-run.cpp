@@ -42,6 +42,10 @@ static cl::opt<std::string>
     outputFilename("output",
                    cl::desc("Write output #0 of the (first) model as .npy"),
                    cl::value_desc("file.npy"), cl::init(""));
+static cl::opt<std::string>
+    saveInput("save-input",
+              cl::desc("Write the seeded input #0 (NCHW) as .npy"),
+              cl::value_desc("file.npy"), cl::init(""));
 static cl::opt<unsigned> threads("num-threads",
                                  cl::desc("Worker threads (0: all cores)"),
                                  cl::init(0));
@@ -128,15 +132,18 @@ int main(int argc, char **argv) {
   if (!outA)
     return 1;
 
-  if (!outputFilename.empty()) {
+  for (auto [path, tensor] : {std::pair<StringRef, const mobileone::Tensor *>{
+                                  outputFilename, &outA->front()},
+                              {saveInput, &inputs.front()}}) {
+    if (path.empty())
+      continue;
     std::string error;
-    std::unique_ptr<ToolOutputFile> file =
-        openOutputFile(outputFilename, &error);
+    std::unique_ptr<ToolOutputFile> file = openOutputFile(path, &error);
     if (!file) {
       errs() << "mobileone-run: " << error << "\n";
       return 1;
     }
-    writeNpy(file->os(), outA->front());
+    writeNpy(file->os(), *tensor);
     file->keep();
   }
 

@@ -5,6 +5,7 @@
 #include "mobileone/Target/ModelGenerator.h"
 #include "mobileone/Support/Diagnostics.h"
 #include "mobileone/Target/ONNX.h"
+#include "mobileone/Target/TFLite.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/IR/AsmState.h"
@@ -29,6 +30,9 @@ static cl::opt<bool> importONNX("import-onnx",
                                          "mobileone dialect"));
 static cl::opt<bool> exportONNX("export-onnx",
                                 cl::desc("Export a deploy-time module as ONNX"));
+static cl::opt<bool> emitTFLiteOpt(
+    "emit-tflite",
+    cl::desc("Write a deploy-time module as a TFLite FlatBuffer (.tflite)"));
 static cl::opt<bool> tosaHarness(
     "tosa-runner-harness",
     cl::desc("Add a @main that runs a TOSA module on the seeded input of "
@@ -74,14 +78,16 @@ int main(int argc, char **argv) {
   mobileone::ModelDiagnosticHandler handler(sourceMgr, &context, inputFilename);
   std::string error;
   OwningOpRef<ModuleOp> module;
-  int modes = importONNX + exportONNX + tosaHarness + !generate.empty();
+  int modes = importONNX + exportONNX + emitTFLiteOpt + tosaHarness +
+              !generate.empty();
   if (modes != 1) {
     errs() << "mobileone-translate: nothing to do: pass exactly one of "
               "--generate=<model>, --import-onnx, --export-onnx, "
-              "--tosa-runner-harness\n";
+              "--emit-tflite, --tosa-runner-harness\n";
     return 1;
   }
-  if ((importONNX || exportONNX || tosaHarness) && inputFilename.empty()) {
+  if ((importONNX || exportONNX || emitTFLiteOpt || tosaHarness) &&
+      inputFilename.empty()) {
     errs() << "mobileone-translate: expected an input file\n";
     return 1;
   }
@@ -96,7 +102,7 @@ int main(int argc, char **argv) {
                                        ParserConfig(&context));
     if (!module || failed(mobileone::addRunnerHarness(*module, seed)))
       return 1;
-  } else if (exportONNX) {
+  } else if (exportONNX || emitTFLiteOpt) {
     module = parseSourceFile<ModuleOp>(inputFilename, sourceMgr,
                                        ParserConfig(&context));
     if (!module)
@@ -104,7 +110,8 @@ int main(int argc, char **argv) {
     // Serialise in memory first: a failed export leaves no output file.
     std::string bytes;
     llvm::raw_string_ostream os(bytes);
-    if (failed(mobileone::exportONNX(*module, os)))
+    if (failed(exportONNX ? mobileone::exportONNX(*module, os)
+                          : mobileone::emitTFLite(*module, os)))
       return 1;
     std::unique_ptr<ToolOutputFile> output =
         openOutputFile(outputFilename, &error);

@@ -152,15 +152,6 @@ std::string formatShape(ArrayRef<int64_t> shape) {
   return s + "]";
 }
 
-/// Resource blob keys must be identifiers: ONNX names like "onnx::Conv_12".
-std::string blobName(StringRef name) {
-  std::string s;
-  for (char c : name)
-    s += (llvm::isAlnum(c) || c == '_' || c == '.') ? c : '_';
-  if (s.empty() || llvm::isDigit(s[0]))
-    s = "t_" + s;
-  return s;
-}
 
 //===----------------------------------------------------------------------===//
 // Reading
@@ -328,7 +319,7 @@ LogicalResult Importer::readTensor(const onnx::TensorProto &t, Location loc,
 
 Value Importer::constant(ArrayRef<int64_t> shape, ArrayRef<float> data,
                          const std::string &name, Location loc) {
-  return createWeightConstant(b, loc, f32(shape), data, blobName(name));
+  return createWeightConstant(b, loc, f32(shape), data, name);
 }
 
 std::optional<std::vector<float>> Importer::constantData(Value v) {

@@ -1,0 +1,135 @@
+// RUN: mobileone-opt %s -split-input-file --convert-mobileone-to-tosa -verify-diagnostics | FileCheck %s
+
+// Dense conv + ReLU: one transpose in (NCHW -> NHWC), OIHW weights become
+// OHWI at compile time, ONNX pads [t, l, b, r] become TOSA [t, b, l, r].
+// CHECK-LABEL: func.func @dense
+// CHECK-SAME: (%[[X:.*]]: tensor<1x2x5x5xf32>) -> tensor<1x2x3x2xf32>
+// CHECK: %[[PERM:.*]] = "tosa.const"() <{value = dense<[0, 2, 3, 1]> : tensor<4xi32>}>
+// CHECK: %[[IN:.*]] = tosa.transpose %[[X]], %[[PERM]] : (tensor<1x2x5x5xf32>, tensor<4xi32>) -> tensor<1x5x5x2xf32>
+// W[o][i][y][x] = 8*o + 4*i + 2*y + x  ->  OHWI: [o][y][x][i]
+// CHECK-DAG: %[[W:.*]] = "tosa.const"() <{value = dense<{{\[}}{{\[}}{{\[}}[0.000000e+00, 4.000000e+00], [1.000000e+00, 5.000000e+00]], {{\[}}[2.000000e+00, 6.000000e+00], [3.000000e+00, 7.000000e+00]]], {{\[}}{{\[}}[8.000000e+00, 1.200000e+01], [9.000000e+00, 1.300000e+01]], {{\[}}[1.000000e+01, 1.400000e+01], [1.100000e+01, 1.500000e+01]]]]> : tensor<2x2x2x2xf32>}>
+// CHECK-DAG: %[[B:.*]] = "tosa.const"() <{value = dense<[5.000000e-01, -5.000000e-01]> : tensor<2xf32>}>
+// CHECK: %[[C:.*]] = tosa.conv2d %[[IN]], %[[W]], %[[B]] {dilation = array<i64: 1, 1>, pad = array<i64: 1, 1, 0, 0>, stride = array<i64: 2, 2>} : (tensor<1x5x5x2xf32>, tensor<2x2x2x2xf32>, tensor<2xf32>) -> tensor<1x3x2x2xf32>
+// CHECK: %[[R:.*]] = tosa.clamp %[[C]] {max_fp = 3.40282347E+38 : f32, max_int = 9223372036854775807 : i64, min_fp = 0.000000e+00 : f32, min_int = 0 : i64}
+// CHECK: %[[OUT:.*]] = tosa.transpose %[[R]], %{{.*}} : (tensor<1x3x2x2xf32>, tensor<4xi32>) -> tensor<1x2x3x2xf32>
+// CHECK-NOT: tosa.transpose
+// CHECK: return %[[OUT]]
+func.func @dense(%x: tensor<1x2x5x5xf32>) -> tensor<1x2x3x2xf32> {
+  %w = arith.constant dense<[[[[0.0, 1.0], [2.0, 3.0]], [[4.0, 5.0], [6.0, 7.0]]], [[[8.0, 9.0], [10.0, 11.0]], [[12.0, 13.0], [14.0, 15.0]]]]> : tensor<2x2x2x2xf32>
+  %b = arith.constant dense<[0.5, -0.5]> : tensor<2xf32>
+  %c = mobileone.conv2d %x, %w, %b {strides = array<i64: 2, 2>, pads = array<i64: 1, 0, 1, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x2x5x5xf32>, tensor<2x2x2x2xf32>, tensor<2xf32>) -> tensor<1x2x3x2xf32>
+  %r = mobileone.relu %c : tensor<1x2x3x2xf32>
+  return %r : tensor<1x2x3x2xf32>
+}
+
+// -----
+
+// Depthwise with multiplier 2: [C*M, 1, KH, KW] -> HWCM, channel c*M + m;
+// no bias gives a zero bias.
+// CHECK-LABEL: func.func @depthwise
+// CHECK-DAG: "tosa.const"() <{value = dense<{{\[}}{{\[}}{{\[}}[0.000000e+00, 1.000000e+00], [2.000000e+00, 3.000000e+00]]]]> : tensor<1x1x2x2xf32>}>
+// CHECK-DAG: "tosa.const"() <{value = dense<0.000000e+00> : tensor<4xf32>}>
+// CHECK: tosa.depthwise_conv2d {{.*}} {dilation = array<i64: 1, 1>, pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<1x4x4x2xf32>, tensor<1x1x2x2xf32>, tensor<4xf32>) -> tensor<1x4x4x4xf32>
+func.func @depthwise(%x: tensor<1x2x4x4xf32>) -> tensor<1x4x4x4xf32> {
+  %w = arith.constant dense<[[[[0.0]]], [[[1.0]]], [[[2.0]]], [[[3.0]]]]> : tensor<4x1x1x1xf32>
+  %c = mobileone.conv2d %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<1x2x4x4xf32>, tensor<4x1x1x1xf32>) -> tensor<1x4x4x4xf32>
+  return %c : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+// Grouped (2 groups of 2 channels): a slice and a conv per group, concatenated.
+// CHECK-LABEL: func.func @grouped
+// CHECK: %[[S0:.*]] = tosa.slice %{{.*}} {size = array<i64: 1, 4, 4, 2>, start = array<i64: 0, 0, 0, 0>}
+// CHECK: %[[C0:.*]] = tosa.conv2d %[[S0]]
+// CHECK: %[[S1:.*]] = tosa.slice %{{.*}} {size = array<i64: 1, 4, 4, 2>, start = array<i64: 0, 0, 0, 2>}
+// CHECK: %[[C1:.*]] = tosa.conv2d %[[S1]]
+// CHECK: tosa.concat %[[C0]], %[[C1]] {axis = 3 : i32} : (tensor<1x4x4x2xf32>, tensor<1x4x4x2xf32>) -> tensor<1x4x4x4xf32>
+func.func @grouped(%x: tensor<1x4x4x4xf32>) -> tensor<1x4x4x4xf32> {
+  %w = arith.constant dense<1.0> : tensor<4x2x1x1xf32>
+  %c = mobileone.conv2d %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 2 : i64} : (tensor<1x4x4x4xf32>, tensor<4x2x1x1xf32>) -> tensor<1x4x4x4xf32>
+  return %c : tensor<1x4x4x4xf32>
+}
+
+// -----
+
+// The head: pooling over the whole map, a reshape that needs no transpose
+// (H = W = 1), a fully connected layer; SE and a left-over BN on the way.
+// CHECK-LABEL: func.func @head
+// CHECK: %[[SEPOOL:.*]] = tosa.avg_pool2d %{{.*}} {acc_type = f32, kernel = array<i64: 4, 4>, pad = array<i64: 0, 0, 0, 0>, stride = array<i64: 1, 1>} : (tensor<1x4x4x8xf32>) -> tensor<1x1x1x8xf32>
+// CHECK: %[[FLAT:.*]] = tosa.reshape %[[SEPOOL]] {new_shape = array<i64: 1, 8>}
+// CHECK: %[[H:.*]] = tosa.fully_connected %[[FLAT]], %{{.*}}, %{{.*}} : (tensor<1x8xf32>, tensor<2x8xf32>, tensor<2xf32>) -> tensor<1x2xf32>
+// CHECK: tosa.clamp %[[H]]
+// CHECK: %[[E:.*]] = tosa.fully_connected %{{.*}} : (tensor<1x2xf32>, tensor<8x2xf32>, tensor<8xf32>) -> tensor<1x8xf32>
+// CHECK: %[[G:.*]] = tosa.sigmoid %[[E]]
+// CHECK: %[[GR:.*]] = tosa.reshape %[[G]] {new_shape = array<i64: 1, 1, 1, 8>}
+// CHECK: %[[SE:.*]] = tosa.mul %{{.*}}, %[[GR]] {shift = 0 : i8} : (tensor<1x4x4x8xf32>, tensor<1x1x1x8xf32>) -> tensor<1x4x4x8xf32>
+// CHECK: %[[BNM:.*]] = tosa.mul %[[SE]], %{{.*}} {shift = 0 : i8} : (tensor<1x4x4x8xf32>, tensor<1x1x1x8xf32>)
+// CHECK: %[[BN:.*]] = tosa.add %[[BNM]], %{{.*}} : (tensor<1x4x4x8xf32>, tensor<1x1x1x8xf32>)
+// CHECK: %[[P:.*]] = tosa.avg_pool2d %[[BN]]
+// CHECK-NOT: tosa.transpose
+// CHECK: %[[F:.*]] = tosa.reshape %[[P]] {new_shape = array<i64: 1, 8>}
+// CHECK: %[[L:.*]] = tosa.fully_connected %[[F]], %{{.*}}, %{{.*}} : (tensor<1x8xf32>, tensor<3x8xf32>, tensor<3xf32>) -> tensor<1x3xf32>
+// CHECK: return %[[L]]
+func.func @head(%x: tensor<1x8x4x4xf32>) -> tensor<1x3xf32> {
+  %rw = arith.constant dense<0.5> : tensor<2x8x1x1xf32>
+  %rb = arith.constant dense<0.5> : tensor<2xf32>
+  %ew = arith.constant dense<0.5> : tensor<8x2x1x1xf32>
+  %eb = arith.constant dense<0.5> : tensor<8xf32>
+  %p = arith.constant dense<1.0> : tensor<8xf32>
+  %lw = arith.constant dense<0.5> : tensor<3x8xf32>
+  %lb = arith.constant dense<0.5> : tensor<3xf32>
+  %se = mobileone.squeeze_excite %x, %rw, %rb, %ew, %eb : (tensor<1x8x4x4xf32>, tensor<2x8x1x1xf32>, tensor<2xf32>, tensor<8x2x1x1xf32>, tensor<8xf32>) -> tensor<1x8x4x4xf32>
+  %bn = mobileone.batch_norm %se, %p, %p, %p, %p {epsilon = 1.0e-05 : f64} : (tensor<1x8x4x4xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>, tensor<8xf32>) -> tensor<1x8x4x4xf32>
+  %g = mobileone.global_avg_pool %bn : (tensor<1x8x4x4xf32>) -> tensor<1x8x1x1xf32>
+  %f = mobileone.reshape %g : (tensor<1x8x1x1xf32>) -> tensor<1x8xf32>
+  %l = mobileone.linear %f, %lw, %lb : (tensor<1x8xf32>, tensor<3x8xf32>, tensor<3xf32>) -> tensor<1x3xf32>
+  return %l : tensor<1x3xf32>
+}
+
+// -----
+
+// Element-wise ops with NCHW constants: re-laid out to NHWC at compile time.
+// CHECK-LABEL: func.func @elementwise
+// CHECK: "tosa.const"() <{value = dense<{{\[}}{{\[}}{{\[}}[1.000000e+00, 2.000000e+00]]]]> : tensor<1x1x1x2xf32>}>
+// CHECK: tosa.add {{.*}} : (tensor<1x3x3x2xf32>, tensor<1x1x1x2xf32>) -> tensor<1x3x3x2xf32>
+// CHECK: tosa.sigmoid
+// CHECK: tosa.mul {{.*}} {shift = 0 : i8}
+func.func @elementwise(%x: tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32> {
+  %c = arith.constant dense<[[[[1.0]], [[2.0]]]]> : tensor<1x2x1x1xf32>
+  %a = mobileone.add %x, %c : (tensor<1x2x3x3xf32>, tensor<1x2x1x1xf32>) -> tensor<1x2x3x3xf32>
+  %s = mobileone.sigmoid %a : tensor<1x2x3x3xf32>
+  %m = mobileone.mul %s, %x : (tensor<1x2x3x3xf32>, tensor<1x2x3x3xf32>) -> tensor<1x2x3x3xf32>
+  return %m : tensor<1x2x3x3xf32>
+}
+
+// -----
+
+// A reshape of a map with H, W > 1 goes through NCHW order.
+// CHECK-LABEL: func.func @flatten_map
+// CHECK: tosa.transpose
+// CHECK: %[[T:.*]] = tosa.transpose %{{.*}} : (tensor<1x2x2x3xf32>, tensor<4xi32>) -> tensor<1x3x2x2xf32>
+// CHECK: tosa.reshape %[[T]] {new_shape = array<i64: 1, 12>}
+func.func @flatten_map(%x: tensor<1x3x2x2xf32>) -> tensor<1x12xf32> {
+  %f = mobileone.reshape %x : (tensor<1x3x2x2xf32>) -> tensor<1x12xf32>
+  return %f : tensor<1x12xf32>
+}
+
+// -----
+
+func.func @block_left(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
+  // expected-error @+1 {{TOSA lowering cannot express 'mobileone.block' (a training-time multi-branch block); run --mobileone-reparameterize first}}
+  %y = mobileone.block %x {kernel = array<i64: 1, 1>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
+  ^bb0(%in: tensor<1x1x4x4xf32>):
+    mobileone.yield %in : tensor<1x1x4x4xf32>
+  }
+  return %y : tensor<1x1x4x4xf32>
+}
+
+// -----
+
+func.func @weights_not_constant(%x: tensor<1x1x4x4xf32>, %w: tensor<1x1x1x1xf32>) -> tensor<1x1x4x4xf32> {
+  // expected-error @+1 {{TOSA lowering: the conv weight must be a constant (weights are re-laid out at compile time)}}
+  %c = mobileone.conv2d %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x1x4x4xf32>, tensor<1x1x1x1xf32>) -> tensor<1x1x4x4xf32>
+  return %c : tensor<1x1x4x4xf32>
+}

@@ -153,9 +153,13 @@ private:
       return permute(t.getShape(), kToNHWC);
     return SmallVector<int64_t, 4>(t.getShape());
   }
-  /// An activation output tensor for `v`.
+  /// An activation output tensor for `v`; graph outputs keep the name the
+  /// import recorded.
   int32_t define(Value v, StringRef name) {
-    int32_t id = addTensor(shapeOf(v), name);
+    auto it = resultNames.find(v);
+    int32_t id = addTensor(shapeOf(v), it != resultNames.end()
+                                           ? StringRef(it->second)
+                                           : name);
     tensorIds[v] = id;
     return id;
   }
@@ -167,6 +171,7 @@ private:
   std::vector<tflite::BuiltinOperator> opcodes;
   std::map<tflite::BuiltinOperator, uint32_t> opcodeIndex;
   DenseMap<Value, int32_t> tensorIds;
+  DenseMap<Value, std::string> resultNames;
   llvm::StringSet<> usedNames;
 };
 
@@ -479,6 +484,10 @@ LogicalResult Writer::run(ModuleOp module, llvm::raw_ostream &os) {
       name = n.str();
     inputs.push_back(define(arg, name));
   }
+  Operation *terminator = func.getBody().front().getTerminator();
+  for (auto [i, v] : llvm::enumerate(terminator->getOperands()))
+    if (auto n = func.getResultAttrOfType<StringAttr>(i, "mobileone.onnx_name"))
+      resultNames.try_emplace(v, n.str());
   for (Operation &op : func.getBody().front().without_terminator())
     if (failed(emit(op)))
       return failure();

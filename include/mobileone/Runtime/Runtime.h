@@ -1,0 +1,87 @@
+//===- Runtime.h - run deployable TFLite FlatBuffers ------------*- C++ -*-===//
+//
+// A small inference runtime for the float32 FlatBuffers the compiler emits
+// (and other TFLite files made of the same ops). It depends on neither MLIR
+// nor LLVM: an app links this library, FlatBuffers, XNNPACK and
+// pthreadpool.
+//
+//   std::string error;
+//   auto session = mobileone::runtime::Session::createFromFile(
+//       "model.tflite", {/*threads=*/2}, error);
+//   if (!session) { report(error); }
+//   std::vector<float> out(session->outputInfo().numElements());
+//   if (!session->run(input.data(), out.data(), error)) { report(error); }
+//
+// Loading verifies the buffer with the FlatBuffers verifier and then every
+// tensor index, shape, buffer size and operator parameter, so a corrupt or
+// hostile file is an error, never a crash or an out-of-bounds read.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MOBILEONE_RUNTIME_RUNTIME_H
+#define MOBILEONE_RUNTIME_RUNTIME_H
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mobileone::runtime {
+
+struct Options {
+  /// Worker threads (1: the calling thread only).
+  int threads = 1;
+  /// Use the portable reference kernels even where XNNPACK could run.
+  bool reference = false;
+};
+
+struct TensorInfo {
+  std::string name;
+  std::vector<int64_t> shape; ///< NHWC for 4-D tensors
+  int64_t numElements() const {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      n *= d;
+    return n;
+  }
+};
+
+struct Model;
+class Executor;
+
+class Session {
+public:
+  static std::unique_ptr<Session> create(std::vector<uint8_t> bytes,
+                                         const Options &options,
+                                         std::string &error);
+  static std::unique_ptr<Session> createFromFile(const std::string &path,
+                                                 const Options &options,
+                                                 std::string &error);
+  ~Session();
+
+  const TensorInfo &inputInfo() const;
+  const TensorInfo &outputInfo() const;
+  /// Runs one inference: `input` and `output` hold numElements() floats.
+  bool run(const float *input, float *output, std::string &error);
+
+  /// "xnnpack" or "reference".
+  const char *backend() const;
+  /// Why XNNPACK was not used (empty when it is).
+  const std::string &fallbackReason() const { return fallback; }
+  /// Activation memory of the reference path: planned (buffers whose
+  /// lifetimes do not overlap share memory) and without reuse.
+  size_t plannedActivationBytes() const;
+  size_t unplannedActivationBytes() const;
+
+private:
+  Session();
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Executor> executor;
+  std::string fallback;
+  size_t planned = 0, unplanned = 0;
+};
+
+} // namespace mobileone::runtime
+
+#endif

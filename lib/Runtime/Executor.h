@@ -1,0 +1,47 @@
+//===- Executor.h - the two ways to run a Model (internal) ------*- C++ -*-===//
+
+#ifndef MOBILEONE_LIB_RUNTIME_EXECUTOR_H
+#define MOBILEONE_LIB_RUNTIME_EXECUTOR_H
+
+#include "Model.h"
+
+namespace mobileone::runtime {
+
+class Executor {
+public:
+  virtual ~Executor() = default;
+  virtual bool run(const float *input, float *output, std::string &error) = 0;
+  virtual const char *name() const = 0;
+};
+
+/// Portable kernels over one planned activation arena.
+class ReferenceExecutor : public Executor {
+public:
+  explicit ReferenceExecutor(const Model &model);
+  bool run(const float *input, float *output, std::string &error) override;
+  const char *name() const override { return "reference"; }
+  size_t plannedBytes() const { return arenaFloats * sizeof(float); }
+  size_t unplannedBytes() const { return unplanned * sizeof(float); }
+
+private:
+  float *buffer(int tensor) { return arena.data() + offsets[tensor]; }
+  const float *value(int tensor) {
+    const Tensor &t = model.tensors[tensor];
+    return t.data ? t.f32() : buffer(tensor);
+  }
+
+  const Model &model;
+  std::vector<float> arena; ///< allocated on first run
+  size_t arenaFloats = 0;
+  std::vector<size_t> offsets; ///< per tensor, in floats
+  size_t unplanned = 0;
+};
+
+/// The whole graph as one XNNPACK subgraph, or null with the reason.
+std::unique_ptr<Executor> createXnnpackExecutor(const Model &model,
+                                                int threads,
+                                                std::string &whyNot);
+
+} // namespace mobileone::runtime
+
+#endif

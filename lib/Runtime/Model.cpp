@@ -1,0 +1,483 @@
+//===- Model.cpp - load and validate a TFLite model -----------------------===//
+
+#include "Model.h"
+
+#include "mobileone/Target/TFLite/schema_generated.h"
+
+#include <algorithm>
+#include <cstring>
+
+using namespace mobileone::runtime;
+
+namespace {
+
+constexpr int64_t kMaxElements = int64_t(1) << 31;
+
+class Loader {
+public:
+  Loader(Model &m, std::string &error) : m(m), error(error) {}
+  bool run();
+
+private:
+  bool fail(const std::string &msg) {
+    error = msg;
+    return false;
+  }
+  bool failOp(size_t index, const std::string &name, const std::string &msg) {
+    return fail("operator #" + std::to_string(index) + " (" + name +
+                "): " + msg);
+  }
+  bool loadTensors(const tflite::SubGraph &g, const tflite::Model &model);
+  bool loadOp(size_t index, const tflite::Operator &op,
+              const tflite::Model &model);
+  static std::string shapeStr(const std::vector<int64_t> &s) {
+    std::string out = "[";
+    for (size_t i = 0; i < s.size(); ++i)
+      out += (i ? ", " : "") + std::to_string(s[i]);
+    return out + "]";
+  }
+
+  Model &m;
+  std::string &error;
+};
+
+bool Loader::loadTensors(const tflite::SubGraph &g,
+                         const tflite::Model &model) {
+  const auto *tensors = g.tensors();
+  const auto *buffers = model.buffers();
+  if (!tensors || tensors->size() == 0)
+    return fail("the subgraph has no tensors");
+  for (uint32_t i = 0; i < tensors->size(); ++i) {
+    const tflite::Tensor *t = tensors->Get(i);
+    Tensor out;
+    out.name = t->name() ? t->name()->str() : "#" + std::to_string(i);
+    std::string what = "tensor #" + std::to_string(i) + " '" + out.name + "'";
+    if (t->type() == tflite::TensorType_FLOAT32)
+      out.isInt32 = false;
+    else if (t->type() == tflite::TensorType_INT32)
+      out.isInt32 = true;
+    else
+      return fail(what + " has type " +
+                  tflite::EnumNameTensorType(t->type()) +
+                  "; only FLOAT32 (and INT32 shapes) are supported");
+    out.elements = 1;
+    if (t->shape())
+      for (int32_t d : *t->shape()) {
+        if (d <= 0)
+          return fail(what + " has a non-positive dimension " +
+                      std::to_string(d));
+        out.shape.push_back(d);
+        out.elements *= d;
+        if (out.elements > kMaxElements)
+          return fail(what + " has more than 2^31 elements");
+      }
+    if (t->buffer() != 0) {
+      if (!buffers || t->buffer() >= buffers->size())
+        return fail(what + " refers to buffer " + std::to_string(t->buffer()) +
+                    ", the model has " +
+                    std::to_string(buffers ? buffers->size() : 0));
+      const tflite::Buffer *b = buffers->Get(t->buffer());
+      if (b->data() && b->data()->size() > 0) {
+        size_t expected = size_t(out.elements) * 4;
+        if (b->data()->size() != expected)
+          return fail(what + " of shape " + shapeStr(out.shape) + " needs " +
+                      std::to_string(expected) + " bytes, its buffer has " +
+                      std::to_string(b->data()->size()));
+        if (reinterpret_cast<uintptr_t>(b->data()->data()) % 4 != 0)
+          return fail(what + ": buffer data is not 4-byte aligned");
+        out.data = b->data()->data();
+      }
+    }
+    m.tensors.push_back(std::move(out));
+  }
+  return true;
+}
+
+bool Loader::loadOp(size_t index, const tflite::Operator &op,
+                    const tflite::Model &model) {
+  const auto *codes = model.operator_codes();
+  if (!codes || op.opcode_index() >= codes->size())
+    return fail("operator #" + std::to_string(index) +
+                " has an invalid opcode index " +
+                std::to_string(op.opcode_index()));
+  const tflite::OperatorCode *code = codes->Get(op.opcode_index());
+  int32_t builtin = std::max<int32_t>(code->builtin_code(),
+                                      code->deprecated_builtin_code());
+  std::string name =
+      (builtin >= 0 && builtin <= tflite::BuiltinOperator_MAX)
+          ? tflite::EnumNameBuiltinOperator(
+                static_cast<tflite::BuiltinOperator>(builtin))
+          : "";
+  if (name.empty())
+    name = "builtin " + std::to_string(builtin);
+  if (code->custom_code())
+    return failOp(index, "custom " + code->custom_code()->str(),
+                  "custom operators are not supported");
+
+  Op out;
+  out.opName = name;
+  auto checkIndices = [&](const flatbuffers::Vector<int32_t> *v,
+                          std::vector<int> &dst, const char *what) {
+    if (!v)
+      return true;
+    for (int32_t t : *v) {
+      if (t < 0 || t >= int32_t(m.tensors.size()))
+        return failOp(index, name,
+                      std::string(what) + " tensor index " +
+                          std::to_string(t) + " out of range");
+      dst.push_back(t);
+    }
+    return true;
+  };
+  std::vector<int> outputs;
+  if (!checkIndices(op.inputs(), out.inputs, "input") ||
+      !checkIndices(op.outputs(), outputs, "output"))
+    return false;
+  if (outputs.size() != 1)
+    return failOp(index, name, "expected one output");
+  out.output = outputs[0];
+  const Tensor &y = m.tensors[out.output];
+  if (y.data || y.isInt32)
+    return failOp(index, name, "writes a constant or INT32 tensor");
+
+  auto need = [&](size_t n) {
+    if (out.inputs.size() != n)
+      return failOp(index, name,
+                    "expected " + std::to_string(n) + " inputs, got " +
+                        std::to_string(out.inputs.size()));
+    return true;
+  };
+  auto in = [&](size_t i) -> const Tensor & { return m.tensors[out.inputs[i]]; };
+  auto expectShape = [&](const Tensor &t, const std::vector<int64_t> &shape,
+                         const char *what) {
+    if (t.shape != shape)
+      return failOp(index, name,
+                    std::string(what) + " '" + t.name + "' has shape " +
+                        shapeStr(t.shape) + ", expected " + shapeStr(shape));
+    return true;
+  };
+  auto floatActivation = [&](const Tensor &t) {
+    if (t.isInt32)
+      return failOp(index, name, "tensor '" + t.name + "' must be FLOAT32");
+    return true;
+  };
+  auto activation = [&](tflite::ActivationFunctionType a) {
+    switch (a) {
+    case tflite::ActivationFunctionType_NONE:
+      return true;
+    case tflite::ActivationFunctionType_RELU:
+      out.outMin = 0.0f;
+      return true;
+    case tflite::ActivationFunctionType_RELU6:
+      out.outMin = 0.0f;
+      out.outMax = 6.0f;
+      return true;
+    default:
+      return failOp(index, name,
+                    std::string("unsupported fused activation ") +
+                        tflite::EnumNameActivationFunctionType(a));
+    }
+  };
+  // SAME padding resolved to explicit pads, as TFLite defines it.
+  auto resolvePadding = [&](tflite::Padding p, int64_t inH, int64_t inW,
+                            int64_t &outH, int64_t &outW) {
+    int64_t effH = int64_t(out.dilationH) * (out.kernelH - 1) + 1;
+    int64_t effW = int64_t(out.dilationW) * (out.kernelW - 1) + 1;
+    if (p == tflite::Padding_SAME) {
+      outH = (inH + out.strideH - 1) / out.strideH;
+      outW = (inW + out.strideW - 1) / out.strideW;
+      int64_t th = std::max<int64_t>((outH - 1) * out.strideH + effH - inH, 0);
+      int64_t tw = std::max<int64_t>((outW - 1) * out.strideW + effW - inW, 0);
+      out.padTop = th / 2;
+      out.padBottom = th - th / 2;
+      out.padLeft = tw / 2;
+      out.padRight = tw - tw / 2;
+    } else {
+      if (inH < effH || inW < effW)
+        return failOp(index, name, "the kernel is larger than the input");
+      outH = (inH - effH) / out.strideH + 1;
+      outW = (inW - effW) / out.strideW + 1;
+    }
+    return true;
+  };
+  auto positive = [&](int v, const char *what) {
+    if (v < 1 || v > 1 << 16)
+      return failOp(index, name, std::string(what) + " " + std::to_string(v) +
+                                     " out of range");
+    return true;
+  };
+
+  switch (builtin) {
+  case tflite::BuiltinOperator_CONV_2D:
+  case tflite::BuiltinOperator_DEPTHWISE_CONV_2D: {
+    bool depthwise = builtin == tflite::BuiltinOperator_DEPTHWISE_CONV_2D;
+    out.kind = depthwise ? OpKind::DepthwiseConv : OpKind::Conv;
+    if (out.inputs.size() != 3 && out.inputs.size() != 2)
+      return failOp(index, name, "expected input, filter and bias");
+    const Tensor &x = in(0), &w = in(1);
+    if (!floatActivation(x) || x.data || x.shape.size() != 4)
+      return failOp(index, name, "expected a 4-D FLOAT32 activation input");
+    if (!w.data || w.isInt32 || w.shape.size() != 4)
+      return failOp(index, name, "expected a constant 4-D FLOAT32 filter");
+    tflite::Padding padding;
+    if (depthwise) {
+      const auto *o = op.builtin_options_as_DepthwiseConv2DOptions();
+      if (!o)
+        return failOp(index, name, "missing DepthwiseConv2DOptions");
+      out.strideH = o->stride_h(), out.strideW = o->stride_w();
+      out.dilationH = o->dilation_h_factor();
+      out.dilationW = o->dilation_w_factor();
+      padding = o->padding();
+      if (!activation(o->fused_activation_function()))
+        return false;
+      int64_t c = x.shape[3];
+      if (w.shape[0] != 1 || w.shape[3] % c != 0)
+        return failOp(index, name, "filter " + shapeStr(w.shape) +
+                                       " does not fit " + std::to_string(c) +
+                                       " input channels");
+      out.depthMultiplier = int(w.shape[3] / c);
+    } else {
+      const auto *o = op.builtin_options_as_Conv2DOptions();
+      if (!o)
+        return failOp(index, name, "missing Conv2DOptions");
+      out.strideH = o->stride_h(), out.strideW = o->stride_w();
+      out.dilationH = o->dilation_h_factor();
+      out.dilationW = o->dilation_w_factor();
+      padding = o->padding();
+      if (!activation(o->fused_activation_function()))
+        return false;
+      if (w.shape[3] != x.shape[3])
+        return failOp(index, name,
+                      "filter " + shapeStr(w.shape) + " expects " +
+                          std::to_string(w.shape[3]) +
+                          " input channels, the input has " +
+                          std::to_string(x.shape[3]) +
+                          " (grouped convolution is not supported)");
+    }
+    if (!positive(out.strideH, "stride") || !positive(out.strideW, "stride") ||
+        !positive(out.dilationH, "dilation") ||
+        !positive(out.dilationW, "dilation"))
+      return false;
+    out.kernelH = int(w.shape[1]);
+    out.kernelW = int(w.shape[2]);
+    int64_t oc = depthwise ? w.shape[3] : w.shape[0];
+    if (out.inputs.size() == 3) {
+      const Tensor &b = in(2);
+      if (!b.data || b.isInt32 || b.shape != std::vector<int64_t>{oc})
+        return failOp(index, name, "expected a constant FLOAT32 bias of [" +
+                                       std::to_string(oc) + "]");
+    }
+    int64_t oh, ow;
+    if (!resolvePadding(padding, x.shape[1], x.shape[2], oh, ow))
+      return false;
+    return expectShape(y, {x.shape[0], oh, ow, oc}, "output") &&
+           (m.ops.push_back(out), true);
+  }
+  case tflite::BuiltinOperator_PAD: {
+    out.kind = OpKind::Pad;
+    if (!need(2))
+      return false;
+    const Tensor &x = in(0), &p = in(1);
+    if (!floatActivation(x) || x.shape.size() != 4 || !p.data || !p.isInt32 ||
+        p.shape != std::vector<int64_t>{4, 2})
+      return failOp(index, name, "expected a 4-D input and constant INT32 "
+                                 "paddings [4, 2]");
+    const int32_t *v = p.i32();
+    if (v[0] || v[1] || v[6] || v[7] ||
+        std::any_of(v, v + 8, [](int32_t a) { return a < 0 || a > 1 << 16; }))
+      return failOp(index, name, "only non-negative padding of H and W is "
+                                 "supported");
+    out.padTop = v[2], out.padBottom = v[3], out.padLeft = v[4],
+    out.padRight = v[5];
+    return expectShape(y,
+                       {x.shape[0], x.shape[1] + v[2] + v[3],
+                        x.shape[2] + v[4] + v[5], x.shape[3]},
+                       "output") &&
+           (m.ops.push_back(out), true);
+  }
+  case tflite::BuiltinOperator_AVERAGE_POOL_2D: {
+    out.kind = OpKind::AveragePool;
+    if (!need(1))
+      return false;
+    const Tensor &x = in(0);
+    const auto *o = op.builtin_options_as_Pool2DOptions();
+    if (!floatActivation(x) || x.shape.size() != 4 || !o)
+      return failOp(index, name, "expected a 4-D input and Pool2DOptions");
+    out.strideH = o->stride_h(), out.strideW = o->stride_w();
+    out.kernelH = o->filter_height(), out.kernelW = o->filter_width();
+    if (!positive(out.strideH, "stride") || !positive(out.strideW, "stride") ||
+        !positive(out.kernelH, "filter") || !positive(out.kernelW, "filter") ||
+        !activation(o->fused_activation_function()))
+      return false;
+    int64_t oh, ow;
+    if (!resolvePadding(o->padding(), x.shape[1], x.shape[2], oh, ow))
+      return false;
+    return expectShape(y, {x.shape[0], oh, ow, x.shape[3]}, "output") &&
+           (m.ops.push_back(out), true);
+  }
+  case tflite::BuiltinOperator_MEAN: {
+    out.kind = OpKind::Mean;
+    if (!need(2))
+      return false;
+    const Tensor &x = in(0), &axes = in(1);
+    if (!floatActivation(x) || x.shape.size() != 4 || !axes.data ||
+        !axes.isInt32 || axes.elements != 2 ||
+        !((axes.i32()[0] == 1 && axes.i32()[1] == 2) ||
+          (axes.i32()[0] == 2 && axes.i32()[1] == 1)))
+      return failOp(index, name, "only MEAN over axes [1, 2] of a 4-D input "
+                                 "is supported");
+    std::vector<int64_t> keep = {x.shape[0], 1, 1, x.shape[3]};
+    std::vector<int64_t> drop = {x.shape[0], x.shape[3]};
+    if (y.shape != keep && y.shape != drop)
+      return failOp(index, name, "unexpected output shape " +
+                                     shapeStr(y.shape));
+    m.ops.push_back(out);
+    return true;
+  }
+  case tflite::BuiltinOperator_FULLY_CONNECTED: {
+    out.kind = OpKind::FullyConnected;
+    if (out.inputs.size() != 3 && out.inputs.size() != 2)
+      return failOp(index, name, "expected input, weights and bias");
+    const Tensor &x = in(0), &w = in(1);
+    const auto *o = op.builtin_options_as_FullyConnectedOptions();
+    if (o && !activation(o->fused_activation_function()))
+      return false;
+    if (!floatActivation(x) || !w.data || w.isInt32 || w.shape.size() != 2 ||
+        x.elements % w.shape[1] != 0)
+      return failOp(index, name, "expected constant weights [M, K] with K "
+                                 "dividing the input size");
+    if (out.inputs.size() == 3 &&
+        (!in(2).data || in(2).isInt32 ||
+         in(2).shape != std::vector<int64_t>{w.shape[0]}))
+      return failOp(index, name, "expected a constant bias of [" +
+                                     std::to_string(w.shape[0]) + "]");
+    return expectShape(y, {x.elements / w.shape[1], w.shape[0]}, "output") &&
+           (m.ops.push_back(out), true);
+  }
+  case tflite::BuiltinOperator_ADD:
+  case tflite::BuiltinOperator_MUL: {
+    out.kind = builtin == tflite::BuiltinOperator_ADD ? OpKind::Add : OpKind::Mul;
+    if (!need(2))
+      return false;
+    if (const auto *o = op.builtin_options_as_AddOptions())
+      if (!activation(o->fused_activation_function()))
+        return false;
+    if (const auto *o = op.builtin_options_as_MulOptions())
+      if (!activation(o->fused_activation_function()))
+        return false;
+    const Tensor &a = in(0), &b = in(1);
+    if (!floatActivation(a) || !floatActivation(b) || a.shape.size() > 4 ||
+        b.shape.size() > 4)
+      return failOp(index, name, "expected FLOAT32 operands of rank <= 4");
+    size_t rank = std::max(a.shape.size(), b.shape.size());
+    std::vector<int64_t> shape(rank);
+    for (size_t i = 0; i < rank; ++i) {
+      int64_t da = i < rank - a.shape.size() ? 1 : a.shape[i - (rank - a.shape.size())];
+      int64_t db = i < rank - b.shape.size() ? 1 : b.shape[i - (rank - b.shape.size())];
+      if (da != db && da != 1 && db != 1)
+        return failOp(index, name, "operands " + shapeStr(a.shape) + " and " +
+                                       shapeStr(b.shape) +
+                                       " do not broadcast");
+      shape[i] = da == 1 ? db : da;
+    }
+    return expectShape(y, shape, "output") && (m.ops.push_back(out), true);
+  }
+  case tflite::BuiltinOperator_LOGISTIC:
+  case tflite::BuiltinOperator_RELU:
+  case tflite::BuiltinOperator_RELU6: {
+    out.kind = builtin == tflite::BuiltinOperator_LOGISTIC ? OpKind::Logistic
+               : builtin == tflite::BuiltinOperator_RELU   ? OpKind::Relu
+                                                           : OpKind::Relu6;
+    if (!need(1) || !floatActivation(in(0)))
+      return false;
+    return expectShape(y, in(0).shape, "output") &&
+           (m.ops.push_back(out), true);
+  }
+  case tflite::BuiltinOperator_RESHAPE: {
+    out.kind = OpKind::Reshape;
+    if (out.inputs.empty() || out.inputs.size() > 2 || !floatActivation(in(0)))
+      return failOp(index, name, "expected a FLOAT32 input");
+    if (y.elements != in(0).elements)
+      return failOp(index, name, "cannot reshape " + shapeStr(in(0).shape) +
+                                     " to " + shapeStr(y.shape));
+    out.inputs.resize(1); // the shape is the output tensor's
+    m.ops.push_back(out);
+    return true;
+  }
+  default:
+    return failOp(index, name,
+                  "unsupported operator; supported: ADD, AVERAGE_POOL_2D, "
+                  "CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, LOGISTIC, "
+                  "MEAN, MUL, PAD, RELU, RELU6, RESHAPE");
+  }
+}
+
+bool Loader::run() {
+  const uint8_t *data = m.bytes.data();
+  size_t size = m.bytes.size();
+  if (size < 8)
+    return fail("the file is too small to be a TFLite model (" +
+                std::to_string(size) + " bytes)");
+  if (!tflite::ModelBufferHasIdentifier(data))
+    return fail("not a TFLite model: the FlatBuffer identifier is not TFL3");
+  flatbuffers::Verifier verifier(data, size, /*max_depth=*/64,
+                                 /*max_tables=*/10000000);
+  if (!tflite::VerifyModelBuffer(verifier))
+    return fail("the FlatBuffer does not verify (corrupt or truncated file)");
+  const tflite::Model *model = tflite::GetModel(data);
+  if (model->version() != 3)
+    return fail("unsupported schema version " +
+                std::to_string(model->version()) + ", expected 3");
+  if (!model->subgraphs() || model->subgraphs()->size() != 1)
+    return fail("expected exactly one subgraph");
+  const tflite::SubGraph &g = *model->subgraphs()->Get(0);
+  if (!loadTensors(g, *model))
+    return false;
+  if (!g.inputs() || g.inputs()->size() != 1 || !g.outputs() ||
+      g.outputs()->size() != 1)
+    return fail("expected one graph input and one graph output");
+  int input = g.inputs()->Get(0), output = g.outputs()->Get(0);
+  if (input < 0 || input >= int(m.tensors.size()) || output < 0 ||
+      output >= int(m.tensors.size()) || m.tensors[input].data ||
+      m.tensors[input].isInt32 || m.tensors[output].isInt32)
+    return fail("the graph input or output is not a FLOAT32 activation");
+  m.input = input;
+  m.output = output;
+
+  std::vector<bool> defined(m.tensors.size(), false);
+  for (size_t i = 0; i < m.tensors.size(); ++i)
+    defined[i] = m.tensors[i].data != nullptr;
+  defined[input] = true;
+  if (!g.operators() || g.operators()->size() == 0)
+    return fail("the subgraph has no operators");
+  for (uint32_t i = 0; i < g.operators()->size(); ++i) {
+    if (!loadOp(i, *g.operators()->Get(i), *model))
+      return false;
+    const Op &op = m.ops.back();
+    for (int t : op.inputs)
+      if (!defined[t])
+        return failOp(i, op.opName, "reads tensor '" + m.tensors[t].name +
+                                        "' before it is computed");
+    if (defined[op.output])
+      return failOp(i, op.opName, "writes tensor '" +
+                                      m.tensors[op.output].name +
+                                      "', which already has a value");
+    defined[op.output] = true;
+  }
+  if (!defined[output])
+    return fail("no operator computes the graph output");
+  m.inputInfo = {m.tensors[input].name, m.tensors[input].shape};
+  m.outputInfo = {m.tensors[output].name, m.tensors[output].shape};
+  return true;
+}
+
+} // namespace
+
+std::unique_ptr<Model> Model::load(std::vector<uint8_t> bytes,
+                                   std::string &error) {
+  auto m = std::make_unique<Model>();
+  m->bytes = std::move(bytes);
+  if (!Loader(*m, error).run())
+    return nullptr;
+  return m;
+}

@@ -1,0 +1,74 @@
+//===- Model.h - a validated, decoded TFLite model (internal) ---*- C++ -*-===//
+//
+// Everything the executors need, checked once at load time: after
+// Model::load succeeds, every index is in range, every constant's buffer
+// holds exactly its elements and every operator's shapes are consistent, so
+// the executors do no bounds checking of their own.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MOBILEONE_LIB_RUNTIME_MODEL_H
+#define MOBILEONE_LIB_RUNTIME_MODEL_H
+
+#include "mobileone/Runtime/Runtime.h"
+
+#include <limits>
+
+namespace mobileone::runtime {
+
+struct Tensor {
+  std::string name;
+  std::vector<int64_t> shape;
+  int64_t elements = 0;
+  bool isInt32 = false;
+  /// Constant data inside the model bytes (4-byte aligned), or null for an
+  /// activation.
+  const void *data = nullptr;
+  const float *f32() const { return static_cast<const float *>(data); }
+  const int32_t *i32() const { return static_cast<const int32_t *>(data); }
+};
+
+enum class OpKind {
+  Conv,
+  DepthwiseConv,
+  Pad,
+  AveragePool,
+  FullyConnected,
+  Add,
+  Mul,
+  Logistic,
+  Relu,
+  Relu6,
+  Reshape,
+  Mean,
+};
+
+struct Op {
+  OpKind kind;
+  std::string opName; ///< the TFLite name, for messages
+  std::vector<int> inputs;
+  int output = -1;
+  // Convolution and pooling.
+  int strideH = 1, strideW = 1, dilationH = 1, dilationW = 1;
+  int kernelH = 1, kernelW = 1, depthMultiplier = 1;
+  /// Explicit padding (SAME resolved at load time).
+  int padTop = 0, padBottom = 0, padLeft = 0, padRight = 0;
+  /// Fused activation as a clamp.
+  float outMin = -std::numeric_limits<float>::infinity();
+  float outMax = std::numeric_limits<float>::infinity();
+};
+
+struct Model {
+  std::vector<uint8_t> bytes; ///< owns all constant data
+  std::vector<Tensor> tensors;
+  std::vector<Op> ops;
+  int input = -1, output = -1;
+  TensorInfo inputInfo, outputInfo;
+
+  static std::unique_ptr<Model> load(std::vector<uint8_t> bytes,
+                                     std::string &error);
+};
+
+} // namespace mobileone::runtime
+
+#endif

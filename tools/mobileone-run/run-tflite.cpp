@@ -1,0 +1,182 @@
+//===- run-tflite.cpp - mobileone-run on a deployable FlatBuffer ----------===//
+//
+//   mobileone-run model.tflite [--input x.npy] [--output y.npy]
+//                 [--threads T] [--bench N] [--seed S] [--reference]
+//
+// Uses only the runtime library (no MLIR). --input takes the model's own
+// layout: NHWC for a 4-D input (from NCHW: x.transpose(0, 2, 3, 1)).
+//
+//===----------------------------------------------------------------------===//
+
+#include "mobileone/Runtime/Npy.h"
+#include "mobileone/Runtime/Runtime.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+using namespace mobileone::runtime;
+
+namespace {
+
+std::string shapeStr(const std::vector<int64_t> &s) {
+  std::string out = "[";
+  for (size_t i = 0; i < s.size(); ++i)
+    out += (i ? ", " : "") + std::to_string(s[i]);
+  return out + "]";
+}
+
+int usage(const char *msg) {
+  std::fprintf(stderr,
+               "mobileone-run: %s\nusage: mobileone-run model.tflite "
+               "[--input x.npy] [--output y.npy] [--threads T] [--bench N] "
+               "[--seed S] [--reference]\n",
+               msg);
+  return 2;
+}
+
+bool parseInt(const char *s, long lo, long hi, long &out) {
+  char *end;
+  out = std::strtol(s, &end, 10);
+  return *s && !*end && out >= lo && out <= hi;
+}
+
+} // namespace
+
+int runTFLite(int argc, char **argv) {
+  std::string model, input, output;
+  long threads = 1, bench = 0, seed = 1;
+  bool reference = false;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char *name) -> const char * {
+      if (i + 1 >= argc) {
+        usage((std::string(name) + " needs a value").c_str());
+        return nullptr;
+      }
+      return argv[++i];
+    };
+    const char *v = nullptr;
+    if (a == "--input" || a == "-input") {
+      if (!(v = value("--input")))
+        return 2;
+      input = v;
+    } else if (a == "--output" || a == "-output") {
+      if (!(v = value("--output")))
+        return 2;
+      output = v;
+    } else if (a == "--threads" || a == "-threads") {
+      if (!(v = value("--threads")) || !parseInt(v, 1, 256, threads))
+        return usage("--threads takes an integer from 1 to 256");
+    } else if (a == "--bench" || a == "-bench") {
+      if (!(v = value("--bench")) || !parseInt(v, 1, 1000000, bench))
+        return usage("--bench takes a positive number of runs");
+    } else if (a == "--seed" || a == "-seed") {
+      if (!(v = value("--seed")) || !parseInt(v, 0, 1L << 62, seed))
+        return usage("--seed takes a non-negative integer");
+    } else if (a == "--reference") {
+      reference = true;
+    } else if (!a.empty() && a[0] == '-') {
+      return usage(("unknown option " + a).c_str());
+    } else if (model.empty()) {
+      model = a;
+    } else {
+      return usage(("unexpected argument " + a).c_str());
+    }
+  }
+
+  std::string error;
+  Options options;
+  options.threads = int(threads);
+  options.reference = reference;
+  std::unique_ptr<Session> session =
+      Session::createFromFile(model, options, error);
+  if (!session) {
+    std::fprintf(stderr, "mobileone-run: %s: %s\n", model.c_str(),
+                 error.c_str());
+    return 1;
+  }
+  const TensorInfo &in = session->inputInfo(), &out = session->outputInfo();
+  std::vector<float> x(in.numElements()), y(out.numElements());
+  if (!input.empty()) {
+    std::vector<int64_t> shape;
+    if (!readNpy(input, shape, x, error)) {
+      std::fprintf(stderr, "mobileone-run: %s\n", error.c_str());
+      return 1;
+    }
+    if (shape != in.shape) {
+      std::fprintf(stderr,
+                   "mobileone-run: %s has shape %s, the model's input '%s' "
+                   "is %s (NHWC; from NCHW use x.transpose(0, 2, 3, 1))\n",
+                   input.c_str(), shapeStr(shape).c_str(), in.name.c_str(),
+                   shapeStr(in.shape).c_str());
+      return 1;
+    }
+  } else {
+    // Seeded standard normal values (splitmix64 + Box-Muller).
+    uint64_t state = uint64_t(seed) * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
+    auto next = [&] {
+      uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+      return ((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
+    };
+    for (float &v : x) {
+      double u1 = std::max(next(), 0x1.0p-53), u2 = next();
+      v = float(std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2));
+    }
+  }
+
+  if (!session->run(x.data(), y.data(), error)) {
+    std::fprintf(stderr, "mobileone-run: %s\n", error.c_str());
+    return 1;
+  }
+  if (!output.empty() && !writeNpy(output, out.shape, y.data(), error)) {
+    std::fprintf(stderr, "mobileone-run: %s\n", error.c_str());
+    return 1;
+  }
+  auto [lo, hi] = std::minmax_element(y.begin(), y.end());
+  std::printf("%s: backend %s, %ld thread%s, input '%s' %s -> output '%s' %s\n",
+              model.c_str(), session->backend(), threads,
+              threads == 1 ? "" : "s", in.name.c_str(),
+              shapeStr(in.shape).c_str(), out.name.c_str(),
+              shapeStr(out.shape).c_str());
+  if (!session->fallbackReason().empty())
+    std::printf("  reference path: %s\n", session->fallbackReason().c_str());
+  std::printf("  output min %g, max %g, first:", *lo, *hi);
+  for (size_t i = 0; i < std::min<size_t>(5, y.size()); ++i)
+    std::printf(" %g", y[i]);
+  std::printf("\n");
+
+  if (bench > 0) {
+    long warmup = std::max(2L, bench / 10);
+    for (long i = 0; i < warmup; ++i)
+      session->run(x.data(), y.data(), error);
+    std::vector<double> ms;
+    for (long i = 0; i < bench; ++i) {
+      auto t0 = std::chrono::steady_clock::now();
+      session->run(x.data(), y.data(), error);
+      auto t1 = std::chrono::steady_clock::now();
+      ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+    }
+    std::sort(ms.begin(), ms.end());
+    double median = ms.size() % 2 ? ms[ms.size() / 2]
+                                  : (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]) / 2;
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    std::printf("  latency over %ld runs (after %ld warm-up): min %.3f ms, "
+                "median %.3f ms\n",
+                bench, warmup, ms.front(), median);
+    std::printf("  peak memory (RSS) %.1f MB; activation plan %.2f MB "
+                "(%.2f MB without reuse)\n",
+                usage.ru_maxrss / 1024.0,
+                session->plannedActivationBytes() / 1048576.0,
+                session->unplannedActivationBytes() / 1048576.0);
+  }
+  return 0;
+}

@@ -2,7 +2,7 @@
 // float32 input and compares its first output with expected raw float32
 // logits: prints max abs diff and the relative diff max|a-b| / max|b|, exits
 // 1 beyond --atol / --rtol.
-//   node ort_check.js model.onnx input.bin N,C,H,W expected.bin [--atol A] [--rtol R]
+//   node ort_check.js model.onnx input.bin N,C,H,W expected.bin [--atol A] [--rtol R] [--save out.bin]
 'use strict';
 const fs = require('fs');
 const ort = require('onnxruntime-node');
@@ -14,15 +14,17 @@ function readFloats(path) {
 
 async function main() {
   const [model, inputPath, shapeArg, expectedPath, ...rest] = process.argv.slice(2);
-  let atol = 1e-4, rtol = 1e-5;
+  let atol = 1e-4, rtol = 1e-5, save = null;
   for (let i = 0; i < rest.length; i += 2) {
     if (rest[i] === '--atol') atol = Number(rest[i + 1]);
     else if (rest[i] === '--rtol') rtol = Number(rest[i + 1]);
+    else if (rest[i] === '--save') save = rest[i + 1];
   }
   const shape = shapeArg.split(',').map(Number);
   const session = await ort.InferenceSession.create(model, {intraOpNumThreads: 2, interOpNumThreads: 1});
   const feeds = {[session.inputNames[0]]: new ort.Tensor('float32', readFloats(inputPath), shape)};
   const out = (await session.run(feeds))[session.outputNames[0]].data;
+  if (save) fs.writeFileSync(save, Buffer.from(out.buffer, out.byteOffset, out.byteLength));
   const expected = readFloats(expectedPath);
   if (out.length !== expected.length) {
     console.log(`FAIL: output has ${out.length} elements, expected ${expected.length}`);

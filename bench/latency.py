@@ -1,0 +1,104 @@
+"""Latency of MobileOne S0..S4 at 224x224, batch 1, 1 and 2 threads:
+our runtime on the deployed FlatBuffer, ONNX Runtime 1.30 on the deployed
+and the training-time ONNX, PyTorch eager on both. All measurements are
+interleaved over rounds (each round runs every configuration once, in
+turn); each cell is the median over rounds of the per-round medians.
+
+usage: latency.py BUILD_DIR [--variants s0 ...] [--rounds R] [--runs N]
+                  [--torch-runs N] [--resolution 224]
+"""
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PY = "/usr/bin/python3"
+
+
+def run(cmd, env=None):
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if r.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{r.stdout}\n{r.stderr}")
+    return r.stdout
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("build")
+    p.add_argument("--variants", nargs="+", default=["s0", "s1", "s2", "s3", "s4"])
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--runs", type=int, default=20)
+    p.add_argument("--torch-runs", type=int, default=3)
+    p.add_argument("--resolution", type=int, default=224)
+    a = p.parse_args()
+    bin_dir = os.path.join(a.build, "bin")
+    env = dict(os.environ, NODE_PATH=os.path.join(a.build, "node", "node_modules"))
+    res = a.resolution
+    work = tempfile.mkdtemp(prefix="mobileone-bench-")
+
+    models = {}
+    for v in a.variants:
+        d = os.path.join(work, v)
+        run([PY, os.path.join(ROOT, "test/Integration/ONNX/make_fixture.py"), v, "eval", "14", str(res), d])
+        summary = run([os.path.join(bin_dir, "mobileone-compile"), os.path.join(d, "model.onnx"), "-o",
+                       os.path.join(d, "deploy.onnx")])
+        run([os.path.join(bin_dir, "mobileone-compile"), os.path.join(d, "model.onnx"), "-o",
+             os.path.join(d, "model.tflite"), "--quiet"])
+        macs = float(re.search(r"multiply-adds:\s+[\d.]+ M -> ([\d.]+) M", summary).group(1)) * 1e6
+        models[v] = (d, macs)
+
+    peak = {t: float(run([os.path.join(bin_dir, "mobileone-fma-peak"), str(t)])) for t in (1, 2)}
+    shape = f"1,3,{res},{res}"
+
+    def measure(runner, v, t):
+        d, _ = models[v]
+        if runner == "ours":
+            out = run([os.path.join(bin_dir, "mobileone-run"), os.path.join(d, "model.tflite"),
+                       "--threads", str(t), "--bench", str(a.runs)])
+            return float(re.search(r"median ([\d.]+) ms", out).group(1))
+        if runner.startswith("ort"):
+            model = "deploy.onnx" if runner == "ort-deploy" else "model.onnx"
+            times = json.loads(run(["node", os.path.join(ROOT, "bench/ort_bench.js"), os.path.join(d, model),
+                                    str(t), str(a.runs), shape], env))
+            return statistics.median(times)
+        kind = ["--onnx", os.path.join(d, "deploy.onnx")] if runner == "torch-deploy" else ["--model", v]
+        times = json.loads(run([PY, os.path.join(ROOT, "bench/torch_bench.py")] + kind +
+                               [str(t), str(a.torch_runs), str(res)]))
+        return statistics.median(times)
+
+    runners = ["ours", "ort-deploy", "ort-train", "torch-deploy", "torch-train"]
+    results = {}
+    for r in range(a.rounds):
+        for t in (1, 2):
+            for v in a.variants:
+                for runner in runners:
+                    results.setdefault((runner, v, t), []).append(measure(runner, v, t))
+        print(f"round {r + 1}/{a.rounds} done", file=sys.stderr)
+
+    cell = {k: statistics.median(vals) for k, vals in results.items()}
+    print(f"MobileOne at {res}x{res}, batch 1; medians over {a.rounds} interleaved rounds "
+          f"({a.runs} runs per round; PyTorch {a.torch_runs}). FMA peak (mobileone-fma-peak): "
+          f"{peak[1]:.0f} GFLOP/s on 1 thread, {peak[2]:.0f} on 2.")
+    for t in (1, 2):
+        print(f"\n{t} thread{'s' if t > 1 else ''} (latency in ms; GFLOP/s = 2 x deployed multiply-adds / latency)")
+        print(f"{'model':6} {'ours':>8} {'ORT dep':>8} {'ORT train':>9} {'torch dep':>9} {'torch train':>11} "
+              f"{'ours/ORT':>9} {'ours GFLOP/s':>13} {'ORT GFLOP/s':>12} {'reparam ORT':>12} {'reparam torch':>13}")
+        for v in a.variants:
+            c = lambda r: cell[(r, v, t)]
+            gf = lambda ms: 2 * models[v][1] / (ms * 1e-3) / 1e9
+            print(f"{v:6} {c('ours'):8.2f} {c('ort-deploy'):8.2f} {c('ort-train'):9.2f} {c('torch-deploy'):9.1f} "
+                  f"{c('torch-train'):11.1f} {c('ours') / c('ort-deploy'):9.2f} "
+                  f"{gf(c('ours')):6.1f} ({100 * gf(c('ours')) / peak[t]:3.0f}%) "
+                  f"{gf(c('ort-deploy')):5.1f} ({100 * gf(c('ort-deploy')) / peak[t]:3.0f}%) "
+                  f"{c('ort-train') / c('ort-deploy'):11.2f}x {c('torch-train') / c('torch-deploy'):12.2f}x")
+    print("\nours/ORT: our runtime's latency over ONNX Runtime's on the same deployed model (below 1: faster).")
+    print("reparam X: training-time latency / deployed latency in runtime X (the speed-up re-parameterisation gives).")
+
+
+if __name__ == "__main__":
+    main()

@@ -175,6 +175,18 @@ TEST_F(ReparamTest, WholeBlockInDoubleThenOneRounding) {
               std::fabs(merged.weight[i]) * 0x1.0p-24);
 }
 
+TEST_F(ReparamTest, BatchNormAffineMatchesBatchNorm) {
+  Image x = randomImage(5, 3, 4);
+  BatchNorm bn = randomBatchNorm(5);
+  std::vector<double> scale, shift;
+  batchNormAffine(bn, scale, shift);
+  Image y = x;
+  for (int64_t c = 0; c < 5; ++c)
+    for (int64_t j = 0; j < 12; ++j)
+      y.data[c * 12 + j] = x.data[c * 12 + j] * scale[c] + shift[c];
+  expectNear(y, applyBatchNorm(x, bn));
+}
+
 TEST_F(ReparamTest, KernelFromF32KeepsLayoutAndOptionalBias) {
   std::vector<float> w(2 * 3 * 1 * 2), b = {0.5f, -0.25f};
   for (size_t i = 0; i < w.size(); ++i)

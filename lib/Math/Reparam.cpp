@@ -73,3 +73,14 @@ void mlir::mobileone::math::accumulate(Kernel &acc, const Kernel &other) {
 std::vector<float> mlir::mobileone::math::toF32(const std::vector<double> &values) {
   return std::vector<float>(values.begin(), values.end());
 }
+
+void mlir::mobileone::math::batchNormAffine(const BatchNorm &bn,
+                                            std::vector<double> &scale,
+                                            std::vector<double> &shift) {
+  scale.resize(bn.scale.size());
+  shift.resize(bn.scale.size());
+  for (size_t c = 0; c < bn.scale.size(); ++c) {
+    scale[c] = bn.scale[c] / std::sqrt(bn.variance[c] + bn.epsilon);
+    shift[c] = bn.bias[c] - bn.mean[c] * scale[c];
+  }
+}

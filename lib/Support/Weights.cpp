@@ -68,3 +68,15 @@ Value mobileone::createWeightConstant(OpBuilder &builder, Location loc,
   return builder.create<arith::ConstantOp>(
       loc, cast<TypedAttr>(makeWeightAttr(type, data, nameHint)));
 }
+
+std::optional<std::vector<float>>
+mobileone::requireConstantF32(Value value, Operation *user, StringRef target,
+                              StringRef what) {
+  SmallVector<float> storage;
+  std::optional<ArrayRef<float>> data = getConstantF32(value, storage);
+  if (!data) {
+    user->emitError(target) << ": " << what << " must be a constant";
+    return std::nullopt;
+  }
+  return std::vector<float>(data->begin(), data->end());
+}

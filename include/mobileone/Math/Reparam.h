@@ -62,6 +62,11 @@ Kernel padKernel(const Kernel &k, int64_t kh, int64_t kw);
 /// Adds `other` into `acc`. Requires identical shapes.
 void accumulate(Kernel &acc, const Kernel &other);
 
+/// A batch norm as y = x * scale + shift per channel:
+/// scale = gamma / sqrt(var + eps), shift = beta - mean * scale.
+void batchNormAffine(const BatchNorm &bn, std::vector<double> &scale,
+                     std::vector<double> &shift);
+
 /// Rounds to f32 once.
 std::vector<float> toF32(const std::vector<double> &values);
 

@@ -12,6 +12,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "llvm/ADT/SmallVector.h"
 #include <optional>
+#include <vector>
 
 namespace mlir::mobileone {
 
@@ -39,6 +40,13 @@ Value createWeightConstant(OpBuilder &builder, Location loc,
                            StringRef nameHint);
 
 constexpr int64_t kResourceThreshold = 64;
+
+/// The f32 elements of constant `value` as a vector, or std::nullopt after
+/// emitting "<target>: <what> must be a constant" on `user`.
+std::optional<std::vector<float>> requireConstantF32(Value value,
+                                                     Operation *user,
+                                                     StringRef target,
+                                                     StringRef what);
 
 } // namespace mlir::mobileone
 

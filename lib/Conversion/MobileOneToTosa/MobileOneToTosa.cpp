@@ -9,7 +9,9 @@
 
 #include "mobileone/Conversion/Passes.h"
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
+#include "mobileone/Support/Layout.h"
 #include "mobileone/Support/Weights.h"
+#include "mobileone/Transforms/BranchKernels.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -26,42 +28,6 @@ using namespace mlir;
 using namespace mlir::mobileone;
 
 namespace {
-
-constexpr int64_t kToNHWC[4] = {0, 2, 3, 1};
-constexpr int64_t kToNCHW[4] = {0, 3, 1, 2};
-
-SmallVector<int64_t, 4> permute(ArrayRef<int64_t> shape,
-                                ArrayRef<int64_t> perm) {
-  SmallVector<int64_t, 4> out;
-  for (int64_t p : perm)
-    out.push_back(shape[p]);
-  return out;
-}
-
-/// Transposes row-major `data` of `shape` by `perm` (out dim i = in dim
-/// perm[i]).
-std::vector<float> transposeData(ArrayRef<float> data, ArrayRef<int64_t> shape,
-                                 ArrayRef<int64_t> perm) {
-  const int64_t rank = shape.size();
-  SmallVector<int64_t> outShape = permute(shape, perm);
-  SmallVector<int64_t> inStrides(rank, 1);
-  for (int64_t i = rank - 2; i >= 0; --i)
-    inStrides[i] = inStrides[i + 1] * shape[i + 1];
-  std::vector<float> out(data.size());
-  SmallVector<int64_t> index(rank, 0);
-  for (size_t e = 0; e < out.size(); ++e) {
-    int64_t src = 0;
-    for (int64_t d = 0; d < rank; ++d)
-      src += index[d] * inStrides[perm[d]];
-    out[e] = data[src];
-    for (int64_t d = rank - 1; d >= 0; --d) {
-      if (++index[d] < outShape[d])
-        break;
-      index[d] = 0;
-    }
-  }
-  return out;
-}
 
 class Lowering {
 public:
@@ -91,7 +57,7 @@ private:
     Value perms = b.create<tosa::ConstOp>(
         loc, permType, DenseElementsAttr::get(permType, ArrayRef<int32_t>(p)));
     return b.create<tosa::TransposeOp>(
-        loc, tensor(permute(type.getShape(), perm)), v, perms);
+        loc, tensor(permuteShape(type.getShape(), perm)), v, perms);
   }
   Value reshape(Value v, ArrayRef<int64_t> shape) {
     return b.create<tosa::ReshapeOp>(loc, tensor(shape), v,
@@ -112,18 +78,11 @@ private:
         b.getDenseI64ArrayAttr({0, 0, 0, 0}), TypeAttr::get(f32()),
         /*quantization_info=*/nullptr);
   }
-  /// The constant data of `v`, or an error on `user`.
   std::optional<std::vector<float>> constantOf(Value v, Operation *user,
                                                StringRef what) {
-    SmallVector<float> storage;
-    std::optional<ArrayRef<float>> data = getConstantF32(v, storage);
-    if (!data) {
-      user->emitError("TOSA lowering: ")
-          << what << " must be a constant (weights are re-laid out at "
-          << "compile time)";
-      return std::nullopt;
-    }
-    return std::vector<float>(data->begin(), data->end());
+    return requireConstantF32(v, user, "TOSA lowering",
+                              what.str() + " (weights are re-laid out at "
+                                           "compile time)");
   }
   /// The lowered value of `v`: NHWC for 4-D activations.
   FailureOr<Value> get(Value v, Operation *user) {
@@ -138,8 +97,8 @@ private:
       return failure();
     Value c;
     if (type.getRank() == 4)
-      c = constant(permute(type.getShape(), kToNHWC),
-                   transposeData(*data, type.getShape(), kToNHWC), "const");
+      c = constant(permuteShape(type.getShape(), kNCHWToNHWC),
+                   transposeElements(*data, type.getShape(), kNCHWToNHWC), "const");
     else
       c = constant(type.getShape(), *data, "const");
     mapped[v] = c;
@@ -184,8 +143,8 @@ LogicalResult Lowering::lowerConv(Conv2DOp conv) {
 
   Value result;
   if (group == 1) {
-    Value weight = constant(permute(ws, {0, 2, 3, 1}),
-                            transposeData(*w, ws, {0, 2, 3, 1}), name + ".w");
+    Value weight = constant(permuteShape(ws, kOIHWToOHWI),
+                            transposeElements(*w, ws, kOIHWToOHWI), name + ".w");
     result = b.create<tosa::Conv2DOp>(loc, outType, *x, weight,
                                       constant({ws[0]}, bias, name + ".b"),
                                       pad, stride, dilation);
@@ -217,7 +176,7 @@ LogicalResult Lowering::lowerConv(Conv2DOp conv) {
       ArrayRef<float> wg(w->data() + g * perGroup, perGroup);
       SmallVector<int64_t> gs = {ocg, icg, ws[2], ws[3]};
       Value weight =
-          constant(permute(gs, {0, 2, 3, 1}), transposeData(wg, gs, {0, 2, 3, 1}),
+          constant(permuteShape(gs, kOIHWToOHWI), transposeElements(wg, gs, kOIHWToOHWI),
                    name + ".w" + std::to_string(g));
       std::vector<float> bg(bias.begin() + g * ocg,
                             bias.begin() + (g + 1) * ocg);
@@ -249,13 +208,13 @@ LogicalResult Lowering::lowerBinary(Operation &op, bool multiply) {
     SmallVector<int64_t> shape(rank - t.getRank(), 1);
     llvm::append_range(shape, t.getShape());
     if (rank == 4)
-      shape = permute(shape, kToNHWC);
+      shape = permuteShape(shape, kNCHWToNHWC);
     return reshape(v, shape);
   };
   Value a = lift(*lhs), c = lift(*rhs);
   SmallVector<int64_t> shape(outType.getShape());
   if (rank == 4)
-    shape = permute(shape, kToNHWC);
+    shape = permuteShape(shape, kNCHWToNHWC);
   Value result =
       multiply ? b.create<tosa::MulOp>(loc, tensor(shape), a, c,
                                        b.getI8IntegerAttr(0))
@@ -292,26 +251,22 @@ LogicalResult Lowering::lower(Operation &op) {
       .Case([&](MulOp) { return lowerBinary(op, true); })
       .Case([&](BatchNormOp bn) -> LogicalResult {
         FailureOr<Value> x = operand(0);
-        auto scale = constantOf(bn.getScale(), bn, "the BN scale");
-        auto beta = constantOf(bn.getBias(), bn, "the BN bias");
-        auto mean = constantOf(bn.getMean(), bn, "the BN mean");
-        auto var = constantOf(bn.getVariance(), bn, "the BN variance");
-        if (failed(x) || !scale || !beta || !mean || !var)
+        std::optional<math::BatchNorm> params = readBatchNorm(bn);
+        if (!params)
+          return bn.emitError("TOSA lowering: the batch_norm parameters must "
+                              "be constants");
+        if (failed(x))
           return failure();
-        int64_t c = scale->size();
-        std::vector<float> s(c), t(c);
-        double eps = bn.getEpsilon().convertToDouble();
-        for (int64_t i = 0; i < c; ++i) {
-          double k = (*scale)[i] / std::sqrt(double((*var)[i]) + eps);
-          s[i] = static_cast<float>(k);
-          t[i] = static_cast<float>((*beta)[i] - (*mean)[i] * k);
-        }
+        std::vector<double> scale, shift;
+        math::batchNormAffine(*params, scale, shift);
+        int64_t c = scale.size();
         auto type = x->getType();
         Value scaled = b.create<tosa::MulOp>(
-            loc, type, *x, constant({1, 1, 1, c}, s, "bn.scale"),
+            loc, type, *x, constant({1, 1, 1, c}, math::toF32(scale), "bn.scale"),
             b.getI8IntegerAttr(0));
         mapped[op.getResult(0)] = b.create<tosa::AddOp>(
-            loc, type, scaled, constant({1, 1, 1, c}, t, "bn.shift"));
+            loc, type, scaled,
+            constant({1, 1, 1, c}, math::toF32(shift), "bn.shift"));
         return success();
       })
       .Case([&](GlobalAvgPoolOp) -> LogicalResult {
@@ -331,14 +286,14 @@ LogicalResult Lowering::lower(Operation &op) {
         // NHWC and NCHW share their element order only when H = W = 1.
         if (inType.getRank() == 4 &&
             (inType.getDimSize(2) != 1 || inType.getDimSize(3) != 1))
-          v = transpose(v, kToNCHW);
+          v = transpose(v, kNHWCToNCHW);
         SmallVector<int64_t> shape(outType.getShape());
         if (outType.getRank() == 4 &&
             (shape[2] != 1 || shape[3] != 1)) {
-          mapped[op.getResult(0)] = transpose(reshape(v, shape), kToNHWC);
+          mapped[op.getResult(0)] = transpose(reshape(v, shape), kNCHWToNHWC);
         } else {
           mapped[op.getResult(0)] =
-              reshape(v, outType.getRank() == 4 ? permute(shape, kToNHWC)
+              reshape(v, outType.getRank() == 4 ? permuteShape(shape, kNCHWToNHWC)
                                                 : shape);
         }
         return success();
@@ -411,7 +366,7 @@ LogicalResult Lowering::run() {
                             "arguments, got ")
              << arg.getType();
     loc = arg.getLoc();
-    mapped[arg] = type.getRank() == 4 ? transpose(arg, kToNHWC) : Value(arg);
+    mapped[arg] = type.getRank() == 4 ? transpose(arg, kNCHWToNHWC) : Value(arg);
   }
   for (Operation *op : old)
     if (failed(lower(*op)))
@@ -424,7 +379,7 @@ LogicalResult Lowering::run() {
     if (failed(v))
       return failure();
     bool is4D = cast<RankedTensorType>(v->getType()).getRank() == 4;
-    result.set(is4D ? transpose(*v, kToNCHW) : *v);
+    result.set(is4D ? transpose(*v, kNHWCToNCHW) : *v);
   }
   for (Operation *op : llvm::reverse(old))
     op->erase();

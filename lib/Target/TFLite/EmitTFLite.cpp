@@ -11,7 +11,9 @@
 
 #include "mobileone/Target/TFLite.h"
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
+#include "mobileone/Support/Layout.h"
 #include "mobileone/Support/Weights.h"
+#include "mobileone/Transforms/BranchKernels.h"
 #include "mobileone/Target/TFLite/schema_generated.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -25,32 +27,6 @@ using namespace mlir::mobileone;
 namespace fb = flatbuffers;
 
 namespace {
-
-constexpr int64_t kToNHWC[4] = {0, 2, 3, 1};
-
-SmallVector<int64_t, 4> permute(ArrayRef<int64_t> shape,
-                                ArrayRef<int64_t> perm) {
-  SmallVector<int64_t, 4> out;
-  for (int64_t p : perm)
-    out.push_back(shape[p]);
-  return out;
-}
-
-/// Row-major transpose of 4-D `data` (out dim i = in dim perm[i]).
-std::vector<float> transpose4(ArrayRef<float> data, ArrayRef<int64_t> s,
-                              ArrayRef<int64_t> perm) {
-  SmallVector<int64_t> os = permute(s, perm);
-  int64_t stride[4] = {s[1] * s[2] * s[3], s[2] * s[3], s[3], 1};
-  std::vector<float> out(data.size());
-  size_t e = 0;
-  for (int64_t a = 0; a < os[0]; ++a)
-    for (int64_t b = 0; b < os[1]; ++b)
-      for (int64_t c = 0; c < os[2]; ++c)
-        for (int64_t d = 0; d < os[3]; ++d)
-          out[e++] = data[a * stride[perm[0]] + b * stride[perm[1]] +
-                          c * stride[perm[2]] + d * stride[perm[3]]];
-  return out;
-}
 
 class Writer {
 public:
@@ -112,17 +88,9 @@ private:
     operators.push_back(tflite::CreateOperatorDirect(
         fbb, opcode(op), &inputs, &outputs, optionsType, options));
   }
-  /// The float data of a constant operand, or an error on `user`.
   std::optional<std::vector<float>> constantOf(Value v, Operation *user,
                                                StringRef what) {
-    SmallVector<float> storage;
-    std::optional<ArrayRef<float>> data = getConstantF32(v, storage);
-    if (!data) {
-      user->emitError("TFLite target: ")
-          << what << " must be a constant";
-      return std::nullopt;
-    }
-    return std::vector<float>(data->begin(), data->end());
+    return requireConstantF32(v, user, "TFLite target", what);
   }
   /// The tensor holding `v`: an activation, or a constant made now (4-D
   /// constants re-laid out to NHWC, lower ranks lifted as NumPy would).
@@ -140,8 +108,8 @@ private:
     llvm::append_range(shape, type.getShape());
     int32_t id;
     if (rank == 4)
-      id = addConstant(permute(shape, kToNHWC),
-                       transpose4(*data, shape, kToNHWC), nameOf(user) + "/const");
+      id = addConstant(permuteShape(shape, kNCHWToNHWC),
+                       transposeElements(*data, shape, kNCHWToNHWC), nameOf(user) + "/const");
     else
       id = addConstant(shape, *data, nameOf(user) + "/const");
     return id;
@@ -150,7 +118,7 @@ private:
   static SmallVector<int64_t, 4> shapeOf(Value v) {
     auto t = cast<RankedTensorType>(v.getType());
     if (t.getRank() == 4)
-      return permute(t.getShape(), kToNHWC);
+      return permuteShape(t.getShape(), kNCHWToNHWC);
     return SmallVector<int64_t, 4>(t.getShape());
   }
   /// An activation output tensor for `v`; graph outputs keep the name the
@@ -252,7 +220,7 @@ LogicalResult Writer::emitConv(Conv2DOp conv) {
   int32_t biasId = addConstant({ws[0]}, bias, name + "/bias");
   if (depthwise) {
     // [C * M, 1, KH, KW] -> [1, KH, KW, C * M]
-    std::vector<float> filter = transpose4(*w, ws, {1, 2, 3, 0});
+    std::vector<float> filter = transposeElements(*w, ws, {1, 2, 3, 0});
     int32_t filterId =
         addConstant({1, ws[2], ws[3], ws[0]}, filter, name + "/filter");
     int32_t outId = define(out, name);
@@ -263,8 +231,8 @@ LogicalResult Writer::emitConv(Conv2DOp conv) {
                                                d[1], d[0])
               .Union());
   } else {
-    std::vector<float> filter = transpose4(*w, ws, {0, 2, 3, 1});
-    int32_t filterId = addConstant(permute(ws, {0, 2, 3, 1}), filter,
+    std::vector<float> filter = transposeElements(*w, ws, kOIHWToOHWI);
+    int32_t filterId = addConstant(permuteShape(ws, kOIHWToOHWI), filter,
                                    name + "/filter");
     int32_t outId = define(out, name);
     addOp(tflite::BuiltinOperator_CONV_2D, {*x, filterId, biasId}, {outId},
@@ -333,29 +301,23 @@ LogicalResult Writer::emit(Operation &op) {
       .Case([&](MulOp) { return emitBinary(op, true); })
       .Case([&](BatchNormOp bn) -> LogicalResult {
         FailureOr<int32_t> x = tensorOf(bn.getInput(), bn, 4);
-        auto scale = constantOf(bn.getScale(), bn, "the BN scale");
-        auto beta = constantOf(bn.getBias(), bn, "the BN bias");
-        auto mean = constantOf(bn.getMean(), bn, "the BN mean");
-        auto var = constantOf(bn.getVariance(), bn, "the BN variance");
-        if (failed(x) || !scale || !beta || !mean || !var)
+        std::optional<math::BatchNorm> params = readBatchNorm(bn);
+        if (!params)
+          return bn.emitError("TFLite target: the batch_norm parameters must "
+                              "be constants");
+        if (failed(x))
           return failure();
-        int64_t c = scale->size();
-        std::vector<float> k(c), t(c);
-        for (int64_t i = 0; i < c; ++i) {
-          double f = (*scale)[i] /
-                     std::sqrt(double((*var)[i]) +
-                               bn.getEpsilon().convertToDouble());
-          k[i] = float(f);
-          t[i] = float((*beta)[i] - (*mean)[i] * f);
-        }
+        std::vector<double> scale, shift;
+        math::batchNormAffine(*params, scale, shift);
+        int64_t c = scale.size();
         std::string name = nameOf(bn);
         int32_t scaled = addTensor(shapeOf(bn.getOutput()), name + "/scaled");
         addOp(tflite::BuiltinOperator_MUL,
-              {*x, addConstant({c}, k, name + "/scale")}, {scaled},
-              tflite::BuiltinOptions_MulOptions,
+              {*x, addConstant({c}, math::toF32(scale), name + "/scale")},
+              {scaled}, tflite::BuiltinOptions_MulOptions,
               tflite::CreateMulOptions(fbb).Union());
         addOp(tflite::BuiltinOperator_ADD,
-              {scaled, addConstant({c}, t, name + "/shift")},
+              {scaled, addConstant({c}, math::toF32(shift), name + "/shift")},
               {define(bn.getOutput(), name)}, tflite::BuiltinOptions_AddOptions,
               tflite::CreateAddOptions(fbb).Union());
         return success();

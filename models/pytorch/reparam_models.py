@@ -68,6 +68,9 @@ VARIANTS = {
     "s2": ((1.5, 2.0, 2.5, 4.0), 1, False),
     "s3": ((2.0, 2.5, 3.0, 4.0), 1, False),
     "s4": ((3.0, 3.5, 3.5, 4.0), 1, True),
+    # Not a published variant: every structure of S0 (k = 2) and S4 (SE) at
+    # a few thousand parameters, for tests that run a model many times.
+    "tiny": ((0.25, 0.25, 0.25, 0.25), 2, True),
 }
 
 

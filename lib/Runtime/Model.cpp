@@ -12,6 +12,9 @@ using namespace mobileone::runtime;
 namespace {
 
 constexpr int64_t kMaxElements = int64_t(1) << 31;
+/// All activations together (1 GiB of floats): a bound on what a model file
+/// can make the runtime allocate.
+constexpr int64_t kMaxActivationElements = int64_t(1) << 28;
 
 class Loader {
 public:
@@ -121,6 +124,11 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     if (!v)
       return true;
     for (int32_t t : *v) {
+      if (t == -1 && dst.size() == 2 &&
+          (builtin == tflite::BuiltinOperator_CONV_2D ||
+           builtin == tflite::BuiltinOperator_DEPTHWISE_CONV_2D ||
+           builtin == tflite::BuiltinOperator_FULLY_CONNECTED))
+        continue; // an absent optional bias
       if (t < 0 || t >= int32_t(m.tensors.size()))
         return failOp(index, name,
                       std::string(what) + " tensor index " +
@@ -188,10 +196,12 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
       outW = (inW + out.strideW - 1) / out.strideW;
       int64_t th = std::max<int64_t>((outH - 1) * out.strideH + effH - inH, 0);
       int64_t tw = std::max<int64_t>((outW - 1) * out.strideW + effW - inW, 0);
-      out.padTop = th / 2;
-      out.padBottom = th - th / 2;
-      out.padLeft = tw / 2;
-      out.padRight = tw - tw / 2;
+      if (th > 1 << 16 || tw > 1 << 16)
+        return failOp(index, name, "padding out of range");
+      out.padTop = int(th / 2);
+      out.padBottom = int(th - th / 2);
+      out.padLeft = int(tw / 2);
+      out.padRight = int(tw - tw / 2);
     } else {
       if (inH < effH || inW < effW)
         return failOp(index, name, "the kernel is larger than the input");
@@ -342,10 +352,10 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     const auto *o = op.builtin_options_as_FullyConnectedOptions();
     if (o && !activation(o->fused_activation_function()))
       return false;
-    if (!floatActivation(x) || !w.data || w.isInt32 || w.shape.size() != 2 ||
-        x.elements % w.shape[1] != 0)
+    if (!floatActivation(x) || x.shape.empty() || !w.data || w.isInt32 ||
+        w.shape.size() != 2 || x.shape.back() != w.shape[1])
       return failOp(index, name, "expected constant weights [M, K] with K "
-                                 "dividing the input size");
+                                 "the input's last dimension");
     if (out.inputs.size() == 3 &&
         (!in(2).data || in(2).isInt32 ||
          in(2).shape != std::vector<int64_t>{w.shape[0]}))
@@ -441,6 +451,8 @@ bool Loader::run() {
       output >= int(m.tensors.size()) || m.tensors[input].data ||
       m.tensors[input].isInt32 || m.tensors[output].isInt32)
     return fail("the graph input or output is not a FLOAT32 activation");
+  if (input == output)
+    return fail("the graph output is the graph input: nothing to run");
   m.input = input;
   m.output = output;
 
@@ -466,6 +478,13 @@ bool Loader::run() {
   }
   if (!defined[output])
     return fail("no operator computes the graph output");
+  int64_t activations = m.tensors[input].elements;
+  for (const Op &op : m.ops) {
+    activations += m.tensors[op.output].elements;
+    if (activations > kMaxActivationElements)
+      return fail("the activations need more than 2^28 floats (1 GiB); "
+                  "refusing to allocate them");
+  }
   m.inputInfo = {m.tensors[input].name, m.tensors[input].shape};
   m.outputInfo = {m.tensors[output].name, m.tensors[output].shape};
   return true;

@@ -3,6 +3,7 @@
 #include "Executor.h"
 
 #include <fstream>
+#include <new>
 
 using namespace mobileone::runtime;
 
@@ -12,6 +13,19 @@ Session::~Session() = default;
 std::unique_ptr<Session> Session::create(std::vector<uint8_t> bytes,
                                          const Options &options,
                                          std::string &error) {
+  // The library is built with exceptions so that running out of memory is
+  // an error for the caller, not a terminate.
+  try {
+    return createImpl(std::move(bytes), options, error);
+  } catch (const std::bad_alloc &) {
+    error = "out of memory while loading the model";
+    return nullptr;
+  }
+}
+
+std::unique_ptr<Session> Session::createImpl(std::vector<uint8_t> bytes,
+                                             const Options &options,
+                                             std::string &error) {
   if (options.threads < 1 || options.threads > 256) {
     error = "threads must be between 1 and 256";
     return nullptr;
@@ -64,5 +78,10 @@ size_t Session::plannedActivationBytes() const { return planned; }
 size_t Session::unplannedActivationBytes() const { return unplanned; }
 
 bool Session::run(const float *input, float *output, std::string &error) {
-  return executor->run(input, output, error);
+  try {
+    return executor->run(input, output, error);
+  } catch (const std::bad_alloc &) {
+    error = "out of memory while running the model";
+    return false;
+  }
 }

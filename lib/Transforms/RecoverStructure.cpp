@@ -234,10 +234,21 @@ bool formSqueezeExcite(MulOp mul) {
     auto xType = dyn_cast<RankedTensorType>(x.getType());
     if (!xType || xType.getRank() != 4 || mul.getType() != xType)
       continue;
+    // The gate must be one value per (batch, channel) of x.
+    int64_t n = xType.getDimSize(0), c = xType.getDimSize(1);
+    auto isType = [](Value v, ArrayRef<int64_t> shape) {
+      auto t = dyn_cast<RankedTensorType>(v.getType());
+      return t && t.getShape() == shape;
+    };
+    SmallVector<int64_t> gateShape = {n, c, 1, 1}, flatShape = {n, c};
+    if (!isType(gate, gateShape))
+      continue;
     SmallVector<Operation *> chain = {mul};
     if (auto reshape = singleUseDef<ReshapeOp>(gate)) {
       chain.push_back(reshape);
       gate = reshape.getInput();
+      if (!isType(gate, gateShape) && !isType(gate, flatShape))
+        continue;
     }
     auto sigmoid = singleUseDef<SigmoidOp>(gate);
     if (!sigmoid)
@@ -263,7 +274,8 @@ bool formSqueezeExcite(MulOp mul) {
                expand && expand.getBias()) {
       auto relu = singleUseDef<ReluOp>(expand.getInput());
       auto reduce = relu ? singleUseDef<LinearOp>(relu.getInput()) : LinearOp();
-      auto flat = reduce && reduce.getBias()
+      auto flat = reduce && reduce.getBias() &&
+                          isType(reduce.getInput(), flatShape)
                       ? singleUseDef<ReshapeOp>(reduce.getInput())
                       : ReshapeOp();
       auto pool = flat ? singleUseDef<GlobalAvgPoolOp>(flat.getInput())

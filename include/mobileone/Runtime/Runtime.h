@@ -76,6 +76,9 @@ public:
 
 private:
   Session();
+  static std::unique_ptr<Session> createImpl(std::vector<uint8_t> bytes,
+                                             const Options &options,
+                                             std::string &error);
   std::unique_ptr<Model> model;
   std::unique_ptr<Executor> executor;
   std::string fallback;

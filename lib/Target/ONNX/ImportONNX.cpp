@@ -77,6 +77,8 @@ private:
     return node.input_size() > i && !node.input(i).empty();
   }
   LogicalResult define(const onnx::NodeProto &node, Value v, int output = 0);
+  LogicalResult defineEntry(const onnx::NodeProto &node, Entry e,
+                            int output = 0);
 
   Value constant(ArrayRef<int64_t> shape, ArrayRef<float> data,
                  const std::string &name, Location loc);
@@ -143,6 +145,19 @@ std::string stringAttr(const onnx::NodeProto &node, StringRef name,
                        StringRef def) {
   const onnx::AttributeProto *a = findAttr(node, name);
   return a ? a->s() : def.str();
+}
+
+/// Every dimension positive and the element count at most 2^31: bounds
+/// that keep all later shape arithmetic far from overflow.
+constexpr int64_t kMaxElements = int64_t(1) << 31;
+bool validShape(ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 1 || d > kMaxElements / n)
+      return false;
+    n *= d;
+  }
+  return true;
 }
 
 std::string formatShape(ArrayRef<int64_t> shape) {
@@ -234,11 +249,11 @@ LogicalResult Importer::readExternalData(const onnx::TensorProto &t,
   StringRef all = (*buf)->getBuffer();
   if (length < 0)
     length = static_cast<int64_t>(all.size()) - offset;
-  if (offset < 0 || length < 0 ||
-      offset + length > static_cast<int64_t>(all.size()))
+  const int64_t size = static_cast<int64_t>(all.size());
+  if (offset < 0 || length < 0 || offset > size || length > size - offset)
     return emitError(loc) << "tensor '" << t.name() << "': external data "
-                          << "range [" << offset << ", " << offset + length
-                          << ") exceeds '" << location << "' ("
+                          << "range (offset " << offset << ", length "
+                          << length << ") exceeds '" << location << "' ("
                           << all.size() << " bytes)";
   bytes.assign(all.data() + offset, length);
   return success();
@@ -249,9 +264,10 @@ LogicalResult Importer::readTensor(const onnx::TensorProto &t, Location loc,
                                    std::vector<int64_t> *ints) {
   int64_t n = 1;
   for (int64_t d : t.dims()) {
-    if (d < 0 || (d > 0 && n > (int64_t(1) << 40) / d))
+    if (d < 1 || n > kMaxElements / d)
       return emitError(loc) << "tensor '" << t.name()
-                            << "' has an invalid shape";
+                            << "' has an invalid shape (dimensions must be "
+                               "positive, at most 2^31 elements)";
     n *= d;
   }
   std::string external;
@@ -373,9 +389,9 @@ FailureOr<Value> Importer::input(const onnx::NodeProto &node, int i) {
     return failure();
   }
   Entry &e = it->second;
-  if (e.pendingPads && node.op_type() != "Conv") {
+  if (e.pendingPads && (node.op_type() != "Conv" || i != 0)) {
     nodeError(node) << "reads the output of a Pad; a Pad is supported only "
-                       "when it feeds a Conv";
+                       "as the data input of a Conv";
     return failure();
   }
   if (!e.value) {
@@ -406,7 +422,18 @@ LogicalResult Importer::define(const onnx::NodeProto &node, Value v,
   }
   Entry e;
   e.value = v;
-  values[node.output(output)] = e;
+  return defineEntry(node, std::move(e), output);
+}
+
+LogicalResult Importer::defineEntry(const onnx::NodeProto &node, Entry e,
+                                    int output) {
+  const std::string &name = node.output(output);
+  if (name.empty())
+    return nodeError(node) << "output #" << output << " has no name";
+  if (!values.try_emplace(name, std::move(e)).second)
+    return nodeError(node) << "value '" << name
+                           << "' is defined twice (ONNX requires single "
+                              "assignment)";
   return success();
 }
 
@@ -445,6 +472,13 @@ LogicalResult Importer::importConv(const onnx::NodeProto &node, Location loc) {
       kernel.size() != 2)
     return nodeError(node) << "expected 2-D strides, dilations, kernel_shape "
                               "and 4 pads";
+  auto inRange = [](ArrayRef<int64_t> v, int64_t lo, int64_t hi) {
+    return llvm::all_of(v, [&](int64_t x) { return x >= lo && x <= hi; });
+  };
+  if (!inRange(strides, 1, 1 << 16) || !inRange(dilations, 1, 1 << 16) ||
+      !inRange(pads, 0, 1 << 16))
+    return nodeError(node) << "strides and dilations must be in [1, 65536] "
+                              "and pads in [0, 65536]";
   if (kernel[0] != ws[2] || kernel[1] != ws[3])
     return nodeError(node) << "inconsistent shapes: kernel_shape "
                            << formatShape(kernel) << " but weight "
@@ -454,7 +488,9 @@ LogicalResult Importer::importConv(const onnx::NodeProto &node, Location loc) {
     pads = {0, 0, 0, 0};
   } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
     for (int d = 0; d < 2; ++d) {
-      int64_t in = xs[2 + d], out = (in + strides[d] - 1) / strides[d];
+      // SAME is relative to the input the conv sees: after a folded Pad.
+      int64_t in = xs[2 + d] + extraPads[d] + extraPads[d + 2];
+      int64_t out = (in + strides[d] - 1) / strides[d];
       int64_t total = std::max<int64_t>(
           0, (out - 1) * strides[d] + dilations[d] * (kernel[d] - 1) + 1 - in);
       int64_t small = total / 2, large = total - small;
@@ -477,7 +513,12 @@ LogicalResult Importer::importConv(const onnx::NodeProto &node, Location loc) {
     return nodeError(node) << "inconsistent shapes: kernel "
                            << formatShape(kernel) << " does not fit input "
                            << formatShape(xs);
-  auto type = f32({xs[0], ws[0], oh / strides[0] + 1, ow / strides[1] + 1});
+  SmallVector<int64_t> outShape = {xs[0], ws[0], oh / strides[0] + 1,
+                                   ow / strides[1] + 1};
+  if (!validShape(outShape))
+    return nodeError(node) << "output shape " << formatShape(outShape)
+                           << " exceeds 2^31 elements";
+  auto type = f32(outShape);
   auto conv = b.create<Conv2DOp>(loc, type, x, *w, bias,
                                  b.getDenseI64ArrayAttr(strides),
                                  b.getDenseI64ArrayAttr(pads),
@@ -665,7 +706,9 @@ LogicalResult Importer::importPool(const onnx::NodeProto &node, Location loc) {
   } else if (node.op_type() == "AveragePool") {
     std::vector<int64_t> kernel = intsAttr(node, "kernel_shape", {});
     std::vector<int64_t> pads = intsAttr(node, "pads", {0, 0, 0, 0});
-    if (kernel != std::vector<int64_t>{xs[2], xs[3]} ||
+    std::string autoPad = stringAttr(node, "auto_pad", "NOTSET");
+    if ((autoPad != "NOTSET" && autoPad != "VALID") ||
+        kernel != std::vector<int64_t>{xs[2], xs[3]} ||
         llvm::any_of(pads, [](int64_t p) { return p != 0; }))
       return nodeError(node) << "only an AveragePool over the whole "
                                 "spatial extent (global pooling) is "
@@ -695,10 +738,10 @@ LogicalResult Importer::importReshape(const onnx::NodeProto &node,
       axis += xs.size();
     if (axis < 0 || axis > static_cast<int64_t>(xs.size()))
       return nodeError(node) << "axis " << axis << " out of range";
-    int64_t outer = 1;
-    for (int64_t i = 0; i < axis; ++i)
-      outer *= xs[i];
-    shape = {outer, total / std::max<int64_t>(outer, 1)};
+    int64_t outer = 1, inner = 1;
+    for (int64_t i = 0; i < static_cast<int64_t>(xs.size()); ++i)
+      (i < axis ? outer : inner) *= xs[i];
+    shape = {outer, inner};
   } else {
     FailureOr<std::vector<int64_t>> s = intInput(node, 1);
     if (failed(s))
@@ -712,7 +755,7 @@ LogicalResult Importer::importReshape(const onnx::NodeProto &node,
         if (inferred >= 0)
           return nodeError(node) << "more than one -1 in the target shape";
         inferred = i;
-      } else if (shape[i] <= 0) {
+      } else if (shape[i] <= 0 || shape[i] > kMaxElements / known) {
         return nodeError(node) << "invalid target shape "
                                << formatShape(*s);
       } else {
@@ -722,16 +765,21 @@ LogicalResult Importer::importReshape(const onnx::NodeProto &node,
     if (inferred >= 0)
       shape[inferred] = known > 0 && total % known == 0 ? total / known : -1;
   }
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  if (n != total || llvm::any_of(shape, [](int64_t d) { return d < 0; }))
+  if (!validShape(shape) ||
+      [&] {
+        int64_t n = 1;
+        for (int64_t d : shape)
+          n *= d;
+        return n;
+      }() != total)
     return nodeError(node) << "inconsistent shapes: cannot reshape "
                            << formatShape(xs) << " to " << formatShape(shape);
   return define(node, b.create<ReshapeOp>(loc, f32(shape), *x));
 }
 
 LogicalResult Importer::importPad(const onnx::NodeProto &node, Location loc) {
+  if (node.output_size() != 1)
+    return nodeError(node) << "expected one output";
   FailureOr<Value> x = input(node, 0);
   if (failed(x))
     return failure();
@@ -763,12 +811,13 @@ LogicalResult Importer::importPad(const onnx::NodeProto &node, Location loc) {
   if (llvm::any_of(p, [](int64_t v) { return v != 0; }))
     e.pendingPads = std::array<int64_t, 4>{p[2], p[3], p[6], p[7]};
   e.padLoc = loc;
-  values[node.output(0)] = e;
-  return success();
+  return defineEntry(node, std::move(e));
 }
 
 LogicalResult Importer::importConstant(const onnx::NodeProto &node,
                                        Location loc) {
+  if (node.output_size() != 1 || node.output(0).empty())
+    return nodeError(node) << "expected one output";
   Entry e;
   if (const onnx::AttributeProto *a = findAttr(node, "value")) {
     if (a->t().data_type() == onnx::TensorProto::INT64 ||
@@ -798,10 +847,7 @@ LogicalResult Importer::importConstant(const onnx::NodeProto &node,
     return nodeError(node) << "unsupported Constant form (expected value, "
                               "value_float(s) or value_int(s))";
   }
-  if (node.output_size() < 1)
-    return nodeError(node) << "has no output";
-  values[node.output(0)] = std::move(e);
-  return success();
+  return defineEntry(node, std::move(e));
 }
 
 LogicalResult Importer::importNode(const onnx::NodeProto &node,
@@ -914,6 +960,13 @@ OwningOpRef<ModuleOp> Importer::run() {
                        << "'); only the batch dimension may be symbolic";
         return nullptr;
       }
+    }
+    if (!validShape(shape)) {
+      emitError(loc) << "graph input '" << in.name() << "' has shape "
+                     << formatShape(shape)
+                     << "; dimensions must be positive, at most 2^31 "
+                        "elements";
+      return nullptr;
     }
     BlockArgument arg = entry->addArgument(f32(shape), loc);
     inputTypes.push_back(arg.getType());

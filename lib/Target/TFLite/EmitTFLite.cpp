@@ -96,8 +96,15 @@ private:
   /// constants re-laid out to NHWC, lower ranks lifted as NumPy would).
   FailureOr<int32_t> tensorOf(Value v, Operation *user, int64_t rank) {
     auto it = tensorIds.find(v);
-    if (it != tensorIds.end())
+    if (it != tensorIds.end()) {
+      // NumPy broadcasting of a lower-rank activation would need a RESHAPE
+      // to an NHWC-permuted shape; nothing we emit does this.
+      if (static_cast<int64_t>(shapeOf(v).size()) != rank)
+        return user->emitError("TFLite target cannot express broadcasting "
+                               "a rank-")
+               << shapeOf(v).size() << " activation against rank " << rank;
       return it->second;
+    }
     auto type = cast<RankedTensorType>(v.getType());
     std::optional<std::vector<float>> data =
         constantOf(v, user, "an element-wise operand that is not an "
@@ -434,6 +441,33 @@ LogicalResult Writer::run(ModuleOp module, llvm::raw_ostream &os) {
   if (!func)
     return module.emitError("TFLite target: the module has no function");
 
+  // TFLite shapes and paddings are int32.
+  WalkResult tooLarge = func.walk([&](Operation *op) {
+    SmallVector<Type> types(op->getOperandTypes());
+    llvm::append_range(types, op->getResultTypes());
+    for (Type t : types)
+      if (auto shaped = dyn_cast<RankedTensorType>(t))
+        for (int64_t d : shaped.getShape())
+          if (d > std::numeric_limits<int32_t>::max()) {
+            op->emitError("TFLite target: dimension ")
+                << d << " does not fit TFLite's int32 shapes";
+            return WalkResult::interrupt();
+          }
+    if (auto conv = dyn_cast<Conv2DOp>(op)) {
+      SmallVector<int64_t> fields(conv.getPads());
+      llvm::append_range(fields, conv.getStrides());
+      llvm::append_range(fields, conv.getDilations());
+      for (int64_t v : fields)
+        if (v > std::numeric_limits<int32_t>::max()) {
+          op->emitError("TFLite target: a pad, stride or dilation does not "
+                        "fit TFLite's int32 fields");
+          return WalkResult::interrupt();
+        }
+    }
+    return WalkResult::advance();
+  });
+  if (tooLarge.wasInterrupted())
+    return failure();
   buffers.push_back(tflite::CreateBuffer(fbb)); // the empty sentinel
   std::vector<int32_t> inputs, outputs;
   for (BlockArgument arg : func.getArguments()) {

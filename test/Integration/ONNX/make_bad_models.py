@@ -48,9 +48,27 @@ def main():
     onnx.save(conv_model(x_channels=3), path("inconsistent-shapes.onnx"))
     onnx.save(conv_model(opset=18), path("opset18.onnx"))
 
+    # Malformed nodes and values that once reached unchecked code.
+    m = conv_model()
+    m.graph.node.insert(0, helper.make_node("Constant", [], [], name="c0", value_float=1.0))
+    onnx.save(m, path("constant-no-output.onnx"))
+    onnx.save(conv_model(extra_nodes=[helper.make_node("Relu", ["y"], ["y"], name="again")]),
+              path("defined-twice.onnx"))
+    m = conv_model()
+    m.graph.node[0].attribute.append(helper.make_attribute("strides", [0, 1]))
+    m.graph.node[0].attribute.append(helper.make_attribute("auto_pad", "SAME_UPPER"))
+    del m.graph.node[0].attribute[0]  # the explicit pads
+    onnx.save(m, path("stride-zero.onnx"))
+    shape = numpy_helper.from_array(np.array([7, 7905747460161236407], np.int64), "shape")
+    m = conv_model(extra_nodes=[helper.make_node("Reshape", ["y", "shape"], ["z"], name="r")])
+    m.graph.initializer.append(shape)
+    onnx.save(m, path("reshape-overflow.onnx"))
+
     # External data: inside the model's directory it is read; a path that
     # leaves the directory is refused.
-    for name, location in (("external-ok", "weights.bin"), ("external-escape", "../outside.bin")):
+    for name, location, offset in (("external-ok", "weights.bin", "0"),
+                                   ("external-escape", "../outside.bin", "0"),
+                                   ("external-overflow", "weights.bin", str(2**63 - 1))):
         d = os.path.join(out, name)
         os.makedirs(d, exist_ok=True)
         w = np.arange(8 * 4 * 3 * 3, dtype=np.float32).reshape(8, 4, 3, 3) / 100
@@ -60,7 +78,7 @@ def main():
         t = m.graph.initializer[0]
         t.ClearField("raw_data")
         t.data_location = TensorProto.EXTERNAL
-        for k, v in (("location", location), ("offset", "0"), ("length", str(w.nbytes))):
+        for k, v in (("location", location), ("offset", offset), ("length", str(w.nbytes))):
             e = t.external_data.add()
             e.key, e.value = k, v
         with open(os.path.join(d, "model.onnx"), "wb") as f:

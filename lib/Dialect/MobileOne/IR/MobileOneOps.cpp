@@ -31,13 +31,16 @@ std::string formatShape(ArrayRef<int64_t> shape) {
 LogicalResult verifyConvAttrs(Operation *op, ArrayRef<int64_t> strides,
                               ArrayRef<int64_t> pads,
                               ArrayRef<int64_t> dilations, int64_t group) {
-  if (strides.size() != 2 ||
-      llvm::any_of(strides, [](int64_t s) { return s < 1; }))
+  // The upper bound keeps the shape arithmetic from overflowing.
+  constexpr int64_t kMax = int64_t(1) << 31;
+  auto outside = [&](ArrayRef<int64_t> v, int64_t lo) {
+    return llvm::any_of(v, [&](int64_t x) { return x < lo || x > kMax; });
+  };
+  if (strides.size() != 2 || outside(strides, 1))
     return op->emitOpError("expected 'strides' to be two positive integers");
-  if (dilations.size() != 2 ||
-      llvm::any_of(dilations, [](int64_t d) { return d < 1; }))
+  if (dilations.size() != 2 || outside(dilations, 1))
     return op->emitOpError("expected 'dilations' to be two positive integers");
-  if (pads.size() != 4 || llvm::any_of(pads, [](int64_t p) { return p < 0; }))
+  if (pads.size() != 4 || outside(pads, 0))
     return op->emitOpError("expected 'pads' to be four non-negative integers "
                            "[top, left, bottom, right]");
   if (group < 1)

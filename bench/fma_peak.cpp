@@ -47,7 +47,9 @@ int main(int argc, char **argv) {
       pool.emplace_back([&, t] { sink[t] = chains(iterations); });
     for (auto &t : pool)
       t.join();
-    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    double s =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+            .count();
     double gflops = 2.0 * 8 * 12 * double(iterations) * threads / s / 1e9;
     if (gflops > best)
       best = gflops;

@@ -30,8 +30,10 @@ struct Image {
 /// Reference NCHW convolution (batch 1, square stride, ONNX padding).
 Image conv(const Image &in, const Kernel &k, int64_t group, int64_t stride,
            int64_t padH, int64_t padW) {
-  Image out{k.outChannels, (in.h + 2 * padH - k.kh) / stride + 1,
-            (in.w + 2 * padW - k.kw) / stride + 1, {}};
+  Image out{k.outChannels,
+            (in.h + 2 * padH - k.kh) / stride + 1,
+            (in.w + 2 * padW - k.kw) / stride + 1,
+            {}};
   out.data.assign(out.c * out.h * out.w, 0.0);
   const int64_t outPerGroup = k.outChannels / group;
   for (int64_t o = 0; o < out.c; ++o)

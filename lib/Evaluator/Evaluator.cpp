@@ -110,10 +110,10 @@ Tensor conv2d(const Tensor &in, const Tensor &w, const float *bias,
           const int64_t offX = x * p.dilW - p.padLeft;
           // Output columns whose input column lies inside the image.
           int64_t lo = offX >= 0 ? 0 : (-offX + p.strideW - 1) / p.strideW;
-          int64_t hi = (wd - 1 - offX) < 0
-                           ? -1
-                           : std::min<int64_t>(ow - 1,
-                                               (wd - 1 - offX) / p.strideW);
+          int64_t hi =
+              (wd - 1 - offX) < 0
+                  ? -1
+                  : std::min<int64_t>(ow - 1, (wd - 1 - offX) / p.strideW);
           for (int64_t r = 0; r < oh; ++r) {
             const int64_t iy = r * p.strideH + y * p.dilH - p.padTop;
             if (iy < 0 || iy >= h)

@@ -9,12 +9,12 @@ using namespace mlir::mobileone::math;
 
 Kernel::Kernel(int64_t outChannels, int64_t inPerGroup, int64_t kh, int64_t kw)
     : outChannels(outChannels), inPerGroup(inPerGroup), kh(kh), kw(kw),
-      weight(outChannels * inPerGroup * kh * kw, 0.0), bias(outChannels, 0.0) {
-}
+      weight(outChannels * inPerGroup * kh * kw, 0.0), bias(outChannels, 0.0) {}
 
-Kernel mlir::mobileone::math::kernelFromF32(int64_t outChannels, int64_t inPerGroup,
-                                      int64_t kh, int64_t kw,
-                                      const float *weight, const float *bias) {
+Kernel mlir::mobileone::math::kernelFromF32(int64_t outChannels,
+                                            int64_t inPerGroup, int64_t kh,
+                                            int64_t kw, const float *weight,
+                                            const float *bias) {
   Kernel k(outChannels, inPerGroup, kh, kw);
   for (size_t i = 0; i < k.weight.size(); ++i)
     k.weight[i] = weight[i];
@@ -24,7 +24,8 @@ Kernel mlir::mobileone::math::kernelFromF32(int64_t outChannels, int64_t inPerGr
   return k;
 }
 
-Kernel mlir::mobileone::math::foldBatchNorm(const Kernel &k, const BatchNorm &bn) {
+Kernel mlir::mobileone::math::foldBatchNorm(const Kernel &k,
+                                            const BatchNorm &bn) {
   Kernel out = k;
   const int64_t perChannel = k.inPerGroup * k.kh * k.kw;
   for (int64_t o = 0; o < k.outChannels; ++o) {
@@ -37,7 +38,7 @@ Kernel mlir::mobileone::math::foldBatchNorm(const Kernel &k, const BatchNorm &bn
 }
 
 Kernel mlir::mobileone::math::identityKernel(int64_t channels, int64_t group,
-                                       int64_t kh, int64_t kw) {
+                                             int64_t kh, int64_t kw) {
   assert(group > 0 && channels % group == 0 && "channels must split evenly");
   assert(kh % 2 == 1 && kw % 2 == 1 && "identity needs a kernel centre");
   const int64_t inPerGroup = channels / group;
@@ -47,7 +48,8 @@ Kernel mlir::mobileone::math::identityKernel(int64_t channels, int64_t group,
   return k;
 }
 
-Kernel mlir::mobileone::math::padKernel(const Kernel &k, int64_t kh, int64_t kw) {
+Kernel mlir::mobileone::math::padKernel(const Kernel &k, int64_t kh,
+                                        int64_t kw) {
   assert(kh >= k.kh && kw >= k.kw && (kh - k.kh) % 2 == 0 &&
          (kw - k.kw) % 2 == 0 && "padding must be symmetric");
   Kernel out(k.outChannels, k.inPerGroup, kh, kw);
@@ -70,7 +72,8 @@ void mlir::mobileone::math::accumulate(Kernel &acc, const Kernel &other) {
     acc.bias[i] += other.bias[i];
 }
 
-std::vector<float> mlir::mobileone::math::toF32(const std::vector<double> &values) {
+std::vector<float>
+mlir::mobileone::math::toF32(const std::vector<double> &values) {
   return std::vector<float>(values.begin(), values.end());
 }
 

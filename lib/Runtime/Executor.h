@@ -38,8 +38,7 @@ private:
 };
 
 /// The whole graph as one XNNPACK subgraph, or null with the reason.
-std::unique_ptr<Executor> createXnnpackExecutor(const Model &model,
-                                                int threads,
+std::unique_ptr<Executor> createXnnpackExecutor(const Model &model, int threads,
                                                 std::string &whyNot);
 
 } // namespace mobileone::runtime

@@ -60,8 +60,7 @@ bool Loader::loadTensors(const tflite::SubGraph &g,
     else if (t->type() == tflite::TensorType_INT32)
       out.isInt32 = true;
     else
-      return fail(what + " has type " +
-                  tflite::EnumNameTensorType(t->type()) +
+      return fail(what + " has type " + tflite::EnumNameTensorType(t->type()) +
                   "; only FLOAT32 (and INT32 shapes) are supported");
     out.elements = 1;
     if (t->shape())
@@ -104,13 +103,12 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
                 " has an invalid opcode index " +
                 std::to_string(op.opcode_index()));
   const tflite::OperatorCode *code = codes->Get(op.opcode_index());
-  int32_t builtin = std::max<int32_t>(code->builtin_code(),
-                                      code->deprecated_builtin_code());
-  std::string name =
-      (builtin >= 0 && builtin <= tflite::BuiltinOperator_MAX)
-          ? tflite::EnumNameBuiltinOperator(
-                static_cast<tflite::BuiltinOperator>(builtin))
-          : "";
+  int32_t builtin =
+      std::max<int32_t>(code->builtin_code(), code->deprecated_builtin_code());
+  std::string name = (builtin >= 0 && builtin <= tflite::BuiltinOperator_MAX)
+                         ? tflite::EnumNameBuiltinOperator(
+                               static_cast<tflite::BuiltinOperator>(builtin))
+                         : "";
   if (name.empty())
     name = "builtin " + std::to_string(builtin);
   if (code->custom_code())
@@ -131,8 +129,8 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
         continue; // an absent optional bias
       if (t < 0 || t >= int32_t(m.tensors.size()))
         return failOp(index, name,
-                      std::string(what) + " tensor index " +
-                          std::to_string(t) + " out of range");
+                      std::string(what) + " tensor index " + std::to_string(t) +
+                          " out of range");
       dst.push_back(t);
     }
     return true;
@@ -155,7 +153,9 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
                         std::to_string(out.inputs.size()));
     return true;
   };
-  auto in = [&](size_t i) -> const Tensor & { return m.tensors[out.inputs[i]]; };
+  auto in = [&](size_t i) -> const Tensor & {
+    return m.tensors[out.inputs[i]];
+  };
   auto expectShape = [&](const Tensor &t, const std::vector<int64_t> &shape,
                          const char *what) {
     if (t.shape != shape)
@@ -212,8 +212,9 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
   };
   auto positive = [&](int v, const char *what) {
     if (v < 1 || v > 1 << 16)
-      return failOp(index, name, std::string(what) + " " + std::to_string(v) +
-                                     " out of range");
+      return failOp(index, name,
+                    std::string(what) + " " + std::to_string(v) +
+                        " out of range");
     return true;
   };
 
@@ -242,9 +243,9 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
         return false;
       int64_t c = x.shape[3];
       if (w.shape[0] != 1 || w.shape[3] % c != 0)
-        return failOp(index, name, "filter " + shapeStr(w.shape) +
-                                       " does not fit " + std::to_string(c) +
-                                       " input channels");
+        return failOp(index, name,
+                      "filter " + shapeStr(w.shape) + " does not fit " +
+                          std::to_string(c) + " input channels");
       out.depthMultiplier = int(w.shape[3] / c);
     } else {
       const auto *o = op.builtin_options_as_Conv2DOptions();
@@ -274,8 +275,9 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     if (out.inputs.size() == 3) {
       const Tensor &b = in(2);
       if (!b.data || b.isInt32 || b.shape != std::vector<int64_t>{oc})
-        return failOp(index, name, "expected a constant FLOAT32 bias of [" +
-                                       std::to_string(oc) + "]");
+        return failOp(index, name,
+                      "expected a constant FLOAT32 bias of [" +
+                          std::to_string(oc) + "]");
     }
     int64_t oh, ow;
     if (!resolvePadding(padding, x.shape[1], x.shape[2], oh, ow))
@@ -290,13 +292,15 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     const Tensor &x = in(0), &p = in(1);
     if (!floatActivation(x) || x.shape.size() != 4 || !p.data || !p.isInt32 ||
         p.shape != std::vector<int64_t>{4, 2})
-      return failOp(index, name, "expected a 4-D input and constant INT32 "
-                                 "paddings [4, 2]");
+      return failOp(index, name,
+                    "expected a 4-D input and constant INT32 "
+                    "paddings [4, 2]");
     const int32_t *v = p.i32();
     if (v[0] || v[1] || v[6] || v[7] ||
         std::any_of(v, v + 8, [](int32_t a) { return a < 0 || a > 1 << 16; }))
-      return failOp(index, name, "only non-negative padding of H and W is "
-                                 "supported");
+      return failOp(index, name,
+                    "only non-negative padding of H and W is "
+                    "supported");
     out.padTop = v[2], out.padBottom = v[3], out.padLeft = v[4],
     out.padRight = v[5];
     return expectShape(y,
@@ -334,13 +338,14 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
         !axes.isInt32 || axes.elements != 2 ||
         !((axes.i32()[0] == 1 && axes.i32()[1] == 2) ||
           (axes.i32()[0] == 2 && axes.i32()[1] == 1)))
-      return failOp(index, name, "only MEAN over axes [1, 2] of a 4-D input "
-                                 "is supported");
+      return failOp(index, name,
+                    "only MEAN over axes [1, 2] of a 4-D input "
+                    "is supported");
     std::vector<int64_t> keep = {x.shape[0], 1, 1, x.shape[3]};
     std::vector<int64_t> drop = {x.shape[0], x.shape[3]};
     if (y.shape != keep && y.shape != drop)
-      return failOp(index, name, "unexpected output shape " +
-                                     shapeStr(y.shape));
+      return failOp(index, name,
+                    "unexpected output shape " + shapeStr(y.shape));
     m.ops.push_back(out);
     return true;
   }
@@ -354,19 +359,22 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
       return false;
     if (!floatActivation(x) || x.shape.empty() || !w.data || w.isInt32 ||
         w.shape.size() != 2 || x.shape.back() != w.shape[1])
-      return failOp(index, name, "expected constant weights [M, K] with K "
-                                 "the input's last dimension");
+      return failOp(index, name,
+                    "expected constant weights [M, K] with K "
+                    "the input's last dimension");
     if (out.inputs.size() == 3 &&
         (!in(2).data || in(2).isInt32 ||
          in(2).shape != std::vector<int64_t>{w.shape[0]}))
-      return failOp(index, name, "expected a constant bias of [" +
-                                     std::to_string(w.shape[0]) + "]");
+      return failOp(index, name,
+                    "expected a constant bias of [" +
+                        std::to_string(w.shape[0]) + "]");
     return expectShape(y, {x.elements / w.shape[1], w.shape[0]}, "output") &&
            (m.ops.push_back(out), true);
   }
   case tflite::BuiltinOperator_ADD:
   case tflite::BuiltinOperator_MUL: {
-    out.kind = builtin == tflite::BuiltinOperator_ADD ? OpKind::Add : OpKind::Mul;
+    out.kind =
+        builtin == tflite::BuiltinOperator_ADD ? OpKind::Add : OpKind::Mul;
     if (!need(2))
       return false;
     if (const auto *o = op.builtin_options_as_AddOptions())
@@ -382,12 +390,14 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     size_t rank = std::max(a.shape.size(), b.shape.size());
     std::vector<int64_t> shape(rank);
     for (size_t i = 0; i < rank; ++i) {
-      int64_t da = i < rank - a.shape.size() ? 1 : a.shape[i - (rank - a.shape.size())];
-      int64_t db = i < rank - b.shape.size() ? 1 : b.shape[i - (rank - b.shape.size())];
+      int64_t da =
+          i < rank - a.shape.size() ? 1 : a.shape[i - (rank - a.shape.size())];
+      int64_t db =
+          i < rank - b.shape.size() ? 1 : b.shape[i - (rank - b.shape.size())];
       if (da != db && da != 1 && db != 1)
-        return failOp(index, name, "operands " + shapeStr(a.shape) + " and " +
-                                       shapeStr(b.shape) +
-                                       " do not broadcast");
+        return failOp(index, name,
+                      "operands " + shapeStr(a.shape) + " and " +
+                          shapeStr(b.shape) + " do not broadcast");
       shape[i] = da == 1 ? db : da;
     }
     return expectShape(y, shape, "output") && (m.ops.push_back(out), true);
@@ -408,8 +418,9 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     if (out.inputs.empty() || out.inputs.size() > 2 || !floatActivation(in(0)))
       return failOp(index, name, "expected a FLOAT32 input");
     if (y.elements != in(0).elements)
-      return failOp(index, name, "cannot reshape " + shapeStr(in(0).shape) +
-                                     " to " + shapeStr(y.shape));
+      return failOp(index, name,
+                    "cannot reshape " + shapeStr(in(0).shape) + " to " +
+                        shapeStr(y.shape));
     out.inputs.resize(1); // the shape is the output tensor's
     m.ops.push_back(out);
     return true;
@@ -468,12 +479,13 @@ bool Loader::run() {
     const Op &op = m.ops.back();
     for (int t : op.inputs)
       if (!defined[t])
-        return failOp(i, op.opName, "reads tensor '" + m.tensors[t].name +
-                                        "' before it is computed");
+        return failOp(i, op.opName,
+                      "reads tensor '" + m.tensors[t].name +
+                          "' before it is computed");
     if (defined[op.output])
-      return failOp(i, op.opName, "writes tensor '" +
-                                      m.tensors[op.output].name +
-                                      "', which already has a value");
+      return failOp(i, op.opName,
+                    "writes tensor '" + m.tensors[op.output].name +
+                        "', which already has a value");
     defined[op.output] = true;
   }
   if (!defined[output])

@@ -53,8 +53,9 @@ ReferenceExecutor::ReferenceExecutor(const Model &model) : model(model) {
     for (const Placed &p : placed)
       if (!(p.end < first[t] || end[t] < p.first))
         live.push_back(p);
-    std::sort(live.begin(), live.end(),
-              [](const Placed &a, const Placed &b) { return a.offset < b.offset; });
+    std::sort(live.begin(), live.end(), [](const Placed &a, const Placed &b) {
+      return a.offset < b.offset;
+    });
     size_t offset = 0;
     for (const Placed &p : live) {
       if (offset + size <= p.offset)
@@ -72,8 +73,7 @@ namespace {
 
 void conv(const Tensor &x, const float *in, const Tensor &w, const float *bias,
           const Op &op, const Tensor &y, float *out) {
-  const int64_t n = x.shape[0], h = x.shape[1], wd = x.shape[2],
-                c = x.shape[3];
+  const int64_t n = x.shape[0], h = x.shape[1], wd = x.shape[2], c = x.shape[3];
   const int64_t oh = y.shape[1], ow = y.shape[2], oc = y.shape[3];
   const float *filter = w.f32();
   for (int64_t b = 0; b < n; ++b)
@@ -92,7 +92,8 @@ void conv(const Tensor &x, const float *in, const Tensor &w, const float *bias,
               continue;
             const float *src = in + ((b * h + iy) * wd + ix) * c;
             for (int64_t o = 0; o < oc; ++o) {
-              const float *f = filter + ((o * op.kernelH + ky) * op.kernelW + kx) * c;
+              const float *f =
+                  filter + ((o * op.kernelH + ky) * op.kernelW + kx) * c;
               float acc = 0.0f;
               for (int64_t i = 0; i < c; ++i)
                 acc += src[i] * f[i];
@@ -107,8 +108,8 @@ void conv(const Tensor &x, const float *in, const Tensor &w, const float *bias,
 
 void depthwise(const Tensor &x, const float *in, const Tensor &w,
                const float *bias, const Op &op, const Tensor &y, float *out) {
-  const int64_t n = x.shape[0], h = x.shape[1], wd = x.shape[2],
-                c = x.shape[3], m = op.depthMultiplier;
+  const int64_t n = x.shape[0], h = x.shape[1], wd = x.shape[2], c = x.shape[3],
+                m = op.depthMultiplier;
   const int64_t oh = y.shape[1], ow = y.shape[2], oc = y.shape[3];
   const float *filter = w.f32(); // [1, KH, KW, C * M]
   for (int64_t b = 0; b < n; ++b)
@@ -143,7 +144,8 @@ void binary(const Tensor &a, const float *pa, const Tensor &b, const float *pb,
   auto strides = [&](const Tensor &t) {
     std::vector<int64_t> s(rank, 0);
     int64_t stride = 1;
-    for (int64_t i = int64_t(t.shape.size()) - 1, j = rank - 1; i >= 0; --i, --j) {
+    for (int64_t i = int64_t(t.shape.size()) - 1, j = rank - 1; i >= 0;
+         --i, --j) {
       s[j] = t.shape[i] == 1 ? 0 : stride;
       stride *= t.shape[i];
     }
@@ -182,8 +184,8 @@ bool ReferenceExecutor::run(const float *input, float *output,
     switch (op.kind) {
     case OpKind::Conv:
     case OpKind::DepthwiseConv: {
-      const float *bias = op.inputs.size() > 2 ? model.tensors[op.inputs[2]].f32()
-                                               : nullptr;
+      const float *bias =
+          op.inputs.size() > 2 ? model.tensors[op.inputs[2]].f32() : nullptr;
       const Tensor &w = model.tensors[op.inputs[1]];
       if (op.kind == OpKind::Conv)
         conv(x, in, w, bias, op, y, out);
@@ -239,8 +241,8 @@ bool ReferenceExecutor::run(const float *input, float *output,
     }
     case OpKind::FullyConnected: {
       const Tensor &w = model.tensors[op.inputs[1]];
-      const float *bias = op.inputs.size() > 2 ? model.tensors[op.inputs[2]].f32()
-                                               : nullptr;
+      const float *bias =
+          op.inputs.size() > 2 ? model.tensors[op.inputs[2]].f32() : nullptr;
       const int64_t m = w.shape[0], k = w.shape[1], rows = x.elements / k;
       for (int64_t r = 0; r < rows; ++r)
         for (int64_t o = 0; o < m; ++o) {

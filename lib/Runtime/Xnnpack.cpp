@@ -95,7 +95,8 @@ bool XnnpackExecutor::build(const Model &model, int threads,
     }
     const Tensor &x = model.tensors[op.inputs[0]];
     uint32_t in = ids[op.inputs[0]], out = ids[op.output];
-    uint32_t bias = op.inputs.size() > 2 ? ids[op.inputs[2]] : XNN_INVALID_VALUE_ID;
+    uint32_t bias =
+        op.inputs.size() > 2 ? ids[op.inputs[2]] : XNN_INVALID_VALUE_ID;
     xnn_status s = xnn_status_unsupported_parameter;
     switch (op.kind) {
     case OpKind::Conv: {
@@ -121,28 +122,28 @@ bool XnnpackExecutor::build(const Model &model, int threads,
       break;
     }
     case OpKind::AveragePool:
-      if (op.kernelH == x.shape[1] && op.kernelW == x.shape[2] &&
-          !op.padTop && !op.padBottom && !op.padLeft && !op.padRight)
-        s = xnn_define_global_average_pooling_2d(subgraph, op.outMin,
-                                                 op.outMax, in, out, 0);
+      if (op.kernelH == x.shape[1] && op.kernelW == x.shape[2] && !op.padTop &&
+          !op.padBottom && !op.padLeft && !op.padRight)
+        s = xnn_define_global_average_pooling_2d(subgraph, op.outMin, op.outMax,
+                                                 in, out, 0);
       else
-        s = xnn_define_average_pooling_2d(
-            subgraph, op.padTop, op.padRight, op.padBottom, op.padLeft,
-            op.kernelH, op.kernelW, op.strideH, op.strideW, op.outMin,
-            op.outMax, in, out, 0);
+        s = xnn_define_average_pooling_2d(subgraph, op.padTop, op.padRight,
+                                          op.padBottom, op.padLeft, op.kernelH,
+                                          op.kernelW, op.strideH, op.strideW,
+                                          op.outMin, op.outMax, in, out, 0);
       break;
     case OpKind::Mean:
       if (model.tensors[op.output].shape.size() == 4)
-        s = xnn_define_global_average_pooling_2d(subgraph, op.outMin,
-                                                 op.outMax, in, out, 0);
+        s = xnn_define_global_average_pooling_2d(subgraph, op.outMin, op.outMax,
+                                                 in, out, 0);
       break;
     case OpKind::FullyConnected:
       s = xnn_define_fully_connected(subgraph, op.outMin, op.outMax, in,
                                      ids[op.inputs[1]], bias, out, 0);
       break;
     case OpKind::Add:
-      s = xnn_define_add2(subgraph, op.outMin, op.outMax, in,
-                          ids[op.inputs[1]], out, 0);
+      s = xnn_define_add2(subgraph, op.outMin, op.outMax, in, ids[op.inputs[1]],
+                          out, 0);
       break;
     case OpKind::Mul:
       s = xnn_define_multiply2(subgraph, op.outMin, op.outMax, in,

@@ -24,8 +24,7 @@ static StringRef severityName(DiagnosticSeverity s) {
 }
 
 ModelDiagnosticHandler::ModelDiagnosticHandler(llvm::SourceMgr &mgr,
-                                               MLIRContext *ctx,
-                                               StringRef file)
+                                               MLIRContext *ctx, StringRef file)
     : SourceMgrDiagnosticHandler(mgr, ctx), modelFile(file.str()) {
   // Replaces the handler the base class registered.
   setHandler([this](Diagnostic &diag) {

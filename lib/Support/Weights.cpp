@@ -52,8 +52,8 @@ static std::string resourceKey(StringRef name) {
 }
 
 ElementsAttr mobileone::makeWeightAttr(RankedTensorType type,
-                                      ArrayRef<float> data,
-                                      StringRef nameHint) {
+                                       ArrayRef<float> data,
+                                       StringRef nameHint) {
   if (type.getNumElements() >= kResourceThreshold)
     return cast<ElementsAttr>(Attribute(DenseF32ResourceElementsAttr::get(
         type, resourceKey(nameHint),

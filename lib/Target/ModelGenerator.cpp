@@ -84,10 +84,12 @@ public:
              int64_t kernel, int64_t stride, int64_t pad, int64_t group) {
     auto inType = cast<RankedTensorType>(input.getType());
     int64_t inPerGroup = inType.getDimSize(1) / group;
-    Value weight = randomNormal(name + ".weight",
-                                {outChannels, inPerGroup, kernel, kernel},
-                                std::sqrt(2.0 / (inPerGroup * kernel * kernel)));
-    auto out = [&](int64_t size) { return (size + 2 * pad - kernel) / stride + 1; };
+    Value weight = randomNormal(
+        name + ".weight", {outChannels, inPerGroup, kernel, kernel},
+        std::sqrt(2.0 / (inPerGroup * kernel * kernel)));
+    auto out = [&](int64_t size) {
+      return (size + 2 * pad - kernel) / stride + 1;
+    };
     RankedTensorType type =
         nchw(inType.getDimSize(0), outChannels, out(inType.getDimSize(2)),
              out(inType.getDimSize(3)));
@@ -105,16 +107,17 @@ public:
     std::vector<float> scale(c), bias(c), mean(c), var(c);
     for (int64_t i = 0; i < c; ++i) {
       var[i] = static_cast<float>(rng.uniform(0.5, 2.0));
-      scale[i] = static_cast<float>(gain * std::sqrt(var[i]) *
-                                    rng.uniform(0.7, 1.3));
+      scale[i] =
+          static_cast<float>(gain * std::sqrt(var[i]) * rng.uniform(0.7, 1.3));
       mean[i] = static_cast<float>(rng.normal(0.1));
       bias[i] = static_cast<float>(rng.normal(0.1));
     }
-    return b.create<BatchNormOp>(
-        loc(name), input.getType(), input, constant(name + ".weight", {c}, scale),
-        constant(name + ".bias", {c}, bias),
-        constant(name + ".running_mean", {c}, mean),
-        constant(name + ".running_var", {c}, var), b.getF64FloatAttr(1e-5));
+    return b.create<BatchNormOp>(loc(name), input.getType(), input,
+                                 constant(name + ".weight", {c}, scale),
+                                 constant(name + ".bias", {c}, bias),
+                                 constant(name + ".running_mean", {c}, mean),
+                                 constant(name + ".running_var", {c}, var),
+                                 b.getF64FloatAttr(1e-5));
   }
 
   /// A MobileOneBlock (without activation): k conv branches, optional scale
@@ -124,15 +127,16 @@ public:
               bool scale, bool identity) {
     auto inType = cast<RankedTensorType>(input.getType());
     int64_t pad = kernel / 2;
-    auto out = [&](int64_t size) { return (size + 2 * pad - kernel) / stride + 1; };
+    auto out = [&](int64_t size) {
+      return (size + 2 * pad - kernel) / stride + 1;
+    };
     RankedTensorType type =
         nchw(inType.getDimSize(0), outChannels, out(inType.getDimSize(2)),
              out(inType.getDimSize(3)));
-    auto op = b.create<BlockOp>(loc(name), type, input,
-                                ArrayRef<int64_t>{kernel, kernel},
-                                ArrayRef<int64_t>{stride, stride},
-                                ArrayRef<int64_t>{pad, pad, pad, pad},
-                                ArrayRef<int64_t>{1, 1}, group);
+    auto op = b.create<BlockOp>(
+        loc(name), type, input, ArrayRef<int64_t>{kernel, kernel},
+        ArrayRef<int64_t>{stride, stride},
+        ArrayRef<int64_t>{pad, pad, pad, pad}, ArrayRef<int64_t>{1, 1}, group);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(&op.getBody().front());
     Value in = op.getBranchInput();
@@ -166,11 +170,11 @@ public:
   Value squeezeExcite(const std::string &name, Value x) {
     int64_t c = cast<RankedTensorType>(x.getType()).getDimSize(1);
     int64_t r = static_cast<int64_t>(c * 0.0625);
-    Value rw = randomNormal(name + ".reduce.weight", {r, c, 1, 1},
-                            std::sqrt(2.0 / c));
+    Value rw =
+        randomNormal(name + ".reduce.weight", {r, c, 1, 1}, std::sqrt(2.0 / c));
     Value rb = randomNormal(name + ".reduce.bias", {r}, 0.1);
-    Value ew = randomNormal(name + ".expand.weight", {c, r, 1, 1},
-                            std::sqrt(1.0 / r));
+    Value ew =
+        randomNormal(name + ".expand.weight", {c, r, 1, 1}, std::sqrt(1.0 / r));
     // Gates near 0.9, so that twelve SE modules do not wash out the signal.
     Value eb = randomNormal(name + ".expand.bias", {c}, 0.3, 2.5);
     return b.create<SqueezeExciteOp>(loc(name), x.getType(), x, rw, rb, ew, eb);
@@ -198,12 +202,10 @@ public:
 
 } // namespace
 
-OwningOpRef<ModuleOp>
-mobileone::generateMobileOne(MLIRContext *context,
-                             const MobileOneConfig &config,
-                             std::string &error) {
-  context->loadDialect<MobileOneDialect, func::FuncDialect,
-                       arith::ArithDialect>();
+OwningOpRef<ModuleOp> mobileone::generateMobileOne(
+    MLIRContext *context, const MobileOneConfig &config, std::string &error) {
+  context
+      ->loadDialect<MobileOneDialect, func::FuncDialect, arith::ArithDialect>();
   struct Variant {
     double widths[4];
     int64_t k;
@@ -228,10 +230,10 @@ mobileone::generateMobileOne(MLIRContext *context,
   }
 
   ModelBuilder g(context, config.seed);
-  OwningOpRef<ModuleOp> module = ModuleOp::create(g.loc("mobileone_" + config.variant));
+  OwningOpRef<ModuleOp> module =
+      ModuleOp::create(g.loc("mobileone_" + config.variant));
   func::FuncOp func = g.beginMain(
-      *module,
-      g.nchw(config.batch, 3, config.resolution, config.resolution));
+      *module, g.nchw(config.batch, 3, config.resolution, config.resolution));
   Value x = func.getArgument(0);
 
   int64_t inPlanes = std::min<int64_t>(64, int64_t(64 * v->widths[0]));
@@ -253,7 +255,8 @@ mobileone::generateMobileOne(MLIRContext *context,
       if (se)
         x = g.squeezeExcite(name + ".se", x);
       x = g.relu(name + ".act", x);
-      name = "stage" + std::to_string(stage + 1) + "." + std::to_string(2 * i + 1);
+      name =
+          "stage" + std::to_string(stage + 1) + "." + std::to_string(2 * i + 1);
       x = g.block(name, x, planes, 1, 1, 1, v->k, false, inPlanes == planes);
       if (se)
         x = g.squeezeExcite(name + ".se", x);
@@ -286,8 +289,8 @@ std::string mobileone::parseBlockConfig(llvm::StringRef spec,
     auto [key, value] = item.split('=');
     int64_t n;
     if (value.trim().getAsInteger(10, n))
-      return "expected an integer for '" + key.str() + "' in block spec, got '" +
-             value.str() + "'";
+      return "expected an integer for '" + key.str() +
+             "' in block spec, got '" + value.str() + "'";
     int64_t *field = llvm::StringSwitch<int64_t *>(key.trim())
                          .Case("in", &config.inChannels)
                          .Case("out", &config.outChannels)
@@ -317,8 +320,8 @@ std::string mobileone::parseBlockConfig(llvm::StringRef spec,
 OwningOpRef<ModuleOp> mobileone::generateBlock(MLIRContext *context,
                                                const BlockConfig &c,
                                                std::string &error) {
-  context->loadDialect<MobileOneDialect, func::FuncDialect,
-                       arith::ArithDialect>();
+  context
+      ->loadDialect<MobileOneDialect, func::FuncDialect, arith::ArithDialect>();
   if (c.inChannels < 1 || c.outChannels < 1 || c.kernel < 1 || c.stride < 1 ||
       c.group < 1 || c.convBranches < 0 || c.size < c.kernel || c.batch < 1) {
     error = "block spec out of range: channels, kernel, stride, group and "
@@ -333,8 +336,8 @@ OwningOpRef<ModuleOp> mobileone::generateBlock(MLIRContext *context,
     error = "block spec: a block needs at least one branch";
     return nullptr;
   }
-  if (c.identity && (c.inChannels != c.outChannels || c.stride != 1 ||
-                     c.kernel % 2 == 0)) {
+  if (c.identity &&
+      (c.inChannels != c.outChannels || c.stride != 1 || c.kernel % 2 == 0)) {
     error = "block spec: an identity branch needs in == out, stride 1 and an "
             "odd kernel";
     return nullptr;

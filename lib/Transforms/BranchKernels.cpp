@@ -82,8 +82,7 @@ mobileone::computeBranchKernel(BlockOp block, Value branch, unsigned index) {
 
 Conv2DOp mobileone::createConv(OpBuilder &builder, Location loc,
                                Type resultType, Value input,
-                               const math::Kernel &k,
-                               ArrayRef<int64_t> strides,
+                               const math::Kernel &k, ArrayRef<int64_t> strides,
                                ArrayRef<int64_t> pads,
                                ArrayRef<int64_t> dilations, int64_t group,
                                bool withBias) {
@@ -97,11 +96,11 @@ Conv2DOp mobileone::createConv(OpBuilder &builder, Location loc,
     bias = createWeightConstant(builder, loc,
                                 RankedTensorType::get({k.outChannels}, f32),
                                 math::toF32(k.bias), "conv_bias");
-  return builder.create<Conv2DOp>(
-      loc, resultType, input, weight, bias,
-      builder.getDenseI64ArrayAttr(strides), builder.getDenseI64ArrayAttr(pads),
-      builder.getDenseI64ArrayAttr(dilations),
-      builder.getI64IntegerAttr(group));
+  return builder.create<Conv2DOp>(loc, resultType, input, weight, bias,
+                                  builder.getDenseI64ArrayAttr(strides),
+                                  builder.getDenseI64ArrayAttr(pads),
+                                  builder.getDenseI64ArrayAttr(dilations),
+                                  builder.getI64IntegerAttr(group));
 }
 
 void mobileone::eraseDeadDefs(ArrayRef<Value> values) {

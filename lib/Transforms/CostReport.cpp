@@ -30,20 +30,19 @@ Cost costOf(Operation *op) {
     c.params = numElements(conv.getWeight()) + numElements(conv.getBias());
     // Every output element takes (IC / group) * KH * KW multiply-adds.
     auto w = conv.getWeight().getType();
-    c.macs = numElements(conv.getOutput()) * w.getDimSize(1) *
-             w.getDimSize(2) * w.getDimSize(3);
+    c.macs = numElements(conv.getOutput()) * w.getDimSize(1) * w.getDimSize(2) *
+             w.getDimSize(3);
   } else if (auto lin = dyn_cast<LinearOp>(op)) {
     c.params = numElements(lin.getWeight()) + numElements(lin.getBias());
-    c.macs = numElements(lin.getOutput()) *
-             lin.getWeight().getType().getDimSize(1);
+    c.macs =
+        numElements(lin.getOutput()) * lin.getWeight().getType().getDimSize(1);
   } else if (auto bn = dyn_cast<BatchNormOp>(op)) {
     // Learned parameters only (as PyTorch counts them): scale and bias.
     c.params = numElements(bn.getScale()) + numElements(bn.getBias());
   } else if (auto se = dyn_cast<SqueezeExciteOp>(op)) {
-    c.params = numElements(se.getReduceWeight()) +
-               numElements(se.getReduceBias()) +
-               numElements(se.getExpandWeight()) +
-               numElements(se.getExpandBias());
+    c.params =
+        numElements(se.getReduceWeight()) + numElements(se.getReduceBias()) +
+        numElements(se.getExpandWeight()) + numElements(se.getExpandBias());
     int64_t batch = se.getInput().getType().getDimSize(0);
     c.seMacs = 2 * batch * se.getChannels() * se.getReducedChannels();
   }

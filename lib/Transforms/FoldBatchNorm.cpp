@@ -29,13 +29,13 @@ struct FoldBatchNormPass
         continue; // Not foldable at compile time; leave it.
       math::Kernel folded = math::foldBatchNorm(*kernel, *params);
       OpBuilder builder(conv);
-      Conv2DOp merged = createConv(
-          builder, conv.getLoc(), bn.getType(), conv.getInput(), folded,
-          conv.getStrides(), conv.getPads(), conv.getDilations(),
-          conv.getGroup(), /*withBias=*/true);
+      Conv2DOp merged =
+          createConv(builder, conv.getLoc(), bn.getType(), conv.getInput(),
+                     folded, conv.getStrides(), conv.getPads(),
+                     conv.getDilations(), conv.getGroup(), /*withBias=*/true);
       SmallVector<Value> oldWeights = {conv.getWeight(), conv.getBias(),
-                                       bn.getScale(), bn.getBias(),
-                                       bn.getMean(), bn.getVariance()};
+                                       bn.getScale(),    bn.getBias(),
+                                       bn.getMean(),     bn.getVariance()};
       bn.replaceAllUsesWith(merged.getOutput());
       bn.erase();
       conv.erase();

@@ -24,9 +24,9 @@ struct IdentityToConvPass
         bool bnOnly = bn && bn.getInput() == input;
         if (!bnOnly && branch.get() != input)
           continue;
-        math::Kernel identity =
-            math::identityKernel(input.getType().cast<ShapedType>().getDimSize(1),
-                                 block.getGroup(), kernel[0], kernel[1]);
+        math::Kernel identity = math::identityKernel(
+            input.getType().cast<ShapedType>().getDimSize(1), block.getGroup(),
+            kernel[0], kernel[1]);
         OpBuilder builder(bnOnly ? bn.getOperation() : yield);
         Location loc = bnOnly ? bn.getLoc() : block.getLoc();
         Conv2DOp conv = createConv(builder, loc, input.getType(), input,

@@ -27,8 +27,7 @@ struct MergeBranchesPass
   LogicalResult merge(BlockOp block) {
     std::optional<math::Kernel> sum;
     for (auto [index, branch] : llvm::enumerate(block.getBranches())) {
-      std::optional<math::Kernel> k =
-          computeBranchKernel(block, branch, index);
+      std::optional<math::Kernel> k = computeBranchKernel(block, branch, index);
       if (!k)
         return failure();
       if (!sum)

@@ -89,8 +89,9 @@ struct BlockShape {
 };
 
 /// The block the branches form, or nullopt if they violate a block rule.
-std::optional<BlockShape> inferBlock(Value x, Type resultType,
-                                     ArrayRef<SmallVector<Operation *, 2>> ops) {
+std::optional<BlockShape>
+inferBlock(Value x, Type resultType,
+           ArrayRef<SmallVector<Operation *, 2>> ops) {
   SmallVector<Conv2DOp> convs;
   bool identity = false;
   for (const auto &branch : ops) {
@@ -128,18 +129,20 @@ std::optional<BlockShape> inferBlock(Value x, Type resultType,
     s.pads = {tallest.getPads()[0], widest.getPads()[1], tallest.getPads()[2],
               widest.getPads()[3]};
     for (Conv2DOp c : convs) {
-      int64_t dy = s.kernel[0] - c.getKernelH(), dx = s.kernel[1] - c.getKernelW();
+      int64_t dy = s.kernel[0] - c.getKernelH(),
+              dx = s.kernel[1] - c.getKernelW();
       if (dy % 2 || dx % 2)
         return std::nullopt;
-      SmallVector<int64_t, 4> expected = {s.pads[0] - dy / 2, s.pads[1] - dx / 2,
-                                          s.pads[2] - dy / 2, s.pads[3] - dx / 2};
+      SmallVector<int64_t, 4> expected = {
+          s.pads[0] - dy / 2, s.pads[1] - dx / 2, s.pads[2] - dy / 2,
+          s.pads[3] - dx / 2};
       if (c.getPads() != ArrayRef<int64_t>(expected))
         return std::nullopt;
     }
   }
-  if (identity && (x.getType() != resultType || s.strides[0] != 1 ||
-                   s.strides[1] != 1 || s.kernel[0] % 2 == 0 ||
-                   s.kernel[1] % 2 == 0))
+  if (identity &&
+      (x.getType() != resultType || s.strides[0] != 1 || s.strides[1] != 1 ||
+       s.kernel[0] % 2 == 0 || s.kernel[1] % 2 == 0))
     return std::nullopt;
   return s;
 }
@@ -274,10 +277,10 @@ bool formSqueezeExcite(MulOp mul) {
                expand && expand.getBias()) {
       auto relu = singleUseDef<ReluOp>(expand.getInput());
       auto reduce = relu ? singleUseDef<LinearOp>(relu.getInput()) : LinearOp();
-      auto flat = reduce && reduce.getBias() &&
-                          isType(reduce.getInput(), flatShape)
-                      ? singleUseDef<ReshapeOp>(reduce.getInput())
-                      : ReshapeOp();
+      auto flat =
+          reduce && reduce.getBias() && isType(reduce.getInput(), flatShape)
+              ? singleUseDef<ReshapeOp>(reduce.getInput())
+              : ReshapeOp();
       auto pool = flat ? singleUseDef<GlobalAvgPoolOp>(flat.getInput())
                        : GlobalAvgPoolOp();
       if (!pool || pool.getInput() != x)

@@ -59,7 +59,6 @@ func::FuncOp mainOf(ModuleOp module) {
   return found;
 }
 
-
 int64_t opCount(const mobileone::Cost &c, StringRef op) {
   auto it = c.ops.find(op);
   return it == c.ops.end() ? 0 : it->second;
@@ -75,8 +74,8 @@ int main(int argc, char **argv) {
   StringRef ext = sys::path::extension(outputFilename);
   if (ext != ".onnx" && ext != ".tflite" && ext != ".mlir" &&
       ext != ".mlirbc") {
-    errs() << "mobileone-compile: unknown output format '" << ext
-           << "' for '" << outputFilename
+    errs() << "mobileone-compile: unknown output format '" << ext << "' for '"
+           << outputFilename
            << "': expected .onnx, .tflite, .mlir or .mlirbc\n";
     return 1;
   }
@@ -112,7 +111,8 @@ int main(int argc, char **argv) {
     return 1;
   int64_t branches = 0;
   mobileone::Cost recovered = mobileone::computeCost(mainOf(*module));
-  module->walk([&](mobileone::BlockOp b) { branches += b.getBranches().size(); });
+  module->walk(
+      [&](mobileone::BlockOp b) { branches += b.getBranches().size(); });
 
   PassManager pm(&context);
   mobileone::buildReparameterizePipeline(pm, {});
@@ -167,8 +167,8 @@ int main(int argc, char **argv) {
                    after.macs / 1e6);
   outs() << "  conv2d:            " << opCount(before, "mobileone.conv2d")
          << " -> " << opCount(after, "mobileone.conv2d")
-         << "; batch_norm: " << opCount(before, "mobileone.batch_norm") << " -> "
-         << opCount(after, "mobileone.batch_norm")
+         << "; batch_norm: " << opCount(before, "mobileone.batch_norm")
+         << " -> " << opCount(after, "mobileone.batch_norm")
          << "; add: " << opCount(before, "mobileone.add") << " -> "
          << opCount(after, "mobileone.add") << "\n";
   return 0;

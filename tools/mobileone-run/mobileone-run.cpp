@@ -33,12 +33,11 @@ static cl::opt<std::string>
 static cl::opt<uint64_t> seed("seed", cl::desc("Seed of the random input"),
                               cl::init(1));
 static cl::opt<double> absTol("atol",
-                            cl::desc("Tolerance on max |a - b| (--compare)"),
-                            cl::init(1e-4));
+                              cl::desc("Tolerance on max |a - b| (--compare)"),
+                              cl::init(1e-4));
 static cl::opt<double>
-    relTol("rtol",
-         cl::desc("Tolerance on max |a - b| / max |b| (--compare)"),
-         cl::init(1e-5));
+    relTol("rtol", cl::desc("Tolerance on max |a - b| / max |b| (--compare)"),
+           cl::init(1e-5));
 static cl::opt<std::string>
     outputFilename("output",
                    cl::desc("Write output #0 of the (first) model as .npy"),
@@ -63,8 +62,8 @@ struct Loaded {
 std::optional<Loaded> load(MLIRContext &context, StringRef filename) {
   Loaded l;
   SourceMgr sourceMgr;
-  l.module = parseSourceFile<ModuleOp>(filename, sourceMgr,
-                                       ParserConfig(&context));
+  l.module =
+      parseSourceFile<ModuleOp>(filename, sourceMgr, ParserConfig(&context));
   if (!l.module)
     return std::nullopt;
   l.entry = mobileone::findEntryFunction(*l.module);
@@ -203,8 +202,8 @@ int main(int argc, char **argv) {
     double rel = maxRef > 0.0 ? maxDiff / maxRef : maxDiff;
     bool pass = maxDiff <= absTol && rel <= relTol;
     ok &= pass;
-    outs() << "output #" << i << ": max abs diff "
-           << format("%.3e", maxDiff) << " (atol " << format("%.1e", absTol.getValue())
+    outs() << "output #" << i << ": max abs diff " << format("%.3e", maxDiff)
+           << " (atol " << format("%.1e", absTol.getValue())
            << "), relative diff " << format("%.3e", rel) << " (rtol "
            << format("%.1e", relTol.getValue()) << "), max |output| "
            << format("%.4g", maxRef) << ": " << (pass ? "PASS" : "FAIL")

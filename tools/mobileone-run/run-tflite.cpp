@@ -119,7 +119,8 @@ int runTFLite(int argc, char **argv) {
     }
   } else {
     // Seeded standard normal values (splitmix64 + Box-Muller).
-    uint64_t state = uint64_t(seed) * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
+    uint64_t state =
+        uint64_t(seed) * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
     auto next = [&] {
       uint64_t z = (state += 0x9E3779B97F4A7C15ull);
       z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -128,7 +129,8 @@ int runTFLite(int argc, char **argv) {
     };
     for (float &v : x) {
       double u1 = std::max(next(), 0x1.0p-53), u2 = next();
-      v = float(std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2));
+      v = float(std::sqrt(-2.0 * std::log(u1)) *
+                std::cos(6.283185307179586 * u2));
     }
   }
 
@@ -165,8 +167,9 @@ int runTFLite(int argc, char **argv) {
       ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     }
     std::sort(ms.begin(), ms.end());
-    double median = ms.size() % 2 ? ms[ms.size() / 2]
-                                  : (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]) / 2;
+    double median = ms.size() % 2
+                        ? ms[ms.size() / 2]
+                        : (ms[ms.size() / 2 - 1] + ms[ms.size() / 2]) / 2;
     struct rusage usage;
     getrusage(RUSAGE_SELF, &usage);
     std::printf("  latency over %ld runs (after %ld warm-up): min %.3f ms, "

@@ -2,15 +2,15 @@
 
 #include "mobileone/Conversion/Passes.h"
 #include "mobileone/Dialect/MobileOne/MobileOneDialect.h"
-#include "mobileone/Target/ModelGenerator.h"
 #include "mobileone/Support/Diagnostics.h"
+#include "mobileone/Target/ModelGenerator.h"
 #include "mobileone/Target/ONNX.h"
 #include "mobileone/Target/TFLite.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
-#include "mlir/IR/AsmState.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/AsmState.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Support/FileUtilities.h"
@@ -22,14 +22,13 @@
 using namespace mlir;
 using namespace llvm;
 
-static cl::opt<std::string> inputFilename(cl::Positional,
-                                          cl::desc("<input file>"),
-                                          cl::init(""));
+static cl::opt<std::string>
+    inputFilename(cl::Positional, cl::desc("<input file>"), cl::init(""));
 static cl::opt<bool> importONNX("import-onnx",
                                 cl::desc("Import an ONNX model into the "
                                          "mobileone dialect"));
-static cl::opt<bool> exportONNX("export-onnx",
-                                cl::desc("Export a deploy-time module as ONNX"));
+static cl::opt<bool>
+    exportONNX("export-onnx", cl::desc("Export a deploy-time module as ONNX"));
 static cl::opt<bool> emitTFLiteOpt(
     "emit-tflite",
     cl::desc("Write a deploy-time module as a TFLite FlatBuffer (.tflite)"));
@@ -42,13 +41,12 @@ static cl::opt<std::string>
              cl::desc("Generate a training-time model: s0, s1, s2, s3, s4 "
                       "(MobileOne) or 'block' (one block, see --block)"),
              cl::value_desc("model"));
-static cl::opt<int64_t> resolution("resolution",
-                                   cl::desc("Input height and width"),
-                                   cl::init(224));
-static cl::opt<int64_t> batch(
-    "batch",
-    cl::desc("Batch size (--generate; symbolic batch of --import-onnx)"),
-    cl::init(1));
+static cl::opt<int64_t>
+    resolution("resolution", cl::desc("Input height and width"), cl::init(224));
+static cl::opt<int64_t>
+    batch("batch",
+          cl::desc("Batch size (--generate; symbolic batch of --import-onnx)"),
+          cl::init(1));
 static cl::opt<uint64_t> seed("seed", cl::desc("Seed of the random weights"),
                               cl::init(0));
 static cl::opt<std::string> blockSpec(
@@ -70,16 +68,16 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "mobileone model translator\n");
 
   DialectRegistry registry;
-  registry.insert<mobileone::MobileOneDialect, func::FuncDialect,
-                  arith::ArithDialect, tosa::TosaDialect,
-                  tensor::TensorDialect>();
+  registry
+      .insert<mobileone::MobileOneDialect, func::FuncDialect,
+              arith::ArithDialect, tosa::TosaDialect, tensor::TensorDialect>();
   MLIRContext context(registry);
   SourceMgr sourceMgr;
   mobileone::ModelDiagnosticHandler handler(sourceMgr, &context, inputFilename);
   std::string error;
   OwningOpRef<ModuleOp> module;
-  int modes = importONNX + exportONNX + emitTFLiteOpt + tosaHarness +
-              !generate.empty();
+  int modes =
+      importONNX + exportONNX + emitTFLiteOpt + tosaHarness + !generate.empty();
   if (modes != 1) {
     errs() << "mobileone-translate: nothing to do: pass exactly one of "
               "--generate=<model>, --import-onnx, --export-onnx, "

@@ -36,9 +36,8 @@ Tensor randomTensor(ArrayRef<int64_t> shape, uint64_t seed);
 
 /// Evaluates `func` on `inputs`. On an unsupported op or a mismatch, emits an
 /// error located at the op and returns failure.
-FailureOr<SmallVector<Tensor>> evaluate(func::FuncOp func,
-                                        ArrayRef<Tensor> inputs,
-                                        unsigned threads = 0);
+FailureOr<SmallVector<Tensor>>
+evaluate(func::FuncOp func, ArrayRef<Tensor> inputs, unsigned threads = 0);
 
 } // namespace mlir::mobileone
 

@@ -47,8 +47,7 @@ private:
   Value constant(ArrayRef<int64_t> shape, ArrayRef<float> data,
                  StringRef name) {
     auto type = tensor(shape);
-    return b.create<tosa::ConstOp>(loc, type,
-                                   makeWeightAttr(type, data, name));
+    return b.create<tosa::ConstOp>(loc, type, makeWeightAttr(type, data, name));
   }
   Value transpose(Value v, ArrayRef<int64_t> perm) {
     auto type = cast<RankedTensorType>(v.getType());
@@ -98,7 +97,8 @@ private:
     Value c;
     if (type.getRank() == 4)
       c = constant(permuteShape(type.getShape(), kNCHWToNHWC),
-                   transposeElements(*data, type.getShape(), kNCHWToNHWC), "const");
+                   transposeElements(*data, type.getShape(), kNCHWToNHWC),
+                   "const");
     else
       c = constant(type.getShape(), *data, "const");
     mapped[v] = c;
@@ -143,11 +143,12 @@ LogicalResult Lowering::lowerConv(Conv2DOp conv) {
 
   Value result;
   if (group == 1) {
-    Value weight = constant(permuteShape(ws, kOIHWToOHWI),
-                            transposeElements(*w, ws, kOIHWToOHWI), name + ".w");
+    Value weight =
+        constant(permuteShape(ws, kOIHWToOHWI),
+                 transposeElements(*w, ws, kOIHWToOHWI), name + ".w");
     result = b.create<tosa::Conv2DOp>(loc, outType, *x, weight,
-                                      constant({ws[0]}, bias, name + ".b"),
-                                      pad, stride, dilation);
+                                      constant({ws[0]}, bias, name + ".b"), pad,
+                                      stride, dilation);
   } else if (group == inChannels) {
     // [C*M, 1, KH, KW] -> [KH, KW, C, M]: output channel c*M + m.
     int64_t m = ws[0] / group;
@@ -175,9 +176,9 @@ LogicalResult Lowering::lowerConv(Conv2DOp conv) {
           b.getDenseI64ArrayAttr({xs[0], xs[1], xs[2], icg}));
       ArrayRef<float> wg(w->data() + g * perGroup, perGroup);
       SmallVector<int64_t> gs = {ocg, icg, ws[2], ws[3]};
-      Value weight =
-          constant(permuteShape(gs, kOIHWToOHWI), transposeElements(wg, gs, kOIHWToOHWI),
-                   name + ".w" + std::to_string(g));
+      Value weight = constant(permuteShape(gs, kOIHWToOHWI),
+                              transposeElements(wg, gs, kOIHWToOHWI),
+                              name + ".w" + std::to_string(g));
       std::vector<float> bg(bias.begin() + g * ocg,
                             bias.begin() + (g + 1) * ocg);
       parts.push_back(b.create<tosa::Conv2DOp>(
@@ -185,8 +186,8 @@ LogicalResult Lowering::lowerConv(Conv2DOp conv) {
           constant({ocg}, bg, name + ".b" + std::to_string(g)), pad, stride,
           dilation));
     }
-    result = b.create<tosa::ConcatOp>(loc, outType, parts,
-                                      b.getI32IntegerAttr(3));
+    result =
+        b.create<tosa::ConcatOp>(loc, outType, parts, b.getI32IntegerAttr(3));
   }
   mapped[conv.getOutput()] = result;
   return success();
@@ -262,7 +263,8 @@ LogicalResult Lowering::lower(Operation &op) {
         int64_t c = scale.size();
         auto type = x->getType();
         Value scaled = b.create<tosa::MulOp>(
-            loc, type, *x, constant({1, 1, 1, c}, math::toF32(scale), "bn.scale"),
+            loc, type, *x,
+            constant({1, 1, 1, c}, math::toF32(scale), "bn.scale"),
             b.getI8IntegerAttr(0));
         mapped[op.getResult(0)] = b.create<tosa::AddOp>(
             loc, type, scaled,
@@ -288,13 +290,12 @@ LogicalResult Lowering::lower(Operation &op) {
             (inType.getDimSize(2) != 1 || inType.getDimSize(3) != 1))
           v = transpose(v, kNHWCToNCHW);
         SmallVector<int64_t> shape(outType.getShape());
-        if (outType.getRank() == 4 &&
-            (shape[2] != 1 || shape[3] != 1)) {
+        if (outType.getRank() == 4 && (shape[2] != 1 || shape[3] != 1)) {
           mapped[op.getResult(0)] = transpose(reshape(v, shape), kNCHWToNHWC);
         } else {
-          mapped[op.getResult(0)] =
-              reshape(v, outType.getRank() == 4 ? permuteShape(shape, kNCHWToNHWC)
-                                                : shape);
+          mapped[op.getResult(0)] = reshape(
+              v, outType.getRank() == 4 ? permuteShape(shape, kNCHWToNHWC)
+                                        : shape);
         }
         return success();
       })
@@ -330,12 +331,12 @@ LogicalResult Lowering::lower(Operation &op) {
         Value hidden = relu(b.create<tosa::FullyConnectedOp>(
             loc, tensor({n, r}), pooled, constant({r, c}, *rw, "se.reduce.w"),
             constant({r}, *rb, "se.reduce.b")));
-        Value gate = b.create<tosa::SigmoidOp>(
-            loc, tensor({n, c}),
-            b.create<tosa::FullyConnectedOp>(
-                loc, tensor({n, c}), hidden,
-                constant({c, r}, *ew, "se.expand.w"),
-                constant({c}, *eb, "se.expand.b")));
+        Value gate =
+            b.create<tosa::SigmoidOp>(loc, tensor({n, c}),
+                                      b.create<tosa::FullyConnectedOp>(
+                                          loc, tensor({n, c}), hidden,
+                                          constant({c, r}, *ew, "se.expand.w"),
+                                          constant({c}, *eb, "se.expand.b")));
         mapped[op.getResult(0)] = b.create<tosa::MulOp>(
             loc, x->getType(), *x, reshape(gate, {n, 1, 1, c}),
             b.getI8IntegerAttr(0));
@@ -366,7 +367,8 @@ LogicalResult Lowering::run() {
                             "arguments, got ")
              << arg.getType();
     loc = arg.getLoc();
-    mapped[arg] = type.getRank() == 4 ? transpose(arg, kNCHWToNHWC) : Value(arg);
+    mapped[arg] =
+        type.getRank() == 4 ? transpose(arg, kNCHWToNHWC) : Value(arg);
   }
   for (Operation *op : old)
     if (failed(lower(*op)))

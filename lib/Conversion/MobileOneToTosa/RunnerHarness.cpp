@@ -19,8 +19,8 @@ LogicalResult mobileone::addRunnerHarness(ModuleOp module, uint64_t seed) {
   model.setSymName("model");
   b.setInsertionPointToEnd(module.getBody());
   auto unranked = UnrankedTensorType::get(b.getF32Type());
-  auto print = b.create<func::FuncOp>(
-      loc, "printMemrefF32", b.getFunctionType({unranked}, {}));
+  auto print = b.create<func::FuncOp>(loc, "printMemrefF32",
+                                      b.getFunctionType({unranked}, {}));
   print.setPrivate();
   print->setAttr("llvm.emit_c_interface", b.getUnitAttr());
   auto main = b.create<func::FuncOp>(loc, "main", b.getFunctionType({}, {}));
@@ -36,8 +36,8 @@ LogicalResult mobileone::addRunnerHarness(ModuleOp module, uint64_t seed) {
   }
   auto call = b.create<func::CallOp>(loc, model, inputs);
   for (Value r : call.getResults())
-    b.create<func::CallOp>(loc, print,
-                           ValueRange{b.create<tensor::CastOp>(loc, unranked, r)});
+    b.create<func::CallOp>(
+        loc, print, ValueRange{b.create<tensor::CastOp>(loc, unranked, r)});
   b.create<func::ReturnOp>(loc);
   return success();
 }

@@ -7,9 +7,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "mobileone/Target/ONNX.h"
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
 #include "mobileone/Support/Weights.h"
+#include "mobileone/Target/ONNX.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
@@ -159,7 +159,8 @@ LogicalResult Exporter::exportOp(Operation &op) {
     return success(); // initializers are made on first use
   std::string name = uniqueName(nodeName(&op));
   // Names the op's operands; returns false on failure.
-  auto operands = [&](ArrayRef<StringRef> roles) -> FailureOr<SmallVector<std::string>> {
+  auto operands =
+      [&](ArrayRef<StringRef> roles) -> FailureOr<SmallVector<std::string>> {
     SmallVector<std::string> out;
     for (auto [i, v] : llvm::enumerate(op.getOperands())) {
       StringRef role = i < roles.size() ? roles[i] : "in";
@@ -182,7 +183,8 @@ LogicalResult Exporter::exportOp(Operation &op) {
 
   return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
       .Case([&](Conv2DOp conv) -> LogicalResult {
-        FailureOr<SmallVector<std::string>> in = operands({"x", "weight", "bias"});
+        FailureOr<SmallVector<std::string>> in =
+            operands({"x", "weight", "bias"});
         if (failed(in))
           return failure();
         std::string out = uniqueName(name + "_out");
@@ -224,7 +226,8 @@ LogicalResult Exporter::exportOp(Operation &op) {
         return success();
       })
       .Case([&](LinearOp) -> LogicalResult {
-        FailureOr<SmallVector<std::string>> in = operands({"x", "weight", "bias"});
+        FailureOr<SmallVector<std::string>> in =
+            operands({"x", "weight", "bias"});
         if (failed(in))
           return failure();
         std::string out = uniqueName(name + "_out");
@@ -234,8 +237,9 @@ LogicalResult Exporter::exportOp(Operation &op) {
         return success();
       })
       .Case([&](SqueezeExciteOp se) -> LogicalResult {
-        FailureOr<SmallVector<std::string>> in = operands(
-            {"x", "reduce.weight", "reduce.bias", "expand.weight", "expand.bias"});
+        FailureOr<SmallVector<std::string>> in =
+            operands({"x", "reduce.weight", "reduce.bias", "expand.weight",
+                      "expand.bias"});
         if (failed(in))
           return failure();
         const SmallVector<std::string> &v = *in;

@@ -7,9 +7,9 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "mobileone/Target/ONNX.h"
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
 #include "mobileone/Support/Weights.h"
+#include "mobileone/Target/ONNX.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
@@ -167,7 +167,6 @@ std::string formatShape(ArrayRef<int64_t> shape) {
   return s + "]";
 }
 
-
 //===----------------------------------------------------------------------===//
 // Reading
 //===----------------------------------------------------------------------===//
@@ -195,8 +194,7 @@ std::unique_ptr<onnx::ModelProto> Importer::parse() {
       reinterpret_cast<const uint8_t *>(bytes.data()),
       static_cast<int>(bytes.size()));
   stream.SetTotalBytesLimit(INT_MAX);
-  if (!model->ParseFromCodedStream(&stream) ||
-      !stream.ConsumedEntireMessage())
+  if (!model->ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
     return fail("not a valid ONNX model (protobuf parse failed: the file is "
                 "truncated, corrupt or not a ModelProto)");
   // Random bytes and other messages can parse as a ModelProto with unknown
@@ -215,7 +213,8 @@ LogicalResult Importer::readExternalData(const onnx::TensorProto &t,
   for (const onnx::StringStringEntryProto &kv : t.external_data()) {
     if (kv.key() == "location")
       location = kv.value();
-    else if (kv.key() == "offset" && !StringRef(kv.value()).getAsInteger(10, offset))
+    else if (kv.key() == "offset" &&
+             !StringRef(kv.value()).getAsInteger(10, offset))
       ;
     else if (kv.key() == "length" &&
              !StringRef(kv.value()).getAsInteger(10, length))
@@ -252,9 +251,9 @@ LogicalResult Importer::readExternalData(const onnx::TensorProto &t,
   const int64_t size = static_cast<int64_t>(all.size());
   if (offset < 0 || length < 0 || offset > size || length > size - offset)
     return emitError(loc) << "tensor '" << t.name() << "': external data "
-                          << "range (offset " << offset << ", length "
-                          << length << ") exceeds '" << location << "' ("
-                          << all.size() << " bytes)";
+                          << "range (offset " << offset << ", length " << length
+                          << ") exceeds '" << location << "' (" << all.size()
+                          << " bytes)";
   bytes.assign(all.data() + offset, length);
   return success();
 }
@@ -279,8 +278,8 @@ LogicalResult Importer::readTensor(const onnx::TensorProto &t, Location loc,
   }
   auto sizeError = [&](size_t got) {
     return emitError(loc) << "tensor '" << t.name() << "' of shape "
-                          << formatShape(std::vector<int64_t>(
-                                 t.dims().begin(), t.dims().end()))
+                          << formatShape(std::vector<int64_t>(t.dims().begin(),
+                                                              t.dims().end()))
                           << " holds " << got << " elements, expected " << n;
   };
   if (t.data_type() == onnx::TensorProto::FLOAT && floats) {
@@ -465,8 +464,7 @@ LogicalResult Importer::importConv(const onnx::NodeProto &node, Location loc) {
   std::vector<int64_t> strides = intsAttr(node, "strides", {1, 1});
   std::vector<int64_t> dilations = intsAttr(node, "dilations", {1, 1});
   std::vector<int64_t> pads = intsAttr(node, "pads", {0, 0, 0, 0});
-  std::vector<int64_t> kernel =
-      intsAttr(node, "kernel_shape", {ws[2], ws[3]});
+  std::vector<int64_t> kernel = intsAttr(node, "kernel_shape", {ws[2], ws[3]});
   int64_t group = intAttr(node, "group", 1);
   if (strides.size() != 2 || dilations.size() != 2 || pads.size() != 4 ||
       kernel.size() != 2)
@@ -519,11 +517,10 @@ LogicalResult Importer::importConv(const onnx::NodeProto &node, Location loc) {
     return nodeError(node) << "output shape " << formatShape(outShape)
                            << " exceeds 2^31 elements";
   auto type = f32(outShape);
-  auto conv = b.create<Conv2DOp>(loc, type, x, *w, bias,
-                                 b.getDenseI64ArrayAttr(strides),
-                                 b.getDenseI64ArrayAttr(pads),
-                                 b.getDenseI64ArrayAttr(dilations),
-                                 b.getI64IntegerAttr(group));
+  auto conv = b.create<Conv2DOp>(
+      loc, type, x, *w, bias, b.getDenseI64ArrayAttr(strides),
+      b.getDenseI64ArrayAttr(pads), b.getDenseI64ArrayAttr(dilations),
+      b.getI64IntegerAttr(group));
   return define(node, conv);
 }
 
@@ -553,10 +550,10 @@ LogicalResult Importer::importBatchNorm(const onnx::NodeProto &node,
   for (int i = 1; i < 5; ++i) {
     ArrayRef<int64_t> s = shapeOf(in[i]);
     if (s.size() != 1 || s[0] != xs[1])
-      return nodeError(node) << "inconsistent shapes: '" << names[i]
-                             << "' has shape " << formatShape(s)
-                             << ", expected [" << xs[1] << "] for input "
-                             << formatShape(xs);
+      return nodeError(node)
+             << "inconsistent shapes: '" << names[i] << "' has shape "
+             << formatShape(s) << ", expected [" << xs[1] << "] for input "
+             << formatShape(xs);
   }
   double eps = floatAttr(node, "epsilon", 1e-5f);
   auto bn = b.create<BatchNormOp>(loc, in[0].getType(), in[0], in[1], in[2],
@@ -593,10 +590,9 @@ LogicalResult Importer::importBinary(const onnx::NodeProto &node, Location loc,
     std::optional<SmallVector<int64_t>> shape =
         broadcast(shapeOf(*acc), shapeOf(*rhs));
     if (!shape)
-      return nodeError(node) << "inconsistent shapes: "
-                             << formatShape(shapeOf(*acc)) << " and "
-                             << formatShape(shapeOf(*rhs))
-                             << " do not broadcast";
+      return nodeError(node)
+             << "inconsistent shapes: " << formatShape(shapeOf(*acc)) << " and "
+             << formatShape(shapeOf(*rhs)) << " do not broadcast";
     // x + 0 (PyTorch traces `0 + conv(x)` in MobileOne blocks): no op.
     auto isZero = [&](Value v) {
       std::optional<std::vector<float>> d = constantData(v);
@@ -675,10 +671,9 @@ LogicalResult Importer::importGemm(const onnx::NodeProto &node, Location loc,
     std::optional<SmallVector<int64_t>> shape =
         broadcast(shapeOf(y), shapeOf(addLater));
     if (!shape)
-      return nodeError(node) << "inconsistent shapes: C "
-                             << formatShape(shapeOf(addLater))
-                             << " does not broadcast to [" << as[0] << ", "
-                             << m << "]";
+      return nodeError(node)
+             << "inconsistent shapes: C " << formatShape(shapeOf(addLater))
+             << " does not broadcast to [" << as[0] << ", " << m << "]";
     y = b.create<AddOp>(loc, f32(*shape), y, addLater);
   }
   return define(node, y);
@@ -710,11 +705,11 @@ LogicalResult Importer::importPool(const onnx::NodeProto &node, Location loc) {
     if ((autoPad != "NOTSET" && autoPad != "VALID") ||
         kernel != std::vector<int64_t>{xs[2], xs[3]} ||
         llvm::any_of(pads, [](int64_t p) { return p != 0; }))
-      return nodeError(node) << "only an AveragePool over the whole "
-                                "spatial extent (global pooling) is "
-                                "supported, got kernel_shape "
-                             << formatShape(kernel) << " on input "
-                             << formatShape(xs);
+      return nodeError(node)
+             << "only an AveragePool over the whole "
+                "spatial extent (global pooling) is "
+                "supported, got kernel_shape "
+             << formatShape(kernel) << " on input " << formatShape(xs);
   }
   Value y = b.create<GlobalAvgPoolOp>(loc, f32({xs[0], xs[1], 1, 1}), *x);
   if (!keepDims)
@@ -756,8 +751,7 @@ LogicalResult Importer::importReshape(const onnx::NodeProto &node,
           return nodeError(node) << "more than one -1 in the target shape";
         inferred = i;
       } else if (shape[i] <= 0 || shape[i] > kMaxElements / known) {
-        return nodeError(node) << "invalid target shape "
-                               << formatShape(*s);
+        return nodeError(node) << "invalid target shape " << formatShape(*s);
       } else {
         known *= shape[i];
       }
@@ -765,8 +759,7 @@ LogicalResult Importer::importReshape(const onnx::NodeProto &node,
     if (inferred >= 0)
       shape[inferred] = known > 0 && total % known == 0 ? total / known : -1;
   }
-  if (!validShape(shape) ||
-      [&] {
+  if (!validShape(shape) || [&] {
         int64_t n = 1;
         for (int64_t d : shape)
           n *= d;
@@ -837,8 +830,8 @@ LogicalResult Importer::importConstant(const onnx::NodeProto &node,
     e.value = constant({}, {a->f()}, node.output(0), loc);
   } else if (const onnx::AttributeProto *a = findAttr(node, "value_floats")) {
     std::vector<float> d(a->floats().begin(), a->floats().end());
-    e.value = constant({static_cast<int64_t>(d.size())}, d, node.output(0),
-                       loc);
+    e.value =
+        constant({static_cast<int64_t>(d.size())}, d, node.output(0), loc);
   } else if (const onnx::AttributeProto *a = findAttr(node, "value_int")) {
     e.ints = std::vector<int64_t>{a->i()};
   } else if (const onnx::AttributeProto *a = findAttr(node, "value_ints")) {
@@ -850,8 +843,7 @@ LogicalResult Importer::importConstant(const onnx::NodeProto &node,
   return defineEntry(node, std::move(e));
 }
 
-LogicalResult Importer::importNode(const onnx::NodeProto &node,
-                                   int64_t index) {
+LogicalResult Importer::importNode(const onnx::NodeProto &node, int64_t index) {
   std::string name = node.name();
   if (name.empty())
     name = node.output_size() ? node.op_type() + ":" + node.output(0)
@@ -926,7 +918,8 @@ OwningOpRef<ModuleOp> Importer::run() {
     (*module)->setAttr(kONNXProducerAttr,
                        b.getStringAttr(model->producer_name()));
   b.setInsertionPointToEnd(module->getBody());
-  auto func = b.create<func::FuncOp>(fileLoc, "main", b.getFunctionType({}, {}));
+  auto func =
+      b.create<func::FuncOp>(fileLoc, "main", b.getFunctionType({}, {}));
   Block *entry = func.addEntryBlock();
   b.setInsertionPointToStart(entry);
 
@@ -1035,7 +1028,7 @@ OwningOpRef<ModuleOp> Importer::run() {
 OwningOpRef<ModuleOp>
 mobileone::importONNXFile(MLIRContext *context, StringRef path,
                           const ONNXImportOptions &options) {
-  context->loadDialect<MobileOneDialect, func::FuncDialect,
-                       arith::ArithDialect>();
+  context
+      ->loadDialect<MobileOneDialect, func::FuncDialect, arith::ArithDialect>();
   return Importer(context, path, options).run();
 }

@@ -9,12 +9,12 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "mobileone/Target/TFLite.h"
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
 #include "mobileone/Support/Layout.h"
 #include "mobileone/Support/Weights.h"
-#include "mobileone/Transforms/BranchKernels.h"
+#include "mobileone/Target/TFLite.h"
 #include "mobileone/Target/TFLite/schema_generated.h"
+#include "mobileone/Transforms/BranchKernels.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
@@ -107,8 +107,9 @@ private:
     }
     auto type = cast<RankedTensorType>(v.getType());
     std::optional<std::vector<float>> data =
-        constantOf(v, user, "an element-wise operand that is not an "
-                            "activation");
+        constantOf(v, user,
+                   "an element-wise operand that is not an "
+                   "activation");
     if (!data)
       return failure();
     SmallVector<int64_t> shape(rank - type.getRank(), 1);
@@ -116,7 +117,8 @@ private:
     int32_t id;
     if (rank == 4)
       id = addConstant(permuteShape(shape, kNCHWToNHWC),
-                       transposeElements(*data, shape, kNCHWToNHWC), nameOf(user) + "/const");
+                       transposeElements(*data, shape, kNCHWToNHWC),
+                       nameOf(user) + "/const");
     else
       id = addConstant(shape, *data, nameOf(user) + "/const");
     return id;
@@ -132,9 +134,8 @@ private:
   /// import recorded.
   int32_t define(Value v, StringRef name) {
     auto it = resultNames.find(v);
-    int32_t id = addTensor(shapeOf(v), it != resultNames.end()
-                                           ? StringRef(it->second)
-                                           : name);
+    int32_t id = addTensor(
+        shapeOf(v), it != resultNames.end() ? StringRef(it->second) : name);
     tensorIds[v] = id;
     return id;
   }
@@ -151,11 +152,11 @@ private:
 };
 
 /// TFLite's SAME split of the padding of one dimension.
-std::pair<int64_t, int64_t> samePads(int64_t in, int64_t kernel,
-                                     int64_t stride, int64_t dilation) {
+std::pair<int64_t, int64_t> samePads(int64_t in, int64_t kernel, int64_t stride,
+                                     int64_t dilation) {
   int64_t out = (in + stride - 1) / stride;
-  int64_t total =
-      std::max<int64_t>((out - 1) * stride + dilation * (kernel - 1) + 1 - in, 0);
+  int64_t total = std::max<int64_t>(
+      (out - 1) * stride + dilation * (kernel - 1) + 1 - in, 0);
   return {total / 2, total - total / 2};
 }
 
@@ -201,14 +202,13 @@ LogicalResult Writer::emitConv(Conv2DOp conv) {
     if (same) {
       padding = tflite::Padding_SAME;
     } else {
-      int32_t pads = addInt32Constant(
-          {4, 2},
-          {0, 0, int32_t(p[0]), int32_t(p[2]), int32_t(p[1]), int32_t(p[3]),
-           0, 0},
-          name + "/paddings");
-      int32_t padded = addTensor(
-          {is[0], is[2] + p[0] + p[2], is[3] + p[1] + p[3], is[1]},
-          name + "/padded");
+      int32_t pads = addInt32Constant({4, 2},
+                                      {0, 0, int32_t(p[0]), int32_t(p[2]),
+                                       int32_t(p[1]), int32_t(p[3]), 0, 0},
+                                      name + "/paddings");
+      int32_t padded =
+          addTensor({is[0], is[2] + p[0] + p[2], is[3] + p[1] + p[3], is[1]},
+                    name + "/padded");
       addOp(tflite::BuiltinOperator_PAD, {*x, pads}, {padded},
             tflite::BuiltinOptions_PadOptions,
             tflite::CreatePadOptions(fbb).Union());
@@ -239,8 +239,8 @@ LogicalResult Writer::emitConv(Conv2DOp conv) {
               .Union());
   } else {
     std::vector<float> filter = transposeElements(*w, ws, kOIHWToOHWI);
-    int32_t filterId = addConstant(permuteShape(ws, kOIHWToOHWI), filter,
-                                   name + "/filter");
+    int32_t filterId =
+        addConstant(permuteShape(ws, kOIHWToOHWI), filter, name + "/filter");
     int32_t outId = define(out, name);
     addOp(tflite::BuiltinOperator_CONV_2D, {*x, filterId, biasId}, {outId},
           tflite::BuiltinOptions_Conv2DOptions,
@@ -279,8 +279,8 @@ LogicalResult Writer::emit(Operation &op) {
     int32_t out = addTensor({nhwc[0], 1, 1, nhwc[3]}, name);
     addOp(tflite::BuiltinOperator_AVERAGE_POOL_2D, {in}, {out},
           tflite::BuiltinOptions_Pool2DOptions,
-          tflite::CreatePool2DOptions(fbb, tflite::Padding_VALID, 1, 1,
-                                      nhwc[2], nhwc[1])
+          tflite::CreatePool2DOptions(fbb, tflite::Padding_VALID, 1, 1, nhwc[2],
+                                      nhwc[1])
               .Union());
     return out;
   };
@@ -357,8 +357,8 @@ LogicalResult Writer::emit(Operation &op) {
         std::string name = nameOf(r);
         SmallVector<int64_t> shape = shapeOf(r.getOutput());
         std::vector<int32_t> dims(shape.begin(), shape.end());
-        int32_t shapeId = addInt32Constant({int64_t(dims.size())}, dims,
-                                           name + "/shape");
+        int32_t shapeId =
+            addInt32Constant({int64_t(dims.size())}, dims, name + "/shape");
         addOp(tflite::BuiltinOperator_RESHAPE, {*x, shapeId},
               {define(r.getOutput(), name)},
               tflite::BuiltinOptions_ReshapeOptions,
@@ -501,8 +501,8 @@ LogicalResult Writer::run(ModuleOp module, llvm::raw_ostream &os) {
     codes.push_back(tflite::CreateOperatorCode(
         fbb, static_cast<int8_t>(std::min<int32_t>(op, 127)), 0, 1, op));
   std::vector<fb::Offset<tflite::SubGraph>> subgraphs = {
-      tflite::CreateSubGraphDirect(fbb, &tensors, &inputs, &outputs,
-                                   &operators, func.getSymName().str().c_str())};
+      tflite::CreateSubGraphDirect(fbb, &tensors, &inputs, &outputs, &operators,
+                                   func.getSymName().str().c_str())};
   auto model = tflite::CreateModelDirect(fbb, 3, &codes, &subgraphs,
                                          "mobileone", &buffers);
   tflite::FinishModelBuffer(fbb, model);

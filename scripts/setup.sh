@@ -16,6 +16,7 @@ PACKAGES=(
   libgtest-dev
   libonnx-dev libprotobuf-dev protobuf-compiler
   libflatbuffers-dev flatbuffers-compiler
+  libxnnpack-dev libpthreadpool-dev
 )
 # Test peers: PyTorch exports the fixtures and is the reference; ONNX Runtime
 # (npm) runs the exported models.

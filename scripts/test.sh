@@ -14,7 +14,8 @@ status=0
 count() { # sum of the lit summary lines named in $@
   local n=0 k
   for label in "$@"; do
-    k=$(grep -E "^ *$label: *[0-9]+" "$log" | awk -F: '{gsub(/ /,"",$2); split($2,a,"("); s+=a[1]} END {print s+0}')
+    # lit pads the labels ("Passed  :") when a longer one is present.
+    k=$(grep -E "^ *$label *: *[0-9]+" "$log" | awk -F: '{gsub(/ /,"",$2); split($2,a,"("); s+=a[1]} END {print s+0}')
     n=$((n + k))
   done
   echo "$n"

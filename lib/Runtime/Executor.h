@@ -10,7 +10,9 @@ namespace mobileone::runtime {
 class Executor {
 public:
   virtual ~Executor() = default;
-  virtual bool run(const float *input, float *output, std::string &error) = 0;
+  /// One inference; with `opMs`, also the time of each of model.ops.
+  virtual bool run(const float *input, float *output, std::string &error,
+                   std::vector<double> *opMs = nullptr) = 0;
   virtual const char *name() const = 0;
 };
 
@@ -18,7 +20,8 @@ public:
 class ReferenceExecutor : public Executor {
 public:
   explicit ReferenceExecutor(const Model &model);
-  bool run(const float *input, float *output, std::string &error) override;
+  bool run(const float *input, float *output, std::string &error,
+           std::vector<double> *opMs) override;
   const char *name() const override { return "reference"; }
   size_t plannedBytes() const { return arenaFloats * sizeof(float); }
   size_t unplannedBytes() const { return unplanned * sizeof(float); }

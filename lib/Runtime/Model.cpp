@@ -5,7 +5,13 @@
 #include "mobileone/Target/TFLite/schema_generated.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace mobileone::runtime;
 
@@ -415,8 +421,9 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
   }
   case tflite::BuiltinOperator_RESHAPE: {
     out.kind = OpKind::Reshape;
-    if (out.inputs.empty() || out.inputs.size() > 2 || !floatActivation(in(0)))
-      return failOp(index, name, "expected a FLOAT32 input");
+    if (out.inputs.empty() || out.inputs.size() > 2 || !floatActivation(in(0)) ||
+        in(0).data)
+      return failOp(index, name, "expected a FLOAT32 activation input");
     if (y.elements != in(0).elements)
       return failOp(index, name,
                     "cannot reshape " + shapeStr(in(0).shape) + " to " +
@@ -434,8 +441,8 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
 }
 
 bool Loader::run() {
-  const uint8_t *data = m.bytes.data();
-  size_t size = m.bytes.size();
+  const uint8_t *data = m.data;
+  size_t size = m.size;
   if (size < 8)
     return fail("the file is too small to be a TFLite model (" +
                 std::to_string(size) + " bytes)");
@@ -464,6 +471,8 @@ bool Loader::run() {
     return fail("the graph input or output is not a FLOAT32 activation");
   if (input == output)
     return fail("the graph output is the graph input: nothing to run");
+  if (m.tensors[output].data)
+    return fail("the graph output is a constant");
   m.input = input;
   m.output = output;
 
@@ -502,13 +511,100 @@ bool Loader::run() {
   return true;
 }
 
+/// Folds a PAD whose only reader is a convolution into the convolution's
+/// own (explicit) padding: one pass over the largest activations less.
+void fusePads(Model &m) {
+  std::vector<int> readers(m.tensors.size(), 0);
+  for (const Op &op : m.ops)
+    for (int t : op.inputs)
+      ++readers[t];
+  std::vector<int> producer(m.tensors.size(), -1);
+  for (size_t i = 0; i < m.ops.size(); ++i)
+    producer[m.ops[i].output] = int(i);
+  std::vector<bool> dead(m.ops.size(), false);
+  for (Op &op : m.ops) {
+    if (op.kind != OpKind::Conv && op.kind != OpKind::DepthwiseConv)
+      continue;
+    int p = producer[op.inputs[0]];
+    if (p < 0 || m.ops[p].kind != OpKind::Pad || readers[op.inputs[0]] != 1 ||
+        op.inputs[0] == m.output)
+      continue;
+    const Op &pad = m.ops[p];
+    op.padTop += pad.padTop;
+    op.padBottom += pad.padBottom;
+    op.padLeft += pad.padLeft;
+    op.padRight += pad.padRight;
+    op.inputs[0] = pad.inputs[0];
+    dead[p] = true;
+  }
+  std::vector<Op> kept;
+  for (size_t i = 0; i < m.ops.size(); ++i)
+    if (!dead[i])
+      kept.push_back(std::move(m.ops[i]));
+  m.ops = std::move(kept);
+}
+
 } // namespace
+
+Model::~Model() {
+  if (mapping)
+    munmap(mapping, size);
+}
+
+void Model::releasePages(int tensor) const {
+  const Tensor &t = tensors[tensor];
+  if (!mapping || !t.data)
+    return;
+  long page = sysconf(_SC_PAGESIZE);
+  uintptr_t begin = reinterpret_cast<uintptr_t>(t.data);
+  uintptr_t end = begin + size_t(t.elements) * 4;
+  begin = (begin + page - 1) / page * page; // whole pages inside the tensor
+  end = end / page * page;
+  if (end > begin)
+    madvise(reinterpret_cast<void *>(begin), end - begin, MADV_DONTNEED);
+}
 
 std::unique_ptr<Model> Model::load(std::vector<uint8_t> bytes,
                                    std::string &error) {
   auto m = std::make_unique<Model>();
-  m->bytes = std::move(bytes);
+  m->owned = std::move(bytes);
+  m->data = m->owned.data();
+  m->size = m->owned.size();
   if (!Loader(*m, error).run())
     return nullptr;
+  fusePads(*m);
+  return m;
+}
+
+std::unique_ptr<Model> Model::loadFile(const std::string &path,
+                                       std::string &error) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error = "cannot open '" + path + "': " + std::strerror(errno);
+    return nullptr;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+      st.st_size > (off_t(1) << 31)) {
+    close(fd);
+    error = "'" + path + "' is not a regular file of at most 2 GiB";
+    return nullptr;
+  }
+  auto m = std::make_unique<Model>();
+  m->size = size_t(st.st_size);
+  if (m->size > 0) {
+    void *p = mmap(nullptr, m->size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+      close(fd);
+      error = "cannot map '" + path + "': " + std::strerror(errno);
+      return nullptr;
+    }
+    m->mapping = p;
+    m->data = static_cast<const uint8_t *>(p);
+  }
+  close(fd);
+  if (!Loader(*m, error).run())
+    return nullptr;
+  fusePads(*m);
   return m;
 }

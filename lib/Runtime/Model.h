@@ -59,15 +59,38 @@ struct Op {
 };
 
 struct Model {
-  std::vector<uint8_t> bytes; ///< owns all constant data
+  /// The model bytes: owned, or a read-only file mapping.
+  std::vector<uint8_t> owned;
+  const uint8_t *data = nullptr;
+  size_t size = 0;
+  void *mapping = nullptr;
+
   std::vector<Tensor> tensors;
   std::vector<Op> ops;
   int input = -1, output = -1;
   TensorInfo inputInfo, outputInfo;
 
+  Model() = default;
+  Model(const Model &) = delete;
+  Model &operator=(const Model &) = delete;
+  ~Model();
+
   static std::unique_ptr<Model> load(std::vector<uint8_t> bytes,
                                      std::string &error);
+  /// Maps the file read-only: weight pages are read (by XNNPACK's packing)
+  /// only once and can be dropped again (see releasePages).
+  static std::unique_ptr<Model> loadFile(const std::string &path,
+                                         std::string &error);
+  /// Drops the resident pages of a mapped model's constant `tensor` (they
+  /// come back from the file if read again). No-op for owned bytes.
+  void releasePages(int tensor) const;
 };
+
+/// Offsets (in floats) of every activation in one arena, so that tensors
+/// whose lifetimes overlap never share memory; returns the arena size.
+/// Tensors live from the op that writes them to the last op that reads them.
+size_t planActivations(const Model &model, std::vector<size_t> &offsets,
+                       size_t &unplanned);
 
 } // namespace mobileone::runtime
 

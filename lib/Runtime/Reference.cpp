@@ -10,12 +10,15 @@
 #include "Executor.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 
 using namespace mobileone::runtime;
 
-ReferenceExecutor::ReferenceExecutor(const Model &model) : model(model) {
+size_t mobileone::runtime::planActivations(const Model &model,
+                                           std::vector<size_t> &offsets,
+                                           size_t &unplanned) {
   const size_t n = model.tensors.size();
   const int last = int(model.ops.size());
   std::vector<int> first(n, -2), end(n, -2);
@@ -31,6 +34,7 @@ ReferenceExecutor::ReferenceExecutor(const Model &model) : model(model) {
   }
   end[model.output] = last; // read back after the last op
   std::vector<int> order;
+  unplanned = 0;
   for (size_t t = 0; t < n; ++t)
     if (!model.tensors[t].data && first[t] != -2) {
       order.push_back(int(t));
@@ -66,7 +70,11 @@ ReferenceExecutor::ReferenceExecutor(const Model &model) : model(model) {
     placed.push_back({offset, size, first[t], end[t]});
     total = std::max(total, offset + size);
   }
-  arenaFloats = total;
+  return total;
+}
+
+ReferenceExecutor::ReferenceExecutor(const Model &model) : model(model) {
+  arenaFloats = planActivations(model, offsets, unplanned);
 }
 
 namespace {
@@ -171,12 +179,13 @@ void binary(const Tensor &a, const float *pa, const Tensor &b, const float *pb,
 } // namespace
 
 bool ReferenceExecutor::run(const float *input, float *output,
-                            std::string &error) {
+                            std::string &error, std::vector<double> *opMs) {
   if (arena.size() != arenaFloats)
     arena.assign(arenaFloats, 0.0f);
   const Tensor &xin = model.tensors[model.input];
   std::memcpy(buffer(model.input), input, xin.elements * sizeof(float));
   for (const Op &op : model.ops) {
+    auto start = std::chrono::steady_clock::now();
     const Tensor &x = model.tensors[op.inputs[0]];
     const Tensor &y = model.tensors[op.output];
     const float *in = value(op.inputs[0]);
@@ -274,6 +283,10 @@ bool ReferenceExecutor::run(const float *input, float *output,
       std::memmove(out, in, y.elements * sizeof(float));
       break;
     }
+    if (opMs)
+      opMs->push_back(std::chrono::duration<double, std::milli>(
+                          std::chrono::steady_clock::now() - start)
+                          .count());
   }
   const Tensor &yout = model.tensors[model.output];
   std::memcpy(output, value(model.output), yout.elements * sizeof(float));

@@ -2,7 +2,7 @@
 
 #include "Executor.h"
 
-#include <fstream>
+#include <algorithm>
 #include <new>
 
 using namespace mobileone::runtime;
@@ -10,20 +10,33 @@ using namespace mobileone::runtime;
 Session::Session() = default;
 Session::~Session() = default;
 
+// The library is built with exceptions so that running out of memory is an
+// error for the caller, not a terminate.
 std::unique_ptr<Session> Session::create(std::vector<uint8_t> bytes,
                                          const Options &options,
                                          std::string &error) {
-  // The library is built with exceptions so that running out of memory is
-  // an error for the caller, not a terminate.
   try {
-    return createImpl(std::move(bytes), options, error);
+    std::unique_ptr<Model> model = Model::load(std::move(bytes), error);
+    return model ? createImpl(std::move(model), options, error) : nullptr;
   } catch (const std::bad_alloc &) {
     error = "out of memory while loading the model";
     return nullptr;
   }
 }
 
-std::unique_ptr<Session> Session::createImpl(std::vector<uint8_t> bytes,
+std::unique_ptr<Session> Session::createFromFile(const std::string &path,
+                                                 const Options &options,
+                                                 std::string &error) {
+  try {
+    std::unique_ptr<Model> model = Model::loadFile(path, error);
+    return model ? createImpl(std::move(model), options, error) : nullptr;
+  } catch (const std::bad_alloc &) {
+    error = "out of memory while loading the model";
+    return nullptr;
+  }
+}
+
+std::unique_ptr<Session> Session::createImpl(std::unique_ptr<Model> model,
                                              const Options &options,
                                              std::string &error) {
   if (options.threads < 1 || options.threads > 256) {
@@ -31,9 +44,7 @@ std::unique_ptr<Session> Session::createImpl(std::vector<uint8_t> bytes,
     return nullptr;
   }
   std::unique_ptr<Session> s(new Session());
-  s->model = Model::load(std::move(bytes), error);
-  if (!s->model)
-    return nullptr;
+  s->model = std::move(model);
   auto reference = std::make_unique<ReferenceExecutor>(*s->model);
   s->planned = reference->plannedBytes();
   s->unplanned = reference->unplannedBytes();
@@ -49,27 +60,6 @@ std::unique_ptr<Session> Session::createImpl(std::vector<uint8_t> bytes,
   return s;
 }
 
-std::unique_ptr<Session> Session::createFromFile(const std::string &path,
-                                                 const Options &options,
-                                                 std::string &error) {
-  std::ifstream file(path, std::ios::binary | std::ios::ate);
-  if (!file) {
-    error = "cannot open '" + path + "'";
-    return nullptr;
-  }
-  std::streamoff size = file.tellg();
-  if (size < 0 || size > (std::streamoff(1) << 31)) {
-    error = "'" + path + "' is not a readable file of at most 2 GiB";
-    return nullptr;
-  }
-  std::vector<uint8_t> bytes(static_cast<size_t>(size));
-  file.seekg(0);
-  if (!file.read(reinterpret_cast<char *>(bytes.data()), size)) {
-    error = "cannot read '" + path + "'";
-    return nullptr;
-  }
-  return create(std::move(bytes), options, error);
-}
 
 const TensorInfo &Session::inputInfo() const { return model->inputInfo; }
 const TensorInfo &Session::outputInfo() const { return model->outputInfo; }
@@ -79,9 +69,51 @@ size_t Session::unplannedActivationBytes() const { return unplanned; }
 
 bool Session::run(const float *input, float *output, std::string &error) {
   try {
-    return executor->run(input, output, error);
+    return executor->run(input, output, error, nullptr);
   } catch (const std::bad_alloc &) {
     error = "out of memory while running the model";
     return false;
   }
+}
+
+
+bool Session::profile(const float *input, float *output, int runs,
+                      std::vector<OpProfile> &ops, std::string &error) {
+  std::vector<std::vector<double>> times(model->ops.size());
+  try {
+    for (int r = 0; r < runs; ++r) {
+      std::vector<double> ms;
+      if (!executor->run(input, output, error, &ms))
+        return false;
+      for (size_t i = 0; i < ms.size() && i < times.size(); ++i)
+        times[i].push_back(ms[i]);
+    }
+  } catch (const std::bad_alloc &) {
+    error = "out of memory while running the model";
+    return false;
+  }
+  ops.clear();
+  for (size_t i = 0; i < model->ops.size(); ++i) {
+    const Op &op = model->ops[i];
+    const Tensor &y = model->tensors[op.output];
+    OpProfile p;
+    p.op = op.opName;
+    p.output = y.name;
+    p.shape = "[";
+    for (size_t d = 0; d < y.shape.size(); ++d)
+      p.shape += (d ? "," : "") + std::to_string(y.shape[d]);
+    p.shape += "]";
+    std::vector<double> &t = times[i];
+    std::sort(t.begin(), t.end());
+    p.ms = t.empty() ? 0.0 : t[t.size() / 2];
+    const Tensor &x = model->tensors[op.inputs[0]];
+    if (op.kind == OpKind::Conv)
+      p.flops = 2.0 * y.elements * op.kernelH * op.kernelW * x.shape[3];
+    else if (op.kind == OpKind::DepthwiseConv)
+      p.flops = 2.0 * y.elements * op.kernelH * op.kernelW;
+    else if (op.kind == OpKind::FullyConnected)
+      p.flops = 2.0 * y.elements * model->tensors[op.inputs[1]].shape[1];
+    ops.push_back(std::move(p));
+  }
+  return true;
 }

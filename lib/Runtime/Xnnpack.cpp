@@ -1,9 +1,12 @@
-//===- Xnnpack.cpp - the model as one XNNPACK subgraph --------------------===//
+//===- Xnnpack.cpp - operators as XNNPACK subgraphs over one planned arena ===//
 //
-// Constants are handed to XNNPACK as static values (it packs the weights
-// once, at runtime creation); activations are internal values, which the
-// XNNPACK runtime places in its own planned workspace; the graph input and
-// output are the two external values.
+// Each operator becomes a one-node XNNPACK subgraph whose activations are
+// external values pointing into a single arena laid out by planActivations
+// (tensors with disjoint lifetimes share memory). Runtimes are set up once,
+// at load time, on those fixed addresses, so an inference is one
+// xnn_invoke_runtime per operator. Constants are static values: XNNPACK
+// packs them while the runtime is created, after which their pages in a
+// mapped model file are dropped, so the weights are resident once.
 //
 //===----------------------------------------------------------------------===//
 
@@ -12,6 +15,8 @@
 #include <pthreadpool.h>
 #include <xnnpack.h>
 
+#include <chrono>
+#include <cstring>
 #include <mutex>
 
 using namespace mobileone::runtime;
@@ -20,94 +25,81 @@ namespace {
 
 class XnnpackExecutor : public Executor {
 public:
+  explicit XnnpackExecutor(const Model &model) : model(model) {}
   ~XnnpackExecutor() override {
-    if (runtime)
-      xnn_delete_runtime(runtime);
-    if (subgraph)
-      xnn_delete_subgraph(subgraph);
+    for (xnn_runtime_t r : runtimes)
+      if (r)
+        xnn_delete_runtime(r);
     if (pool)
       pthreadpool_destroy(pool);
   }
-  bool build(const Model &model, int threads, std::string &whyNot);
-  bool run(const float *input, float *output, std::string &error) override {
-    xnn_external_value values[2] = {{0, const_cast<float *>(input)},
-                                    {1, output}};
-    if (xnn_setup_runtime(runtime, 2, values) != xnn_status_success ||
-        xnn_invoke_runtime(runtime) != xnn_status_success) {
-      error = "XNNPACK failed to run the model";
-      return false;
-    }
-    return true;
-  }
+  bool build(int threads, std::string &whyNot);
+  bool run(const float *input, float *output, std::string &error,
+           std::vector<double> *opMs) override;
   const char *name() const override { return "xnnpack"; }
 
 private:
-  xnn_subgraph_t subgraph = nullptr;
-  xnn_runtime_t runtime = nullptr;
+  bool buildOp(const Op &op, xnn_runtime_t &runtime, std::string &whyNot);
+  float *buffer(int tensor) { return arena.data() + offsets[tensor]; }
+
+  const Model &model;
+  std::vector<xnn_runtime_t> runtimes; ///< per op; null for a RESHAPE copy
+  std::vector<float> arena;
+  std::vector<size_t> offsets;
   pthreadpool_t pool = nullptr;
 };
 
-bool XnnpackExecutor::build(const Model &model, int threads,
-                            std::string &whyNot) {
-  static std::once_flag once;
-  static xnn_status initialized;
-  std::call_once(once, [] { initialized = xnn_initialize(nullptr); });
-  if (initialized != xnn_status_success) {
-    whyNot = "xnn_initialize failed (unsupported CPU?)";
-    return false;
-  }
-  if (xnn_create_subgraph(2, 0, &subgraph) != xnn_status_success) {
+bool XnnpackExecutor::buildOp(const Op &op, xnn_runtime_t &runtime,
+                              std::string &whyNot) {
+  // External values: the activation inputs, then the output.
+  std::vector<int> externals;
+  for (int t : op.inputs)
+    if (!model.tensors[t].data && !model.tensors[t].isInt32)
+      externals.push_back(t);
+  externals.push_back(op.output);
+  xnn_subgraph_t subgraph = nullptr;
+  if (xnn_create_subgraph(externals.size(), 0, &subgraph) !=
+      xnn_status_success) {
     whyNot = "xnn_create_subgraph failed";
     return false;
   }
   std::vector<uint32_t> ids(model.tensors.size(), XNN_INVALID_VALUE_ID);
-  auto define = [&](int t) -> bool {
+  bool ok = true;
+  auto define = [&](int t) {
     if (ids[t] != XNN_INVALID_VALUE_ID)
-      return true;
+      return;
     const Tensor &tensor = model.tensors[t];
     std::vector<size_t> dims(tensor.shape.begin(), tensor.shape.end());
     uint32_t external = XNN_INVALID_VALUE_ID, flags = 0;
-    if (t == model.input) {
-      external = 0;
-      flags = XNN_VALUE_FLAG_EXTERNAL_INPUT;
-    } else if (t == model.output) {
-      external = 1;
-      flags = XNN_VALUE_FLAG_EXTERNAL_OUTPUT;
-    }
-    return xnn_define_tensor_value(subgraph, xnn_datatype_fp32, dims.size(),
-                                   dims.data(), tensor.data, external, flags,
-                                   &ids[t]) == xnn_status_success;
-  };
-  if (!define(model.input) || !define(model.output) ||
-      model.tensors[model.output].data) {
-    whyNot = "cannot define the graph input or output";
-    return false;
-  }
-  for (const Op &op : model.ops) {
-    for (int t : op.inputs)
-      if (!model.tensors[t].isInt32 && !define(t)) {
-        whyNot = "cannot define tensor '" + model.tensors[t].name + "'";
-        return false;
+    for (size_t e = 0; e < externals.size(); ++e)
+      if (externals[e] == t) {
+        external = uint32_t(e);
+        flags = t == op.output ? XNN_VALUE_FLAG_EXTERNAL_OUTPUT
+                               : XNN_VALUE_FLAG_EXTERNAL_INPUT;
       }
-    if (!define(op.output)) {
-      whyNot = "cannot define tensor '" + model.tensors[op.output].name + "'";
-      return false;
-    }
-    const Tensor &x = model.tensors[op.inputs[0]];
-    uint32_t in = ids[op.inputs[0]], out = ids[op.output];
-    uint32_t bias =
-        op.inputs.size() > 2 ? ids[op.inputs[2]] : XNN_INVALID_VALUE_ID;
-    xnn_status s = xnn_status_unsupported_parameter;
+    ok &= xnn_define_tensor_value(subgraph, xnn_datatype_fp32, dims.size(),
+                                  dims.data(), tensor.data, external, flags,
+                                  &ids[t]) == xnn_status_success;
+  };
+  for (int t : op.inputs)
+    if (!model.tensors[t].isInt32)
+      define(t);
+  define(op.output);
+  const Tensor &x = model.tensors[op.inputs[0]];
+  uint32_t in = ids[op.inputs[0]], out = ids[op.output];
+  uint32_t bias =
+      op.inputs.size() > 2 ? ids[op.inputs[2]] : XNN_INVALID_VALUE_ID;
+  xnn_status s = xnn_status_unsupported_parameter;
+  if (ok)
     switch (op.kind) {
-    case OpKind::Conv: {
-      const Tensor &w = model.tensors[op.inputs[1]];
+    case OpKind::Conv:
       s = xnn_define_convolution_2d(
           subgraph, op.padTop, op.padRight, op.padBottom, op.padLeft,
           op.kernelH, op.kernelW, op.strideH, op.strideW, op.dilationH,
-          op.dilationW, /*groups=*/1, x.shape[3], w.shape[0], op.outMin,
-          op.outMax, in, ids[op.inputs[1]], bias, out, 0);
+          op.dilationW, /*groups=*/1, x.shape[3],
+          model.tensors[op.output].shape[3], op.outMin, op.outMax, in,
+          ids[op.inputs[1]], bias, out, 0);
       break;
-    }
     case OpKind::DepthwiseConv:
       s = xnn_define_depthwise_convolution_2d(
           subgraph, op.padTop, op.padRight, op.padBottom, op.padLeft,
@@ -118,32 +110,33 @@ bool XnnpackExecutor::build(const Model &model, int threads,
     case OpKind::Pad: {
       size_t pre[4] = {0, size_t(op.padTop), size_t(op.padLeft), 0};
       size_t post[4] = {0, size_t(op.padBottom), size_t(op.padRight), 0};
-      s = xnn_define_static_constant_pad(subgraph, pre, post, 0.0f, in, out, 0);
+      s = xnn_define_static_constant_pad(subgraph, pre, post, 0.0f, in, out,
+                                         0);
       break;
     }
     case OpKind::AveragePool:
-      if (op.kernelH == x.shape[1] && op.kernelW == x.shape[2] && !op.padTop &&
-          !op.padBottom && !op.padLeft && !op.padRight)
-        s = xnn_define_global_average_pooling_2d(subgraph, op.outMin, op.outMax,
-                                                 in, out, 0);
+      if (op.kernelH == x.shape[1] && op.kernelW == x.shape[2] &&
+          !op.padTop && !op.padBottom && !op.padLeft && !op.padRight)
+        s = xnn_define_global_average_pooling_2d(subgraph, op.outMin,
+                                                 op.outMax, in, out, 0);
       else
-        s = xnn_define_average_pooling_2d(subgraph, op.padTop, op.padRight,
-                                          op.padBottom, op.padLeft, op.kernelH,
-                                          op.kernelW, op.strideH, op.strideW,
-                                          op.outMin, op.outMax, in, out, 0);
+        s = xnn_define_average_pooling_2d(
+            subgraph, op.padTop, op.padRight, op.padBottom, op.padLeft,
+            op.kernelH, op.kernelW, op.strideH, op.strideW, op.outMin,
+            op.outMax, in, out, 0);
       break;
     case OpKind::Mean:
       if (model.tensors[op.output].shape.size() == 4)
-        s = xnn_define_global_average_pooling_2d(subgraph, op.outMin, op.outMax,
-                                                 in, out, 0);
+        s = xnn_define_global_average_pooling_2d(subgraph, op.outMin,
+                                                 op.outMax, in, out, 0);
       break;
     case OpKind::FullyConnected:
       s = xnn_define_fully_connected(subgraph, op.outMin, op.outMax, in,
                                      ids[op.inputs[1]], bias, out, 0);
       break;
     case OpKind::Add:
-      s = xnn_define_add2(subgraph, op.outMin, op.outMax, in, ids[op.inputs[1]],
-                          out, 0);
+      s = xnn_define_add2(subgraph, op.outMin, op.outMax, in,
+                          ids[op.inputs[1]], out, 0);
       break;
     case OpKind::Mul:
       s = xnn_define_multiply2(subgraph, op.outMin, op.outMax, in,
@@ -160,27 +153,80 @@ bool XnnpackExecutor::build(const Model &model, int threads,
                                : std::numeric_limits<float>::infinity(),
                            in, out, 0);
       break;
-    case OpKind::Reshape: {
-      const Tensor &y = model.tensors[op.output];
-      std::vector<size_t> shape(y.shape.begin(), y.shape.end());
-      s = xnn_define_static_reshape(subgraph, shape.size(), shape.data(), in,
-                                    out, 0);
-      break;
+    case OpKind::Reshape:
+      break; // a copy in the arena, see run()
     }
-    }
-    if (s != xnn_status_success) {
-      whyNot = "XNNPACK cannot take " + op.opName + " writing '" +
-               model.tensors[op.output].name + "'";
-      return false;
-    }
+  if (op.kind == OpKind::Reshape) {
+    xnn_delete_subgraph(subgraph);
+    runtime = nullptr;
+    return true;
   }
-  if (threads > 1)
-    pool = pthreadpool_create(threads);
-  if (xnn_create_runtime_v2(subgraph, pool, 0, &runtime) !=
-      xnn_status_success) {
-    whyNot = "xnn_create_runtime_v2 failed";
+  if (s != xnn_status_success ||
+      xnn_create_runtime_v2(subgraph, pool, 0, &runtime) !=
+          xnn_status_success) {
+    xnn_delete_subgraph(subgraph);
+    whyNot = "XNNPACK cannot take " + op.opName + " writing '" +
+             model.tensors[op.output].name + "'";
     return false;
   }
+  xnn_delete_subgraph(subgraph);
+  std::vector<xnn_external_value> values;
+  for (size_t e = 0; e < externals.size(); ++e)
+    values.push_back({uint32_t(e), buffer(externals[e])});
+  if (xnn_setup_runtime(runtime, values.size(), values.data()) !=
+      xnn_status_success) {
+    whyNot = "xnn_setup_runtime failed for " + op.opName;
+    return false;
+  }
+  return true;
+}
+
+bool XnnpackExecutor::build(int threads, std::string &whyNot) {
+  static std::once_flag once;
+  static xnn_status initialized;
+  std::call_once(once, [] { initialized = xnn_initialize(nullptr); });
+  if (initialized != xnn_status_success) {
+    whyNot = "xnn_initialize failed (unsupported CPU?)";
+    return false;
+  }
+  size_t unplanned;
+  arena.assign(planActivations(model, offsets, unplanned), 0.0f);
+  if (threads > 1)
+    pool = pthreadpool_create(threads);
+  runtimes.assign(model.ops.size(), nullptr);
+  for (size_t i = 0; i < model.ops.size(); ++i) {
+    if (!buildOp(model.ops[i], runtimes[i], whyNot))
+      return false;
+    // Packed: the mapped weight pages are not needed any more.
+    for (size_t k = 1; k < model.ops[i].inputs.size(); ++k)
+      model.releasePages(model.ops[i].inputs[k]);
+  }
+  return true;
+}
+
+bool XnnpackExecutor::run(const float *input, float *output,
+                          std::string &error, std::vector<double> *opMs) {
+  std::memcpy(buffer(model.input), input,
+              model.tensors[model.input].elements * sizeof(float));
+  for (size_t i = 0; i < model.ops.size(); ++i) {
+    auto start = std::chrono::steady_clock::now();
+    if (runtimes[i]) {
+      if (xnn_invoke_runtime(runtimes[i]) != xnn_status_success) {
+        error = "XNNPACK failed to run " + model.ops[i].opName;
+        return false;
+      }
+    } else {
+      const Op &op = model.ops[i];
+      std::memmove(buffer(op.output), buffer(op.inputs[0]),
+                   model.tensors[op.output].elements * sizeof(float));
+    }
+    if (opMs)
+      opMs->push_back(std::chrono::duration<double, std::milli>(
+                          std::chrono::steady_clock::now() - start)
+                          .count());
+  }
+  std::memcpy(output, buffer(model.output),
+              model.tensors[model.output].elements * sizeof(float));
   return true;
 }
 
@@ -189,8 +235,8 @@ bool XnnpackExecutor::build(const Model &model, int threads,
 std::unique_ptr<Executor>
 mobileone::runtime::createXnnpackExecutor(const Model &model, int threads,
                                           std::string &whyNot) {
-  auto executor = std::make_unique<XnnpackExecutor>();
-  if (!executor->build(model, threads, whyNot))
+  auto executor = std::make_unique<XnnpackExecutor>(model);
+  if (!executor->build(threads, whyNot))
     return nullptr;
   return executor;
 }

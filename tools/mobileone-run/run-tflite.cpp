@@ -2,6 +2,7 @@
 //
 //   mobileone-run model.tflite [--input x.npy] [--output y.npy]
 //                 [--threads T] [--bench N] [--seed S] [--reference]
+//                 [--profile]
 //
 // Uses only the runtime library (no MLIR). --input takes the model's own
 // layout: NHWC for a 4-D input (from NCHW: x.transpose(0, 2, 3, 1)).
@@ -35,7 +36,7 @@ int usage(const char *msg) {
   std::fprintf(stderr,
                "mobileone-run: %s\nusage: mobileone-run model.tflite "
                "[--input x.npy] [--output y.npy] [--threads T] [--bench N] "
-               "[--seed S] [--reference]\n",
+               "[--seed S] [--reference] [--profile]\n",
                msg);
   return 2;
 }
@@ -51,7 +52,7 @@ bool parseInt(const char *s, long lo, long hi, long &out) {
 int runTFLite(int argc, char **argv) {
   std::string model, input, output;
   long threads = 1, bench = 0, seed = 1;
-  bool reference = false;
+  bool reference = false, profile = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char *name) -> const char * {
@@ -81,6 +82,8 @@ int runTFLite(int argc, char **argv) {
         return usage("--seed takes a non-negative integer");
     } else if (a == "--reference") {
       reference = true;
+    } else if (a == "--profile") {
+      profile = true;
     } else if (!a.empty() && a[0] == '-') {
       return usage(("unknown option " + a).c_str());
     } else if (model.empty()) {
@@ -155,6 +158,49 @@ int runTFLite(int argc, char **argv) {
     std::printf(" %g", y[i]);
   std::printf("\n");
 
+  if (profile) {
+    std::vector<OpProfile> ops;
+    int runs = bench > 0 ? int(std::min(bench, 1000L)) : 20;
+    if (!session->profile(x.data(), y.data(), runs, ops, error)) {
+      std::fprintf(stderr, "mobileone-run: %s\n", error.c_str());
+      return 1;
+    }
+    double total = 0, flops = 0;
+    for (const OpProfile &p : ops) {
+      total += p.ms;
+      flops += p.flops;
+    }
+    std::printf("  per-operator profile (median of %d runs; a PAD folded "
+                "into the conv it feeds is part of that conv):\n",
+                runs);
+    std::printf("  %4s %-18s %-28s %-16s %9s %6s %8s\n", "#", "op", "output",
+                "shape", "ms", "%", "GFLOP/s");
+    std::vector<std::pair<std::string, std::pair<double, double>>> byType;
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const OpProfile &p = ops[i];
+      std::string name = p.output.size() > 28 ? "..." + p.output.substr(p.output.size() - 25) : p.output;
+      std::printf("  %4zu %-18s %-28s %-16s %9.4f %5.1f%% %8.1f\n", i,
+                  p.op.c_str(), name.c_str(), p.shape.c_str(), p.ms,
+                  total > 0 ? 100 * p.ms / total : 0.0,
+                  p.ms > 0 ? p.flops / (p.ms * 1e6) : 0.0);
+      auto it = std::find_if(byType.begin(), byType.end(),
+                             [&](const auto &e) { return e.first == p.op; });
+      if (it == byType.end())
+        byType.push_back({p.op, {p.ms, p.flops}});
+      else {
+        it->second.first += p.ms;
+        it->second.second += p.flops;
+      }
+    }
+    std::printf("  by operator type:\n");
+    for (const auto &[op, v] : byType)
+      std::printf("    %-18s %9.3f ms %5.1f%%  %8.1f GFLOP/s\n", op.c_str(),
+                  v.first, total > 0 ? 100 * v.first / total : 0.0,
+                  v.first > 0 ? v.second / (v.first * 1e6) : 0.0);
+    std::printf("    %-18s %9.3f ms         %8.1f GFLOP/s\n", "total", total,
+                total > 0 ? flops / (total * 1e6) : 0.0);
+  }
+
   if (bench > 0) {
     long warmup = std::max(2L, bench / 10);
     for (long i = 0; i < warmup; ++i)
@@ -180,6 +226,8 @@ int runTFLite(int argc, char **argv) {
                 usage.ru_maxrss / 1024.0,
                 session->plannedActivationBytes() / 1048576.0,
                 session->unplannedActivationBytes() / 1048576.0);
+    std::printf("latency_ms median=%.3f min=%.3f runs=%ld threads=%ld\n",
+                median, ms.front(), bench, threads);
   }
   return 0;
 }

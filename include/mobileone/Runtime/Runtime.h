@@ -47,6 +47,15 @@ struct TensorInfo {
   }
 };
 
+/// Time per operator, from Session::profile.
+struct OpProfile {
+  std::string op;     ///< TFLite operator name, e.g. CONV_2D
+  std::string output; ///< the tensor it writes
+  std::string shape;  ///< of that tensor
+  double ms = 0;      ///< median over the profiled runs
+  double flops = 0;   ///< 2 x multiply-adds (0 for data movement)
+};
+
 struct Model;
 class Executor;
 
@@ -65,6 +74,11 @@ public:
   /// Runs one inference: `input` and `output` hold numElements() floats.
   bool run(const float *input, float *output, std::string &error);
 
+  /// Runs `runs` inferences timing each operator (PAD ops folded into the
+  /// convolution they feed are part of it).
+  bool profile(const float *input, float *output, int runs,
+               std::vector<OpProfile> &ops, std::string &error);
+
   /// "xnnpack" or "reference".
   const char *backend() const;
   /// Why XNNPACK was not used (empty when it is).
@@ -76,9 +90,10 @@ public:
 
 private:
   Session();
-  static std::unique_ptr<Session> createImpl(std::vector<uint8_t> bytes,
+  static std::unique_ptr<Session> createImpl(std::unique_ptr<Model> model,
                                              const Options &options,
                                              std::string &error);
+
   std::unique_ptr<Model> model;
   std::unique_ptr<Executor> executor;
   std::string fallback;

@@ -1,8 +1,10 @@
-//===- mobileone-run.cpp - evaluate and compare models --------------------===//
+//===- mobileone-eval.cpp - evaluate and compare MLIR models --------------===//
 //
 //   mobileone-run model.mlir [--seed N]
 //   mobileone-run train.mlir --compare deploy.mlir [--atol A] [--rtol R]
-//   mobileone-run model.tflite ...   (see run-tflite.cpp)
+//
+// Reached through `mobileone-run`, which runs .tflite files itself and hands
+// MLIR modules to this binary (so the runtime never loads MLIR).
 //
 //===----------------------------------------------------------------------===//
 
@@ -101,13 +103,7 @@ void writeNpy(raw_ostream &os, const mobileone::Tensor &t) {
 
 } // namespace
 
-int runTFLite(int argc, char **argv);
-
 int main(int argc, char **argv) {
-  // A deployable FlatBuffer runs on the runtime library alone.
-  for (int i = 1; i < argc; ++i)
-    if (StringRef(argv[i]).ends_with(".tflite"))
-      return runTFLite(argc, argv);
   InitLLVM y(argc, argv);
   cl::ParseCommandLineOptions(argc, argv, "mobileone model runner\n");
 

@@ -32,5 +32,6 @@ config.substitutions.append((
     "%tosa-run", "/usr/bin/mlir-cpu-runner-19 -e main -entry-point-result=void "
     "-shared-libs=/usr/lib/llvm-19/lib/libmlir_runner_utils.so,/usr/lib/llvm-19/lib/libmlir_c_runner_utils.so"))
 config.substitutions.append(("%compare", "/usr/bin/python3 %s/test/Integration/compare_outputs.py" % config.mobileone_src_root))
+config.substitutions.append(("%mobileone-run-asan", os.path.join(config.mobileone_tools_dir, "mobileone-run-asan")))
 config.substitutions.append(("%mobileone-run", os.path.join(config.mobileone_tools_dir, "mobileone-run")))
 config.substitutions.append(("%mobileone-compile", os.path.join(config.mobileone_tools_dir, "mobileone-compile")))

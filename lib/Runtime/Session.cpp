@@ -45,6 +45,16 @@ std::unique_ptr<Session> Session::createImpl(std::unique_ptr<Model> model,
   }
   std::unique_ptr<Session> s(new Session());
   s->model = std::move(model);
+  for (const Tensor &t : s->model->tensors)
+    if (t.data)
+      s->weights += size_t(t.elements) * 4;
+  for (const Op &op : s->model->ops) {
+    size_t pair = size_t(s->model->tensors[op.output].elements) * 4;
+    for (int t : op.inputs)
+      if (!s->model->tensors[t].data)
+        pair += size_t(s->model->tensors[t].elements) * 4;
+    s->livePair = std::max(s->livePair, pair);
+  }
   auto reference = std::make_unique<ReferenceExecutor>(*s->model);
   s->planned = reference->plannedBytes();
   s->unplanned = reference->unplannedBytes();

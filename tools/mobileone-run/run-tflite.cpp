@@ -221,9 +221,11 @@ int runTFLite(int argc, char **argv) {
     std::printf("  latency over %ld runs (after %ld warm-up): min %.3f ms, "
                 "median %.3f ms\n",
                 bench, warmup, ms.front(), median);
-    std::printf("  peak memory (RSS) %.1f MB; activation plan %.2f MB "
-                "(%.2f MB without reuse)\n",
-                usage.ru_maxrss / 1024.0,
+    std::printf("  peak memory (RSS) %.1f MB; weights %.1f MB, largest live "
+                "pair %.2f MB; activation plan %.2f MB (%.2f MB without "
+                "reuse)\n",
+                usage.ru_maxrss / 1024.0, session->weightBytes() / 1048576.0,
+                session->largestLivePairBytes() / 1048576.0,
                 session->plannedActivationBytes() / 1048576.0,
                 session->unplannedActivationBytes() / 1048576.0);
     std::printf("latency_ms median=%.3f min=%.3f runs=%ld threads=%ld\n",

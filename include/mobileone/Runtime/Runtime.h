@@ -87,6 +87,10 @@ public:
   /// lifetimes do not overlap share memory) and without reuse.
   size_t plannedActivationBytes() const;
   size_t unplannedActivationBytes() const;
+  /// Bytes of all constant tensors, and the largest sum of an operator's
+  /// activation inputs and output (the memory bound's terms).
+  size_t weightBytes() const { return weights; }
+  size_t largestLivePairBytes() const { return livePair; }
 
 private:
   Session();
@@ -97,7 +101,7 @@ private:
   std::unique_ptr<Model> model;
   std::unique_ptr<Executor> executor;
   std::string fallback;
-  size_t planned = 0, unplanned = 0;
+  size_t planned = 0, unplanned = 0, weights = 0, livePair = 0;
 };
 
 } // namespace mobileone::runtime

@@ -20,6 +20,9 @@
 int runTFLite(int argc, char **argv);
 
 int main(int argc, char **argv) {
+  if (argc == 2 && (std::strcmp(argv[1], "--help") == 0 ||
+                    std::strcmp(argv[1], "-h") == 0))
+    return runTFLite(argc, argv);
   for (int i = 1; i < argc; ++i) {
     size_t n = std::strlen(argv[i]);
     if (n >= 7 && std::strcmp(argv[i] + n - 7, ".tflite") == 0)

@@ -84,6 +84,20 @@ int runTFLite(int argc, char **argv) {
       reference = true;
     } else if (a == "--profile") {
       profile = true;
+    } else if (a == "--help" || a == "-h") {
+      std::printf(
+          "mobileone-run model.tflite: run a TFLite FlatBuffer (XNNPACK)\n"
+          "  --input x.npy    float32 input in the model's layout (NHWC)\n"
+          "  --output y.npy   write the output\n"
+          "  --threads T      worker threads (default 1)\n"
+          "  --bench N        time N runs after warm-up; ends with a "
+          "latency_ms line\n"
+          "  --profile        time every operator\n"
+          "  --seed S         seed of the random input (without --input)\n"
+          "  --reference      portable kernels instead of XNNPACK\n"
+          "mobileone-run a.mlir [--compare b.mlir]: see mobileone-eval "
+          "--help\n");
+      return 0;
     } else if (!a.empty() && a[0] == '-') {
       return usage(("unknown option " + a).c_str());
     } else if (model.empty()) {

@@ -46,6 +46,14 @@ def main():
     m.graph.initializer.extend(p)
     onnx.save(m, path("bn-training.onnx"))
     onnx.save(conv_model(x_channels=3), path("inconsistent-shapes.onnx"))
+    # A BN with a negative variance: the dialect's verifier rejects it, and
+    # the diagnostic points at the ONNX node.
+    p = [numpy_helper.from_array(np.full(8, v, np.float32), n)
+         for n, v in (("s2", 1.0), ("b2", 0.0), ("m2", 0.0), ("v2", -1.0))]
+    m = conv_model(extra_nodes=[helper.make_node("BatchNormalization", ["y", "s2", "b2", "m2", "v2"], ["z"],
+                                                 name="bn_negative")])
+    m.graph.initializer.extend(p)
+    onnx.save(m, path("negative-variance.onnx"))
     onnx.save(conv_model(opset=18), path("opset18.onnx"))
 
     # Malformed nodes and values that once reached unchecked code.

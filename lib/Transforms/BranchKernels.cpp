@@ -27,6 +27,25 @@ std::optional<math::Kernel> mobileone::readConvKernel(Conv2DOp conv) {
                              w->data(), b ? b->data() : nullptr);
 }
 
+LogicalResult mobileone::requireConvConstants(Conv2DOp conv, StringRef target,
+                                             std::vector<float> &weight,
+                                             std::vector<float> &bias) {
+  std::optional<std::vector<float>> w =
+      requireConstantF32(conv.getWeight(), conv, target, "the conv weight");
+  if (!w)
+    return failure();
+  weight = std::move(*w);
+  bias.assign(conv.getOutChannels(), 0.0f);
+  if (conv.getBias()) {
+    std::optional<std::vector<float>> b =
+        requireConstantF32(conv.getBias(), conv, target, "the conv bias");
+    if (!b)
+      return failure();
+    bias = std::move(*b);
+  }
+  return success();
+}
+
 std::optional<math::BatchNorm> mobileone::readBatchNorm(BatchNormOp bn) {
   math::BatchNorm params;
   params.epsilon = bn.getEpsilon().convertToDouble();

@@ -129,7 +129,7 @@ func.func @block_left(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
 // -----
 
 func.func @weights_not_constant(%x: tensor<1x1x4x4xf32>, %w: tensor<1x1x1x1xf32>) -> tensor<1x1x4x4xf32> {
-  // expected-error @+1 {{TOSA lowering: the conv weight (weights are re-laid out at compile time) must be a constant}}
+  // expected-error @+1 {{TOSA lowering (weights are re-laid out at compile time): the conv weight must be a constant}}
   %c = mobileone.conv2d %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x1x4x4xf32>, tensor<1x1x1x1xf32>) -> tensor<1x1x4x4xf32>
   return %c : tensor<1x1x4x4xf32>
 }

@@ -105,21 +105,6 @@ int main(int argc, char **argv) {
                                        ParserConfig(&context));
     if (!module)
       return 1;
-    // Serialise in memory first: a failed export leaves no output file.
-    std::string bytes;
-    llvm::raw_string_ostream os(bytes);
-    if (failed(exportONNX ? mobileone::exportONNX(*module, os)
-                          : mobileone::emitTFLite(*module, os)))
-      return 1;
-    std::unique_ptr<ToolOutputFile> output =
-        openOutputFile(outputFilename, &error);
-    if (!output) {
-      errs() << "mobileone-translate: " << error << "\n";
-      return 1;
-    }
-    output->os() << os.str();
-    output->keep();
-    return 0;
   } else if (generate == "block") {
     mobileone::BlockConfig config;
     config.seed = seed;
@@ -139,21 +124,29 @@ int main(int argc, char **argv) {
     return 1;
   }
 
+  // Serialise in memory first: a failed translation leaves no output file.
+  std::string bytes;
+  llvm::raw_string_ostream os(bytes);
+  if (exportONNX || emitTFLiteOpt) {
+    if (failed(exportONNX ? mobileone::exportONNX(*module, os)
+                          : mobileone::emitTFLite(*module, os)))
+      return 1;
+  } else if (emitBytecode) {
+    if (failed(writeBytecodeToFile(*module, os))) {
+      errs() << "mobileone-translate: cannot write bytecode\n";
+      return 1;
+    }
+  } else {
+    module->print(os, OpPrintingFlags());
+    os << "\n";
+  }
   std::unique_ptr<ToolOutputFile> output =
       openOutputFile(outputFilename, &error);
   if (!output) {
     errs() << "mobileone-translate: " << error << "\n";
     return 1;
   }
-  if (emitBytecode) {
-    if (failed(writeBytecodeToFile(*module, output->os()))) {
-      errs() << "mobileone-translate: cannot write bytecode\n";
-      return 1;
-    }
-  } else {
-    module->print(output->os(), OpPrintingFlags());
-    output->os() << "\n";
-  }
+  output->os() << os.str();
   output->keep();
   return 0;
 }

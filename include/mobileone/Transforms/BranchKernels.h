@@ -20,6 +20,12 @@ namespace mlir::mobileone {
 /// The kernel of a conv2d with constant weight (and bias, if any).
 std::optional<math::Kernel> readConvKernel(Conv2DOp conv);
 
+/// The f32 weight and bias (zeros when absent) of a conv2d, or failure
+/// after "<target>: the conv weight/bias must be a constant" on `conv`.
+LogicalResult requireConvConstants(Conv2DOp conv, StringRef target,
+                                   std::vector<float> &weight,
+                                   std::vector<float> &bias);
+
 /// The parameters of a batch_norm with constant operands.
 std::optional<math::BatchNorm> readBatchNorm(BatchNormOp bn);
 

@@ -117,18 +117,12 @@ LogicalResult Lowering::lowerConv(Conv2DOp conv) {
     return failure();
   auto wType = conv.getWeight().getType();
   ArrayRef<int64_t> ws = wType.getShape(); // [OC, IC/g, KH, KW]
-  std::optional<std::vector<float>> w =
-      constantOf(conv.getWeight(), conv, "the conv weight");
-  if (!w)
+  std::vector<float> weights, bias;
+  if (failed(requireConvConstants(
+          conv, "TOSA lowering (weights are re-laid out at compile time)",
+          weights, bias)))
     return failure();
-  std::vector<float> bias(ws[0], 0.0f);
-  if (conv.getBias()) {
-    std::optional<std::vector<float>> bv =
-        constantOf(conv.getBias(), conv, "the conv bias");
-    if (!bv)
-      return failure();
-    bias = *bv;
-  }
+  const std::vector<float> *w = &weights;
   ArrayRef<int64_t> p = conv.getPads(); // ONNX [top, left, bottom, right]
   auto pad = b.getDenseI64ArrayAttr({p[0], p[2], p[1], p[3]});
   auto stride = b.getDenseI64ArrayAttr(conv.getStrides());

@@ -173,18 +173,10 @@ LogicalResult Writer::emitConv(Conv2DOp conv) {
                           "convolution (group = ")
            << group << " of " << inChannels
            << " channels); only dense and depthwise convolutions";
-  std::optional<std::vector<float>> w =
-      constantOf(conv.getWeight(), conv, "the conv weight");
-  if (!w)
+  std::vector<float> weights, bias;
+  if (failed(requireConvConstants(conv, "TFLite target", weights, bias)))
     return failure();
-  std::vector<float> bias(ws[0], 0.0f);
-  if (conv.getBias()) {
-    std::optional<std::vector<float>> b =
-        constantOf(conv.getBias(), conv, "the conv bias");
-    if (!b)
-      return failure();
-    bias = *b;
-  }
+  const std::vector<float> *w = &weights;
   std::string name = nameOf(conv);
   ArrayRef<int64_t> s = conv.getStrides(), d = conv.getDilations(),
                     p = conv.getPads();

@@ -237,15 +237,19 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     if (!w.data || w.isInt32 || w.shape.size() != 4)
       return failOp(index, name, "expected a constant 4-D FLOAT32 filter");
     tflite::Padding padding;
-    if (depthwise) {
-      const auto *o = op.builtin_options_as_DepthwiseConv2DOptions();
+    // Conv2DOptions and DepthwiseConv2DOptions share these fields.
+    auto readOptions = [&](const auto *o, const char *what) {
       if (!o)
-        return failOp(index, name, "missing DepthwiseConv2DOptions");
+        return failOp(index, name, std::string("missing ") + what);
       out.strideH = o->stride_h(), out.strideW = o->stride_w();
       out.dilationH = o->dilation_h_factor();
       out.dilationW = o->dilation_w_factor();
       padding = o->padding();
-      if (!activation(o->fused_activation_function()))
+      return activation(o->fused_activation_function());
+    };
+    if (depthwise) {
+      if (!readOptions(op.builtin_options_as_DepthwiseConv2DOptions(),
+                       "DepthwiseConv2DOptions"))
         return false;
       int64_t c = x.shape[3];
       if (w.shape[0] != 1 || w.shape[3] % c != 0)
@@ -254,14 +258,7 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
                           std::to_string(c) + " input channels");
       out.depthMultiplier = int(w.shape[3] / c);
     } else {
-      const auto *o = op.builtin_options_as_Conv2DOptions();
-      if (!o)
-        return failOp(index, name, "missing Conv2DOptions");
-      out.strideH = o->stride_h(), out.strideW = o->stride_w();
-      out.dilationH = o->dilation_h_factor();
-      out.dilationW = o->dilation_w_factor();
-      padding = o->padding();
-      if (!activation(o->fused_activation_function()))
+      if (!readOptions(op.builtin_options_as_Conv2DOptions(), "Conv2DOptions"))
         return false;
       if (w.shape[3] != x.shape[3])
         return failOp(index, name,
@@ -421,8 +418,8 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
   }
   case tflite::BuiltinOperator_RESHAPE: {
     out.kind = OpKind::Reshape;
-    if (out.inputs.empty() || out.inputs.size() > 2 || !floatActivation(in(0)) ||
-        in(0).data)
+    if (out.inputs.empty() || out.inputs.size() > 2 ||
+        !floatActivation(in(0)) || in(0).data)
       return failOp(index, name, "expected a FLOAT32 activation input");
     if (y.elements != in(0).elements)
       return failOp(index, name,

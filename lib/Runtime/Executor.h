@@ -14,6 +14,8 @@ public:
   virtual bool run(const float *input, float *output, std::string &error,
                    std::vector<double> *opMs = nullptr) = 0;
   virtual const char *name() const = 0;
+  /// Which kernels run model.ops[op].
+  virtual const char *opKernel(size_t op) const { return name(); }
 };
 
 /// Portable kernels over one planned activation arena.
@@ -40,8 +42,10 @@ private:
   size_t unplanned = 0;
 };
 
-/// The whole graph as one XNNPACK subgraph, or null with the reason.
+/// Each operator on XNNPACK or, with `nativeKernels` and where the CPU and
+/// the shape allow, on our own kernels; or null with the reason.
 std::unique_ptr<Executor> createXnnpackExecutor(const Model &model, int threads,
+                                                bool nativeKernels,
                                                 std::string &whyNot);
 
 } // namespace mobileone::runtime

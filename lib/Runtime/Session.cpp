@@ -62,7 +62,8 @@ std::unique_ptr<Session> Session::createImpl(std::unique_ptr<Model> model,
     s->fallback = "reference kernels requested";
   } else {
     s->executor =
-        createXnnpackExecutor(*s->model, options.threads, s->fallback);
+        createXnnpackExecutor(*s->model, options.threads,
+                              options.nativeKernels, s->fallback);
     if (s->executor)
       return s;
   }
@@ -108,6 +109,7 @@ bool Session::profile(const float *input, float *output, int runs,
     const Tensor &y = model->tensors[op.output];
     OpProfile p;
     p.op = op.opName;
+    p.kernel = executor->opKernel(i);
     p.output = y.name;
     p.shape = "[";
     for (size_t d = 0; d < y.shape.size(); ++d)

@@ -2,6 +2,7 @@
 //
 //   mobileone-run model.tflite [--input x.npy] [--output y.npy]
 //                 [--threads T] [--bench N] [--seed S] [--reference]
+//                 [--xnnpack-only]
 //                 [--profile]
 //
 // Uses only the runtime library (no MLIR). --input takes the model's own
@@ -36,7 +37,7 @@ int usage(const char *msg) {
   std::fprintf(stderr,
                "mobileone-run: %s\nusage: mobileone-run model.tflite "
                "[--input x.npy] [--output y.npy] [--threads T] [--bench N] "
-               "[--seed S] [--reference] [--profile]\n",
+               "[--seed S] [--reference] [--xnnpack-only] [--profile]\n",
                msg);
   return 2;
 }
@@ -52,7 +53,7 @@ bool parseInt(const char *s, long lo, long hi, long &out) {
 int runTFLite(int argc, char **argv) {
   std::string model, input, output;
   long threads = 1, bench = 0, seed = 1;
-  bool reference = false, profile = false;
+  bool reference = false, profile = false, xnnpackOnly = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char *name) -> const char * {
@@ -82,6 +83,8 @@ int runTFLite(int argc, char **argv) {
         return usage("--seed takes a non-negative integer");
     } else if (a == "--reference") {
       reference = true;
+    } else if (a == "--xnnpack-only") {
+      xnnpackOnly = true;
     } else if (a == "--profile") {
       profile = true;
     } else if (a == "--help" || a == "-h") {
@@ -95,6 +98,10 @@ int runTFLite(int argc, char **argv) {
           "  --profile        time every operator\n"
           "  --seed S         seed of the random input (without --input)\n"
           "  --reference      portable kernels instead of XNNPACK\n"
+          "  --xnnpack-only   XNNPACK for every operator (by default dense "
+          "and 3x3\n"
+          "                   depthwise convolutions run on our AVX-512 "
+          "kernels)\n"
           "mobileone-run a.mlir [--compare b.mlir]: see mobileone-eval "
           "--help\n");
       return 0;
@@ -111,6 +118,7 @@ int runTFLite(int argc, char **argv) {
   Options options;
   options.threads = int(threads);
   options.reference = reference;
+  options.nativeKernels = !xnnpackOnly;
   std::unique_ptr<Session> session =
       Session::createFromFile(model, options, error);
   if (!session) {
@@ -187,14 +195,15 @@ int runTFLite(int argc, char **argv) {
     std::printf("  per-operator profile (median of %d runs; a PAD folded "
                 "into the conv it feeds is part of that conv):\n",
                 runs);
-    std::printf("  %4s %-18s %-28s %-16s %9s %6s %8s\n", "#", "op", "output",
-                "shape", "ms", "%", "GFLOP/s");
+    std::printf("  %4s %-18s %-28s %-16s %-9s %9s %6s %8s\n", "#", "op",
+                "output", "shape", "kernel", "ms", "%", "GFLOP/s");
     std::vector<std::pair<std::string, std::pair<double, double>>> byType;
     for (size_t i = 0; i < ops.size(); ++i) {
       const OpProfile &p = ops[i];
       std::string name = p.output.size() > 28 ? "..." + p.output.substr(p.output.size() - 25) : p.output;
-      std::printf("  %4zu %-18s %-28s %-16s %9.4f %5.1f%% %8.1f\n", i,
-                  p.op.c_str(), name.c_str(), p.shape.c_str(), p.ms,
+      std::printf("  %4zu %-18s %-28s %-16s %-9s %9.4f %5.1f%% %8.1f\n", i,
+                  p.op.c_str(), name.c_str(), p.shape.c_str(),
+                  p.kernel.c_str(), p.ms,
                   total > 0 ? 100 * p.ms / total : 0.0,
                   p.ms > 0 ? p.flops / (p.ms * 1e6) : 0.0);
       auto it = std::find_if(byType.begin(), byType.end(),

@@ -34,6 +34,9 @@ struct Options {
   int threads = 1;
   /// Use the portable reference kernels even where XNNPACK could run.
   bool reference = false;
+  /// Run dense and 3x3 depthwise convolutions on the runtime's own AVX-512
+  /// kernels where the CPU has AVX-512F; false leaves them to XNNPACK.
+  bool nativeKernels = true;
 };
 
 struct TensorInfo {
@@ -54,6 +57,7 @@ struct OpProfile {
   std::string shape;  ///< of that tensor
   double ms = 0;      ///< median over the profiled runs
   double flops = 0;   ///< 2 x multiply-adds (0 for data movement)
+  std::string kernel; ///< "native", "xnnpack" or "reference"
 };
 
 struct Model;
@@ -79,7 +83,8 @@ public:
   bool profile(const float *input, float *output, int runs,
                std::vector<OpProfile> &ops, std::string &error);
 
-  /// "xnnpack" or "reference".
+  /// "native+xnnpack" (some operators on our own kernels), "xnnpack" or
+  /// "reference".
   const char *backend() const;
   /// Why XNNPACK was not used (empty when it is).
   const std::string &fallbackReason() const { return fallback; }

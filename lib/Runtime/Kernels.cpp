@@ -1,0 +1,556 @@
+//===- Kernels.cpp - native AVX-512 convolution kernels -------------------===//
+//
+// Compiled for AVX-512F (see lib/CMakeLists.txt) and only entered after
+// available() said the CPU has it.
+//
+// Dense convolution is a GEMM: output pixel m is a row of A (the input row
+// itself for a 1x1 stride-1 convolution, else its receptive field gathered
+// into a per-thread im2col block), weights are packed once into panels of
+// 32 output channels ([K][32], bias separate), and a 14x32 register tile
+// (28 zmm accumulators) runs the K loop without touching memory except one
+// broadcast per row and two weight vectors per step. The loop order keeps a
+// block of A rows in L2 while every weight panel streams past it once, so
+// each layer's weights are read from memory once per block instead of once
+// per 7 rows (XNNPACK 2022-02's order for one thread), which is what costs
+// XNNPACK most on the wide 14x14 and 7x7 stages.
+//
+// Depthwise 3x3 keeps the nine weight vectors of a 16-channel group in
+// registers and sweeps four outputs of a row at a time, so each input vector
+// is loaded once per row of taps instead of once per tap and output.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+
+#include <immintrin.h>
+#include <pthreadpool.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+#include <utility>
+#include <vector>
+
+using namespace mobileone::runtime::kernels;
+
+namespace {
+
+struct FreeDeleter {
+  void operator()(float *p) const { std::free(p); }
+};
+using AlignedFloats = std::unique_ptr<float[], FreeDeleter>;
+
+/// Zero-filled, 64-byte aligned.
+AlignedFloats allocate(size_t floats) {
+  size_t bytes = std::max<size_t>(64, (floats * sizeof(float) + 63) / 64 * 64);
+  auto *p = static_cast<float *>(std::aligned_alloc(64, bytes));
+  if (!p)
+    throw std::bad_alloc();
+  std::memset(p, 0, bytes);
+  return AlignedFloats(p);
+}
+
+__mmask16 tailMask(int lanes) {
+  return lanes >= 16 ? __mmask16(0xffff) : __mmask16((1u << lanes) - 1);
+}
+
+//===----------------------------------------------------------------------===//
+// Dense convolution as GEMM
+//===----------------------------------------------------------------------===//
+
+/// As XNNPACK runs: denormals flushed to zero (a null pool runs the work on
+/// the calling thread, under the same flag).
+constexpr uint32_t kPoolFlags = PTHREADPOOL_FLAG_DISABLE_DENORMALS;
+
+constexpr int kTileRows = 14;
+constexpr size_t kRowMajorBytes = 256u << 10;
+constexpr int kPanelCols = 32;
+
+/// C[MR x 16*NV] = clamp(bias + A[MR x K] * B[K x 16*NV]); the last vector of
+/// each row is stored under `lastMask`.
+/// C[MR x 16*NV] = clamp(bias + A * B) over k steps, B packed [k][16*NV].
+/// The last vector of each row is stored under `lastMask`.
+///  - Streamed (weights larger than L2): A packed [k][MR], one stream at
+///    constant offsets; each step also prefetches one line of [pf, pfEnd),
+///    `pfStride` bytes apart: the weights the next tiles need, fetched
+///    evenly instead of in a burst when they arrive.
+///  - Otherwise A is MR rows `lda` apart, read in place (packing them would
+///    cost more than it saves when every row tile sweeps L2-resident
+///    weights).
+template <int MR, int NV, bool Streamed>
+void gemmTile(size_t k, const float *a, size_t lda, const float *b,
+              const float *bias, float *c, size_t ldc, __mmask16 lastMask,
+              float lo, float hi, const char *pf, const char *pfEnd,
+              size_t pfStride) {
+  __m512 acc[MR][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v)
+      acc[r][v] = _mm512_load_ps(bias + 16 * v);
+  const float *rows[MR];
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r)
+    rows[r] = a + r * lda;
+  for (size_t i = 0; i < k; ++i, b += 16 * NV) {
+    if constexpr (Streamed) {
+      if (pf < pfEnd) {
+        _mm_prefetch(pf, _MM_HINT_T1);
+        pf += pfStride;
+      }
+    }
+    __m512 w[NV];
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v)
+      w[v] = _mm512_load_ps(b + 16 * v);
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r) {
+      __m512 x = _mm512_set1_ps(Streamed ? a[i * MR + r] : rows[r][i]);
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v)
+        acc[r][v] = _mm512_fmadd_ps(x, w[v], acc[r][v]);
+    }
+  }
+  __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+#pragma GCC unroll 16
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) {
+      __m512 y = _mm512_min_ps(_mm512_max_ps(acc[r][v], vlo), vhi);
+      if (v == NV - 1)
+        _mm512_mask_storeu_ps(c + r * ldc + 16 * v, lastMask, y);
+      else
+        _mm512_storeu_ps(c + r * ldc + 16 * v, y);
+    }
+}
+
+using TileFn = void (*)(size_t, const float *, size_t, const float *,
+                        const float *, float *, size_t, __mmask16, float,
+                        float, const char *, const char *, size_t);
+
+template <int NV, bool Streamed, size_t... MR>
+constexpr auto makeTileTable(std::index_sequence<MR...>) {
+  return std::array<TileFn, sizeof...(MR)>{
+      &gemmTile<int(MR) + 1, NV, Streamed>...};
+}
+
+/// tileTable[Streamed][NV - 1][MR - 1].
+const std::array<std::array<std::array<TileFn, kTileRows>, 2>, 2> tileTable = {
+    {{makeTileTable<1, false>(std::make_index_sequence<kTileRows>()),
+      makeTileTable<2, false>(std::make_index_sequence<kTileRows>())},
+     {makeTileTable<1, true>(std::make_index_sequence<kTileRows>()),
+      makeTileTable<2, true>(std::make_index_sequence<kTileRows>())}}};
+
+/// Rows of A (lda apart) as consecutive tiles of kTileRows, each [k][rows].
+void packTiles(const float *a, size_t lda, size_t rows, size_t k, float *dst) {
+  for (size_t r0 = 0; r0 < rows; r0 += kTileRows) {
+    size_t mr = std::min<size_t>(kTileRows, rows - r0);
+    const float *src = a + r0 * lda;
+    for (size_t i = 0; i < k; ++i)
+      for (size_t r = 0; r < mr; ++r)
+        *dst++ = src[r * lda + i];
+  }
+}
+
+class ConvGemm : public Kernel {
+public:
+  ConvGemm(const ConvShape &s, const float *weights, const float *bias);
+  void run(const float *input, float *output, pthreadpool_t pool) const override;
+
+private:
+  struct Task {
+    const ConvGemm *self;
+    const float *input;
+    float *output;
+    size_t blockRows;
+    uint64_t run;
+  };
+  static void runTask(void *task, size_t block, size_t panel);
+  void gather(const float *input, size_t m0, size_t rows, float *a) const;
+  void tile(const float *a, size_t lda, size_t row, size_t rows, size_t p,
+            float *output, const char *pf, const char *pfEnd,
+            size_t pfStride) const;
+  void computeRows(const float *a, size_t lda, size_t m0, size_t rows,
+                   float *output) const;
+  void computePanel(const float *packedA, size_t m0, size_t rows, size_t p,
+                    float *output) const;
+
+  ConvShape s;
+  size_t k, m, blockRows;
+  bool direct;   ///< 1x1, stride 1, no padding: A is the input itself
+  bool rowMajor; ///< the weights fit in L2: each row tile sweeps all panels
+  std::vector<size_t> panelOffset; ///< per panel, then the end
+  AlignedFloats packed, bias;
+  mutable std::atomic<uint64_t> runs{0}; ///< tells runs' packed blocks apart
+};
+
+ConvGemm::ConvGemm(const ConvShape &s, const float *weights,
+                   const float *biasIn)
+    : s(s) {
+  k = size_t(s.kernelH) * s.kernelW * s.inC;
+  m = size_t(s.batch) * s.outH * s.outW;
+  direct = s.kernelH == 1 && s.kernelW == 1 && s.strideH == 1 &&
+           s.strideW == 1 && s.padTop == 0 && s.padLeft == 0 &&
+           s.outH == s.inH && s.outW == s.inW;
+
+  size_t n = s.outC, total = 0;
+  for (size_t c = 0; c < n; c += kPanelCols) {
+    panelOffset.push_back(total);
+    total += k * (n - c > 16 ? 32 : 16);
+  }
+  panelOffset.push_back(total);
+  packed = allocate(total);
+  bias = allocate((n + kPanelCols - 1) / kPanelCols * kPanelCols);
+  for (size_t p = 0; p + 1 < panelOffset.size(); ++p) {
+    size_t width = (panelOffset[p + 1] - panelOffset[p]) / k;
+    float *dst = packed.get() + panelOffset[p];
+    for (size_t j = 0; j < width && p * kPanelCols + j < n; ++j) {
+      const float *src = weights + (p * kPanelCols + j) * k;
+      for (size_t i = 0; i < k; ++i)
+        dst[i * width + j] = src[i];
+    }
+  }
+  if (biasIn)
+    std::memcpy(bias.get(), biasIn, n * sizeof(float));
+
+  // Small weights (a quarter of the 1 MiB L2) stay in L2 while each row tile,
+  // in L1, sweeps every panel. Larger weights stream from memory once per
+  // block of rows small enough to stay in L2 (half of it) meanwhile.
+  rowMajor = total * sizeof(float) <= kRowMajorBytes;
+  if (rowMajor) {
+    blockRows = 16 * kTileRows;
+  } else {
+    size_t blocks = std::max<size_t>(1, m * k * sizeof(float) / (512u << 10));
+    blockRows = (m + blocks - 1) / blocks;
+  }
+  blockRows = (blockRows + kTileRows - 1) / kTileRows * kTileRows;
+}
+
+/// Short copies (a stem's receptive-field row is 9 floats): inline, not a
+/// library call.
+inline void copyFloats(float *dst, const float *src, size_t n) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(dst + i, _mm512_loadu_ps(src + i));
+  if (i < n) {
+    __mmask16 mask = tailMask(int(n - i));
+    _mm512_mask_storeu_ps(dst + i, mask, _mm512_maskz_loadu_ps(mask, src + i));
+  }
+}
+
+/// The im2col rows m0 .. m0+rows of A, zero where the window leaves the
+/// input.
+void ConvGemm::gather(const float *input, size_t m0, size_t rows,
+                      float *a) const {
+  size_t pixels = size_t(s.outH) * s.outW,
+         rowFloats = size_t(s.kernelW) * s.inC;
+  for (size_t r = 0; r < rows; ++r, a += k) {
+    size_t mi = m0 + r, b = mi / pixels, oy = (mi % pixels) / s.outW,
+           ox = mi % s.outW;
+    long iy0 = long(oy) * s.strideH - s.padTop;
+    long ix0 = long(ox) * s.strideW - s.padLeft;
+    for (int ky = 0; ky < s.kernelH; ++ky) {
+      float *dst = a + ky * rowFloats;
+      long iy = iy0 + long(ky) * s.dilationH;
+      if (iy < 0 || iy >= s.inH) {
+        std::memset(dst, 0, rowFloats * sizeof(float));
+        continue;
+      }
+      const float *line = input + (b * s.inH + iy) * size_t(s.inW) * s.inC;
+      long ixLast = ix0 + long(s.kernelW - 1) * s.dilationW;
+      if (s.dilationW == 1 && ix0 >= 0 && ixLast < s.inW) {
+        copyFloats(dst, line + ix0 * s.inC, rowFloats);
+        continue;
+      }
+      for (int kx = 0; kx < s.kernelW; ++kx) {
+        long ix = ix0 + long(kx) * s.dilationW;
+        float *d = dst + kx * s.inC;
+        if (ix < 0 || ix >= s.inW)
+          std::memset(d, 0, s.inC * sizeof(float));
+        else
+          copyFloats(d, line + ix * s.inC, s.inC);
+      }
+    }
+  }
+}
+
+void ConvGemm::tile(const float *a, size_t lda, size_t row, size_t rows,
+                    size_t p, float *output, const char *pf, const char *pfEnd,
+                    size_t pfStride) const {
+  size_t n = s.outC, col = p * kPanelCols;
+  size_t cols = std::min<size_t>(kPanelCols, n - col);
+  int nv = cols > 16 ? 2 : 1;
+  tileTable[!rowMajor][nv - 1][rows - 1](
+      k, a, lda, packed.get() + panelOffset[p], bias.get() + col,
+      output + row * n + col, n, tailMask(int(cols - 16 * (nv - 1))),
+      s.outMin, s.outMax, pf, pfEnd, pfStride);
+}
+
+/// Row-major: rows m0 .. m0+rows of A (`lda` apart), tile by tile, each
+/// sweeping every panel.
+void ConvGemm::computeRows(const float *a, size_t lda, size_t m0, size_t rows,
+                           float *output) const {
+  size_t panels = panelOffset.size() - 1;
+  for (size_t r = 0; r < rows; r += kTileRows)
+    for (size_t p = 0; p < panels; ++p)
+      tile(a + r * lda, lda, m0 + r, std::min<size_t>(kTileRows, rows - r), p,
+           output, nullptr, nullptr, 0);
+}
+
+/// Streamed: one panel over a block of rows packed tile by tile
+/// ([k][tile rows], so each tile of A is one stream), prefetching the next
+/// panel meanwhile.
+void ConvGemm::computePanel(const float *packedA, size_t m0, size_t rows,
+                            size_t p, float *output) const {
+  const size_t tiles = (rows + kTileRows - 1) / kTileRows;
+  const char *next = nullptr;
+  size_t share = 0, stride = 64;
+  if (p + 2 < panelOffset.size()) {
+    next = reinterpret_cast<const char *>(packed.get() + panelOffset[p + 1]);
+    size_t bytes = (panelOffset[p + 2] - panelOffset[p + 1]) * sizeof(float);
+    share = (bytes / tiles + 63) / 64 * 64;
+    stride = std::max<size_t>(64, (share / k + 63) / 64 * 64);
+  }
+  for (size_t t = 0; t < tiles; ++t) {
+    const char *pf = next ? next + t * share : nullptr;
+    size_t r = t * kTileRows;
+    tile(packedA + r * k, 0, m0 + r, std::min<size_t>(kTileRows, rows - r), p,
+         output, pf, pf ? pf + share : nullptr, stride);
+  }
+}
+
+void ConvGemm::runTask(void *context, size_t block, size_t panel) {
+  const Task &t = *static_cast<const Task *>(context);
+  const ConvGemm &g = *t.self;
+  size_t m0 = block * t.blockRows, rows = std::min(t.blockRows, g.m - m0);
+  const float *a = t.input + m0 * g.k;
+  thread_local std::vector<float> gathered;
+  if (!g.direct) {
+    gathered.resize(rows * g.k);
+    g.gather(t.input, m0, rows, gathered.data());
+    a = gathered.data();
+  }
+  if (g.rowMajor) {
+    g.computeRows(a, g.k, m0, rows, t.output);
+    return;
+  }
+  // A thread runs its panels of a block one after the other: pack the
+  // block once per (operator, run, block).
+  thread_local std::vector<float> packedA;
+  thread_local struct {
+    const ConvGemm *op = nullptr;
+    uint64_t run = 0;
+    size_t block = 0;
+  } packedFor;
+  if (packedFor.op != &g || packedFor.run != t.run || packedFor.block != block) {
+    packedA.resize(rows * g.k);
+    float *dst = packedA.data();
+    for (size_t r0 = 0; r0 < rows; r0 += kTileRows) {
+      size_t mr = std::min<size_t>(kTileRows, rows - r0);
+      const float *src = a + r0 * g.k;
+      for (size_t i = 0; i < g.k; ++i)
+        for (size_t r = 0; r < mr; ++r)
+          *dst++ = src[r * g.k + i];
+    }
+    packedFor = {&g, t.run, block};
+  }
+  g.computePanel(packedA.data(), m0, rows, panel, t.output);
+}
+
+void ConvGemm::run(const float *input, float *output,
+                   pthreadpool_t pool) const {
+  size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+  Task task{this, input, output, blockRows, ++runs};
+  if (rowMajor && threads > 1) {
+    // Split by rows, about four tasks per thread; each thread keeps all the
+    // weights.
+    size_t tiles = (m + kTileRows - 1) / kTileRows;
+    size_t perTask = std::max<size_t>(1, tiles / (4 * threads));
+    task.blockRows = std::min(blockRows, perTask * kTileRows);
+  }
+  // Streamed: one task per (block, panel); a thread's tasks are consecutive
+  // panels of a block, so each panel is read by one thread.
+  size_t blocks = (m + task.blockRows - 1) / task.blockRows;
+  size_t panels = rowMajor ? 1 : panelOffset.size() - 1;
+  pthreadpool_parallelize_2d(pool, &ConvGemm::runTask, &task, blocks, panels,
+                             kPoolFlags);
+}
+
+//===----------------------------------------------------------------------===//
+// Depthwise 3x3
+//===----------------------------------------------------------------------===//
+
+class Depthwise3x3 : public Kernel {
+public:
+  Depthwise3x3(const ConvShape &s, const float *weights, const float *bias);
+  void run(const float *input, float *output, pthreadpool_t pool) const override;
+
+private:
+  struct Task {
+    const Depthwise3x3 *self;
+    const float *input;
+    float *output;
+  };
+  static void runRow(void *task, size_t row);
+  template <int S>
+  void sweep(const float *const rows[3], float *out) const;
+  void single(const float *const rows[3], float *out, int ox, int chunk) const;
+
+  ConvShape s;
+  int chunks;
+  int xLo, xHi; ///< outputs whose three taps are inside the row
+  AlignedFloats weights, bias, zeros;
+};
+
+Depthwise3x3::Depthwise3x3(const ConvShape &s, const float *w,
+                           const float *biasIn)
+    : s(s), chunks((s.inC + 15) / 16) {
+  weights = allocate(size_t(chunks) * 9 * 16);
+  bias = allocate(size_t(chunks) * 16);
+  zeros = allocate(size_t(s.inW) * s.inC + 16);
+  for (int c = 0; c < s.inC; ++c) {
+    for (int t = 0; t < 9; ++t)
+      weights[(size_t(c / 16) * 9 + t) * 16 + c % 16] = w[size_t(t) * s.inC + c];
+    if (biasIn)
+      bias[c] = biasIn[c];
+  }
+  xLo = std::min(s.outW, (s.padLeft + s.strideW - 1) / s.strideW);
+  xHi = s.inW - 3 + s.padLeft < 0 ? -1 : (s.inW - 3 + s.padLeft) / s.strideW;
+  xHi = std::min(xHi, s.outW - 1);
+}
+
+/// Output `ox` of one 16-channel group, skipping taps outside the row.
+void Depthwise3x3::single(const float *const rows[3], float *out, int ox,
+                          int chunk) const {
+  const size_t c = size_t(s.inC);
+  const int ch = chunk * 16;
+  const __mmask16 mask = tailMask(s.inC - ch);
+  const float *wp = weights.get() + size_t(chunk) * 9 * 16;
+  __m512 acc = _mm512_load_ps(bias.get() + ch);
+  for (int kx = 0; kx < 3; ++kx) {
+    long ix = long(ox) * s.strideW - s.padLeft + kx;
+    if (ix < 0 || ix >= s.inW)
+      continue;
+    for (int ky = 0; ky < 3; ++ky)
+      acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, rows[ky] + ix * c + ch),
+                            _mm512_load_ps(wp + 16 * (ky * 3 + kx)), acc);
+  }
+  acc = _mm512_max_ps(acc, _mm512_set1_ps(s.outMin));
+  acc = _mm512_min_ps(acc, _mm512_set1_ps(s.outMax));
+  _mm512_mask_storeu_ps(out + ox * c + ch, mask, acc);
+}
+
+/// One output row; `rows` are the three input rows (a zero row where the
+/// window leaves the input). Interior outputs go four at a time, all
+/// channel groups of those four pixels before the next four, so the input
+/// is read in address order.
+template <int S>
+void Depthwise3x3::sweep(const float *const rows[3], float *out) const {
+  const size_t c = size_t(s.inC);
+  const __m512 lo = _mm512_set1_ps(s.outMin), hi = _mm512_set1_ps(s.outMax);
+  int ox = 0;
+  for (; ox < xLo; ++ox)
+    for (int chunk = 0; chunk < chunks; ++chunk)
+      single(rows, out, ox, chunk);
+  constexpr int kCols = 3 * S + 3;
+  for (; ox + 3 <= xHi; ox += 4) {
+    const size_t ix0 = size_t(ox * S - s.padLeft);
+    for (int chunk = 0; chunk < chunks; ++chunk) {
+      const int ch = chunk * 16;
+      const __mmask16 mask = tailMask(s.inC - ch);
+      const float *wp = weights.get() + size_t(chunk) * 9 * 16;
+      const __m512 b = _mm512_load_ps(bias.get() + ch);
+      __m512 acc[4] = {b, b, b, b};
+#pragma GCC unroll 3
+      for (int ky = 0; ky < 3; ++ky) {
+        __m512 in[kCols];
+#pragma GCC unroll 12
+        for (int j = 0; j < kCols; ++j)
+          in[j] = _mm512_maskz_loadu_ps(mask, rows[ky] + (ix0 + j) * c + ch);
+#pragma GCC unroll 3
+        for (int kx = 0; kx < 3; ++kx) {
+          __m512 w = _mm512_load_ps(wp + 16 * (ky * 3 + kx));
+#pragma GCC unroll 4
+          for (int i = 0; i < 4; ++i)
+            acc[i] = _mm512_fmadd_ps(in[i * S + kx], w, acc[i]);
+        }
+      }
+#pragma GCC unroll 4
+      for (int i = 0; i < 4; ++i)
+        _mm512_mask_storeu_ps(out + (ox + i) * c + ch, mask,
+                              _mm512_min_ps(_mm512_max_ps(acc[i], lo), hi));
+    }
+  }
+  for (; ox < s.outW; ++ox)
+    for (int chunk = 0; chunk < chunks; ++chunk)
+      single(rows, out, ox, chunk);
+}
+
+void Depthwise3x3::runRow(void *context, size_t row) {
+  const Task &t = *static_cast<const Task *>(context);
+  const Depthwise3x3 &d = *t.self;
+  const ConvShape &s = d.s;
+  size_t b = row / s.outH;
+  long oy = long(row % s.outH);
+  const float *rows[3];
+  for (int ky = 0; ky < 3; ++ky) {
+    long iy = oy * s.strideH - s.padTop + ky;
+    rows[ky] = iy < 0 || iy >= s.inH
+                   ? d.zeros.get()
+                   : t.input + (b * s.inH + iy) * size_t(s.inW) * s.inC;
+  }
+  float *out = t.output + row * size_t(s.outW) * s.inC;
+  if (s.strideW == 1)
+    d.sweep<1>(rows, out);
+  else if (s.strideW == 2)
+    d.sweep<2>(rows, out);
+  else
+    for (int ox = 0; ox < s.outW; ++ox)
+      for (int chunk = 0; chunk < d.chunks; ++chunk)
+        d.single(rows, out, ox, chunk);
+}
+
+void Depthwise3x3::run(const float *input, float *output,
+                       pthreadpool_t pool) const {
+  Task task{this, input, output};
+  pthreadpool_parallelize_1d(pool, &Depthwise3x3::runRow, &task,
+                             size_t(s.batch) * s.outH, kPoolFlags);
+}
+
+} // namespace
+
+bool mobileone::runtime::kernels::available() {
+  static const bool yes = __builtin_cpu_supports("avx512f");
+  return yes;
+}
+
+bool mobileone::runtime::kernels::convBeatsXnnpack(const ConvShape &s) {
+  size_t weightBytes = size_t(s.outC) * s.kernelH * s.kernelW * s.inC * 4;
+  size_t pixels = size_t(s.batch) * s.outH * s.outW;
+  return weightBytes > kRowMajorBytes &&
+         (pixels < 128 || weightBytes >= (2u << 20));
+}
+
+std::unique_ptr<Kernel>
+mobileone::runtime::kernels::createConv(const ConvShape &shape,
+                                        const float *weights,
+                                        const float *bias) {
+  if (!available())
+    return nullptr;
+  return std::make_unique<ConvGemm>(shape, weights, bias);
+}
+
+std::unique_ptr<Kernel>
+mobileone::runtime::kernels::createDepthwiseConv(const ConvShape &shape,
+                                                 const float *weights,
+                                                 const float *bias) {
+  if (!available() || shape.kernelH != 3 || shape.kernelW != 3 ||
+      shape.dilationH != 1 || shape.dilationW != 1 ||
+      shape.outC != shape.inC)
+    return nullptr;
+  return std::make_unique<Depthwise3x3>(shape, weights, bias);
+}

@@ -1,0 +1,209 @@
+//===- KernelsTest.cpp - the runtime's AVX-512 convolution kernels ---------===//
+//
+// Every path of the native kernels against a double-precision direct
+// convolution on seeded random shapes: row-major and streamed GEMM orders,
+// panel tails (N % 32 <= 16 and N % 16 != 0), partial row tiles, im2col
+// with padding, stride and dilation, depthwise stride 1, 2 and 3 with any
+// padding and partial channel groups, batch 2, one and two threads.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+
+#include <gtest/gtest.h>
+#include <pthreadpool.h>
+
+#include <cmath>
+#include <random>
+#include <vector>
+
+using namespace mobileone::runtime::kernels;
+
+namespace {
+
+std::vector<float> reference(const ConvShape &s, const std::vector<float> &in,
+                             const std::vector<float> &w,
+                             const std::vector<float> &b, bool depthwise) {
+  std::vector<float> out(size_t(s.batch) * s.outH * s.outW * s.outC);
+  for (int n = 0; n < s.batch; ++n)
+    for (int oy = 0; oy < s.outH; ++oy)
+      for (int ox = 0; ox < s.outW; ++ox)
+        for (int o = 0; o < s.outC; ++o) {
+          double acc = b[o];
+          for (int ky = 0; ky < s.kernelH; ++ky)
+            for (int kx = 0; kx < s.kernelW; ++kx) {
+              int iy = oy * s.strideH - s.padTop + ky * s.dilationH;
+              int ix = ox * s.strideW - s.padLeft + kx * s.dilationW;
+              if (iy < 0 || iy >= s.inH || ix < 0 || ix >= s.inW)
+                continue;
+              const float *p =
+                  &in[((size_t(n) * s.inH + iy) * s.inW + ix) * s.inC];
+              if (depthwise)
+                acc += double(p[o]) * w[(ky * s.kernelW + kx) * s.inC + o];
+              else
+                for (int c = 0; c < s.inC; ++c)
+                  acc += double(p[c]) *
+                         w[((size_t(o) * s.kernelH + ky) * s.kernelW + kx) *
+                               s.inC +
+                           c];
+            }
+          acc = std::fmin(std::fmax(acc, s.outMin), s.outMax);
+          out[((size_t(n) * s.outH + oy) * s.outW + ox) * s.outC + o] =
+              float(acc);
+        }
+  return out;
+}
+
+/// Output size of one spatial dimension, or 0 when the window does not fit.
+int outputSize(int in, int kernel, int stride, int dilation, int padBefore,
+               int padAfter) {
+  int extent = (kernel - 1) * dilation + 1;
+  if (in + padBefore + padAfter < extent)
+    return 0;
+  return (in + padBefore + padAfter - extent) / stride + 1;
+}
+
+double maxDiff(const std::vector<float> &a, const std::vector<float> &b) {
+  double d = 0;
+  for (size_t i = 0; i < a.size(); ++i)
+    d = std::fmax(d, std::fabs(double(a[i]) - b[i]));
+  return d;
+}
+
+class KernelsTest : public ::testing::Test {
+protected:
+  void SetUp() override {
+    if (!available())
+      GTEST_SKIP() << "this CPU has no AVX-512F";
+    pool = pthreadpool_create(2);
+  }
+  void TearDown() override {
+    if (pool)
+      pthreadpool_destroy(pool);
+  }
+
+  /// Runs `kernel` on one and two threads (twice each: a second run must not
+  /// reuse the first one's packed input) and compares with the reference.
+  void check(const ConvShape &s, bool depthwise, std::mt19937 &rng) {
+    std::uniform_real_distribution<float> u(-1, 1);
+    std::vector<float> in(size_t(s.batch) * s.inH * s.inW * s.inC);
+    std::vector<float> w(depthwise ? size_t(9) * s.inC
+                                   : size_t(s.outC) * s.kernelH * s.kernelW *
+                                         s.inC);
+    std::vector<float> b(s.outC);
+    for (float &x : w)
+      x = u(rng);
+    for (float &x : b)
+      x = u(rng);
+    auto kernel = depthwise ? createDepthwiseConv(s, w.data(), b.data())
+                            : createConv(s, w.data(), b.data());
+    ASSERT_TRUE(kernel);
+    std::vector<float> out(size_t(s.batch) * s.outH * s.outW * s.outC);
+    for (pthreadpool_t p : {pthreadpool_t(nullptr), pool})
+      for (int run = 0; run < 2; ++run) {
+        for (float &x : in)
+          x = u(rng);
+        std::vector<float> expected = reference(s, in, w, b, depthwise);
+        std::fill(out.begin(), out.end(), NAN);
+        kernel->run(in.data(), out.data(), p);
+        double tolerance = 1e-5 * (s.kernelH * s.kernelW * s.inC + 1);
+        ASSERT_LE(maxDiff(out, expected), tolerance)
+            << (depthwise ? "depthwise" : "conv") << " in " << s.batch << "x"
+            << s.inH << "x" << s.inW << "x" << s.inC << " kernel "
+            << s.kernelH << "x" << s.kernelW << " stride " << s.strideH
+            << "," << s.strideW << " dilation " << s.dilationH << ","
+            << s.dilationW << " pad " << s.padTop << "," << s.padLeft
+            << " out " << s.outH << "x" << s.outW << "x" << s.outC
+            << (p ? ", 2 threads" : ", 1 thread");
+      }
+  }
+
+  pthreadpool_t pool = nullptr;
+};
+
+TEST_F(KernelsTest, PointwiseBothOrders) {
+  std::mt19937 rng(7);
+  // (pixels side, in, out): small weights run row-major, large ones
+  // (> 256 KiB) stream; sides 7 and 9 leave partial row tiles; outputs 48,
+  // 40 and 13 leave 16-wide and masked panels.
+  const int cases[][3] = {{9, 32, 48},  {7, 300, 280}, {14, 256, 260},
+                          {5, 600, 130}, {3, 64, 13},   {12, 40, 40}};
+  for (auto [side, in, out] : cases) {
+    ConvShape s;
+    s.batch = side == 5 ? 2 : 1;
+    s.inH = s.outH = side;
+    s.inW = s.outW = side + 1;
+    s.inC = in;
+    s.outC = out;
+    s.outMin = 0;
+    s.outMax = INFINITY;
+    check(s, false, rng);
+  }
+}
+
+TEST_F(KernelsTest, RandomConvolutions) {
+  std::mt19937 rng(11);
+  for (int t = 0; t < 120; ++t) {
+    ConvShape s;
+    s.batch = 1 + rng() % 2;
+    s.inH = 1 + rng() % 12;
+    s.inW = 1 + rng() % 12;
+    s.inC = 1 + rng() % 40;
+    s.outC = 1 + rng() % 70;
+    s.kernelH = 1 + rng() % 3;
+    s.kernelW = 1 + rng() % 3;
+    s.strideH = 1 + rng() % 2;
+    s.strideW = 1 + rng() % 3;
+    s.dilationH = 1 + rng() % 2;
+    s.dilationW = 1 + rng() % 2;
+    s.padTop = rng() % 2 * (s.kernelH / 2);
+    s.padLeft = rng() % 2 * (s.kernelW / 2);
+    s.outH = outputSize(s.inH, s.kernelH, s.strideH, s.dilationH, s.padTop,
+                        s.padTop);
+    s.outW = outputSize(s.inW, s.kernelW, s.strideW, s.dilationW, s.padLeft,
+                        s.padLeft + int(rng() % 2));
+    s.outMin = rng() % 2 ? 0.0f : -INFINITY;
+    s.outMax = rng() % 4 ? INFINITY : 0.5f;
+    if (s.outH && s.outW)
+      check(s, false, rng);
+  }
+}
+
+TEST_F(KernelsTest, RandomDepthwise) {
+  std::mt19937 rng(13);
+  for (int t = 0; t < 150; ++t) {
+    ConvShape s;
+    s.batch = 1 + rng() % 2;
+    s.inH = 1 + rng() % 14;
+    s.inW = 1 + rng() % 20;
+    s.inC = s.outC = 1 + rng() % 50;
+    s.kernelH = s.kernelW = 3;
+    s.strideH = 1 + rng() % 2;
+    s.strideW = 1 + rng() % 3;
+    s.padTop = rng() % 2;
+    s.padLeft = rng() % 3 ? 1 : 0;
+    s.outH = outputSize(s.inH, 3, s.strideH, 1, s.padTop, s.padTop);
+    s.outW = outputSize(s.inW, 3, s.strideW, 1, s.padLeft,
+                        s.padLeft + int(rng() % 2));
+    s.outMin = rng() % 2 ? 0.0f : -INFINITY;
+    s.outMax = INFINITY;
+    if (s.outH && s.outW)
+      check(s, true, rng);
+  }
+}
+
+TEST_F(KernelsTest, DepthwiseDeclinesOtherKernels) {
+  ConvShape s;
+  s.inH = s.inW = s.outH = s.outW = 4;
+  s.inC = s.outC = 8;
+  s.kernelH = s.kernelW = 5;
+  s.outMin = -INFINITY;
+  s.outMax = INFINITY;
+  std::vector<float> w(25 * 8);
+  EXPECT_FALSE(createDepthwiseConv(s, w.data(), nullptr));
+  s.kernelH = s.kernelW = 3;
+  s.dilationH = 2;
+  EXPECT_FALSE(createDepthwiseConv(s, w.data(), nullptr));
+}
+
+} // namespace

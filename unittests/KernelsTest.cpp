@@ -1,7 +1,8 @@
 //===- KernelsTest.cpp - the runtime's AVX-512 convolution kernels ---------===//
 //
 // Every path of the native kernels against a double-precision direct
-// convolution on seeded random shapes: row-major and streamed GEMM orders,
+// convolution on seeded random shapes: direct stems, row-major and streamed
+// GEMM orders,
 // panel tails (N % 32 <= 16 and N % 16 != 0), partial row tiles, im2col
 // with padding, stride and dilation, depthwise stride 1, 2 and 3 with any
 // padding and partial channel groups, batch 2, one and two threads.
@@ -135,6 +136,28 @@ TEST_F(KernelsTest, PointwiseBothOrders) {
     s.inW = s.outW = side + 1;
     s.inC = in;
     s.outC = out;
+    s.outMin = 0;
+    s.outMax = INFINITY;
+    check(s, false, rng);
+  }
+}
+
+TEST_F(KernelsTest, Stems) {
+  std::mt19937 rng(5);
+  // 3x3x3 stride 2: direct, in channel groups of 64 (48, 64, 96 = 64 + 32,
+  // 130 = 2 x 64 + a masked tail), windows leaving the input on every side.
+  for (int outC : {48, 64, 96, 130}) {
+    ConvShape s;
+    s.batch = outC == 96 ? 2 : 1;
+    s.inH = 23;
+    s.inW = 30;
+    s.inC = 3;
+    s.outC = outC;
+    s.kernelH = s.kernelW = 3;
+    s.strideH = s.strideW = 2;
+    s.padTop = s.padLeft = 1;
+    s.outH = outputSize(s.inH, 3, 2, 1, 1, 1);
+    s.outW = outputSize(s.inW, 3, 2, 1, 1, 1);
     s.outMin = 0;
     s.outMax = INFINITY;
     check(s, false, rng);

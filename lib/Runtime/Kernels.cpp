@@ -521,6 +521,211 @@ void Depthwise3x3::run(const float *input, float *output,
                              size_t(s.batch) * s.outH, kPoolFlags);
 }
 
+//===----------------------------------------------------------------------===//
+// Direct convolution of few input channels (a stem)
+//===----------------------------------------------------------------------===//
+
+/// R consecutive output pixels x 16*NV channels: for each tap (ky, kx, c)
+/// one weight row and one broadcast input per pixel. `p` is pixel 0's
+/// window origin, pixels `step` floats apart, taps at `tapOffset`.
+template <int R, int NV>
+void directTile(const float *p, size_t step, const int *tapOffset, int taps,
+                const float *w, const float *bias, float *out, size_t outStep,
+                __mmask16 lastMask, float lo, float hi) {
+  __m512 acc[R][NV];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v)
+      acc[r][v] = _mm512_load_ps(bias + 16 * v);
+  for (int t = 0; t < taps; ++t, w += 16 * NV) {
+    const float *q = p + tapOffset[t];
+    __m512 wv[NV];
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v)
+      wv[v] = _mm512_load_ps(w + 16 * v);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      __m512 x = _mm512_set1_ps(q[r * step]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v)
+        acc[r][v] = _mm512_fmadd_ps(x, wv[v], acc[r][v]);
+    }
+  }
+  __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      __m512 y = _mm512_min_ps(_mm512_max_ps(acc[r][v], vlo), vhi);
+      if (v == NV - 1)
+        _mm512_mask_storeu_ps(out + r * outStep + 16 * v, lastMask, y);
+      else
+        _mm512_storeu_ps(out + r * outStep + 16 * v, y);
+    }
+}
+
+using DirectFn = void (*)(const float *, size_t, const int *, int,
+                          const float *, const float *, float *, size_t,
+                          __mmask16, float, float);
+constexpr int kDirectAccumulators = 28;
+constexpr int kDirectMaxPixels = 14;
+
+template <int R, int NV> constexpr DirectFn directEntry() {
+  if constexpr (R * NV <= kDirectAccumulators)
+    return &directTile<R, NV>;
+  else
+    return nullptr;
+}
+template <int NV, size_t... R>
+constexpr auto makeDirectTable(std::index_sequence<R...>) {
+  return std::array<DirectFn, sizeof...(R)>{directEntry<int(R) + 1, NV>()...};
+}
+/// directTable[NV - 1][R - 1], null beyond 28 accumulators.
+const std::array<std::array<DirectFn, kDirectMaxPixels>, 4> directTable = {
+    makeDirectTable<1>(std::make_index_sequence<kDirectMaxPixels>()),
+    makeDirectTable<2>(std::make_index_sequence<kDirectMaxPixels>()),
+    makeDirectTable<3>(std::make_index_sequence<kDirectMaxPixels>()),
+    makeDirectTable<4>(std::make_index_sequence<kDirectMaxPixels>())};
+
+/// Output channels in groups of up to 64 (four vectors); each group sweeps
+/// a row in tiles of as many pixels as its accumulators allow. Windows that
+/// leave the input take a bounds-checked path.
+class DirectConv : public Kernel {
+public:
+  DirectConv(const ConvShape &s, const float *weights, const float *bias);
+  void run(const float *input, float *output, pthreadpool_t pool) const override;
+
+private:
+  struct Task {
+    const DirectConv *self;
+    const float *input;
+    float *output;
+  };
+  struct Group {
+    int channel, vectors, pixels;
+    size_t offset; ///< of its [taps][16 * vectors] weights
+  };
+  static void runRow(void *task, size_t row);
+  void border(const float *input, size_t b, long iy0, long ix0,
+              const Group &g, float *out) const;
+
+  ConvShape s;
+  int taps;
+  std::vector<int> tapOffset; ///< from the window origin, in floats
+  std::vector<Group> groups;
+  int xLo, xHi; ///< outputs whose window is inside the row
+  AlignedFloats weights, bias;
+};
+
+DirectConv::DirectConv(const ConvShape &s, const float *w, const float *b)
+    : s(s), taps(s.kernelH * s.kernelW * s.inC) {
+  for (int ky = 0; ky < s.kernelH; ++ky)
+    for (int kx = 0; kx < s.kernelW; ++kx)
+      for (int c = 0; c < s.inC; ++c)
+        tapOffset.push_back((ky * s.dilationH * s.inW + kx * s.dilationW) *
+                                s.inC +
+                            c);
+  size_t total = 0;
+  for (int c = 0; c < s.outC; c += 64) {
+    Group g;
+    g.channel = c;
+    g.vectors = std::min(4, (s.outC - c + 15) / 16);
+    g.pixels = std::min(kDirectMaxPixels, kDirectAccumulators / g.vectors);
+    g.offset = total;
+    total += size_t(taps) * 16 * g.vectors;
+    groups.push_back(g);
+  }
+  weights = allocate(total);
+  bias = allocate(size_t(groups.size()) * 64);
+  for (const Group &g : groups)
+    for (int j = 0; j < 16 * g.vectors && g.channel + j < s.outC; ++j) {
+      for (int t = 0; t < taps; ++t)
+        weights[g.offset + size_t(t) * 16 * g.vectors + j] =
+            w[size_t(g.channel + j) * taps + t];
+      if (b)
+        bias[g.channel + j] = b[g.channel + j];
+    }
+  long extentW = long(s.kernelW - 1) * s.dilationW;
+  xLo = std::min(s.outW, (s.padLeft + s.strideW - 1) / s.strideW);
+  long last = s.inW - 1 - extentW + s.padLeft;
+  xHi = last < 0 ? -1 : int(std::min<long>(s.outW - 1, last / s.strideW));
+}
+
+/// One output pixel's channel group, skipping taps outside the input.
+void DirectConv::border(const float *input, size_t b, long iy0, long ix0,
+                        const Group &g, float *out) const {
+  __m512 acc[4];
+  for (int v = 0; v < g.vectors; ++v)
+    acc[v] = _mm512_load_ps(bias.get() + g.channel + 16 * v);
+  const float *w = weights.get() + g.offset;
+  for (int ky = 0; ky < s.kernelH; ++ky) {
+    long iy = iy0 + long(ky) * s.dilationH;
+    for (int kx = 0; kx < s.kernelW; ++kx) {
+      long ix = ix0 + long(kx) * s.dilationW;
+      const float *wt = w + size_t((ky * s.kernelW + kx) * s.inC) * 16 * g.vectors;
+      if (iy < 0 || iy >= s.inH || ix < 0 || ix >= s.inW)
+        continue;
+      const float *px = input + ((b * s.inH + iy) * s.inW + ix) * s.inC;
+      for (int c = 0; c < s.inC; ++c) {
+        __m512 x = _mm512_set1_ps(px[c]);
+        for (int v = 0; v < g.vectors; ++v)
+          acc[v] = _mm512_fmadd_ps(
+              x, _mm512_load_ps(wt + (size_t(c) * g.vectors + v) * 16), acc[v]);
+      }
+    }
+  }
+  const __mmask16 last = tailMask(s.outC - g.channel - 16 * (g.vectors - 1));
+  for (int v = 0; v < g.vectors; ++v) {
+    __m512 y = _mm512_min_ps(_mm512_max_ps(acc[v], _mm512_set1_ps(s.outMin)),
+                             _mm512_set1_ps(s.outMax));
+    _mm512_mask_storeu_ps(out + g.channel + 16 * v,
+                          v == g.vectors - 1 ? last : __mmask16(0xffff), y);
+  }
+}
+
+void DirectConv::runRow(void *context, size_t row) {
+  const Task &t = *static_cast<const Task *>(context);
+  const DirectConv &d = *t.self;
+  const ConvShape &s = d.s;
+  size_t b = row / s.outH;
+  long oy = long(row % s.outH);
+  long iy0 = oy * s.strideH - s.padTop;
+  bool rowInside =
+      iy0 >= 0 && iy0 + long(s.kernelH - 1) * s.dilationH < s.inH;
+  float *out = t.output + row * size_t(s.outW) * s.outC;
+  const size_t step = size_t(s.strideW) * s.inC;
+  for (const Group &g : d.groups) {
+    const __mmask16 last = tailMask(s.outC - g.channel - 16 * (g.vectors - 1));
+    int ox = 0;
+    if (rowInside) {
+      for (; ox < d.xLo; ++ox)
+        d.border(t.input, b, iy0, long(ox) * s.strideW - s.padLeft, g,
+                 out + size_t(ox) * s.outC);
+      const float *line = t.input + (b * s.inH + iy0) * size_t(s.inW) * s.inC;
+      while (ox <= d.xHi) {
+        int r = std::min(g.pixels, d.xHi + 1 - ox);
+        directTable[g.vectors - 1][r - 1](
+            line + (long(ox) * s.strideW - s.padLeft) * s.inC, step,
+            d.tapOffset.data(), d.taps, d.weights.get() + g.offset,
+            d.bias.get() + g.channel, out + size_t(ox) * s.outC + g.channel,
+            s.outC, last, s.outMin, s.outMax);
+        ox += r;
+      }
+    }
+    for (; ox < s.outW; ++ox)
+      d.border(t.input, b, iy0, long(ox) * s.strideW - s.padLeft, g,
+               out + size_t(ox) * s.outC);
+  }
+}
+
+void DirectConv::run(const float *input, float *output,
+                     pthreadpool_t pool) const {
+  Task task{this, input, output};
+  pthreadpool_parallelize_1d(pool, &DirectConv::runRow, &task,
+                             size_t(s.batch) * s.outH, kPoolFlags);
+}
+
 } // namespace
 
 bool mobileone::runtime::kernels::available() {
@@ -528,9 +733,19 @@ bool mobileone::runtime::kernels::available() {
   return yes;
 }
 
+/// A stem: few taps (3x3x3 = 27) for the dense GEMM's im2col to pay off.
+static bool isDirect(const ConvShape &s) {
+  return s.kernelH * s.kernelW * s.inC <= 64 &&
+         !(s.kernelH == 1 && s.kernelW == 1);
+}
+
 bool mobileone::runtime::kernels::convBeatsXnnpack(const ConvShape &s) {
   size_t weightBytes = size_t(s.outC) * s.kernelH * s.kernelW * s.inC * 4;
   size_t pixels = size_t(s.batch) * s.outH * s.outW;
+  if (isDirect(s))
+    return true;
+  if (s.kernelH != 1 || s.kernelW != 1)
+    return false; // im2col + GEMM: not measured faster
   return weightBytes > kRowMajorBytes &&
          (pixels < 128 || weightBytes >= (2u << 20));
 }
@@ -541,6 +756,8 @@ mobileone::runtime::kernels::createConv(const ConvShape &shape,
                                         const float *bias) {
   if (!available())
     return nullptr;
+  if (isDirect(shape))
+    return std::make_unique<DirectConv>(shape, weights, bias);
   return std::make_unique<ConvGemm>(shape, weights, bias);
 }
 

@@ -51,7 +51,9 @@ size_t mobileone::runtime::planActivations(const Model &model,
   std::vector<Placed> placed;
   size_t total = 0;
   for (int t : order) {
-    size_t size = model.tensors[t].elements;
+    // Whole 64-byte lines: on a 64-byte aligned arena every tensor starts
+    // on a cache line, so a 16-float vector never straddles two.
+    size_t size = (size_t(model.tensors[t].elements) + 15) / 16 * 16;
     // Live neighbours sorted by offset; take the first gap that fits.
     std::vector<Placed> live;
     for (const Placed &p : placed)

@@ -21,6 +21,7 @@
 #include <xnnpack.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <mutex>
 
@@ -52,7 +53,7 @@ public:
 private:
   bool buildOp(const Op &op, xnn_runtime_t &runtime, std::string &whyNot);
   std::unique_ptr<kernels::Kernel> buildNative(const Op &op) const;
-  float *buffer(int tensor) { return arena.data() + offsets[tensor]; }
+  float *buffer(int tensor) { return arenaBase + offsets[tensor]; }
 
   const Model &model;
   const bool allowNative;
@@ -60,28 +61,47 @@ private:
   size_t nativeOps = 0;
   std::vector<xnn_runtime_t> runtimes; ///< per op; null for a RESHAPE copy
   std::vector<float> arena;
+  float *arenaBase = nullptr; ///< arena.data() rounded up to 64 bytes
   std::vector<size_t> offsets;
   pthreadpool_t pool = nullptr;
 };
 
-/// Our kernel for a convolution whose weights are a well-formed constant, or
-/// null to leave the op to XNNPACK (no AVX-512F, or a shape they do not
-/// take or would not run faster: fewer output pixels than a register tile).
+/// Our kernel for a convolution or fully connected layer whose weights are a
+/// well-formed constant, or null to leave the op to XNNPACK (no AVX-512F, or
+/// a shape our kernels do not take or would not run faster).
 std::unique_ptr<kernels::Kernel>
 XnnpackExecutor::buildNative(const Op &op) const {
-  if (!allowNative || !kernels::available() ||
-      (op.kind != OpKind::Conv && op.kind != OpKind::DepthwiseConv) ||
-      op.inputs.size() < 2)
+  if (!allowNative || !kernels::available() || op.inputs.size() < 2)
     return nullptr;
   const Tensor &x = model.tensors[op.inputs[0]];
   const Tensor &w = model.tensors[op.inputs[1]];
   const Tensor &y = model.tensors[op.output];
-  const Tensor *b = op.inputs.size() > 2 ? &model.tensors[op.inputs[2]] : nullptr;
-  if (x.shape.size() != 4 || y.shape.size() != 4 || w.shape.size() != 4 ||
-      !w.data || w.isInt32 || x.shape[0] != y.shape[0] ||
-      (b && (!b->data || b->isInt32 || b->elements != y.shape[3])))
+  const Tensor *b =
+      op.inputs.size() > 2 ? &model.tensors[op.inputs[2]] : nullptr;
+  if (!w.data || w.isInt32 || y.shape.empty() ||
+      (b && (!b->data || b->isInt32 || b->elements != y.shape.back())))
     return nullptr;
+  const float *bias = b ? b->f32() : nullptr;
   kernels::ConvShape shape;
+  shape.outMin = op.outMin;
+  shape.outMax = op.outMax;
+  if (op.kind == OpKind::FullyConnected) {
+    // Rows of K times [N, K]: a 1x1 convolution over `rows` pixels.
+    if (w.shape.size() != 2 || w.shape[1] == 0 ||
+        x.elements % w.shape[1] != 0)
+      return nullptr;
+    shape.batch = int(x.elements / w.shape[1]);
+    shape.inH = shape.inW = shape.outH = shape.outW = 1;
+    shape.inC = int(w.shape[1]);
+    shape.outC = int(w.shape[0]);
+    if (!kernels::convBeatsXnnpack(shape))
+      return nullptr;
+    return kernels::createConv(shape, w.f32(), bias);
+  }
+  if ((op.kind != OpKind::Conv && op.kind != OpKind::DepthwiseConv) ||
+      x.shape.size() != 4 || y.shape.size() != 4 || w.shape.size() != 4 ||
+      x.shape[0] != y.shape[0])
+    return nullptr;
   shape.batch = int(x.shape[0]);
   shape.inH = int(x.shape[1]);
   shape.inW = int(x.shape[2]);
@@ -97,16 +117,11 @@ XnnpackExecutor::buildNative(const Op &op) const {
   shape.dilationW = op.dilationW;
   shape.padTop = op.padTop;
   shape.padLeft = op.padLeft;
-  shape.outMin = op.outMin;
-  shape.outMax = op.outMax;
   if (y.elements / y.shape[3] < 16)
     return nullptr;
-  const float *bias = b ? b->f32() : nullptr;
   if (op.kind == OpKind::Conv) {
-    // Pointwise only: on a stem (3x3, 3 input channels) XNNPACK's
-    // convolution is faster than im2col + our GEMM.
-    if (op.kernelH != 1 || op.kernelW != 1 ||
-        w.shape != std::vector<int64_t>{y.shape[3], 1, 1, x.shape[3]} ||
+    if (w.shape != std::vector<int64_t>{y.shape[3], op.kernelH, op.kernelW,
+                                        x.shape[3]} ||
         !kernels::convBeatsXnnpack(shape))
       return nullptr;
     return kernels::createConv(shape, w.f32(), bias);
@@ -258,7 +273,9 @@ bool XnnpackExecutor::build(int threads, std::string &whyNot) {
     return false;
   }
   size_t unplanned;
-  arena.assign(planActivations(model, offsets, unplanned), 0.0f);
+  arena.assign(planActivations(model, offsets, unplanned) + 16, 0.0f);
+  arenaBase = reinterpret_cast<float *>(
+      (reinterpret_cast<uintptr_t>(arena.data()) + 63) & ~uintptr_t(63));
   if (threads > 1)
     pool = pthreadpool_create(threads);
   runtimes.assign(model.ops.size(), nullptr);

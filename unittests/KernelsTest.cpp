@@ -1,11 +1,11 @@
-//===- KernelsTest.cpp - the runtime's AVX-512 convolution kernels ---------===//
+//===- KernelsTest.cpp - the runtime's AVX-512 convolution kernels ------===//
 //
 // Every path of the native kernels against a double-precision direct
 // convolution on seeded random shapes: direct stems, row-major and streamed
-// GEMM orders,
-// panel tails (N % 32 <= 16 and N % 16 != 0), partial row tiles, im2col
-// with padding, stride and dilation, depthwise stride 1, 2 and 3 with any
-// padding and partial channel groups, batch 2, one and two threads.
+// GEMM orders, panel tails (N % 32 <= 16 and N % 16 != 0), partial row
+// tiles, im2col with padding, stride and dilation, depthwise stride 1, 2
+// and 3 with any padding and partial channel groups, split by rows or by
+// channels, batch 2, one and two threads.
 //
 //===----------------------------------------------------------------------===//
 
@@ -88,9 +88,9 @@ protected:
   void check(const ConvShape &s, bool depthwise, std::mt19937 &rng) {
     std::uniform_real_distribution<float> u(-1, 1);
     std::vector<float> in(size_t(s.batch) * s.inH * s.inW * s.inC);
-    std::vector<float> w(depthwise ? size_t(9) * s.inC
-                                   : size_t(s.outC) * s.kernelH * s.kernelW *
-                                         s.inC);
+    std::vector<float> w(depthwise
+                             ? size_t(9) * s.inC
+                             : size_t(s.outC) * s.kernelH * s.kernelW * s.inC);
     std::vector<float> b(s.outC);
     for (float &x : w)
       x = u(rng);
@@ -99,6 +99,8 @@ protected:
     auto kernel = depthwise ? createDepthwiseConv(s, w.data(), b.data())
                             : createConv(s, w.data(), b.data());
     ASSERT_TRUE(kernel);
+    if (depthwise && rng() % 2)
+      kernel->preferChannelSplit();
     std::vector<float> out(size_t(s.batch) * s.outH * s.outW * s.outC);
     for (pthreadpool_t p : {pthreadpool_t(nullptr), pool})
       for (int run = 0; run < 2; ++run) {
@@ -110,12 +112,11 @@ protected:
         double tolerance = 1e-5 * (s.kernelH * s.kernelW * s.inC + 1);
         ASSERT_LE(maxDiff(out, expected), tolerance)
             << (depthwise ? "depthwise" : "conv") << " in " << s.batch << "x"
-            << s.inH << "x" << s.inW << "x" << s.inC << " kernel "
-            << s.kernelH << "x" << s.kernelW << " stride " << s.strideH
-            << "," << s.strideW << " dilation " << s.dilationH << ","
-            << s.dilationW << " pad " << s.padTop << "," << s.padLeft
-            << " out " << s.outH << "x" << s.outW << "x" << s.outC
-            << (p ? ", 2 threads" : ", 1 thread");
+            << s.inH << "x" << s.inW << "x" << s.inC << " kernel " << s.kernelH
+            << "x" << s.kernelW << " stride " << s.strideH << "," << s.strideW
+            << " dilation " << s.dilationH << "," << s.dilationW << " pad "
+            << s.padTop << "," << s.padLeft << " out " << s.outH << "x"
+            << s.outW << "x" << s.outC << (p ? ", 2 threads" : ", 1 thread");
       }
   }
 
@@ -127,7 +128,7 @@ TEST_F(KernelsTest, PointwiseBothOrders) {
   // (pixels side, in, out): small weights run row-major, large ones
   // (> 256 KiB) stream; sides 7 and 9 leave partial row tiles; outputs 48,
   // 40 and 13 leave 16-wide and masked panels.
-  const int cases[][3] = {{9, 32, 48},  {7, 300, 280}, {14, 256, 260},
+  const int cases[][3] = {{9, 32, 48},   {7, 300, 280}, {14, 256, 260},
                           {5, 600, 130}, {3, 64, 13},   {12, 40, 40}};
   for (auto [side, in, out] : cases) {
     ConvShape s;

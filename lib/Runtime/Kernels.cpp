@@ -129,8 +129,8 @@ void gemmTile(size_t k, const float *a, size_t lda, const float *b,
 }
 
 using TileFn = void (*)(size_t, const float *, size_t, const float *,
-                        const float *, float *, size_t, __mmask16, float,
-                        float, const char *, const char *, size_t);
+                        const float *, float *, size_t, __mmask16, float, float,
+                        const char *, const char *, size_t);
 
 template <int NV, bool Streamed, size_t... MR>
 constexpr auto makeTileTable(std::index_sequence<MR...>) {
@@ -159,7 +159,9 @@ void packTiles(const float *a, size_t lda, size_t rows, size_t k, float *dst) {
 class ConvGemm : public Kernel {
 public:
   ConvGemm(const ConvShape &s, const float *weights, const float *bias);
-  void run(const float *input, float *output, pthreadpool_t pool) const override;
+  void run(const float *input, float *output,
+           pthreadpool_t pool) const override;
+  bool splitsByChannel() const override { return !rowMajor; }
 
 private:
   struct Task {
@@ -286,8 +288,8 @@ void ConvGemm::tile(const float *a, size_t lda, size_t row, size_t rows,
   int nv = cols > 16 ? 2 : 1;
   tileTable[!rowMajor][nv - 1][rows - 1](
       k, a, lda, packed.get() + panelOffset[p], bias.get() + col,
-      output + row * n + col, n, tailMask(int(cols - 16 * (nv - 1))),
-      s.outMin, s.outMax, pf, pfEnd, pfStride);
+      output + row * n + col, n, tailMask(int(cols - 16 * (nv - 1))), s.outMin,
+      s.outMax, pf, pfEnd, pfStride);
 }
 
 /// Row-major: rows m0 .. m0+rows of A (`lda` apart), tile by tile, each
@@ -346,7 +348,8 @@ void ConvGemm::runTask(void *context, size_t block, size_t panel) {
     uint64_t run = 0;
     size_t block = 0;
   } packedFor;
-  if (packedFor.op != &g || packedFor.run != t.run || packedFor.block != block) {
+  if (packedFor.op != &g || packedFor.run != t.run ||
+      packedFor.block != block) {
     packedA.resize(rows * g.k);
     float *dst = packedA.data();
     for (size_t r0 = 0; r0 < rows; r0 += kTileRows) {
@@ -387,22 +390,29 @@ void ConvGemm::run(const float *input, float *output,
 class Depthwise3x3 : public Kernel {
 public:
   Depthwise3x3(const ConvShape &s, const float *weights, const float *bias);
-  void run(const float *input, float *output, pthreadpool_t pool) const override;
+  void run(const float *input, float *output,
+           pthreadpool_t pool) const override;
+  void preferChannelSplit() override { channelSplit = true; }
+  bool splitsByChannel() const override { return channelSplit; }
 
 private:
   struct Task {
     const Depthwise3x3 *self;
     const float *input;
     float *output;
+    size_t chunksPerGroup;
   };
   static void runRow(void *task, size_t row);
   template <int S>
-  void sweep(const float *const rows[3], float *out) const;
+  void sweep(const float *const rows[3], float *out, int c0, int c1) const;
+  static void runGroupRow(void *task, size_t group, size_t row);
+  void row(const float *input, float *output, size_t row, int c0, int c1) const;
   void single(const float *const rows[3], float *out, int ox, int chunk) const;
 
   ConvShape s;
   int chunks;
   int xLo, xHi; ///< outputs whose three taps are inside the row
+  bool channelSplit = false;
   AlignedFloats weights, bias, zeros;
 };
 
@@ -414,7 +424,8 @@ Depthwise3x3::Depthwise3x3(const ConvShape &s, const float *w,
   zeros = allocate(size_t(s.inW) * s.inC + 16);
   for (int c = 0; c < s.inC; ++c) {
     for (int t = 0; t < 9; ++t)
-      weights[(size_t(c / 16) * 9 + t) * 16 + c % 16] = w[size_t(t) * s.inC + c];
+      weights[(size_t(c / 16) * 9 + t) * 16 + c % 16] =
+          w[size_t(t) * s.inC + c];
     if (biasIn)
       bias[c] = biasIn[c];
   }
@@ -449,17 +460,18 @@ void Depthwise3x3::single(const float *const rows[3], float *out, int ox,
 /// channel groups of those four pixels before the next four, so the input
 /// is read in address order.
 template <int S>
-void Depthwise3x3::sweep(const float *const rows[3], float *out) const {
+void Depthwise3x3::sweep(const float *const rows[3], float *out, int c0,
+                         int c1) const {
   const size_t c = size_t(s.inC);
   const __m512 lo = _mm512_set1_ps(s.outMin), hi = _mm512_set1_ps(s.outMax);
   int ox = 0;
   for (; ox < xLo; ++ox)
-    for (int chunk = 0; chunk < chunks; ++chunk)
+    for (int chunk = c0; chunk < c1; ++chunk)
       single(rows, out, ox, chunk);
   constexpr int kCols = 3 * S + 3;
   for (; ox + 3 <= xHi; ox += 4) {
     const size_t ix0 = size_t(ox * S - s.padLeft);
-    for (int chunk = 0; chunk < chunks; ++chunk) {
+    for (int chunk = c0; chunk < c1; ++chunk) {
       const int ch = chunk * 16;
       const __mmask16 mask = tailMask(s.inC - ch);
       const float *wp = weights.get() + size_t(chunk) * 9 * 16;
@@ -486,39 +498,61 @@ void Depthwise3x3::sweep(const float *const rows[3], float *out) const {
     }
   }
   for (; ox < s.outW; ++ox)
-    for (int chunk = 0; chunk < chunks; ++chunk)
+    for (int chunk = c0; chunk < c1; ++chunk)
       single(rows, out, ox, chunk);
 }
 
-void Depthwise3x3::runRow(void *context, size_t row) {
-  const Task &t = *static_cast<const Task *>(context);
-  const Depthwise3x3 &d = *t.self;
-  const ConvShape &s = d.s;
+void Depthwise3x3::row(const float *input, float *output, size_t row, int c0,
+                       int c1) const {
   size_t b = row / s.outH;
   long oy = long(row % s.outH);
   const float *rows[3];
   for (int ky = 0; ky < 3; ++ky) {
     long iy = oy * s.strideH - s.padTop + ky;
     rows[ky] = iy < 0 || iy >= s.inH
-                   ? d.zeros.get()
-                   : t.input + (b * s.inH + iy) * size_t(s.inW) * s.inC;
+                   ? zeros.get()
+                   : input + (b * s.inH + iy) * size_t(s.inW) * s.inC;
   }
-  float *out = t.output + row * size_t(s.outW) * s.inC;
+  float *out = output + row * size_t(s.outW) * s.inC;
   if (s.strideW == 1)
-    d.sweep<1>(rows, out);
+    sweep<1>(rows, out, c0, c1);
   else if (s.strideW == 2)
-    d.sweep<2>(rows, out);
+    sweep<2>(rows, out, c0, c1);
   else
     for (int ox = 0; ox < s.outW; ++ox)
-      for (int chunk = 0; chunk < d.chunks; ++chunk)
-        d.single(rows, out, ox, chunk);
+      for (int chunk = c0; chunk < c1; ++chunk)
+        single(rows, out, ox, chunk);
+}
+
+void Depthwise3x3::runRow(void *context, size_t r) {
+  const Task &t = *static_cast<const Task *>(context);
+  t.self->row(t.input, t.output, r, 0, t.self->chunks);
+}
+
+void Depthwise3x3::runGroupRow(void *context, size_t group, size_t r) {
+  const Task &t = *static_cast<const Task *>(context);
+  int c0 = int(group * t.chunksPerGroup);
+  int c1 = std::min(t.self->chunks, int((group + 1) * t.chunksPerGroup));
+  t.self->row(t.input, t.output, r, c0, c1);
 }
 
 void Depthwise3x3::run(const float *input, float *output,
                        pthreadpool_t pool) const {
-  Task task{this, input, output};
-  pthreadpool_parallelize_1d(pool, &Depthwise3x3::runRow, &task,
-                             size_t(s.batch) * s.outH, kPoolFlags);
+  Task task{this, input, output, 0};
+  size_t rows = size_t(s.batch) * s.outH;
+  size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+  if (channelSplit && threads > 1) {
+    // Thread i takes the i-th range of channels of every row: the range the
+    // producer's thread i wrote, still in that core's cache.
+    task.chunksPerGroup = (size_t(chunks) + threads - 1) / threads;
+    size_t groups =
+        (size_t(chunks) + task.chunksPerGroup - 1) / task.chunksPerGroup;
+    pthreadpool_parallelize_2d(pool, &Depthwise3x3::runGroupRow, &task, groups,
+                               rows, kPoolFlags);
+    return;
+  }
+  pthreadpool_parallelize_1d(pool, &Depthwise3x3::runRow, &task, rows,
+                             kPoolFlags);
 }
 
 //===----------------------------------------------------------------------===//
@@ -594,7 +628,8 @@ const std::array<std::array<DirectFn, kDirectMaxPixels>, 4> directTable = {
 class DirectConv : public Kernel {
 public:
   DirectConv(const ConvShape &s, const float *weights, const float *bias);
-  void run(const float *input, float *output, pthreadpool_t pool) const override;
+  void run(const float *input, float *output,
+           pthreadpool_t pool) const override;
 
 private:
   struct Task {
@@ -607,8 +642,8 @@ private:
     size_t offset; ///< of its [taps][16 * vectors] weights
   };
   static void runRow(void *task, size_t row);
-  void border(const float *input, size_t b, long iy0, long ix0,
-              const Group &g, float *out) const;
+  void border(const float *input, size_t b, long iy0, long ix0, const Group &g,
+              float *out) const;
 
   ConvShape s;
   int taps;
@@ -623,9 +658,8 @@ DirectConv::DirectConv(const ConvShape &s, const float *w, const float *b)
   for (int ky = 0; ky < s.kernelH; ++ky)
     for (int kx = 0; kx < s.kernelW; ++kx)
       for (int c = 0; c < s.inC; ++c)
-        tapOffset.push_back((ky * s.dilationH * s.inW + kx * s.dilationW) *
-                                s.inC +
-                            c);
+        tapOffset.push_back(
+            (ky * s.dilationH * s.inW + kx * s.dilationW) * s.inC + c);
   size_t total = 0;
   for (int c = 0; c < s.outC; c += 64) {
     Group g;
@@ -663,7 +697,8 @@ void DirectConv::border(const float *input, size_t b, long iy0, long ix0,
     long iy = iy0 + long(ky) * s.dilationH;
     for (int kx = 0; kx < s.kernelW; ++kx) {
       long ix = ix0 + long(kx) * s.dilationW;
-      const float *wt = w + size_t((ky * s.kernelW + kx) * s.inC) * 16 * g.vectors;
+      const float *wt =
+          w + size_t((ky * s.kernelW + kx) * s.inC) * 16 * g.vectors;
       if (iy < 0 || iy >= s.inH || ix < 0 || ix >= s.inW)
         continue;
       const float *px = input + ((b * s.inH + iy) * s.inW + ix) * s.inC;
@@ -691,8 +726,7 @@ void DirectConv::runRow(void *context, size_t row) {
   size_t b = row / s.outH;
   long oy = long(row % s.outH);
   long iy0 = oy * s.strideH - s.padTop;
-  bool rowInside =
-      iy0 >= 0 && iy0 + long(s.kernelH - 1) * s.dilationH < s.inH;
+  bool rowInside = iy0 >= 0 && iy0 + long(s.kernelH - 1) * s.dilationH < s.inH;
   float *out = t.output + row * size_t(s.outW) * s.outC;
   const size_t step = size_t(s.strideW) * s.inC;
   for (const Group &g : d.groups) {
@@ -750,10 +784,8 @@ bool mobileone::runtime::kernels::convBeatsXnnpack(const ConvShape &s) {
          (pixels < 128 || weightBytes >= (2u << 20));
 }
 
-std::unique_ptr<Kernel>
-mobileone::runtime::kernels::createConv(const ConvShape &shape,
-                                        const float *weights,
-                                        const float *bias) {
+std::unique_ptr<Kernel> mobileone::runtime::kernels::createConv(
+    const ConvShape &shape, const float *weights, const float *bias) {
   if (!available())
     return nullptr;
   if (isDirect(shape))
@@ -761,13 +793,10 @@ mobileone::runtime::kernels::createConv(const ConvShape &shape,
   return std::make_unique<ConvGemm>(shape, weights, bias);
 }
 
-std::unique_ptr<Kernel>
-mobileone::runtime::kernels::createDepthwiseConv(const ConvShape &shape,
-                                                 const float *weights,
-                                                 const float *bias) {
+std::unique_ptr<Kernel> mobileone::runtime::kernels::createDepthwiseConv(
+    const ConvShape &shape, const float *weights, const float *bias) {
   if (!available() || shape.kernelH != 3 || shape.kernelW != 3 ||
-      shape.dilationH != 1 || shape.dilationW != 1 ||
-      shape.outC != shape.inC)
+      shape.dilationH != 1 || shape.dilationW != 1 || shape.outC != shape.inC)
     return nullptr;
   return std::make_unique<Depthwise3x3>(shape, weights, bias);
 }

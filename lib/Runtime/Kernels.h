@@ -1,4 +1,4 @@
-//===- Kernels.h - native AVX-512 convolution kernels (internal) -*- C++ -*-===//
+//===- Kernels.h - native AVX-512 convolution kernels -----------*- C++ -*-===//
 //
 // The two operators that carry a deployed MobileOne's time: dense convolution
 // (1x1 pointwise and the stem) as a register-blocked GEMM, and 3x3 depthwise
@@ -37,6 +37,12 @@ public:
   /// `pool` may be null (one thread).
   virtual void run(const float *input, float *output,
                    pthreadpool_t pool) const = 0;
+  /// With several threads, whether each thread writes a range of output
+  /// channels of every pixel (rather than a range of pixels).
+  virtual bool splitsByChannel() const { return false; }
+  /// The input will be written split by channel: split the same way where
+  /// that is possible, so each thread reads what its core wrote.
+  virtual void preferChannelSplit() {}
 };
 
 /// Whether our dense convolution is the faster choice for this shape.
@@ -53,8 +59,8 @@ bool convBeatsXnnpack(const ConvShape &shape);
 /// Dense convolution with OHWI weights [outC, kH, kW, inC] and a bias of
 /// outC (or null): direct for few taps, else a GEMM (im2col unless 1x1
 /// stride 1). Null when the kernels are unavailable.
-std::unique_ptr<Kernel> createConv(const ConvShape &shape,
-                                   const float *weights, const float *bias);
+std::unique_ptr<Kernel> createConv(const ConvShape &shape, const float *weights,
+                                   const float *bias);
 
 /// Depthwise convolution (multiplier 1) with TFLite weights [1, kH, kW, C].
 /// Null unless available() and the kernel is 3x3 without dilation.

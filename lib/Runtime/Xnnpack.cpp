@@ -87,8 +87,7 @@ XnnpackExecutor::buildNative(const Op &op) const {
   shape.outMax = op.outMax;
   if (op.kind == OpKind::FullyConnected) {
     // Rows of K times [N, K]: a 1x1 convolution over `rows` pixels.
-    if (w.shape.size() != 2 || w.shape[1] == 0 ||
-        x.elements % w.shape[1] != 0)
+    if (w.shape.size() != 2 || w.shape[1] == 0 || x.elements % w.shape[1] != 0)
       return nullptr;
     shape.batch = int(x.elements / w.shape[1]);
     shape.inH = shape.inW = shape.outH = shape.outW = 1;
@@ -193,33 +192,32 @@ bool XnnpackExecutor::buildOp(const Op &op, xnn_runtime_t &runtime,
     case OpKind::Pad: {
       size_t pre[4] = {0, size_t(op.padTop), size_t(op.padLeft), 0};
       size_t post[4] = {0, size_t(op.padBottom), size_t(op.padRight), 0};
-      s = xnn_define_static_constant_pad(subgraph, pre, post, 0.0f, in, out,
-                                         0);
+      s = xnn_define_static_constant_pad(subgraph, pre, post, 0.0f, in, out, 0);
       break;
     }
     case OpKind::AveragePool:
-      if (op.kernelH == x.shape[1] && op.kernelW == x.shape[2] &&
-          !op.padTop && !op.padBottom && !op.padLeft && !op.padRight)
-        s = xnn_define_global_average_pooling_2d(subgraph, op.outMin,
-                                                 op.outMax, in, out, 0);
+      if (op.kernelH == x.shape[1] && op.kernelW == x.shape[2] && !op.padTop &&
+          !op.padBottom && !op.padLeft && !op.padRight)
+        s = xnn_define_global_average_pooling_2d(subgraph, op.outMin, op.outMax,
+                                                 in, out, 0);
       else
-        s = xnn_define_average_pooling_2d(
-            subgraph, op.padTop, op.padRight, op.padBottom, op.padLeft,
-            op.kernelH, op.kernelW, op.strideH, op.strideW, op.outMin,
-            op.outMax, in, out, 0);
+        s = xnn_define_average_pooling_2d(subgraph, op.padTop, op.padRight,
+                                          op.padBottom, op.padLeft, op.kernelH,
+                                          op.kernelW, op.strideH, op.strideW,
+                                          op.outMin, op.outMax, in, out, 0);
       break;
     case OpKind::Mean:
       if (model.tensors[op.output].shape.size() == 4)
-        s = xnn_define_global_average_pooling_2d(subgraph, op.outMin,
-                                                 op.outMax, in, out, 0);
+        s = xnn_define_global_average_pooling_2d(subgraph, op.outMin, op.outMax,
+                                                 in, out, 0);
       break;
     case OpKind::FullyConnected:
       s = xnn_define_fully_connected(subgraph, op.outMin, op.outMax, in,
                                      ids[op.inputs[1]], bias, out, 0);
       break;
     case OpKind::Add:
-      s = xnn_define_add2(subgraph, op.outMin, op.outMax, in,
-                          ids[op.inputs[1]], out, 0);
+      s = xnn_define_add2(subgraph, op.outMin, op.outMax, in, ids[op.inputs[1]],
+                          out, 0);
       break;
     case OpKind::Mul:
       s = xnn_define_multiply2(subgraph, op.outMin, op.outMax, in,
@@ -286,6 +284,13 @@ bool XnnpackExecutor::build(int threads, std::string &whyNot) {
       ++nativeOps;
     else if (!buildOp(model.ops[i], runtimes[i], whyNot))
       return false;
+    // With threads, a depthwise layer whose input our GEMM wrote by channel
+    // ranges reads the same ranges per thread (each from its own cache).
+    if (native[i] && model.ops[i].kind == OpKind::DepthwiseConv)
+      for (size_t j = 0; j < i; ++j)
+        if (model.ops[j].output == model.ops[i].inputs[0] && native[j] &&
+            native[j]->splitsByChannel())
+          native[i]->preferChannelSplit();
     // Packed: the mapped weight pages are not needed any more.
     for (size_t k = 1; k < model.ops[i].inputs.size(); ++k)
       model.releasePages(model.ops[i].inputs[k]);
@@ -293,8 +298,8 @@ bool XnnpackExecutor::build(int threads, std::string &whyNot) {
   return true;
 }
 
-bool XnnpackExecutor::run(const float *input, float *output,
-                          std::string &error, std::vector<double> *opMs) {
+bool XnnpackExecutor::run(const float *input, float *output, std::string &error,
+                          std::vector<double> *opMs) {
   std::memcpy(buffer(model.input), input,
               model.tensors[model.input].elements * sizeof(float));
   for (size_t i = 0; i < model.ops.size(); ++i) {
@@ -324,10 +329,8 @@ bool XnnpackExecutor::run(const float *input, float *output,
 
 } // namespace
 
-std::unique_ptr<Executor>
-mobileone::runtime::createXnnpackExecutor(const Model &model, int threads,
-                                          bool nativeKernels,
-                                          std::string &whyNot) {
+std::unique_ptr<Executor> mobileone::runtime::createXnnpackExecutor(
+    const Model &model, int threads, bool nativeKernels, std::string &whyNot) {
   auto executor = std::make_unique<XnnpackExecutor>(model, nativeKernels);
   if (!executor->build(threads, whyNot))
     return nullptr;

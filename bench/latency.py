@@ -1,5 +1,6 @@
 """Latency of MobileOne S0..S4 at 224x224, batch 1, 1 and 2 threads:
-our runtime on the deployed FlatBuffer, ONNX Runtime 1.30 on the deployed
+our runtime on the deployed FlatBuffer (also with XNNPACK alone,
+--xnnpack-only), ONNX Runtime 1.30 on the deployed
 and the training-time ONNX, PyTorch eager on both. All measurements are
 interleaved over rounds (each round runs every configuration once, in
 turn); each cell is the median over rounds of the per-round medians.
@@ -31,7 +32,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("build")
     p.add_argument("--variants", nargs="+", default=["s0", "s1", "s2", "s3", "s4"])
-    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--runs", type=int, default=20)
     p.add_argument("--torch-runs", type=int, default=3)
     p.add_argument("--resolution", type=int, default=224)
@@ -57,9 +58,10 @@ def main():
 
     def measure(runner, v, t):
         d, _ = models[v]
-        if runner == "ours":
+        if runner.startswith("ours"):
+            only = ["--xnnpack-only"] if runner == "ours-xnnpack" else []
             out = run([os.path.join(bin_dir, "mobileone-run"), os.path.join(d, "model.tflite"),
-                       "--threads", str(t), "--bench", str(a.runs)])
+                       "--threads", str(t), "--bench", str(a.runs)] + only)
             return float(re.search(r"median ([\d.]+) ms", out).group(1))
         if runner.startswith("ort"):
             model = "deploy.onnx" if runner == "ort-deploy" else "model.onnx"
@@ -71,7 +73,7 @@ def main():
                                [str(t), str(a.torch_runs), str(res)]))
         return statistics.median(times)
 
-    runners = ["ours", "ort-deploy", "ort-train", "torch-deploy", "torch-train"]
+    runners = ["ours", "ort-deploy", "ours-xnnpack", "ort-train", "torch-deploy", "torch-train"]
     results = {}
     for r in range(a.rounds):
         for t in (1, 2):
@@ -87,16 +89,19 @@ def main():
     for t in (1, 2):
         print(f"\n{t} thread{'s' if t > 1 else ''} (latency in ms; GFLOP/s = 2 x deployed multiply-adds / latency)")
         print(f"{'model':6} {'ours':>8} {'ORT dep':>8} {'ORT train':>9} {'torch dep':>9} {'torch train':>11} "
-              f"{'ours/ORT':>9} {'ours GFLOP/s':>13} {'ORT GFLOP/s':>12} {'reparam ORT':>12} {'reparam torch':>13}")
+              f"{'ours/ORT':>9} {'XNNPACK/ORT':>11} {'ours GFLOP/s':>13} {'ORT GFLOP/s':>12} {'reparam ORT':>12} "
+              f"{'reparam torch':>13}")
         for v in a.variants:
             c = lambda r: cell[(r, v, t)]
             gf = lambda ms: 2 * models[v][1] / (ms * 1e-3) / 1e9
             print(f"{v:6} {c('ours'):8.2f} {c('ort-deploy'):8.2f} {c('ort-train'):9.2f} {c('torch-deploy'):9.1f} "
                   f"{c('torch-train'):11.1f} {c('ours') / c('ort-deploy'):9.2f} "
+                  f"{c('ours-xnnpack') / c('ort-deploy'):11.2f} "
                   f"{gf(c('ours')):6.1f} ({100 * gf(c('ours')) / peak[t]:3.0f}%) "
                   f"{gf(c('ort-deploy')):5.1f} ({100 * gf(c('ort-deploy')) / peak[t]:3.0f}%) "
                   f"{c('ort-train') / c('ort-deploy'):11.2f}x {c('torch-train') / c('torch-deploy'):12.2f}x")
     print("\nours/ORT: our runtime's latency over ONNX Runtime's on the same deployed model (below 1: faster).")
+    print("XNNPACK/ORT: the same with our runtime's own kernels turned off (--xnnpack-only).")
     print("reparam X: training-time latency / deployed latency in runtime X (the speed-up re-parameterisation gives).")
 
 

@@ -159,6 +159,56 @@ const std::array<std::array<std::array<TileFn, kTileRows>, kPanelVectors>, 2>
         makeTileTables<false>(std::make_index_sequence<kPanelVectors>()),
         makeTileTables<true>(std::make_index_sequence<kPanelVectors>())};
 
+/// In-register transpose of a 16x16 block: r[c] becomes column c.
+inline void transpose16(__m512 r[16]) {
+  __m512 t[16];
+  for (int j = 0; j < 16; j += 2) {
+    t[j] = _mm512_unpacklo_ps(r[j], r[j + 1]);
+    t[j + 1] = _mm512_unpackhi_ps(r[j], r[j + 1]);
+  }
+  auto lo = [](__m512 a, __m512 b) {
+    return _mm512_castpd_ps(
+        _mm512_unpacklo_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)));
+  };
+  auto hi = [](__m512 a, __m512 b) {
+    return _mm512_castpd_ps(
+        _mm512_unpackhi_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)));
+  };
+  for (int j = 0; j < 16; j += 4) {
+    r[j] = lo(t[j], t[j + 2]);
+    r[j + 1] = hi(t[j], t[j + 2]);
+    r[j + 2] = lo(t[j + 1], t[j + 3]);
+    r[j + 3] = hi(t[j + 1], t[j + 3]);
+  }
+  for (int j = 0; j < 16; j += 8)
+    for (int q = 0; q < 4; ++q) {
+      t[j + q] = _mm512_shuffle_f32x4(r[j + q], r[j + q + 4], 0x88);
+      t[j + q + 4] = _mm512_shuffle_f32x4(r[j + q], r[j + q + 4], 0xdd);
+    }
+  for (int q = 0; q < 8; ++q) {
+    r[q] = _mm512_shuffle_f32x4(t[q], t[q + 8], 0x88);
+    r[q + 8] = _mm512_shuffle_f32x4(t[q], t[q + 8], 0xdd);
+  }
+}
+
+/// dst[i * rows + r] = a[r * lda + i]: a tile of `rows` (at most 16) rows
+/// of A in the streamed kernel's layout, 16 columns per transpose.
+void packTile(const float *a, size_t lda, size_t rows, size_t k, float *dst) {
+  const __mmask16 lanes = tailMask(int(rows));
+  size_t i = 0;
+  for (; i + 16 <= k; i += 16) {
+    __m512 r[16];
+    for (size_t j = 0; j < 16; ++j)
+      r[j] = j < rows ? _mm512_loadu_ps(a + j * lda + i) : _mm512_setzero_ps();
+    transpose16(r);
+    for (size_t c = 0; c < 16; ++c)
+      _mm512_mask_storeu_ps(dst + (i + c) * rows, lanes, r[c]);
+  }
+  for (; i < k; ++i)
+    for (size_t r = 0; r < rows; ++r)
+      dst[i * rows + r] = a[r * lda + i];
+}
+
 class ConvGemm : public Kernel {
 public:
   ConvGemm(const ConvShape &s, const float *weights, const float *bias);
@@ -354,14 +404,9 @@ void ConvGemm::runTask(void *context, size_t block, size_t panel) {
   if (packedFor.op != &g || packedFor.run != t.run ||
       packedFor.block != block) {
     packedA.resize(rows * g.k);
-    float *dst = packedA.data();
-    for (size_t r0 = 0; r0 < rows; r0 += kTileRows) {
-      size_t mr = std::min<size_t>(kTileRows, rows - r0);
-      const float *src = a + r0 * g.k;
-      for (size_t i = 0; i < g.k; ++i)
-        for (size_t r = 0; r < mr; ++r)
-          *dst++ = src[r * g.k + i];
-    }
+    for (size_t r0 = 0; r0 < rows; r0 += kTileRows)
+      packTile(a + r0 * g.k, g.k, std::min<size_t>(kTileRows, rows - r0), g.k,
+               packedA.data() + r0 * g.k);
     packedFor = {&g, t.run, block};
   }
   g.computePanel(packedA.data(), m0, rows, panel, t.output);
@@ -784,7 +829,8 @@ bool mobileone::runtime::kernels::convBeatsXnnpack(const ConvShape &s) {
   if (s.kernelH != 1 || s.kernelW != 1)
     return false; // im2col + GEMM: not measured faster
   return weightBytes > kRowMajorBytes &&
-         (pixels < 128 || weightBytes >= (2u << 20));
+         (pixels < 128 || weightBytes >= (2u << 20) ||
+          (pixels <= 256 && weightBytes >= (1u << 20)));
 }
 
 std::unique_ptr<Kernel> mobileone::runtime::kernels::createConv(

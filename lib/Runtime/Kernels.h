@@ -51,8 +51,9 @@ public:
 ///    about 105 GFLOP/s against XNNPACK's 60-80;
 ///  - 1x1 layers, on chains with weights that do not stay in cache: about
 ///    half the time on 7x7 maps (XNNPACK re-streams all weights for every
-///    seven rows), 1-2% less with weights of 2 MB and more, and 2-6% more
-///    on smaller weights, which stay in L2 under XNNPACK's order;
+///    seven rows), 2-5% less with weights of 2 MB and more or on 14x14 maps
+///    with 1 MB and more, and 2-5% more on smaller weights, which stay in
+///    L2 under XNNPACK's order;
 ///  - other kernels go through im2col, never measured faster.
 bool convBeatsXnnpack(const ConvShape &shape);
 

@@ -821,6 +821,10 @@ static bool isDirect(const ConvShape &s) {
          !(s.kernelH == 1 && s.kernelW == 1);
 }
 
+bool mobileone::runtime::kernels::depthwiseBeatsXnnpack(const ConvShape &s) {
+  return s.strideH == 1 && s.strideW == 1;
+}
+
 bool mobileone::runtime::kernels::convBeatsXnnpack(const ConvShape &s) {
   size_t weightBytes = size_t(s.outC) * s.kernelH * s.kernelW * s.inC * 4;
   size_t pixels = size_t(s.batch) * s.outH * s.outW;

@@ -126,10 +126,12 @@ protected:
 TEST_F(KernelsTest, PointwiseBothOrders) {
   std::mt19937 rng(7);
   // (pixels side, in, out): small weights run row-major, large ones
-  // (> 256 KiB) stream; sides 7 and 9 leave partial row tiles; outputs 48,
-  // 40 and 13 leave 16-wide and masked panels.
+  // (> 256 KiB) stream, in two blocks of rows for side 32 (> 1 MiB of
+  // input); sides 7 and 9 leave partial row tiles; outputs 48, 40 and 13
+  // leave 16-wide and masked panels.
   const int cases[][3] = {{9, 32, 48},   {7, 300, 280}, {14, 256, 260},
-                          {5, 600, 130}, {3, 64, 13},   {12, 40, 40}};
+                          {5, 600, 130}, {3, 64, 13},   {12, 40, 40},
+                          {32, 300, 280}};
   for (auto [side, in, out] : cases) {
     ConvShape s;
     s.batch = side == 5 ? 2 : 1;

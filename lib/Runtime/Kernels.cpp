@@ -457,6 +457,11 @@ private:
   void sweep(const float *const rows[3], float *out, int c0, int c1) const;
   static void runGroupRow(void *task, size_t group, size_t row);
   void row(const float *input, float *output, size_t row, int c0, int c1) const;
+  void rowPair(const float *input, float *output, size_t b, long oy, int c0,
+               int c1) const;
+  /// Work unit u: an output row, or (stride 1) two, sharing input rows.
+  void unit(const float *input, float *output, size_t u, int c0, int c1) const;
+  size_t units() const;
   void single(const float *const rows[3], float *out, int ox, int chunk) const;
 
   ConvShape s;
@@ -574,22 +579,115 @@ void Depthwise3x3::row(const float *input, float *output, size_t row, int c0,
         single(rows, out, ox, chunk);
 }
 
+/// Output rows oy and oy + 1 at stride 1: the four input rows they read
+/// are each loaded once (24 loads for 72 FMAs per four pixels, against 18
+/// for 36 one row at a time).
+void Depthwise3x3::rowPair(const float *input, float *output, size_t b, long oy,
+                           int c0, int c1) const {
+  const size_t c = size_t(s.inC);
+  const float *rows[4];
+  for (int r = 0; r < 4; ++r) {
+    long iy = oy - s.padTop + r;
+    rows[r] = iy < 0 || iy >= s.inH
+                  ? zeros.get()
+                  : input + (b * s.inH + iy) * size_t(s.inW) * s.inC;
+  }
+  float *out[2] = {output + (b * s.outH + oy) * size_t(s.outW) * c,
+                   output + (b * s.outH + oy + 1) * size_t(s.outW) * c};
+  const __m512 lo = _mm512_set1_ps(s.outMin), hi = _mm512_set1_ps(s.outMax);
+  auto edge = [&](int ox) {
+    for (int chunk = c0; chunk < c1; ++chunk) {
+      single(rows, out[0], ox, chunk);
+      single(rows + 1, out[1], ox, chunk);
+    }
+  };
+  int ox = 0;
+  for (; ox < xLo; ++ox)
+    edge(ox);
+  for (; ox + 3 <= xHi; ox += 4) {
+    const size_t ix0 = size_t(ox - s.padLeft);
+    for (int chunk = c0; chunk < c1; ++chunk) {
+      const int ch = chunk * 16;
+      const __mmask16 mask = tailMask(s.inC - ch);
+      const float *wp = weights.get() + size_t(chunk) * 9 * 16;
+      __m512 w[9];
+#pragma GCC unroll 9
+      for (int t = 0; t < 9; ++t)
+        w[t] = _mm512_load_ps(wp + 16 * t);
+      const __m512 bv = _mm512_load_ps(bias.get() + ch);
+      __m512 acc[2][4];
+#pragma GCC unroll 2
+      for (int o = 0; o < 2; ++o)
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; ++i)
+          acc[o][i] = bv;
+#pragma GCC unroll 4
+      for (int r = 0; r < 4; ++r) {
+        __m512 in[6];
+#pragma GCC unroll 6
+        for (int j = 0; j < 6; ++j)
+          in[j] = _mm512_maskz_loadu_ps(mask, rows[r] + (ix0 + j) * c + ch);
+#pragma GCC unroll 2
+        for (int o = 0; o < 2; ++o) {
+          const int ky = r - o;
+          if (ky < 0 || ky > 2)
+            continue;
+#pragma GCC unroll 3
+          for (int kx = 0; kx < 3; ++kx)
+#pragma GCC unroll 4
+            for (int i = 0; i < 4; ++i)
+              acc[o][i] =
+                  _mm512_fmadd_ps(in[i + kx], w[ky * 3 + kx], acc[o][i]);
+        }
+      }
+#pragma GCC unroll 2
+      for (int o = 0; o < 2; ++o)
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; ++i)
+          _mm512_mask_storeu_ps(
+              out[o] + (ox + i) * c + ch, mask,
+              _mm512_min_ps(_mm512_max_ps(acc[o][i], lo), hi));
+    }
+  }
+  for (; ox < s.outW; ++ox)
+    edge(ox);
+}
+
+size_t Depthwise3x3::units() const {
+  bool pairs = s.strideH == 1 && s.strideW == 1;
+  return size_t(s.batch) * (pairs ? (s.outH + 1) / 2 : s.outH);
+}
+
+void Depthwise3x3::unit(const float *input, float *output, size_t u, int c0,
+                        int c1) const {
+  if (s.strideH != 1 || s.strideW != 1) {
+    row(input, output, u, c0, c1);
+    return;
+  }
+  size_t perImage = (s.outH + 1) / 2, b = u / perImage;
+  long oy = long(u % perImage) * 2;
+  if (oy + 1 < s.outH)
+    rowPair(input, output, b, oy, c0, c1);
+  else
+    row(input, output, b * s.outH + oy, c0, c1);
+}
+
 void Depthwise3x3::runRow(void *context, size_t r) {
   const Task &t = *static_cast<const Task *>(context);
-  t.self->row(t.input, t.output, r, 0, t.self->chunks);
+  t.self->unit(t.input, t.output, r, 0, t.self->chunks);
 }
 
 void Depthwise3x3::runGroupRow(void *context, size_t group, size_t r) {
   const Task &t = *static_cast<const Task *>(context);
   int c0 = int(group * t.chunksPerGroup);
   int c1 = std::min(t.self->chunks, int((group + 1) * t.chunksPerGroup));
-  t.self->row(t.input, t.output, r, c0, c1);
+  t.self->unit(t.input, t.output, r, c0, c1);
 }
 
 void Depthwise3x3::run(const float *input, float *output,
                        pthreadpool_t pool) const {
   Task task{this, input, output, 0};
-  size_t rows = size_t(s.batch) * s.outH;
+  size_t rows = units();
   size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
   if (channelSplit && threads > 1) {
     // Thread i takes the i-th range of channels of every row: the range the

@@ -32,6 +32,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -595,17 +596,10 @@ void Depthwise3x3::rowPair(const float *input, float *output, size_t b, long oy,
   float *out[2] = {output + (b * s.outH + oy) * size_t(s.outW) * c,
                    output + (b * s.outH + oy + 1) * size_t(s.outW) * c};
   const __m512 lo = _mm512_set1_ps(s.outMin), hi = _mm512_set1_ps(s.outMax);
-  auto edge = [&](int ox) {
-    for (int chunk = c0; chunk < c1; ++chunk) {
-      single(rows, out[0], ox, chunk);
-      single(rows + 1, out[1], ox, chunk);
-    }
-  };
-  int ox = 0;
-  for (; ox < xLo; ++ox)
-    edge(ox);
-  for (; ox + 3 <= xHi; ox += 4) {
-    const size_t ix0 = size_t(ox - s.padLeft);
+  // Four outputs of both rows from `ox`; Checked: columns outside the row
+  // read as zeros.
+  auto tile = [&](long ox, auto checked) {
+    const long ix0 = ox - s.padLeft;
     for (int chunk = c0; chunk < c1; ++chunk) {
       const int ch = chunk * 16;
       const __mmask16 mask = tailMask(s.inC - ch);
@@ -625,8 +619,12 @@ void Depthwise3x3::rowPair(const float *input, float *output, size_t b, long oy,
       for (int r = 0; r < 4; ++r) {
         __m512 in[6];
 #pragma GCC unroll 6
-        for (int j = 0; j < 6; ++j)
-          in[j] = _mm512_maskz_loadu_ps(mask, rows[r] + (ix0 + j) * c + ch);
+        for (int j = 0; j < 6; ++j) {
+          long ix = ix0 + j;
+          in[j] = !decltype(checked)::value || (ix >= 0 && ix < s.inW)
+                      ? _mm512_maskz_loadu_ps(mask, rows[r] + ix * c + ch)
+                      : _mm512_setzero_ps();
+        }
 #pragma GCC unroll 2
         for (int o = 0; o < 2; ++o) {
           const int ky = r - o;
@@ -648,9 +646,28 @@ void Depthwise3x3::rowPair(const float *input, float *output, size_t b, long oy,
               out[o] + (ox + i) * c + ch, mask,
               _mm512_min_ps(_mm512_max_ps(acc[o][i], lo), hi));
     }
+  };
+  using Checked = std::true_type;
+  using Unchecked = std::false_type;
+  if (s.outW < 4) {
+    for (int ox = 0; ox < s.outW; ++ox)
+      for (int chunk = c0; chunk < c1; ++chunk) {
+        single(rows, out[0], ox, chunk);
+        single(rows + 1, out[1], ox, chunk);
+      }
+    return;
   }
-  for (; ox < s.outW; ++ox)
-    edge(ox);
+  // A checked step at each end (the last may overlap the one before it:
+  // same values), unchecked steps between.
+  long ox = 0;
+  if (xLo > 0) {
+    tile(0, Checked());
+    ox = 4;
+  }
+  for (; ox + 3 <= xHi; ox += 4)
+    tile(ox, Unchecked());
+  if (ox < s.outW)
+    tile(s.outW - 4, Checked());
 }
 
 size_t Depthwise3x3::units() const {

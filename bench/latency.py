@@ -3,7 +3,10 @@ our runtime on the deployed FlatBuffer (also with XNNPACK alone,
 --xnnpack-only), ONNX Runtime 1.30 on the deployed
 and the training-time ONNX, PyTorch eager on both. All measurements are
 interleaved over rounds (each round runs every configuration once, in
-turn); each cell is the median over rounds of the per-round medians.
+turn); each latency is the median over rounds of the per-round medians,
+each ratio the median over rounds of the per-round ratios (its two
+configurations run back to back, so the shared machine's slow swings
+cancel).
 
 usage: latency.py BUILD_DIR [--variants s0 ...] [--rounds R] [--runs N]
                   [--torch-runs N] [--resolution 224]
@@ -83,6 +86,11 @@ def main():
         print(f"round {r + 1}/{a.rounds} done", file=sys.stderr)
 
     cell = {k: statistics.median(vals) for k, vals in results.items()}
+
+    def ratio(a, b, v, t):
+        # Paired: each round measures a and b back to back, so their ratio
+        # cancels the shared machine's slow swings; median over rounds.
+        return statistics.median(x / y for x, y in zip(results[(a, v, t)], results[(b, v, t)]))
     print(f"MobileOne at {res}x{res}, batch 1; medians over {a.rounds} interleaved rounds "
           f"({a.runs} runs per round; PyTorch {a.torch_runs}). FMA peak (mobileone-fma-peak): "
           f"{peak[1]:.0f} GFLOP/s on 1 thread, {peak[2]:.0f} on 2.")
@@ -95,12 +103,14 @@ def main():
             c = lambda r: cell[(r, v, t)]
             gf = lambda ms: 2 * models[v][1] / (ms * 1e-3) / 1e9
             print(f"{v:6} {c('ours'):8.2f} {c('ort-deploy'):8.2f} {c('ort-train'):9.2f} {c('torch-deploy'):9.1f} "
-                  f"{c('torch-train'):11.1f} {c('ours') / c('ort-deploy'):9.2f} "
-                  f"{c('ours-xnnpack') / c('ort-deploy'):11.2f} "
+                  f"{c('torch-train'):11.1f} {ratio('ours', 'ort-deploy', v, t):9.2f} "
+                  f"{ratio('ours-xnnpack', 'ort-deploy', v, t):11.2f} "
                   f"{gf(c('ours')):6.1f} ({100 * gf(c('ours')) / peak[t]:3.0f}%) "
                   f"{gf(c('ort-deploy')):5.1f} ({100 * gf(c('ort-deploy')) / peak[t]:3.0f}%) "
-                  f"{c('ort-train') / c('ort-deploy'):11.2f}x {c('torch-train') / c('torch-deploy'):12.2f}x")
-    print("\nours/ORT: our runtime's latency over ONNX Runtime's on the same deployed model (below 1: faster).")
+                  f"{ratio('ort-train', 'ort-deploy', v, t):11.2f}x "
+                  f"{ratio('torch-train', 'torch-deploy', v, t):12.2f}x")
+    print("\nRatios are medians over rounds of each round's ratio (the two measured back to back).")
+    print("ours/ORT: our runtime's latency over ONNX Runtime's on the same deployed model (below 1: faster).")
     print("XNNPACK/ORT: the same with our runtime's own kernels turned off (--xnnpack-only).")
     print("reparam X: training-time latency / deployed latency in runtime X (the speed-up re-parameterisation gives).")
 

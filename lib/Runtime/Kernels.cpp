@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -728,9 +729,9 @@ void Depthwise3x3::run(const float *input, float *output,
 /// one weight row and one broadcast input per pixel. `p` is pixel 0's
 /// window origin, pixels `step` floats apart, taps at `tapOffset`.
 template <int R, int NV>
-void directTile(const float *p, size_t step, const int *tapOffset, int taps,
-                const float *w, const float *bias, float *out, size_t outStep,
-                __mmask16 lastMask, float lo, float hi) {
+void directTile(const float *p, size_t step, const ptrdiff_t *tapOffset,
+                int taps, const float *w, const float *bias, float *out,
+                size_t outStep, __mmask16 lastMask, float lo, float hi) {
   __m512 acc[R][NV];
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
@@ -764,7 +765,7 @@ void directTile(const float *p, size_t step, const int *tapOffset, int taps,
     }
 }
 
-using DirectFn = void (*)(const float *, size_t, const int *, int,
+using DirectFn = void (*)(const float *, size_t, const ptrdiff_t *, int,
                           const float *, const float *, float *, size_t,
                           __mmask16, float, float);
 constexpr int kDirectAccumulators = 28;
@@ -812,7 +813,7 @@ private:
 
   ConvShape s;
   int taps;
-  std::vector<int> tapOffset; ///< from the window origin, in floats
+  std::vector<ptrdiff_t> tapOffset; ///< from the window origin, in floats
   std::vector<Group> groups;
   int xLo, xHi; ///< outputs whose window is inside the row
   AlignedFloats weights, bias;
@@ -823,8 +824,10 @@ DirectConv::DirectConv(const ConvShape &s, const float *w, const float *b)
   for (int ky = 0; ky < s.kernelH; ++ky)
     for (int kx = 0; kx < s.kernelW; ++kx)
       for (int c = 0; c < s.inC; ++c)
-        tapOffset.push_back(
-            (ky * s.dilationH * s.inW + kx * s.dilationW) * s.inC + c);
+        tapOffset.push_back((ptrdiff_t(ky) * s.dilationH * s.inW +
+                             ptrdiff_t(kx) * s.dilationW) *
+                                s.inC +
+                            c);
   size_t total = 0;
   for (int c = 0; c < s.outC; c += 64) {
     Group g;

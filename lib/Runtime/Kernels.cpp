@@ -366,6 +366,8 @@ void ConvGemm::computeRows(const float *a, size_t lda, size_t m0, size_t rows,
 void ConvGemm::computePanel(const float *packedA, size_t m0, size_t rows,
                             size_t p, float *output) const {
   const size_t tiles = (rows + kTileRows - 1) / kTileRows;
+  if (tiles == 0 || k == 0)
+    return;
   const char *next = nullptr;
   size_t share = 0, stride = 64;
   if (p + 2 < panelOffset.size()) {

@@ -10,6 +10,14 @@ config.excludes = ["Inputs", "Unit", "lit.cfg.py", "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.mobileone_obj_root, "test")
 
+# The runtime's own kernels run only on CPUs with AVX-512F.
+try:
+    with open("/proc/cpuinfo") as cpuinfo:
+        if "avx512f" in cpuinfo.read().split():
+            config.available_features.add("avx512f")
+except OSError:
+    pass
+
 # Our tools first, then LLVM's FileCheck, not, count, split-file.
 config.environment["PATH"] = os.pathsep.join(
     [config.mobileone_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", os.environ["PATH"])])

@@ -62,11 +62,17 @@ size_t mobileone::runtime::planActivations(const Model &model,
     std::sort(live.begin(), live.end(), [](const Placed &a, const Placed &b) {
       return a.offset < b.offset;
     });
-    size_t offset = 0;
+    // Each op's output starts 1088 bytes further into a 4 KiB page than the
+    // previous op's: loads from an input whose address matches a just
+    // stored output's in the low 12 bits wait on that store (4K aliasing),
+    // which halved a depthwise layer whose tensors are page multiples.
+    const size_t skew = size_t((first[t] + 1) * 17 % 64) * 16, page = 1024;
+    auto skewed = [&](size_t o) { return o + (skew + page - o % page) % page; };
+    size_t offset = skewed(0);
     for (const Placed &p : live) {
       if (offset + size <= p.offset)
         break;
-      offset = std::max(offset, p.offset + p.size);
+      offset = skewed(std::max(offset, p.offset + p.size));
     }
     offsets[t] = offset;
     placed.push_back({offset, size, first[t], end[t]});

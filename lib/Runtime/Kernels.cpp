@@ -3,20 +3,22 @@
 // Compiled for AVX-512F (see lib/CMakeLists.txt) and only entered after
 // available() said the CPU has it.
 //
-// Dense convolution is a GEMM: output pixel m is a row of A (the input row
-// itself for a 1x1 stride-1 convolution, else its receptive field gathered
-// into a per-thread im2col block), weights are packed once into panels of
-// 32 output channels ([K][32], bias separate), and a 14x32 register tile
-// (28 zmm accumulators) runs the K loop without touching memory except one
-// broadcast per row and two weight vectors per step. The loop order keeps a
-// block of A rows in L2 while every weight panel streams past it once, so
-// each layer's weights are read from memory once per block instead of once
-// per 7 rows (XNNPACK 2022-02's order for one thread), which is what costs
-// XNNPACK most on the wide 14x14 and 7x7 stages.
+// Dense 1x1 convolution is a GEMM: output pixel m is a row of A (the input
+// row itself for a 1x1 stride-1 convolution, else its receptive field
+// gathered into a per-thread im2col block); weights are packed once into
+// panels of 32 output channels ([K][32], bias separate), and a 14x32
+// register tile (28 zmm accumulators) runs the K loop with one broadcast per
+// row and two weight vectors per step. For weights that do not stay in L2,
+// a block of rows (a whole 14x14 or 7x7 map) is packed once and every weight
+// panel streams past it once, instead of once per 7 rows as in XNNPACK
+// 2022-02's single-thread order; smaller weights stay on XNNPACK.
 //
-// Depthwise 3x3 keeps the nine weight vectors of a 16-channel group in
-// registers and sweeps four outputs of a row at a time, so each input vector
-// is loaded once per row of taps instead of once per tap and output.
+// Depthwise 3x3 (stride 1) keeps the nine weight vectors of a 16-channel
+// group in registers and computes four outputs of two rows at a time, so
+// each of the four input rows is loaded once per step.
+//
+// A stem (few input channels) is a direct convolution: tiles of pixels x 64
+// channels accumulate over its taps without im2col.
 //
 //===----------------------------------------------------------------------===//
 

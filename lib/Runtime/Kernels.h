@@ -1,10 +1,12 @@
 //===- Kernels.h - native AVX-512 convolution kernels -----------*- C++ -*-===//
 //
-// The two operators that carry a deployed MobileOne's time: dense convolution
-// (1x1 pointwise and the stem) as a register-blocked GEMM, and 3x3 depthwise
-// convolution with its weights held in registers. Both run NHWC in place of
-// XNNPACK's operators when the CPU has AVX-512F; elsewhere they are never
-// created and XNNPACK runs everything. No intrinsics leak out of Kernels.cpp.
+// Kernels for the operators that carry a deployed MobileOne's time: dense
+// convolution (a register-blocked GEMM for 1x1 layers and the classifier, a
+// direct kernel for the stem) and 3x3 depthwise convolution with its weights
+// held in registers. They run NHWC in place of XNNPACK's operators where the
+// CPU has AVX-512F and the shape is one they measured faster on; elsewhere
+// they are never created and XNNPACK runs everything. No intrinsics leak out
+// of Kernels.cpp.
 //
 //===----------------------------------------------------------------------===//
 

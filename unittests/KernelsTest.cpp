@@ -145,6 +145,23 @@ TEST_F(KernelsTest, PointwiseBothOrders) {
   }
 }
 
+TEST_F(KernelsTest, FreshOperatorsDoNotReuseAnotherRunsPackedInput) {
+  // A streamed GEMM caches its packed block per thread; operators created
+  // one after another (often at the same address) must not see each
+  // other's.
+  std::mt19937 rng(3);
+  for (int round = 0; round < 4; ++round) {
+    ConvShape s;
+    s.inH = s.outH = 7;
+    s.inW = s.outW = 7;
+    s.inC = 300;
+    s.outC = 280;
+    s.outMin = -INFINITY;
+    s.outMax = INFINITY;
+    check(s, false, rng);
+  }
+}
+
 TEST_F(KernelsTest, Stems) {
   std::mt19937 rng(5);
   // 3x3x3 stride 2: direct, in channel groups of 64 (48, 64, 96 = 64 + 32,

@@ -70,6 +70,11 @@ __mmask16 tailMask(int lanes) {
 /// the calling thread, under the same flag).
 constexpr uint32_t kPoolFlags = PTHREADPOOL_FLAG_DISABLE_DENORMALS;
 
+/// Numbers every GEMM run in the process, so a thread's cached packed block
+/// (keyed by operator, run and block) is never mistaken for another run's,
+/// even of an operator allocated where a destroyed one was.
+std::atomic<uint64_t> runCounter{0};
+
 /// The register tile: 14 rows x 2 vectors = 28 of the 32 zmm registers.
 /// (7 x 64 and 7 x 32 measured no faster on MobileOne's layers.)
 constexpr int kTileRows = 14;
@@ -244,7 +249,6 @@ private:
   bool rowMajor; ///< the weights fit in L2: each row tile sweeps all panels
   std::vector<size_t> panelOffset; ///< per panel, then the end
   AlignedFloats packed, bias;
-  mutable std::atomic<uint64_t> runs{0}; ///< tells runs' packed blocks apart
 };
 
 ConvGemm::ConvGemm(const ConvShape &s, const float *weights,
@@ -423,7 +427,7 @@ void ConvGemm::runTask(void *context, size_t block, size_t panel) {
 void ConvGemm::run(const float *input, float *output,
                    pthreadpool_t pool) const {
   size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
-  Task task{this, input, output, blockRows, ++runs};
+  Task task{this, input, output, blockRows, ++runCounter};
   if (rowMajor && threads > 1) {
     // Split by rows, about four tasks per thread; each thread keeps all the
     // weights.

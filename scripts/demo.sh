@@ -43,9 +43,10 @@ mobileone-run "$out/s0.tflite" --input "$out/input-nhwc.npy" --output "$out/outp
 ort_ms=$(NODE_PATH="$BUILD/node/node_modules" node "$ROOT/bench/ort_bench.js" "$out/s0-deploy.onnx" \
   "$threads" 50 1,3,224,224 | "$PYTHON" -c "import json, statistics, sys; print('%.3f' % statistics.median(json.load(sys.stdin)))")
 ours_ms=$(sed -n 's/.*median \([0-9.]*\) ms.*/\1/p' "$out/run.txt")
+backend=$(sed -n 's/.*: backend \([^,]*\),.*/\1/p' "$out/run.txt")
 echo
 printf '==> latency, MobileOne-S0 at 224x224, batch 1, %d threads (median of 50 runs)\n' "$threads"
-printf '    mobileone-run (XNNPACK):        %8.3f ms\n' "$ours_ms"
+printf '    mobileone-run (%s): %8.3f ms\n' "$backend" "$ours_ms"
 printf '    ONNX Runtime %s (same model): %8.3f ms\n' "$ORT_VERSION" "$ort_ms"
 awk -v a="$ours_ms" -v b="$ort_ms" 'BEGIN {printf "    ratio ours / ONNX Runtime:      %8.2f\n", a / b}'
 echo

@@ -1,11 +1,11 @@
 //===- KernelsTest.cpp - the runtime's AVX-512 convolution kernels ------===//
 //
 // Every path of the native kernels against a double-precision direct
-// convolution on seeded random shapes: direct stems, row-major and streamed
-// GEMM orders, panel tails (N % 32 <= 16 and N % 16 != 0), partial row
-// tiles, im2col with padding, stride and dilation, depthwise stride 1, 2
-// and 3 with any padding and partial channel groups, split by rows or by
-// channels, batch 2, one and two threads.
+// convolution on seeded random shapes: the 1x1 GEMM (one and two blocks of
+// rows, panel tails N % 32 <= 16 and N % 16 != 0, partial row tiles), direct
+// convolutions of few taps with any stride, dilation and padding, stride-1
+// depthwise with any padding and partial channel groups, split by rows or
+// by channels; batch 2, one and two threads; and the shapes they decline.
 //
 //===----------------------------------------------------------------------===//
 
@@ -123,42 +123,49 @@ protected:
   pthreadpool_t pool = nullptr;
 };
 
-TEST_F(KernelsTest, PointwiseBothOrders) {
+/// A 1x1 stride-1 convolution over batch x h x w pixels.
+ConvShape pointwise(int batch, int h, int w, int in, int out, float lo,
+                    float hi) {
+  ConvShape s;
+  s.batch = batch;
+  s.inH = s.outH = h;
+  s.inW = s.outW = w;
+  s.inC = in;
+  s.outC = out;
+  s.outMin = lo;
+  s.outMax = hi;
+  return s;
+}
+
+TEST_F(KernelsTest, Pointwise) {
   std::mt19937 rng(7);
-  // (pixels side, in, out): small weights run row-major, large ones
-  // (> 256 KiB) stream, in two blocks of rows for side 32 (> 1 MiB of
-  // input); sides 7 and 9 leave partial row tiles; outputs 48, 40 and 13
-  // leave 16-wide and masked panels.
+  // (pixels side, in, out): weights small and large (> 256 KiB), two blocks
+  // of rows for side 32 (> 1 MiB of input); sides 7 and 9 leave partial row
+  // tiles; outputs 48, 40 and 13 leave 16-wide and masked panels.
   const int cases[][3] = {{9, 32, 48},   {7, 300, 280}, {14, 256, 260},
                           {5, 600, 130}, {3, 64, 13},   {12, 40, 40},
                           {32, 300, 280}};
-  for (auto [side, in, out] : cases) {
-    ConvShape s;
-    s.batch = side == 5 ? 2 : 1;
-    s.inH = s.outH = side;
-    s.inW = s.outW = side + 1;
-    s.inC = in;
-    s.outC = out;
-    s.outMin = 0;
-    s.outMax = INFINITY;
-    check(s, false, rng);
-  }
+  for (auto [side, in, out] : cases)
+    check(pointwise(side == 5 ? 2 : 1, side, side + 1, in, out, 0, INFINITY),
+          false, rng);
 }
 
 TEST_F(KernelsTest, FreshOperatorsDoNotReuseAnotherRunsPackedInput) {
-  // A streamed GEMM caches its packed block per thread; operators created
-  // one after another (often at the same address) must not see each
-  // other's.
+  // The GEMM caches its packed block per thread; operators created one
+  // after another (often at the same address) must not see each other's.
   std::mt19937 rng(3);
-  for (int round = 0; round < 4; ++round) {
-    ConvShape s;
-    s.inH = s.outH = 7;
-    s.inW = s.outW = 7;
-    s.inC = 300;
-    s.outC = 280;
-    s.outMin = -INFINITY;
-    s.outMax = INFINITY;
-    check(s, false, rng);
+  for (int round = 0; round < 4; ++round)
+    check(pointwise(1, 7, 7, 300, 280, -INFINITY, INFINITY), false, rng);
+}
+
+TEST_F(KernelsTest, RandomPointwise) {
+  std::mt19937 rng(11);
+  for (int t = 0; t < 80; ++t) {
+    int batch = 1 + rng() % 2, h = 1 + rng() % 12, w = 1 + rng() % 12;
+    int in = 1 + rng() % 80, out = 1 + rng() % 70;
+    float lo = rng() % 2 ? 0.0f : -INFINITY;
+    float hi = rng() % 4 ? INFINITY : 0.5f;
+    check(pointwise(batch, h, w, in, out, lo, hi), false, rng);
   }
 }
 
@@ -184,17 +191,19 @@ TEST_F(KernelsTest, Stems) {
   }
 }
 
-TEST_F(KernelsTest, RandomConvolutions) {
-  std::mt19937 rng(11);
+TEST_F(KernelsTest, RandomDirectConvolutions) {
+  // Any kernel of at most 64 taps other than 1x1: strides, dilations and
+  // padding on every side.
+  std::mt19937 rng(17);
   for (int t = 0; t < 120; ++t) {
     ConvShape s;
     s.batch = 1 + rng() % 2;
     s.inH = 1 + rng() % 12;
     s.inW = 1 + rng() % 12;
-    s.inC = 1 + rng() % 40;
-    s.outC = 1 + rng() % 70;
     s.kernelH = 1 + rng() % 3;
-    s.kernelW = 1 + rng() % 3;
+    s.kernelW = s.kernelH == 1 ? 2 + rng() % 2 : 1 + rng() % 3;
+    s.inC = 1 + rng() % (64 / (s.kernelH * s.kernelW));
+    s.outC = 1 + rng() % 140;
     s.strideH = 1 + rng() % 2;
     s.strideW = 1 + rng() % 3;
     s.dilationH = 1 + rng() % 2;
@@ -213,6 +222,8 @@ TEST_F(KernelsTest, RandomConvolutions) {
 }
 
 TEST_F(KernelsTest, RandomDepthwise) {
+  // Stride 1 with any padding, heights odd and even (row pairs and a last
+  // single row), widths below and above one four-pixel step.
   std::mt19937 rng(13);
   for (int t = 0; t < 150; ++t) {
     ConvShape s;
@@ -221,13 +232,10 @@ TEST_F(KernelsTest, RandomDepthwise) {
     s.inW = 1 + rng() % 20;
     s.inC = s.outC = 1 + rng() % 50;
     s.kernelH = s.kernelW = 3;
-    s.strideH = 1 + rng() % 2;
-    s.strideW = 1 + rng() % 3;
     s.padTop = rng() % 2;
     s.padLeft = rng() % 3 ? 1 : 0;
-    s.outH = outputSize(s.inH, 3, s.strideH, 1, s.padTop, s.padTop);
-    s.outW = outputSize(s.inW, 3, s.strideW, 1, s.padLeft,
-                        s.padLeft + int(rng() % 2));
+    s.outH = outputSize(s.inH, 3, 1, 1, s.padTop, s.padTop + int(rng() % 2));
+    s.outW = outputSize(s.inW, 3, 1, 1, s.padLeft, s.padLeft + int(rng() % 2));
     s.outMin = rng() % 2 ? 0.0f : -INFINITY;
     s.outMax = INFINITY;
     if (s.outH && s.outW)
@@ -235,17 +243,35 @@ TEST_F(KernelsTest, RandomDepthwise) {
   }
 }
 
-TEST_F(KernelsTest, DepthwiseDeclinesOtherKernels) {
-  ConvShape s;
-  s.inH = s.inW = s.outH = s.outW = 4;
-  s.inC = s.outC = 8;
+TEST_F(KernelsTest, DeclineOtherShapes) {
+  std::vector<float> w(32 * 9 * 32);
+  // Dense: more than 64 taps that are not 1x1, and 1x1 with a stride or
+  // padding (im2col + GEMM measured no faster than XNNPACK).
+  ConvShape s = pointwise(1, 8, 8, 32, 32, -INFINITY, INFINITY);
+  s.kernelH = s.kernelW = 3;
+  s.padTop = s.padLeft = 1;
+  EXPECT_FALSE(createConv(s, w.data(), nullptr));
+  s = pointwise(1, 8, 8, 32, 32, -INFINITY, INFINITY);
+  s.strideH = s.strideW = 2;
+  s.outH = s.outW = 4;
+  EXPECT_FALSE(createConv(s, w.data(), nullptr));
+  s = pointwise(1, 8, 8, 32, 32, -INFINITY, INFINITY);
+  s.padTop = s.padLeft = 1;
+  s.outH = s.outW = 10;
+  EXPECT_FALSE(createConv(s, w.data(), nullptr));
+  // Depthwise: other kernels, dilation, stride 2.
+  s = pointwise(1, 8, 8, 32, 32, -INFINITY, INFINITY);
   s.kernelH = s.kernelW = 5;
-  s.outMin = -INFINITY;
-  s.outMax = INFINITY;
-  std::vector<float> w(25 * 8);
+  s.padTop = s.padLeft = 2;
   EXPECT_FALSE(createDepthwiseConv(s, w.data(), nullptr));
   s.kernelH = s.kernelW = 3;
-  s.dilationH = 2;
+  s.padTop = s.padLeft = 2;
+  s.dilationH = s.dilationW = 2;
+  EXPECT_FALSE(createDepthwiseConv(s, w.data(), nullptr));
+  s.padTop = s.padLeft = 1;
+  s.dilationH = s.dilationW = 1;
+  s.strideH = s.strideW = 2;
+  s.outH = s.outW = 4;
   EXPECT_FALSE(createDepthwiseConv(s, w.data(), nullptr));
 }
 

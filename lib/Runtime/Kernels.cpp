@@ -3,15 +3,14 @@
 // Compiled for AVX-512F (see lib/CMakeLists.txt) and only entered after
 // available() said the CPU has it.
 //
-// Dense 1x1 convolution is a GEMM: output pixel m is a row of A (the input
-// row itself for a 1x1 stride-1 convolution, else its receptive field
-// gathered into a per-thread im2col block); weights are packed once into
-// panels of 32 output channels ([K][32], bias separate), and a 14x32
-// register tile (28 zmm accumulators) runs the K loop with one broadcast per
-// row and two weight vectors per step. For weights that do not stay in L2,
-// a block of rows (a whole 14x14 or 7x7 map) is packed once and every weight
-// panel streams past it once, instead of once per 7 rows as in XNNPACK
-// 2022-02's single-thread order; smaller weights stay on XNNPACK.
+// A 1x1 convolution is a GEMM over output pixels (rows of A, the input
+// itself): weights are packed once into panels of 32 output channels
+// ([K][32], bias separate), and a 14x32 register tile (28 zmm accumulators)
+// runs the K loop with one broadcast per row and two weight vectors per
+// step. A block of rows (a whole 14x14 or 7x7 map) is packed once and every
+// weight panel streams past it once, instead of once per 7 rows as in
+// XNNPACK 2022-02's single-thread order; weights that stay in L2 are left to
+// XNNPACK.
 //
 // Depthwise 3x3 (stride 1) keeps the nine weight vectors of a 16-channel
 // group in registers and computes four outputs of two rows at a time, so
@@ -62,58 +61,74 @@ __mmask16 tailMask(int lanes) {
   return lanes >= 16 ? __mmask16(0xffff) : __mmask16((1u << lanes) - 1);
 }
 
-//===----------------------------------------------------------------------===//
-// Dense convolution as GEMM
-//===----------------------------------------------------------------------===//
-
 /// As XNNPACK runs: denormals flushed to zero (a null pool runs the work on
 /// the calling thread, under the same flag).
 constexpr uint32_t kPoolFlags = PTHREADPOOL_FLAG_DISABLE_DENORMALS;
+
+/// Register tiles use at most 28 of the 32 zmm registers as accumulators.
+constexpr int kAccumulators = 28;
+
+/// acc[r][v] = the bias vectors.
+template <int R, int NV>
+inline void loadBias(__m512 (&acc)[R][NV], const float *bias) {
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v)
+      acc[r][v] = _mm512_load_ps(bias + 16 * v);
+}
+
+/// Row r of the tile to out + r * stride, clamped to [lo, hi]; the last
+/// vector of each row under `lastMask`.
+template <int R, int NV>
+inline void storeClamped(const __m512 (&acc)[R][NV], float *out, size_t stride,
+                         __mmask16 lastMask, float lo, float hi) {
+  const __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      __m512 y = _mm512_min_ps(_mm512_max_ps(acc[r][v], vlo), vhi);
+      if (v == NV - 1)
+        _mm512_mask_storeu_ps(out + r * stride + 16 * v, lastMask, y);
+      else
+        _mm512_storeu_ps(out + r * stride + 16 * v, y);
+    }
+}
+
+//===----------------------------------------------------------------------===//
+// 1x1 convolution as GEMM
+//===----------------------------------------------------------------------===//
 
 /// Numbers every GEMM run in the process, so a thread's cached packed block
 /// (keyed by operator, run and block) is never mistaken for another run's,
 /// even of an operator allocated where a destroyed one was.
 std::atomic<uint64_t> runCounter{0};
 
-/// The register tile: 14 rows x 2 vectors = 28 of the 32 zmm registers.
-/// (7 x 64 and 7 x 32 measured no faster on MobileOne's layers.)
+/// The register tile: 14 rows x 2 vectors. (7 x 64 and 7 x 32 measured no
+/// faster on MobileOne's layers.)
 constexpr int kTileRows = 14;
 constexpr int kPanelVectors = 2;
-constexpr size_t kRowMajorBytes = 256u << 10;
 constexpr int kPanelCols = 16 * kPanelVectors;
+/// Weights up to this size stay in L2 under XNNPACK's order, which is then
+/// the faster one (see convBeatsXnnpack).
+constexpr size_t kL2ResidentWeightBytes = 256u << 10;
 
-/// C[MR x 16*NV] = clamp(bias + A[MR x K] * B[K x 16*NV]); the last vector of
-/// each row is stored under `lastMask`.
-/// C[MR x 16*NV] = clamp(bias + A * B) over k steps, B packed [k][16*NV].
-/// The last vector of each row is stored under `lastMask`.
-///  - Streamed (weights larger than L2): A packed [k][MR], one stream at
-///    constant offsets; each step also prefetches one line of [pf, pfEnd),
-///    `pfStride` bytes apart: the weights the next tiles need, fetched
-///    evenly instead of in a burst when they arrive.
-///  - Otherwise A is MR rows `lda` apart, read in place (packing them would
-///    cost more than it saves when every row tile sweeps L2-resident
-///    weights).
-template <int MR, int NV, bool Streamed>
-void gemmTile(size_t k, const float *a, size_t lda, const float *b,
-              const float *bias, float *c, size_t ldc, __mmask16 lastMask,
-              float lo, float hi, const char *pf, const char *pfEnd,
-              size_t pfStride) {
+/// C[MR x 16*NV] = clamp(bias + A * B) over k steps, A packed [k][MR] (one
+/// stream at constant offsets), B packed [k][16*NV]. Each step also
+/// prefetches one line of [pf, pfEnd), `pfStride` bytes apart: the weights
+/// the next tiles need, fetched evenly instead of in a burst when they
+/// arrive.
+template <int MR, int NV>
+void gemmTile(size_t k, const float *a, const float *b, const float *bias,
+              float *c, size_t ldc, __mmask16 lastMask, float lo, float hi,
+              const char *pf, const char *pfEnd, size_t pfStride) {
   __m512 acc[MR][NV];
-#pragma GCC unroll 16
-  for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v)
-      acc[r][v] = _mm512_load_ps(bias + 16 * v);
-  const float *rows[MR];
-#pragma GCC unroll 16
-  for (int r = 0; r < MR; ++r)
-    rows[r] = a + r * lda;
-  for (size_t i = 0; i < k; ++i, b += 16 * NV) {
-    if constexpr (Streamed) {
-      if (pf < pfEnd) {
-        _mm_prefetch(pf, _MM_HINT_T1);
-        pf += pfStride;
-      }
+  loadBias(acc, bias);
+  for (size_t i = 0; i < k; ++i, a += MR, b += 16 * NV) {
+    if (pf < pfEnd) {
+      _mm_prefetch(pf, _MM_HINT_T1);
+      pf += pfStride;
     }
     __m512 w[NV];
 #pragma GCC unroll 4
@@ -121,52 +136,33 @@ void gemmTile(size_t k, const float *a, size_t lda, const float *b,
       w[v] = _mm512_load_ps(b + 16 * v);
 #pragma GCC unroll 16
     for (int r = 0; r < MR; ++r) {
-      __m512 x = _mm512_set1_ps(Streamed ? a[i * MR + r] : rows[r][i]);
+      __m512 x = _mm512_set1_ps(a[r]);
 #pragma GCC unroll 4
       for (int v = 0; v < NV; ++v)
         acc[r][v] = _mm512_fmadd_ps(x, w[v], acc[r][v]);
     }
   }
-  __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-#pragma GCC unroll 16
-  for (int r = 0; r < MR; ++r)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) {
-      __m512 y = _mm512_min_ps(_mm512_max_ps(acc[r][v], vlo), vhi);
-      if (v == NV - 1)
-        _mm512_mask_storeu_ps(c + r * ldc + 16 * v, lastMask, y);
-      else
-        _mm512_storeu_ps(c + r * ldc + 16 * v, y);
-    }
+  storeClamped(acc, c, ldc, lastMask, lo, hi);
 }
 
-using TileFn = void (*)(size_t, const float *, size_t, const float *,
-                        const float *, float *, size_t, __mmask16, float, float,
-                        const char *, const char *, size_t);
+using TileFn = void (*)(size_t, const float *, const float *, const float *,
+                        float *, size_t, __mmask16, float, float, const char *,
+                        const char *, size_t);
 
-template <int MR, int NV, bool Streamed> constexpr TileFn tileEntry() {
-  if constexpr (MR * NV <= 28)
-    return &gemmTile<MR, NV, Streamed>;
-  else
-    return nullptr;
-}
-template <int NV, bool Streamed, size_t... MR>
+template <int NV, size_t... MR>
 constexpr auto makeTileTable(std::index_sequence<MR...>) {
-  return std::array<TileFn, sizeof...(MR)>{
-      tileEntry<int(MR) + 1, NV, Streamed>()...};
+  return std::array<TileFn, sizeof...(MR)>{&gemmTile<int(MR) + 1, NV>...};
 }
-template <bool Streamed, size_t... NV>
+template <size_t... NV>
 constexpr auto makeTileTables(std::index_sequence<NV...>) {
   return std::array<std::array<TileFn, kTileRows>, sizeof...(NV)>{
-      makeTileTable<int(NV) + 1, Streamed>(
-          std::make_index_sequence<kTileRows>())...};
+      makeTileTable<int(NV) + 1>(std::make_index_sequence<kTileRows>())...};
 }
+static_assert(kTileRows * kPanelVectors <= kAccumulators);
 
-/// tileTable[Streamed][NV - 1][MR - 1].
-const std::array<std::array<std::array<TileFn, kTileRows>, kPanelVectors>, 2>
-    tileTable = {
-        makeTileTables<false>(std::make_index_sequence<kPanelVectors>()),
-        makeTileTables<true>(std::make_index_sequence<kPanelVectors>())};
+/// tileTable[NV - 1][MR - 1].
+const std::array<std::array<TileFn, kTileRows>, kPanelVectors> tileTable =
+    makeTileTables(std::make_index_sequence<kPanelVectors>());
 
 /// In-register transpose of a 16x16 block: r[c] becomes column c.
 inline void transpose16(__m512 r[16]) {
@@ -218,35 +214,27 @@ void packTile(const float *a, size_t lda, size_t rows, size_t k, float *dst) {
       dst[i * rows + r] = a[r * lda + i];
 }
 
+/// 1x1, stride 1, no padding: output pixel m is input row m.
 class ConvGemm : public Kernel {
 public:
   ConvGemm(const ConvShape &s, const float *weights, const float *bias);
   void run(const float *input, float *output,
            pthreadpool_t pool) const override;
-  bool splitsByChannel() const override { return !rowMajor; }
+  bool splitsByChannel() const override { return true; }
 
 private:
   struct Task {
     const ConvGemm *self;
     const float *input;
     float *output;
-    size_t blockRows;
     uint64_t run;
   };
   static void runTask(void *task, size_t block, size_t panel);
-  void gather(const float *input, size_t m0, size_t rows, float *a) const;
-  void tile(const float *a, size_t lda, size_t row, size_t rows, size_t p,
-            float *output, const char *pf, const char *pfEnd,
-            size_t pfStride) const;
-  void computeRows(const float *a, size_t lda, size_t m0, size_t rows,
-                   float *output) const;
   void computePanel(const float *packedA, size_t m0, size_t rows, size_t p,
                     float *output) const;
 
   ConvShape s;
   size_t k, m, blockRows;
-  bool direct;   ///< 1x1, stride 1, no padding: A is the input itself
-  bool rowMajor; ///< the weights fit in L2: each row tile sweeps all panels
   std::vector<size_t> panelOffset; ///< per panel, then the end
   AlignedFloats packed, bias;
 };
@@ -254,12 +242,8 @@ private:
 ConvGemm::ConvGemm(const ConvShape &s, const float *weights,
                    const float *biasIn)
     : s(s) {
-  k = size_t(s.kernelH) * s.kernelW * s.inC;
+  k = size_t(s.inC);
   m = size_t(s.batch) * s.outH * s.outW;
-  direct = s.kernelH == 1 && s.kernelW == 1 && s.strideH == 1 &&
-           s.strideW == 1 && s.padTop == 0 && s.padLeft == 0 &&
-           s.outH == s.inH && s.outW == s.inW;
-
   size_t n = s.outC, total = 0;
   for (size_t c = 0; c < n; c += kPanelCols) {
     panelOffset.push_back(total);
@@ -280,95 +264,16 @@ ConvGemm::ConvGemm(const ConvShape &s, const float *weights,
   if (biasIn)
     std::memcpy(bias.get(), biasIn, n * sizeof(float));
 
-  // Small weights (a quarter of the 1 MiB L2) stay in L2 while each row tile,
-  // in L1, sweeps every panel. Larger weights stream from memory once per
-  // block of at most 1 MiB of rows (a whole 14x14 or 7x7 map of MobileOne;
-  // half that measured 1-3% slower).
-  rowMajor = total * sizeof(float) <= kRowMajorBytes;
-  if (rowMajor) {
-    blockRows = 16 * kTileRows;
-  } else {
-    size_t bytes = m * k * sizeof(float), budget = 1u << 20;
-    size_t blocks = std::max<size_t>(1, (bytes + budget - 1) / budget);
-    blockRows = (m + blocks - 1) / blocks;
-  }
+  // Weights stream from memory once per block of at most 1 MiB of rows (a
+  // whole 14x14 or 7x7 map of MobileOne; half that measured 1-3% slower).
+  size_t bytes = m * k * sizeof(float), budget = 1u << 20;
+  size_t blocks = std::max<size_t>(1, (bytes + budget - 1) / budget);
+  blockRows = (m + blocks - 1) / blocks;
   blockRows = (blockRows + kTileRows - 1) / kTileRows * kTileRows;
 }
 
-/// Short copies (a stem's receptive-field row is 9 floats): inline, not a
-/// library call.
-inline void copyFloats(float *dst, const float *src, size_t n) {
-  size_t i = 0;
-  for (; i + 16 <= n; i += 16)
-    _mm512_storeu_ps(dst + i, _mm512_loadu_ps(src + i));
-  if (i < n) {
-    __mmask16 mask = tailMask(int(n - i));
-    _mm512_mask_storeu_ps(dst + i, mask, _mm512_maskz_loadu_ps(mask, src + i));
-  }
-}
-
-/// The im2col rows m0 .. m0+rows of A, zero where the window leaves the
-/// input.
-void ConvGemm::gather(const float *input, size_t m0, size_t rows,
-                      float *a) const {
-  size_t pixels = size_t(s.outH) * s.outW,
-         rowFloats = size_t(s.kernelW) * s.inC;
-  for (size_t r = 0; r < rows; ++r, a += k) {
-    size_t mi = m0 + r, b = mi / pixels, oy = (mi % pixels) / s.outW,
-           ox = mi % s.outW;
-    long iy0 = long(oy) * s.strideH - s.padTop;
-    long ix0 = long(ox) * s.strideW - s.padLeft;
-    for (int ky = 0; ky < s.kernelH; ++ky) {
-      float *dst = a + ky * rowFloats;
-      long iy = iy0 + long(ky) * s.dilationH;
-      if (iy < 0 || iy >= s.inH) {
-        std::memset(dst, 0, rowFloats * sizeof(float));
-        continue;
-      }
-      const float *line = input + (b * s.inH + iy) * size_t(s.inW) * s.inC;
-      long ixLast = ix0 + long(s.kernelW - 1) * s.dilationW;
-      if (s.dilationW == 1 && ix0 >= 0 && ixLast < s.inW) {
-        copyFloats(dst, line + ix0 * s.inC, rowFloats);
-        continue;
-      }
-      for (int kx = 0; kx < s.kernelW; ++kx) {
-        long ix = ix0 + long(kx) * s.dilationW;
-        float *d = dst + kx * s.inC;
-        if (ix < 0 || ix >= s.inW)
-          std::memset(d, 0, s.inC * sizeof(float));
-        else
-          copyFloats(d, line + ix * s.inC, s.inC);
-      }
-    }
-  }
-}
-
-void ConvGemm::tile(const float *a, size_t lda, size_t row, size_t rows,
-                    size_t p, float *output, const char *pf, const char *pfEnd,
-                    size_t pfStride) const {
-  size_t n = s.outC, col = p * kPanelCols;
-  size_t cols = std::min<size_t>(kPanelCols, n - col);
-  int nv = int((cols + 15) / 16);
-  tileTable[!rowMajor][nv - 1][rows - 1](
-      k, a, lda, packed.get() + panelOffset[p], bias.get() + col,
-      output + row * n + col, n, tailMask(int(cols - 16 * (nv - 1))), s.outMin,
-      s.outMax, pf, pfEnd, pfStride);
-}
-
-/// Row-major: rows m0 .. m0+rows of A (`lda` apart), tile by tile, each
-/// sweeping every panel.
-void ConvGemm::computeRows(const float *a, size_t lda, size_t m0, size_t rows,
-                           float *output) const {
-  size_t panels = panelOffset.size() - 1;
-  for (size_t r = 0; r < rows; r += kTileRows)
-    for (size_t p = 0; p < panels; ++p)
-      tile(a + r * lda, lda, m0 + r, std::min<size_t>(kTileRows, rows - r), p,
-           output, nullptr, nullptr, 0);
-}
-
-/// Streamed: one panel over a block of rows packed tile by tile
-/// ([k][tile rows], so each tile of A is one stream), prefetching the next
-/// panel meanwhile.
+/// One panel over a block of rows packed tile by tile ([k][tile rows], so
+/// each tile of A is one stream), prefetching the next panel meanwhile.
 void ConvGemm::computePanel(const float *packedA, size_t m0, size_t rows,
                             size_t p, float *output) const {
   const size_t tiles = (rows + kTileRows - 1) / kTileRows;
@@ -382,29 +287,24 @@ void ConvGemm::computePanel(const float *packedA, size_t m0, size_t rows,
     share = (bytes / tiles + 63) / 64 * 64;
     stride = std::max<size_t>(64, (share / k + 63) / 64 * 64);
   }
+  const size_t n = s.outC, col = p * kPanelCols;
+  const size_t cols = std::min<size_t>(kPanelCols, n - col);
+  const int nv = int((cols + 15) / 16);
+  const __mmask16 lastMask = tailMask(int(cols - 16 * (nv - 1)));
   for (size_t t = 0; t < tiles; ++t) {
     const char *pf = next ? next + t * share : nullptr;
-    size_t r = t * kTileRows;
-    tile(packedA + r * k, 0, m0 + r, std::min<size_t>(kTileRows, rows - r), p,
-         output, pf, pf ? pf + share : nullptr, stride);
+    size_t r = t * kTileRows, mr = std::min<size_t>(kTileRows, rows - r);
+    tileTable[nv - 1][mr - 1](k, packedA + r * k, packed.get() + panelOffset[p],
+                              bias.get() + col, output + (m0 + r) * n + col, n,
+                              lastMask, s.outMin, s.outMax, pf,
+                              pf ? pf + share : nullptr, stride);
   }
 }
 
 void ConvGemm::runTask(void *context, size_t block, size_t panel) {
   const Task &t = *static_cast<const Task *>(context);
   const ConvGemm &g = *t.self;
-  size_t m0 = block * t.blockRows, rows = std::min(t.blockRows, g.m - m0);
-  const float *a = t.input + m0 * g.k;
-  thread_local std::vector<float> gathered;
-  if (!g.direct) {
-    gathered.resize(rows * g.k);
-    g.gather(t.input, m0, rows, gathered.data());
-    a = gathered.data();
-  }
-  if (g.rowMajor) {
-    g.computeRows(a, g.k, m0, rows, t.output);
-    return;
-  }
+  size_t m0 = block * g.blockRows, rows = std::min(g.blockRows, g.m - m0);
   // A thread runs its panels of a block one after the other: pack the
   // block once per (operator, run, block).
   thread_local std::vector<float> packedA;
@@ -416,6 +316,7 @@ void ConvGemm::runTask(void *context, size_t block, size_t panel) {
   if (packedFor.op != &g || packedFor.run != t.run ||
       packedFor.block != block) {
     packedA.resize(rows * g.k);
+    const float *a = t.input + m0 * g.k;
     for (size_t r0 = 0; r0 < rows; r0 += kTileRows)
       packTile(a + r0 * g.k, g.k, std::min<size_t>(kTileRows, rows - r0), g.k,
                packedA.data() + r0 * g.k);
@@ -426,27 +327,19 @@ void ConvGemm::runTask(void *context, size_t block, size_t panel) {
 
 void ConvGemm::run(const float *input, float *output,
                    pthreadpool_t pool) const {
-  size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
-  Task task{this, input, output, blockRows, ++runCounter};
-  if (rowMajor && threads > 1) {
-    // Split by rows, about four tasks per thread; each thread keeps all the
-    // weights.
-    size_t tiles = (m + kTileRows - 1) / kTileRows;
-    size_t perTask = std::max<size_t>(1, tiles / (4 * threads));
-    task.blockRows = std::min(blockRows, perTask * kTileRows);
-  }
-  // Streamed: one task per (block, panel); a thread's tasks are consecutive
-  // panels of a block, so each panel is read by one thread.
-  size_t blocks = (m + task.blockRows - 1) / task.blockRows;
-  size_t panels = rowMajor ? 1 : panelOffset.size() - 1;
-  pthreadpool_parallelize_2d(pool, &ConvGemm::runTask, &task, blocks, panels,
-                             kPoolFlags);
+  // One task per (block, panel); a thread's tasks are consecutive panels of
+  // a block, so each panel is read by one thread.
+  Task task{this, input, output, ++runCounter};
+  size_t blocks = (m + blockRows - 1) / blockRows;
+  pthreadpool_parallelize_2d(pool, &ConvGemm::runTask, &task, blocks,
+                             panelOffset.size() - 1, kPoolFlags);
 }
 
 //===----------------------------------------------------------------------===//
 // Depthwise 3x3
 //===----------------------------------------------------------------------===//
 
+/// Stride 1, no dilation, multiplier 1, any padding.
 class Depthwise3x3 : public Kernel {
 public:
   Depthwise3x3(const ConvShape &s, const float *weights, const float *bias);
@@ -462,16 +355,14 @@ private:
     float *output;
     size_t chunksPerGroup;
   };
-  static void runRow(void *task, size_t row);
-  template <int S>
-  void sweep(const float *const rows[3], float *out, int c0, int c1) const;
-  static void runGroupRow(void *task, size_t group, size_t row);
-  void row(const float *input, float *output, size_t row, int c0, int c1) const;
-  void rowPair(const float *input, float *output, size_t b, long oy, int c0,
-               int c1) const;
-  /// Work unit u: an output row, or (stride 1) two, sharing input rows.
+  static void runUnit(void *task, size_t unit);
+  static void runGroupUnit(void *task, size_t group, size_t unit);
+  /// Work unit u: output rows 2u and 2u + 1 of an image (the last of an
+  /// odd height alone), channel groups c0 .. c1.
   void unit(const float *input, float *output, size_t u, int c0, int c1) const;
-  size_t units() const;
+  template <int NR>
+  void outputRows(const float *input, float *output, size_t b, long oy, int c0,
+                  int c1) const;
   void single(const float *const rows[3], float *out, int ox, int chunk) const;
 
   ConvShape s;
@@ -494,9 +385,8 @@ Depthwise3x3::Depthwise3x3(const ConvShape &s, const float *w,
     if (biasIn)
       bias[c] = biasIn[c];
   }
-  xLo = std::min(s.outW, (s.padLeft + s.strideW - 1) / s.strideW);
-  xHi = s.inW - 3 + s.padLeft < 0 ? -1 : (s.inW - 3 + s.padLeft) / s.strideW;
-  xHi = std::min(xHi, s.outW - 1);
+  xLo = std::min(s.outW, s.padLeft);
+  xHi = std::min(s.outW - 1, s.inW - 3 + s.padLeft);
 }
 
 /// Output `ox` of one 16-channel group, skipping taps outside the row.
@@ -508,7 +398,7 @@ void Depthwise3x3::single(const float *const rows[3], float *out, int ox,
   const float *wp = weights.get() + size_t(chunk) * 9 * 16;
   __m512 acc = _mm512_load_ps(bias.get() + ch);
   for (int kx = 0; kx < 3; ++kx) {
-    long ix = long(ox) * s.strideW - s.padLeft + kx;
+    long ix = long(ox) - s.padLeft + kx;
     if (ix < 0 || ix >= s.inW)
       continue;
     for (int ky = 0; ky < 3; ++ky)
@@ -520,92 +410,26 @@ void Depthwise3x3::single(const float *const rows[3], float *out, int ox,
   _mm512_mask_storeu_ps(out + ox * c + ch, mask, acc);
 }
 
-/// One output row; `rows` are the three input rows (a zero row where the
-/// window leaves the input). Interior outputs go four at a time, all
-/// channel groups of those four pixels before the next four, so the input
-/// is read in address order.
-template <int S>
-void Depthwise3x3::sweep(const float *const rows[3], float *out, int c0,
-                         int c1) const {
+/// NR (1 or 2) output rows from oy: the NR + 2 input rows they read are
+/// each loaded once per step of four pixels (for two rows, 24 loads for 72
+/// FMAs against 18 for 36 one row at a time). All channel groups of four
+/// pixels go before the next four, so the input is read in address order.
+template <int NR>
+void Depthwise3x3::outputRows(const float *input, float *output, size_t b,
+                              long oy, int c0, int c1) const {
   const size_t c = size_t(s.inC);
-  const __m512 lo = _mm512_set1_ps(s.outMin), hi = _mm512_set1_ps(s.outMax);
-  int ox = 0;
-  for (; ox < xLo; ++ox)
-    for (int chunk = c0; chunk < c1; ++chunk)
-      single(rows, out, ox, chunk);
-  constexpr int kCols = 3 * S + 3;
-  for (; ox + 3 <= xHi; ox += 4) {
-    const size_t ix0 = size_t(ox * S - s.padLeft);
-    for (int chunk = c0; chunk < c1; ++chunk) {
-      const int ch = chunk * 16;
-      const __mmask16 mask = tailMask(s.inC - ch);
-      const float *wp = weights.get() + size_t(chunk) * 9 * 16;
-      const __m512 b = _mm512_load_ps(bias.get() + ch);
-      __m512 acc[4] = {b, b, b, b};
-#pragma GCC unroll 3
-      for (int ky = 0; ky < 3; ++ky) {
-        __m512 in[kCols];
-#pragma GCC unroll 12
-        for (int j = 0; j < kCols; ++j)
-          in[j] = _mm512_maskz_loadu_ps(mask, rows[ky] + (ix0 + j) * c + ch);
-#pragma GCC unroll 3
-        for (int kx = 0; kx < 3; ++kx) {
-          __m512 w = _mm512_load_ps(wp + 16 * (ky * 3 + kx));
-#pragma GCC unroll 4
-          for (int i = 0; i < 4; ++i)
-            acc[i] = _mm512_fmadd_ps(in[i * S + kx], w, acc[i]);
-        }
-      }
-#pragma GCC unroll 4
-      for (int i = 0; i < 4; ++i)
-        _mm512_mask_storeu_ps(out + (ox + i) * c + ch, mask,
-                              _mm512_min_ps(_mm512_max_ps(acc[i], lo), hi));
-    }
-  }
-  for (; ox < s.outW; ++ox)
-    for (int chunk = c0; chunk < c1; ++chunk)
-      single(rows, out, ox, chunk);
-}
-
-void Depthwise3x3::row(const float *input, float *output, size_t row, int c0,
-                       int c1) const {
-  size_t b = row / s.outH;
-  long oy = long(row % s.outH);
-  const float *rows[3];
-  for (int ky = 0; ky < 3; ++ky) {
-    long iy = oy * s.strideH - s.padTop + ky;
-    rows[ky] = iy < 0 || iy >= s.inH
-                   ? zeros.get()
-                   : input + (b * s.inH + iy) * size_t(s.inW) * s.inC;
-  }
-  float *out = output + row * size_t(s.outW) * s.inC;
-  if (s.strideW == 1)
-    sweep<1>(rows, out, c0, c1);
-  else if (s.strideW == 2)
-    sweep<2>(rows, out, c0, c1);
-  else
-    for (int ox = 0; ox < s.outW; ++ox)
-      for (int chunk = c0; chunk < c1; ++chunk)
-        single(rows, out, ox, chunk);
-}
-
-/// Output rows oy and oy + 1 at stride 1: the four input rows they read
-/// are each loaded once (24 loads for 72 FMAs per four pixels, against 18
-/// for 36 one row at a time).
-void Depthwise3x3::rowPair(const float *input, float *output, size_t b, long oy,
-                           int c0, int c1) const {
-  const size_t c = size_t(s.inC);
-  const float *rows[4];
-  for (int r = 0; r < 4; ++r) {
+  const float *rows[NR + 2];
+  for (int r = 0; r < NR + 2; ++r) {
     long iy = oy - s.padTop + r;
     rows[r] = iy < 0 || iy >= s.inH
                   ? zeros.get()
                   : input + (b * s.inH + iy) * size_t(s.inW) * s.inC;
   }
-  float *out[2] = {output + (b * s.outH + oy) * size_t(s.outW) * c,
-                   output + (b * s.outH + oy + 1) * size_t(s.outW) * c};
+  float *out[NR];
+  for (int o = 0; o < NR; ++o)
+    out[o] = output + (b * s.outH + oy + o) * size_t(s.outW) * c;
   const __m512 lo = _mm512_set1_ps(s.outMin), hi = _mm512_set1_ps(s.outMax);
-  // Four outputs of both rows from `ox`; Checked: columns outside the row
+  // Four outputs of each row from `ox`; Checked: columns outside the row
   // read as zeros.
   auto tile = [&](long ox, auto checked) {
     const long ix0 = ox - s.padLeft;
@@ -618,14 +442,14 @@ void Depthwise3x3::rowPair(const float *input, float *output, size_t b, long oy,
       for (int t = 0; t < 9; ++t)
         w[t] = _mm512_load_ps(wp + 16 * t);
       const __m512 bv = _mm512_load_ps(bias.get() + ch);
-      __m512 acc[2][4];
+      __m512 acc[NR][4];
 #pragma GCC unroll 2
-      for (int o = 0; o < 2; ++o)
+      for (int o = 0; o < NR; ++o)
 #pragma GCC unroll 4
         for (int i = 0; i < 4; ++i)
           acc[o][i] = bv;
 #pragma GCC unroll 4
-      for (int r = 0; r < 4; ++r) {
+      for (int r = 0; r < NR + 2; ++r) {
         __m512 in[6];
 #pragma GCC unroll 6
         for (int j = 0; j < 6; ++j) {
@@ -635,7 +459,7 @@ void Depthwise3x3::rowPair(const float *input, float *output, size_t b, long oy,
                       : _mm512_setzero_ps();
         }
 #pragma GCC unroll 2
-        for (int o = 0; o < 2; ++o) {
+        for (int o = 0; o < NR; ++o) {
           const int ky = r - o;
           if (ky < 0 || ky > 2)
             continue;
@@ -648,7 +472,7 @@ void Depthwise3x3::rowPair(const float *input, float *output, size_t b, long oy,
         }
       }
 #pragma GCC unroll 2
-      for (int o = 0; o < 2; ++o)
+      for (int o = 0; o < NR; ++o)
 #pragma GCC unroll 4
         for (int i = 0; i < 4; ++i)
           _mm512_mask_storeu_ps(
@@ -660,10 +484,9 @@ void Depthwise3x3::rowPair(const float *input, float *output, size_t b, long oy,
   using Unchecked = std::false_type;
   if (s.outW < 4) {
     for (int ox = 0; ox < s.outW; ++ox)
-      for (int chunk = c0; chunk < c1; ++chunk) {
-        single(rows, out[0], ox, chunk);
-        single(rows + 1, out[1], ox, chunk);
-      }
+      for (int chunk = c0; chunk < c1; ++chunk)
+        for (int o = 0; o < NR; ++o)
+          single(rows + o, out[o], ox, chunk);
     return;
   }
   // A checked step at each end (the last may overlap the one before it:
@@ -679,41 +502,32 @@ void Depthwise3x3::rowPair(const float *input, float *output, size_t b, long oy,
     tile(s.outW - 4, Checked());
 }
 
-size_t Depthwise3x3::units() const {
-  bool pairs = s.strideH == 1 && s.strideW == 1;
-  return size_t(s.batch) * (pairs ? (s.outH + 1) / 2 : s.outH);
-}
-
 void Depthwise3x3::unit(const float *input, float *output, size_t u, int c0,
                         int c1) const {
-  if (s.strideH != 1 || s.strideW != 1) {
-    row(input, output, u, c0, c1);
-    return;
-  }
   size_t perImage = (s.outH + 1) / 2, b = u / perImage;
   long oy = long(u % perImage) * 2;
   if (oy + 1 < s.outH)
-    rowPair(input, output, b, oy, c0, c1);
+    outputRows<2>(input, output, b, oy, c0, c1);
   else
-    row(input, output, b * s.outH + oy, c0, c1);
+    outputRows<1>(input, output, b, oy, c0, c1);
 }
 
-void Depthwise3x3::runRow(void *context, size_t r) {
+void Depthwise3x3::runUnit(void *context, size_t u) {
   const Task &t = *static_cast<const Task *>(context);
-  t.self->unit(t.input, t.output, r, 0, t.self->chunks);
+  t.self->unit(t.input, t.output, u, 0, t.self->chunks);
 }
 
-void Depthwise3x3::runGroupRow(void *context, size_t group, size_t r) {
+void Depthwise3x3::runGroupUnit(void *context, size_t group, size_t u) {
   const Task &t = *static_cast<const Task *>(context);
   int c0 = int(group * t.chunksPerGroup);
   int c1 = std::min(t.self->chunks, int((group + 1) * t.chunksPerGroup));
-  t.self->unit(t.input, t.output, r, c0, c1);
+  t.self->unit(t.input, t.output, u, c0, c1);
 }
 
 void Depthwise3x3::run(const float *input, float *output,
                        pthreadpool_t pool) const {
   Task task{this, input, output, 0};
-  size_t rows = units();
+  size_t units = size_t(s.batch) * ((s.outH + 1) / 2);
   size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
   if (channelSplit && threads > 1) {
     // Thread i takes the i-th range of channels of every row: the range the
@@ -721,11 +535,11 @@ void Depthwise3x3::run(const float *input, float *output,
     task.chunksPerGroup = (size_t(chunks) + threads - 1) / threads;
     size_t groups =
         (size_t(chunks) + task.chunksPerGroup - 1) / task.chunksPerGroup;
-    pthreadpool_parallelize_2d(pool, &Depthwise3x3::runGroupRow, &task, groups,
-                               rows, kPoolFlags);
+    pthreadpool_parallelize_2d(pool, &Depthwise3x3::runGroupUnit, &task, groups,
+                               units, kPoolFlags);
     return;
   }
-  pthreadpool_parallelize_1d(pool, &Depthwise3x3::runRow, &task, rows,
+  pthreadpool_parallelize_1d(pool, &Depthwise3x3::runUnit, &task, units,
                              kPoolFlags);
 }
 
@@ -741,11 +555,7 @@ void directTile(const float *p, size_t step, const ptrdiff_t *tapOffset,
                 int taps, const float *w, const float *bias, float *out,
                 size_t outStep, __mmask16 lastMask, float lo, float hi) {
   __m512 acc[R][NV];
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v)
-      acc[r][v] = _mm512_load_ps(bias + 16 * v);
+  loadBias(acc, bias);
   for (int t = 0; t < taps; ++t, w += 16 * NV) {
     const float *q = p + tapOffset[t];
     __m512 wv[NV];
@@ -760,27 +570,16 @@ void directTile(const float *p, size_t step, const ptrdiff_t *tapOffset,
         acc[r][v] = _mm512_fmadd_ps(x, wv[v], acc[r][v]);
     }
   }
-  __m512 vlo = _mm512_set1_ps(lo), vhi = _mm512_set1_ps(hi);
-#pragma GCC unroll 16
-  for (int r = 0; r < R; ++r)
-#pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) {
-      __m512 y = _mm512_min_ps(_mm512_max_ps(acc[r][v], vlo), vhi);
-      if (v == NV - 1)
-        _mm512_mask_storeu_ps(out + r * outStep + 16 * v, lastMask, y);
-      else
-        _mm512_storeu_ps(out + r * outStep + 16 * v, y);
-    }
+  storeClamped(acc, out, outStep, lastMask, lo, hi);
 }
 
 using DirectFn = void (*)(const float *, size_t, const ptrdiff_t *, int,
                           const float *, const float *, float *, size_t,
                           __mmask16, float, float);
-constexpr int kDirectAccumulators = 28;
 constexpr int kDirectMaxPixels = 14;
 
 template <int R, int NV> constexpr DirectFn directEntry() {
-  if constexpr (R * NV <= kDirectAccumulators)
+  if constexpr (R * NV <= kAccumulators)
     return &directTile<R, NV>;
   else
     return nullptr;
@@ -841,7 +640,7 @@ DirectConv::DirectConv(const ConvShape &s, const float *w, const float *b)
     Group g;
     g.channel = c;
     g.vectors = std::min(4, (s.outC - c + 15) / 16);
-    g.pixels = std::min(kDirectMaxPixels, kDirectAccumulators / g.vectors);
+    g.pixels = std::min(kDirectMaxPixels, kAccumulators / g.vectors);
     g.offset = total;
     total += size_t(taps) * 16 * g.vectors;
     groups.push_back(g);
@@ -943,24 +742,26 @@ bool mobileone::runtime::kernels::available() {
   return yes;
 }
 
-/// A stem: few taps (3x3x3 = 27) for the dense GEMM's im2col to pay off.
+/// A stem: few taps (3x3x3 = 27), computed directly.
 static bool isDirect(const ConvShape &s) {
   return s.kernelH * s.kernelW * s.inC <= 64 &&
          !(s.kernelH == 1 && s.kernelW == 1);
 }
 
-bool mobileone::runtime::kernels::depthwiseBeatsXnnpack(const ConvShape &s) {
-  return s.strideH == 1 && s.strideW == 1;
+/// 1x1, stride 1, no padding: a GEMM over the input's rows.
+static bool isPointwise(const ConvShape &s) {
+  return s.kernelH == 1 && s.kernelW == 1 && s.strideH == 1 && s.strideW == 1 &&
+         s.padTop == 0 && s.padLeft == 0 && s.outH == s.inH && s.outW == s.inW;
 }
 
 bool mobileone::runtime::kernels::convBeatsXnnpack(const ConvShape &s) {
-  size_t weightBytes = size_t(s.outC) * s.kernelH * s.kernelW * s.inC * 4;
-  size_t pixels = size_t(s.batch) * s.outH * s.outW;
   if (isDirect(s))
     return true;
-  if (s.kernelH != 1 || s.kernelW != 1)
-    return false; // im2col + GEMM: not measured faster
-  return weightBytes > kRowMajorBytes &&
+  if (!isPointwise(s))
+    return false;
+  size_t weightBytes = size_t(s.outC) * s.inC * 4;
+  size_t pixels = size_t(s.batch) * s.outH * s.outW;
+  return weightBytes > kL2ResidentWeightBytes &&
          (pixels < 128 || weightBytes >= (2u << 20) ||
           (pixels <= 256 && weightBytes >= (1u << 20)));
 }
@@ -971,13 +772,16 @@ std::unique_ptr<Kernel> mobileone::runtime::kernels::createConv(
     return nullptr;
   if (isDirect(shape))
     return std::make_unique<DirectConv>(shape, weights, bias);
-  return std::make_unique<ConvGemm>(shape, weights, bias);
+  if (isPointwise(shape))
+    return std::make_unique<ConvGemm>(shape, weights, bias);
+  return nullptr;
 }
 
 std::unique_ptr<Kernel> mobileone::runtime::kernels::createDepthwiseConv(
     const ConvShape &shape, const float *weights, const float *bias) {
   if (!available() || shape.kernelH != 3 || shape.kernelW != 3 ||
-      shape.dilationH != 1 || shape.dilationW != 1 || shape.outC != shape.inC)
+      shape.strideH != 1 || shape.strideW != 1 || shape.dilationH != 1 ||
+      shape.dilationW != 1 || shape.outC != shape.inC)
     return nullptr;
   return std::make_unique<Depthwise3x3>(shape, weights, bias);
 }

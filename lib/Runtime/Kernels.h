@@ -56,22 +56,19 @@ public:
 ///    seven rows), 2-5% less with weights of 2 MB and more or on 14x14 maps
 ///    with 1 MB and more, and 2-5% more on smaller weights, which stay in
 ///    L2 under XNNPACK's order;
-///  - other kernels go through im2col, never measured faster.
+///  - other kernels (im2col + GEMM was measured no faster) stay on XNNPACK.
 bool convBeatsXnnpack(const ConvShape &shape);
 
 /// Dense convolution with OHWI weights [outC, kH, kW, inC] and a bias of
-/// outC (or null): direct for few taps, else a GEMM (im2col unless 1x1
-/// stride 1). Null when the kernels are unavailable.
+/// outC (or null): direct for few taps (at most 64), a GEMM for 1x1 stride
+/// 1 without padding. Null for other shapes or without AVX-512F.
 std::unique_ptr<Kernel> createConv(const ConvShape &shape, const float *weights,
                                    const float *bias);
 
-/// Whether our 3x3 depthwise convolution is the faster choice: stride 1
-/// (0.55-0.9x XNNPACK's time in the network). Stride 2 reads an input four
-/// times the output's size, mostly from L3, and measured no faster.
-bool depthwiseBeatsXnnpack(const ConvShape &shape);
-
-/// Depthwise convolution (multiplier 1) with TFLite weights [1, kH, kW, C].
-/// Null unless available() and the kernel is 3x3 without dilation.
+/// Depthwise 3x3 convolution, stride 1, multiplier 1, with TFLite weights
+/// [1, 3, 3, C]: 0.55-0.9x XNNPACK's time in the network. Null for other
+/// shapes (stride 2 reads an input four times the output's size, mostly
+/// from L3, and measured no faster) or without AVX-512F.
 std::unique_ptr<Kernel> createDepthwiseConv(const ConvShape &shape,
                                             const float *weights,
                                             const float *bias);

@@ -126,8 +126,7 @@ XnnpackExecutor::buildNative(const Op &op) const {
     return kernels::createConv(shape, w.f32(), bias);
   }
   if (op.depthMultiplier != 1 ||
-      w.shape != std::vector<int64_t>{1, op.kernelH, op.kernelW, y.shape[3]} ||
-      !kernels::depthwiseBeatsXnnpack(shape))
+      w.shape != std::vector<int64_t>{1, op.kernelH, op.kernelW, y.shape[3]})
     return nullptr;
   return kernels::createDepthwiseConv(shape, w.f32(), bias);
 }

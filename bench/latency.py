@@ -6,7 +6,10 @@ interleaved over rounds (each round runs every configuration once, in
 turn); each latency is the median over rounds of the per-round medians,
 each ratio the median over rounds of the per-round ratios (its two
 configurations run back to back, so the shared machine's slow swings
-cancel).
+cancel). Each round reverses the order of the runners, so neither side of
+a ratio always runs first (or right after PyTorch). Next to each ours/ORT
+ratio the table prints the range of its middle half of rounds (the
+quartiles), which shows how far a cell is from 1.0 in this machine's noise.
 
 usage: latency.py BUILD_DIR [--variants s0 ...] [--rounds R] [--runs N]
                   [--torch-runs N] [--resolution 224]
@@ -35,8 +38,8 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("build")
     p.add_argument("--variants", nargs="+", default=["s0", "s1", "s2", "s3", "s4"])
-    p.add_argument("--rounds", type=int, default=5)
-    p.add_argument("--runs", type=int, default=20)
+    p.add_argument("--rounds", type=int, default=9)
+    p.add_argument("--runs", type=int, default=15)
     p.add_argument("--torch-runs", type=int, default=3)
     p.add_argument("--resolution", type=int, default=224)
     a = p.parse_args()
@@ -56,7 +59,9 @@ def main():
         macs = float(re.search(r"multiply-adds:\s+[\d.]+ M -> ([\d.]+) M", summary).group(1)) * 1e6
         models[v] = (d, macs)
 
-    peak = {t: float(run([os.path.join(bin_dir, "mobileone-fma-peak"), str(t)])) for t in (1, 2)}
+    def measure_peak():
+        return {t: float(run([os.path.join(bin_dir, "mobileone-fma-peak"), str(t)])) for t in (1, 2)}
+    peak = measure_peak()
     shape = f"1,3,{res},{res}"
 
     def measure(runner, v, t):
@@ -81,35 +86,53 @@ def main():
     for r in range(a.rounds):
         for t in (1, 2):
             for v in a.variants:
-                for runner in runners:
+                for runner in (runners if r % 2 == 0 else runners[::-1]):
                     results.setdefault((runner, v, t), []).append(measure(runner, v, t))
         print(f"round {r + 1}/{a.rounds} done", file=sys.stderr)
 
+    # Measured again at the end: the higher of the two, in case the machine
+    # was busy during one of them.
+    peak = {t: max(p, q) for (t, p), q in zip(peak.items(), measure_peak().values())}
     cell = {k: statistics.median(vals) for k, vals in results.items()}
 
-    def ratio(a, b, v, t):
+    def ratios(a, b, v, t):
         # Paired: each round measures a and b back to back, so their ratio
-        # cancels the shared machine's slow swings; median over rounds.
-        return statistics.median(x / y for x, y in zip(results[(a, v, t)], results[(b, v, t)]))
+        # cancels the shared machine's slow swings.
+        return [x / y for x, y in zip(results[(a, v, t)], results[(b, v, t)])]
+
+    def ratio(a, b, v, t):
+        return statistics.median(ratios(a, b, v, t))
+
+    def quartiles(a, b, v, t):
+        r = ratios(a, b, v, t)
+        if len(r) < 4:
+            return f"{min(r):.2f}-{max(r):.2f}"
+        q = statistics.quantiles(r, n=4)
+        return f"{q[0]:.2f}-{q[2]:.2f}"
     print(f"MobileOne at {res}x{res}, batch 1; medians over {a.rounds} interleaved rounds "
           f"({a.runs} runs per round; PyTorch {a.torch_runs}). FMA peak (mobileone-fma-peak): "
           f"{peak[1]:.0f} GFLOP/s on 1 thread, {peak[2]:.0f} on 2.")
     for t in (1, 2):
         print(f"\n{t} thread{'s' if t > 1 else ''} (latency in ms; GFLOP/s = 2 x deployed multiply-adds / latency)")
         print(f"{'model':6} {'ours':>8} {'ORT dep':>8} {'ORT train':>9} {'torch dep':>9} {'torch train':>11} "
-              f"{'ours/ORT':>9} {'XNNPACK/ORT':>11} {'ours GFLOP/s':>13} {'ORT GFLOP/s':>12} {'reparam ORT':>12} "
+              f"{'ours/ORT':>9} {'(quartiles)':>11} {'XNNPACK/ORT':>11} {'ours GFLOP/s':>13} {'ORT GFLOP/s':>12} {'reparam ORT':>12} "
               f"{'reparam torch':>13}")
         for v in a.variants:
             c = lambda r: cell[(r, v, t)]
             gf = lambda ms: 2 * models[v][1] / (ms * 1e-3) / 1e9
             print(f"{v:6} {c('ours'):8.2f} {c('ort-deploy'):8.2f} {c('ort-train'):9.2f} {c('torch-deploy'):9.1f} "
                   f"{c('torch-train'):11.1f} {ratio('ours', 'ort-deploy', v, t):9.2f} "
+                  f"{quartiles('ours', 'ort-deploy', v, t):>11} "
                   f"{ratio('ours-xnnpack', 'ort-deploy', v, t):11.2f} "
                   f"{gf(c('ours')):6.1f} ({100 * gf(c('ours')) / peak[t]:3.0f}%) "
                   f"{gf(c('ort-deploy')):5.1f} ({100 * gf(c('ort-deploy')) / peak[t]:3.0f}%) "
                   f"{ratio('ort-train', 'ort-deploy', v, t):11.2f}x "
                   f"{ratio('torch-train', 'torch-deploy', v, t):12.2f}x")
-    print("\nRatios are medians over rounds of each round's ratio (the two measured back to back).")
+    cells = [(v, t) for t in (1, 2) for v in a.variants]
+    met = sum(ratio("ours", "ort-deploy", v, t) <= 1.0 for v, t in cells)
+    print(f"\nours/ORT <= 1.0 on {met} of {len(cells)} cells.")
+    print("Ratios are medians over rounds of each round's ratio (the two measured back to back);")
+    print("(quartiles): the first and third quartile of ours/ORT over the rounds.")
     print("ours/ORT: our runtime's latency over ONNX Runtime's on the same deployed model (below 1: faster).")
     print("XNNPACK/ORT: the same with our runtime's own kernels turned off (--xnnpack-only).")
     print("reparam X: training-time latency / deployed latency in runtime X (the speed-up re-parameterisation gives).")

@@ -19,19 +19,10 @@ import json
 import os
 import re
 import statistics
-import subprocess
 import sys
 import tempfile
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PY = "/usr/bin/python3"
-
-
-def run(cmd, env=None):
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
-    if r.returncode != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{r.stdout}\n{r.stderr}")
-    return r.stdout
+from fixtures import ROOT, PY, make, node_env, run
 
 
 def main():
@@ -44,20 +35,14 @@ def main():
     p.add_argument("--resolution", type=int, default=224)
     a = p.parse_args()
     bin_dir = os.path.join(a.build, "bin")
-    env = dict(os.environ, NODE_PATH=os.path.join(a.build, "node", "node_modules"))
+    env = node_env(a.build)
     res = a.resolution
-    work = tempfile.mkdtemp(prefix="mobileone-bench-")
+    with tempfile.TemporaryDirectory(prefix="mobileone-bench-") as work:
+        table(a, bin_dir, env, make(a.build, a.variants, res, work))
 
-    models = {}
-    for v in a.variants:
-        d = os.path.join(work, v)
-        run([PY, os.path.join(ROOT, "test/Integration/ONNX/make_fixture.py"), v, "eval", "14", str(res), d])
-        summary = run([os.path.join(bin_dir, "mobileone-compile"), os.path.join(d, "model.onnx"), "-o",
-                       os.path.join(d, "deploy.onnx")])
-        run([os.path.join(bin_dir, "mobileone-compile"), os.path.join(d, "model.onnx"), "-o",
-             os.path.join(d, "model.tflite"), "--quiet"])
-        macs = float(re.search(r"multiply-adds:\s+[\d.]+ M -> ([\d.]+) M", summary).group(1)) * 1e6
-        models[v] = (d, macs)
+
+def table(a, bin_dir, env, models):
+    res = a.resolution
 
     def measure_peak():
         return {t: float(run([os.path.join(bin_dir, "mobileone-fma-peak"), str(t)])) for t in (1, 2)}

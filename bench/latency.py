@@ -17,12 +17,11 @@ usage: latency.py BUILD_DIR [--variants s0 ...] [--rounds R] [--runs N]
 import argparse
 import json
 import os
-import re
 import statistics
 import sys
 import tempfile
 
-from fixtures import ROOT, PY, make, node_env, run
+from harness import ROOT, PY, make, ort_median, ours_median, run
 
 
 def main():
@@ -34,15 +33,13 @@ def main():
     p.add_argument("--torch-runs", type=int, default=3)
     p.add_argument("--resolution", type=int, default=224)
     a = p.parse_args()
-    bin_dir = os.path.join(a.build, "bin")
-    env = node_env(a.build)
-    res = a.resolution
     with tempfile.TemporaryDirectory(prefix="mobileone-bench-") as work:
-        table(a, bin_dir, env, make(a.build, a.variants, res, work))
+        table(a, make(a.build, a.variants, a.resolution, work))
 
 
-def table(a, bin_dir, env, models):
+def table(a, models):
     res = a.resolution
+    bin_dir = os.path.join(a.build, "bin")
 
     def measure_peak():
         return {t: float(run([os.path.join(bin_dir, "mobileone-fma-peak"), str(t)])) for t in (1, 2)}
@@ -53,14 +50,10 @@ def table(a, bin_dir, env, models):
         d, _ = models[v]
         if runner.startswith("ours"):
             only = ["--xnnpack-only"] if runner == "ours-xnnpack" else []
-            out = run([os.path.join(bin_dir, "mobileone-run"), os.path.join(d, "model.tflite"),
-                       "--threads", str(t), "--bench", str(a.runs)] + only)
-            return float(re.search(r"median ([\d.]+) ms", out).group(1))
+            return ours_median(a.build, os.path.join(d, "model.tflite"), t, a.runs, only)
         if runner.startswith("ort"):
             model = "deploy.onnx" if runner == "ort-deploy" else "model.onnx"
-            times = json.loads(run(["node", os.path.join(ROOT, "bench/ort_bench.js"), os.path.join(d, model),
-                                    str(t), str(a.runs), shape], env))
-            return statistics.median(times)
+            return ort_median(a.build, os.path.join(d, model), t, a.runs, shape)
         kind = ["--onnx", os.path.join(d, "deploy.onnx")] if runner == "torch-deploy" else ["--model", v]
         times = json.loads(run([PY, os.path.join(ROOT, "bench/torch_bench.py")] + kind +
                                [str(t), str(a.torch_runs), str(res)]))

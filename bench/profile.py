@@ -1,7 +1,7 @@
 """Per-operator time of our runtime next to ONNX Runtime's, on the same
 deployed MobileOne: `mobileone-run --profile` on the FlatBuffer and ONNX
-Runtime's own node profile (bench/ort_profile.js) on the deployed ONNX.
-Convolutions and the classifier are paired in execution order (ONNX
+Runtime's own node profile (bench/ort_bench.js --profile) on the deployed
+ONNX. Convolutions and the classifier are paired in execution order (ONNX
 Runtime's Conv/FusedConv nodes with our CONV_2D/DEPTHWISE_CONV_2D by output
 shape, up to the channels its NCHWc layout pads; its Gemm with our
 FULLY_CONNECTED) and summed by operator, output shape and our kernel;
@@ -10,72 +10,55 @@ fuse, squeeze-excitation's gate) is summed as "other". Both sides are sums
 of per-operator medians, which on a noisy machine come out below a whole
 run's median; ONNX Runtime's profiler also adds a few microseconds to each
 node, which shows on small inputs, and on two threads its node times sum
-to well above its whole run (S3: 22 ms against 19). The last line gives both runtimes' whole-run medians
-without profiling, measured right after.
+to well above its whole run (S3: 22 ms against 19). The last line gives
+both runtimes' whole-run medians without profiling, measured right after.
 
 usage: profile.py BUILD_DIR [--variants s3 ...] [--threads 1 2] [--runs 50]
                   [--resolution 224]
 """
 import argparse
 import collections
-import json
 import os
 import re
-import statistics
 import sys
 import tempfile
 
-from fixtures import ROOT, make, node_env, run
+from harness import make, ort, ort_median, ours_median, run
 
 PAIRED = {"Conv": ("CONV_2D", "DEPTHWISE_CONV_2D"), "FusedConv": ("CONV_2D", "DEPTHWISE_CONV_2D"),
           "Gemm": ("FULLY_CONNECTED",)}
-OURS_LINE = re.compile(r"^\s+\d+ (\S+)\s+\S+\s+(\[[\d,]*\])\s+(\S+)\s+([\d.]+)")
+OURS_LINE = re.compile(r"^\s+\d+ (\S+)\s+\S+\s+\[([\d,]*)\]\s+(\S+)\s+([\d.]+)")
 
 
-def ours(bin_dir, tflite, threads, runs):
+def ours(build, tflite, threads, runs):
     """[(op, NHWC shape, kernel, ms)] in execution order."""
-    out = run([os.path.join(bin_dir, "mobileone-run"), tflite, "--threads", str(threads),
+    out = run([os.path.join(build, "bin", "mobileone-run"), tflite, "--threads", str(threads),
                "--bench", str(runs), "--profile"])
     ops = []
     for line in out.splitlines():
         m = OURS_LINE.match(line)
         if m:
-            ops.append((m.group(1), m.group(2).replace(" ", ""), m.group(3), float(m.group(4))))
+            ops.append((m.group(1), [int(d) for d in m.group(2).split(",") if d], m.group(3),
+                        float(m.group(4))))
     if not ops:
         sys.exit(f"no per-operator lines in the output of mobileone-run --profile:\n{out}")
     return ops
 
 
-def onnxruntime(env, onnx, threads, runs, shape):
+def onnxruntime(build, onnx, threads, runs, shape):
     """[(op, NHWC shape, ms)] in execution order."""
-    nodes = json.loads(run(["node", os.path.join(ROOT, "bench/ort_profile.js"), onnx, str(threads),
-                            str(runs), shape], env))
     result = []
-    for n in nodes:
+    for n in ort(build, onnx, threads, runs, shape, "--profile"):
         s = n["shape"]
-        nhwc = [s[0]] + s[2:] + [s[1]] if len(s) == 4 else s
-        result.append((n["op"], "[" + ",".join(map(str, nhwc)) + "]", n["ms"]))
+        result.append((n["op"], [s[0]] + s[2:] + [s[1]] if len(s) == 4 else s, n["ms"]))
     return result
 
 
-def whole_ours(bin_dir, tflite, threads, runs):
-    out = run([os.path.join(bin_dir, "mobileone-run"), tflite, "--threads", str(threads),
-               "--bench", str(runs)])
-    return float(re.search(r"latency_ms median=([\d.]+)", out).group(1))
-
-
-def whole_ort(env, onnx, threads, runs, shape):
-    times = json.loads(run(["node", os.path.join(ROOT, "bench/ort_bench.js"), onnx, str(threads),
-                            str(runs), shape], env))
-    return statistics.median(times)
-
-
-def same_shape(ours_nhwc, ort_nhwc):
-    """Whether ONNX Runtime's output is ours, allowing for the channels its
-    NCHWc layout pads to a whole block of 8 or 16 (a squeeze-excitation
-    reduction to 56 channels runs as 64)."""
-    a, b = json.loads(ours_nhwc), json.loads(ort_nhwc)
-    return len(a) == len(b) and a[:-1] == b[:-1] and a[-1] <= b[-1] < a[-1] + 16
+def same_shape(a, b):
+    """Whether ONNX Runtime's output shape b is our a, allowing for the
+    channels its NCHWc layout pads to a whole block of 8 or 16 (a
+    squeeze-excitation reduction to 56 channels runs as 64)."""
+    return len(a) == len(b) > 0 and a[:-1] == b[:-1] and a[-1] <= b[-1] < a[-1] + 16
 
 
 def compare(our_ops, ort_ops):
@@ -97,7 +80,7 @@ def compare(our_ops, ort_ops):
                 for skipped in our_ops[i:j]:
                     ours_other += skipped[3]
                 o = our_ops[j]
-                row = rows.setdefault((o[0], o[1], o[2]), [0, 0.0, 0.0])
+                row = rows.setdefault((o[0], "[" + ",".join(map(str, o[1])) + "]", o[2]), [0, 0.0, 0.0])
                 row[0] += 1
                 row[1] += o[3]
                 row[2] += ms
@@ -119,16 +102,15 @@ def main():
     p.add_argument("--runs", type=int, default=50)
     p.add_argument("--resolution", type=int, default=224)
     a = p.parse_args()
-    bin_dir = os.path.join(a.build, "bin")
-    env = node_env(a.build)
     shape = f"1,3,{a.resolution},{a.resolution}"
     with tempfile.TemporaryDirectory(prefix="mobileone-profile-") as work:
         models = make(a.build, a.variants, a.resolution, work)
         for v in a.variants:
             d = models[v][0]
             for t in a.threads:
-                our_ops = ours(bin_dir, os.path.join(d, "model.tflite"), t, a.runs)
-                ort_ops = onnxruntime(env, os.path.join(d, "deploy.onnx"), t, a.runs, shape)
+                tflite, onnx = os.path.join(d, "model.tflite"), os.path.join(d, "deploy.onnx")
+                our_ops = ours(a.build, tflite, t, a.runs)
+                ort_ops = onnxruntime(a.build, onnx, t, a.runs, shape)
                 rows, ours_other, ort_other, unpaired = compare(our_ops, ort_ops)
                 print(f"\n{v}, {t} thread{'s' if t > 1 else ''}: per-operator medians over {a.runs} runs, "
                       f"summed by operator, output shape (NHWC) and our kernel; ms")
@@ -145,8 +127,8 @@ def main():
                 print(f"paired {sum(r[0] for r in rows.values())} convolutions and classifiers; "
                       f"unpaired: ours {unpaired[0]}, ORT {unpaired[1]}")
                 print(f"whole runs without profiling, median of {a.runs}: ours "
-                      f"{whole_ours(bin_dir, os.path.join(d, 'model.tflite'), t, a.runs):.3f} ms, ORT "
-                      f"{whole_ort(env, os.path.join(d, 'deploy.onnx'), t, a.runs, shape):.3f} ms")
+                      f"{ours_median(a.build, tflite, t, a.runs):.3f} ms, ORT "
+                      f"{ort_median(a.build, onnx, t, a.runs, shape):.3f} ms")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
-"""The benchmark fixtures shared by bench/latency.py and bench/profile.py:
-MobileOne variants exported by PyTorch (eval mode, opset 14) and compiled
-by `mobileone-compile` to the deployed `.tflite` and `.onnx`."""
+"""What bench/latency.py and bench/profile.py share: the fixtures (MobileOne
+variants exported by PyTorch in eval mode, opset 14, and compiled by
+`mobileone-compile` to the deployed `.tflite` and `.onnx`) and the
+whole-run latency of our runtime and of ONNX Runtime."""
+import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 
@@ -37,3 +40,21 @@ def make(build, variants, resolution, work):
         macs = float(re.search(r"multiply-adds:\s+[\d.]+ M -> ([\d.]+) M", summary).group(1)) * 1e6
         models[v] = (d, macs)
     return models
+
+
+def ours_median(build, tflite, threads, runs, extra=()):
+    """Median latency in ms of `mobileone-run --bench runs`."""
+    out = run([os.path.join(build, "bin", "mobileone-run"), tflite, "--threads", str(threads),
+               "--bench", str(runs), *extra])
+    return float(re.search(r"latency_ms median=([\d.]+)", out).group(1))
+
+
+def ort(build, onnx, threads, runs, shape, *mode):
+    """The JSON that bench/ort_bench.js prints (`mode`: "--profile" or none)."""
+    return json.loads(run(["node", os.path.join(ROOT, "bench/ort_bench.js"), onnx, str(threads),
+                           str(runs), shape, *mode], node_env(build)))
+
+
+def ort_median(build, onnx, threads, runs, shape):
+    """Median latency in ms of ONNX Runtime over `runs` runs."""
+    return statistics.median(ort(build, onnx, threads, runs, shape))

@@ -2,6 +2,7 @@
 
 #include "mobileone/Evaluator/Evaluator.h"
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
+#include "mobileone/Support/Indexing.h"
 #include "mobileone/Support/Weights.h"
 
 #include "mlir/IR/Matchers.h"
@@ -9,6 +10,7 @@
 #include "llvm/ADT/TypeSwitch.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <thread>
 
@@ -136,8 +138,9 @@ Tensor conv2d(const Tensor &in, const Tensor &w, const float *bias,
 }
 
 /// Index of the element of `shape` (broadcast to `outShape`) at `outIndex`.
+template <typename F>
 Tensor broadcastBinary(const Tensor &a, const Tensor &b,
-                       ArrayRef<int64_t> outShape, bool multiply) {
+                       ArrayRef<int64_t> outShape, F fn) {
   Tensor out(outShape);
   const int64_t rank = outShape.size();
   // Strides of a and b in the output's index space (0 where broadcast).
@@ -158,13 +161,112 @@ Tensor broadcastBinary(const Tensor &a, const Tensor &b,
       ia += index[d] * sa[d];
       ib += index[d] * sb[d];
     }
-    out.data[e] = multiply ? a.data[ia] * b.data[ib] : a.data[ia] + b.data[ib];
+    out.data[e] = fn(a.data[ia], b.data[ib]);
     for (int64_t d = rank - 1; d >= 0; --d) {
       if (++index[d] < outShape[d])
         break;
       index[d] = 0;
     }
   }
+  return out;
+}
+
+
+/// Splits `shape` around `axis` into (outer, dim, inner) extents.
+std::array<int64_t, 3> around(ArrayRef<int64_t> shape, int64_t axis) {
+  int64_t outer = 1, inner = 1;
+  for (int64_t i = 0; i < axis; ++i)
+    outer *= shape[i];
+  for (size_t i = axis + 1; i < shape.size(); ++i)
+    inner *= shape[i];
+  return {outer, shape[axis], inner};
+}
+
+Tensor softmax(const Tensor &x, int64_t axis) {
+  Tensor out(x.shape);
+  auto [outer, dim, inner] = around(x.shape, axis);
+  for (int64_t o = 0; o < outer; ++o)
+    for (int64_t i = 0; i < inner; ++i) {
+      const float *src = x.data.data() + o * dim * inner + i;
+      float *dst = out.data.data() + o * dim * inner + i;
+      float mx = -INFINITY;
+      for (int64_t k = 0; k < dim; ++k)
+        mx = std::max(mx, src[k * inner]);
+      double sum = 0.0;
+      for (int64_t k = 0; k < dim; ++k)
+        sum += std::exp(static_cast<double>(src[k * inner] - mx));
+      for (int64_t k = 0; k < dim; ++k)
+        dst[k * inner] = static_cast<float>(
+            std::exp(static_cast<double>(src[k * inner] - mx)) / sum);
+    }
+  return out;
+}
+
+/// 2-D max or average pooling, NCHW.
+Tensor pool2d(const Tensor &x, ArrayRef<int64_t> outShape,
+              ArrayRef<int64_t> k, ArrayRef<int64_t> s, ArrayRef<int64_t> p,
+              ArrayRef<int64_t> d, bool isMax, bool countPad) {
+  Tensor out(outShape);
+  const int64_t h = x.shape[2], w = x.shape[3], oh = outShape[2],
+                ow = outShape[3];
+  for (int64_t plane = 0; plane < outShape[0] * outShape[1]; ++plane) {
+    const float *src = x.data.data() + plane * h * w;
+    float *dst = out.data.data() + plane * oh * ow;
+    for (int64_t r = 0; r < oh; ++r)
+      for (int64_t c = 0; c < ow; ++c) {
+        double acc = isMax ? -INFINITY : 0.0;
+        int64_t count = 0, padded = 0;
+        for (int64_t i = 0; i < k[0]; ++i)
+          for (int64_t j = 0; j < k[1]; ++j) {
+            int64_t y = r * s[0] + i * d[0] - p[0],
+                    xx = c * s[1] + j * d[1] - p[1];
+            // Window taps in the explicit padding count when asked; taps past
+            // it (ceil_mode) never do.
+            if (y >= -p[0] && y < h + p[2] && xx >= -p[1] && xx < w + p[3])
+              ++padded;
+            if (y < 0 || y >= h || xx < 0 || xx >= w)
+              continue;
+            float v = src[y * w + xx];
+            acc = isMax ? std::max<double>(acc, v) : acc + v;
+            ++count;
+          }
+        dst[r * ow + c] = static_cast<float>(
+            isMax ? acc : acc / std::max<int64_t>(1, countPad ? padded : count));
+      }
+  }
+  return out;
+}
+
+Tensor matmul(const Tensor &a, const Tensor &b, ArrayRef<int64_t> outShape) {
+  Tensor out(outShape);
+  const int64_t rank = outShape.size();
+  const int64_t m = outShape[rank - 2], n = outShape[rank - 1],
+                k = a.shape.back();
+  SmallVector<int64_t> batch(outShape.drop_back(2));
+  auto offset = [&](const Tensor &t, ArrayRef<int64_t> idx) {
+    // Broadcast batch index into t's leading dimensions.
+    int64_t off = 0, stride = t.shape[t.shape.size() - 2] * t.shape.back();
+    for (int64_t i = static_cast<int64_t>(t.shape.size()) - 3,
+                 j = static_cast<int64_t>(idx.size()) - 1;
+         i >= 0; --i, --j) {
+      if (t.shape[i] != 1)
+        off += idx[j] * stride;
+      stride *= t.shape[i];
+    }
+    return off;
+  };
+  forEachIndex(batch, [&](ArrayRef<int64_t> idx, int64_t flat) {
+    const float *pa = a.data.data() + offset(a, idx);
+    const float *pb = b.data.data() + offset(b, idx);
+    float *pc = out.data.data() + flat * m * n;
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        double acc = 0.0;
+        for (int64_t q = 0; q < k; ++q)
+          acc += static_cast<double>(pa[i * k + q]) * pb[q * n + j];
+        pc[i * n + j] = static_cast<float>(acc);
+      }
+  });
   return out;
 }
 
@@ -256,11 +358,13 @@ LogicalResult Interpreter::evalBlock(BlockOp block) {
 }
 
 LogicalResult Interpreter::execute(Operation &op) {
-  if (op.getNumResults() != 1 ||
-      !isa<RankedTensorType>(op.getResult(0).getType()) ||
-      !cast<RankedTensorType>(op.getResult(0).getType()).hasStaticShape())
-    return op.emitError("evaluator: expected one statically shaped tensor "
-                        "result");
+  if (op.getNumResults() < 1 ||
+      llvm::any_of(op.getResultTypes(), [](Type t) {
+        auto r = dyn_cast<RankedTensorType>(t);
+        return !r || !r.hasStaticShape();
+      }))
+    return op.emitError("evaluator: expected statically shaped tensor "
+                        "results");
   Value result = op.getResult(0);
   SmallVector<const Tensor *> args;
   if (!isa<BlockOp>(op))
@@ -272,6 +376,10 @@ LogicalResult Interpreter::execute(Operation &op) {
     }
   SmallVector<int64_t> outShape = shapeOf(result);
 
+  auto binary = [&](auto fn) {
+    bind(result, broadcastBinary(*args[0], *args[1], outShape, fn));
+    return success();
+  };
   auto unary = [&](auto fn) {
     Tensor out = *args[0];
     for (float &v : out.data)
@@ -282,12 +390,20 @@ LogicalResult Interpreter::execute(Operation &op) {
 
   return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
       .Case([&](arith::ConstantOp c) -> LogicalResult {
+        Tensor t(outShape);
+        // Integer constants (gather indices) are held as floats: exact for
+        // the small values they hold.
+        if (auto ints = dyn_cast<DenseIntElementsAttr>(c.getValue())) {
+          for (auto [i, v] : llvm::enumerate(ints.getValues<APInt>()))
+            t.data[i] = static_cast<float>(v.getSExtValue());
+          bind(result, std::move(t));
+          return success();
+        }
         SmallVector<float> storage;
         std::optional<ArrayRef<float>> data =
             getElementsF32(c.getValue(), storage);
         if (!data)
           return op.emitError("evaluator: expected an f32 constant");
-        Tensor t(outShape);
         std::copy(data->begin(), data->end(), t.data.begin());
         bind(result, std::move(t));
         return success();
@@ -324,11 +440,239 @@ LogicalResult Interpreter::execute(Operation &op) {
         return unary([](float v) { return 1.0f / (1.0f + std::exp(-v)); });
       })
       .Case([&](AddOp) {
-        bind(result, broadcastBinary(*args[0], *args[1], outShape, false));
-        return success();
+        return binary([](float a, float b) { return a + b; });
+      })
+      .Case([&](SubOp) {
+        return binary([](float a, float b) { return a - b; });
       })
       .Case([&](MulOp) {
-        bind(result, broadcastBinary(*args[0], *args[1], outShape, true));
+        return binary([](float a, float b) { return a * b; });
+      })
+      .Case([&](DivOp) {
+        return binary([](float a, float b) { return a / b; });
+      })
+      .Case([&](TanhOp) { return unary([](float v) { return std::tanh(v); }); })
+      .Case([&](ErfOp) { return unary([](float v) { return std::erf(v); }); })
+      .Case([&](SqrtOp) { return unary([](float v) { return std::sqrt(v); }); })
+      .Case([&](PowOp) {
+        return binary([](float a, float b) { return std::pow(a, b); });
+      })
+      .Case([&](GeluOp g) {
+        if (g.getApproximate() == "tanh")
+          return unary([](float v) {
+            double x = v;
+            return static_cast<float>(
+                0.5 * x *
+                (1.0 + std::tanh(0.7978845608028654 * (x + 0.044715 * x * x * x))));
+          });
+        return unary([](float v) {
+          double x = v;
+          return static_cast<float>(0.5 * x * (1.0 + std::erf(x * M_SQRT1_2)));
+        });
+      })
+      .Case([&](HardSigmoidOp h) {
+        float a = h.getAlpha().convertToFloat(),
+              b = h.getBeta().convertToFloat();
+        return unary([=](float v) {
+          return std::max(0.0f, std::min(1.0f, a * v + b));
+        });
+      })
+      .Case([&](HardSwishOp) {
+        return unary([](float v) {
+          return v * std::max(0.0f, std::min(1.0f, v / 6.0f + 0.5f));
+        });
+      })
+      .Case([&](LeakyReluOp l) {
+        float a = l.getAlpha().convertToFloat();
+        return unary([=](float v) { return v >= 0.0f ? v : a * v; });
+      })
+      .Case([&](ClipOp c) {
+        float lo = c.getMin().convertToFloat(), hi = c.getMax().convertToFloat();
+        return unary([=](float v) { return std::min(std::max(v, lo), hi); });
+      })
+      .Case([&](SoftmaxOp sm) {
+        bind(result, softmax(*args[0], sm.getAxis()));
+        return success();
+      })
+      .Case([&](ConcatOp cat) {
+        Tensor out(outShape);
+        auto [outer, dim, inner] = around(outShape, cat.getAxis());
+        (void)dim;
+        int64_t offset = 0;
+        for (const Tensor *t : args) {
+          int64_t chunk = t->shape[cat.getAxis()] * inner;
+          for (int64_t o = 0; o < outer; ++o)
+            std::copy_n(t->data.begin() + o * chunk, chunk,
+                        out.data.begin() + o * outShape[cat.getAxis()] * inner +
+                            offset);
+          offset += chunk;
+        }
+        bind(result, std::move(out));
+        return success();
+      })
+      .Case([&](SplitOp split) {
+        const Tensor &x = *args[0];
+        int64_t axis = split.getAxis();
+        auto [outer, dim, inner] = around(x.shape, axis);
+        int64_t offset = 0;
+        for (auto [r, size] : llvm::zip(op.getResults(), split.getSplit())) {
+          Tensor part(shapeOf(r));
+          for (int64_t o = 0; o < outer; ++o)
+            std::copy_n(x.data.begin() + (o * dim + offset) * inner,
+                        size * inner, part.data.begin() + o * size * inner);
+          offset += size;
+          bind(r, std::move(part));
+        }
+        return success();
+      })
+      .Case([&](SliceOp slice) {
+        Tensor out(outShape);
+        const Tensor &x = *args[0];
+        SmallVector<int64_t> strides = stridesOf(x.shape);
+        ArrayRef<int64_t> starts = slice.getStarts(), steps = slice.getSteps();
+        forEachIndex(outShape, [&](ArrayRef<int64_t> idx, int64_t flat) {
+          int64_t off = 0;
+          for (size_t d = 0; d < idx.size(); ++d)
+            off += (starts[d] + idx[d] * steps[d]) * strides[d];
+          out.data[flat] = x.data[off];
+        });
+        bind(result, std::move(out));
+        return success();
+      })
+      .Case([&](TransposeOp t) {
+        Tensor out(outShape);
+        const Tensor &x = *args[0];
+        SmallVector<int64_t> strides = stridesOf(x.shape);
+        ArrayRef<int64_t> perm = t.getPerm();
+        forEachIndex(outShape, [&](ArrayRef<int64_t> idx, int64_t flat) {
+          int64_t off = 0;
+          for (size_t d = 0; d < idx.size(); ++d)
+            off += idx[d] * strides[perm[d]];
+          out.data[flat] = x.data[off];
+        });
+        bind(result, std::move(out));
+        return success();
+      })
+      .Case([&](ExpandOp) {
+        Tensor out(outShape);
+        const Tensor &x = *args[0];
+        forEachIndex(outShape, [&](ArrayRef<int64_t> idx, int64_t flat) {
+          out.data[flat] = x.data[broadcastOffset(x.shape, idx)];
+        });
+        bind(result, std::move(out));
+        return success();
+      })
+      .Case([&](GatherOp g) -> LogicalResult {
+        const Tensor &x = *args[0], &indices = *args[1];
+        auto [outer, dim, inner] = around(x.shape, g.getAxis());
+        Tensor out(outShape);
+        int64_t n = indices.numElements();
+        for (int64_t o = 0; o < outer; ++o)
+          for (int64_t q = 0; q < n; ++q) {
+            int64_t k = static_cast<int64_t>(indices.data[q]);
+            if (k < 0)
+              k += dim;
+            if (k < 0 || k >= dim)
+              return op.emitError("evaluator: gather index ")
+                     << k << " out of range";
+            std::copy_n(x.data.begin() + (o * dim + k) * inner, inner,
+                        out.data.begin() + (o * n + q) * inner);
+          }
+        bind(result, std::move(out));
+        return success();
+      })
+      .Case([&](PadOp pad) {
+        Tensor out(outShape);
+        const Tensor &x = *args[0];
+        const int64_t rank = x.shape.size();
+        SmallVector<int64_t> strides = stridesOf(x.shape);
+        ArrayRef<int64_t> p = pad.getPads();
+        StringRef mode = pad.getMode();
+        float value = pad.getValue().convertToFloat();
+        forEachIndex(outShape, [&](ArrayRef<int64_t> idx, int64_t flat) {
+          int64_t off = 0;
+          for (int64_t d = 0; d < rank; ++d) {
+            int64_t i = idx[d] - p[d], n = x.shape[d];
+            if (i < 0 || i >= n) {
+              if (mode == "constant") {
+                off = -1;
+                break;
+              }
+              if (mode == "edge")
+                i = i < 0 ? 0 : n - 1;
+              else // reflect
+                i = i < 0 ? -i : 2 * (n - 1) - i;
+            }
+            off += i * strides[d];
+          }
+          out.data[flat] = off < 0 ? value : x.data[off];
+        });
+        bind(result, std::move(out));
+        return success();
+      })
+      .Case([&](ReduceMeanOp rm) {
+        const Tensor &x = *args[0];
+        ArrayRef<int64_t> axes = rm.getAxes();
+        const int64_t rank = x.shape.size();
+        // Index the reduced tensor with the reduced dimensions set to 0.
+        SmallVector<int64_t> kept(x.shape.begin(), x.shape.end());
+        for (int64_t d = 0; d < rank; ++d)
+          if (axes.empty() || llvm::is_contained(axes, d))
+            kept[d] = 1;
+        std::vector<double> sums(Tensor(kept).numElements(), 0.0);
+        SmallVector<int64_t> ks = stridesOf(kept);
+        forEachIndex(x.shape, [&](ArrayRef<int64_t> idx, int64_t flat) {
+          int64_t off = 0;
+          for (int64_t d = 0; d < rank; ++d)
+            off += (kept[d] == 1 ? 0 : idx[d]) * ks[d];
+          sums[off] += x.data[flat];
+        });
+        int64_t count = x.numElements() / std::max<int64_t>(1, sums.size());
+        Tensor out(outShape);
+        for (size_t i = 0; i < sums.size(); ++i)
+          out.data[i] = static_cast<float>(sums[i] / count);
+        bind(result, std::move(out));
+        return success();
+      })
+      .Case([&](MaxPoolOp p) {
+        bind(result, pool2d(*args[0], outShape, p.getKernelShape(),
+                            p.getStrides(), p.getPads(), p.getDilations(),
+                            /*isMax=*/true, false));
+        return success();
+      })
+      .Case([&](AvgPoolOp p) {
+        bind(result, pool2d(*args[0], outShape, p.getKernelShape(),
+                            p.getStrides(), p.getPads(), p.getDilations(),
+                            /*isMax=*/false, p.getCountIncludePad() != 0));
+        return success();
+      })
+      .Case([&](LayerNormOp ln) {
+        Tensor out = *args[0];
+        int64_t inner = 1;
+        for (size_t d = ln.getAxis(); d < out.shape.size(); ++d)
+          inner *= out.shape[d];
+        const double eps = ln.getEpsilon().convertToDouble();
+        const Tensor &scale = *args[1];
+        const Tensor *bias = ln.getBias() ? args[2] : nullptr;
+        for (int64_t o = 0; o < out.numElements() / inner; ++o) {
+          float *x = out.data.data() + o * inner;
+          double mean = 0.0, var = 0.0;
+          for (int64_t i = 0; i < inner; ++i)
+            mean += x[i];
+          mean /= inner;
+          for (int64_t i = 0; i < inner; ++i)
+            var += (x[i] - mean) * (x[i] - mean);
+          var /= inner;
+          double inv = 1.0 / std::sqrt(var + eps);
+          for (int64_t i = 0; i < inner; ++i)
+            x[i] = static_cast<float>((x[i] - mean) * inv * scale.data[i] +
+                                      (bias ? bias->data[i] : 0.0f));
+        }
+        bind(result, std::move(out));
+        return success();
+      })
+      .Case([&](MatMulOp) {
+        bind(result, matmul(*args[0], *args[1], outShape));
         return success();
       })
       .Case([&](GlobalAvgPoolOp) {

@@ -94,6 +94,7 @@ int main(int argc, char **argv) {
   registry.insert<mobileone::MobileOneDialect, func::FuncDialect,
                   arith::ArithDialect, tosa::TosaDialect>();
   MLIRContext context(registry);
+  context.printOpOnDiagnostic(false); // the message names the op already
   SourceMgr sourceMgr;
   mobileone::ModelDiagnosticHandler handler(sourceMgr, &context, inputFilename);
 

@@ -10,6 +10,7 @@
 
 #include "mobileone/Dialect/MobileOne/MobileOneDialect.h"
 #include "mobileone/Evaluator/Evaluator.h"
+#include "mobileone/Runtime/Npy.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -45,6 +46,11 @@ static cl::opt<std::string>
                    cl::desc("Write output #0 of the (first) model as .npy"),
                    cl::value_desc("file.npy"), cl::init(""));
 static cl::opt<std::string>
+    inputNpy("input",
+             cl::desc("Input #0 from a float32 .npy file (NCHW, the model's "
+                      "input shape) instead of a seeded random one"),
+             cl::value_desc("file.npy"), cl::init(""));
+static cl::opt<std::string>
     saveInput("save-input",
               cl::desc("Write the seeded input #0 (NCHW) as .npy"),
               cl::value_desc("file.npy"), cl::init(""));
@@ -68,23 +74,23 @@ std::optional<Loaded> load(MLIRContext &context, StringRef filename) {
       parseSourceFile<ModuleOp>(filename, sourceMgr, ParserConfig(&context));
   if (!l.module)
     return std::nullopt;
-  l.entry = mobileone::findEntryFunction(*l.module);
+  l.entry = mlir::mobileone::findEntryFunction(*l.module);
   if (!l.entry)
     return std::nullopt;
   return l;
 }
 
-std::optional<SmallVector<mobileone::Tensor>>
-runModel(func::FuncOp entry, ArrayRef<mobileone::Tensor> inputs) {
-  FailureOr<SmallVector<mobileone::Tensor>> outputs =
-      mobileone::evaluate(entry, inputs, threads);
+std::optional<SmallVector<mlir::mobileone::Tensor>>
+runModel(func::FuncOp entry, ArrayRef<mlir::mobileone::Tensor> inputs) {
+  FailureOr<SmallVector<mlir::mobileone::Tensor>> outputs =
+      mlir::mobileone::evaluate(entry, inputs, threads);
   if (failed(outputs))
     return std::nullopt;
   return std::move(*outputs);
 }
 
 /// NumPy .npy v1.0, little-endian float32, C order.
-void writeNpy(raw_ostream &os, const mobileone::Tensor &t) {
+void writeNpy(raw_ostream &os, const mlir::mobileone::Tensor &t) {
   std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
   for (int64_t d : t.shape)
     header += std::to_string(d) + ", ";
@@ -108,9 +114,10 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "mobileone model runner\n");
 
   DialectRegistry registry;
-  registry.insert<mobileone::MobileOneDialect, func::FuncDialect,
+  registry.insert<mlir::mobileone::MobileOneDialect, func::FuncDialect,
                   arith::ArithDialect>();
   MLIRContext context(registry);
+  context.printOpOnDiagnostic(false); // the message names the op already
   SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler handler(sourceMgr, &context);
 
@@ -118,7 +125,7 @@ int main(int argc, char **argv) {
   if (!a)
     return 1;
 
-  SmallVector<mobileone::Tensor> inputs;
+  SmallVector<mlir::mobileone::Tensor> inputs;
   for (auto [i, type] : llvm::enumerate(a->entry.getArgumentTypes())) {
     auto ranked = dyn_cast<RankedTensorType>(type);
     if (!ranked || !ranked.hasStaticShape()) {
@@ -126,15 +133,40 @@ int main(int argc, char **argv) {
           << type;
       return 1;
     }
-    inputs.push_back(mobileone::randomTensor(ranked.getShape(), seed + i));
+    inputs.push_back(mlir::mobileone::randomTensor(ranked.getShape(), seed + i));
+  }
+  if (!inputNpy.empty()) {
+    std::vector<int64_t> shape;
+    std::vector<float> data;
+    std::string error;
+    if (!::mobileone::runtime::readNpy(inputNpy, shape, data, error)) {
+      errs() << "mobileone-run: " << error << "\n";
+      return 1;
+    }
+    if (inputs.empty() ||
+        ArrayRef<int64_t>(shape) != ArrayRef<int64_t>(inputs[0].shape)) {
+      auto fmt = [](ArrayRef<int64_t> v) {
+        std::string out = "[";
+        for (size_t i = 0; i < v.size(); ++i)
+          out += (i ? ", " : "") + std::to_string(v[i]);
+        return out + "]";
+      };
+      errs() << "mobileone-run: " << inputNpy << " has shape " << fmt(shape)
+             << ", the model's input #0 is "
+             << (inputs.empty() ? std::string("absent")
+                                : fmt(inputs[0].shape))
+             << "\n";
+      return 1;
+    }
+    inputs[0].data = std::move(data);
   }
 
-  std::optional<SmallVector<mobileone::Tensor>> outA =
+  std::optional<SmallVector<mlir::mobileone::Tensor>> outA =
       runModel(a->entry, inputs);
   if (!outA)
     return 1;
 
-  for (auto [path, tensor] : {std::pair<StringRef, const mobileone::Tensor *>{
+  for (auto [path, tensor] : {std::pair<StringRef, const mlir::mobileone::Tensor *>{
                                   outputFilename, &outA->front()},
                               {saveInput, &inputs.front()}}) {
     if (path.empty())
@@ -172,7 +204,7 @@ int main(int argc, char **argv) {
         << inputFilename << ": " << a->entry.getFunctionType().getInputs();
     return 1;
   }
-  std::optional<SmallVector<mobileone::Tensor>> outB =
+  std::optional<SmallVector<mlir::mobileone::Tensor>> outB =
       runModel(b->entry, inputs);
   if (!outB)
     return 1;
@@ -183,7 +215,7 @@ int main(int argc, char **argv) {
   }
   bool ok = true;
   for (size_t i = 0; i < outA->size(); ++i) {
-    const mobileone::Tensor &x = (*outA)[i], &ref = (*outB)[i];
+    const mlir::mobileone::Tensor &x = (*outA)[i], &ref = (*outB)[i];
     if (x.shape != ref.shape) {
       errs() << "mobileone-run: output #" << i << " shapes differ\n";
       return 1;

@@ -72,6 +72,7 @@ int main(int argc, char **argv) {
       .insert<mobileone::MobileOneDialect, func::FuncDialect,
               arith::ArithDialect, tosa::TosaDialect, tensor::TensorDialect>();
   MLIRContext context(registry);
+  context.printOpOnDiagnostic(false); // the message names the op already
   SourceMgr sourceMgr;
   mobileone::ModelDiagnosticHandler handler(sourceMgr, &context, inputFilename);
   std::string error;

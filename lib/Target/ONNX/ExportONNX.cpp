@@ -14,7 +14,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringSet.h"
-#include "llvm/ADT/TypeSwitch.h"
+#include "mlir/IR/Matchers.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <onnx/checker.h>
@@ -27,12 +27,13 @@ using namespace mlir::mobileone;
 
 namespace {
 
-class Exporter {
-public:
+constexpr int64_t kCheckerMaxIRVersion = 8, kCheckerMaxOpset = 17;
+
+/// Internal to this file: the op table's entries use its helpers.
+struct Exporter {
   explicit Exporter(ModuleOp module) : module(module) {}
   LogicalResult run(llvm::raw_ostream &os);
 
-private:
   LogicalResult exportOp(Operation &op);
   std::string uniqueName(StringRef hint);
   std::string nodeName(Operation *op);
@@ -43,7 +44,9 @@ private:
                            ArrayRef<std::string> outputs);
   std::string addInitializer(StringRef hint, ArrayRef<int64_t> shape,
                              ArrayRef<float> data);
-  std::string addInt64Initializer(StringRef hint, ArrayRef<int64_t> data);
+  std::string addInt64Initializer(
+      StringRef hint, ArrayRef<int64_t> data,
+      std::optional<ArrayRef<int64_t>> shape = std::nullopt);
   void setOutput(Value v, const std::string &name) { names[v] = name; }
 
   ModuleOp module;
@@ -51,6 +54,7 @@ private:
   onnx::GraphProto *graph = nullptr;
   llvm::DenseMap<Value, std::string> names;
   llvm::StringSet<> used;
+  int64_t opset = 14;
 };
 
 void addInts(onnx::NodeProto *node, StringRef name, ArrayRef<int64_t> values) {
@@ -73,6 +77,13 @@ void addFloat(onnx::NodeProto *node, StringRef name, float value) {
   a->set_name(name.str());
   a->set_type(onnx::AttributeProto::FLOAT);
   a->set_f(value);
+}
+
+void addString(onnx::NodeProto *node, StringRef name, StringRef value) {
+  onnx::AttributeProto *a = node->add_attribute();
+  a->set_name(name.str());
+  a->set_type(onnx::AttributeProto::STRING);
+  a->set_s(value.str());
 }
 
 void setTensorType(onnx::ValueInfoProto *info, ArrayRef<int64_t> shape) {
@@ -112,12 +123,17 @@ std::string Exporter::addInitializer(StringRef hint, ArrayRef<int64_t> shape,
 }
 
 std::string Exporter::addInt64Initializer(StringRef hint,
-                                          ArrayRef<int64_t> data) {
+                                          ArrayRef<int64_t> data,
+                                          std::optional<ArrayRef<int64_t>> shape) {
   onnx::TensorProto *t = graph->add_initializer();
   std::string name = uniqueName(hint);
   t->set_name(name);
   t->set_data_type(onnx::TensorProto::INT64);
-  t->add_dims(data.size());
+  if (shape)
+    for (int64_t d : *shape)
+      t->add_dims(d);
+  else
+    t->add_dims(data.size());
   for (int64_t v : data)
     t->add_int64_data(v);
   return name;
@@ -127,6 +143,17 @@ FailureOr<std::string> Exporter::nameOf(Value v, StringRef hint) {
   auto it = names.find(v);
   if (it != names.end())
     return it->second;
+  auto type = cast<RankedTensorType>(v.getType());
+  Attribute attr;
+  if (type.getElementType().isInteger(64) &&
+      matchPattern(v, m_Constant(&attr)) && isa<DenseIntElementsAttr>(attr)) {
+    SmallVector<int64_t> ints;
+    for (const APInt &x : cast<DenseIntElementsAttr>(attr).getValues<APInt>())
+      ints.push_back(x.getSExtValue());
+    std::string name = addInt64Initializer(hint, ints, type.getShape());
+    names[v] = name;
+    return name;
+  }
   SmallVector<float> storage;
   std::optional<ArrayRef<float>> data = getConstantF32(v, storage);
   if (!data) {
@@ -135,7 +162,6 @@ FailureOr<std::string> Exporter::nameOf(Value v, StringRef hint) {
                             "(expected f32 data)");
     return failure();
   }
-  auto type = cast<RankedTensorType>(v.getType());
   std::string name = addInitializer(hint, type.getShape(), *data);
   names[v] = name;
   return name;
@@ -154,125 +180,411 @@ onnx::NodeProto *Exporter::addNode(StringRef opType, StringRef name,
   return node;
 }
 
-LogicalResult Exporter::exportOp(Operation &op) {
-  if (isa<arith::ConstantOp>(op))
-    return success(); // initializers are made on first use
-  std::string name = uniqueName(nodeName(&op));
-  // Names the op's operands; returns false on failure.
-  auto operands =
-      [&](ArrayRef<StringRef> roles) -> FailureOr<SmallVector<std::string>> {
+//===----------------------------------------------------------------------===//
+// The op table: one entry per op. Most ops map to one ONNX node whose
+// attributes have the op's attribute names (`generic`); the entries below
+// it handle the ops whose ONNX form takes attributes as inputs or changed
+// between opsets.
+//===----------------------------------------------------------------------===//
+
+/// What an op's entry sees: the exporter, the op, its node name.
+struct ExportContext {
+  Exporter &ex;
+  Operation *op;
+  std::string name;
+  int64_t opset;
+
+  FailureOr<SmallVector<std::string>> operands() {
     SmallVector<std::string> out;
-    for (auto [i, v] : llvm::enumerate(op.getOperands())) {
-      StringRef role = i < roles.size() ? roles[i] : "in";
-      FailureOr<std::string> n = nameOf(v, name + "." + role.str());
+    for (auto [i, v] : llvm::enumerate(op->getOperands())) {
+      FailureOr<std::string> n = ex.nameOf(v, name + ".in" + std::to_string(i));
       if (failed(n))
         return failure();
       out.push_back(*n);
     }
     return out;
-  };
-  auto simple = [&](StringRef opType) -> LogicalResult {
-    FailureOr<SmallVector<std::string>> in = operands({});
-    if (failed(in))
-      return failure();
-    std::string out = uniqueName(name + "_out");
-    addNode(opType, name, *in, {out});
-    setOutput(op.getResult(0), out);
-    return success();
-  };
+  }
+  std::string output(int i = 0) {
+    std::string out = ex.uniqueName(name + (i ? "_out" + std::to_string(i)
+                                              : std::string("_out")));
+    ex.setOutput(op->getResult(i), out);
+    return out;
+  }
+  std::string temp(StringRef what) {
+    return ex.uniqueName(name + "." + what.str());
+  }
+  onnx::NodeProto *node(StringRef type, ArrayRef<std::string> in,
+                        ArrayRef<std::string> out, StringRef suffix = "") {
+    return ex.addNode(type, suffix.empty() ? name : temp(suffix), in, out);
+  }
+  std::string ints(StringRef what, ArrayRef<int64_t> v) {
+    return ex.addInt64Initializer(name + "." + what.str(), v);
+  }
+  std::string scalar(StringRef what, float v) {
+    return ex.addInitializer(name + "." + what.str(), {}, {v});
+  }
+};
 
-  return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
-      .Case([&](Conv2DOp conv) -> LogicalResult {
-        FailureOr<SmallVector<std::string>> in =
-            operands({"x", "weight", "bias"});
-        if (failed(in))
-          return failure();
-        std::string out = uniqueName(name + "_out");
-        onnx::NodeProto *node = addNode("Conv", name, *in, {out});
-        addInts(node, "dilations", conv.getDilations());
-        addInt(node, "group", conv.getGroup());
-        addInts(node, "kernel_shape", {conv.getKernelH(), conv.getKernelW()});
-        addInts(node, "pads", conv.getPads());
-        addInts(node, "strides", conv.getStrides());
-        setOutput(conv.getOutput(), out);
-        return success();
-      })
-      .Case([&](BatchNormOp bn) -> LogicalResult {
-        FailureOr<SmallVector<std::string>> in =
-            operands({"x", "scale", "bias", "mean", "var"});
-        if (failed(in))
-          return failure();
-        std::string out = uniqueName(name + "_out");
-        onnx::NodeProto *node = addNode("BatchNormalization", name, *in, {out});
-        addFloat(node, "epsilon", bn.getEpsilon().convertToDouble());
-        setOutput(bn.getOutput(), out);
-        return success();
-      })
-      .Case([&](ReluOp) { return simple("Relu"); })
-      .Case([&](SigmoidOp) { return simple("Sigmoid"); })
-      .Case([&](AddOp) { return simple("Add"); })
-      .Case([&](MulOp) { return simple("Mul"); })
-      .Case([&](GlobalAvgPoolOp) { return simple("GlobalAveragePool"); })
-      .Case([&](ReshapeOp reshape) -> LogicalResult {
-        FailureOr<std::string> in = nameOf(reshape.getInput(), name + ".in");
-        if (failed(in))
-          return failure();
-        auto type = cast<RankedTensorType>(reshape.getType());
-        std::string shape =
-            addInt64Initializer(name + ".shape", type.getShape());
-        std::string out = uniqueName(name + "_out");
-        addNode("Reshape", name, {*in, shape}, {out});
-        setOutput(reshape.getOutput(), out);
-        return success();
-      })
-      .Case([&](LinearOp) -> LogicalResult {
-        FailureOr<SmallVector<std::string>> in =
-            operands({"x", "weight", "bias"});
-        if (failed(in))
-          return failure();
-        std::string out = uniqueName(name + "_out");
-        onnx::NodeProto *node = addNode("Gemm", name, *in, {out});
-        addInt(node, "transB", 1);
-        setOutput(op.getResult(0), out);
-        return success();
-      })
-      .Case([&](SqueezeExciteOp se) -> LogicalResult {
-        FailureOr<SmallVector<std::string>> in =
-            operands({"x", "reduce.weight", "reduce.bias", "expand.weight",
-                      "expand.bias"});
-        if (failed(in))
-          return failure();
-        const SmallVector<std::string> &v = *in;
-        std::string pooled = uniqueName(name + ".pool_out"),
-                    reduced = uniqueName(name + ".reduce_out"),
-                    relu = uniqueName(name + ".relu_out"),
-                    expanded = uniqueName(name + ".expand_out"),
-                    gate = uniqueName(name + ".sigmoid_out"),
-                    out = uniqueName(name + "_out");
-        addNode("GlobalAveragePool", name + ".pool", {v[0]}, {pooled});
-        for (auto [conv, in, w, b, o] :
-             {std::make_tuple("reduce", pooled, v[1], v[2], reduced),
-              std::make_tuple("expand", relu, v[3], v[4], expanded)}) {
-          onnx::NodeProto *node =
-              addNode("Conv", name + "." + conv, {in, w, b}, {o});
-          addInts(node, "kernel_shape", {1, 1});
-          if (std::string(conv) == "reduce")
-            addNode("Relu", name + ".relu", {reduced}, {relu});
-        }
-        addNode("Sigmoid", name + ".sigmoid", {expanded}, {gate});
-        addNode("Mul", name + ".mul", {v[0], gate}, {out});
-        setOutput(se.getOutput(), out);
-        return success();
-      })
-      .Case([&](BlockOp) {
-        return op.emitError("ONNX export cannot express 'mobileone.block' "
-                            "(a training-time multi-branch block); run "
-                            "--mobileone-reparameterize first");
-      })
-      .Default([&](Operation *other) {
-        return other->emitError("ONNX export cannot express '")
-               << other->getName() << "'";
-      });
+using ExportFn = LogicalResult (*)(ExportContext &);
+
+/// The op's attributes as ONNX attributes of the same names.
+void copyAttributes(Operation *op, onnx::NodeProto *node,
+                    ArrayRef<StringRef> skip = {}) {
+  for (NamedAttribute a : op->getAttrs()) {
+    StringRef name = a.getName().strref();
+    if (llvm::is_contained(skip, name))
+      continue;
+    if (auto arr = dyn_cast<DenseI64ArrayAttr>(a.getValue()))
+      addInts(node, name, arr.asArrayRef());
+    else if (auto i = dyn_cast<IntegerAttr>(a.getValue()))
+      addInt(node, name, i.getInt());
+    else if (auto f = dyn_cast<FloatAttr>(a.getValue()))
+      addFloat(node, name, static_cast<float>(f.getValueAsDouble()));
+    else if (auto s = dyn_cast<StringAttr>(a.getValue()))
+      addString(node, name, s.getValue());
+  }
+}
+
+/// One ONNX node of type `Type`, operands and attributes as they are.
+template <const char *Type> LogicalResult generic(ExportContext &c) {
+  FailureOr<SmallVector<std::string>> in = c.operands();
+  if (failed(in))
+    return failure();
+  SmallVector<std::string> outs;
+  for (unsigned i = 0; i < c.op->getNumResults(); ++i)
+    outs.push_back(c.output(i));
+  copyAttributes(c.op, c.node(Type, *in, outs));
+  return success();
+}
+
+#define ONNX_TYPE(name) constexpr char k##name[] = #name;
+ONNX_TYPE(Relu)
+ONNX_TYPE(Sigmoid)
+ONNX_TYPE(Tanh)
+ONNX_TYPE(Erf)
+ONNX_TYPE(Sqrt)
+ONNX_TYPE(Pow)
+ONNX_TYPE(HardSigmoid)
+ONNX_TYPE(LeakyRelu)
+ONNX_TYPE(Add)
+ONNX_TYPE(Sub)
+ONNX_TYPE(Mul)
+ONNX_TYPE(Div)
+ONNX_TYPE(GlobalAveragePool)
+ONNX_TYPE(Concat)
+ONNX_TYPE(Transpose)
+ONNX_TYPE(MatMul)
+ONNX_TYPE(MaxPool)
+ONNX_TYPE(Gather)
+ONNX_TYPE(BatchNormalization)
+ONNX_TYPE(LayerNormalization)
+#undef ONNX_TYPE
+
+LogicalResult exportConv(ExportContext &c) {
+  auto conv = cast<Conv2DOp>(c.op);
+  FailureOr<SmallVector<std::string>> in = c.operands();
+  if (failed(in))
+    return failure();
+  onnx::NodeProto *node = c.node("Conv", *in, {c.output()});
+  copyAttributes(c.op, node);
+  addInts(node, "kernel_shape", {conv.getKernelH(), conv.getKernelW()});
+  return success();
+}
+
+LogicalResult exportReshape(ExportContext &c) {
+  FailureOr<SmallVector<std::string>> in = c.operands();
+  if (failed(in))
+    return failure();
+  auto type = cast<RankedTensorType>(c.op->getResult(0).getType());
+  c.node("Reshape", {(*in)[0], c.ints("shape", type.getShape())},
+         {c.output()});
+  return success();
+}
+
+LogicalResult exportExpand(ExportContext &c) {
+  FailureOr<SmallVector<std::string>> in = c.operands();
+  if (failed(in))
+    return failure();
+  auto type = cast<RankedTensorType>(c.op->getResult(0).getType());
+  c.node("Expand", {(*in)[0], c.ints("shape", type.getShape())},
+         {c.output()});
+  return success();
+}
+
+LogicalResult exportLinear(ExportContext &c) {
+  FailureOr<SmallVector<std::string>> in = c.operands();
+  if (failed(in))
+    return failure();
+  addInt(c.node("Gemm", *in, {c.output()}), "transB", 1);
+  return success();
+}
+
+LogicalResult exportClip(ExportContext &c) {
+  auto clip = cast<ClipOp>(c.op);
+  FailureOr<SmallVector<std::string>> in = c.operands();
+  if (failed(in))
+    return failure();
+  c.node("Clip",
+         {(*in)[0], c.scalar("min", clip.getMin().convertToFloat()),
+          c.scalar("max", clip.getMax().convertToFloat())},
+         {c.output()});
+  return success();
+}
+
+LogicalResult exportHardSwish(ExportContext &c) {
+  FailureOr<SmallVector<std::string>> in = c.operands();
+  if (failed(in))
+    return failure();
+  if (c.opset >= 14) {
+    c.node("HardSwish", *in, {c.output()});
+    return success();
+  }
+  // Before opset 14: x * HardSigmoid(x; 1/6, 1/2).
+  std::string gate = c.temp("gate");
+  onnx::NodeProto *hs = c.node("HardSigmoid", {(*in)[0]}, {gate}, "hsig");
+  addFloat(hs, "alpha", 1.0f / 6.0f);
+  addFloat(hs, "beta", 0.5f);
+  c.node("Mul", {(*in)[0], gate}, {c.output()});
+  return success();
+}
+
+LogicalResult exportGelu(ExportContext &c) {
+  auto gelu = cast<GeluOp>(c.op);
+  FailureOr<SmallVector<std::string>> in = c.operands();
+  if (failed(in))
+    return failure();
+  if (c.opset >= 20) {
+    addString(c.node("Gelu", *in, {c.output()}), "approximate",
+              gelu.getApproximate());
+    return success();
+  }
+  const std::string &x = (*in)[0];
+  std::string inner = c.temp("inner"), t = c.temp("t"), onePlus = c.temp("p1"),
+              half = c.temp("half");
+  if (gelu.getApproximate() == "tanh") {
+    // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+    std::string x2 = c.temp("x2"), x3 = c.temp("x3"), cx3 = c.temp("cx3"),
+                sum = c.temp("sum");
+    c.node("Mul", {x, x}, {x2}, "sq");
+    c.node("Mul", {x2, x}, {x3}, "cube");
+    c.node("Mul", {x3, c.scalar("c", 0.044715f)}, {cx3}, "mulc");
+    c.node("Add", {x, cx3}, {sum}, "add");
+    c.node("Mul", {sum, c.scalar("k", 0.7978845608028654f)}, {inner}, "mulk");
+    c.node("Tanh", {inner}, {t}, "tanh");
+  } else {
+    // 0.5 x (1 + erf(x / sqrt 2)), as exporters before opset 20 write it
+    c.node("Div", {x, c.scalar("sqrt2", 1.4142135623730951f)}, {inner}, "div");
+    c.node("Erf", {inner}, {t}, "erf");
+  }
+  c.node("Add", {t, c.scalar("one", 1.0f)}, {onePlus}, "add1");
+  c.node("Mul", {x, onePlus}, {half}, "mulx");
+  c.node("Mul", {half, c.scalar("half", 0.5f)}, {c.output()});
+  return success();
+}
+
+LogicalResult exportSoftmax(ExportContext &c) {
+  auto sm = cast<SoftmaxOp>(c.op);
+  FailureOr<SmallVector<std::string>> in = c.operands();
+  if (failed(in))
+    return failure();
+  int64_t rank = cast<RankedTensorType>(sm.getType()).getRank();
+  int64_t axis = sm.getAxis();
+  if (c.opset >= 13 || axis == rank - 1) {
+    addInt(c.node("Softmax", *in, {c.output()}), "axis", axis);
+    return success();
+  }
+  // Before opset 13 Softmax flattens from `axis` on: move the axis last.
+  SmallVector<int64_t> perm;
+  for (int64_t d = 0; d < rank; ++d)
+    if (d != axis)
+      perm.push_back(d);
+  perm.push_back(axis);
+  SmallVector<int64_t> inverse(rank);
+  for (int64_t d = 0; d < rank; ++d)
+    inverse[perm[d]] = d;
+  std::string moved = c.temp("moved"), soft = c.temp("softmax");
+  addInts(c.node("Transpose", *in, {moved}, "to_last"), "perm", perm);
+  addInt(c.node("Softmax", {moved}, {soft}, "softmax"), "axis", rank - 1);
+  addInts(c.node("Transpose", {soft}, {c.output()}), "perm", inverse);
+  return success();
+}
+
+LogicalResult exportSplit(ExportContext &c) {
+  auto split = cast<SplitOp>(c.op);
+  FailureOr<SmallVector<std::string>> in = c.operands();
+  if (failed(in))
+    return failure();
+  SmallVector<std::string> outs;
+  for (unsigned i = 0; i < c.op->getNumResults(); ++i)
+    outs.push_back(c.output(i));
+  SmallVector<std::string> inputs = {(*in)[0]};
+  if (c.opset >= 13)
+    inputs.push_back(c.ints("split", split.getSplit()));
+  onnx::NodeProto *node = c.node("Split", inputs, outs);
+  addInt(node, "axis", split.getAxis());
+  if (c.opset < 13)
+    addInts(node, "split", split.getSplit());
+  return success();
+}
+
+LogicalResult exportSlice(ExportContext &c) {
+  auto slice = cast<SliceOp>(c.op);
+  FailureOr<SmallVector<std::string>> in = c.operands();
+  if (failed(in))
+    return failure();
+  ArrayRef<int64_t> shape =
+      cast<RankedTensorType>(slice.getInput().getType()).getShape();
+  SmallVector<int64_t> starts(slice.getStarts()), ends(slice.getEnds());
+  // Our -1 ("before index 0" for a negative step) would mean dim - 1 in
+  // ONNX; -(dim + 1) clamps to it.
+  for (size_t d = 0; d < shape.size(); ++d) {
+    if (starts[d] == -1)
+      starts[d] = -(shape[d] + 1);
+    if (ends[d] == -1)
+      ends[d] = -(shape[d] + 1);
+  }
+  SmallVector<int64_t> axes;
+  for (size_t d = 0; d < shape.size(); ++d)
+    axes.push_back(d);
+  c.node("Slice",
+         {(*in)[0], c.ints("starts", starts), c.ints("ends", ends),
+          c.ints("axes", axes), c.ints("steps", slice.getSteps())},
+         {c.output()});
+  return success();
+}
+
+LogicalResult exportPad(ExportContext &c) {
+  auto pad = cast<PadOp>(c.op);
+  FailureOr<SmallVector<std::string>> in = c.operands();
+  if (failed(in))
+    return failure();
+  onnx::NodeProto *node = c.node(
+      "Pad",
+      {(*in)[0], c.ints("pads", pad.getPads()),
+       c.scalar("value", pad.getValue().convertToFloat())},
+      {c.output()});
+  addString(node, "mode", pad.getMode());
+  return success();
+}
+
+LogicalResult exportReduceMean(ExportContext &c) {
+  auto rm = cast<ReduceMeanOp>(c.op);
+  FailureOr<SmallVector<std::string>> in = c.operands();
+  if (failed(in))
+    return failure();
+  SmallVector<int64_t> axes(rm.getAxes());
+  if (axes.empty()) // ours: every dimension
+    for (int64_t d = 0; d < cast<RankedTensorType>(rm.getInput().getType())
+                                .getRank();
+         ++d)
+      axes.push_back(d);
+  SmallVector<std::string> inputs = {(*in)[0]};
+  if (c.opset >= 18)
+    inputs.push_back(c.ints("axes", axes));
+  onnx::NodeProto *node = c.node("ReduceMean", inputs, {c.output()});
+  if (c.opset < 18)
+    addInts(node, "axes", axes);
+  addInt(node, "keepdims", rm.getKeepdims());
+  return success();
+}
+
+LogicalResult exportAvgPool(ExportContext &c) {
+  auto pool = cast<AvgPoolOp>(c.op);
+  FailureOr<SmallVector<std::string>> in = c.operands();
+  if (failed(in))
+    return failure();
+  bool dilated = llvm::any_of(pool.getDilations(),
+                              [](int64_t d) { return d != 1; });
+  if (dilated && c.opset < 19)
+    return c.op->emitError("ONNX export: a dilated AveragePool needs opset "
+                           "19, the model has ")
+           << c.opset;
+  copyAttributes(c.op, c.node("AveragePool", *in, {c.output()}),
+                 c.opset < 19 ? ArrayRef<StringRef>{"dilations"}
+                              : ArrayRef<StringRef>{});
+  return success();
+}
+
+LogicalResult exportLayerNorm(ExportContext &c) {
+  if (c.opset < 17)
+    return c.op->emitError("ONNX export: LayerNormalization needs opset 17, "
+                           "the model has ")
+           << c.opset;
+  return generic<kLayerNormalization>(c);
+}
+
+LogicalResult exportSqueezeExcite(ExportContext &c) {
+  FailureOr<SmallVector<std::string>> in = c.operands();
+  if (failed(in))
+    return failure();
+  const SmallVector<std::string> &v = *in;
+  std::string pooled = c.temp("pool_out"), reduced = c.temp("reduce_out"),
+              relu = c.temp("relu_out"), expanded = c.temp("expand_out"),
+              gate = c.temp("sigmoid_out");
+  c.node("GlobalAveragePool", {v[0]}, {pooled}, "pool");
+  addInts(c.node("Conv", {pooled, v[1], v[2]}, {reduced}, "reduce"),
+          "kernel_shape", {1, 1});
+  c.node("Relu", {reduced}, {relu}, "relu");
+  addInts(c.node("Conv", {relu, v[3], v[4]}, {expanded}, "expand"),
+          "kernel_shape", {1, 1});
+  c.node("Sigmoid", {expanded}, {gate}, "sigmoid");
+  c.node("Mul", {v[0], gate}, {c.output()}, "mul");
+  return success();
+}
+
+const llvm::StringMap<ExportFn> &exportTable() {
+  static const llvm::StringMap<ExportFn> table = {
+      {Conv2DOp::getOperationName(), exportConv},
+      {BatchNormOp::getOperationName(), generic<kBatchNormalization>},
+      {ReluOp::getOperationName(), generic<kRelu>},
+      {SigmoidOp::getOperationName(), generic<kSigmoid>},
+      {TanhOp::getOperationName(), generic<kTanh>},
+      {ErfOp::getOperationName(), generic<kErf>},
+      {SqrtOp::getOperationName(), generic<kSqrt>},
+      {PowOp::getOperationName(), generic<kPow>},
+      {HardSigmoidOp::getOperationName(), generic<kHardSigmoid>},
+      {LeakyReluOp::getOperationName(), generic<kLeakyRelu>},
+      {HardSwishOp::getOperationName(), exportHardSwish},
+      {GeluOp::getOperationName(), exportGelu},
+      {ClipOp::getOperationName(), exportClip},
+      {SoftmaxOp::getOperationName(), exportSoftmax},
+      {AddOp::getOperationName(), generic<kAdd>},
+      {SubOp::getOperationName(), generic<kSub>},
+      {MulOp::getOperationName(), generic<kMul>},
+      {DivOp::getOperationName(), generic<kDiv>},
+      {GlobalAvgPoolOp::getOperationName(), generic<kGlobalAveragePool>},
+      {ReshapeOp::getOperationName(), exportReshape},
+      {ExpandOp::getOperationName(), exportExpand},
+      {LinearOp::getOperationName(), exportLinear},
+      {SqueezeExciteOp::getOperationName(), exportSqueezeExcite},
+      {ConcatOp::getOperationName(), generic<kConcat>},
+      {SplitOp::getOperationName(), exportSplit},
+      {SliceOp::getOperationName(), exportSlice},
+      {TransposeOp::getOperationName(), generic<kTranspose>},
+      {PadOp::getOperationName(), exportPad},
+      {GatherOp::getOperationName(), generic<kGather>},
+      {ReduceMeanOp::getOperationName(), exportReduceMean},
+      {MaxPoolOp::getOperationName(), generic<kMaxPool>},
+      {AvgPoolOp::getOperationName(), exportAvgPool},
+      {LayerNormOp::getOperationName(), exportLayerNorm},
+      {MatMulOp::getOperationName(), generic<kMatMul>},
+  };
+  return table;
+}
+
+LogicalResult Exporter::exportOp(Operation &op) {
+  if (isa<arith::ConstantOp>(op))
+    return success(); // initializers are made on first use
+  if (isa<BlockOp>(op))
+    return op.emitError("ONNX export cannot express 'mobileone.block' (a "
+                        "training-time multi-branch block); run "
+                        "--mobileone-reparameterize first");
+  auto it = exportTable().find(op.getName().getStringRef());
+  if (it == exportTable().end())
+    return op.emitError("ONNX export cannot express '")
+           << op.getName() << "'";
+  ExportContext c{*this, &op, uniqueName(nodeName(&op)), opset};
+  return it->second(c);
 }
 
 LogicalResult Exporter::run(llvm::raw_ostream &os) {
@@ -283,9 +595,14 @@ LogicalResult Exporter::run(llvm::raw_ostream &os) {
   if (!func)
     return module.emitError("ONNX export: the module has no function");
 
-  int64_t opset = 14, irVersion = 8;
+  // The opset of the import; for a module from elsewhere, 14 (what PyTorch
+  // 1.13 writes by default), or 17 when it holds a layer norm.
+  int64_t irVersion = 8;
+  opset = 14;
   if (auto a = module->getAttrOfType<IntegerAttr>(kONNXOpsetAttr))
     opset = a.getInt();
+  else if (!func.getOps<LayerNormOp>().empty())
+    opset = 17;
   if (auto a = module->getAttrOfType<IntegerAttr>(kONNXIRVersionAttr))
     irVersion = a.getInt();
   model.set_ir_version(irVersion);
@@ -355,8 +672,12 @@ LogicalResult Exporter::run(llvm::raw_ostream &os) {
     setTensorType(info, cast<RankedTensorType>(v.getType()).getShape());
   }
 
+  // Debian's ONNX library (1.12) knows IR version 8 and opsets up to 17;
+  // its checker rejects anything newer, so newer models skip it (the test
+  // suite runs them in ONNX Runtime instead).
   try {
-    onnx::checker::check_model(model);
+    if (irVersion <= kCheckerMaxIRVersion && opset <= kCheckerMaxOpset)
+      onnx::checker::check_model(model);
   } catch (const std::exception &e) {
     return func.emitError("ONNX export produced an invalid model (this is a "
                           "bug): ")

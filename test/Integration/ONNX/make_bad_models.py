@@ -38,8 +38,22 @@ def main():
     with open(path("tensor.onnx"), "wb") as f:
         f.write(numpy_helper.from_array(np.ones((2, 2), np.float32), "t").SerializeToString())
     onnx.save(conv_model(weight_init=False), path("missing-initializer.onnx"))
-    onnx.save(conv_model(extra_nodes=[helper.make_node("LeakyRelu", ["y"], ["z"], name="act1")]),
-              path("unsupported-op.onnx"))
+    # Every unsupported op is listed at once: two of one type, one of another,
+    # one in a custom domain, and an op that this opset does not have yet.
+    onnx.save(conv_model(extra_nodes=[
+        helper.make_node("Resize", ["y"], ["r1"], name="up1"),
+        helper.make_node("Mish", ["r1"], ["r2"], name="mish"),
+        helper.make_node("Resize", ["r2"], ["r3"], name="up2"),
+        helper.make_node("Gelu", ["r3"], ["r4"], name="gelu"),
+        helper.make_node("FusedConv", ["r4"], ["z"], name="fused", domain="com.microsoft"),
+    ]), path("unsupported-op.onnx"))
+    # A target shape computed from the data, not from the static input shape.
+    onnx.save(conv_model(extra_nodes=[
+        helper.make_node("ReduceMean", ["y"], ["m"], name="mean", keepdims=0),
+        helper.make_node("Cast", ["m"], ["n"], name="to_int", to=TensorProto.INT64),
+        helper.make_node("Unsqueeze", ["n"], ["n1"], name="unsq", axes=[0]),
+        helper.make_node("Reshape", ["y", "n1"], ["z"], name="reshape_by_data"),
+    ], opset=12), path("data-dependent-shape.onnx"))
     p = [numpy_helper.from_array(np.ones(8, np.float32), n) for n in ("s", "b", "m", "v")]
     bn = helper.make_node("BatchNormalization", ["y", "s", "b", "m", "v"], ["z"], name="bn1", training_mode=1)
     m = conv_model(extra_nodes=[bn])
@@ -54,7 +68,8 @@ def main():
                                                  name="bn_negative")])
     m.graph.initializer.extend(p)
     onnx.save(m, path("negative-variance.onnx"))
-    onnx.save(conv_model(opset=18), path("opset18.onnx"))
+    onnx.save(conv_model(opset=22), path("opset22.onnx"))
+    onnx.save(conv_model(opset=10), path("opset10.onnx"))
 
     # Malformed nodes and values that once reached unchecked code.
     m = conv_model()

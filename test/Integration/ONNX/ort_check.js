@@ -3,12 +3,22 @@
 // logits: prints max abs diff and the relative diff max|a-b| / max|b|, exits
 // 1 beyond --atol / --rtol.
 //   node ort_check.js model.onnx input.bin N,C,H,W expected.bin [--atol A] [--rtol R] [--save out.bin]
+// (input and expected may also be .npy files)
 'use strict';
 const fs = require('fs');
 const ort = require('onnxruntime-node');
 
+// Raw little-endian float32, or a .npy file of '<f4' in C order.
 function readFloats(path) {
-  const buf = fs.readFileSync(path);
+  let buf = fs.readFileSync(path);
+  if (path.endsWith('.npy')) {
+    const headerLen = buf.readUInt16LE(8);
+    const header = buf.toString('latin1', 10, 10 + headerLen);
+    if (!header.includes("'<f4'") || header.includes("'fortran_order': True"))
+      throw new Error(`${path}: expected a C-order float32 .npy`);
+    buf = buf.subarray(10 + headerLen);
+    buf = Buffer.from(buf); // aligned copy
+  }
   return new Float32Array(buf.buffer, buf.byteOffset, buf.length / 4);
 }
 

@@ -19,6 +19,8 @@ def MobileOne_Dialect : Dialect {
     stored as `dense_resource` blobs.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
+  // Folded shape computations become `arith.constant`s.
+  let hasConstantMaterializer = 1;
 }
 
 class MobileOne_Op<string mnemonic, list<Trait> traits = []>

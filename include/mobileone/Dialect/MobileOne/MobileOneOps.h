@@ -11,6 +11,20 @@
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mobileone/Dialect/MobileOne/MobileOneDialect.h"
 
+#include <functional>
+#include <optional>
+
+namespace mlir::mobileone {
+/// NumPy (ONNX multidirectional) broadcast of two shapes, or nullopt.
+std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
+                                                    ArrayRef<int64_t> b);
+/// Folds a broadcasting i64 binary op whose operands are constants; `fn`
+/// returns nullopt where the result is undefined (division by zero).
+OpFoldResult
+foldIntBinary(Type resultType, Attribute lhs, Attribute rhs,
+              function_ref<std::optional<int64_t>(int64_t, int64_t)> fn);
+} // namespace mlir::mobileone
+
 #define GET_OP_CLASSES
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h.inc"
 

@@ -12,6 +12,8 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 def F32Tensor4D : 4DTensorOf<[F32]>;
 def F32Tensor1D : 1DTensorOf<[F32]>;
 def F32Tensor2D : 2DTensorOf<[F32]>;
+def F32OrI64Tensor : TensorOf<[F32, I64]>;
+def I64Tensor1D : 1DTensorOf<[I64]>;
 
 //===----------------------------------------------------------------------===//
 // Convolution and normalisation
@@ -42,6 +44,7 @@ def MobileOne_Conv2DOp : MobileOne_Op<"conv2d", [Pure]> {
     $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
+  let hasCanonicalizer = 1;
   let extraClassDeclaration = [{
     int64_t getKernelH() { return getWeight().getType().getDimSize(2); }
     int64_t getKernelW() { return getWeight().getType().getDimSize(3); }
@@ -72,34 +75,73 @@ def MobileOne_BatchNormOp : MobileOne_Op<"batch_norm", [Pure]> {
 // Element-wise
 //===----------------------------------------------------------------------===//
 
-class MobileOne_UnaryOp<string mnemonic, string sum>
+class MobileOne_UnaryOp<string mnemonic, string sum, dag attrs = (ins),
+                        string desc = "">
     : MobileOne_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
   let summary = sum;
-  let arguments = (ins TensorOf<[F32]>:$input);
+  let description = desc;
+  let arguments = !con((ins TensorOf<[F32]>:$input), attrs);
   let results = (outs TensorOf<[F32]>:$output);
   let assemblyFormat = "$input attr-dict `:` type($input)";
 }
 
 def MobileOne_ReluOp : MobileOne_UnaryOp<"relu", "rectified linear unit">;
 def MobileOne_SigmoidOp : MobileOne_UnaryOp<"sigmoid", "logistic sigmoid">;
+def MobileOne_TanhOp : MobileOne_UnaryOp<"tanh", "hyperbolic tangent">;
+def MobileOne_ErfOp : MobileOne_UnaryOp<"erf", "Gauss error function">;
+def MobileOne_SqrtOp : MobileOne_UnaryOp<"sqrt", "square root">;
+def MobileOne_HardSwishOp : MobileOne_UnaryOp<"hard_swish",
+    "x * max(0, min(1, x / 6 + 1 / 2)) (ONNX HardSwish)">;
+def MobileOne_GeluOp : MobileOne_UnaryOp<"gelu",
+    "Gaussian error linear unit (ONNX Gelu)", (ins StrAttr:$approximate), [{
+    `approximate = "none"`: `0.5 * x * (1 + erf(x / sqrt(2)))`;
+    `approximate = "tanh"`: `0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 x^3)))`.
+    The importer also recognises the `Div -> Erf -> Add -> Mul -> Mul`
+    decomposition that exporters write before opset 20.
+  }]> {
+  let hasVerifier = 1;
+}
+def MobileOne_HardSigmoidOp : MobileOne_UnaryOp<"hard_sigmoid",
+    "max(0, min(1, alpha * x + beta)) (ONNX HardSigmoid)",
+    (ins F32Attr:$alpha, F32Attr:$beta)>;
+def MobileOne_LeakyReluOp : MobileOne_UnaryOp<"leaky_relu",
+    "x >= 0 ? x : alpha * x (ONNX LeakyRelu)", (ins F32Attr:$alpha)>;
+def MobileOne_ClipOp : MobileOne_UnaryOp<"clip",
+    "min(max(x, min), max) (ONNX Clip; ReLU6 is min = 0, max = 6)",
+    (ins F32Attr:$min, F32Attr:$max)> {
+  let hasVerifier = 1;
+}
+def MobileOne_SoftmaxOp : MobileOne_UnaryOp<"softmax",
+    "softmax along one axis (ONNX Softmax, opset 13 semantics)",
+    (ins I64Attr:$axis)> {
+  let hasVerifier = 1;
+}
 
 class MobileOne_BinaryOp<string mnemonic, string sum>
     : MobileOne_Op<mnemonic, [Pure]> {
   let summary = sum;
   let description = [{
     Element-wise with NumPy (ONNX multidirectional) broadcasting; the result
-    type must be the broadcast shape of the operands.
+    type must be the broadcast shape of the operands. On `i64` tensors (shape
+    arithmetic) it folds when both operands are constants.
   }];
-  let arguments = (ins TensorOf<[F32]>:$lhs, TensorOf<[F32]>:$rhs);
-  let results = (outs TensorOf<[F32]>:$output);
+  let arguments = (ins F32OrI64Tensor:$lhs, F32OrI64Tensor:$rhs);
+  let results = (outs F32OrI64Tensor:$output);
   let assemblyFormat = [{
     $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
   }];
   let hasVerifier = 1;
+  let hasFolder = 1;
 }
 
 def MobileOne_AddOp : MobileOne_BinaryOp<"add", "element-wise addition">;
-def MobileOne_MulOp : MobileOne_BinaryOp<"mul", "element-wise multiplication">;
+def MobileOne_SubOp : MobileOne_BinaryOp<"sub", "element-wise subtraction">;
+def MobileOne_MulOp : MobileOne_BinaryOp<"mul", "element-wise multiplication"> {
+  let hasCanonicalizer = 1;
+}
+def MobileOne_DivOp : MobileOne_BinaryOp<"div",
+    "element-wise division (integer division truncates, as ONNX Div)">;
+def MobileOne_PowOp : MobileOne_BinaryOp<"pow", "element-wise power (f32)">;
 
 //===----------------------------------------------------------------------===//
 // Head
@@ -114,9 +156,10 @@ def MobileOne_GlobalAvgPoolOp : MobileOne_Op<"global_avg_pool", [Pure]> {
 }
 
 def MobileOne_ReshapeOp : MobileOne_Op<"reshape", [Pure]> {
-  let summary = "reshape (ONNX Flatten and Reshape) to the result type";
-  let arguments = (ins TensorOf<[F32]>:$input);
-  let results = (outs TensorOf<[F32]>:$output);
+  let summary = "reshape to the result type (ONNX Reshape, Flatten, Squeeze, Unsqueeze)";
+  let arguments = (ins F32OrI64Tensor:$input);
+  let results = (outs F32OrI64Tensor:$output);
+  let hasFolder = 1;
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
   let hasVerifier = 1;
 }
@@ -160,6 +203,205 @@ def MobileOne_SqueezeExciteOp : MobileOne_Op<"squeeze_excite", [Pure]> {
       return getReduceWeight().getType().getDimSize(0);
     }
   }];
+}
+
+//===----------------------------------------------------------------------===//
+// Tensor and shape ops. Result types are inferred from the operands and
+// attributes (InferTypeOpAdaptor): the importer builds them without computing
+// shapes, and the verifier checks the same rule. On i64 constants (the shape
+// subgraphs exporters write) they fold, so `Shape -> Gather -> Concat ->
+// Reshape` becomes a constant target shape by canonicalisation.
+//===----------------------------------------------------------------------===//
+
+class MobileOne_InferredOp<string mnemonic, list<Trait> traits = []>
+    : MobileOne_Op<mnemonic, !listconcat([Pure, InferTypeOpAdaptor], traits)>;
+
+def MobileOne_ShapeOp : MobileOne_InferredOp<"shape"> {
+  let summary = "the shape of a tensor as a 1-D i64 tensor (ONNX Shape)";
+  let description = [{
+    Dimensions `[start, end)` of the input's shape (ONNX Shape-15 `start` and
+    `end`, already clamped to `[0, rank]`). Always folds to a constant: every
+    tensor in this dialect is statically shaped.
+  }];
+  let arguments = (ins AnyRankedTensor:$input, I64Attr:$start, I64Attr:$end);
+  let results = (outs I64Tensor1D:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+def MobileOne_GatherOp : MobileOne_InferredOp<"gather"> {
+  let summary = "gather slices along an axis (ONNX Gather)";
+  let description = [{
+    `output = data[..., indices, ...]` along `axis`; the result shape is
+    `data.shape[:axis] + indices.shape + data.shape[axis+1:]`. Negative
+    indices count from the end. Folds on constant i64 data.
+  }];
+  let arguments = (ins F32OrI64Tensor:$data, I64Tensor:$indices, I64Attr:$axis);
+  let results = (outs F32OrI64Tensor:$output);
+  let assemblyFormat = "$data `,` $indices attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+def MobileOne_CastOp : MobileOne_Op<"cast", [Pure]> {
+  let summary = "element type conversion between f32, i64 and i1 (ONNX Cast)";
+  let description = [{
+    f32 to i64 truncates toward zero, as ONNX (and C) do. Folds on constants.
+  }];
+  let arguments = (ins TensorOf<[F32, I64, I1]>:$input);
+  let results = (outs TensorOf<[F32, I64, I1]>:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def MobileOne_ConcatOp : MobileOne_InferredOp<"concat"> {
+  let summary = "concatenation along an axis (ONNX Concat)";
+  let arguments = (ins Variadic<F32OrI64Tensor>:$inputs, I64Attr:$axis);
+  let results = (outs F32OrI64Tensor:$output);
+  let assemblyFormat = "$inputs attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+def MobileOne_SliceOp : MobileOne_InferredOp<"slice"> {
+  let summary = "strided slice (ONNX Slice with constant starts, ends, axes, steps)";
+  let description = [{
+    One entry per dimension of the input, already normalised by the
+    importer: `starts` in `[0, dim]` (`[-1, dim - 1]` for negative steps),
+    `ends` likewise, `steps` non-zero. The result has `ceil((end - start) /
+    step)` elements (at least 0) along each dimension.
+  }];
+  let arguments = (ins F32OrI64Tensor:$input, DenseI64ArrayAttr:$starts,
+                   DenseI64ArrayAttr:$ends, DenseI64ArrayAttr:$steps);
+  let results = (outs F32OrI64Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+def MobileOne_ExpandOp : MobileOne_Op<"expand", [Pure]> {
+  let summary = "broadcast to the result shape (ONNX Expand)";
+  let arguments = (ins F32OrI64Tensor:$input);
+  let results = (outs F32OrI64Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+  let hasFolder = 1;
+}
+
+def MobileOne_EqualOp : MobileOne_InferredOp<"equal"> {
+  let summary = "element-wise equality with broadcasting (ONNX Equal)";
+  let arguments = (ins F32OrI64Tensor:$lhs, F32OrI64Tensor:$rhs);
+  let results = (outs TensorOf<[I1]>:$output);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+def MobileOne_WhereOp : MobileOne_InferredOp<"where"> {
+  let summary = "element-wise select with broadcasting (ONNX Where)";
+  let arguments = (ins TensorOf<[I1]>:$condition, F32OrI64Tensor:$lhs,
+                   F32OrI64Tensor:$rhs);
+  let results = (outs F32OrI64Tensor:$output);
+  let assemblyFormat = [{
+    $condition `,` $lhs `,` $rhs attr-dict `:` functional-type(operands, results)
+  }];
+  let hasFolder = 1;
+}
+
+def MobileOne_TransposeOp : MobileOne_InferredOp<"transpose"> {
+  let summary = "permutation of dimensions (ONNX Transpose)";
+  let arguments = (ins F32OrI64Tensor:$input, DenseI64ArrayAttr:$perm);
+  let results = (outs F32OrI64Tensor:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+def MobileOne_SplitOp : MobileOne_InferredOp<"split"> {
+  let summary = "split into parts along an axis (ONNX Split)";
+  let description = [{
+    One result per entry of `split` (the part sizes, summing to the
+    dimension).
+  }];
+  let arguments = (ins TensorOf<[F32]>:$input, I64Attr:$axis,
+                   DenseI64ArrayAttr:$split);
+  let results = (outs Variadic<TensorOf<[F32]>>:$outputs);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def MobileOne_PadOp : MobileOne_InferredOp<"pad"> {
+  let summary = "padding (ONNX Pad: constant, reflect or edge)";
+  let description = [{
+    `pads` holds `2 * rank` non-negative entries in ONNX order (all begins,
+    then all ends). A zero constant padding of H and W in front of a
+    `conv2d` folds into the convolution (canonicalisation).
+  }];
+  let arguments = (ins TensorOf<[F32]>:$input, DenseI64ArrayAttr:$pads,
+                   StrAttr:$mode, F32Attr:$value);
+  let results = (outs TensorOf<[F32]>:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasFolder = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Reductions, pooling, normalisation, matrix products
+//===----------------------------------------------------------------------===//
+
+def MobileOne_ReduceMeanOp : MobileOne_InferredOp<"reduce_mean"> {
+  let summary = "mean over axes (ONNX ReduceMean)";
+  let description = [{
+    `axes` sorted, unique and non-negative; an empty list reduces every
+    dimension. `keepdims` keeps reduced dimensions as size 1.
+  }];
+  let arguments = (ins TensorOf<[F32]>:$input, DenseI64ArrayAttr:$axes,
+                   I64Attr:$keepdims);
+  let results = (outs TensorOf<[F32]>:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+class MobileOne_PoolOp<string mnemonic, string sum, dag extra>
+    : MobileOne_InferredOp<mnemonic> {
+  let summary = sum;
+  let description = [{
+    NCHW; `kernel_shape`, `strides` and `dilations` are `[h, w]`, `pads` in
+    ONNX order `[top, left, bottom, right]`. `ceil_mode = 1` rounds the
+    output size up (a window may then start in the end padding but never
+    past it).
+  }];
+  let arguments = !con((ins F32Tensor4D:$input, DenseI64ArrayAttr:$kernel_shape,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                   DenseI64ArrayAttr:$dilations, I64Attr:$ceil_mode), extra);
+  let results = (outs F32Tensor4D:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
+def MobileOne_MaxPoolOp : MobileOne_PoolOp<"max_pool",
+    "2-D max pooling (ONNX MaxPool)", (ins)>;
+def MobileOne_AvgPoolOp : MobileOne_PoolOp<"avg_pool",
+    "2-D average pooling (ONNX AveragePool)", (ins I64Attr:$count_include_pad)>;
+
+def MobileOne_LayerNormOp : MobileOne_Op<"layer_norm", [Pure]> {
+  let summary = "layer normalisation over the dimensions from `axis` on";
+  let description = [{
+    `y = (x - mean) / sqrt(var + epsilon) * scale + bias` with mean and
+    (biased) variance over dimensions `axis..rank-1`; `scale` and `bias` have
+    the shape of those dimensions (ONNX LayerNormalization, `stash_type` 1).
+  }];
+  let arguments = (ins TensorOf<[F32]>:$input, TensorOf<[F32]>:$scale,
+                   Optional<TensorOf<[F32]>>:$bias, I64Attr:$axis,
+                   F64Attr:$epsilon);
+  let results = (outs TensorOf<[F32]>:$output);
+  let assemblyFormat = [{
+    $input `,` $scale (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def MobileOne_MatMulOp : MobileOne_InferredOp<"matmul"> {
+  let summary = "matrix product with batch broadcasting (ONNX MatMul)";
+  let description = [{
+    NumPy `matmul`: both operands of rank >= 2 (the importer reshapes 1-D
+    operands), batch dimensions broadcast.
+  }];
+  let arguments = (ins TensorOf<[F32]>:$lhs, TensorOf<[F32]>:$rhs);
+  let results = (outs TensorOf<[F32]>:$output);
+  let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
 }
 
 //===----------------------------------------------------------------------===//

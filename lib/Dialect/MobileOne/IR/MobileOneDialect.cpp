@@ -14,3 +14,12 @@ void MobileOneDialect::initialize() {
 #include "mobileone/Dialect/MobileOne/MobileOneOps.cpp.inc"
       >();
 }
+
+Operation *MobileOneDialect::materializeConstant(OpBuilder &builder,
+                                                 Attribute value, Type type,
+                                                 Location loc) {
+  auto typed = dyn_cast<TypedAttr>(value);
+  if (!typed || typed.getType() != type)
+    return nullptr;
+  return builder.create<arith::ConstantOp>(loc, type, typed);
+}

@@ -5,6 +5,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
 
 using namespace mlir;
@@ -199,14 +200,99 @@ static LogicalResult verifyBroadcast(Operation *op, Type lhsT, Type rhsT,
   return success();
 }
 
-LogicalResult AddOp::verify() {
-  return verifyBroadcast(*this, getLhs().getType(), getRhs().getType(),
-                         getOutput().getType());
+static LogicalResult verifyBinary(Operation *op) {
+  Type l = getElementTypeOrSelf(op->getOperand(0).getType()),
+       r = getElementTypeOrSelf(op->getOperand(1).getType()),
+       o = getElementTypeOrSelf(op->getResult(0).getType());
+  if (l != r || l != o)
+    return op->emitOpError("expected operands and result of one element "
+                           "type, got ")
+           << l << ", " << r << " -> " << o;
+  return verifyBroadcast(op, op->getOperand(0).getType(),
+                         op->getOperand(1).getType(),
+                         op->getResult(0).getType());
 }
 
-LogicalResult MulOp::verify() {
-  return verifyBroadcast(*this, getLhs().getType(), getRhs().getType(),
-                         getOutput().getType());
+LogicalResult AddOp::verify() { return verifyBinary(*this); }
+LogicalResult SubOp::verify() { return verifyBinary(*this); }
+LogicalResult MulOp::verify() { return verifyBinary(*this); }
+LogicalResult DivOp::verify() { return verifyBinary(*this); }
+LogicalResult PowOp::verify() {
+  if (!getElementTypeOrSelf(getType()).isF32())
+    return emitOpError("expected f32 operands");
+  return verifyBinary(*this);
+}
+OpFoldResult PowOp::fold(FoldAdaptor) { return {}; }
+
+OpFoldResult AddOp::fold(FoldAdaptor a) {
+  return foldIntBinary(getType(), a.getLhs(), a.getRhs(),
+                       [](int64_t x, int64_t y) -> std::optional<int64_t> {
+                         return x + y;
+                       });
+}
+OpFoldResult SubOp::fold(FoldAdaptor a) {
+  return foldIntBinary(getType(), a.getLhs(), a.getRhs(),
+                       [](int64_t x, int64_t y) -> std::optional<int64_t> {
+                         return x - y;
+                       });
+}
+OpFoldResult MulOp::fold(FoldAdaptor a) {
+  return foldIntBinary(getType(), a.getLhs(), a.getRhs(),
+                       [](int64_t x, int64_t y) -> std::optional<int64_t> {
+                         return x * y;
+                       });
+}
+OpFoldResult DivOp::fold(FoldAdaptor a) {
+  return foldIntBinary(getType(), a.getLhs(), a.getRhs(),
+                       [](int64_t x, int64_t y) -> std::optional<int64_t> {
+                         if (y == 0 || (x == INT64_MIN && y == -1))
+                           return std::nullopt;
+                         return x / y;
+                       });
+}
+
+//===----------------------------------------------------------------------===//
+// Element-wise unary ops with parameters
+//===----------------------------------------------------------------------===//
+
+LogicalResult GeluOp::verify() {
+  if (getApproximate() != "none" && getApproximate() != "tanh")
+    return emitOpError("expected approximate = \"none\" or \"tanh\", got \"")
+           << getApproximate() << "\"";
+  return success();
+}
+
+LogicalResult ClipOp::verify() {
+  if (getMin().isNaN() || getMax().isNaN())
+    return emitOpError("expected non-NaN bounds");
+  return success();
+}
+
+LogicalResult SoftmaxOp::verify() {
+  int64_t rank = cast<RankedTensorType>(getInput().getType()).getRank();
+  if (static_cast<int64_t>(getAxis()) < 0 ||
+      static_cast<int64_t>(getAxis()) >= rank)
+    return emitOpError("axis ") << static_cast<int64_t>(getAxis())
+                                << " is out of range for rank " << rank;
+  return success();
+}
+
+LogicalResult LayerNormOp::verify() {
+  auto in = cast<RankedTensorType>(getInput().getType());
+  int64_t axis = getAxis();
+  if (axis < 0 || axis >= in.getRank())
+    return emitOpError("axis ") << axis << " is out of range for rank "
+                                << in.getRank();
+  ArrayRef<int64_t> normalized = in.getShape().drop_front(axis);
+  for (Value v : {getScale(), getBias()})
+    if (v && cast<RankedTensorType>(v.getType()).getShape() != normalized)
+      return emitOpError("expected scale and bias of shape [")
+             << formatShape(normalized) << "], got " << v.getType();
+  if (getOutput().getType() != in)
+    return emitOpError("expected the result type to equal the input type");
+  if (!(getEpsilon().convertToDouble() > 0.0))
+    return emitOpError("expected 'epsilon' > 0");
+  return success();
 }
 
 //===----------------------------------------------------------------------===//
@@ -226,6 +312,10 @@ LogicalResult GlobalAvgPoolOp::verify() {
 LogicalResult ReshapeOp::verify() {
   auto in = dyn_cast<RankedTensorType>(getInput().getType());
   auto out = dyn_cast<RankedTensorType>(getOutput().getType());
+  if (in && out && in.getElementType() != out.getElementType())
+    return emitOpError("expected the result element type to equal the "
+                       "input's, got ")
+           << in.getElementType() << " -> " << out.getElementType();
   if (in && out && in.hasStaticShape() && out.hasStaticShape() &&
       in.getNumElements() != out.getNumElements())
     return emitOpError("cannot reshape ")
@@ -233,6 +323,23 @@ LogicalResult ReshapeOp::verify() {
            << " elements) to " << formatShape(out.getShape()) << " ("
            << out.getNumElements() << " elements)";
   return success();
+}
+
+OpFoldResult ReshapeOp::fold(FoldAdaptor adaptor) {
+  if (getInput().getType() == getType())
+    return getInput();
+  auto type = dyn_cast<RankedTensorType>(getType());
+  // Only small, plain constants (shape arithmetic): weights stay blobs.
+  auto dense = dyn_cast_or_null<DenseElementsAttr>(adaptor.getInput());
+  if (type && type.hasStaticShape() && dense &&
+      (dense.isSplat() || dense.getNumElements() <= 1024))
+    return dense.reshape(type);
+  // reshape(reshape(x)) = reshape(x)
+  if (auto inner = getInput().getDefiningOp<ReshapeOp>()) {
+    getInputMutable().assign(inner.getInput());
+    return getResult();
+  }
+  return {};
 }
 
 LogicalResult LinearOp::verify() {

@@ -1,0 +1,132 @@
+//===- Canonicalize.cpp - canonicalisation patterns of mobileone ops ------===//
+//
+// Rewrites that put imported graphs into the one form the passes match:
+// a zero Pad in front of a conv becomes the conv's padding, and the GELU
+// that exporters before opset 20 write as `Div -> Erf -> Add -> Mul -> Mul`
+// becomes one `mobileone.gelu`.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mobileone/Dialect/MobileOne/MobileOneOps.h"
+#include "mobileone/Support/Weights.h"
+
+#include "mlir/IR/PatternMatch.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::mobileone;
+
+namespace {
+
+/// `conv2d(pad(x))` with zero constant padding of H and W only.
+struct FoldPadIntoConv : OpRewritePattern<Conv2DOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(Conv2DOp conv,
+                                PatternRewriter &rewriter) const override {
+    auto pad = conv.getInput().getDefiningOp<PadOp>();
+    if (!pad || pad.getMode() != "constant" || !pad.getValue().isZero())
+      return failure();
+    ArrayRef<int64_t> p = pad.getPads(); // [n, c, h, w] begins, then ends
+    if (p.size() != 8 || p[0] || p[1] || p[4] || p[5])
+      return failure();
+    ArrayRef<int64_t> cp = conv.getPads(); // [top, left, bottom, right]
+    SmallVector<int64_t> pads = {cp[0] + p[2], cp[1] + p[3], cp[2] + p[6],
+                                 cp[3] + p[7]};
+    rewriter.replaceOpWithNewOp<Conv2DOp>(
+        conv, conv.getType(), pad.getInput(), conv.getWeight(), conv.getBias(),
+        conv.getStridesAttr(), rewriter.getDenseI64ArrayAttr(pads),
+        conv.getDilationsAttr(), conv.getGroupAttr());
+    return success();
+  }
+};
+
+/// True if `v` is a constant with one element, equal to `expected` up to
+/// float rounding of the exporter's literal.
+bool isScalar(Value v, double expected) {
+  SmallVector<float> storage;
+  std::optional<ArrayRef<float>> d = getConstantF32(v, storage);
+  return d && d->size() == 1 &&
+         std::abs((*d)[0] - expected) <= 1e-6 * std::abs(expected);
+}
+
+/// If `mul` multiplies by a scalar constant `c`, returns the other operand.
+Value mulByScalar(Operation *op, double c) {
+  auto mul = dyn_cast_or_null<MulOp>(op);
+  if (!mul)
+    return {};
+  if (isScalar(mul.getRhs(), c))
+    return mul.getLhs();
+  if (isScalar(mul.getLhs(), c))
+    return mul.getRhs();
+  return {};
+}
+
+/// `x / sqrt(2)` (as Div or as Mul by 1/sqrt(2)): returns x.
+Value scaledBySqrtHalf(Value v) {
+  if (auto div = v.getDefiningOp<DivOp>())
+    return isScalar(div.getRhs(), M_SQRT2) ? div.getLhs() : Value();
+  return mulByScalar(v.getDefiningOp(), M_SQRT1_2);
+}
+
+/// `erf(x / sqrt(2)) + 1`: returns x.
+Value erfPlusOne(Value v) {
+  auto add = v.getDefiningOp<AddOp>();
+  if (!add)
+    return {};
+  for (auto [e, one] : {std::pair(add.getLhs(), add.getRhs()),
+                        std::pair(add.getRhs(), add.getLhs())})
+    if (auto erf = e.getDefiningOp<ErfOp>(); erf && isScalar(one, 1.0))
+      return scaledBySqrtHalf(erf.getInput());
+  return {};
+}
+
+/// `x * (erf(x / sqrt(2)) + 1)`, in either operand order: returns x.
+Value xTimesErfPlusOne(Value v) {
+  auto mul = v.getDefiningOp<MulOp>();
+  if (!mul)
+    return {};
+  if (Value x = erfPlusOne(mul.getRhs()); x && x == mul.getLhs())
+    return x;
+  if (Value x = erfPlusOne(mul.getLhs()); x && x == mul.getRhs())
+    return x;
+  return {};
+}
+
+/// `0.5 * x * (1 + erf(x / sqrt(2)))`, associated either way.
+struct RecognizeGelu : OpRewritePattern<MulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MulOp mul,
+                                PatternRewriter &rewriter) const override {
+    Value x;
+    // (x * (erf(x/sqrt2) + 1)) * 0.5
+    if (Value inner = mulByScalar(mul, 0.5))
+      x = xTimesErfPlusOne(inner);
+    // x * ((erf(x/sqrt2) + 1) * 0.5), either side
+    for (auto [a, b] : {std::pair(mul.getLhs(), mul.getRhs()),
+                        std::pair(mul.getRhs(), mul.getLhs())}) {
+      if (x)
+        break;
+      if (Value half = mulByScalar(b.getDefiningOp(), 0.5))
+        if (Value y = erfPlusOne(half); y && y == a)
+          x = y;
+    }
+    if (!x || x.getType() != mul.getType())
+      return failure();
+    rewriter.replaceOpWithNewOp<GeluOp>(mul, x,
+                                        rewriter.getStringAttr("none"));
+    return success();
+  }
+};
+
+} // namespace
+
+void Conv2DOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                           MLIRContext *context) {
+  patterns.add<FoldPadIntoConv>(context);
+}
+
+void MulOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                        MLIRContext *context) {
+  patterns.add<RecognizeGelu>(context);
+}

@@ -1,0 +1,167 @@
+"""ONNX's own backend node tests (Debian's libonnx-testdata, ONNX 1.12) for the
+ops of the front door, through mobileone-compile and ONNX Runtime.
+
+usage: conformance.py WORKDIR [--data DIR] [--compile PATH] [--node NODE]
+
+Each float32 test case is frozen: its first input stays a graph input and
+the others become initializers holding the test's values (a re-param
+compiler needs constant weights). The frozen model is compiled with
+`mobileone-compile -o out.onnx`, ONNX Runtime runs the result on the test's
+first input, and every output must equal the test's expected output
+(max |d| <= 1e-4 + 1e-4 * max |ref|, ONNX's own backend tolerance is 1e-3).
+
+Prints one line per case (PASS, REFUSED with the compiler's first error line,
+or WRONG) and a summary. Exits 1 on any WRONG case, or on a REFUSED case
+that is not listed in EXPECTED_REFUSALS with its reason.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+# The ops of the front door (issue: "the ops around re-param blocks"), as
+# test-name prefixes of the ONNX backend node tests.
+OPS = [
+    "add", "averagepool", "batchnorm", "clip", "concat", "constant", "conv",
+    "div", "dropout", "erf", "flatten", "gemm", "globalaveragepool",
+    "hardsigmoid", "hardswish", "identity", "layer_normalization",
+    "leakyrelu", "matmul", "maxpool", "mul", "pad", "reduce_mean", "relu",
+    "reshape", "sigmoid", "slice", "softmax", "split", "squeeze", "sub",
+    "tanh", "transpose", "unsqueeze", "gelu", "edge_pad", "reflect_pad",
+    "constant_pad", "sqrt", "pow",
+]
+
+# Cases that stay refused, each with the reason it cannot occur in a
+# static-shape float model. Matched as regular expressions on the name.
+EXPECTED_REFUSALS = {
+    r"test_.*_expanded.*": "ONNX's function expansions use ops outside the "
+                           "front door (e.g. ReduceMean over dynamic axes)",
+    r"test_dropout_default_mask.*|test_dropout_.*_mask.*":
+        "training-mode Dropout (mask output)",
+    r"test_training_dropout.*": "training-mode Dropout",
+    r"test_maxpool_with_argmax.*": "MaxPool's Indices output",
+    r"test_batchnorm_.*_training_mode.*": "training-mode BatchNormalization",
+    r"test_reshape_.*dim.*|test_reshape_.*shape.*|test_reshape_reordered.*|"
+    r"test_reshape_negative.*|test_reshape_one.*|test_reshape_reduced.*|"
+    r"test_reshape_extended.*|test_reshape_zero.*|test_reshape_allowzero.*": None,
+}
+
+
+def is_float_case(model, inputs, outputs):
+    return all(a.dtype == np.float32 for a in inputs[:1] + outputs)
+
+
+def load_case(case_dir):
+    model = onnx.load(os.path.join(case_dir, "model.onnx"))
+    data = os.path.join(case_dir, "test_data_set_0")
+    def read(prefix):
+        out = []
+        i = 0
+        while os.path.exists(os.path.join(data, f"{prefix}_{i}.pb")):
+            t = onnx.TensorProto()
+            with open(os.path.join(data, f"{prefix}_{i}.pb"), "rb") as f:
+                t.ParseFromString(f.read())
+            out.append(numpy_helper.to_array(t))
+            i += 1
+        return out
+    return model, read("input"), read("output")
+
+
+def freeze(model, inputs):
+    """Inputs after the first become initializers with the test's values."""
+    graph = model.graph
+    init_names = {t.name for t in graph.initializer}
+    real = [i for i in graph.input if i.name not in init_names]
+    for info, value in zip(real[1:], inputs[1:]):
+        graph.initializer.append(numpy_helper.from_array(value, info.name))
+    keep = real[:1]
+    del graph.input[:]
+    graph.input.extend(keep)
+    return model
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("workdir")
+    ap.add_argument("--data", default="/usr/share/libonnx-testdata/data/node")
+    ap.add_argument("--compile", default="mobileone-compile")
+    ap.add_argument("--node", default="node")
+    args = ap.parse_args()
+    os.makedirs(args.workdir, exist_ok=True)
+
+    names = sorted(n for n in os.listdir(args.data)
+                   if any(re.fullmatch(f"test_{op}(_.*)?", n) for op in OPS))
+    cases, results = [], {}
+    for name in names:
+        model, inputs, outputs = load_case(os.path.join(args.data, name))
+        if not inputs or not outputs or not is_float_case(model, inputs, outputs):
+            continue  # not a float32 case: outside this compiler's scope
+        work = os.path.join(args.workdir, name)
+        os.makedirs(work, exist_ok=True)
+        onnx.save(freeze(model, inputs), os.path.join(work, "frozen.onnx"))
+        out = os.path.join(work, "out.onnx")
+        if os.path.exists(out):
+            os.remove(out)
+        r = subprocess.run([args.compile, os.path.join(work, "frozen.onnx"), "-o", out, "--quiet"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            first = next((l for l in r.stderr.splitlines() if "error" in l), r.stderr.strip())
+            results[name] = ("REFUSED", first.split("error: ", 1)[-1])
+            continue
+        np.save(os.path.join(work, "input.npy"), inputs[0].astype(np.float32))
+        cases.append({"name": name, "model": out, "input": os.path.join(work, "input.npy"),
+                      "shape": list(inputs[0].shape), "outputs": len(outputs),
+                      "dir": work, "expected": outputs})
+
+    # One ONNX Runtime process for all compiled cases.
+    spec = [{k: c[k] for k in ("name", "model", "input", "shape", "dir")} for c in cases]
+    spec_path = os.path.join(args.workdir, "cases.json")
+    with open(spec_path, "w") as f:
+        json.dump(spec, f)
+    runner = os.path.join(os.path.dirname(__file__), "ort_run_many.js")
+    subprocess.run([args.node, runner, spec_path], check=True)
+    for c in cases:
+        status = json.load(open(os.path.join(c["dir"], "status.json")))
+        if status.get("error"):
+            results[c["name"]] = ("WRONG", "ONNX Runtime: " + status["error"])
+            continue
+        worst = 0.0
+        ok = status["outputs"] == c["outputs"]
+        for i, ref in enumerate(c["expected"]):
+            if not ok:
+                break
+            got = np.load(os.path.join(c["dir"], f"out{i}.npy"))
+            if got.size != ref.size:
+                ok = False
+                break
+            d = np.max(np.abs(got.ravel() - ref.ravel().astype(np.float32))) if ref.size else 0.0
+            bound = 1e-4 + 1e-4 * (np.max(np.abs(ref)) if ref.size else 0.0)
+            worst = max(worst, float(d))
+            ok &= bool(d <= bound)
+        results[c["name"]] = ("PASS", f"max |d| {worst:.2e}") if ok else ("WRONG", f"max |d| {worst:.2e}")
+
+    unexpected = 0
+    for name in sorted(results):
+        status, detail = results[name]
+        reason = ""
+        if status == "REFUSED":
+            known = [why for pat, why in EXPECTED_REFUSALS.items() if re.fullmatch(pat, name) and why]
+            if known:
+                reason = f" [expected: {known[0]}]"
+            else:
+                unexpected += 1
+        print(f"{status}: {name}: {detail}{reason}")
+    counts = {s: sum(1 for v in results.values() if v[0] == s) for s in ("PASS", "REFUSED", "WRONG")}
+    print(f"conformance: {len(results)} float32 cases: {counts['PASS']} passed, "
+          f"{counts['REFUSED']} refused ({unexpected} unexpected), {counts['WRONG']} wrong")
+    sys.exit(1 if counts["WRONG"] or unexpected else 0)
+
+
+if __name__ == "__main__":
+    main()

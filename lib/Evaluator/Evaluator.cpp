@@ -182,6 +182,37 @@ std::array<int64_t, 3> around(ArrayRef<int64_t> shape, int64_t axis) {
   return {outer, shape[axis], inner};
 }
 
+enum class Reduction { Mean, Sum, Max };
+
+/// Reduces `x` over `axes` (all when empty) into `outShape`.
+Tensor reduce(const Tensor &x, ArrayRef<int64_t> axes,
+              ArrayRef<int64_t> outShape, Reduction kind) {
+  const int64_t rank = x.shape.size();
+  // Index the reduced tensor with the reduced dimensions set to 0.
+  SmallVector<int64_t> kept(x.shape.begin(), x.shape.end());
+  for (int64_t d = 0; d < rank; ++d)
+    if (axes.empty() || llvm::is_contained(axes, d))
+      kept[d] = 1;
+  int64_t n = 1;
+  for (int64_t d : kept)
+    n *= d;
+  std::vector<double> acc(n, kind == Reduction::Max ? -INFINITY : 0.0);
+  SmallVector<int64_t> ks = stridesOf(kept);
+  forEachIndex(x.shape, [&](ArrayRef<int64_t> idx, int64_t flat) {
+    int64_t off = 0;
+    for (int64_t d = 0; d < rank; ++d)
+      off += (kept[d] == 1 ? 0 : idx[d]) * ks[d];
+    acc[off] = kind == Reduction::Max ? std::max<double>(acc[off], x.data[flat])
+                                      : acc[off] + x.data[flat];
+  });
+  int64_t count = x.numElements() / std::max<int64_t>(1, n);
+  Tensor out(outShape);
+  for (int64_t i = 0; i < n; ++i)
+    out.data[i] = static_cast<float>(kind == Reduction::Mean ? acc[i] / count
+                                                             : acc[i]);
+  return out;
+}
+
 Tensor softmax(const Tensor &x, int64_t axis) {
   Tensor out(x.shape);
   auto [outer, dim, inner] = around(x.shape, axis);
@@ -454,6 +485,11 @@ LogicalResult Interpreter::execute(Operation &op) {
       .Case([&](TanhOp) { return unary([](float v) { return std::tanh(v); }); })
       .Case([&](ErfOp) { return unary([](float v) { return std::erf(v); }); })
       .Case([&](SqrtOp) { return unary([](float v) { return std::sqrt(v); }); })
+      .Case([&](ExpOp) { return unary([](float v) { return std::exp(v); }); })
+      .Case([&](NegOp) { return unary([](float v) { return -v; }); })
+      .Case([&](ReciprocalOp) {
+        return unary([](float v) { return 1.0f / v; });
+      })
       .Case([&](PowOp) {
         return binary([](float a, float b) { return std::pow(a, b); });
       })
@@ -611,27 +647,15 @@ LogicalResult Interpreter::execute(Operation &op) {
         return success();
       })
       .Case([&](ReduceMeanOp rm) {
-        const Tensor &x = *args[0];
-        ArrayRef<int64_t> axes = rm.getAxes();
-        const int64_t rank = x.shape.size();
-        // Index the reduced tensor with the reduced dimensions set to 0.
-        SmallVector<int64_t> kept(x.shape.begin(), x.shape.end());
-        for (int64_t d = 0; d < rank; ++d)
-          if (axes.empty() || llvm::is_contained(axes, d))
-            kept[d] = 1;
-        std::vector<double> sums(Tensor(kept).numElements(), 0.0);
-        SmallVector<int64_t> ks = stridesOf(kept);
-        forEachIndex(x.shape, [&](ArrayRef<int64_t> idx, int64_t flat) {
-          int64_t off = 0;
-          for (int64_t d = 0; d < rank; ++d)
-            off += (kept[d] == 1 ? 0 : idx[d]) * ks[d];
-          sums[off] += x.data[flat];
-        });
-        int64_t count = x.numElements() / std::max<int64_t>(1, sums.size());
-        Tensor out(outShape);
-        for (size_t i = 0; i < sums.size(); ++i)
-          out.data[i] = static_cast<float>(sums[i] / count);
-        bind(result, std::move(out));
+        bind(result, reduce(*args[0], rm.getAxes(), outShape, Reduction::Mean));
+        return success();
+      })
+      .Case([&](ReduceSumOp rs) {
+        bind(result, reduce(*args[0], rs.getAxes(), outShape, Reduction::Sum));
+        return success();
+      })
+      .Case([&](ReduceMaxOp rx) {
+        bind(result, reduce(*args[0], rx.getAxes(), outShape, Reduction::Max));
         return success();
       })
       .Case([&](MaxPoolOp p) {

@@ -263,6 +263,9 @@ ONNX_TYPE(Sigmoid)
 ONNX_TYPE(Tanh)
 ONNX_TYPE(Erf)
 ONNX_TYPE(Sqrt)
+ONNX_TYPE(Exp)
+ONNX_TYPE(Neg)
+ONNX_TYPE(Reciprocal)
 ONNX_TYPE(Pow)
 ONNX_TYPE(HardSigmoid)
 ONNX_TYPE(LeakyRelu)
@@ -278,6 +281,9 @@ ONNX_TYPE(MaxPool)
 ONNX_TYPE(Gather)
 ONNX_TYPE(BatchNormalization)
 ONNX_TYPE(LayerNormalization)
+ONNX_TYPE(ReduceMean)
+ONNX_TYPE(ReduceSum)
+ONNX_TYPE(ReduceMax)
 #undef ONNX_TYPE
 
 LogicalResult exportConv(ExportContext &c) {
@@ -467,24 +473,27 @@ LogicalResult exportPad(ExportContext &c) {
   return success();
 }
 
-LogicalResult exportReduceMean(ExportContext &c) {
-  auto rm = cast<ReduceMeanOp>(c.op);
+/// ReduceMean, ReduceSum, ReduceMax: axes as an attribute before
+/// `axesInputSince`, as an input from then on.
+template <typename ReduceOp, const char *Type, int64_t axesInputSince>
+LogicalResult exportReduce(ExportContext &c) {
+  auto op = cast<ReduceOp>(c.op);
   FailureOr<SmallVector<std::string>> in = c.operands();
   if (failed(in))
     return failure();
-  SmallVector<int64_t> axes(rm.getAxes());
+  SmallVector<int64_t> axes(op.getAxes());
   if (axes.empty()) // ours: every dimension
-    for (int64_t d = 0; d < cast<RankedTensorType>(rm.getInput().getType())
+    for (int64_t d = 0, e = cast<RankedTensorType>(op.getInput().getType())
                                 .getRank();
-         ++d)
+         d < e; ++d)
       axes.push_back(d);
   SmallVector<std::string> inputs = {(*in)[0]};
-  if (c.opset >= 18)
+  if (c.opset >= axesInputSince)
     inputs.push_back(c.ints("axes", axes));
-  onnx::NodeProto *node = c.node("ReduceMean", inputs, {c.output()});
-  if (c.opset < 18)
+  onnx::NodeProto *node = c.node(Type, inputs, {c.output()});
+  if (c.opset < axesInputSince)
     addInts(node, "axes", axes);
-  addInt(node, "keepdims", rm.getKeepdims());
+  addInt(node, "keepdims", op.getKeepdims());
   return success();
 }
 
@@ -541,6 +550,9 @@ const llvm::StringMap<ExportFn> &exportTable() {
       {TanhOp::getOperationName(), generic<kTanh>},
       {ErfOp::getOperationName(), generic<kErf>},
       {SqrtOp::getOperationName(), generic<kSqrt>},
+      {ExpOp::getOperationName(), generic<kExp>},
+      {NegOp::getOperationName(), generic<kNeg>},
+      {ReciprocalOp::getOperationName(), generic<kReciprocal>},
       {PowOp::getOperationName(), generic<kPow>},
       {HardSigmoidOp::getOperationName(), generic<kHardSigmoid>},
       {LeakyReluOp::getOperationName(), generic<kLeakyRelu>},
@@ -563,7 +575,12 @@ const llvm::StringMap<ExportFn> &exportTable() {
       {TransposeOp::getOperationName(), generic<kTranspose>},
       {PadOp::getOperationName(), exportPad},
       {GatherOp::getOperationName(), generic<kGather>},
-      {ReduceMeanOp::getOperationName(), exportReduceMean},
+      {ReduceMeanOp::getOperationName(),
+       exportReduce<ReduceMeanOp, kReduceMean, 18>},
+      {ReduceSumOp::getOperationName(),
+       exportReduce<ReduceSumOp, kReduceSum, 13>},
+      {ReduceMaxOp::getOperationName(),
+       exportReduce<ReduceMaxOp, kReduceMax, 18>},
       {MaxPoolOp::getOperationName(), generic<kMaxPool>},
       {AvgPoolOp::getOperationName(), exportAvgPool},
       {LayerNormOp::getOperationName(), exportLayerNorm},

@@ -38,6 +38,23 @@ LogicalResult importErf(Importer &im, const onnx::NodeProto &n) {
 LogicalResult importSqrt(Importer &im, const onnx::NodeProto &n) {
   return unary<SqrtOp>(im, n);
 }
+LogicalResult importExp(Importer &im, const onnx::NodeProto &n) {
+  return unary<ExpOp>(im, n);
+}
+LogicalResult importNeg(Importer &im, const onnx::NodeProto &n) {
+  FailureOr<Value> x = im.input(n, 0);
+  if (failed(x))
+    return failure();
+  // Shape arithmetic: 0 - x, which folds on constants.
+  if (cast<ShapedType>(x->getType()).getElementType().isInteger(64)) {
+    Value zero = im.i64Constant({}, {0});
+    return im.define(n, im.createTyped<SubOp>(x->getType(), zero, *x));
+  }
+  return unary<NegOp>(im, n);
+}
+LogicalResult importReciprocal(Importer &im, const onnx::NodeProto &n) {
+  return unary<ReciprocalOp>(im, n);
+}
 LogicalResult importHardSwish(Importer &im, const onnx::NodeProto &n) {
   return unary<HardSwishOp>(im, n);
 }
@@ -142,9 +159,18 @@ LogicalResult importBinary(Importer &im, const onnx::NodeProto &node) {
 }
 
 LogicalResult importPow(Importer &im, const onnx::NodeProto &node) {
-  FailureOr<Value> a = im.floatInput(node, 0), b = im.floatInput(node, 1);
+  FailureOr<Value> a = im.floatInput(node, 0), b = im.input(node, 1);
   if (failed(a) || failed(b))
     return failure();
+  // An integer exponent (Pow-12 allows one): as a float constant.
+  auto bt = cast<RankedTensorType>(b->getType());
+  if (bt.getElementType().isInteger(64)) {
+    FailureOr<SmallVector<int64_t>> e = im.intInput(node, 1);
+    if (failed(e))
+      return failure();
+    SmallVector<float> f(e->begin(), e->end());
+    b = im.f32Constant(bt.getShape(), f, node.input(1));
+  }
   FailureOr<Value> y = binary<PowOp>(im, node, *a, *b);
   return failed(y) ? failure() : im.define(node, *y);
 }
@@ -174,6 +200,9 @@ const OpEntry kOps[] = {
     {"Tanh", 11, importTanh},
     {"Erf", 11, importErf},
     {"Sqrt", 11, importSqrt},
+    {"Exp", 11, importExp},
+    {"Neg", 11, importNeg},
+    {"Reciprocal", 11, importReciprocal},
     {"Pow", 11, importPow},
     {"Gelu", 20, importGelu},
     {"HardSigmoid", 11, importHardSigmoid},

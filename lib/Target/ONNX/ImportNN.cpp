@@ -18,8 +18,10 @@ RankedTensorType f32Type(Importer &im, ArrayRef<int64_t> shape) {
 FailureOr<std::vector<int64_t>>
 windowPads(Importer &im, const onnx::NodeProto &node, ArrayRef<int64_t> in,
            ArrayRef<int64_t> kernel, ArrayRef<int64_t> strides,
-           ArrayRef<int64_t> dilations) {
-  std::vector<int64_t> pads = intsAttr(node, "pads", {0, 0, 0, 0});
+           ArrayRef<int64_t> dilations,
+           std::optional<std::vector<int64_t>> given = std::nullopt) {
+  std::vector<int64_t> pads =
+      given ? *given : intsAttr(node, "pads", {0, 0, 0, 0});
   std::string autoPad = stringAttr(node, "auto_pad", "NOTSET");
   if (autoPad == "VALID")
     return std::vector<int64_t>{0, 0, 0, 0};
@@ -351,13 +353,16 @@ LogicalResult importGlobalAveragePool(Importer &im,
   return failed(y) ? failure() : im.define(node, *y);
 }
 
-LogicalResult importReduceMean(Importer &im, const onnx::NodeProto &node) {
+/// ReduceMean, ReduceSum, ReduceMax: axes are an attribute before
+/// `axesInputSince` and an optional input from then on.
+template <typename ReduceOp, int64_t axesInputSince>
+LogicalResult importReduce(Importer &im, const onnx::NodeProto &node) {
   FailureOr<Value> x = im.floatInput(node, 0);
   if (failed(x))
     return failure();
   int64_t rank = shapeOf(*x).size();
   std::vector<int64_t> axes;
-  if (im.opset() < 18) {
+  if (im.opset() < axesInputSince) {
     axes = intsAttr(node, "axes", {});
   } else if (im.hasInput(node, 1)) {
     FailureOr<SmallVector<int64_t>> a = im.intInput(node, 1);
@@ -365,7 +370,7 @@ LogicalResult importReduceMean(Importer &im, const onnx::NodeProto &node) {
       return failure();
     axes.assign(a->begin(), a->end());
   }
-  if (axes.empty() && im.opset() >= 18 &&
+  if (axes.empty() && im.opset() >= axesInputSince &&
       intAttr(node, "noop_with_empty_axes", 0))
     return im.define(node, *x);
   SmallVector<int64_t> norm;
@@ -380,8 +385,12 @@ LogicalResult importReduceMean(Importer &im, const onnx::NodeProto &node) {
   if (norm.empty())
     for (int64_t d = 0; d < rank; ++d)
       norm.push_back(d);
+  bool keepDims = intAttr(node, "keepdims", 1) != 0;
   FailureOr<Value> y =
-      reduceMean(im, *x, norm, intAttr(node, "keepdims", 1) != 0);
+      std::is_same_v<ReduceOp, ReduceMeanOp>
+          ? reduceMean(im, *x, norm, keepDims)
+          : im.create1<ReduceOp>({*x}, {im.array("axes", norm),
+                                        im.i64("keepdims", keepDims)});
   return failed(y) ? failure() : im.define(node, *y);
 }
 
@@ -394,26 +403,51 @@ LogicalResult importPool(Importer &im, const onnx::NodeProto &node) {
   if (node.output_size() > 1 && !node.output(1).empty())
     return im.nodeError(node) << "the Indices output is not supported";
   ArrayRef<int64_t> xs = shapeOf(*x);
-  if (xs.size() != 4)
-    return im.nodeError(node) << "only 2-D pooling (a 4-D NCHW input) is "
-                                 "supported, got "
+  if (xs.size() != 4 && xs.size() != 3)
+    return im.nodeError(node) << "only 1-D and 2-D pooling (a 3-D NCL or 4-D "
+                                 "NCHW input) is supported, got "
                               << formatShape(xs);
   std::vector<int64_t> kernel = intsAttr(node, "kernel_shape", {});
-  std::vector<int64_t> strides = intsAttr(node, "strides", {1, 1});
-  std::vector<int64_t> dilations = intsAttr(node, "dilations", {1, 1});
+  std::vector<int64_t> strides = intsAttr(node, "strides", {});
+  std::vector<int64_t> dilations = intsAttr(node, "dilations", {});
+  std::vector<int64_t> explicitPads = intsAttr(node, "pads", {});
+  // 1-D pooling is 2-D pooling of an [N, C, 1, L] view.
+  bool oneD = xs.size() == 3;
+  Value input = *x;
+  if (oneD) {
+    if (kernel.size() != 1 || strides.size() > 1 || dilations.size() > 1 ||
+        (!explicitPads.empty() && explicitPads.size() != 2))
+      return im.nodeError(node) << "expected one kernel size, stride and "
+                                   "dilation and two pads for 1-D pooling";
+    kernel.insert(kernel.begin(), 1);
+    if (!strides.empty())
+      strides.insert(strides.begin(), 1);
+    if (!dilations.empty())
+      dilations.insert(dilations.begin(), 1);
+    input = reshape(im, *x, {xs[0], xs[1], 1, xs[2]});
+  }
+  if (strides.empty())
+    strides = {1, 1};
+  if (dilations.empty())
+    dilations = {1, 1};
   if (kernel.size() != 2 || strides.size() != 2 || dilations.size() != 2 ||
       !inRange(kernel, 1, 1 << 16) || !inRange(strides, 1, 1 << 16) ||
       !inRange(dilations, 1, 1 << 16))
     return im.nodeError(node) << "expected 2-D kernel_shape, strides and "
                                  "dilations in [1, 65536]";
+  SmallVector<int64_t> spatial(shapeOf(input).drop_front(2));
   FailureOr<std::vector<int64_t>> pads =
-      windowPads(im, node, xs.drop_front(2), kernel, strides, dilations);
+      windowPads(im, node, spatial, kernel, strides, dilations,
+                 oneD && !explicitPads.empty()
+                     ? std::optional<std::vector<int64_t>>(
+                           {0, explicitPads[0], 0, explicitPads[1]})
+                     : std::nullopt);
   if (failed(pads))
     return failure();
   int64_t ceil = intAttr(node, "ceil_mode", 0) != 0;
   int64_t countPad = intAttr(node, "count_include_pad", 0) != 0;
   // A window over the whole map: global pooling, as the passes expect.
-  if (isAvg && kernel[0] == xs[2] && kernel[1] == xs[3] &&
+  if (!oneD && isAvg && kernel[0] == xs[2] && kernel[1] == xs[3] &&
       llvm::all_of(*pads, [](int64_t p) { return p == 0; }) &&
       dilations == std::vector<int64_t>{1, 1})
     return im.define(node, globalAvgPool(im, *x, true));
@@ -423,8 +457,14 @@ LogicalResult importPool(Importer &im, const onnx::NodeProto &node) {
       im.i64("ceil_mode", ceil)};
   if (isAvg)
     attrs.push_back(im.i64("count_include_pad", countPad));
-  FailureOr<Value> y = im.create1<PoolOp>({*x}, attrs);
-  return failed(y) ? failure() : im.define(node, *y);
+  FailureOr<Value> y = im.create1<PoolOp>({input}, attrs);
+  if (failed(y))
+    return failure();
+  if (oneD) {
+    ArrayRef<int64_t> ys = shapeOf(*y);
+    return im.define(node, reshape(im, *y, {ys[0], ys[1], ys[3]}));
+  }
+  return im.define(node, *y);
 }
 
 //===----------------------------------------------------------------------===//
@@ -457,11 +497,36 @@ LogicalResult importSoftmax(Importer &im, const onnx::NodeProto &node) {
   return im.define(node, reshape(im, y, xs));
 }
 
+/// LayerNormalization's optional outputs: the mean and 1 / sqrt(var + eps)
+/// over axes [axis, rank), reduced dimensions kept.
+LogicalResult defineLayerNormStats(Importer &im, const onnx::NodeProto &node,
+                                   Value x, int64_t axis, float eps) {
+  SmallVector<int64_t> axes;
+  for (int64_t d = axis; d < static_cast<int64_t>(shapeOf(x).size()); ++d)
+    axes.push_back(d);
+  SmallVector<NamedAttribute> attrs = {im.array("axes", axes),
+                                       im.i64("keepdims", 1)};
+  FailureOr<Value> mean = im.create1<ReduceMeanOp>({x}, attrs);
+  if (failed(mean))
+    return failure();
+  Type meanType = mean->getType();
+  Value centred = im.createTyped<SubOp>(x.getType(), x, *mean);
+  Value squared = im.createTyped<MulOp>(x.getType(), centred, centred);
+  FailureOr<Value> var = im.create1<ReduceMeanOp>({squared}, attrs);
+  if (failed(var))
+    return failure();
+  Value shifted = im.createTyped<AddOp>(meanType, *var,
+                                        im.f32Constant({}, {eps}, "epsilon"));
+  Value root = im.builder().create<SqrtOp>(im.loc(), meanType, shifted);
+  Value inv = im.builder().create<ReciprocalOp>(im.loc(), meanType, root);
+  if (node.output_size() > 1 && failed(im.define(node, *mean, 1)))
+    return failure();
+  if (node.output_size() > 2 && failed(im.define(node, inv, 2)))
+    return failure();
+  return success();
+}
+
 LogicalResult importLayerNorm(Importer &im, const onnx::NodeProto &node) {
-  for (int i = 1; i < node.output_size(); ++i)
-    if (!node.output(i).empty())
-      return im.nodeError(node) << "the Mean and InvStdDev outputs are not "
-                                   "supported";
   FailureOr<Value> x = im.floatInput(node, 0), scale = im.floatInput(node, 1);
   if (failed(x) || failed(scale))
     return failure();
@@ -502,11 +567,18 @@ LogicalResult importLayerNorm(Importer &im, const onnx::NodeProto &node) {
     return im.nodeError(node) << "scale and bias must have the normalised "
                                  "shape "
                               << formatShape(normalized);
+  float eps = floatAttr(node, "epsilon", 1e-5f);
+  if (!(eps > 0.0f))
+    return im.nodeError(node) << "epsilon must be positive, got " << eps;
   Value y = im.builder().create<LayerNormOp>(
       im.loc(), x->getType(), *x, s, bb,
-      im.builder().getI64IntegerAttr(*axis),
-      im.builder().getF64FloatAttr(floatAttr(node, "epsilon", 1e-5f)));
-  return im.define(node, y);
+      im.builder().getI64IntegerAttr(*axis), im.builder().getF64FloatAttr(eps));
+  if (failed(im.define(node, y)))
+    return failure();
+  bool stats = false;
+  for (int i = 1; i < node.output_size(); ++i)
+    stats |= !node.output(i).empty();
+  return stats ? defineLayerNormStats(im, node, *x, *axis, eps) : success();
 }
 
 const OpEntry kOps[] = {
@@ -515,7 +587,9 @@ const OpEntry kOps[] = {
     {"Gemm", 11, importGemm},
     {"MatMul", 11, importMatMul},
     {"GlobalAveragePool", 11, importGlobalAveragePool},
-    {"ReduceMean", 11, importReduceMean},
+    {"ReduceMean", 11, importReduce<ReduceMeanOp, 18>},
+    {"ReduceSum", 11, importReduce<ReduceSumOp, 13>},
+    {"ReduceMax", 11, importReduce<ReduceMaxOp, 18>},
     {"AveragePool", 11, importPool<AvgPoolOp>},
     {"MaxPool", 11, importPool<MaxPoolOp>},
     {"Softmax", 11, importSoftmax},

@@ -390,30 +390,68 @@ FailureOr<Value> Importer::tensorConstant(const onnx::TensorProto &t,
   }
   case onnx::TensorProto::INT64:
   case onnx::TensorProto::INT32:
+  case onnx::TensorProto::INT16:
+  case onnx::TensorProto::INT8:
+  case onnx::TensorProto::UINT64:
+  case onnx::TensorProto::UINT32:
+  case onnx::TensorProto::UINT16:
+  case onnx::TensorProto::UINT8:
   case onnx::TensorProto::BOOL: {
+    // Integer tensors are shapes, axes, indices and exponents: held as i64.
     const auto type = t.data_type();
-    size_t width = type == onnx::TensorProto::INT64   ? 8
-                   : type == onnx::TensorProto::INT32 ? 4
-                                                      : 1;
+    bool isSigned = type == onnx::TensorProto::INT64 ||
+                    type == onnx::TensorProto::INT32 ||
+                    type == onnx::TensorProto::INT16 ||
+                    type == onnx::TensorProto::INT8;
+    size_t width = 1;
+    switch (type) {
+    case onnx::TensorProto::INT64:
+    case onnx::TensorProto::UINT64:
+      width = 8;
+      break;
+    case onnx::TensorProto::INT32:
+    case onnx::TensorProto::UINT32:
+      width = 4;
+      break;
+    case onnx::TensorProto::INT16:
+    case onnx::TensorProto::UINT16:
+      width = 2;
+      break;
+    default:
+      break;
+    }
     std::vector<int64_t> ints(n);
     if (raw) {
       if (raw->size() != static_cast<size_t>(n) * width)
         return sizeError(raw->size() / width);
       for (int64_t i = 0; i < n; ++i) {
-        if (width == 8) {
-          std::memcpy(&ints[i], raw->data() + 8 * i, 8);
-        } else if (width == 4) {
-          int32_t v;
-          std::memcpy(&v, raw->data() + 4 * i, 4);
-          ints[i] = v;
-        } else {
-          ints[i] = (*raw)[i] != 0;
+        uint64_t bits = 0;
+        std::memcpy(&bits, raw->data() + width * i, width); // little-endian
+        if (isSigned && width < 8 && (bits >> (8 * width - 1)) & 1)
+          bits |= ~uint64_t(0) << (8 * width); // sign-extend
+        if (!isSigned && width == 8 && bits > uint64_t(INT64_MAX)) {
+          emitError(loc) << "tensor '" << t.name() << "' holds the UINT64 "
+                         << bits << ", beyond the INT64 range";
+          return failure();
         }
+        ints[i] = static_cast<int64_t>(bits);
       }
     } else if (type == onnx::TensorProto::INT64) {
       if (t.int64_data_size() != n)
         return sizeError(t.int64_data_size());
       ints.assign(t.int64_data().begin(), t.int64_data().end());
+    } else if (type == onnx::TensorProto::UINT64 ||
+               type == onnx::TensorProto::UINT32) {
+      if (t.uint64_data_size() != n)
+        return sizeError(t.uint64_data_size());
+      for (int64_t i = 0; i < n; ++i) {
+        if (t.uint64_data(i) > uint64_t(INT64_MAX)) {
+          emitError(loc) << "tensor '" << t.name()
+                         << "' holds a value beyond the INT64 range";
+          return failure();
+        }
+        ints[i] = static_cast<int64_t>(t.uint64_data(i));
+      }
     } else {
       if (t.int32_data_size() != n)
         return sizeError(t.int32_data_size());
@@ -434,8 +472,8 @@ FailureOr<Value> Importer::tensorConstant(const onnx::TensorProto &t,
                    << onnx::TensorProto::DataType_Name(
                           static_cast<onnx::TensorProto::DataType>(
                               t.data_type()))
-                   << "; only FLOAT tensors (and INT64, INT32 or BOOL "
-                      "shapes and indices) are supported";
+                   << "; only FLOAT tensors (and integer or BOOL shapes, "
+                      "axes and indices) are supported";
     return failure();
   }
 }
@@ -568,6 +606,12 @@ OwningOpRef<ModuleOp> Importer::run() {
     }
     SmallVector<int64_t> shape;
     for (auto [i, d] : llvm::enumerate(type.tensor_type().shape().dim())) {
+      if (d.has_dim_value() && d.dim_value() == 0) {
+        emitError(loc) << "graph input '" << in.name() << "' has an empty "
+                       << "dimension #" << i
+                       << " (size 0); empty tensors are not supported";
+        return nullptr;
+      }
       if (d.has_dim_value() && d.dim_value() > 0) {
         shape.push_back(d.dim_value());
       } else if (i == 0) {

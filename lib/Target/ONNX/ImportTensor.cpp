@@ -452,6 +452,14 @@ LogicalResult importShape(Importer &im, const onnx::NodeProto &node) {
   return failed(y) ? failure() : im.define(node, *y);
 }
 
+LogicalResult importSize(Importer &im, const onnx::NodeProto &node) {
+  FailureOr<Value> x = im.input(node, 0);
+  if (failed(x))
+    return failure();
+  // Every tensor is statically shaped: the size is a constant.
+  return im.define(node, im.i64Constant({}, {numElements(shapeOf(*x))}));
+}
+
 LogicalResult importGather(Importer &im, const onnx::NodeProto &node) {
   FailureOr<Value> data = im.input(node, 0), indices = im.input(node, 1);
   if (failed(data) || failed(indices))
@@ -605,6 +613,7 @@ const OpEntry kOps[] = {
     {"Dropout", 11, importDropout},
     {"Constant", 11, importConstant},
     {"Shape", 11, importShape},
+    {"Size", 11, importSize},
     {"Gather", 11, importGather},
     {"Cast", 11, importCast},
     {"ConstantOfShape", 11, importConstantOfShape},

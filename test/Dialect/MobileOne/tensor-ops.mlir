@@ -67,3 +67,22 @@ func.func @shapes(%x: tensor<2x4x8x8xf32>, %i: tensor<2xi64>) -> (tensor<3xi64>,
   %w = mobileone.where %e, %g, %i : (tensor<2xi1>, tensor<2xi64>, tensor<2xi64>) -> tensor<2xi64>
   return %s, %g, %r, %e, %w : tensor<3xi64>, tensor<2xi64>, tensor<2x1xi64>, tensor<2xi1>, tensor<2xi64>
 }
+
+// CHECK-LABEL: func.func @more_elementwise
+func.func @more_elementwise(%x: tensor<2x3xf32>) -> (tensor<2x3xf32>, tensor<2x1xf32>, tensor<3xf32>) {
+  // CHECK: mobileone.exp
+  %e = mobileone.exp %x : tensor<2x3xf32>
+  // CHECK: mobileone.neg
+  %n = mobileone.neg %e : tensor<2x3xf32>
+  // CHECK: mobileone.reciprocal
+  %r = mobileone.reciprocal %n : tensor<2x3xf32>
+  // CHECK: mobileone.sqrt
+  %s = mobileone.sqrt %r : tensor<2x3xf32>
+  // CHECK: mobileone.pow
+  %p = mobileone.pow %s, %x : (tensor<2x3xf32>, tensor<2x3xf32>) -> tensor<2x3xf32>
+  // CHECK: mobileone.reduce_sum %{{.*}} {axes = array<i64: 1>, keepdims = 1 : i64} : (tensor<2x3xf32>) -> tensor<2x1xf32>
+  %rs = mobileone.reduce_sum %p {axes = array<i64: 1>, keepdims = 1 : i64} : (tensor<2x3xf32>) -> tensor<2x1xf32>
+  // CHECK: mobileone.reduce_max %{{.*}} {axes = array<i64: 0>, keepdims = 0 : i64} : (tensor<2x3xf32>) -> tensor<3xf32>
+  %rm = mobileone.reduce_max %p {axes = array<i64: 0>, keepdims = 0 : i64} : (tensor<2x3xf32>) -> tensor<3xf32>
+  return %p, %rs, %rm : tensor<2x3xf32>, tensor<2x1xf32>, tensor<3xf32>
+}

@@ -90,6 +90,9 @@ def MobileOne_SigmoidOp : MobileOne_UnaryOp<"sigmoid", "logistic sigmoid">;
 def MobileOne_TanhOp : MobileOne_UnaryOp<"tanh", "hyperbolic tangent">;
 def MobileOne_ErfOp : MobileOne_UnaryOp<"erf", "Gauss error function">;
 def MobileOne_SqrtOp : MobileOne_UnaryOp<"sqrt", "square root">;
+def MobileOne_ExpOp : MobileOne_UnaryOp<"exp", "exponential">;
+def MobileOne_NegOp : MobileOne_UnaryOp<"neg", "negation">;
+def MobileOne_ReciprocalOp : MobileOne_UnaryOp<"reciprocal", "1 / x">;
 def MobileOne_HardSwishOp : MobileOne_UnaryOp<"hard_swish",
     "x * max(0, min(1, x / 6 + 1 / 2)) (ONNX HardSwish)">;
 def MobileOne_GeluOp : MobileOne_UnaryOp<"gelu",
@@ -343,8 +346,9 @@ def MobileOne_PadOp : MobileOne_InferredOp<"pad"> {
 // Reductions, pooling, normalisation, matrix products
 //===----------------------------------------------------------------------===//
 
-def MobileOne_ReduceMeanOp : MobileOne_InferredOp<"reduce_mean"> {
-  let summary = "mean over axes (ONNX ReduceMean)";
+class MobileOne_ReduceOp<string mnemonic, string sum>
+    : MobileOne_InferredOp<mnemonic> {
+  let summary = sum;
   let description = [{
     `axes` sorted, unique and non-negative; an empty list reduces every
     dimension. `keepdims` keeps reduced dimensions as size 1.
@@ -354,6 +358,13 @@ def MobileOne_ReduceMeanOp : MobileOne_InferredOp<"reduce_mean"> {
   let results = (outs TensorOf<[F32]>:$output);
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
+
+def MobileOne_ReduceMeanOp : MobileOne_ReduceOp<"reduce_mean",
+    "mean over axes (ONNX ReduceMean)">;
+def MobileOne_ReduceSumOp : MobileOne_ReduceOp<"reduce_sum",
+    "sum over axes (ONNX ReduceSum)">;
+def MobileOne_ReduceMaxOp : MobileOne_ReduceOp<"reduce_max",
+    "maximum over axes (ONNX ReduceMax)">;
 
 class MobileOne_PoolOp<string mnemonic, string sum, dag extra>
     : MobileOne_InferredOp<mnemonic> {

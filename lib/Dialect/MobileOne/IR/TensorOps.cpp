@@ -585,10 +585,9 @@ OpFoldResult PadOp::fold(FoldAdaptor) {
 // reduce_mean, pooling, matmul
 //===----------------------------------------------------------------------===//
 
-LogicalResult ReduceMeanOp::inferReturnTypes(MLIRContext *,
-                                             std::optional<Location> loc,
-                                             Adaptor adaptor,
-                                             SmallVectorImpl<Type> &types) {
+template <typename Adaptor>
+static LogicalResult inferReduce(std::optional<Location> loc, Adaptor adaptor,
+                                 SmallVectorImpl<Type> &types) {
   RankedTensorType in = ranked(adaptor.getInput());
   if (!in)
     return fail(loc, "expected a ranked input");
@@ -610,6 +609,18 @@ LogicalResult ReduceMeanOp::inferReturnTypes(MLIRContext *,
   types.push_back(RankedTensorType::get(shape, in.getElementType()));
   return success();
 }
+
+#define MOBILEONE_REDUCE_INFERENCE(Op)                                         \
+  LogicalResult Op::inferReturnTypes(MLIRContext *,                            \
+                                     std::optional<Location> loc,              \
+                                     Adaptor adaptor,                          \
+                                     SmallVectorImpl<Type> &types) {           \
+    return inferReduce(loc, adaptor, types);                                   \
+  }
+MOBILEONE_REDUCE_INFERENCE(ReduceMeanOp)
+MOBILEONE_REDUCE_INFERENCE(ReduceSumOp)
+MOBILEONE_REDUCE_INFERENCE(ReduceMaxOp)
+#undef MOBILEONE_REDUCE_INFERENCE
 
 /// Output extent of a pooling window along one dimension, or -1.
 static int64_t poolOutputSize(int64_t in, int64_t k, int64_t padBegin,

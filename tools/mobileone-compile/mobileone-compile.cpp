@@ -43,10 +43,12 @@ static cl::opt<std::string>
            cl::desc("For .mlir/.mlirbc output: 'mobileone' (the deploy-time "
                     "dialect, default) or 'tosa'"),
            cl::init("mobileone"));
-static cl::opt<int64_t> batch("batch",
-                              cl::desc("Batch size for a symbolic batch "
-                                       "dimension"),
-                              cl::init(1));
+static cl::opt<int64_t>
+    batch("batch",
+          cl::desc("Fix a symbolic batch dimension to N (default: ONNX output "
+                   "keeps it symbolic where the graph allows, other targets "
+                   "use 1); an error for a model with a fixed batch"),
+          cl::value_desc("N"), cl::init(1));
 static cl::opt<bool> quiet("quiet", cl::desc("No summary"));
 
 namespace {
@@ -79,6 +81,11 @@ int main(int argc, char **argv) {
            << "': expected .onnx, .tflite, .mlir or .mlirbc\n";
     return 1;
   }
+  if (batch < 1 || batch > (int64_t(1) << 16)) {
+    errs() << "mobileone-compile: --batch must be in [1, 65536], got " << batch
+           << "\n";
+    return 1;
+  }
   if (target != "mobileone" && target != "tosa") {
     errs() << "mobileone-compile: unknown --target '" << target
            << "': expected mobileone or tosa\n";
@@ -100,6 +107,9 @@ int main(int argc, char **argv) {
 
   mobileone::ONNXImportOptions options;
   options.batch = batch;
+  // An explicit batch fixes a symbolic one; otherwise ONNX output keeps it.
+  options.batchRequested = batch.getNumOccurrences() > 0;
+  options.keepSymbolicBatch = !options.batchRequested;
   OwningOpRef<ModuleOp> module =
       mobileone::importONNXFile(&context, inputFilename, options);
   if (!module)

@@ -90,9 +90,16 @@ int main(int argc, char **argv) {
     errs() << "mobileone-translate: expected an input file\n";
     return 1;
   }
+  if (importONNX && (batch < 1 || batch > (int64_t(1) << 16))) {
+    errs() << "mobileone-translate: --batch must be in [1, 65536], got "
+           << batch << "\n";
+    return 1;
+  }
   if (importONNX) {
     mobileone::ONNXImportOptions options;
     options.batch = batch;
+    options.batchRequested = batch.getNumOccurrences() > 0;
+    options.keepSymbolicBatch = !options.batchRequested;
     module = mobileone::importONNXFile(&context, inputFilename, options);
     if (!module)
       return 1;

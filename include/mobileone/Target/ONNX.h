@@ -28,6 +28,12 @@ namespace mlir::mobileone {
 struct ONNXImportOptions {
   /// Replaces a symbolic (dynamic) leading batch dimension of graph inputs.
   int64_t batch = 1;
+  /// Records a symbolic batch on the function arguments (kONNXBatchAttr), so
+  /// that ONNX export can keep it symbolic.
+  bool keepSymbolicBatch = true;
+  /// `batch` was asked for: a graph input whose static batch differs is an
+  /// error rather than ignored.
+  bool batchRequested = false;
 };
 
 /// Reads and imports the ONNX model at `path`. Returns null after emitting
@@ -45,6 +51,9 @@ constexpr const char *kONNXOpsetAttr = "mobileone.onnx_opset";
 constexpr const char *kONNXIRVersionAttr = "mobileone.onnx_ir_version";
 constexpr const char *kONNXProducerAttr = "mobileone.onnx_producer";
 constexpr const char *kONNXNameAttr = "mobileone.onnx_name";
+/// On a function argument whose leading dimension was symbolic in the ONNX
+/// model: the dimension's name. Export keeps it symbolic where it can.
+constexpr const char *kONNXBatchAttr = "mobileone.onnx_batch";
 
 } // namespace mlir::mobileone
 

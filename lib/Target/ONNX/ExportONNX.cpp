@@ -13,6 +13,8 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/DenseSet.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/ADT/StringSet.h"
 #include "mlir/IR/Matchers.h"
 #include "llvm/Support/raw_ostream.h"
@@ -55,7 +57,116 @@ struct Exporter {
   llvm::DenseMap<Value, std::string> names;
   llvm::StringSet<> used;
   int64_t opset = 14;
+  /// Values whose dimension 0 is the symbolic batch (empty: a static batch).
+  llvm::DenseSet<Value> batched;
+  std::string batchName;
 };
+
+//===----------------------------------------------------------------------===//
+// A symbolic batch. The module is computed at one batch size; the ONNX model
+// may keep dimension 0 symbolic when every op that reads a batched value
+// keeps dimension 0 as its batch and never mixes it with other dimensions.
+//===----------------------------------------------------------------------===//
+
+/// Whether `op`, which reads at least one batched value, keeps dimension 0
+/// of its results as the batch.
+bool keepsBatch(Operation *op, const llvm::DenseSet<Value> &batched) {
+  auto rankOf = [](Value v) {
+    return cast<RankedTensorType>(v.getType()).getRank();
+  };
+  auto dim0 = [](Value v) {
+    return cast<RankedTensorType>(v.getType()).getDimSize(0);
+  };
+  auto onlyFirstBatched = [&] {
+    return llvm::none_of(op->getOperands().drop_front(),
+                         [&](Value v) { return batched.contains(v); });
+  };
+  for (Value r : op->getResults())
+    if (rankOf(r) < 1)
+      return false;
+  // Broadcasting ops: a batched operand has the result's rank; any other
+  // broadcasts along dimension 0.
+  auto broadcasting = [&] {
+    int64_t rank = rankOf(op->getResult(0));
+    return llvm::all_of(op->getOperands(), [&](Value v) {
+      return batched.contains(v) ? rankOf(v) == rank
+                                 : rankOf(v) < rank || dim0(v) == 1;
+    });
+  };
+  return llvm::TypeSwitch<Operation *, bool>(op)
+      .Case<AddOp, SubOp, MulOp, DivOp, PowOp, EqualOp, WhereOp>(
+          [&](Operation *) { return broadcasting(); })
+      .Case<ReluOp, SigmoidOp, TanhOp, ErfOp, SqrtOp, ExpOp, NegOp,
+            ReciprocalOp, GeluOp, HardSigmoidOp, HardSwishOp, LeakyReluOp,
+            ClipOp, CastOp>([&](Operation *) { return true; })
+      .Case<Conv2DOp, BatchNormOp, GlobalAvgPoolOp, MaxPoolOp, AvgPoolOp,
+            SqueezeExciteOp, LinearOp>(
+          [&](Operation *) { return onlyFirstBatched(); })
+      .Case([&](SoftmaxOp o) { return o.getAxis() != 0; })
+      .Case([&](LayerNormOp o) {
+        return o.getAxis() != 0 && onlyFirstBatched();
+      })
+      .Case<ReduceMeanOp, ReduceSumOp, ReduceMaxOp>([&](Operation *o) {
+        auto axes = o->getAttrOfType<DenseI64ArrayAttr>("axes").asArrayRef();
+        return !axes.empty() && !llvm::is_contained(axes, 0);
+      })
+      .Case([&](ReshapeOp o) {
+        return rankOf(o.getInput()) >= 1 && dim0(o.getInput()) == dim0(o);
+      })
+      .Case([&](ExpandOp o) {
+        return rankOf(o.getInput()) == rankOf(o) &&
+               dim0(o.getInput()) == dim0(o);
+      })
+      .Case([&](TransposeOp o) { return o.getPerm()[0] == 0; })
+      .Case([&](ConcatOp o) {
+        return o.getAxis() != 0 &&
+               llvm::all_of(o.getInputs(),
+                            [&](Value v) { return batched.contains(v); });
+      })
+      .Case([&](SplitOp o) { return o.getAxis() != 0; })
+      .Case([&](SliceOp o) {
+        return o.getStarts()[0] == 0 && o.getSteps()[0] == 1 &&
+               o.getEnds()[0] == dim0(o.getInput());
+      })
+      .Case([&](PadOp o) {
+        int64_t rank = rankOf(o.getInput());
+        return o.getPads()[0] == 0 && o.getPads()[rank] == 0;
+      })
+      .Case([&](GatherOp o) {
+        return o.getAxis() != 0 && !batched.contains(o.getIndices());
+      })
+      .Case([&](MatMulOp o) {
+        bool l = batched.contains(o.getLhs()), r = batched.contains(o.getRhs());
+        int64_t lr = rankOf(o.getLhs()), rr = rankOf(o.getRhs());
+        if (l && r)
+          return lr == rr && lr >= 3;
+        if (l) // rows of a matrix, or a batch dimension the weight broadcasts
+          return lr == 2 ? true : (rr < lr || dim0(o.getRhs()) == 1);
+        return false; // a batched right-hand side: the batch is K or a column
+      })
+      .Default([](Operation *) { return false; });
+}
+
+/// Marks the values that carry the symbolic batch of `func`'s arguments.
+/// Returns the first op that does not keep it (the batch then stays
+/// static), or null.
+Operation *analyseBatch(func::FuncOp func, llvm::DenseSet<Value> &batched) {
+  for (BlockArgument arg : func.getArguments())
+    if (func.getArgAttr(arg.getArgNumber(), kONNXBatchAttr))
+      batched.insert(arg);
+  if (batched.empty())
+    return nullptr;
+  for (Operation &op : func.getBody().front().without_terminator()) {
+    if (llvm::none_of(op.getOperands(),
+                      [&](Value v) { return batched.contains(v); }))
+      continue;
+    if (!keepsBatch(&op, batched))
+      return &op;
+    for (Value r : op.getResults())
+      batched.insert(r);
+  }
+  return nullptr;
+}
 
 void addInts(onnx::NodeProto *node, StringRef name, ArrayRef<int64_t> values) {
   onnx::AttributeProto *a = node->add_attribute();
@@ -86,12 +197,18 @@ void addString(onnx::NodeProto *node, StringRef name, StringRef value) {
   a->set_s(value.str());
 }
 
-void setTensorType(onnx::ValueInfoProto *info, ArrayRef<int64_t> shape) {
+/// A float tensor type; `batchName` makes dimension 0 symbolic.
+void setTensorType(onnx::ValueInfoProto *info, ArrayRef<int64_t> shape,
+                   StringRef batchName = "") {
   onnx::TypeProto_Tensor *t = info->mutable_type()->mutable_tensor_type();
   t->set_elem_type(onnx::TensorProto::FLOAT);
   onnx::TensorShapeProto *s = t->mutable_shape();
-  for (int64_t d : shape)
-    s->add_dim()->set_dim_value(d);
+  for (auto [i, d] : llvm::enumerate(shape)) {
+    if (i == 0 && !batchName.empty())
+      s->add_dim()->set_dim_param(batchName.str());
+    else
+      s->add_dim()->set_dim_value(d);
+  }
 }
 
 std::string Exporter::uniqueName(StringRef hint) {
@@ -302,8 +419,10 @@ LogicalResult exportReshape(ExportContext &c) {
   if (failed(in))
     return failure();
   auto type = cast<RankedTensorType>(c.op->getResult(0).getType());
-  c.node("Reshape", {(*in)[0], c.ints("shape", type.getShape())},
-         {c.output()});
+  SmallVector<int64_t> shape(type.getShape());
+  if (c.ex.batched.contains(c.op->getOperand(0)))
+    shape[0] = 0; // copy the input's (symbolic) batch
+  c.node("Reshape", {(*in)[0], c.ints("shape", shape)}, {c.output()});
   return success();
 }
 
@@ -312,8 +431,10 @@ LogicalResult exportExpand(ExportContext &c) {
   if (failed(in))
     return failure();
   auto type = cast<RankedTensorType>(c.op->getResult(0).getType());
-  c.node("Expand", {(*in)[0], c.ints("shape", type.getShape())},
-         {c.output()});
+  SmallVector<int64_t> shape(type.getShape());
+  if (c.ex.batched.contains(c.op->getOperand(0)))
+    shape[0] = 1; // keep the input's (symbolic) batch
+  c.node("Expand", {(*in)[0], c.ints("shape", shape)}, {c.output()});
   return success();
 }
 
@@ -449,6 +570,8 @@ LogicalResult exportSlice(ExportContext &c) {
     if (ends[d] == -1)
       ends[d] = -(shape[d] + 1);
   }
+  if (c.ex.batched.contains(slice.getInput()))
+    ends[0] = INT64_MAX; // the whole (symbolic) batch
   SmallVector<int64_t> axes;
   for (size_t d = 0; d < shape.size(); ++d)
     axes.push_back(d);
@@ -631,6 +754,12 @@ LogicalResult Exporter::run(llvm::raw_ostream &os) {
   graph = model.mutable_graph();
   graph->set_name(func.getSymName().str());
 
+  if (Operation *breaker = analyseBatch(func, batched)) {
+    breaker->emitWarning("ONNX export: the batch dimension stays fixed at ")
+        << cast<RankedTensorType>(func.getArgument(0).getType()).getDimSize(0)
+        << ": this op does not keep dimension 0 as the batch";
+    batched.clear();
+  }
   for (BlockArgument arg : func.getArguments()) {
     auto type = dyn_cast<RankedTensorType>(arg.getType());
     if (!type || !type.hasStaticShape() || !type.getElementType().isF32())
@@ -643,7 +772,14 @@ LogicalResult Exporter::run(llvm::raw_ostream &os) {
     names[arg] = name;
     onnx::ValueInfoProto *info = graph->add_input();
     info->set_name(name);
-    setTensorType(info, type.getShape());
+    StringRef batch;
+    if (batched.contains(arg)) {
+      batch = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                kONNXBatchAttr)
+                  .getValue();
+      batchName = batch.str();
+    }
+    setTensorType(info, type.getShape(), batch);
   }
 
   Block &body = func.getBody().front();
@@ -686,7 +822,8 @@ LogicalResult Exporter::run(llvm::raw_ostream &os) {
     }
     onnx::ValueInfoProto *info = graph->add_output();
     info->set_name(outName);
-    setTensorType(info, cast<RankedTensorType>(v.getType()).getShape());
+    setTensorType(info, cast<RankedTensorType>(v.getType()).getShape(),
+                  batched.contains(v) ? StringRef(batchName) : StringRef());
   }
 
   // Debian's ONNX library (1.12) knows IR version 8 and opsets up to 17;

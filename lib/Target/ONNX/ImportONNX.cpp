@@ -592,6 +592,7 @@ OwningOpRef<ModuleOp> Importer::run() {
 
   SmallVector<Type> inputTypes;
   SmallVector<Attribute> inputNames;
+  SmallVector<std::string> batchNames;
   for (const onnx::ValueInfoProto &in : graph.input()) {
     if (values.count(in.name()))
       continue; // an initializer listed as input (IR version < 4)
@@ -605,6 +606,7 @@ OwningOpRef<ModuleOp> Importer::run() {
       return nullptr;
     }
     SmallVector<int64_t> shape;
+    std::string batchName;
     for (auto [i, d] : llvm::enumerate(type.tensor_type().shape().dim())) {
       if (d.has_dim_value() && d.dim_value() == 0) {
         emitError(loc) << "graph input '" << in.name() << "' has an empty "
@@ -612,10 +614,21 @@ OwningOpRef<ModuleOp> Importer::run() {
                        << " (size 0); empty tensors are not supported";
         return nullptr;
       }
+      if (i == 0 && d.has_dim_value() && options.batchRequested &&
+          d.dim_value() != options.batch) {
+        emitError(loc) << "batch " << options.batch << " requested, but graph "
+                       << "input '" << in.name() << "' has a fixed batch of "
+                       << d.dim_value()
+                       << " (export the model with a symbolic batch, e.g. "
+                          "torch.onnx.export(..., dynamic_axes={'"
+                       << in.name() << "': {0: 'batch'}}))";
+        return nullptr;
+      }
       if (d.has_dim_value() && d.dim_value() > 0) {
         shape.push_back(d.dim_value());
       } else if (i == 0) {
         shape.push_back(options.batch); // symbolic batch
+        batchName = d.dim_param().empty() ? "batch" : d.dim_param();
       } else {
         emitError(loc) << "graph input '" << in.name() << "' has symbolic "
                        << "dimension #" << i << " ('" << d.dim_param()
@@ -634,6 +647,7 @@ OwningOpRef<ModuleOp> Importer::run() {
         entry->addArgument(RankedTensorType::get(shape, b.getF32Type()), loc);
     inputTypes.push_back(arg.getType());
     inputNames.push_back(b.getStringAttr(in.name()));
+    batchNames.push_back(batchName);
     values[in.name()] = arg;
   }
 
@@ -684,8 +698,11 @@ OwningOpRef<ModuleOp> Importer::run() {
   }
   b.create<func::ReturnOp>(fileLoc, results);
   func.setFunctionType(b.getFunctionType(inputTypes, resultTypes));
-  for (auto [i, n] : llvm::enumerate(inputNames))
+  for (auto [i, n] : llvm::enumerate(inputNames)) {
     func.setArgAttr(i, kONNXNameAttr, n);
+    if (!batchNames[i].empty() && options.keepSymbolicBatch)
+      func.setArgAttr(i, kONNXBatchAttr, b.getStringAttr(batchNames[i]));
+  }
   for (auto [i, out] : llvm::enumerate(graph.output()))
     func.setResultAttr(i, kONNXNameAttr, b.getStringAttr(out.name()));
 

@@ -14,13 +14,27 @@ import subprocess
 import sys
 
 import onnx
+import onnx.numpy_helper
+
+
+# Every op type the importer implements, so that mutated nodes reach each
+# handler with attributes and inputs meant for another op.
+OP_TYPES = [
+    "Add", "AveragePool", "BatchNormalization", "Cast", "Clip", "Concat", "Constant",
+    "ConstantOfShape", "Conv", "Div", "Dropout", "Equal", "Erf", "Exp", "Expand", "Flatten",
+    "Gather", "Gelu", "Gemm", "GlobalAveragePool", "HardSigmoid", "HardSwish", "Identity",
+    "LayerNormalization", "LeakyRelu", "MatMul", "MaxPool", "Mul", "Neg", "Pad", "Pow", "Range",
+    "Reciprocal", "ReduceMax", "ReduceMean", "ReduceSum", "Relu", "Reshape", "Shape", "Sigmoid",
+    "Size", "Slice", "Softmax", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tanh", "Transpose",
+    "Unsqueeze", "Where",
+]
 
 
 def structural(model, rng):
     m = copy.deepcopy(model)
     nodes = m.graph.node
     n = nodes[rng.randrange(len(nodes))]
-    choice = rng.randrange(8)
+    choice = rng.randrange(10)
     if choice == 0 and len(n.input):
         del n.input[rng.randrange(len(n.input))]
     elif choice == 1 and len(n.output):
@@ -32,11 +46,31 @@ def structural(model, rng):
     elif choice == 4 and len(n.input):
         n.input[rng.randrange(len(n.input))] = rng.choice([""] + [o for x in nodes for o in x.output])
     elif choice == 5:
-        n.op_type = rng.choice(["Conv", "Add", "BatchNormalization", "Gemm", "Reshape", "Pad", "Mul", "Constant"])
+        n.op_type = rng.choice(OP_TYPES)
     elif choice == 6 and len(m.graph.initializer):
         t = m.graph.initializer[rng.randrange(len(m.graph.initializer))]
         if len(t.dims):
             t.dims[rng.randrange(len(t.dims))] = rng.choice([0, 1, 3, -1, 1 << 40])
+    elif choice == 7 and len(n.attribute):
+        # An attribute of the right name with a hostile value.
+        a = n.attribute[rng.randrange(len(n.attribute))]
+        if a.type == onnx.AttributeProto.INT:
+            a.i = rng.choice([-(1 << 62), -5, -1, 0, 7, 1 << 40])
+        elif a.type == onnx.AttributeProto.INTS and len(a.ints):
+            a.ints[rng.randrange(len(a.ints))] = rng.choice([-(1 << 62), -9, -1, 0, 99, 1 << 40])
+        elif a.type == onnx.AttributeProto.FLOAT:
+            a.f = rng.choice([float("nan"), float("inf"), -1.0, 0.0, 1e30])
+    elif choice == 8:
+        # Shape, axes and index tensors with hostile values.
+        ints = [t for t in m.graph.initializer if t.data_type == onnx.TensorProto.INT64]
+        if ints:
+            t = ints[rng.randrange(len(ints))]
+            vals = list(onnx.numpy_helper.to_array(t).ravel())
+            if vals:
+                vals[rng.randrange(len(vals))] = rng.choice([-(1 << 62), -7, -1, 0, 3, 1 << 40])
+                t.CopyFrom(onnx.numpy_helper.from_array(
+                    onnx.numpy_helper.to_array(t).ravel().__class__(vals).astype("int64").reshape(
+                        tuple(t.dims)), t.name))
     else:
         nodes.insert(0, copy.deepcopy(nodes[-1]))
     return m.SerializeToString()

@@ -45,7 +45,8 @@ for model in "$ROOT"/test/Integration/Torch2/Inputs/*.onnx; do
     times+=("$t"); [ "$m" -gt "$peak" ] && peak=$m
   done
   median=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  size=$(du -cm "$model" "$model".data 2>/dev/null | tail -1 | cut -f1)
+  files=("$model"); [ -f "$model.data" ] && files+=("$model.data")
+  size=$(du -cm "${files[@]}" | tail -1 | cut -f1)
   ratio=$(awk -v t="$median" -v m="$peak" 'BEGIN {printf "%.2fx/%.2fx", t / 1.0, m / 1048576.0}')
   printf '%-30s %7s MB %10s s %9d MB %12s\n' "$(basename "$model" .onnx)" "$size" "$median" $((peak / 1024)) "$ratio"
 done

@@ -293,7 +293,7 @@ std::unique_ptr<onnx::ModelProto> Importer::parse() {
 }
 
 LogicalResult Importer::readExternalData(const onnx::TensorProto &t,
-                                         Location loc, std::string &bytes) {
+                                         Location loc, StringRef &bytes) {
   std::string location;
   int64_t offset = 0, length = -1;
   for (const onnx::StringStringEntryProto &kv : t.external_data()) {
@@ -317,6 +317,12 @@ LogicalResult Importer::readExternalData(const onnx::TensorProto &t,
   SmallString<256> realDir, realFile;
   SmallString<256> file(dir);
   llvm::sys::path::append(file, location);
+  // Each data file is checked and mapped once, however many tensors it holds.
+  auto cached = externalFiles.find(location);
+  if (cached != externalFiles.end()) {
+    StringRef all = cached->second->getBuffer();
+    return sliceExternal(t, loc, location, all, offset, length, bytes);
+  }
   if (llvm::sys::path::is_absolute(location) ||
       llvm::sys::fs::real_path(dir, realDir) ||
       llvm::sys::fs::real_path(file, realFile) ||
@@ -332,6 +338,14 @@ LogicalResult Importer::readExternalData(const onnx::TensorProto &t,
     return emitError(loc) << "tensor '" << t.name() << "': cannot read '"
                           << realFile << "': " << buf.getError().message();
   StringRef all = (*buf)->getBuffer();
+  externalFiles[location] = std::move(*buf);
+  return sliceExternal(t, loc, location, all, offset, length, bytes);
+}
+
+LogicalResult Importer::sliceExternal(const onnx::TensorProto &t, Location loc,
+                                      StringRef location, StringRef all,
+                                      int64_t offset, int64_t length,
+                                      StringRef &bytes) {
   if (length < 0)
     length = static_cast<int64_t>(all.size()) - offset;
   const int64_t size = static_cast<int64_t>(all.size());
@@ -340,7 +354,7 @@ LogicalResult Importer::readExternalData(const onnx::TensorProto &t,
                           << "range (offset " << offset << ", length " << length
                           << ") exceeds '" << location << "' (" << all.size()
                           << " bytes)";
-  bytes.assign(all.data() + offset, length);
+  bytes = all.substr(offset, length);
   return success();
 }
 
@@ -359,12 +373,14 @@ FailureOr<Value> Importer::tensorConstant(const onnx::TensorProto &t,
     }
     n *= d;
   }
-  std::string external;
-  const std::string *raw = t.has_raw_data() ? &t.raw_data() : nullptr;
+  StringRef external;
+  std::optional<StringRef> raw;
+  if (t.has_raw_data())
+    raw = StringRef(t.raw_data());
   if (t.data_location() == onnx::TensorProto::EXTERNAL) {
     if (failed(readExternalData(t, loc, external)))
       return failure();
-    raw = &external;
+    raw = external;
   }
   auto sizeError = [&](size_t got) {
     emitError(loc) << "tensor '" << t.name() << "' of shape "
@@ -378,6 +394,12 @@ FailureOr<Value> Importer::tensorConstant(const onnx::TensorProto &t,
     if (raw) {
       if (raw->size() != static_cast<size_t>(n) * 4)
         return sizeError(raw->size() / 4);
+      // Aligned little-endian bytes are the floats: no copy on the way.
+      if (reinterpret_cast<uintptr_t>(raw->data()) % alignof(float) == 0)
+        return f32Constant(
+            shape,
+            ArrayRef<float>(reinterpret_cast<const float *>(raw->data()), n),
+            name);
       data.resize(n);
       if (n)
         std::memcpy(data.data(), raw->data(), raw->size());

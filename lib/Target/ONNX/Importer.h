@@ -17,6 +17,7 @@
 
 #include "mlir/IR/Builders.h"
 #include "llvm/ADT/StringMap.h"
+#include "llvm/Support/MemoryBuffer.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -127,7 +128,10 @@ private:
   std::unique_ptr<onnx::ModelProto> parse();
   LogicalResult checkOpsSupported(const onnx::GraphProto &graph);
   LogicalResult readExternalData(const onnx::TensorProto &t, Location loc,
-                                 std::string &bytes);
+                                 StringRef &bytes);
+  LogicalResult sliceExternal(const onnx::TensorProto &t, Location loc,
+                              StringRef location, StringRef all,
+                              int64_t offset, int64_t length, StringRef &bytes);
   LogicalResult importNode(const onnx::NodeProto &node, int64_t index);
   SmallVector<Value> foldOp(Operation *op);
   LogicalResult inferFailed(StringRef opName);
@@ -140,6 +144,8 @@ private:
   Location nodeLoc;
   Location fileLoc;
   llvm::StringMap<Value> values;
+  /// External data files by location, mapped once.
+  llvm::StringMap<std::unique_ptr<llvm::MemoryBuffer>> externalFiles;
 };
 
 /// Ops with inherent attributes keep them in a `Properties` struct.

@@ -8,6 +8,126 @@
 
 using namespace mobileone::runtime;
 
+namespace {
+
+/// Parses the header dict of a .npy file as numpy writes it and reads it:
+/// exactly the keys 'descr' (a string), 'fortran_order' (True or False) and
+/// 'shape' (a tuple of integers), each once, then only spaces up to the
+/// final newline.
+bool parseHeader(const std::string &h, std::string &descr, bool &fortran,
+                 std::vector<int64_t> &shape, std::string &why) {
+  size_t i = 0;
+  auto skip = [&] {
+    while (i < h.size() && h[i] == ' ')
+      ++i;
+  };
+  auto expect = [&](char c) {
+    skip();
+    if (i < h.size() && h[i] == c) {
+      ++i;
+      return true;
+    }
+    why = std::string("expected '") + c + "' at byte " + std::to_string(i);
+    return false;
+  };
+  auto string = [&](std::string &out) {
+    skip();
+    if (i >= h.size() || (h[i] != '\'' && h[i] != '"')) {
+      why = "expected a quoted string at byte " + std::to_string(i);
+      return false;
+    }
+    char q = h[i++];
+    size_t end = h.find(q, i);
+    if (end == std::string::npos) {
+      why = "unterminated string";
+      return false;
+    }
+    out = h.substr(i, end - i);
+    i = end + 1;
+    return true;
+  };
+  if (!expect('{'))
+    return false;
+  bool seenDescr = false, seenOrder = false, seenShape = false;
+  shape.clear();
+  while (true) {
+    skip();
+    if (i < h.size() && h[i] == '}') {
+      ++i;
+      break;
+    }
+    std::string key;
+    if (!string(key) || !expect(':'))
+      return false;
+    skip();
+    if (key == "descr" && !seenDescr) {
+      seenDescr = true;
+      if (!string(descr))
+        return false;
+    } else if (key == "fortran_order" && !seenOrder) {
+      seenOrder = true;
+      if (h.compare(i, 4, "True") == 0) {
+        fortran = true;
+        i += 4;
+      } else if (h.compare(i, 5, "False") == 0) {
+        fortran = false;
+        i += 5;
+      } else {
+        why = "fortran_order must be True or False";
+        return false;
+      }
+    } else if (key == "shape" && !seenShape) {
+      seenShape = true;
+      if (!expect('('))
+        return false;
+      while (true) {
+        skip();
+        if (i < h.size() && h[i] == ')') {
+          ++i;
+          break;
+        }
+        size_t start = i;
+        while (i < h.size() && h[i] >= '0' && h[i] <= '9' && i - start < 12)
+          ++i;
+        if (i == start || (i < h.size() && h[i] >= '0' && h[i] <= '9')) {
+          why = "shape entries must be non-negative integers";
+          return false;
+        }
+        shape.push_back(std::stoll(h.substr(start, i - start)));
+        skip();
+        if (i < h.size() && h[i] == ',')
+          ++i;
+        else if (!(i < h.size() && h[i] == ')')) {
+          why = "expected ',' or ')' in the shape";
+          return false;
+        }
+      }
+    } else {
+      why = "unexpected or repeated key '" + key + "'";
+      return false;
+    }
+    skip();
+    if (i < h.size() && h[i] == ',')
+      ++i;
+    else if (!(i < h.size() && h[i] == '}')) {
+      why = "expected ',' or '}' after '" + key + "'";
+      return false;
+    }
+  }
+  if (!seenDescr || !seenOrder || !seenShape) {
+    why = "missing one of 'descr', 'fortran_order', 'shape'";
+    return false;
+  }
+  skip();
+  if (i + 1 != h.size() || h[i] != '\n') {
+    why = "bytes after the header dict (expected spaces and a newline)";
+    return false;
+  }
+  return true;
+}
+
+} // namespace
+
 bool mobileone::runtime::readNpy(const std::string &path,
                                  std::vector<int64_t> &shape,
                                  std::vector<float> &data, std::string &error) {
@@ -37,33 +157,37 @@ bool mobileone::runtime::readNpy(const std::string &path,
   }
   std::string header(len, '\0');
   f.read(header.data(), len);
-  if (header.find("'descr': '<f4'") == std::string::npos ||
-      header.find("'fortran_order': False") == std::string::npos) {
-    error = "'" + path + "': expected little-endian float32 in C order";
+  if (!f) {
+    error = "'" + path + "': truncated .npy header";
     return false;
   }
-  size_t open = header.find("'shape': ("), close = header.find(')', open);
-  if (open == std::string::npos || close == std::string::npos) {
-    error = "'" + path + "': no shape in the .npy header";
+  std::string why;
+  std::string descr;
+  bool fortran = false;
+  if (!parseHeader(header, descr, fortran, shape, why)) {
+    error = "'" + path + "': malformed .npy header: " + why;
     return false;
   }
-  shape.clear();
+  if (descr != "<f4") {
+    error = "'" + path + "' holds dtype '" + descr + "'" +
+            (descr == "<f8" ? " (float64)" : "") +
+            "; expected '<f4' (little-endian float32): save it with "
+            "x.astype(numpy.float32)";
+    return false;
+  }
+  if (fortran) {
+    error = "'" + path + "' is in Fortran order; expected C order "
+            "(numpy.ascontiguousarray)";
+    return false;
+  }
   int64_t n = 1;
-  const char *p = header.c_str() + open + 10, *end = header.c_str() + close;
-  while (p < end) {
-    char *next;
-    long long d = std::strtoll(p, &next, 10);
-    if (next == p) {
-      ++p;
-      continue;
-    }
+  for (int64_t d : shape) {
     if (d <= 0 || d > (1 << 30) || n > (int64_t(1) << 31) / d) {
-      error = "'" + path + "': bad shape in the .npy header";
+      error = "'" + path + "': shape dimensions must be positive, at most "
+              "2^31 elements in all";
       return false;
     }
-    shape.push_back(d);
     n *= d;
-    p = next;
   }
   data.resize(n);
   if (!f.read(reinterpret_cast<char *>(data.data()), n * sizeof(float))) {

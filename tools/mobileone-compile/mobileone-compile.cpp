@@ -9,7 +9,9 @@
 
 #include "mobileone/Conversion/Passes.h"
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
+#include "mobileone/Evaluator/Evaluator.h"
 #include "mobileone/Support/Diagnostics.h"
+#include "mobileone/Support/ToolSupport.h"
 #include "mobileone/Target/ONNX.h"
 #include "mobileone/Target/TFLite.h"
 #include "mobileone/Transforms/Cost.h"
@@ -22,6 +24,7 @@
 #include "mlir/Support/FileUtilities.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -30,26 +33,40 @@
 using namespace mlir;
 using namespace llvm;
 
+static cl::OptionCategory toolOptions("mobileone-compile options");
+
 static cl::opt<std::string> inputFilename(cl::Positional, cl::Required,
-                                          cl::desc("<model.onnx>"));
+                                          cl::desc("<model.onnx>"),
+                                          cl::cat(toolOptions));
 static cl::opt<std::string>
     outputFilename("o", cl::Required,
                    cl::desc("Output: .onnx (re-parameterised ONNX), .tflite "
                             "(TFLite FlatBuffer), .mlir or .mlirbc "
                             "(deploy-time module, see --target)"),
-                   cl::value_desc("filename"));
+                   cl::value_desc("filename"), cl::cat(toolOptions));
 static cl::opt<std::string>
     target("target",
            cl::desc("For .mlir/.mlirbc output: 'mobileone' (the deploy-time "
                     "dialect, default) or 'tosa'"),
-           cl::init("mobileone"));
+           cl::init("mobileone"), cl::cat(toolOptions));
 static cl::opt<int64_t>
     batch("batch",
           cl::desc("Fix a symbolic batch dimension to N (default: ONNX output "
                    "keeps it symbolic where the graph allows, other targets "
                    "use 1); an error for a model with a fixed batch"),
-          cl::value_desc("N"), cl::init(1));
-static cl::opt<bool> quiet("quiet", cl::desc("No summary"));
+          cl::value_desc("N"), cl::init(1), cl::cat(toolOptions));
+static cl::opt<bool> quiet("quiet", cl::desc("No summary"),
+                           cl::cat(toolOptions));
+static cl::opt<bool>
+    check("check",
+          cl::desc("Evaluate the training-time and the deployed model on a "
+                   "seeded input and fail beyond --check-rtol"),
+          cl::cat(toolOptions));
+static cl::opt<double>
+    checkRtol("check-rtol",
+              cl::desc("Tolerance of --check on max |a - b| / max |b| "
+                       "(default 1e-4)"),
+              cl::init(1e-4), cl::cat(toolOptions));
 
 namespace {
 
@@ -70,6 +87,7 @@ int64_t opCount(const mobileone::Cost &c, StringRef op) {
 
 int main(int argc, char **argv) {
   InitLLVM y(argc, argv);
+  mobileone::setUpCommandLine("mobileone-compile", {&toolOptions});
   cl::ParseCommandLineOptions(argc, argv,
                               "mobileone compiler: ONNX in, re-parameterised "
                               "model out\n");
@@ -115,6 +133,9 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
   mobileone::Cost before = mobileone::computeCost(mainOf(*module));
+  OwningOpRef<ModuleOp> trainingTime;
+  if (check)
+    trainingTime = module->clone();
 
   PassManager recover(&context);
   recover.addPass(mobileone::createRecoverStructure());
@@ -130,6 +151,9 @@ int main(int argc, char **argv) {
   if (failed(pm.run(*module)))
     return 1;
   mobileone::Cost after = mobileone::computeCost(mainOf(*module));
+  OwningOpRef<ModuleOp> deployed;
+  if (check)
+    deployed = module->clone();
   if (target == "tosa") {
     PassManager lower(&context);
     lower.addPass(mobileone::createConvertMobileOneToTosa());
@@ -153,15 +177,53 @@ int main(int argc, char **argv) {
     module->print(os);
     os << "\n";
   }
+  // The deployed module is checked before anything is written.
+  std::string checkLine;
+  if (check) {
+    func::FuncOp train = mainOf(*trainingTime);
+    func::FuncOp deploy = mainOf(*deployed);
+    SmallVector<mobileone::Tensor> inputs;
+    for (auto [i, type] : llvm::enumerate(train.getArgumentTypes()))
+      inputs.push_back(mobileone::randomTensor(
+          cast<RankedTensorType>(type).getShape(), 1 + i));
+    FailureOr<SmallVector<mobileone::Tensor>> a =
+        mobileone::evaluate(train, inputs);
+    if (failed(a))
+      return 1;
+    FailureOr<SmallVector<mobileone::Tensor>> b =
+        mobileone::evaluate(deploy, inputs);
+    if (failed(b))
+      return 1;
+    double maxDiff = 0.0, maxRef = 0.0;
+    for (auto [x, ref] : llvm::zip(*b, *a))
+      for (size_t j = 0; j < x.data.size() && j < ref.data.size(); ++j) {
+        double d = std::fabs(double(x.data[j]) - double(ref.data[j]));
+        if (!(d <= maxDiff))
+          maxDiff = d;
+        maxRef = std::max(maxRef, std::fabs(double(ref.data[j])));
+      }
+    double rel = maxRef > 0.0 ? maxDiff / maxRef : maxDiff;
+    bool pass = rel <= checkRtol;
+    checkLine = (Twine("  check:             deployed vs training-time on a "
+                       "seeded input: max abs diff ") +
+                 formatv("{0:e3}", maxDiff).str() + ", relative " +
+                 formatv("{0:e3}", rel).str() + " (rtol " +
+                 formatv("{0:e1}", checkRtol.getValue()).str() + "): " +
+                 (pass ? "PASS" : "FAIL") + "\n")
+                    .str();
+    if (!pass) {
+      errs() << "mobileone-compile: --check failed, nothing written\n"
+             << checkLine;
+      return 1;
+    }
+  }
+
   std::string error;
-  std::unique_ptr<ToolOutputFile> output =
-      openOutputFile(outputFilename, &error);
-  if (!output) {
+  if (!mobileone::writeOutputFile(outputFilename, os.str(), {inputFilename},
+                                  error)) {
     errs() << "mobileone-compile: " << error << "\n";
     return 1;
   }
-  output->os() << os.str();
-  output->keep();
 
   if (quiet)
     return 0;
@@ -182,5 +244,6 @@ int main(int argc, char **argv) {
          << " -> " << opCount(after, "mobileone.batch_norm")
          << "; add: " << opCount(before, "mobileone.add") << " -> "
          << opCount(after, "mobileone.add") << "\n";
+  outs() << checkLine;
   return 0;
 }

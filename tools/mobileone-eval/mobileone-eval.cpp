@@ -11,6 +11,7 @@
 #include "mobileone/Dialect/MobileOne/MobileOneDialect.h"
 #include "mobileone/Evaluator/Evaluator.h"
 #include "mobileone/Runtime/Npy.h"
+#include "mobileone/Support/ToolSupport.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -27,36 +28,43 @@
 using namespace mlir;
 using namespace llvm;
 
+static cl::OptionCategory toolOptions("mobileone-run options (MLIR modules)");
+
 static cl::opt<std::string> inputFilename(cl::Positional, cl::Required,
-                                          cl::desc("<model.mlir>"));
+                                          cl::desc("<model.mlir>"), cl::cat(toolOptions));
 static cl::opt<std::string>
     compareFilename("compare",
                     cl::desc("Evaluate this model too and compare outputs"),
-                    cl::value_desc("model.mlir"), cl::init(""));
+                    cl::value_desc("model.mlir"), cl::init(""), cl::cat(toolOptions));
 static cl::opt<uint64_t> seed("seed", cl::desc("Seed of the random input"),
-                              cl::init(1));
+                              cl::init(1), cl::cat(toolOptions));
 static cl::opt<double> absTol("atol",
                               cl::desc("Tolerance on max |a - b| (--compare)"),
-                              cl::init(1e-4));
+                              cl::init(1e-4), cl::cat(toolOptions));
 static cl::opt<double>
     relTol("rtol", cl::desc("Tolerance on max |a - b| / max |b| (--compare)"),
-           cl::init(1e-5));
+           cl::init(1e-5), cl::cat(toolOptions));
 static cl::opt<std::string>
     outputFilename("output",
                    cl::desc("Write output #0 of the (first) model as .npy"),
-                   cl::value_desc("file.npy"), cl::init(""));
+                   cl::value_desc("file.npy"), cl::init(""), cl::cat(toolOptions));
 static cl::opt<std::string>
     inputNpy("input",
              cl::desc("Input #0 from a float32 .npy file (NCHW, the model's "
                       "input shape) instead of a seeded random one"),
-             cl::value_desc("file.npy"), cl::init(""));
+             cl::value_desc("file.npy"), cl::init(""), cl::cat(toolOptions));
 static cl::opt<std::string>
     saveInput("save-input",
               cl::desc("Write the seeded input #0 (NCHW) as .npy"),
-              cl::value_desc("file.npy"), cl::init(""));
+              cl::value_desc("file.npy"), cl::init(""), cl::cat(toolOptions));
 static cl::opt<unsigned> threads("num-threads",
                                  cl::desc("Worker threads (0: all cores)"),
-                                 cl::init(0));
+                                 cl::init(0), cl::cat(toolOptions));
+
+// One option syntax with the TFLite mode: --threads and -o as well.
+static cl::alias outputAlias("o", cl::desc("Alias for --output"),
+                             cl::aliasopt(outputFilename),
+                             cl::cat(toolOptions));
 
 namespace {
 
@@ -111,7 +119,25 @@ void writeNpy(raw_ostream &os, const mlir::mobileone::Tensor &t) {
 
 int main(int argc, char **argv) {
   InitLLVM y(argc, argv);
+  // libLLVM registers its own --threads (an int): it becomes ours, as in the
+  // TFLite mode.
+  cl::opt<int> *threadsOpt = nullptr;
+  if (auto it = cl::getRegisteredOptions().find("threads");
+      it != cl::getRegisteredOptions().end())
+    threadsOpt = dynamic_cast<cl::opt<int> *>(it->second);
+  if (threadsOpt) {
+    threadsOpt->setDescription("Worker threads (as --num-threads)");
+    threadsOpt->addCategory(toolOptions);
+  }
+  mlir::mobileone::setUpCommandLine("mobileone-run", {&toolOptions});
   cl::ParseCommandLineOptions(argc, argv, "mobileone model runner\n");
+  if (threadsOpt && threadsOpt->getNumOccurrences()) {
+    if (*threadsOpt < 1 || *threadsOpt > 256) {
+      errs() << "mobileone-run: --threads takes an integer from 1 to 256\n";
+      return 1;
+    }
+    threads = *threadsOpt;
+  }
 
   DialectRegistry registry;
   registry.insert<mlir::mobileone::MobileOneDialect, func::FuncDialect,
@@ -171,14 +197,15 @@ int main(int argc, char **argv) {
                               {saveInput, &inputs.front()}}) {
     if (path.empty())
       continue;
-    std::string error;
-    std::unique_ptr<ToolOutputFile> file = openOutputFile(path, &error);
-    if (!file) {
+    std::string error, bytes;
+    raw_string_ostream os(bytes);
+    writeNpy(os, *tensor);
+    if (!mlir::mobileone::writeOutputFile(
+            path, os.str(), {inputFilename, compareFilename, inputNpy},
+            error)) {
       errs() << "mobileone-run: " << error << "\n";
       return 1;
     }
-    writeNpy(file->os(), *tensor);
-    file->keep();
   }
 
   if (compareFilename.empty()) {

@@ -3,6 +3,11 @@
 //   mobileone-run model.tflite ...            the runtime (run-tflite.cpp)
 //   mobileone-run a.mlir [--compare b.mlir]   the MLIR evaluator
 //
+// The mode is chosen by the model file's content, not its name: a TFLite
+// FlatBuffer (identifier "TFL3"), MLIR bytecode ("ML\xefR") or MLIR text. An
+// ONNX model gets a hint to compile it first. Both modes take the same
+// option syntax: `--name value`, `--name=value`, `-o file`.
+//
 // The runtime does not link MLIR or LLVM, which would cost tens of MB of
 // resident memory; MLIR inputs are handed to `mobileone-eval`, installed
 // next to this binary, with the same arguments.
@@ -15,18 +20,123 @@
 #include <climits>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <string>
+#include <vector>
 
 int runTFLite(int argc, char **argv);
 
+namespace {
+
+enum class Kind { TFLite, MLIR, ONNX, Missing, Unknown };
+
+/// Options of either mode that take a value (`--name value`).
+bool takesValue(const std::string &a) {
+  static const char *const names[] = {
+      "--input",  "--output", "-o",         "--threads", "--bench",
+      "--seed",   "--compare", "--atol",    "--rtol",    "--save-input",
+      "--num-threads", "-input", "-output", "-threads",  "-bench",
+      "-seed",    "-compare", "-atol",      "-rtol"};
+  for (const char *n : names)
+    if (a == n)
+      return true;
+  return false;
+}
+
+Kind classify(const std::string &path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f)
+    return Kind::Missing;
+  char head[64] = {};
+  f.read(head, sizeof(head));
+  std::streamsize n = f.gcount();
+  if (n >= 8 && std::memcmp(head + 4, "TFL3", 4) == 0)
+    return Kind::TFLite;
+  if (n >= 4 && std::memcmp(head, "ML\xef\x52", 4) == 0)
+    return Kind::MLIR;
+  // An ONNX ModelProto starts with ir_version (field 1, varint: 0x08) and
+  // has binary bytes soon after; MLIR text is printable.
+  bool printable = true;
+  for (std::streamsize i = 0; i < n; ++i) {
+    unsigned char c = head[i];
+    if (c < 0x09 || (c > 0x0d && c < 0x20))
+      printable = false;
+  }
+  if (n > 0 && printable)
+    return Kind::MLIR;
+  if (n >= 2 && head[0] == 0x08)
+    return Kind::ONNX;
+  return Kind::Unknown;
+}
+
+} // namespace
+
 int main(int argc, char **argv) {
-  if (argc == 2 && (std::strcmp(argv[1], "--help") == 0 ||
-                    std::strcmp(argv[1], "-h") == 0))
-    return runTFLite(argc, argv);
+  // One syntax for both modes: `--name=value` becomes `--name value`, and
+  // `-o` is `--output`.
+  std::vector<std::string> args = {argv[0]};
   for (int i = 1; i < argc; ++i) {
-    size_t n = std::strlen(argv[i]);
-    if (n >= 7 && std::strcmp(argv[i] + n - 7, ".tflite") == 0)
-      return runTFLite(argc, argv);
+    std::string a = argv[i];
+    size_t eq = a.find('=');
+    if (a.rfind("-", 0) == 0 && eq != std::string::npos &&
+        takesValue(a.substr(0, eq))) {
+      args.push_back(a.substr(0, eq));
+      args.push_back(a.substr(eq + 1));
+    } else {
+      args.push_back(a);
+    }
+  }
+  for (std::string &a : args)
+    if (a == "-o")
+      a = "--output";
+  if (args.size() == 2 && args[1] == "--version") {
+    std::printf("mobileone-run %s\n", MOBILEONE_VERSION);
+    return 0;
+  }
+  std::vector<char *> cargs;
+  for (std::string &a : args)
+    cargs.push_back(a.data());
+  cargs.push_back(nullptr);
+  int cargc = static_cast<int>(args.size());
+
+  // The model: the first argument that is neither an option nor its value.
+  std::string model;
+  for (size_t i = 1; i < args.size(); ++i) {
+    if (args[i].rfind("-", 0) == 0) {
+      if (takesValue(args[i]))
+        ++i;
+      continue;
+    }
+    model = args[i];
+    break;
+  }
+  if (model.empty())
+    return runTFLite(cargc, cargs.data()); // usage, --help
+  switch (classify(model)) {
+  case Kind::TFLite:
+    return runTFLite(cargc, cargs.data());
+  case Kind::ONNX:
+    std::fprintf(stderr,
+                 "mobileone-run: %s is an ONNX model; compile it first:\n"
+                 "  mobileone-compile %s -o model.tflite\n"
+                 "then run model.tflite\n",
+                 model.c_str(), model.c_str());
+    return 1;
+  case Kind::Missing:
+    std::fprintf(stderr, "mobileone-run: cannot open '%s': %s\n",
+                 model.c_str(), std::strerror(errno));
+    return 1;
+  case Kind::Unknown:
+    // A damaged FlatBuffer: the loader says precisely what is wrong.
+    if (model.size() > 7 && model.compare(model.size() - 7, 7, ".tflite") == 0)
+      return runTFLite(cargc, cargs.data());
+    std::fprintf(stderr,
+                 "mobileone-run: '%s' is not a TFLite FlatBuffer, an MLIR "
+                 "module or an ONNX model\n",
+                 model.c_str());
+    return 1;
+  case Kind::MLIR:
+    break;
   }
   char self[PATH_MAX];
   ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -37,8 +147,8 @@ int main(int argc, char **argv) {
   self[len] = '\0';
   std::string eval(self);
   eval = eval.substr(0, eval.rfind('/') + 1) + "mobileone-eval";
-  argv[0] = const_cast<char *>("mobileone-run");
-  execv(eval.c_str(), argv);
+  cargs[0] = const_cast<char *>("mobileone-run");
+  execv(eval.c_str(), cargs.data());
   std::fprintf(stderr, "mobileone-run: cannot run %s: %s\n", eval.c_str(),
                std::strerror(errno));
   return 1;

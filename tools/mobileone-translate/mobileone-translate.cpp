@@ -4,6 +4,7 @@
 #include "mobileone/Dialect/MobileOne/MobileOneDialect.h"
 #include "mobileone/Support/Diagnostics.h"
 #include "mobileone/Target/ModelGenerator.h"
+#include "mobileone/Support/ToolSupport.h"
 #include "mobileone/Target/ONNX.h"
 #include "mobileone/Target/TFLite.h"
 
@@ -22,49 +23,53 @@
 using namespace mlir;
 using namespace llvm;
 
+static cl::OptionCategory toolOptions("mobileone-translate options");
+
 static cl::opt<std::string>
-    inputFilename(cl::Positional, cl::desc("<input file>"), cl::init(""));
+    inputFilename(cl::Positional, cl::desc("<input file>"), cl::init(""),
+                  cl::cat(toolOptions));
 static cl::opt<bool> importONNX("import-onnx",
                                 cl::desc("Import an ONNX model into the "
-                                         "mobileone dialect"));
+                                         "mobileone dialect"), cl::cat(toolOptions));
 static cl::opt<bool>
-    exportONNX("export-onnx", cl::desc("Export a deploy-time module as ONNX"));
+    exportONNX("export-onnx", cl::desc("Export a deploy-time module as ONNX"), cl::cat(toolOptions));
 static cl::opt<bool> emitTFLiteOpt(
     "emit-tflite",
-    cl::desc("Write a deploy-time module as a TFLite FlatBuffer (.tflite)"));
+    cl::desc("Write a deploy-time module as a TFLite FlatBuffer (.tflite)"), cl::cat(toolOptions));
 static cl::opt<bool> tosaHarness(
     "tosa-runner-harness",
     cl::desc("Add a @main that runs a TOSA module on the seeded input of "
-             "mobileone-run --seed and prints its outputs (mlir-cpu-runner)"));
+             "mobileone-run --seed and prints its outputs (mlir-cpu-runner)"), cl::cat(toolOptions));
 static cl::opt<std::string>
     generate("generate",
              cl::desc("Generate a training-time model: s0, s1, s2, s3, s4 "
                       "(MobileOne) or 'block' (one block, see --block)"),
-             cl::value_desc("model"));
+             cl::value_desc("model"), cl::cat(toolOptions));
 static cl::opt<int64_t>
-    resolution("resolution", cl::desc("Input height and width"), cl::init(224));
+    resolution("resolution", cl::desc("Input height and width"), cl::init(224), cl::cat(toolOptions));
 static cl::opt<int64_t>
     batch("batch",
           cl::desc("Batch size (--generate; symbolic batch of --import-onnx)"),
-          cl::init(1));
+          cl::init(1), cl::cat(toolOptions));
 static cl::opt<uint64_t> seed("seed", cl::desc("Seed of the random weights"),
-                              cl::init(0));
+                              cl::init(0), cl::cat(toolOptions));
 static cl::opt<std::string> blockSpec(
     "block",
     cl::desc("Block for --generate=block: comma-separated key=value among in, "
              "out, kernel, stride, group, branches, scale, identity, size, "
              "batch"),
-    cl::init(""));
+    cl::init(""), cl::cat(toolOptions));
 static cl::opt<std::string> outputFilename("o", cl::desc("Output file"),
                                            cl::value_desc("filename"),
-                                           cl::init("-"));
+                                           cl::init("-"), cl::cat(toolOptions));
 static cl::opt<bool> emitBytecode("emit-bytecode",
-                                  cl::desc("Write MLIR bytecode, not text"));
+                                  cl::desc("Write MLIR bytecode, not text"), cl::cat(toolOptions));
 
 int main(int argc, char **argv) {
   InitLLVM y(argc, argv);
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
+  mobileone::setUpCommandLine("mobileone-translate", {&toolOptions});
   cl::ParseCommandLineOptions(argc, argv, "mobileone model translator\n");
 
   DialectRegistry registry;
@@ -148,13 +153,10 @@ int main(int argc, char **argv) {
     module->print(os, OpPrintingFlags());
     os << "\n";
   }
-  std::unique_ptr<ToolOutputFile> output =
-      openOutputFile(outputFilename, &error);
-  if (!output) {
+  if (!mobileone::writeOutputFile(outputFilename, os.str(), {inputFilename},
+                                  error)) {
     errs() << "mobileone-translate: " << error << "\n";
     return 1;
   }
-  output->os() << os.str();
-  output->keep();
   return 0;
 }

@@ -1,0 +1,40 @@
+//===- ToolSupport.h - what every mobileone tool does the same way -*- C++ -*-//
+//
+// A clean command line (--help lists the tool's own options, --version the
+// project's version) and output files that are written whole or not at all.
+// LLVM Support only: the runtime's tools use it too.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MOBILEONE_SUPPORT_TOOLSUPPORT_H
+#define MOBILEONE_SUPPORT_TOOLSUPPORT_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/CommandLine.h"
+
+#include <string>
+
+namespace mlir::mobileone {
+
+/// The project version, e.g. "0.2.0".
+const char *projectVersion();
+
+/// Before cl::ParseCommandLineOptions: --help shows only the options of
+/// `categories` (the rest stay reachable with --help-hidden), --version
+/// prints "<tool> <version> (LLVM/MLIR <llvm version>)", and a write past the
+/// file-size limit becomes an error instead of a signal.
+void setUpCommandLine(llvm::StringRef tool,
+                      llvm::ArrayRef<const llvm::cl::OptionCategory *> categories);
+
+/// Writes `bytes` to `path` ("-" is standard output) through a temporary file
+/// in the same directory that is renamed over `path` only when complete: a
+/// failed write (disk full, file-size limit, a killed process) leaves any
+/// earlier file at `path` intact. Refuses a `path` that is one of `inputs`.
+/// Returns false with a message naming the file and the reason in `error`.
+bool writeOutputFile(llvm::StringRef path, llvm::StringRef bytes,
+                     llvm::ArrayRef<llvm::StringRef> inputs, std::string &error);
+
+} // namespace mlir::mobileone
+
+#endif

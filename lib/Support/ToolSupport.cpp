@@ -1,0 +1,82 @@
+//===- ToolSupport.cpp - command line and output files of the tools -------===//
+
+#include "mobileone/Support/ToolSupport.h"
+
+#include "llvm/Config/llvm-config.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <csignal>
+
+#ifndef MOBILEONE_VERSION
+#error "MOBILEONE_VERSION is set by CMake from project(VERSION)"
+#endif
+
+using namespace llvm;
+
+const char *mlir::mobileone::projectVersion() { return MOBILEONE_VERSION; }
+
+void mlir::mobileone::setUpCommandLine(StringRef tool,
+                                 ArrayRef<const cl::OptionCategory *> categories) {
+  cl::HideUnrelatedOptions(categories);
+  std::string name = tool.str();
+  cl::SetVersionPrinter([name](raw_ostream &os) {
+    os << name << " " << MOBILEONE_VERSION << " (LLVM/MLIR "
+       << LLVM_VERSION_STRING << ")\n";
+  });
+  // Past RLIMIT_FSIZE, write() then fails with EFBIG: a clean error.
+  std::signal(SIGXFSZ, SIG_IGN);
+}
+
+bool mlir::mobileone::writeOutputFile(StringRef path, StringRef bytes,
+                                ArrayRef<StringRef> inputs,
+                                std::string &error) {
+  if (path == "-") {
+    outs() << bytes;
+    outs().flush();
+    if (outs().has_error()) {
+      error = "cannot write to standard output: " + outs().error().message();
+      outs().clear_error();
+      return false;
+    }
+    return true;
+  }
+  for (StringRef in : inputs)
+    if (!in.empty() && sys::fs::equivalent(in, path)) {
+      error = "refusing to write '" + path.str() +
+              "': it is the input file (choose another -o)";
+      return false;
+    }
+  if (sys::fs::is_directory(path)) {
+    error = "cannot write '" + path.str() + "': it is a directory";
+    return false;
+  }
+  Expected<sys::fs::TempFile> tmp =
+      sys::fs::TempFile::create(path + ".tmp-%%%%%%");
+  if (!tmp) {
+    error = "cannot write '" + path.str() + "': " + toString(tmp.takeError());
+    return false;
+  }
+  std::string reason;
+  {
+    raw_fd_ostream os(tmp->FD, /*shouldClose=*/false);
+    os << bytes;
+    os.flush();
+    if (os.has_error()) {
+      reason = os.error().message();
+      os.clear_error();
+    }
+  }
+  if (!reason.empty()) {
+    consumeError(tmp->discard());
+    error = "cannot write '" + path.str() + "': " + reason +
+            " (any earlier file there is unchanged)";
+    return false;
+  }
+  if (Error e = tmp->keep(path)) {
+    error = "cannot write '" + path.str() + "': " + toString(std::move(e));
+    return false;
+  }
+  return true;
+}

@@ -3,7 +3,11 @@
 #include "mobileone/Support/ToolSupport.h"
 
 #include "llvm/Config/llvm-config.h"
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MathExtras.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -77,6 +81,40 @@ bool mlir::mobileone::writeOutputFile(StringRef path, StringRef bytes,
   if (Error e = tmp->keep(path)) {
     error = "cannot write '" + path.str() + "': " + toString(std::move(e));
     return false;
+  }
+  return true;
+}
+
+bool mlir::mobileone::checkMLIRResources(StringRef path, std::string &error) {
+  ErrorOr<std::unique_ptr<MemoryBuffer>> file =
+      MemoryBuffer::getFile(path, /*IsText=*/false,
+                            /*RequiresNullTerminator=*/false);
+  if (!file)
+    return true;
+  StringRef text = (*file)->getBuffer();
+  if (text.starts_with("ML\xefR"))
+    return true;
+  size_t section = text.find("{-#");
+  if (section == StringRef::npos)
+    return true;
+  StringRef rest = text.drop_front(section);
+  // Every "0x..." string in the resource section is a blob: 4 bytes of
+  // little-endian alignment, then the data.
+  for (size_t at = rest.find("\"0x"); at != StringRef::npos;
+       at = rest.find("\"0x", at + 3)) {
+    StringRef hex = rest.substr(at + 3, 8);
+    uint64_t align = 0;
+    bool ok = hex.size() == 8 && llvm::all_of(hex, llvm::isHexDigit);
+    for (int b = 3; ok && b >= 0; --b)
+      align = align << 8 | llvm::hexFromNibbles(hex[2 * b], hex[2 * b + 1]);
+    if (!ok || align == 0 || !llvm::isPowerOf2_64(align)) {
+      size_t line = text.take_front(section + at).count('\n') + 1;
+      error = (path + ":" + Twine(line) +
+               ": a dialect_resources blob must start with a power-of-two "
+               "alignment (4 little-endian bytes), found 0x" + hex)
+                  .str();
+      return false;
+    }
   }
   return true;
 }

@@ -76,6 +76,11 @@ struct Loaded {
 /// Each file gets its own SourceMgr (a SourceMgr parses only its main
 /// buffer); the diagnostic handler finds the file by name.
 std::optional<Loaded> load(MLIRContext &context, StringRef filename) {
+  std::string error;
+  if (!mlir::mobileone::checkMLIRResources(filename, error)) {
+    errs() << "mobileone-run: " << error << "\n";
+    return std::nullopt;
+  }
   Loaded l;
   SourceMgr sourceMgr;
   l.module =

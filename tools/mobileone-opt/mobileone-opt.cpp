@@ -4,11 +4,23 @@
 #include "mobileone/Dialect/MobileOne/MobileOneDialect.h"
 #include "mobileone/Transforms/Passes.h"
 
+#include "mobileone/Support/ToolSupport.h"
+
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/Support/FileSystem.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
 #include "mlir/Transforms/Passes.h"
 
 int main(int argc, char **argv) {
+  // Inputs are checked for what LLVM 19's parser aborts on.
+  for (int i = 1; i < argc; ++i) {
+    std::string error;
+    if (argv[i][0] != '-' && llvm::sys::fs::is_regular_file(argv[i]) &&
+        !mlir::mobileone::checkMLIRResources(argv[i], error)) {
+      llvm::errs() << "mobileone-opt: " << error << "\n";
+      return 1;
+    }
+  }
   mlir::DialectRegistry registry;
   registry.insert<mlir::mobileone::MobileOneDialect, mlir::func::FuncDialect,
                   mlir::arith::ArithDialect, mlir::tosa::TosaDialect>();

@@ -95,6 +95,11 @@ int main(int argc, char **argv) {
     errs() << "mobileone-translate: expected an input file\n";
     return 1;
   }
+  if (!importONNX && !inputFilename.empty() &&
+      !mobileone::checkMLIRResources(inputFilename, error)) {
+    errs() << "mobileone-translate: " << error << "\n";
+    return 1;
+  }
   if (importONNX && (batch < 1 || batch > (int64_t(1) << 16))) {
     errs() << "mobileone-translate: --batch must be in [1, 65536], got "
            << batch << "\n";

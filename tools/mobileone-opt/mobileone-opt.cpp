@@ -21,6 +21,9 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
+  // libLLVM's own options stay out of --help; MlirOptMain adds its options
+  // (and our passes) after this.
+  mlir::mobileone::setUpCommandLine("mobileone-opt", {});
   mlir::DialectRegistry registry;
   registry.insert<mlir::mobileone::MobileOneDialect, mlir::func::FuncDialect,
                   mlir::arith::ArithDialect, mlir::tosa::TosaDialect>();

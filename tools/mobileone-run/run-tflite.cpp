@@ -135,11 +135,17 @@ int runTFLite(int argc, char **argv) {
       return 1;
     }
     if (shape != in.shape) {
+      // The layout hint only where the file is the input in NCHW.
+      bool nchw = shape.size() == 4 && in.shape.size() == 4 &&
+                  shape[0] == in.shape[0] && shape[1] == in.shape[3] &&
+                  shape[2] == in.shape[1] && shape[3] == in.shape[2];
       std::fprintf(stderr,
                    "mobileone-run: %s has shape %s, the model's input '%s' "
-                   "is %s (NHWC; from NCHW use x.transpose(0, 2, 3, 1))\n",
+                   "is %s%s\n",
                    input.c_str(), shapeStr(shape).c_str(), in.name.c_str(),
-                   shapeStr(in.shape).c_str());
+                   shapeStr(in.shape).c_str(),
+                   nchw ? " (NHWC; from NCHW use x.transpose(0, 2, 3, 1))"
+                        : "");
       return 1;
     }
   } else {

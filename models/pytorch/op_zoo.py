@@ -89,5 +89,24 @@ class AppleHead(nn.Module):
         return self.linear(x)
 
 
+class ConvNet(nn.Module):
+    """Conv-BN-ReLU blocks (one with a BN-only skip branch), global pooling
+    and a linear head: ops every target has, for batch tests."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, stride=2, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.conv2 = nn.Conv2d(16, 16, 3, padding=1, groups=16, bias=False)
+        self.bn2 = nn.BatchNorm2d(16)
+        self.skip = nn.BatchNorm2d(16)
+        self.linear = nn.Linear(16, classes)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = F.relu(self.bn2(self.conv2(x)) + self.skip(x))
+        return self.linear(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
 def build(name):
-    return {"opzoo": OpZoo, "applehead": AppleHead}[name]()
+    return {"opzoo": OpZoo, "applehead": AppleHead, "convnet": ConvNet}[name]()

@@ -204,6 +204,19 @@ bool formBlock(AddOp root) {
   return false;
 }
 
+/// Forms a block from the add tree at `root`, or else from its largest
+/// sub-trees that are blocks: a residual shortcut added to a block's sum
+/// (RepGhost: `(dw(y) + bn(y)) + shortcut`) is not a branch of the block's
+/// input, but the inner sum is a block.
+void formBlocks(AddOp root) {
+  if (formBlock(root))
+    return;
+  for (Value operand : root->getOperands())
+    if (auto inner = operand.getDefiningOp<AddOp>();
+        inner && isInnerAdd(inner))
+      formBlocks(inner);
+}
+
 //===----------------------------------------------------------------------===//
 // Squeeze-Excitation
 //===----------------------------------------------------------------------===//
@@ -333,7 +346,7 @@ struct RecoverStructurePass
         muls.push_back(mul);
     });
     for (AddOp root : roots)
-      formBlock(root);
+      formBlocks(root);
     for (MulOp mul : muls)
       formSqueezeExcite(mul);
   }

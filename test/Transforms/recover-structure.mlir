@@ -112,3 +112,22 @@ func.func @not_se(%x: tensor<1x8x4x4xf32>, %z: tensor<1x8x4x4xf32>, %rw: tensor<
   %y = mobileone.mul %x, %s : (tensor<1x8x4x4xf32>, tensor<1x8x1x1xf32>) -> tensor<1x8x4x4xf32>
   return %y : tensor<1x8x4x4xf32>
 }
+
+// -----
+
+// RepGhost: a depthwise conv and a BN-only fusion branch of %y, and a
+// residual shortcut %s added to their sum. The whole tree is no block (%s
+// is not a branch of %y); its inner sum is, and the shortcut add stays.
+// CHECK-LABEL: func.func @repghost_shortcut
+// CHECK-SAME: (%[[Y:.*]]: tensor<1x4x8x8xf32>, %[[S:.*]]: tensor<1x4x8x8xf32>
+// CHECK: %[[B:.*]] = mobileone.block %[[Y]] {dilations = array<i64: 1, 1>, group = 4 : i64, kernel = array<i64: 3, 3>
+// CHECK: mobileone.yield
+// CHECK: %[[R:.*]] = mobileone.add %[[B]], %[[S]]
+// CHECK: return %[[R]]
+func.func @repghost_shortcut(%y: tensor<1x4x8x8xf32>, %s: tensor<1x4x8x8xf32>, %w: tensor<4x1x3x3xf32>, %b: tensor<4xf32>, %p: tensor<4xf32>) -> tensor<1x4x8x8xf32> {
+  %dw = mobileone.conv2d %y, %w, %b {strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 4 : i64} : (tensor<1x4x8x8xf32>, tensor<4x1x3x3xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32>
+  %f = mobileone.batch_norm %y, %p, %p, %p, %p {epsilon = 1.0e-05 : f64} : (tensor<1x4x8x8xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>, tensor<4xf32>) -> tensor<1x4x8x8xf32>
+  %sum = mobileone.add %dw, %f : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  %r = mobileone.add %sum, %s : (tensor<1x4x8x8xf32>, tensor<1x4x8x8xf32>) -> tensor<1x4x8x8xf32>
+  return %r : tensor<1x4x8x8xf32>
+}

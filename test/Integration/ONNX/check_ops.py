@@ -1,7 +1,8 @@
 """Prints an ONNX model's default-domain opset and its op types, one a line;
-with --shapes, also its graph inputs' and outputs' shapes.
+with --shapes, also its graph inputs' and outputs' shapes; with --counts,
+each op type's node count.
 
-usage: check_ops.py MODEL.onnx [--shapes]
+usage: check_ops.py MODEL.onnx [--shapes] [--counts]
 """
 import sys
 
@@ -14,5 +15,8 @@ if "--shapes" in sys.argv:
         for v in values:
             dims = [d.dim_param or str(d.dim_value) for d in v.type.tensor_type.shape.dim]
             print(f"{kind} {v.name}: [{', '.join(dims)}]")
-for op in sorted({n.op_type for n in m.graph.node}):
-    print(op)
+counts = {}
+for n in m.graph.node:
+    counts[n.op_type] = counts.get(n.op_type, 0) + 1
+for op in sorted(counts):
+    print(f"{op} {counts[op]}" if "--counts" in sys.argv else op)

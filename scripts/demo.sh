@@ -50,4 +50,4 @@ printf '    mobileone-run (%s): %8.3f ms\n' "$backend" "$ours_ms"
 printf '    ONNX Runtime %s (same model): %8.3f ms\n' "$ORT_VERSION" "$ort_ms"
 awk -v a="$ours_ms" -v b="$ort_ms" 'BEGIN {printf "    ratio ours / ONNX Runtime:      %8.2f\n", a / b}'
 echo
-echo "Models are in $out (view MLIR with: mobileone-opt FILE --mlir-elide-elementsattrs-if-larger=8)"
+echo "Models are in $out (view MLIR with: mobileone-opt FILE --mlir-elide-elementsattrs-if-larger=8 --mlir-elide-resource-strings-if-larger=64)"

@@ -16,7 +16,9 @@ def RecoverStructure : Pass<"mobileone-recover-structure"> {
       `mobileone.block` when the branches satisfy the block verifier (same
       stride, dilation and group; kernels centrable in the largest one;
       centred padding; identity branches only with equal shapes and
-      stride 1). Anything else is left alone.
+      stride 1). A tree that is no block is searched for sub-trees that
+      are (a residual shortcut added to a block's sum). Anything else is
+      left alone.
     * `x * sigmoid(conv(relu(conv(gap(x)))))` (1x1 convs with bias, or
       linear layers on the flattened pool, with an optional reshape of the
       gate) becomes a `mobileone.squeeze_excite`.

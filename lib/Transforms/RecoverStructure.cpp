@@ -90,8 +90,8 @@ struct BlockShape {
 
 /// The block the branches form, or nullopt if they violate a block rule.
 std::optional<BlockShape>
-inferBlock(Value x, Type resultType,
-           ArrayRef<SmallVector<Operation *, 2>> ops) {
+inferBlock(Value x, Type resultType, ArrayRef<SmallVector<Operation *, 2>> ops,
+           std::string &why) {
   SmallVector<Conv2DOp> convs;
   bool identity = false;
   for (const auto &branch : ops) {
@@ -118,8 +118,10 @@ inferBlock(Value x, Type resultType,
     for (Conv2DOp c : convs) {
       if (c.getStrides() != ArrayRef<int64_t>(s.strides) ||
           c.getDilations() != ArrayRef<int64_t>(s.dilations) ||
-          c.getGroup() != s.group)
+          c.getGroup() != s.group) {
+        why = "the branch convs differ in stride, dilation or group";
         return std::nullopt;
+      }
       if (c.getKernelH() > tallest.getKernelH())
         tallest = c;
       if (c.getKernelW() > widest.getKernelW())
@@ -131,28 +133,65 @@ inferBlock(Value x, Type resultType,
     for (Conv2DOp c : convs) {
       int64_t dy = s.kernel[0] - c.getKernelH(),
               dx = s.kernel[1] - c.getKernelW();
-      if (dy % 2 || dx % 2)
+      if (dy % 2 || dx % 2) {
+        why = "a branch kernel cannot be centred in the largest one";
         return std::nullopt;
+      }
       SmallVector<int64_t, 4> expected = {
           s.pads[0] - dy / 2, s.pads[1] - dx / 2, s.pads[2] - dy / 2,
           s.pads[3] - dx / 2};
-      if (c.getPads() != ArrayRef<int64_t>(expected))
+      if (c.getPads() != ArrayRef<int64_t>(expected)) {
+        why = "a branch conv's padding is not centred with the others'";
         return std::nullopt;
+      }
     }
   }
   if (identity &&
       (x.getType() != resultType || s.strides[0] != 1 || s.strides[1] != 1 ||
-       s.kernel[0] % 2 == 0 || s.kernel[1] % 2 == 0))
+       s.kernel[0] % 2 == 0 || s.kernel[1] % 2 == 0)) {
+    why = "an identity branch needs equal input and output shapes, stride 1 "
+          "and an odd kernel";
     return std::nullopt;
+  }
   return s;
 }
 
-/// Forms a block from the add tree at `root` if it is one.
-bool formBlock(AddOp root) {
+/// The name of the ONNX node at `loc`, or the printed location.
+std::string nodeName(Location loc) {
+  if (auto name = dyn_cast<NameLoc>(loc))
+    return "'" + name.getName().str() + "'";
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  loc.print(os);
+  return s;
+}
+
+std::string describeBranch(ArrayRef<Operation *> ops) {
+  if (ops.empty())
+    return "identity";
+  std::string s;
+  if (auto conv = dyn_cast<Conv2DOp>(ops.front())) {
+    s = "conv " + std::to_string(conv.getKernelH()) + "x" +
+        std::to_string(conv.getKernelW());
+    if (ops.size() > 1)
+      s += " + bn";
+    return s;
+  }
+  return "bn";
+}
+
+/// Forms a block from the add tree at `root` if it is one. Otherwise sets
+/// `why`.
+bool formBlock(AddOp root, bool explain, std::string &why) {
   SmallVector<Value> leaves;
   SmallVector<AddOp> adds;
-  if (!collectLeaves(root, leaves, adds) || leaves.size() < 2)
+  if (!collectLeaves(root, leaves, adds) || leaves.size() < 2) {
+    why = "an add of the tree broadcasts";
     return false;
+  }
+  why = "its " + std::to_string(leaves.size()) +
+        " summands are not branches (conv, conv + bn, bn or identity, each "
+        "used once) of one common input";
 
   // The one value every leaf can be a branch of.
   SmallVector<Value, 3> candidates = branchInputs(leaves.front());
@@ -174,9 +213,22 @@ bool formBlock(AddOp root) {
     }
     if (ops.size() != leaves.size())
       continue;
-    std::optional<BlockShape> shape = inferBlock(x, root.getType(), ops);
+    std::optional<BlockShape> shape =
+        inferBlock(x, root.getType(), ops, why);
     if (!shape)
       continue;
+    if (explain) {
+      std::string branches;
+      for (const auto &branch : ops)
+        branches += (branches.empty() ? "" : ", ") + describeBranch(branch);
+      emitRemark(root.getLoc())
+          << "fused a block of " << ops.size() << " branches of "
+          << (x.getDefiningOp() ? nodeName(x.getDefiningOp()->getLoc())
+                                : std::string("the graph input"))
+          << " (" << branches << ") into one " << shape->kernel[0] << "x"
+          << shape->kernel[1] << " conv (stride " << shape->strides[0]
+          << ", group " << shape->group << ")";
+    }
 
     OpBuilder b(root);
     auto block = b.create<BlockOp>(root.getLoc(), root.getType(), x,
@@ -208,13 +260,18 @@ bool formBlock(AddOp root) {
 /// sub-trees that are blocks: a residual shortcut added to a block's sum
 /// (RepGhost: `(dw(y) + bn(y)) + shortcut`) is not a branch of the block's
 /// input, but the inner sum is a block.
-void formBlocks(AddOp root) {
-  if (formBlock(root))
+void formBlocks(AddOp root, bool explain) {
+  std::string why;
+  if (formBlock(root, explain, why))
     return;
+  bool inner = false;
   for (Value operand : root->getOperands())
-    if (auto inner = operand.getDefiningOp<AddOp>();
-        inner && isInnerAdd(inner))
-      formBlocks(inner);
+    if (auto add = operand.getDefiningOp<AddOp>(); add && isInnerAdd(add)) {
+      inner = true;
+      formBlocks(add, explain);
+    }
+  if (explain && !inner)
+    emitRemark(root.getLoc()) << "not fused: " << why;
 }
 
 //===----------------------------------------------------------------------===//
@@ -334,6 +391,7 @@ bool formSqueezeExcite(MulOp mul) {
 
 struct RecoverStructurePass
     : public mobileone::impl::RecoverStructureBase<RecoverStructurePass> {
+  using RecoverStructureBase::RecoverStructureBase;
   void runOnOperation() override {
     SmallVector<AddOp> roots;
     SmallVector<MulOp> muls;
@@ -346,7 +404,7 @@ struct RecoverStructurePass
         muls.push_back(mul);
     });
     for (AddOp root : roots)
-      formBlocks(root);
+      formBlocks(root, explain);
     for (MulOp mul : muls)
       formSqueezeExcite(mul);
   }

@@ -58,6 +58,11 @@ static cl::opt<int64_t>
 static cl::opt<bool> quiet("quiet", cl::desc("No summary"),
                            cl::cat(toolOptions));
 static cl::opt<bool>
+    explain("explain",
+            cl::desc("Say for every sum of branches which block it became "
+                     "(branches, resulting kernel) or why it stayed unfused"),
+            cl::cat(toolOptions));
+static cl::opt<bool>
     check("check",
           cl::desc("Evaluate the training-time and the deployed model on a "
                    "seeded input and fail beyond --check-rtol"),
@@ -138,7 +143,9 @@ int main(int argc, char **argv) {
     trainingTime = module->clone();
 
   PassManager recover(&context);
-  recover.addPass(mobileone::createRecoverStructure());
+  mobileone::RecoverStructureOptions recoverOptions;
+  recoverOptions.explain = explain;
+  recover.addPass(mobileone::createRecoverStructure(recoverOptions));
   if (failed(recover.run(*module)))
     return 1;
   int64_t branches = 0;

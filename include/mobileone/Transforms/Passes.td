@@ -24,9 +24,14 @@ def RecoverStructure : Pass<"mobileone-recover-structure"> {
       gate) becomes a `mobileone.squeeze_excite`.
 
     Branch ops must have no other users. The pass only moves ops; weights are
-    not touched.
+    not touched. With `explain`, every add tree gets a remark at its node:
+    the block it formed (branches, resulting kernel), or why it formed none.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
+  let options = [
+    Option<"explain", "explain", "bool", /*default=*/"false",
+           "Emit a remark for every add tree: the block formed, or why none">
+  ];
 }
 
 def FoldBatchNorm : Pass<"mobileone-fold-batch-norm"> {

@@ -304,12 +304,14 @@ onnx::NodeProto *Exporter::addNode(StringRef opType, StringRef name,
 // between opsets.
 //===----------------------------------------------------------------------===//
 
-/// What an op's entry sees: the exporter, the op, its node name.
+/// What an op's entry sees: the exporter, the op, its node name, and the
+/// ONNX names of its operands (constants become initializers).
 struct ExportContext {
   Exporter &ex;
   Operation *op;
   std::string name;
   int64_t opset;
+  SmallVector<std::string> in;
 
   FailureOr<SmallVector<std::string>> operands() {
     SmallVector<std::string> out;
@@ -364,13 +366,10 @@ void copyAttributes(Operation *op, onnx::NodeProto *node,
 
 /// One ONNX node of type `Type`, operands and attributes as they are.
 template <const char *Type> LogicalResult generic(ExportContext &c) {
-  FailureOr<SmallVector<std::string>> in = c.operands();
-  if (failed(in))
-    return failure();
   SmallVector<std::string> outs;
   for (unsigned i = 0; i < c.op->getNumResults(); ++i)
     outs.push_back(c.output(i));
-  copyAttributes(c.op, c.node(Type, *in, outs));
+  copyAttributes(c.op, c.node(Type, c.in, outs));
   return success();
 }
 
@@ -398,6 +397,8 @@ ONNX_TYPE(MaxPool)
 ONNX_TYPE(Gather)
 ONNX_TYPE(BatchNormalization)
 ONNX_TYPE(LayerNormalization)
+ONNX_TYPE(Reshape)
+ONNX_TYPE(Expand)
 ONNX_TYPE(ReduceMean)
 ONNX_TYPE(ReduceSum)
 ONNX_TYPE(ReduceMax)
@@ -405,87 +406,61 @@ ONNX_TYPE(ReduceMax)
 
 LogicalResult exportConv(ExportContext &c) {
   auto conv = cast<Conv2DOp>(c.op);
-  FailureOr<SmallVector<std::string>> in = c.operands();
-  if (failed(in))
-    return failure();
-  onnx::NodeProto *node = c.node("Conv", *in, {c.output()});
+  onnx::NodeProto *node = c.node("Conv", c.in, {c.output()});
   copyAttributes(c.op, node);
   addInts(node, "kernel_shape", {conv.getKernelH(), conv.getKernelW()});
   return success();
 }
 
-LogicalResult exportReshape(ExportContext &c) {
-  FailureOr<SmallVector<std::string>> in = c.operands();
-  if (failed(in))
-    return failure();
+/// Reshape and Expand: the result shape as an int64 input. With a symbolic
+/// batch, dimension 0 is `batchDim` (Reshape's 0 copies the input's, and
+/// Expand's 1 keeps it).
+template <const char *Type, int64_t batchDim>
+LogicalResult exportToShape(ExportContext &c) {
   auto type = cast<RankedTensorType>(c.op->getResult(0).getType());
   SmallVector<int64_t> shape(type.getShape());
   if (c.ex.batched.contains(c.op->getOperand(0)))
-    shape[0] = 0; // copy the input's (symbolic) batch
-  c.node("Reshape", {(*in)[0], c.ints("shape", shape)}, {c.output()});
-  return success();
-}
-
-LogicalResult exportExpand(ExportContext &c) {
-  FailureOr<SmallVector<std::string>> in = c.operands();
-  if (failed(in))
-    return failure();
-  auto type = cast<RankedTensorType>(c.op->getResult(0).getType());
-  SmallVector<int64_t> shape(type.getShape());
-  if (c.ex.batched.contains(c.op->getOperand(0)))
-    shape[0] = 1; // keep the input's (symbolic) batch
-  c.node("Expand", {(*in)[0], c.ints("shape", shape)}, {c.output()});
+    shape[0] = batchDim;
+  c.node(Type, {c.in[0], c.ints("shape", shape)}, {c.output()});
   return success();
 }
 
 LogicalResult exportLinear(ExportContext &c) {
-  FailureOr<SmallVector<std::string>> in = c.operands();
-  if (failed(in))
-    return failure();
-  addInt(c.node("Gemm", *in, {c.output()}), "transB", 1);
+  addInt(c.node("Gemm", c.in, {c.output()}), "transB", 1);
   return success();
 }
 
 LogicalResult exportClip(ExportContext &c) {
   auto clip = cast<ClipOp>(c.op);
-  FailureOr<SmallVector<std::string>> in = c.operands();
-  if (failed(in))
-    return failure();
   c.node("Clip",
-         {(*in)[0], c.scalar("min", clip.getMin().convertToFloat()),
+         {c.in[0], c.scalar("min", clip.getMin().convertToFloat()),
           c.scalar("max", clip.getMax().convertToFloat())},
          {c.output()});
   return success();
 }
 
 LogicalResult exportHardSwish(ExportContext &c) {
-  FailureOr<SmallVector<std::string>> in = c.operands();
-  if (failed(in))
-    return failure();
   if (c.opset >= 14) {
-    c.node("HardSwish", *in, {c.output()});
+    c.node("HardSwish", c.in, {c.output()});
     return success();
   }
   // Before opset 14: x * HardSigmoid(x; 1/6, 1/2).
   std::string gate = c.temp("gate");
-  onnx::NodeProto *hs = c.node("HardSigmoid", {(*in)[0]}, {gate}, "hsig");
+  onnx::NodeProto *hs = c.node("HardSigmoid", {c.in[0]}, {gate}, "hsig");
   addFloat(hs, "alpha", 1.0f / 6.0f);
   addFloat(hs, "beta", 0.5f);
-  c.node("Mul", {(*in)[0], gate}, {c.output()});
+  c.node("Mul", {c.in[0], gate}, {c.output()});
   return success();
 }
 
 LogicalResult exportGelu(ExportContext &c) {
   auto gelu = cast<GeluOp>(c.op);
-  FailureOr<SmallVector<std::string>> in = c.operands();
-  if (failed(in))
-    return failure();
   if (c.opset >= 20) {
-    addString(c.node("Gelu", *in, {c.output()}), "approximate",
+    addString(c.node("Gelu", c.in, {c.output()}), "approximate",
               gelu.getApproximate());
     return success();
   }
-  const std::string &x = (*in)[0];
+  const std::string &x = c.in[0];
   std::string inner = c.temp("inner"), t = c.temp("t"), onePlus = c.temp("p1"),
               half = c.temp("half");
   if (gelu.getApproximate() == "tanh") {
@@ -511,13 +486,10 @@ LogicalResult exportGelu(ExportContext &c) {
 
 LogicalResult exportSoftmax(ExportContext &c) {
   auto sm = cast<SoftmaxOp>(c.op);
-  FailureOr<SmallVector<std::string>> in = c.operands();
-  if (failed(in))
-    return failure();
   int64_t rank = cast<RankedTensorType>(sm.getType()).getRank();
   int64_t axis = sm.getAxis();
   if (c.opset >= 13 || axis == rank - 1) {
-    addInt(c.node("Softmax", *in, {c.output()}), "axis", axis);
+    addInt(c.node("Softmax", c.in, {c.output()}), "axis", axis);
     return success();
   }
   // Before opset 13 Softmax flattens from `axis` on: move the axis last.
@@ -530,7 +502,7 @@ LogicalResult exportSoftmax(ExportContext &c) {
   for (int64_t d = 0; d < rank; ++d)
     inverse[perm[d]] = d;
   std::string moved = c.temp("moved"), soft = c.temp("softmax");
-  addInts(c.node("Transpose", *in, {moved}, "to_last"), "perm", perm);
+  addInts(c.node("Transpose", c.in, {moved}, "to_last"), "perm", perm);
   addInt(c.node("Softmax", {moved}, {soft}, "softmax"), "axis", rank - 1);
   addInts(c.node("Transpose", {soft}, {c.output()}), "perm", inverse);
   return success();
@@ -538,13 +510,10 @@ LogicalResult exportSoftmax(ExportContext &c) {
 
 LogicalResult exportSplit(ExportContext &c) {
   auto split = cast<SplitOp>(c.op);
-  FailureOr<SmallVector<std::string>> in = c.operands();
-  if (failed(in))
-    return failure();
   SmallVector<std::string> outs;
   for (unsigned i = 0; i < c.op->getNumResults(); ++i)
     outs.push_back(c.output(i));
-  SmallVector<std::string> inputs = {(*in)[0]};
+  SmallVector<std::string> inputs = {c.in[0]};
   if (c.opset >= 13)
     inputs.push_back(c.ints("split", split.getSplit()));
   onnx::NodeProto *node = c.node("Split", inputs, outs);
@@ -556,9 +525,6 @@ LogicalResult exportSplit(ExportContext &c) {
 
 LogicalResult exportSlice(ExportContext &c) {
   auto slice = cast<SliceOp>(c.op);
-  FailureOr<SmallVector<std::string>> in = c.operands();
-  if (failed(in))
-    return failure();
   ArrayRef<int64_t> shape =
       cast<RankedTensorType>(slice.getInput().getType()).getShape();
   SmallVector<int64_t> starts(slice.getStarts()), ends(slice.getEnds());
@@ -576,7 +542,7 @@ LogicalResult exportSlice(ExportContext &c) {
   for (size_t d = 0; d < shape.size(); ++d)
     axes.push_back(d);
   c.node("Slice",
-         {(*in)[0], c.ints("starts", starts), c.ints("ends", ends),
+         {c.in[0], c.ints("starts", starts), c.ints("ends", ends),
           c.ints("axes", axes), c.ints("steps", slice.getSteps())},
          {c.output()});
   return success();
@@ -584,12 +550,9 @@ LogicalResult exportSlice(ExportContext &c) {
 
 LogicalResult exportPad(ExportContext &c) {
   auto pad = cast<PadOp>(c.op);
-  FailureOr<SmallVector<std::string>> in = c.operands();
-  if (failed(in))
-    return failure();
   onnx::NodeProto *node = c.node(
       "Pad",
-      {(*in)[0], c.ints("pads", pad.getPads()),
+      {c.in[0], c.ints("pads", pad.getPads()),
        c.scalar("value", pad.getValue().convertToFloat())},
       {c.output()});
   addString(node, "mode", pad.getMode());
@@ -601,16 +564,13 @@ LogicalResult exportPad(ExportContext &c) {
 template <typename ReduceOp, const char *Type, int64_t axesInputSince>
 LogicalResult exportReduce(ExportContext &c) {
   auto op = cast<ReduceOp>(c.op);
-  FailureOr<SmallVector<std::string>> in = c.operands();
-  if (failed(in))
-    return failure();
   SmallVector<int64_t> axes(op.getAxes());
   if (axes.empty()) // ours: every dimension
     for (int64_t d = 0, e = cast<RankedTensorType>(op.getInput().getType())
                                 .getRank();
          d < e; ++d)
       axes.push_back(d);
-  SmallVector<std::string> inputs = {(*in)[0]};
+  SmallVector<std::string> inputs = {c.in[0]};
   if (c.opset >= axesInputSince)
     inputs.push_back(c.ints("axes", axes));
   onnx::NodeProto *node = c.node(Type, inputs, {c.output()});
@@ -622,16 +582,13 @@ LogicalResult exportReduce(ExportContext &c) {
 
 LogicalResult exportAvgPool(ExportContext &c) {
   auto pool = cast<AvgPoolOp>(c.op);
-  FailureOr<SmallVector<std::string>> in = c.operands();
-  if (failed(in))
-    return failure();
   bool dilated = llvm::any_of(pool.getDilations(),
                               [](int64_t d) { return d != 1; });
   if (dilated && c.opset < 19)
     return c.op->emitError("ONNX export: a dilated AveragePool needs opset "
                            "19, the model has ")
            << c.opset;
-  copyAttributes(c.op, c.node("AveragePool", *in, {c.output()}),
+  copyAttributes(c.op, c.node("AveragePool", c.in, {c.output()}),
                  c.opset < 19 ? ArrayRef<StringRef>{"dilations"}
                               : ArrayRef<StringRef>{});
   return success();
@@ -646,10 +603,7 @@ LogicalResult exportLayerNorm(ExportContext &c) {
 }
 
 LogicalResult exportSqueezeExcite(ExportContext &c) {
-  FailureOr<SmallVector<std::string>> in = c.operands();
-  if (failed(in))
-    return failure();
-  const SmallVector<std::string> &v = *in;
+  const SmallVector<std::string> &v = c.in;
   std::string pooled = c.temp("pool_out"), reduced = c.temp("reduce_out"),
               relu = c.temp("relu_out"), expanded = c.temp("expand_out"),
               gate = c.temp("sigmoid_out");
@@ -688,8 +642,8 @@ const llvm::StringMap<ExportFn> &exportTable() {
       {MulOp::getOperationName(), generic<kMul>},
       {DivOp::getOperationName(), generic<kDiv>},
       {GlobalAvgPoolOp::getOperationName(), generic<kGlobalAveragePool>},
-      {ReshapeOp::getOperationName(), exportReshape},
-      {ExpandOp::getOperationName(), exportExpand},
+      {ReshapeOp::getOperationName(), exportToShape<kReshape, 0>},
+      {ExpandOp::getOperationName(), exportToShape<kExpand, 1>},
       {LinearOp::getOperationName(), exportLinear},
       {SqueezeExciteOp::getOperationName(), exportSqueezeExcite},
       {ConcatOp::getOperationName(), generic<kConcat>},
@@ -723,7 +677,11 @@ LogicalResult Exporter::exportOp(Operation &op) {
   if (it == exportTable().end())
     return op.emitError("ONNX export cannot express '")
            << op.getName() << "'";
-  ExportContext c{*this, &op, uniqueName(nodeName(&op)), opset};
+  ExportContext c{*this, &op, uniqueName(nodeName(&op)), opset, {}};
+  FailureOr<SmallVector<std::string>> in = c.operands();
+  if (failed(in))
+    return failure();
+  c.in = std::move(*in);
   return it->second(c);
 }
 

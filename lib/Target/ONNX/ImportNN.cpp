@@ -57,13 +57,10 @@ LogicalResult importConv(Importer &im, const onnx::NodeProto &node) {
   FailureOr<Value> x = im.floatInput(node, 0), w = im.floatInput(node, 1);
   if (failed(x) || failed(w))
     return failure();
-  Value bias;
-  if (im.hasInput(node, 2)) {
-    FailureOr<Value> bv = im.floatInput(node, 2);
-    if (failed(bv))
-      return failure();
-    bias = *bv;
-  }
+  FailureOr<Value> optionalBias = im.optionalFloatInput(node, 2);
+  if (failed(optionalBias))
+    return failure();
+  Value bias = *optionalBias;
   ArrayRef<int64_t> xs = shapeOf(*x), ws = shapeOf(*w);
   if (xs.size() != 4 || ws.size() != 4)
     return im.nodeError(node) << "only 2-D convolutions (4-D NCHW input and "
@@ -530,13 +527,10 @@ LogicalResult importLayerNorm(Importer &im, const onnx::NodeProto &node) {
   FailureOr<Value> x = im.floatInput(node, 0), scale = im.floatInput(node, 1);
   if (failed(x) || failed(scale))
     return failure();
-  Value bias;
-  if (im.hasInput(node, 2)) {
-    FailureOr<Value> bv = im.floatInput(node, 2);
-    if (failed(bv))
-      return failure();
-    bias = *bv;
-  }
+  FailureOr<Value> optionalBias = im.optionalFloatInput(node, 2);
+  if (failed(optionalBias))
+    return failure();
+  Value bias = *optionalBias;
   ArrayRef<int64_t> xs = shapeOf(*x);
   std::optional<int64_t> axis =
       normalizeAxis(intAttr(node, "axis", -1), xs.size());

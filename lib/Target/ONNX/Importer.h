@@ -74,6 +74,10 @@ public:
   FailureOr<Value> input(const onnx::NodeProto &node, int i);
   /// Input `i`, which must be an f32 tensor.
   FailureOr<Value> floatInput(const onnx::NodeProto &node, int i);
+  /// Optional input `i` (f32): a null Value when the node omits it.
+  FailureOr<Value> optionalFloatInput(const onnx::NodeProto &node, int i) {
+    return hasInput(node, i) ? floatInput(node, i) : FailureOr<Value>(Value());
+  }
   /// Input `i` as the values of an integer constant; an error naming the
   /// producer when it depends on data.
   FailureOr<SmallVector<int64_t>> intInput(const onnx::NodeProto &node, int i);

@@ -450,7 +450,10 @@ LogicalResult Interpreter::execute(Operation &op) {
       })
       .Case([&](BatchNormOp bn) {
         Tensor out = *args[0];
-        const int64_t c = out.shape[1], plane = out.shape[2] * out.shape[3];
+        const int64_t c = out.shape[1],
+                      plane = out.shape.size() == 4
+                                  ? out.shape[2] * out.shape[3]
+                                  : 1;
         const double eps = bn.getEpsilon().convertToDouble();
         for (int64_t b = 0; b < out.shape[0]; ++b)
           for (int64_t ch = 0; ch < c; ++ch) {

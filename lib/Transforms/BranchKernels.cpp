@@ -8,25 +8,6 @@
 using namespace mlir;
 using namespace mlir::mobileone;
 
-std::optional<math::Kernel> mobileone::readConvKernel(Conv2DOp conv) {
-  RankedTensorType wType = conv.getWeight().getType();
-  if (!wType.hasStaticShape())
-    return std::nullopt;
-  SmallVector<float> wStorage, bStorage;
-  std::optional<ArrayRef<float>> w = getConstantF32(conv.getWeight(), wStorage);
-  if (!w)
-    return std::nullopt;
-  std::optional<ArrayRef<float>> b;
-  if (conv.getBias()) {
-    b = getConstantF32(conv.getBias(), bStorage);
-    if (!b)
-      return std::nullopt;
-  }
-  return math::kernelFromF32(wType.getDimSize(0), wType.getDimSize(1),
-                             wType.getDimSize(2), wType.getDimSize(3),
-                             w->data(), b ? b->data() : nullptr);
-}
-
 LogicalResult mobileone::requireConvConstants(Conv2DOp conv, StringRef target,
                                              std::vector<float> &weight,
                                              std::vector<float> &bias) {
@@ -63,42 +44,6 @@ std::optional<math::BatchNorm> mobileone::readBatchNorm(BatchNormOp bn) {
   return params;
 }
 
-std::optional<math::Kernel>
-mobileone::computeBranchKernel(BlockOp block, Value branch, unsigned index) {
-  ArrayRef<int64_t> kernel = block.getKernel();
-  std::optional<math::BatchNorm> bn;
-  Value core = branch;
-  if (auto bnOp = core.getDefiningOp<BatchNormOp>()) {
-    bn = readBatchNorm(bnOp);
-    if (!bn) {
-      block.emitOpError("branch #")
-          << index << ": batch_norm parameters are not constants";
-      return std::nullopt;
-    }
-    core = bnOp.getInput();
-  }
-
-  math::Kernel k;
-  if (core == block.getBranchInput()) {
-    k = math::identityKernel(block.getInput().getType().getDimSize(1),
-                             block.getGroup(), kernel[0], kernel[1]);
-  } else {
-    auto conv = core.getDefiningOp<Conv2DOp>();
-    std::optional<math::Kernel> convKernel = readConvKernel(conv);
-    if (!convKernel) {
-      block.emitOpError("branch #")
-          << index << ": conv2d weights are not constants";
-      return std::nullopt;
-    }
-    k = std::move(*convKernel);
-  }
-  if (bn)
-    k = math::foldBatchNorm(k, *bn);
-  if (k.kh != kernel[0] || k.kw != kernel[1])
-    k = math::padKernel(k, kernel[0], kernel[1]);
-  return k;
-}
-
 Conv2DOp mobileone::createConv(OpBuilder &builder, Location loc,
                                Type resultType, Value input,
                                const math::Kernel &k, ArrayRef<int64_t> strides,
@@ -120,6 +65,27 @@ Conv2DOp mobileone::createConv(OpBuilder &builder, Location loc,
                                   builder.getDenseI64ArrayAttr(pads),
                                   builder.getDenseI64ArrayAttr(dilations),
                                   builder.getI64IntegerAttr(group));
+}
+
+Value mobileone::createMapOp(OpBuilder &builder, Location loc, Type resultType,
+                             Value input, const math::LinearMap &m) {
+  const math::ConvGeometry &g = m.geometry;
+  if (cast<RankedTensorType>(resultType).getRank() == 4)
+    return createConv(builder, loc, resultType, input, m.kernel,
+                      ArrayRef<int64_t>(g.strides, 2),
+                      ArrayRef<int64_t>(g.pads, 4),
+                      ArrayRef<int64_t>(g.dilations, 2), g.group,
+                      /*withBias=*/true)
+        .getOutput();
+  Type f32 = builder.getF32Type();
+  Value weight = createWeightConstant(
+      builder, loc, RankedTensorType::get({g.outChannels, g.inChannels}, f32),
+      math::toF32(m.kernel.weight), "linear_weight");
+  Value bias = createWeightConstant(
+      builder, loc, RankedTensorType::get({g.outChannels}, f32),
+      math::toF32(m.kernel.bias), "linear_bias");
+  return builder.create<LinearOp>(loc, resultType, input, weight, bias)
+      .getOutput();
 }
 
 void mobileone::eraseDeadDefs(ArrayRef<Value> values) {

@@ -1,4 +1,4 @@
-//===- MergeBranches.cpp - sum block branches into one conv2d -------------===//
+//===- MergeBranches.cpp - every block becomes one conv2d -----------------===//
 
 #include "mobileone/Transforms/BranchKernels.h"
 #include "mobileone/Transforms/Passes.h"
@@ -25,21 +25,14 @@ struct MergeBranchesPass
   }
 
   LogicalResult merge(BlockOp block) {
-    std::optional<math::Kernel> sum;
-    for (auto [index, branch] : llvm::enumerate(block.getBranches())) {
-      std::optional<math::Kernel> k = computeBranchKernel(block, branch, index);
-      if (!k)
-        return failure();
-      if (!sum)
-        sum = std::move(*k);
-      else
-        math::accumulate(*sum, *k);
-    }
+    // The same composition the verifier checked, now with the weights, in
+    // double; rounded to f32 once, here.
+    std::optional<math::LinearMap> map = block.composeBody(/*withValues=*/true);
+    if (!map)
+      return failure();
     OpBuilder builder(block);
-    Conv2DOp conv =
-        createConv(builder, block.getLoc(), block.getType(), block.getInput(),
-                   *sum, block.getStrides(), block.getPads(),
-                   block.getDilations(), block.getGroup(), /*withBias=*/true);
+    Value merged = createMapOp(builder, block.getLoc(), block.getType(),
+                               block.getInput(), *map);
     // Weights captured from outside the block die with it.
     SmallVector<Value> captured;
     block.walk([&](Operation *op) {
@@ -48,7 +41,7 @@ struct MergeBranchesPass
             !block.getBody().isAncestor(operand.getParentRegion()))
           captured.push_back(operand);
     });
-    block.replaceAllUsesWith(conv.getOutput());
+    block.replaceAllUsesWith(merged);
     block.erase();
     eraseDeadDefs(captured);
     return success();

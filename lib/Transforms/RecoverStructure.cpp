@@ -4,8 +4,11 @@
 #include "mobileone/Support/Weights.h"
 #include "mobileone/Transforms/Passes.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/IRMapping.h"
 #include "llvm/ADT/SetVector.h"
+
+#include <list>
 
 namespace mlir::mobileone {
 #define GEN_PASS_DEF_RECOVERSTRUCTURE
@@ -18,261 +21,358 @@ using namespace mlir::mobileone;
 namespace {
 
 //===----------------------------------------------------------------------===//
-// Blocks
+// Linear regions
 //===----------------------------------------------------------------------===//
-
-/// An add whose only user is another add of the same type: part of a larger
-/// sum.
-bool isInnerAdd(AddOp add) {
-  if (!add->hasOneUse())
-    return false;
-  auto user = dyn_cast<AddOp>(*add->user_begin());
-  return user && user.getType() == add.getType();
-}
-
-/// Collects the leaves of the add tree rooted at `root` and its adds.
-/// Returns false if an add in the tree broadcasts.
-bool collectLeaves(AddOp root, SmallVectorImpl<Value> &leaves,
-                   SmallVectorImpl<AddOp> &adds) {
-  adds.push_back(root);
-  for (Value operand : root->getOperands()) {
-    if (operand.getType() != root.getType())
-      return false;
-    auto inner = operand.getDefiningOp<AddOp>();
-    if (inner && isInnerAdd(inner)) {
-      if (!collectLeaves(inner, leaves, adds))
-        return false;
-    } else {
-      leaves.push_back(operand);
-    }
-  }
-  return true;
-}
-
-/// The values a leaf could be a branch of: the leaf itself (identity), the
-/// input of a BN-only branch, the input of a conv or conv + BN branch.
-SmallVector<Value, 3> branchInputs(Value leaf) {
-  SmallVector<Value, 3> inputs = {leaf};
-  Value core = leaf;
-  if (auto bn = core.getDefiningOp<BatchNormOp>()) {
-    inputs.push_back(bn.getInput());
-    core = bn.getInput();
-  }
-  if (auto conv = core.getDefiningOp<Conv2DOp>())
-    inputs.push_back(conv.getInput());
-  return inputs;
-}
-
-/// The ops of the branch `leaf` of input `x`, producers first; nullopt if
-/// `leaf` is not such a branch or its ops have other users.
-std::optional<SmallVector<Operation *, 2>> branchOps(Value leaf, Value x) {
-  SmallVector<Operation *, 2> ops;
-  Value core = leaf;
-  while (core != x) {
-    Operation *def = core.getDefiningOp();
-    if (!def || !def->hasOneUse() || !isa<BatchNormOp, Conv2DOp>(def))
-      return std::nullopt;
-    ops.insert(ops.begin(), def);
-    core = def->getOperand(0);
-    if (isa<Conv2DOp>(def) && core != x)
-      return std::nullopt;
-  }
-  if (ops.size() == 2 && !isa<Conv2DOp>(ops[0]))
-    return std::nullopt; // bn(bn(x))
-  return ops;
-}
-
-struct BlockShape {
-  SmallVector<int64_t, 2> kernel, strides, dilations;
-  SmallVector<int64_t, 4> pads;
-  int64_t group = 1;
-};
-
-/// The block the branches form, or nullopt if they violate a block rule.
-std::optional<BlockShape>
-inferBlock(Value x, Type resultType, ArrayRef<SmallVector<Operation *, 2>> ops,
-           std::string &why) {
-  SmallVector<Conv2DOp> convs;
-  bool identity = false;
-  for (const auto &branch : ops) {
-    if (!branch.empty() && isa<Conv2DOp>(branch.front()))
-      convs.push_back(cast<Conv2DOp>(branch.front()));
-    else
-      identity = true;
-  }
-  BlockShape s;
-  auto inType = cast<RankedTensorType>(x.getType());
-  if (convs.empty()) {
-    s.kernel = {1, 1};
-    s.strides = {1, 1};
-    s.dilations = {1, 1};
-    s.pads = {0, 0, 0, 0};
-    s.group = inType.getDimSize(1);
-  } else {
-    Conv2DOp first = convs.front();
-    s.strides.assign(first.getStrides().begin(), first.getStrides().end());
-    s.dilations.assign(first.getDilations().begin(),
-                       first.getDilations().end());
-    s.group = first.getGroup();
-    Conv2DOp tallest = first, widest = first;
-    for (Conv2DOp c : convs) {
-      if (c.getStrides() != ArrayRef<int64_t>(s.strides) ||
-          c.getDilations() != ArrayRef<int64_t>(s.dilations) ||
-          c.getGroup() != s.group) {
-        why = "the branch convs differ in stride, dilation or group";
-        return std::nullopt;
-      }
-      if (c.getKernelH() > tallest.getKernelH())
-        tallest = c;
-      if (c.getKernelW() > widest.getKernelW())
-        widest = c;
-    }
-    s.kernel = {tallest.getKernelH(), widest.getKernelW()};
-    s.pads = {tallest.getPads()[0], widest.getPads()[1], tallest.getPads()[2],
-              widest.getPads()[3]};
-    for (Conv2DOp c : convs) {
-      int64_t dy = s.kernel[0] - c.getKernelH(),
-              dx = s.kernel[1] - c.getKernelW();
-      if (dy % 2 || dx % 2) {
-        why = "a branch kernel cannot be centred in the largest one";
-        return std::nullopt;
-      }
-      SmallVector<int64_t, 4> expected = {
-          s.pads[0] - dy / 2, s.pads[1] - dx / 2, s.pads[2] - dy / 2,
-          s.pads[3] - dx / 2};
-      if (c.getPads() != ArrayRef<int64_t>(expected)) {
-        why = "a branch conv's padding is not centred with the others'";
-        return std::nullopt;
-      }
-    }
-  }
-  if (identity &&
-      (x.getType() != resultType || s.strides[0] != 1 || s.strides[1] != 1 ||
-       s.kernel[0] % 2 == 0 || s.kernel[1] % 2 == 0)) {
-    why = "an identity branch needs equal input and output shapes, stride 1 "
-          "and an odd kernel";
-    return std::nullopt;
-  }
-  return s;
-}
 
 /// The name of the ONNX node at `loc`, or the printed location.
 std::string nodeName(Location loc) {
   if (auto name = dyn_cast<NameLoc>(loc))
     return "'" + name.getName().str() + "'";
+  if (auto file = dyn_cast<FileLineColLoc>(loc))
+    return "the value at line " + std::to_string(file.getLine());
   std::string s;
   llvm::raw_string_ostream os(s);
   loc.print(os);
   return s;
 }
 
-std::string describeBranch(ArrayRef<Operation *> ops) {
-  if (ops.empty())
-    return "identity";
-  std::string s;
-  if (auto conv = dyn_cast<Conv2DOp>(ops.front())) {
-    s = "conv " + std::to_string(conv.getKernelH()) + "x" +
-        std::to_string(conv.getKernelW());
-    if (ops.size() > 1)
-      s += " + bn";
-    return s;
-  }
-  return "bn";
+std::string valueName(Value v) {
+  if (Operation *def = v.getDefiningOp())
+    return nodeName(def->getLoc());
+  return isa<BlockArgument>(v) &&
+                 isa<func::FuncOp>(v.getParentRegion()->getParentOp())
+             ? "the graph input"
+             : "a block argument";
 }
 
-/// Forms a block from the add tree at `root` if it is one. Otherwise sets
-/// `why`.
-bool formBlock(AddOp root, bool explain, std::string &why) {
-  SmallVector<Value> leaves;
-  SmallVector<AddOp> adds;
-  if (!collectLeaves(root, leaves, adds) || leaves.size() < 2) {
-    why = "an add of the tree broadcasts";
-    return false;
-  }
-  why = "its " + std::to_string(leaves.size()) +
-        " summands are not branches (conv, conv + bn, bn or identity, each "
-        "used once) of one common input";
+/// The map of a value from the input of the linear region it belongs to.
+struct Form {
+  Value root;
+  math::LinearMap map;
+  SmallVector<Operation *> ops; ///< in program order
+  /// Ops after which the map cost more multiply-adds than its ops in
+  /// sequence (a sum later may pay for it).
+  SmallVector<Operation *, 1> overBudget;
 
-  // The one value every leaf can be a branch of.
-  SmallVector<Value, 3> candidates = branchInputs(leaves.front());
-  for (Value leaf : ArrayRef<Value>(leaves).drop_front()) {
-    SmallVector<Value, 3> inputs = branchInputs(leaf);
-    llvm::erase_if(candidates,
-                   [&](Value c) { return !llvm::is_contained(inputs, c); });
+  bool costsMore() const {
+    return map.geometry.macs() > map.sequenceMacs;
   }
-  for (Value x : candidates) {
-    auto xType = dyn_cast<RankedTensorType>(x.getType());
-    if (!xType || xType.getRank() != 4)
-      continue;
-    SmallVector<SmallVector<Operation *, 2>> ops;
-    for (Value leaf : leaves) {
-      std::optional<SmallVector<Operation *, 2>> branch = branchOps(leaf, x);
-      if (!branch)
+};
+
+bool isConstant(Value v) {
+  Operation *def = v.getDefiningOp();
+  return def && def->hasTrait<OpTrait::ConstantLike>();
+}
+
+/// An f32 [N, C, H, W] or [N, C] result with static C, H, W.
+bool isRegionType(Type t) {
+  auto r = dyn_cast<RankedTensorType>(t);
+  return r && r.getElementType().isF32() &&
+         (r.getRank() == 2 || r.getRank() == 4) &&
+         llvm::none_of(r.getShape().drop_front(), ShapedType::isDynamic);
+}
+
+class RegionFinder {
+public:
+  RegionFinder(Operation *root, bool explain) : explain(explain) {
+    root->walk([&](Operation *op) {
+      if (op->getParentOfType<BlockOp>() || isa<BlockOp>(op))
+        return;
+      if (isa<LinearMapOpInterface>(op) && op->getNumResults() == 1 &&
+          isRegionType(op->getResult(0).getType()))
+        ops.push_back(op);
+    });
+  }
+
+  /// Finds the regions and forms their blocks. Returns how many.
+  unsigned run() {
+    // A value needed outside the region (by a nonlinear op, a return) that
+    // also feeds further linear ops is their input instead: compute it once.
+    for (int iteration = 0; iteration < 6; ++iteration) {
+      compose();
+      bool changed = false;
+      for (auto &[v, form] : forms)
+        if (consumed.lookup(v) > 0 && isNeeded(v) && forcedRoots.insert(v).second)
+          changed = true;
+      // A region that costs more fused than as it is starts again after
+      // the first op that made it so (a depthwise kxk then a 1x1).
+      for (auto &[v, form] : forms) {
+        if (!isNeeded(v) || !form.costsMore() || form.overBudget.empty())
+          continue;
+        Operation *culprit = form.overBudget.front();
+        for (Value operand : culprit->getOperands())
+          if (forms.count(operand) && forcedRoots.insert(operand).second) {
+            changed = true;
+            const math::LinearMap &m = forms.find(culprit->getResult(0))->second.map;
+            costRefusals.push_back(
+                {culprit, "not fused with the region of " +
+                              valueName(forms.find(operand)->second.root) +
+                              ": the composed " +
+                              std::to_string(m.geometry.kernel[0]) + "x" +
+                              std::to_string(m.geometry.kernel[1]) +
+                              " conv would cost " +
+                              std::to_string(m.geometry.macs()) +
+                              " multiply-adds, more than the " +
+                              std::to_string(m.sequenceMacs) +
+                              " of its ops in sequence"});
+          }
+      }
+      if (!changed)
         break;
-      ops.push_back(*branch);
     }
-    if (ops.size() != leaves.size())
-      continue;
-    std::optional<BlockShape> shape =
-        inferBlock(x, root.getType(), ops, why);
-    if (!shape)
-      continue;
-    if (explain) {
-      std::string branches;
-      for (const auto &branch : ops)
-        branches += (branches.empty() ? "" : ", ") + describeBranch(branch);
-      emitRemark(root.getLoc())
-          << "fused a block of " << ops.size() << " branches of "
-          << (x.getDefiningOp() ? nodeName(x.getDefiningOp()->getLoc())
-                                : std::string("the graph input"))
-          << " (" << branches << ") into one " << shape->kernel[0] << "x"
-          << shape->kernel[1] << " conv (stride " << shape->strides[0]
-          << ", group " << shape->group << ")";
+    if (explain)
+      for (auto &[op, why] : llvm::concat<std::pair<Operation *, std::string>>(
+               costRefusals, refusals))
+        emitRemark(op->getLoc()) << why;
+    unsigned formed = 0;
+    SmallVector<Value> outputs;
+    for (Operation *op : ops) {
+      Value v = op->getResult(0);
+      auto it = forms.find(v);
+      if (it == forms.end() || !isNeeded(v) || !worthABlock(it->second))
+        continue;
+      if (it->second.costsMore()) {
+        if (explain)
+          emitRemark(v.getLoc())
+              << "not fused: one conv for the region of "
+              << valueName(it->second.root) << " would cost "
+              << it->second.map.geometry.macs()
+              << " multiply-adds, more than the "
+              << it->second.map.sequenceMacs << " of its ops";
+        continue;
+      }
+      outputs.push_back(v);
     }
-
-    OpBuilder b(root);
-    auto block = b.create<BlockOp>(root.getLoc(), root.getType(), x,
-                                   shape->kernel, shape->strides, shape->pads,
-                                   shape->dilations, shape->group);
-    Block &body = block.getBody().front();
-    IRMapping map;
-    map.map(x, body.getArgument(0));
-    b.setInsertionPointToStart(&body);
-    SmallVector<Value> yields;
-    for (auto [leaf, branch] : llvm::zip(leaves, ops)) {
-      for (Operation *op : branch)
-        b.clone(*op, map);
-      yields.push_back(map.lookupOrDefault(leaf));
-    }
-    b.create<YieldOp>(root.getLoc(), yields);
-    root.replaceAllUsesWith(block.getOutput());
-    for (AddOp add : adds) // root first, then its operands: users go first
-      add.erase();
-    for (const auto &branch : ops)
-      for (Operation *op : llvm::reverse(branch))
+    for (Value v : outputs)
+      formBlock(v, forms.find(v)->second), ++formed;
+    // The original ops die unless something else still reads them.
+    for (Operation *op : llvm::reverse(ops))
+      if (op->use_empty())
         op->erase();
+    return formed;
+  }
+
+private:
+  bool isNeeded(Value v) {
+    return static_cast<int64_t>(std::distance(v.use_begin(), v.use_end())) >
+           consumed.lookup(v);
+  }
+
+  /// A region of two ops or more; an [N, C] one only with a linear layer
+  /// (a lone BatchNorm1d chain stays as it is).
+  bool worthABlock(const Form &f) {
+    if (f.ops.size() < 2)
+      return false;
+    if (cast<RankedTensorType>(f.root.getType()).getRank() == 2)
+      return llvm::any_of(f.ops, [](Operation *op) { return isa<LinearOp>(op); });
     return true;
   }
-  return false;
-}
 
-/// Forms a block from the add tree at `root`, or else from its largest
-/// sub-trees that are blocks: a residual shortcut added to a block's sum
-/// (RepGhost: `(dw(y) + bn(y)) + shortcut`) is not a branch of the block's
-/// input, but the inner sum is a block.
-void formBlocks(AddOp root, bool explain) {
-  std::string why;
-  if (formBlock(root, explain, why))
-    return;
-  bool inner = false;
-  for (Value operand : root->getOperands())
-    if (auto add = operand.getDefiningOp<AddOp>(); add && isInnerAdd(add)) {
-      inner = true;
-      formBlocks(add, explain);
+  Form trivial(Value v, LinearComposer &c) {
+    Form f;
+    f.root = v;
+    if (std::optional<math::LinearMap> m = c.identity(v))
+      f.map = std::move(*m);
+    return f;
+  }
+
+  void compose() {
+    forms.clear();
+    consumed.clear();
+    refusals.clear();
+    for (Operation *op : ops) {
+      SmallVector<Value, 2> inputs;
+      for (Value v : cast<LinearMapOpInterface>(op).getLinearInputs())
+        if (!isConstant(v) && !llvm::is_contained(inputs, v))
+          inputs.push_back(v);
+      if (inputs.empty() || !llvm::all_of(inputs, [](Value v) {
+            return isRegionType(v.getType());
+          }))
+        continue;
+      llvm::DenseMap<Value, const math::LinearMap *> lookup;
+      auto find = [&](Value v) -> const math::LinearMap * {
+        return lookup.lookup(v);
+      };
+      LinearComposer c(true, find);
+      // The inputs' forms: theirs, or a region starting at them.
+      std::list<Form> starts;
+      auto formOf = [&](Value v, bool fresh) -> const Form * {
+        auto it = forms.find(v);
+        if (fresh || it == forms.end() || forcedRoots.count(v) ||
+            it->second.ops.front()->getBlock() != op->getBlock()) {
+          starts.push_back(trivial(v, c));
+          return &starts.back();
+        }
+        return &it->second;
+      };
+      std::optional<Form> result;
+      std::string firstWhy;
+      for (bool fresh : {false, true}) {
+        SmallVector<const Form *, 2> in;
+        for (Value v : inputs)
+          in.push_back(formOf(v, fresh));
+        if (llvm::any_of(in, [&](const Form *f) {
+              return f->root != in.front()->root;
+            })) {
+          if (!fresh && firstWhy.empty())
+            firstWhy = "not fused: its operands are not linear in one common "
+                       "input (" +
+                       valueName(in[0]->root) + " and " +
+                       valueName(in[1]->root) + ")";
+          break;
+        }
+        lookup.clear();
+        for (auto [v, f] : llvm::zip(inputs, in))
+          lookup[v] = &f->map;
+        std::optional<math::LinearMap> m =
+            cast<LinearMapOpInterface>(op).composeLinearMap(c);
+        bool allFresh =
+            llvm::all_of(in, [](const Form *f) { return f->ops.empty(); });
+        if (!m) {
+          if (firstWhy.empty()) {
+            firstWhy = "not fused";
+            if (!allFresh)
+              firstWhy += " with the region of " + valueName(in.front()->root);
+            firstWhy += ": " + c.why;
+          }
+          if (allFresh)
+            break; // a fresh start cannot do better
+          continue;
+        }
+        Form f;
+        f.root = in.front()->root;
+        f.map = std::move(*m);
+        llvm::SetVector<Operation *> merged, overBudget;
+        for (auto [v, inForm] : llvm::zip(inputs, in)) {
+          merged.insert(inForm->ops.begin(), inForm->ops.end());
+          overBudget.insert(inForm->overBudget.begin(),
+                            inForm->overBudget.end());
+          if (!inForm->ops.empty())
+            consumed[v] += llvm::count(op->getOperands(), v);
+        }
+        f.ops.assign(merged.begin(), merged.end());
+        llvm::sort(f.ops, [](Operation *a, Operation *b) {
+          return a->isBeforeInBlock(b);
+        });
+        f.ops.push_back(op);
+        f.overBudget.assign(overBudget.begin(), overBudget.end());
+        if (f.costsMore() && inputs.size() == 1 &&
+            !(forms.count(inputs[0]) && forms.find(inputs[0])->second.costsMore()))
+          f.overBudget.push_back(op);
+        llvm::sort(f.overBudget, [](Operation *a, Operation *b) {
+          return a->isBeforeInBlock(b);
+        });
+        result = std::move(f);
+        break;
+      }
+      if (!firstWhy.empty())
+        refusals.push_back({op, firstWhy});
+      if (result)
+        forms[op->getResult(0)] = std::move(*result);
     }
-  if (explain && !inner)
-    emitRemark(root.getLoc()) << "not fused: " << why;
-}
+  }
+
+  bool inRegion(Value v, const Form &f) {
+    if (v == f.root)
+      return true;
+    Operation *def = v.getDefiningOp();
+    return def && llvm::is_contained(f.ops, def);
+  }
+
+  /// The leaves of the add tree at `v` (within the region): the branches.
+  void leaves(Value v, const Form &f, SmallVectorImpl<Value> &out) {
+    auto add = v.getDefiningOp<AddOp>();
+    if (add && v != f.root && inRegion(v, f) &&
+        inRegion(add.getLhs(), f) && inRegion(add.getRhs(), f) &&
+        add.getLhs().getType() == v.getType() &&
+        add.getRhs().getType() == v.getType()) {
+      leaves(add.getLhs(), f, out);
+      leaves(add.getRhs(), f, out);
+      return;
+    }
+    out.push_back(v);
+  }
+
+  /// "conv 3x3 -> bn", "(conv 3x3 - bn) -> mul".
+  std::string describe(Value v, const Form &f) {
+    if (v == f.root)
+      return "identity";
+    Operation *op = v.getDefiningOp();
+    std::string name = op->getName().stripDialect().str();
+    if (auto conv = dyn_cast<Conv2DOp>(op))
+      name = "conv " + std::to_string(conv.getKernelH()) + "x" +
+             std::to_string(conv.getKernelW());
+    else if (isa<BatchNormOp>(op))
+      name = "bn";
+    SmallVector<Value, 2> inputs;
+    for (Value operand : op->getOperands())
+      if (inRegion(operand, f))
+        inputs.push_back(operand);
+    if (inputs.size() == 2)
+      return "(" + describe(inputs[0], f) + (isa<SubOp>(op) ? " - " : " + ") +
+             describe(inputs[1], f) + ")";
+    if (inputs.empty())
+      return name;
+    std::string inner = describe(inputs.front(), f);
+    return inner == "identity" ? name : inner + " -> " + name;
+  }
+
+  void formBlock(Value v, const Form &original) {
+    // An earlier block may have replaced the root.
+    Form f = original;
+    if (Value r = replaced.lookup(f.root))
+      f.root = r;
+    Value root = f.root;
+    const math::ConvGeometry &g = f.map.geometry;
+    SmallVector<Value> branches;
+    leaves(v, f, branches);
+    if (explain) {
+      std::string text;
+      for (Value b : branches)
+        text += (text.empty() ? "" : ", ") + describe(b, f);
+      emitRemark(v.getLoc())
+          << "fused " << f.ops.size() << " ops of " << valueName(f.root)
+          << " (branches: " << text << ") into one "
+          << (cast<RankedTensorType>(v.getType()).getRank() == 2
+                  ? std::string("linear layer")
+                  : std::to_string(g.kernel[0]) + "x" +
+                        std::to_string(g.kernel[1]) + " conv (stride " +
+                        std::to_string(g.strides[0]) + ", group " +
+                        std::to_string(g.group) + ")");
+    }
+    OpBuilder b(v.getDefiningOp());
+    auto block = b.create<BlockOp>(
+        v.getLoc(), v.getType(), root, ArrayRef<int64_t>(g.kernel, 2),
+        ArrayRef<int64_t>(g.strides, 2), ArrayRef<int64_t>(g.pads, 4),
+        ArrayRef<int64_t>(g.dilations, 2), g.group);
+    IRMapping map;
+    map.map(root, block.getBranchInput());
+    b.setInsertionPointToStart(&block.getBody().front());
+    for (Operation *op : f.ops)
+      b.clone(*op, map);
+    SmallVector<Value> yields;
+    for (Value branch : branches)
+      yields.push_back(map.lookupOrDefault(branch));
+    b.create<YieldOp>(v.getLoc(), yields);
+    // The add tree's own adds are the block's sum now.
+    SmallVector<Operation *> body;
+    for (Operation &op : block.getBody().front().without_terminator())
+      body.push_back(&op);
+    for (Operation *op : llvm::reverse(body))
+      if (op->use_empty())
+        op->erase();
+    v.replaceAllUsesWith(block.getOutput());
+    replaced[v] = block.getOutput();
+  }
+
+  bool explain;
+  SmallVector<Operation *> ops;
+  llvm::DenseMap<Value, Form> forms;
+  llvm::DenseMap<Value, int64_t> consumed;
+  llvm::DenseSet<Value> forcedRoots;
+  llvm::DenseMap<Value, Value> replaced;
+  SmallVector<std::pair<Operation *, std::string>> refusals, costRefusals;
+};
 
 //===----------------------------------------------------------------------===//
 // Squeeze-Excitation
@@ -393,18 +493,12 @@ struct RecoverStructurePass
     : public mobileone::impl::RecoverStructureBase<RecoverStructurePass> {
   using RecoverStructureBase::RecoverStructureBase;
   void runOnOperation() override {
-    SmallVector<AddOp> roots;
+    RegionFinder(getOperation(), explain).run();
     SmallVector<MulOp> muls;
-    getOperation()->walk([&](Operation *op) {
-      if (op->getParentOfType<BlockOp>())
-        return;
-      if (auto add = dyn_cast<AddOp>(op); add && !isInnerAdd(add))
-        roots.push_back(add);
-      if (auto mul = dyn_cast<MulOp>(op))
+    getOperation()->walk([&](MulOp mul) {
+      if (!mul->getParentOfType<BlockOp>())
         muls.push_back(mul);
     });
-    for (AddOp root : roots)
-      formBlocks(root, explain);
     for (MulOp mul : muls)
       formSqueezeExcite(mul);
   }

@@ -13,17 +13,15 @@ void mobileone::buildReparameterizePipeline(
   pm.addPass(createRecoverStructure());
   if (options.checkSe)
     pm.addPass(createCheckSqueezeExcite());
-  // Merging derives every branch kernel (BN fold, identity, padding) in double
-  // and rounds once; the separate step passes would round after each step.
+  // Every block (linear region) becomes one conv, composed in double and
+  // rounded once.
   pm.addPass(createMergeBranches());
-  // Whatever conv -> batch_norm pairs remain outside blocks.
-  pm.addPass(createFoldBatchNorm());
 }
 
 void mobileone::registerMobileOnePassesAndPipelines() {
   registerMobileOnePasses();
   PassPipelineRegistration<ReparameterizeOptions>(
       "mobileone-reparameterize",
-      "Re-parameterise every block into one conv2d and fold remaining BNs",
+      "Re-parameterise every linear region into one conv2d",
       buildReparameterizePipeline);
 }

@@ -56,9 +56,10 @@ func.func @folded_branches(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
 // -----
 
 func.func @not_constant(%x: tensor<1x1x4x4xf32>, %w: tensor<1x1x1x1xf32>) -> tensor<1x1x4x4xf32> {
-  // expected-error @+1 {{'mobileone.block' op branch #1: conv2d weights are not constants}}
+  // expected-error @+1 {{'mobileone.block' op 'mobileone.conv2d' does not compose: the weight is not a constant}}
   %y = mobileone.block %x {kernel = array<i64: 1, 1>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
   ^bb0(%in: tensor<1x1x4x4xf32>):
+    // expected-note @+1 {{here}}
     %a = mobileone.conv2d %in, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x1x4x4xf32>, tensor<1x1x1x1xf32>) -> tensor<1x1x4x4xf32>
     mobileone.yield %in, %a : tensor<1x1x4x4xf32>, tensor<1x1x4x4xf32>
   }
@@ -68,11 +69,30 @@ func.func @not_constant(%x: tensor<1x1x4x4xf32>, %w: tensor<1x1x1x1xf32>) -> ten
 // -----
 
 func.func @bn_not_constant(%x: tensor<1x1x4x4xf32>, %p: tensor<1xf32>) -> tensor<1x1x4x4xf32> {
-  // expected-error @+1 {{'mobileone.block' op branch #0: batch_norm parameters are not constants}}
+  // expected-error @+1 {{'mobileone.block' op 'mobileone.batch_norm' does not compose: the scale is not a constant}}
   %y = mobileone.block %x {kernel = array<i64: 1, 1>, strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x1x4x4xf32>) -> tensor<1x1x4x4xf32> {
   ^bb0(%in: tensor<1x1x4x4xf32>):
+    // expected-note @+1 {{here}}
     %a = mobileone.batch_norm %in, %p, %p, %p, %p {epsilon = 1.0e-05 : f64} : (tensor<1x1x4x4xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>, tensor<1xf32>) -> tensor<1x1x4x4xf32>
     mobileone.yield %a : tensor<1x1x4x4xf32>
   }
   return %y : tensor<1x1x4x4xf32>
+}
+
+// -----
+
+// Weights decide what geometry cannot: zero padding after a map whose bias
+// is not zero would put the bias, not zeros, at the border.
+func.func @padded_bias(%x: tensor<1x1x4x4xf32>) -> tensor<1x1x6x6xf32> {
+  %w = arith.constant dense<2.0> : tensor<1x1x1x1xf32>
+  %b = arith.constant dense<0.5> : tensor<1xf32>
+  // expected-error @+1 {{'mobileone.block' op 'mobileone.pad' does not compose: zero padding follows a map with a non-zero bias: the composed conv would see the bias, not zeros, at the border}}
+  %y = mobileone.block %x {kernel = array<i64: 1, 1>, strides = array<i64: 1, 1>, pads = array<i64: 1, 1, 1, 1>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x1x4x4xf32>) -> tensor<1x1x6x6xf32> {
+  ^bb0(%in: tensor<1x1x4x4xf32>):
+    %a = mobileone.conv2d %in, %w, %b {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x1x4x4xf32>, tensor<1x1x1x1xf32>, tensor<1xf32>) -> tensor<1x1x4x4xf32>
+    // expected-note @+1 {{here}}
+    %p = mobileone.pad %a {pads = array<i64: 0, 0, 1, 1, 0, 0, 1, 1>, mode = "constant", value = 0.0 : f32} : (tensor<1x1x4x4xf32>) -> tensor<1x1x6x6xf32>
+    mobileone.yield %p : tensor<1x1x6x6xf32>
+  }
+  return %y : tensor<1x1x6x6xf32>
 }

@@ -12,6 +12,8 @@
 #define MOBILEONE_MATH_REPARAM_H
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 namespace mlir::mobileone::math {
@@ -46,22 +48,6 @@ struct BatchNorm {
 Kernel kernelFromF32(int64_t outChannels, int64_t inPerGroup, int64_t kh,
                      int64_t kw, const float *weight, const float *bias);
 
-/// Folds `bn` into the conv `k` that feeds it:
-/// s = scale / sqrt(var + eps); W' = W * s; b' = beta + (b - mean) * s.
-Kernel foldBatchNorm(const Kernel &k, const BatchNorm &bn);
-
-/// The kernel of an identity mapping for a conv with `channels` in and out
-/// channels and `group` groups: 1 at [i, i mod (channels / group), kh/2, kw/2].
-/// Requires channels % group == 0 and odd kh, kw (centre well defined).
-Kernel identityKernel(int64_t channels, int64_t group, int64_t kh, int64_t kw);
-
-/// Zero-pads `k` symmetrically to kh x kw. Requires kh - k.kh and kw - k.kw
-/// to be even and non-negative.
-Kernel padKernel(const Kernel &k, int64_t kh, int64_t kw);
-
-/// Adds `other` into `acc`. Requires identical shapes.
-void accumulate(Kernel &acc, const Kernel &other);
-
 /// A batch norm as y = x * scale + shift per channel:
 /// scale = gamma / sqrt(var + eps), shift = beta - mean * scale.
 void batchNormAffine(const BatchNorm &bn, std::vector<double> &scale,
@@ -69,6 +55,94 @@ void batchNormAffine(const BatchNorm &bn, std::vector<double> &scale,
 
 /// Rounds to f32 once.
 std::vector<float> toF32(const std::vector<double> &values);
+
+
+//===----------------------------------------------------------------------===//
+// Linear maps: the one rule for composing kernels
+//===----------------------------------------------------------------------===//
+
+/// How the output pixels of a convolution read its input: channels, groups,
+/// kernel, strides, dilations, ONNX pads [top, left, bottom, right], and the
+/// input and output spatial sizes (1 x 1 for [N, C] tensors).
+struct ConvGeometry {
+  int64_t inChannels = 0, outChannels = 0, group = 1;
+  int64_t kernel[2] = {1, 1}, strides[2] = {1, 1}, dilations[2] = {1, 1};
+  int64_t pads[4] = {0, 0, 0, 0};
+  int64_t inSize[2] = {1, 1}, outSize[2] = {1, 1};
+
+  /// Multiply-adds of one batch element.
+  int64_t macs() const;
+  /// 1 x 1, stride 1, dilation 1: every output pixel reads only its own.
+  bool isPointwise() const;
+  /// Pointwise, no padding and one channel per group: a per-channel affine.
+  bool isChannelwise() const;
+  bool operator==(const ConvGeometry &other) const;
+};
+
+/// An affine map `y = conv(x) + bias` from a region's input `x` to a value
+/// `y`, as one convolution. Every linear op says how it transforms such a
+/// map (the mobileone LinearMapOpInterface); the functions below are the
+/// only composition rules. Without values (`hasValues` false) they check
+/// geometry only, which is what the block verifier needs.
+struct LinearMap {
+  ConvGeometry geometry;
+  bool hasValues = false;
+  /// [outChannels, inChannels / group, KH, KW] and the bias, when hasValues.
+  Kernel kernel;
+  /// Per output channel, the sum of the magnitudes of the terms added into
+  /// the bias: a bias is zero when it is small against the largest of them
+  /// (f32 rounding of a bias that cancels, as DBB's pad-with-bias writes it).
+  std::vector<double> biasMagnitude;
+  /// The region input itself: no op applied yet.
+  bool isIdentity = false;
+  /// Multiply-adds of the composed ops run one after another (per batch
+  /// element): what fusing must not exceed.
+  int64_t sequenceMacs = 0;
+
+  /// Whether every bias entry is zero up to f32 rounding of the bias terms.
+  bool biasIsZero() const;
+};
+
+/// The identity map of a [N, channels, h, w] value (a depthwise 1x1 conv of
+/// ones).
+LinearMap identityMap(int64_t channels, int64_t h, int64_t w, bool withValues);
+
+/// A convolution's own map; `kernel` is used when `withValues`.
+LinearMap convMap(const ConvGeometry &geometry, Kernel kernel,
+                  bool withValues);
+
+/// A zero map of the given geometry (a block's target conv).
+LinearMap zeroMap(const ConvGeometry &geometry, bool withValues);
+
+/// `scale * m + shift` per output channel (either may be null: 1 and 0).
+LinearMap scaleAndShift(LinearMap m, const std::vector<double> *scale,
+                        const std::vector<double> *shift);
+
+/// `a + sign * b` of two maps of one input: kernels placed in the union of
+/// their windows, groups merged to the common coarser grouping. Fails (with
+/// the reason in `why`) if they differ in channels, sizes, strides, or
+/// their windows are not on one dilation lattice.
+std::optional<LinearMap> sum(const LinearMap &a, const LinearMap &b,
+                             double sign, std::string &why);
+
+/// `next` applied to the output of `m` (a sequence). Exact only if `next`
+/// does not zero-pad a value whose border the composed conv cannot
+/// reproduce. The result may cost more multiply-adds than the sequence
+/// (`sequenceMacs`): a sum may still pay for it (DBB's 1x1 -> avg pool
+/// branch inside a kxk block); structure recovery decides.
+std::optional<LinearMap> compose(const LinearMap &m, const LinearMap &next,
+                                 std::string &why);
+
+/// Zero padding of the output of `m` by `pads` (ONNX order, H and W).
+/// Exact only for a pointwise `m` whose bias is zero.
+std::optional<LinearMap> zeroPad(const LinearMap &m, const int64_t pads[4],
+                                 std::string &why);
+
+/// `m` re-expressed in the geometry of `target` (a block's conv): the same
+/// strides and dilations, a window inside the target's, and a grouping the
+/// target's divides. Fails with the reason otherwise.
+std::optional<LinearMap> fitInto(const LinearMap &m,
+                                 const ConvGeometry &target, std::string &why);
 
 } // namespace mlir::mobileone::math
 

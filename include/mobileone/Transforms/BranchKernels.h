@@ -17,9 +17,6 @@
 
 namespace mlir::mobileone {
 
-/// The kernel of a conv2d with constant weight (and bias, if any).
-std::optional<math::Kernel> readConvKernel(Conv2DOp conv);
-
 /// The f32 weight and bias (zeros when absent) of a conv2d, or failure
 /// after "<target>: the conv weight/bias must be a constant" on `conv`.
 LogicalResult requireConvConstants(Conv2DOp conv, StringRef target,
@@ -29,12 +26,6 @@ LogicalResult requireConvConstants(Conv2DOp conv, StringRef target,
 /// The parameters of a batch_norm with constant operands.
 std::optional<math::BatchNorm> readBatchNorm(BatchNormOp bn);
 
-/// The effective kernel of one branch of `block`, folded and padded to the
-/// block kernel, in double. Emits an error on `block` and returns nullopt if
-/// a weight is not constant.
-std::optional<math::Kernel> computeBranchKernel(BlockOp block, Value branch,
-                                                unsigned index);
-
 /// Creates `conv2d(input, k)` with constant weight and bias (rounded once to
 /// f32) and the given attributes. The bias is omitted when `withBias` is
 /// false.
@@ -42,6 +33,11 @@ Conv2DOp createConv(OpBuilder &builder, Location loc, Type resultType,
                     Value input, const math::Kernel &k,
                     ArrayRef<int64_t> strides, ArrayRef<int64_t> pads,
                     ArrayRef<int64_t> dilations, int64_t group, bool withBias);
+
+/// The op computing the map `m` of `input` (as fitted by
+/// BlockOp::composeBody): a conv2d for [N, C, H, W], a linear for [N, C].
+Value createMapOp(OpBuilder &builder, Location loc, Type resultType,
+                  Value input, const math::LinearMap &m);
 
 /// Erases the defining ops of `values` that became unused (weight constants
 /// of rewritten ops).

@@ -6,79 +6,50 @@
 include "mlir/Pass/PassBase.td"
 
 def RecoverStructure : Pass<"mobileone-recover-structure"> {
-  let summary = "Form mobileone.block and squeeze_excite ops from a flat graph";
+  let summary = "Form a mobileone.block from every linear region, and squeeze_excite ops";
   let description = [{
     Finds the re-parameterisable structure in an imported graph:
 
-    * a tree of `add` ops (any association, each inner add used once) whose
-      leaves are branches reading one value `x`: `conv2d(x)`,
-      `batch_norm(conv2d(x))`, `batch_norm(x)` or `x` itself, becomes a
-      `mobileone.block` when the branches satisfy the block verifier (same
-      stride, dilation and group; kernels centrable in the largest one;
-      centred padding; identity branches only with equal shapes and
-      stride 1). A tree that is no block is searched for sub-trees that
-      are (a residual shortcut added to a block's sum). Anything else is
-      left alone.
+    * **Linear regions.** Every op that implements `LinearMapOpInterface`
+      (conv2d, batch_norm, avg_pool, linear, zero pad, neg, add/sub of two
+      values, add/sub/mul/div by a per-channel constant) is composed, in
+      program order, into the map of its result from a region input: the
+      value where its linear chain starts (after a nonlinearity, a graph
+      input, a value also used by a nonlinear op). Composition uses the ops'
+      own rule, with weights: sums of branches, differences, per-channel
+      scales, BN before or after a sum, sequences (`1x1 -> kxk`, a BN into
+      the next conv or linear layer) and average pooling compose; a step
+      that is not exact (a zero-padded conv after a biased or spatial map,
+      mismatched strides or groups) or that would cost more multiply-adds
+      than the sequence starts a new region instead. Each region result
+      that took two ops or more becomes a `mobileone.block` holding those
+      ops (the leaves of a final add tree as its branches), which
+      `--mobileone-merge-branches` turns into one conv2d (or linear).
     * `x * sigmoid(conv(relu(conv(gap(x)))))` (1x1 convs with bias, or
       linear layers on the flattened pool, with an optional reshape of the
       gate) becomes a `mobileone.squeeze_excite`.
 
-    Branch ops must have no other users. The pass only moves ops; weights are
-    not touched. With `explain`, every add tree gets a remark at its node:
-    the block it formed (branches, resulting kernel), or why it formed none.
+    The pass only moves (clones) ops; weights are not changed. With
+    `explain`, every region formed gets a remark at its result's node (its
+    input, branches and resulting kernel), and every op that could have
+    joined a region but did not gets one with the reason.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
   let options = [
     Option<"explain", "explain", "bool", /*default=*/"false",
-           "Emit a remark for every add tree: the block formed, or why none">
+           "Emit a remark for every region formed and every op left out, with the reason">
   ];
 }
 
-def FoldBatchNorm : Pass<"mobileone-fold-batch-norm"> {
-  let summary = "Fold batch_norm into the conv2d that feeds it";
-  let description = [{
-    Rewrites `batch_norm(conv2d(x, W, b))` into `conv2d(x, W', b')` with
-    `s = scale / sqrt(var + eps)`, `W' = W * s`, `b' = beta + (b - mean) * s`,
-    inside block branches and in the plain graph alike. The conv must have
-    constant weights and no other user. BNs that do not follow a conv
-    (identity branches, a BN after a sum) are left alone.
-  }];
-  let dependentDialects = ["::mlir::arith::ArithDialect"];
-}
-
-def IdentityToConv : Pass<"mobileone-identity-to-conv"> {
-  let summary = "Turn identity (skip) branches into conv2d branches";
-  let description = [{
-    An identity branch of a `mobileone.block` (`batch_norm(input)` or the
-    block input itself) becomes a `conv2d` with the identity kernel of the
-    block's shape: 1 at `[i, i mod (C / group), K / 2, K / 2]`. Works for
-    dense, depthwise and grouped blocks. A BN on the branch stays, now after
-    the conv, for `--mobileone-fold-batch-norm`.
-  }];
-  let dependentDialects = ["::mlir::arith::ArithDialect"];
-}
-
-def PadKernels : Pass<"mobileone-pad-kernels"> {
-  let summary = "Zero-pad smaller branch kernels to the block kernel";
-  let description = [{
-    A conv branch with a `k x k` kernel inside a `K x K` block (`K - k` even,
-    which the block verifier guarantees) gets its kernel zero-padded by
-    `(K - k) / 2` on each side and the block's padding; the result is
-    unchanged because the branch padding was centred.
-  }];
-  let dependentDialects = ["::mlir::arith::ArithDialect"];
-}
-
 def MergeBranches : Pass<"mobileone-merge-branches"> {
-  let summary = "Sum the branches of each block into one conv2d and erase it";
+  let summary = "Collapse each block into one conv2d (or linear) and erase it";
   let description = [{
     Replaces every `mobileone.block` by one `conv2d` with bias and the
-    block's stride, padding, dilation and group. Each branch may still be in
-    any verified form (conv, conv + BN, BN-only identity, plain identity,
-    smaller kernel): the branch kernels are derived, folded, padded and
-    summed in double precision and rounded to f32 once, so this pass alone
-    re-parameterises a block exactly. Fails on a branch whose weights are not
-    constants.
+    block's stride, padding, dilation and group (a `linear` for a block on
+    `[N, C]` tensors). The body is composed with the same rule the verifier
+    checks (`LinearMapOpInterface`), now with the weights, in double
+    precision, and rounded to f32 once. Fails on a body whose weights are
+    not constants or whose composition is not exact.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }

@@ -245,6 +245,9 @@ LogicalResult Lowering::lower(Operation &op) {
       .Case([&](AddOp) { return lowerBinary(op, false); })
       .Case([&](MulOp) { return lowerBinary(op, true); })
       .Case([&](BatchNormOp bn) -> LogicalResult {
+        if (bn.getInput().getType().getRank() != 4)
+          return bn.emitError("TOSA lowering: a batch_norm on [N, C] that "
+                              "folds into no linear layer is not supported");
         FailureOr<Value> x = operand(0);
         std::optional<math::BatchNorm> params = readBatchNorm(bn);
         if (!params)

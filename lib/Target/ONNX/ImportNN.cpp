@@ -149,16 +149,18 @@ LogicalResult importBatchNorm(Importer &im, const onnx::NodeProto &node) {
              << formatShape(s) << ", expected [" << xs[1] << "] for input "
              << formatShape(xs);
   }
-  // BatchNorm1d ([N, C] or [N, C, L]) is the same per-channel affine map on
-  // an NCHW view.
+  // BatchNorm1d on [N, C] is a batch_norm of its own (it folds into a
+  // neighbouring linear layer); on [N, C, L], the same per-channel affine map
+  // on an NCHW view.
   SmallVector<int64_t> nchw(xs);
   nchw.resize(4, 1);
-  Value x = xs.size() == 4 ? in[0] : reshape(im, in[0], nchw);
+  bool view = xs.size() == 3;
+  Value x = view ? reshape(im, in[0], nchw) : in[0];
   double eps = floatAttr(node, "epsilon", 1e-5f);
   Value y = im.createTyped<BatchNormOp>(
       x.getType(), x, in[1], in[2], in[3], in[4],
       im.builder().getF64FloatAttr(eps));
-  if (xs.size() != 4)
+  if (view)
     y = reshape(im, y, xs);
   return im.define(node, y);
 }

@@ -10,6 +10,7 @@
 #include "mlir/Interfaces/InferTypeOpInterface.h"
 #include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "mobileone/Dialect/MobileOne/MobileOneDialect.h"
+#include "mobileone/Dialect/MobileOne/LinearMapInterface.h"
 
 #include <functional>
 #include <optional>

@@ -4,6 +4,7 @@
 #define MOBILEONE_OPS_TD
 
 include "mobileone/Dialect/MobileOne/MobileOneDialect.td"
+include "mobileone/Dialect/MobileOne/LinearMapInterface.td"
 include "mlir/IR/OpBase.td"
 include "mlir/IR/RegionKindInterface.td"
 include "mlir/Interfaces/InferTypeOpInterface.td"
@@ -12,6 +13,13 @@ include "mlir/Interfaces/SideEffectInterfaces.td"
 def F32Tensor4D : 4DTensorOf<[F32]>;
 def F32Tensor1D : 1DTensorOf<[F32]>;
 def F32Tensor2D : 2DTensorOf<[F32]>;
+/// [N, C, H, W] or [N, C]: what a linear region (a block) maps.
+def F32Tensor2DOr4D : TensorRankOf<[F32], [2, 4]>;
+/// Linear: says how it composes a kernel (LinearMapOpInterface).
+def Linear : DeclareOpInterfaceMethods<MobileOne_LinearMapOpInterface>;
+/// Linear in its first operand only (the others are weights).
+def LinearInInput : DeclareOpInterfaceMethods<MobileOne_LinearMapOpInterface,
+                                              ["getLinearInputs"]>;
 def F32OrI64Tensor : TensorOf<[F32, I64]>;
 def I64Tensor1D : 1DTensorOf<[I64]>;
 
@@ -19,7 +27,7 @@ def I64Tensor1D : 1DTensorOf<[I64]>;
 // Convolution and normalisation
 //===----------------------------------------------------------------------===//
 
-def MobileOne_Conv2DOp : MobileOne_Op<"conv2d", [Pure]> {
+def MobileOne_Conv2DOp : MobileOne_Op<"conv2d", [Pure, LinearInInput]> {
   let summary = "2-D convolution with ONNX Conv semantics";
   let description = [{
     NCHW input `[N, C, H, W]`, weight `[OC, C / group, KH, KW]`, optional bias
@@ -52,18 +60,18 @@ def MobileOne_Conv2DOp : MobileOne_Op<"conv2d", [Pure]> {
   }];
 }
 
-def MobileOne_BatchNormOp : MobileOne_Op<"batch_norm", [Pure]> {
+def MobileOne_BatchNormOp : MobileOne_Op<"batch_norm", [Pure, LinearInInput]> {
   let summary = "batch normalisation in inference form";
   let description = [{
     `y = scale * (x - mean) / sqrt(var + epsilon) + bias`, per channel of an
-    NCHW tensor. The four parameters are 1-D tensors with one entry per
+    NCHW (or, as BatchNorm1d, an [N, C]) tensor. The four parameters are 1-D tensors with one entry per
     channel. The verifier rejects `epsilon <= 0` and, when the variance is a
     constant, any negative entry.
   }];
-  let arguments = (ins F32Tensor4D:$input, F32Tensor1D:$scale,
+  let arguments = (ins F32Tensor2DOr4D:$input, F32Tensor1D:$scale,
                    F32Tensor1D:$bias, F32Tensor1D:$mean, F32Tensor1D:$variance,
                    F64Attr:$epsilon);
-  let results = (outs F32Tensor4D:$output);
+  let results = (outs F32Tensor2DOr4D:$output);
   let assemblyFormat = [{
     $input `,` $scale `,` $bias `,` $mean `,` $variance attr-dict `:`
     functional-type(operands, results)
@@ -76,8 +84,9 @@ def MobileOne_BatchNormOp : MobileOne_Op<"batch_norm", [Pure]> {
 //===----------------------------------------------------------------------===//
 
 class MobileOne_UnaryOp<string mnemonic, string sum, dag attrs = (ins),
-                        string desc = "">
-    : MobileOne_Op<mnemonic, [Pure, SameOperandsAndResultType]> {
+                        string desc = "", list<Trait> traits = []>
+    : MobileOne_Op<mnemonic,
+                   !listconcat([Pure, SameOperandsAndResultType], traits)> {
   let summary = sum;
   let description = desc;
   let arguments = !con((ins TensorOf<[F32]>:$input), attrs);
@@ -91,7 +100,7 @@ def MobileOne_TanhOp : MobileOne_UnaryOp<"tanh", "hyperbolic tangent">;
 def MobileOne_ErfOp : MobileOne_UnaryOp<"erf", "Gauss error function">;
 def MobileOne_SqrtOp : MobileOne_UnaryOp<"sqrt", "square root">;
 def MobileOne_ExpOp : MobileOne_UnaryOp<"exp", "exponential">;
-def MobileOne_NegOp : MobileOne_UnaryOp<"neg", "negation">;
+def MobileOne_NegOp : MobileOne_UnaryOp<"neg", "negation", (ins), "", [Linear]>;
 def MobileOne_ReciprocalOp : MobileOne_UnaryOp<"reciprocal", "1 / x">;
 def MobileOne_HardSwishOp : MobileOne_UnaryOp<"hard_swish",
     "x * max(0, min(1, x / 6 + 1 / 2)) (ONNX HardSwish)">;
@@ -120,8 +129,9 @@ def MobileOne_SoftmaxOp : MobileOne_UnaryOp<"softmax",
   let hasVerifier = 1;
 }
 
-class MobileOne_BinaryOp<string mnemonic, string sum>
-    : MobileOne_Op<mnemonic, [Pure]> {
+class MobileOne_BinaryOp<string mnemonic, string sum,
+                         list<Trait> traits = []>
+    : MobileOne_Op<mnemonic, !listconcat([Pure], traits)> {
   let summary = sum;
   let description = [{
     Element-wise with NumPy (ONNX multidirectional) broadcasting; the result
@@ -137,13 +147,16 @@ class MobileOne_BinaryOp<string mnemonic, string sum>
   let hasFolder = 1;
 }
 
-def MobileOne_AddOp : MobileOne_BinaryOp<"add", "element-wise addition">;
-def MobileOne_SubOp : MobileOne_BinaryOp<"sub", "element-wise subtraction">;
-def MobileOne_MulOp : MobileOne_BinaryOp<"mul", "element-wise multiplication"> {
+def MobileOne_AddOp : MobileOne_BinaryOp<"add", "element-wise addition",
+                                         [Linear]>;
+def MobileOne_SubOp : MobileOne_BinaryOp<"sub", "element-wise subtraction",
+                                         [Linear]>;
+def MobileOne_MulOp : MobileOne_BinaryOp<"mul", "element-wise multiplication",
+                                         [Linear]> {
   let hasCanonicalizer = 1;
 }
 def MobileOne_DivOp : MobileOne_BinaryOp<"div",
-    "element-wise division (integer division truncates, as ONNX Div)">;
+    "element-wise division (integer division truncates, as ONNX Div)", [Linear]>;
 def MobileOne_PowOp : MobileOne_BinaryOp<"pow", "element-wise power (f32)">;
 
 //===----------------------------------------------------------------------===//
@@ -167,7 +180,7 @@ def MobileOne_ReshapeOp : MobileOne_Op<"reshape", [Pure]> {
   let hasVerifier = 1;
 }
 
-def MobileOne_LinearOp : MobileOne_Op<"linear", [Pure]> {
+def MobileOne_LinearOp : MobileOne_Op<"linear", [Pure, LinearInInput]> {
   let summary = "fully connected layer (ONNX Gemm with transB = 1)";
   let description = [{
     `y = x * transpose(weight) + bias` with `x: [N, K]`, `weight: [M, K]`,
@@ -328,7 +341,7 @@ def MobileOne_SplitOp : MobileOne_InferredOp<"split"> {
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
-def MobileOne_PadOp : MobileOne_InferredOp<"pad"> {
+def MobileOne_PadOp : MobileOne_InferredOp<"pad", [Linear]> {
   let summary = "padding (ONNX Pad: constant, reflect or edge)";
   let description = [{
     `pads` holds `2 * rank` non-negative entries in ONNX order (all begins,
@@ -366,8 +379,9 @@ def MobileOne_ReduceSumOp : MobileOne_ReduceOp<"reduce_sum",
 def MobileOne_ReduceMaxOp : MobileOne_ReduceOp<"reduce_max",
     "maximum over axes (ONNX ReduceMax)">;
 
-class MobileOne_PoolOp<string mnemonic, string sum, dag extra>
-    : MobileOne_InferredOp<mnemonic> {
+class MobileOne_PoolOp<string mnemonic, string sum, dag extra,
+                       list<Trait> traits = []>
+    : MobileOne_InferredOp<mnemonic, traits> {
   let summary = sum;
   let description = [{
     NCHW; `kernel_shape`, `strides` and `dilations` are `[h, w]`, `pads` in
@@ -385,7 +399,8 @@ class MobileOne_PoolOp<string mnemonic, string sum, dag extra>
 def MobileOne_MaxPoolOp : MobileOne_PoolOp<"max_pool",
     "2-D max pooling (ONNX MaxPool)", (ins)>;
 def MobileOne_AvgPoolOp : MobileOne_PoolOp<"avg_pool",
-    "2-D average pooling (ONNX AveragePool)", (ins I64Attr:$count_include_pad)>;
+    "2-D average pooling (ONNX AveragePool)", (ins I64Attr:$count_include_pad),
+    [Linear]>;
 
 def MobileOne_LayerNormOp : MobileOne_Op<"layer_norm", [Pure]> {
   let summary = "layer normalisation over the dimensions from `axis` on";
@@ -421,23 +436,26 @@ def MobileOne_MatMulOp : MobileOne_InferredOp<"matmul"> {
 
 def MobileOne_BlockOp : MobileOne_Op<"block", [
     RecursiveMemoryEffects, SingleBlock]> {
-  let summary = "a re-parameterisable block: the sum of parallel branches";
+  let summary = "a linear region that becomes one convolution";
   let description = [{
-    The block's single region takes the block input as its only argument and
-    yields one value per branch; the block's result is the sum of the
-    branches. Each branch is one of:
+    A re-parameterisable block: a linear region of the training-time graph,
+    held explicitly so that the structure the compiler relies on is visible
+    and verified. The single region takes the block input as its only
+    argument; its ops are linear ops (`LinearMapOpInterface`: conv2d,
+    batch_norm, avg_pool, linear, zero pad, neg, add/sub of region values,
+    add/sub/mul/div by per-channel constants) whose every path starts at the
+    argument; it yields one value per branch, and the block's result is the
+    sum of the branches. Branches may be sequences (`1x1 -> kxk`), sums and
+    differences of sums, scaled, normalised before or after a sum.
 
-    * a conv branch: `conv2d(arg)`, optionally followed by `batch_norm`;
-    * an identity (skip) branch: `batch_norm(arg)` or `arg` itself.
-
-    The block attributes describe the single convolution the block becomes
-    after re-parameterisation: kernel size `[KH, KW]`, `strides`, `pads`
-    (ONNX order), `dilations` and `group`. The verifier checks everything the
-    re-parameterisation math relies on: every branch reads the block input,
-    branch result types equal the block result type, every conv branch has
-    the block's stride, dilation and group, a kernel no larger than the block
-    kernel and centred padding (`pad_branch = pad_block - (K - k) / 2`), and
-    identity branches need `in == out` channels and stride 1.
+    The block attributes describe the single convolution the block becomes:
+    kernel size `[KH, KW]`, `strides`, `pads` (ONNX order), `dilations` and
+    `group`. The verifier composes the body's geometry with the same rule
+    that merging uses for the weights and checks that the result fits this
+    convolution: every op linear, strides and dilations that compose, a
+    window inside the block kernel, a grouping the block's group divides.
+    A block on `[N, C]` tensors (a classifier head) has a 1x1 kernel and
+    group 1 and becomes a `mobileone.linear`.
 
     ```mlir
     %y = mobileone.block %x {kernel = array<i64: 3, 3>, strides = array<i64: 1, 1>,
@@ -451,10 +469,10 @@ def MobileOne_BlockOp : MobileOne_Op<"block", [
     }
     ```
   }];
-  let arguments = (ins F32Tensor4D:$input, DenseI64ArrayAttr:$kernel,
+  let arguments = (ins F32Tensor2DOr4D:$input, DenseI64ArrayAttr:$kernel,
                    DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
                    DenseI64ArrayAttr:$dilations, I64Attr:$group);
-  let results = (outs F32Tensor4D:$output);
+  let results = (outs F32Tensor2DOr4D:$output);
   let regions = (region SizedRegion<1>:$body);
   let assemblyFormat = [{
     $input attr-dict `:` functional-type($input, results) $body
@@ -468,20 +486,23 @@ def MobileOne_BlockOp : MobileOne_Op<"block", [
       "ArrayRef<int64_t>":$dilations, "int64_t":$group)>
   ];
   let extraClassDeclaration = [{
-    /// The region argument every branch must read.
+    /// The region argument every branch starts at.
     BlockArgument getBranchInput() { return getBody().getArgument(0); }
     /// The values summed into the block result, one per branch.
     OperandRange getBranches();
-    /// Checks a branch `conv2d` (`core`) against the block attributes.
-    LogicalResult verifyConvBranch(
-        Value core, llvm::function_ref<InFlightDiagnostic()> diag);
+    /// The convolution the block becomes.
+    math::ConvGeometry getGeometry();
+    /// The map of the block's result: the body composed (with weights or
+    /// geometry only) and fitted into getGeometry(). Emits an error at the
+    /// offending op and returns nullopt on failure.
+    std::optional<math::LinearMap> composeBody(bool withValues);
   }];
 }
 
 def MobileOne_YieldOp : MobileOne_Op<"yield", [
     Pure, Terminator, HasParent<"BlockOp">]> {
   let summary = "yields the branch results of a mobileone.block";
-  let arguments = (ins Variadic<F32Tensor4D>:$branches);
+  let arguments = (ins Variadic<F32Tensor2DOr4D>:$branches);
   let assemblyFormat = "attr-dict ($branches^ `:` type($branches))?";
 }
 

@@ -416,8 +416,21 @@ LogicalResult BlockOp::verify() {
   if (failed(verifyConvAttrs(*this, getStrides(), getPads(), getDilations(),
                              getGroup())))
     return failure();
-  int64_t inChannels = getInput().getType().getDimSize(1);
-  int64_t outChannels = getOutput().getType().getDimSize(1);
+  RankedTensorType inType = getInput().getType(),
+                   outType = getOutput().getType();
+  if (inType.getRank() != outType.getRank())
+    return emitOpError("expected the input and result ranks to agree, got ")
+           << inType.getRank() << " and " << outType.getRank();
+  int64_t inChannels = inType.getDimSize(1);
+  int64_t outChannels = outType.getDimSize(1);
+  if (inType.getRank() == 2) {
+    if (kernel != ArrayRef<int64_t>{1, 1} || getGroup() != 1 ||
+        llvm::any_of(getStrides(), [](int64_t s) { return s != 1; }) ||
+        llvm::any_of(getPads(), [](int64_t p) { return p != 0; }))
+      return emitOpError("a block on [N, C] tensors needs a 1x1 kernel, "
+                         "stride 1, no padding and group 1");
+    return success();
+  }
   if (!ShapedType::isDynamic(inChannels) && inChannels % getGroup() != 0)
     return emitOpError("input channels (")
            << inChannels << ") are not divisible by group (" << getGroup()
@@ -426,9 +439,29 @@ LogicalResult BlockOp::verify() {
     return emitOpError("output channels (")
            << outChannels << ") are not divisible by group (" << getGroup()
            << ")";
-  return verifyConvResult(*this, getInput().getType(), getOutput().getType(),
-                          outChannels, kernel[0], kernel[1], getStrides(),
-                          getPads(), getDilations());
+  return verifyConvResult(*this, inType, outType, outChannels, kernel[0],
+                          kernel[1], getStrides(), getPads(), getDilations());
+}
+
+math::ConvGeometry BlockOp::getGeometry() {
+  math::ConvGeometry g;
+  RankedTensorType inType = getInput().getType(),
+                   outType = getOutput().getType();
+  g.inChannels = inType.getDimSize(1);
+  g.outChannels = outType.getDimSize(1);
+  g.group = getGroup();
+  for (int axis = 0; axis < 2; ++axis) {
+    g.kernel[axis] = getKernel()[axis];
+    g.strides[axis] = getStrides()[axis];
+    g.dilations[axis] = getDilations()[axis];
+    g.pads[axis] = getPads()[axis];
+    g.pads[axis + 2] = getPads()[axis + 2];
+    if (inType.getRank() == 4) {
+      g.inSize[axis] = inType.getDimSize(axis + 2);
+      g.outSize[axis] = outType.getDimSize(axis + 2);
+    }
+  }
+  return g;
 }
 
 LogicalResult BlockOp::verifyRegions() {
@@ -443,95 +476,16 @@ LogicalResult BlockOp::verifyRegions() {
   auto yield = cast<YieldOp>(body.back());
   if (yield.getBranches().empty())
     return emitOpError("expected at least one branch");
-
-  BlockArgument arg = getBranchInput();
-  ArrayRef<int64_t> kernel = getKernel();
   RankedTensorType inType = getInput().getType();
-  RankedTensorType outType = getOutput().getType();
-
-  for (auto [index, branch] : llvm::enumerate(yield.getBranches())) {
-    auto diag = [&, index = index]() {
-      return emitOpError("branch #") << index << ": ";
-    };
-    // Peel an optional batch_norm, then expect a conv2d of the block input or
-    // the block input itself (an identity branch).
-    Value core = branch;
-    if (auto bn = core.getDefiningOp<BatchNormOp>())
-      core = bn.getInput();
-
-    if (core == arg) {
-      if (inType.getDimSize(1) != outType.getDimSize(1))
-        return diag() << "identity branch needs equal input and output "
-                         "channels, got "
-                      << inType.getDimSize(1) << " -> "
-                      << outType.getDimSize(1);
-      if (llvm::any_of(getStrides(), [](int64_t s) { return s != 1; }))
-        return diag() << "identity branch needs stride 1, the block has "
-                         "stride "
-                      << getStrides()[0] << "x" << getStrides()[1];
-      if (kernel[0] % 2 == 0 || kernel[1] % 2 == 0)
-        return diag() << "identity branch needs an odd block kernel, got "
-                      << kernel[0] << "x" << kernel[1];
-    } else if (failed(verifyConvBranch(core, diag))) {
-      return failure();
-    }
-    // Checked last: most structural faults also break the type, and the
-    // messages above name the actual cause.
-    if (branch.getType() != outType)
-      return diag() << "expected the block result type " << outType << ", got "
-                    << branch.getType();
-  }
-  return success();
-}
-
-LogicalResult
-BlockOp::verifyConvBranch(Value core,
-                          llvm::function_ref<InFlightDiagnostic()> diag) {
-  BlockArgument arg = getBranchInput();
-  ArrayRef<int64_t> kernel = getKernel();
-  ArrayRef<int64_t> pads = getPads();
-  auto conv = core.getDefiningOp<Conv2DOp>();
-  if (!conv) {
-    Operation *def = core.getDefiningOp();
-    return diag() << "expected a conv2d or batch_norm reading the block "
-                     "input, got "
-                  << (def ? "'" + def->getName().getStringRef().str() + "'"
-                          : std::string("a value from outside the block"));
-  }
-  if (conv.getInput() != arg)
-    return diag() << "'mobileone.conv2d' does not read the block input";
-  if (conv->getParentRegion() != &getBody())
-    return diag() << "conv2d must be defined inside the block";
-  if (conv.getStrides() != getStrides())
-    return diag() << "stride " << conv.getStrides()[0] << "x"
-                  << conv.getStrides()[1] << " differs from the block's "
-                  << getStrides()[0] << "x" << getStrides()[1];
-  if (conv.getDilations() != getDilations())
-    return diag() << "dilation " << conv.getDilations()[0] << "x"
-                  << conv.getDilations()[1] << " differs from the block's "
-                  << getDilations()[0] << "x" << getDilations()[1];
-  if (conv.getGroup() != getGroup())
-    return diag() << "group " << conv.getGroup() << " differs from the block's "
-                  << getGroup();
-  int64_t kh = conv.getKernelH(), kw = conv.getKernelW();
-  if (kh > kernel[0] || kw > kernel[1])
-    return diag() << "kernel " << kh << "x" << kw
-                  << " is larger than the block kernel " << kernel[0] << "x"
-                  << kernel[1];
-  if ((kernel[0] - kh) % 2 != 0 || (kernel[1] - kw) % 2 != 0)
-    return diag() << "kernel " << kh << "x" << kw
-                  << " cannot be centred in the block kernel " << kernel[0]
-                  << "x" << kernel[1] << " (K - k must be even)";
-  int64_t dy = (kernel[0] - kh) / 2, dx = (kernel[1] - kw) / 2;
-  SmallVector<int64_t> expectedPads = {pads[0] - dy, pads[1] - dx, pads[2] - dy,
-                                       pads[3] - dx};
-  if (conv.getPads() != ArrayRef<int64_t>(expectedPads))
-    return diag() << "padding [" << conv.getPads()
-                  << "] is not centred in the block: a " << kh << "x" << kw
-                  << " kernel in a " << kernel[0] << "x" << kernel[1]
-                  << " block with pads [" << pads << "] needs pads ["
-                  << ArrayRef<int64_t>(expectedPads) << "]";
-  return success();
+  if (!inType.hasStaticShape() && llvm::any_of(
+          inType.getShape().drop_front(), ShapedType::isDynamic))
+    return emitOpError("expected static channels and spatial sizes");
+  for (auto [index, branch] : llvm::enumerate(yield.getBranches()))
+    if (branch.getType() != getOutput().getType())
+      return emitOpError("branch #")
+             << index << ": expected the block result type "
+             << getOutput().getType() << ", got " << branch.getType();
+  return success(composeBody(/*withValues=*/false).has_value());
 }
 
 #define GET_OP_CLASSES

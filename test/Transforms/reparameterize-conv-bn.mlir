@@ -1,4 +1,4 @@
-// RUN: mobileone-opt %s -split-input-file --mobileone-fold-batch-norm | FileCheck %s
+// RUN: mobileone-opt %s -split-input-file --mobileone-reparameterize | FileCheck %s
 
 // Values chosen so the fold is exact in f32: s = 4 / sqrt(3 + 1) = 2,
 // W' = 0.25 * 2 = 0.5, b' = 0.5 + (0.25 - 1) * 2 = -1.
@@ -39,13 +39,13 @@ func.func @per_channel(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
 
 // -----
 
-// Inside a block: the conv branch folds; the BN-only skip branch stays.
+// Inside a block: the conv branch and the BN-only skip branch both fold
+// into the block's one conv.
 // CHECK-LABEL: func.func @in_block
-// CHECK: mobileone.block
-// CHECK: ^bb0(%[[IN:.*]]: tensor<1x2x4x4xf32>):
-// CHECK: %[[C:.*]] = mobileone.conv2d %[[IN]], %{{.*}}, %{{.*}} {
-// CHECK: %[[S:.*]] = mobileone.batch_norm %[[IN]]
-// CHECK: mobileone.yield %[[C]], %[[S]]
+// CHECK-NOT: mobileone.block
+// CHECK: %[[C:.*]] = mobileone.conv2d %arg0
+// CHECK-NOT: mobileone.batch_norm
+// CHECK: return %[[C]]
 func.func @in_block(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
   %w = arith.constant dense<1.0> : tensor<2x1x3x3xf32>
   %p = arith.constant dense<1.0> : tensor<2xf32>
@@ -61,8 +61,8 @@ func.func @in_block(%x: tensor<1x2x4x4xf32>) -> tensor<1x2x4x4xf32> {
 
 // -----
 
-// Left alone: a conv with a second user, and a conv whose weights are not
-// constants.
+// Left alone: a conv whose result is also returned (the BN then starts a
+// region of its own), and a conv whose weights are not constants.
 // CHECK-LABEL: func.func @not_foldable
 // CHECK-COUNT-2: mobileone.batch_norm
 func.func @not_foldable(%x: tensor<1x2x4x4xf32>, %wa: tensor<2x2x1x1xf32>) -> (tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>, tensor<1x2x4x4xf32>) {

@@ -256,8 +256,7 @@ private:
         });
         f.ops.push_back(op);
         f.overBudget.assign(overBudget.begin(), overBudget.end());
-        if (f.costsMore() && inputs.size() == 1 &&
-            !(forms.count(inputs[0]) && forms.find(inputs[0])->second.costsMore()))
+        if (f.costsMore() && inputs.size() == 1 && !in.front()->costsMore())
           f.overBudget.push_back(op);
         llvm::sort(f.overBudget, [](Operation *a, Operation *b) {
           return a->isBeforeInBlock(b);

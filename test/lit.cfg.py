@@ -33,7 +33,7 @@ config.substitutions.append(("%node", "node"))
 tosa_pipeline = ("builtin.module(func.func(tosa-to-linalg-named,tosa-to-linalg,tosa-to-arith,"
                  "tosa-to-tensor),one-shot-bufferize{bufferize-function-boundaries},"
                  "buffer-deallocation-pipeline,convert-linalg-to-loops,lower-affine,convert-scf-to-cf,"
-                 "expand-strided-metadata,finalize-memref-to-llvm,convert-math-to-llvm,"
+                 "expand-strided-metadata,finalize-memref-to-llvm,convert-math-to-libm,convert-math-to-llvm,"
                  "convert-arith-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,reconcile-unrealized-casts)")
 config.substitutions.append(("%tosa-lower", "/usr/bin/mlir-opt-19 '--pass-pipeline=%s'" % tosa_pipeline))
 config.substitutions.append((

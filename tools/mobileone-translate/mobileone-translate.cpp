@@ -7,6 +7,7 @@
 #include "mobileone/Support/ToolSupport.h"
 #include "mobileone/Target/ONNX.h"
 #include "mobileone/Target/TFLite.h"
+#include "mobileone/Runtime/Npy.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -40,6 +41,11 @@ static cl::opt<bool> tosaHarness(
     "tosa-runner-harness",
     cl::desc("Add a @main that runs a TOSA module on the seeded input of "
              "mobileone-run --seed and prints its outputs (mlir-cpu-runner)"), cl::cat(toolOptions));
+static cl::opt<std::string> harnessInput(
+    "input",
+    cl::desc("--tosa-runner-harness: run on this .npy (NCHW, f32) instead of "
+             "the seeded input"),
+    cl::value_desc("file.npy"), cl::cat(toolOptions));
 static cl::opt<std::string>
     generate("generate",
              cl::desc("Generate a training-time model: s0, s1, s2, s3, s4 "
@@ -69,17 +75,17 @@ int main(int argc, char **argv) {
   InitLLVM y(argc, argv);
   registerAsmPrinterCLOptions();
   registerMLIRContextCLOptions();
-  mobileone::setUpCommandLine("mobileone-translate", {&toolOptions});
+  mlir::mobileone::setUpCommandLine("mobileone-translate", {&toolOptions});
   cl::ParseCommandLineOptions(argc, argv, "mobileone model translator\n");
 
   DialectRegistry registry;
   registry
-      .insert<mobileone::MobileOneDialect, func::FuncDialect,
+      .insert<mlir::mobileone::MobileOneDialect, func::FuncDialect,
               arith::ArithDialect, tosa::TosaDialect, tensor::TensorDialect>();
   MLIRContext context(registry);
   context.printOpOnDiagnostic(false); // the message names the op already
   SourceMgr sourceMgr;
-  mobileone::ModelDiagnosticHandler handler(sourceMgr, &context, inputFilename);
+  mlir::mobileone::ModelDiagnosticHandler handler(sourceMgr, &context, inputFilename);
   std::string error;
   OwningOpRef<ModuleOp> module;
   int modes =
@@ -96,7 +102,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (!importONNX && !inputFilename.empty() &&
-      !mobileone::checkMLIRResources(inputFilename, error)) {
+      !mlir::mobileone::checkMLIRResources(inputFilename, error)) {
     errs() << "mobileone-translate: " << error << "\n";
     return 1;
   }
@@ -106,17 +112,27 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (importONNX) {
-    mobileone::ONNXImportOptions options;
+    mlir::mobileone::ONNXImportOptions options;
     options.batch = batch;
     options.batchRequested = batch.getNumOccurrences() > 0;
     options.keepSymbolicBatch = !options.batchRequested;
-    module = mobileone::importONNXFile(&context, inputFilename, options);
+    module = mlir::mobileone::importONNXFile(&context, inputFilename, options);
     if (!module)
       return 1;
   } else if (tosaHarness) {
     module = parseSourceFile<ModuleOp>(inputFilename, sourceMgr,
                                        ParserConfig(&context));
-    if (!module || failed(mobileone::addRunnerHarness(*module, seed)))
+    std::vector<float> data;
+    if (!harnessInput.empty()) {
+      std::vector<int64_t> shape;
+      std::string npyError;
+      if (!::mobileone::runtime::readNpy(harnessInput, shape, data, npyError)) {
+        errs() << "mobileone-translate: " << harnessInput << ": " << npyError
+               << "\n";
+        return 1;
+      }
+    }
+    if (!module || failed(mlir::mobileone::addRunnerHarness(*module, seed, data)))
       return 1;
   } else if (exportONNX || emitTFLiteOpt) {
     module = parseSourceFile<ModuleOp>(inputFilename, sourceMgr,
@@ -124,18 +140,18 @@ int main(int argc, char **argv) {
     if (!module)
       return 1;
   } else if (generate == "block") {
-    mobileone::BlockConfig config;
+    mlir::mobileone::BlockConfig config;
     config.seed = seed;
-    error = mobileone::parseBlockConfig(blockSpec, config);
+    error = mlir::mobileone::parseBlockConfig(blockSpec, config);
     if (error.empty())
-      module = mobileone::generateBlock(&context, config, error);
+      module = mlir::mobileone::generateBlock(&context, config, error);
   } else {
-    mobileone::MobileOneConfig config;
+    mlir::mobileone::MobileOneConfig config;
     config.variant = generate;
     config.resolution = resolution;
     config.batch = batch;
     config.seed = seed;
-    module = mobileone::generateMobileOne(&context, config, error);
+    module = mlir::mobileone::generateMobileOne(&context, config, error);
   }
   if (!module) {
     errs() << "mobileone-translate: " << error << "\n";
@@ -146,8 +162,8 @@ int main(int argc, char **argv) {
   std::string bytes;
   llvm::raw_string_ostream os(bytes);
   if (exportONNX || emitTFLiteOpt) {
-    if (failed(exportONNX ? mobileone::exportONNX(*module, os)
-                          : mobileone::emitTFLite(*module, os)))
+    if (failed(exportONNX ? mlir::mobileone::exportONNX(*module, os)
+                          : mlir::mobileone::emitTFLite(*module, os)))
       return 1;
   } else if (emitBytecode) {
     if (failed(writeBytecodeToFile(*module, os))) {
@@ -158,7 +174,7 @@ int main(int argc, char **argv) {
     module->print(os, OpPrintingFlags());
     os << "\n";
   }
-  if (!mobileone::writeOutputFile(outputFilename, os.str(), {inputFilename},
+  if (!mlir::mobileone::writeOutputFile(outputFilename, os.str(), {inputFilename},
                                   error)) {
     errs() << "mobileone-translate: " << error << "\n";
     return 1;

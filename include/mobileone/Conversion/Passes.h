@@ -6,6 +6,7 @@
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/Pass/Pass.h"
+#include "mlir/IR/PatternMatch.h"
 
 namespace mlir::mobileone {
 
@@ -16,7 +17,14 @@ namespace mlir::mobileone {
 /// its entry function to @model and adds a @main that calls it on the seeded
 /// random input `mobileone-run --seed` uses and prints every result with
 /// `printMemrefF32`.
-LogicalResult addRunnerHarness(ModuleOp module, uint64_t seed);
+/// Patterns that sink layout transposes through layout-free ops and cancel
+/// them (run by convert-mobileone-to-tosa after lowering).
+void populateLayoutCleanupPatterns(RewritePatternSet &patterns);
+
+/// Adds a @main that calls the entry function on seeded random inputs (the
+/// first one `input` instead when given) and prints its results.
+LogicalResult addRunnerHarness(ModuleOp module, uint64_t seed,
+                               ArrayRef<float> input = {});
 
 #define GEN_PASS_REGISTRATION
 #include "mobileone/Conversion/Passes.h.inc"

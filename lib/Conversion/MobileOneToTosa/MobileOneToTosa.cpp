@@ -1,9 +1,17 @@
 //===- MobileOneToTosa.cpp - lower deploy-time modules to TOSA ------------===//
 //
-// A single forward walk per function: each op is lowered right before
-// itself, with a map from old values to their lowered (NHWC for 4-D) values;
-// the old ops are erased at the end. Weights are relaid out here, at compile
-// time, so the lowered module has no transposes between layers.
+// The one lowering path of every target. Each mobileone op has one entry in
+// `Lowering::lower` that rewrites it into TOSA ops computing the same logical
+// (NCHW) tensor: ops with a layout (convolutions, pooling) are wrapped in
+// explicit transposes to NHWC and back, and the decompositions a target
+// lacks (squeeze-excite, left-over batch norm, GELU, hard sigmoid/swish,
+// softmax, layer norm, division, grouped convolution) are written out here,
+// once. A cleanup (LayoutCleanup.cpp) then sinks and cancels the transposes,
+// so a chain of convolutions is NHWC throughout.
+//
+// `target=tflite` keeps the element-wise ops TFLite has as builtins (GELU,
+// HARD_SWISH, LEAKY_RELU, SQRT, and SOFTMAX on the last axis) as mobileone
+// ops among the TOSA ones, for the TFLite emitter to map one-to-one.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,8 +23,11 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/TypeSwitch.h"
 
+#include <cmath>
 #include <limits>
 
 namespace mlir::mobileone {
@@ -29,100 +40,144 @@ using namespace mlir::mobileone;
 
 namespace {
 
+constexpr float kFloatMax = std::numeric_limits<float>::max();
+
 class Lowering {
 public:
-  explicit Lowering(func::FuncOp func) : func(func), b(func.getContext()) {}
+  Lowering(func::FuncOp func, bool forTFLite)
+      : func(func), b(func.getContext()), forTFLite(forTFLite) {}
 
   LogicalResult run();
 
 private:
-  LogicalResult lower(Operation &op);
-  LogicalResult lowerConv(Conv2DOp conv);
-  LogicalResult lowerBinary(Operation &op, bool multiply);
+  /// The op's replacement values (same types as its results), or failure
+  /// with an error at the op.
+  FailureOr<SmallVector<Value>> lower(Operation &op);
+  /// Whether `op` stays a mobileone op for the TFLite emitter.
+  bool keptForTFLite(Operation &op);
 
+  FailureOr<Value> lowerConv(Conv2DOp conv);
+  FailureOr<Value> lowerPool(Operation *op, bool max);
+  FailureOr<Value> lowerMatMul(MatMulOp mm);
+  FailureOr<Value> lowerLayerNorm(LayerNormOp ln);
+  FailureOr<Value> lowerSqueezeExcite(SqueezeExciteOp se);
+
+  // --- builders: every value is a logical (NCHW for 4-D) f32 tensor ---
   Type f32() { return b.getF32Type(); }
   RankedTensorType tensor(ArrayRef<int64_t> shape) {
     return RankedTensorType::get(shape, f32());
+  }
+  static ArrayRef<int64_t> shapeOf(Value v) {
+    return cast<RankedTensorType>(v.getType()).getShape();
   }
   Value constant(ArrayRef<int64_t> shape, ArrayRef<float> data,
                  StringRef name) {
     auto type = tensor(shape);
     return b.create<tosa::ConstOp>(loc, type, makeWeightAttr(type, data, name));
   }
+  /// A constant of `rank` broadcasting against anything.
+  Value scalar(float v, int64_t rank) {
+    return constant(SmallVector<int64_t>(rank, 1), {v}, "scalar");
+  }
   Value transpose(Value v, ArrayRef<int64_t> perm) {
-    auto type = cast<RankedTensorType>(v.getType());
-    auto permType = RankedTensorType::get({4}, b.getI32Type());
+    auto permType =
+        RankedTensorType::get({int64_t(perm.size())}, b.getI32Type());
     SmallVector<int32_t> p(perm.begin(), perm.end());
     Value perms = b.create<tosa::ConstOp>(
         loc, permType, DenseElementsAttr::get(permType, ArrayRef<int32_t>(p)));
     return b.create<tosa::TransposeOp>(
-        loc, tensor(permuteShape(type.getShape(), perm)), v, perms);
+        loc, tensor(permuteShape(shapeOf(v), perm)), v, perms);
   }
+  Value toNHWC(Value v) { return transpose(v, kNCHWToNHWC); }
+  Value toNCHW(Value v) { return transpose(v, kNHWCToNCHW); }
   Value reshape(Value v, ArrayRef<int64_t> shape) {
+    if (shapeOf(v) == shape)
+      return v;
     return b.create<tosa::ReshapeOp>(loc, tensor(shape), v,
                                      b.getDenseI64ArrayAttr(shape));
   }
-  Value relu(Value v) {
+  /// NumPy's rank lifting (leading 1s): TOSA broadcasts equal ranks only.
+  Value lift(Value v, int64_t rank) {
+    ArrayRef<int64_t> s = shapeOf(v);
+    if (int64_t(s.size()) >= rank)
+      return v;
+    SmallVector<int64_t> shape(rank - s.size(), 1);
+    llvm::append_range(shape, s);
+    return reshape(v, shape);
+  }
+  Value clamp(Value v, float lo, float hi) {
     return b.create<tosa::ClampOp>(
         loc, v.getType(), v, b.getI64IntegerAttr(0),
         b.getI64IntegerAttr(std::numeric_limits<int64_t>::max()),
-        b.getF32FloatAttr(0.0f),
-        b.getF32FloatAttr(std::numeric_limits<float>::max()));
+        b.getF32FloatAttr(lo), b.getF32FloatAttr(hi));
   }
-  Value avgPoolAll(Value nhwc) {
-    ArrayRef<int64_t> s = cast<RankedTensorType>(nhwc.getType()).getShape();
-    return b.create<tosa::AvgPool2dOp>(
-        loc, tensor({s[0], 1, 1, s[3]}), nhwc,
-        b.getDenseI64ArrayAttr({s[1], s[2]}), b.getDenseI64ArrayAttr({1, 1}),
-        b.getDenseI64ArrayAttr({0, 0, 0, 0}), TypeAttr::get(f32()),
-        /*quantization_info=*/nullptr);
+  /// An element-wise binary op with NumPy broadcasting.
+  template <typename OpTy, typename... Extra>
+  Value binary(Value x, Value y, Extra... extra) {
+    ArrayRef<int64_t> xs = shapeOf(x), ys = shapeOf(y);
+    int64_t rank = std::max(xs.size(), ys.size());
+    x = lift(x, rank);
+    y = lift(y, rank);
+    SmallVector<int64_t> shape;
+    for (int64_t i = 0; i < rank; ++i)
+      shape.push_back(std::max(shapeOf(x)[i], shapeOf(y)[i]));
+    return b.create<OpTy>(loc, tensor(shape), x, y, extra...);
   }
-  std::optional<std::vector<float>> constantOf(Value v, Operation *user,
-                                               StringRef what) {
-    return requireConstantF32(v, user, "TOSA lowering",
-                              what.str() + " (weights are re-laid out at "
-                                           "compile time)");
+  Value add(Value x, Value y) { return binary<tosa::AddOp>(x, y); }
+  Value sub(Value x, Value y) { return binary<tosa::SubOp>(x, y); }
+  Value mul(Value x, Value y) {
+    return binary<tosa::MulOp>(x, y, b.getI8IntegerAttr(0));
   }
-  /// The lowered value of `v`: NHWC for 4-D activations.
-  FailureOr<Value> get(Value v, Operation *user) {
-    auto it = mapped.find(v);
-    if (it != mapped.end())
-      return it->second;
-    // A constant operand of an element-wise op: lower it in place.
-    auto type = dyn_cast<RankedTensorType>(v.getType());
-    std::optional<std::vector<float>> data =
-        type ? constantOf(v, user, "operand") : std::nullopt;
-    if (!data)
-      return failure();
-    Value c;
-    if (type.getRank() == 4)
-      c = constant(permuteShape(type.getShape(), kNCHWToNHWC),
-                   transposeElements(*data, type.getShape(), kNCHWToNHWC),
-                   "const");
-    else
-      c = constant(type.getShape(), *data, "const");
-    mapped[v] = c;
-    return c;
+  Value scale(Value x, float s) { return mul(x, scalar(s, shapeOf(x).size())); }
+  /// Sum (or max) over one axis, keeping it as size 1.
+  Value reduce(Value v, int64_t axis, bool max) {
+    SmallVector<int64_t> shape(shapeOf(v));
+    shape[axis] = 1;
+    if (max)
+      return b.create<tosa::ReduceMaxOp>(loc, tensor(shape), v,
+                                         b.getI32IntegerAttr(axis));
+    return b.create<tosa::ReduceSumOp>(loc, tensor(shape), v,
+                                       b.getI32IntegerAttr(axis));
+  }
+  Value reduceMean(Value v, ArrayRef<int64_t> axes) {
+    int64_t count = 1;
+    for (int64_t a : axes) {
+      count *= shapeOf(v)[a];
+      v = reduce(v, a, false);
+    }
+    return scale(v, 1.0f / float(count));
+  }
+  /// x / y: a constant divisor becomes a multiplication by its reciprocal.
+  Value divide(Value x, Value y) {
+    SmallVector<float> storage;
+    if (std::optional<ArrayRef<float>> c = getConstantF32(y, storage)) {
+      std::vector<float> inv;
+      for (float v : *c)
+        inv.push_back(1.0f / v);
+      return mul(x, constant(shapeOf(y), inv, "reciprocal"));
+    }
+    return mul(x, b.create<tosa::ReciprocalOp>(loc, y.getType(), y));
+  }
+  std::string nameOf(Operation *op) {
+    if (auto n = dyn_cast<NameLoc>(op->getLoc()))
+      return n.getName().str();
+    return op->getName().stripDialect().str();
   }
 
   func::FuncOp func;
   OpBuilder b;
   Location loc = UnknownLoc::get(b.getContext());
-  DenseMap<Value, Value> mapped;
+  bool forTFLite;
 };
 
-LogicalResult Lowering::lowerConv(Conv2DOp conv) {
-  FailureOr<Value> x = get(conv.getInput(), conv);
-  if (failed(x))
-    return failure();
+FailureOr<Value> Lowering::lowerConv(Conv2DOp conv) {
   auto wType = conv.getWeight().getType();
   ArrayRef<int64_t> ws = wType.getShape(); // [OC, IC/g, KH, KW]
-  std::vector<float> weights, bias;
+  std::vector<float> w, bias;
   if (failed(requireConvConstants(
-          conv, "TOSA lowering (weights are re-laid out at compile time)",
-          weights, bias)))
+          conv, "TOSA lowering (weights are re-laid out at compile time)", w,
+          bias)))
     return failure();
-  const std::vector<float> *w = &weights;
   ArrayRef<int64_t> p = conv.getPads(); // ONNX [top, left, bottom, right]
   auto pad = b.getDenseI64ArrayAttr({p[0], p[2], p[1], p[3]});
   auto stride = b.getDenseI64ArrayAttr(conv.getStrides());
@@ -131,44 +186,42 @@ LogicalResult Lowering::lowerConv(Conv2DOp conv) {
   auto outType = tensor({os[0], os[2], os[3], os[1]});
   int64_t inChannels = conv.getInput().getType().getDimSize(1);
   int64_t group = conv.getGroup();
-  std::string name = "conv";
-  if (auto n = dyn_cast<NameLoc>(conv.getLoc()))
-    name = n.getName().str();
+  std::string name = nameOf(conv);
+  Value x = toNHWC(conv.getInput());
 
   Value result;
   if (group == 1) {
-    Value weight =
-        constant(permuteShape(ws, kOIHWToOHWI),
-                 transposeElements(*w, ws, kOIHWToOHWI), name + ".w");
-    result = b.create<tosa::Conv2DOp>(loc, outType, *x, weight,
+    Value weight = constant(permuteShape(ws, kOIHWToOHWI),
+                            transposeElements(w, ws, kOIHWToOHWI), name + ".w");
+    result = b.create<tosa::Conv2DOp>(loc, outType, x, weight,
                                       constant({ws[0]}, bias, name + ".b"), pad,
                                       stride, dilation);
   } else if (group == inChannels) {
     // [C*M, 1, KH, KW] -> [KH, KW, C, M]: output channel c*M + m.
     int64_t m = ws[0] / group;
     SmallVector<int64_t> shape = {ws[2], ws[3], group, m};
-    std::vector<float> hwcm(w->size());
+    std::vector<float> hwcm(w.size());
     for (int64_t c = 0; c < group; ++c)
       for (int64_t j = 0; j < m; ++j)
         for (int64_t y = 0; y < ws[2]; ++y)
           for (int64_t x2 = 0; x2 < ws[3]; ++x2)
             hwcm[((y * ws[3] + x2) * group + c) * m + j] =
-                (*w)[((c * m + j) * ws[2] + y) * ws[3] + x2];
+                w[((c * m + j) * ws[2] + y) * ws[3] + x2];
     result = b.create<tosa::DepthwiseConv2DOp>(
-        loc, outType, *x, constant(shape, hwcm, name + ".w"),
+        loc, outType, x, constant(shape, hwcm, name + ".w"),
         constant({ws[0]}, bias, name + ".b"), pad, stride, dilation);
   } else {
     // Grouped: one conv per group on a channel slice, concatenated.
-    ArrayRef<int64_t> xs = cast<RankedTensorType>(x->getType()).getShape();
+    ArrayRef<int64_t> xs = shapeOf(x);
     int64_t icg = ws[1], ocg = ws[0] / group;
     int64_t perGroup = ocg * icg * ws[2] * ws[3];
     SmallVector<Value> parts;
     for (int64_t g = 0; g < group; ++g) {
       Value slice = b.create<tosa::SliceOp>(
-          loc, tensor({xs[0], xs[1], xs[2], icg}), *x,
+          loc, tensor({xs[0], xs[1], xs[2], icg}), x,
           b.getDenseI64ArrayAttr({0, 0, 0, g * icg}),
           b.getDenseI64ArrayAttr({xs[0], xs[1], xs[2], icg}));
-      ArrayRef<float> wg(w->data() + g * perGroup, perGroup);
+      ArrayRef<float> wg(w.data() + g * perGroup, perGroup);
       SmallVector<int64_t> gs = {ocg, icg, ws[2], ws[3]};
       Value weight = constant(permuteShape(gs, kOIHWToOHWI),
                               transposeElements(wg, gs, kOIHWToOHWI),
@@ -183,215 +236,430 @@ LogicalResult Lowering::lowerConv(Conv2DOp conv) {
     result =
         b.create<tosa::ConcatOp>(loc, outType, parts, b.getI32IntegerAttr(3));
   }
-  mapped[conv.getOutput()] = result;
-  return success();
+  return toNCHW(result);
 }
 
-LogicalResult Lowering::lowerBinary(Operation &op, bool multiply) {
-  FailureOr<Value> lhs = get(op.getOperand(0), &op),
-                   rhs = get(op.getOperand(1), &op);
-  if (failed(lhs) || failed(rhs))
-    return failure();
-  auto outType = cast<RankedTensorType>(op.getResult(0).getType());
-  // TOSA broadcasts only between equal ranks: lift the lower-rank operand
-  // by NumPy's rule (leading 1s in NCHW order), then relayout to NHWC.
-  int64_t rank = outType.getRank();
-  auto lift = [&](Value v) {
-    auto t = cast<RankedTensorType>(v.getType());
-    if (t.getRank() == rank)
-      return v;
-    SmallVector<int64_t> shape(rank - t.getRank(), 1);
-    llvm::append_range(shape, t.getShape());
-    if (rank == 4)
-      shape = permuteShape(shape, kNCHWToNHWC);
-    return reshape(v, shape);
+FailureOr<Value> Lowering::lowerPool(Operation *op, bool max) {
+  Value input = op->getOperand(0);
+  auto kernel = op->getAttrOfType<DenseI64ArrayAttr>("kernel_shape");
+  auto strides = op->getAttrOfType<DenseI64ArrayAttr>("strides");
+  auto dilations = op->getAttrOfType<DenseI64ArrayAttr>("dilations");
+  ArrayRef<int64_t> p = op->getAttrOfType<DenseI64ArrayAttr>("pads").asArrayRef();
+  if (llvm::any_of(dilations.asArrayRef(), [](int64_t d) { return d != 1; }))
+    return op->emitError("TOSA lowering cannot express a dilated pooling");
+  ArrayRef<int64_t> is = shapeOf(input), os = shapeOf(op->getResult(0));
+  // Ceil mode is exact when no window is partial: the floor size agrees.
+  SmallVector<int64_t, 4> pads = {p[0], p[2], p[1], p[3]};
+  for (int i = 0; i < 2; ++i) {
+    int64_t span = is[2 + i] + p[i] + p[i + 2] - kernel[i];
+    if (span / strides[i] + 1 != os[2 + i]) {
+      // A partial last window: the pad the window reaches into, excluded.
+      int64_t extra = (os[2 + i] - 1) * strides[i] + kernel[i] -
+                      (is[2 + i] + p[i] + p[i + 2]);
+      if (!max && op->getAttrOfType<IntegerAttr>("count_include_pad").getInt())
+        return op->emitError("TOSA lowering cannot express ceil-mode average "
+                             "pooling that counts padding in a partial "
+                             "window");
+      pads[2 * i + 1] += extra;
+    }
+  }
+  Value x = toNHWC(input);
+  bool countPad = !max &&
+                  op->getAttrOfType<IntegerAttr>("count_include_pad").getInt() &&
+                  llvm::any_of(p, [](int64_t v) { return v != 0; });
+  if (countPad) {
+    // TOSA excludes padding from the divisor: pad with zeros explicitly.
+    SmallVector<int64_t> padShape = {is[0], is[2] + p[0] + p[2],
+                                     is[3] + p[1] + p[3], is[1]};
+    auto padType = RankedTensorType::get({4, 2}, b.getI64Type());
+    SmallVector<int64_t> pv = {0, 0, p[0], p[2], p[1], p[3], 0, 0};
+    Value paddings = b.create<tosa::ConstOp>(
+        loc, padType, DenseElementsAttr::get(padType, ArrayRef<int64_t>(pv)));
+    x = b.create<tosa::PadOp>(loc, tensor(padShape), x, paddings);
+    pads = {0, 0, 0, 0};
+  }
+  auto outType = tensor({os[0], os[2], os[3], os[1]});
+  Value result;
+  if (max)
+    result = b.create<tosa::MaxPool2dOp>(loc, outType, x, kernel, strides,
+                                         b.getDenseI64ArrayAttr(pads));
+  else
+    result = b.create<tosa::AvgPool2dOp>(
+        loc, outType, x, kernel, strides, b.getDenseI64ArrayAttr(pads),
+        TypeAttr::get(f32()), /*quantization_info=*/nullptr);
+  return toNCHW(result);
+}
+
+FailureOr<Value> Lowering::lowerMatMul(MatMulOp mm) {
+  // TOSA's matmul is [B, M, K] x [B, K, N]: collapse the batch dimensions
+  // (broadcast first where they differ).
+  auto outShape = shapeOf(mm.getOutput());
+  int64_t rank = outShape.size();
+  SmallVector<int64_t> batch(outShape.begin(), outShape.end() - 2);
+  int64_t batches = 1;
+  for (int64_t d : batch)
+    batches *= d;
+  auto prepare = [&](Value v) {
+    v = lift(v, rank);
+    ArrayRef<int64_t> s = shapeOf(v);
+    SmallVector<int64_t> multiples;
+    bool tile = false;
+    for (int64_t i = 0; i < rank - 2; ++i) {
+      multiples.push_back(batch[i] / s[i]);
+      tile |= s[i] != batch[i];
+    }
+    multiples.append({1, 1});
+    if (tile) {
+      SmallVector<int64_t> tiled(batch);
+      tiled.append({s[rank - 2], s[rank - 1]});
+      v = b.create<tosa::TileOp>(loc, tensor(tiled), v,
+                                 b.getDenseI64ArrayAttr(multiples));
+    }
+    return reshape(v, {batches, s[rank - 2], s[rank - 1]});
   };
-  Value a = lift(*lhs), c = lift(*rhs);
-  SmallVector<int64_t> shape(outType.getShape());
-  if (rank == 4)
-    shape = permuteShape(shape, kNCHWToNHWC);
-  Value result =
-      multiply ? b.create<tosa::MulOp>(loc, tensor(shape), a, c,
-                                       b.getI8IntegerAttr(0))
-                     .getResult()
-               : b.create<tosa::AddOp>(loc, tensor(shape), a, c).getResult();
-  mapped[op.getResult(0)] = result;
-  return success();
+  Value lhs = prepare(mm.getLhs()), rhs = prepare(mm.getRhs());
+  Value product = b.create<tosa::MatMulOp>(
+      loc, tensor({batches, outShape[rank - 2], outShape[rank - 1]}), lhs, rhs);
+  return reshape(product, outShape);
 }
 
-LogicalResult Lowering::lower(Operation &op) {
-  if (isa<arith::ConstantOp>(op))
-    return success(); // lowered with their users
+FailureOr<Value> Lowering::lowerLayerNorm(LayerNormOp ln) {
+  Value x = ln.getInput();
+  int64_t rank = shapeOf(x).size();
+  SmallVector<int64_t> axes;
+  for (int64_t a = ln.getAxis(); a < rank; ++a)
+    axes.push_back(a);
+  Value centred = sub(x, reduceMean(x, axes));
+  Value variance = reduceMean(mul(centred, centred), axes);
+  Value eps = scalar(float(ln.getEpsilon().convertToDouble()), rank);
+  Value inv = b.create<tosa::RsqrtOp>(loc, variance.getType(),
+                                      add(variance, eps));
+  Value y = mul(mul(centred, inv), ln.getScale());
+  return ln.getBias() ? add(y, ln.getBias()) : y;
+}
+
+FailureOr<Value> Lowering::lowerSqueezeExcite(SqueezeExciteOp se) {
+  auto rw = requireConstantF32(se.getReduceWeight(), se, "TOSA lowering",
+                               "the SE weights");
+  auto rb = requireConstantF32(se.getReduceBias(), se, "TOSA lowering",
+                               "the SE biases");
+  auto ew = requireConstantF32(se.getExpandWeight(), se, "TOSA lowering",
+                               "the SE weights");
+  auto eb = requireConstantF32(se.getExpandBias(), se, "TOSA lowering",
+                               "the SE biases");
+  if (!rw || !rb || !ew || !eb)
+    return failure();
+  Value x = se.getInput();
+  ArrayRef<int64_t> s = shapeOf(x);
+  int64_t n = s[0], c = se.getChannels(), r = se.getReducedChannels();
+  Value pooled = reshape(
+      toNCHW(b.create<tosa::AvgPool2dOp>(
+          loc, tensor({n, 1, 1, c}), toNHWC(x),
+          b.getDenseI64ArrayAttr({s[2], s[3]}), b.getDenseI64ArrayAttr({1, 1}),
+          b.getDenseI64ArrayAttr({0, 0, 0, 0}), TypeAttr::get(f32()),
+          /*quantization_info=*/nullptr)),
+      {n, c});
+  Value hidden = clamp(b.create<tosa::FullyConnectedOp>(
+                           loc, tensor({n, r}), pooled,
+                           constant({r, c}, *rw, "se.reduce.w"),
+                           constant({r}, *rb, "se.reduce.b")),
+                       0.0f, kFloatMax);
+  Value gate = b.create<tosa::SigmoidOp>(
+      loc, tensor({n, c}),
+      b.create<tosa::FullyConnectedOp>(loc, tensor({n, c}), hidden,
+                                       constant({c, r}, *ew, "se.expand.w"),
+                                       constant({c}, *eb, "se.expand.b")));
+  return mul(x, reshape(gate, {n, c, 1, 1}));
+}
+
+bool Lowering::keptForTFLite(Operation &op) {
+  if (!forTFLite)
+    return false;
+  if (auto softmax = dyn_cast<SoftmaxOp>(op)) {
+    int64_t rank = cast<RankedTensorType>(softmax.getType()).getRank();
+    return softmax.getAxis() == rank - 1 || softmax.getAxis() == -1;
+  }
+  return isa<GeluOp, HardSwishOp, LeakyReluOp, SqrtOp>(op);
+}
+
+FailureOr<SmallVector<Value>> Lowering::lower(Operation &op) {
   b.setInsertionPoint(&op);
   loc = op.getLoc();
-  auto operand = [&](unsigned i) { return get(op.getOperand(i), &op); };
-  return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
-      .Case([&](Conv2DOp conv) { return lowerConv(conv); })
-      .Case([&](ReluOp) -> LogicalResult {
-        FailureOr<Value> x = operand(0);
-        if (failed(x))
-          return failure();
-        mapped[op.getResult(0)] = relu(*x);
-        return success();
-      })
-      .Case([&](SigmoidOp) -> LogicalResult {
-        FailureOr<Value> x = operand(0);
-        if (failed(x))
-          return failure();
-        mapped[op.getResult(0)] =
-            b.create<tosa::SigmoidOp>(loc, x->getType(), *x);
-        return success();
-      })
-      .Case([&](AddOp) { return lowerBinary(op, false); })
-      .Case([&](MulOp) { return lowerBinary(op, true); })
-      .Case([&](BatchNormOp bn) -> LogicalResult {
-        if (bn.getInput().getType().getRank() != 4)
-          return bn.emitError("TOSA lowering: a batch_norm on [N, C] that "
-                              "folds into no linear layer is not supported");
-        FailureOr<Value> x = operand(0);
-        std::optional<math::BatchNorm> params = readBatchNorm(bn);
-        if (!params)
-          return bn.emitError("TOSA lowering: the batch_norm parameters must "
-                              "be constants");
-        if (failed(x))
-          return failure();
-        std::vector<double> scale, shift;
-        math::batchNormAffine(*params, scale, shift);
-        int64_t c = scale.size();
-        auto type = x->getType();
-        Value scaled = b.create<tosa::MulOp>(
-            loc, type, *x,
-            constant({1, 1, 1, c}, math::toF32(scale), "bn.scale"),
-            b.getI8IntegerAttr(0));
-        mapped[op.getResult(0)] = b.create<tosa::AddOp>(
-            loc, type, scaled,
-            constant({1, 1, 1, c}, math::toF32(shift), "bn.shift"));
-        return success();
-      })
-      .Case([&](GlobalAvgPoolOp) -> LogicalResult {
-        FailureOr<Value> x = operand(0);
-        if (failed(x))
-          return failure();
-        mapped[op.getResult(0)] = avgPoolAll(*x);
-        return success();
-      })
-      .Case([&](ReshapeOp r) -> LogicalResult {
-        FailureOr<Value> x = operand(0);
-        if (failed(x))
-          return failure();
-        auto inType = cast<RankedTensorType>(r.getInput().getType());
-        auto outType = cast<RankedTensorType>(r.getType());
-        Value v = *x;
-        // NHWC and NCHW share their element order only when H = W = 1.
-        if (inType.getRank() == 4 &&
-            (inType.getDimSize(2) != 1 || inType.getDimSize(3) != 1))
-          v = transpose(v, kNHWCToNCHW);
-        SmallVector<int64_t> shape(outType.getShape());
-        if (outType.getRank() == 4 && (shape[2] != 1 || shape[3] != 1)) {
-          mapped[op.getResult(0)] = transpose(reshape(v, shape), kNCHWToNHWC);
-        } else {
-          mapped[op.getResult(0)] = reshape(
-              v, outType.getRank() == 4 ? permuteShape(shape, kNCHWToNHWC)
-                                        : shape);
-        }
-        return success();
-      })
-      .Case([&](LinearOp lin) -> LogicalResult {
-        FailureOr<Value> x = operand(0), w = operand(1);
-        if (failed(x) || failed(w))
-          return failure();
-        int64_t m = lin.getWeight().getType().getDimSize(0);
-        Value bias;
-        if (lin.getBias()) {
-          FailureOr<Value> bv = operand(2);
-          if (failed(bv))
-            return failure();
-          bias = *bv;
-        } else {
-          bias = constant({m}, std::vector<float>(m, 0.0f), "fc.b");
-        }
-        mapped[op.getResult(0)] = b.create<tosa::FullyConnectedOp>(
-            loc, tensor(lin.getType().getShape()), *x, *w, bias);
-        return success();
-      })
-      .Case([&](SqueezeExciteOp se) -> LogicalResult {
-        FailureOr<Value> x = operand(0);
-        auto rw = constantOf(se.getReduceWeight(), se, "the SE weights");
-        auto rb = constantOf(se.getReduceBias(), se, "the SE biases");
-        auto ew = constantOf(se.getExpandWeight(), se, "the SE weights");
-        auto eb = constantOf(se.getExpandBias(), se, "the SE biases");
-        if (failed(x) || !rw || !rb || !ew || !eb)
-          return failure();
-        int64_t n = se.getInput().getType().getDimSize(0);
-        int64_t c = se.getChannels(), r = se.getReducedChannels();
-        Value pooled = reshape(avgPoolAll(*x), {n, c});
-        Value hidden = relu(b.create<tosa::FullyConnectedOp>(
-            loc, tensor({n, r}), pooled, constant({r, c}, *rw, "se.reduce.w"),
-            constant({r}, *rb, "se.reduce.b")));
-        Value gate =
-            b.create<tosa::SigmoidOp>(loc, tensor({n, c}),
-                                      b.create<tosa::FullyConnectedOp>(
-                                          loc, tensor({n, c}), hidden,
-                                          constant({c, r}, *ew, "se.expand.w"),
-                                          constant({c}, *eb, "se.expand.b")));
-        mapped[op.getResult(0)] = b.create<tosa::MulOp>(
-            loc, x->getType(), *x, reshape(gate, {n, 1, 1, c}),
-            b.getI8IntegerAttr(0));
-        return success();
-      })
-      .Case([&](BlockOp) {
-        return op.emitError("TOSA lowering cannot express 'mobileone.block' "
-                            "(a training-time multi-branch block); run "
-                            "--mobileone-reparameterize first");
-      })
-      .Default([&](Operation *other) {
-        return other->emitError("TOSA lowering cannot express '")
-               << other->getName() << "'";
-      });
+  auto one = [](FailureOr<Value> v) -> FailureOr<SmallVector<Value>> {
+    if (failed(v))
+      return failure();
+    return SmallVector<Value>{*v};
+  };
+  auto in = [&](unsigned i = 0) { return op.getOperand(i); };
+  Type type = op.getNumResults() ? op.getResult(0).getType() : Type();
+  auto unsupported = [&](StringRef why) -> FailureOr<Value> {
+    return op.emitError("TOSA lowering cannot express '")
+           << op.getName() << "'" << why;
+  };
+  using R = FailureOr<Value>;
+  if (auto split = dyn_cast<SplitOp>(op)) {
+    SmallVector<Value> parts;
+    SmallVector<int64_t> start(shapeOf(in()).size(), 0);
+    for (Value part : split.getOutputs()) {
+      parts.push_back(b.create<tosa::SliceOp>(
+          loc, part.getType(), in(), b.getDenseI64ArrayAttr(start),
+          b.getDenseI64ArrayAttr(shapeOf(part))));
+      start[split.getAxis()] += shapeOf(part)[split.getAxis()];
+    }
+    return parts;
+  }
+  return one(
+      llvm::TypeSwitch<Operation *, R>(&op)
+          .Case([&](Conv2DOp conv) { return lowerConv(conv); })
+          .Case([&](ReluOp) { return clamp(in(), 0.0f, kFloatMax); })
+          .Case([&](ClipOp c) {
+            return clamp(in(), c.getMin().convertToFloat(),
+                         c.getMax().convertToFloat());
+          })
+          .Case([&](LeakyReluOp l) -> Value {
+            float alpha = l.getAlpha().convertToFloat();
+            Value scaled = scale(in(), alpha);
+            if (alpha <= 1.0f)
+              return b.create<tosa::MaximumOp>(loc, type, in(), scaled);
+            return b.create<tosa::MinimumOp>(loc, type, in(), scaled);
+          })
+          .Case([&](SigmoidOp) {
+            return b.create<tosa::SigmoidOp>(loc, type, in());
+          })
+          .Case([&](TanhOp) { return b.create<tosa::TanhOp>(loc, type, in()); })
+          .Case([&](ErfOp) { return b.create<tosa::ErfOp>(loc, type, in()); })
+          .Case([&](ExpOp) { return b.create<tosa::ExpOp>(loc, type, in()); })
+          .Case([&](NegOp) {
+            return b.create<tosa::NegateOp>(loc, type, in());
+          })
+          .Case([&](ReciprocalOp) {
+            return b.create<tosa::ReciprocalOp>(loc, type, in());
+          })
+          .Case([&](SqrtOp) {
+            return b.create<tosa::PowOp>(
+                loc, type, in(), scalar(0.5f, shapeOf(in()).size()));
+          })
+          .Case([&](HardSigmoidOp h) {
+            Value x = in();
+            int64_t rank = shapeOf(x).size();
+            Value affine = add(scale(x, h.getAlpha().convertToFloat()),
+                               scalar(h.getBeta().convertToFloat(), rank));
+            return clamp(affine, 0.0f, 1.0f);
+          })
+          .Case([&](HardSwishOp) {
+            Value x = in();
+            Value gate = clamp(
+                add(scale(x, 1.0f / 6.0f), scalar(0.5f, shapeOf(x).size())),
+                0.0f, 1.0f);
+            return mul(x, gate);
+          })
+          .Case([&](GeluOp g) -> Value {
+            Value x = in();
+            int64_t rank = shapeOf(x).size();
+            Value inner;
+            if (g.getApproximate() == "tanh") {
+              Value cube = mul(mul(x, x), x);
+              Value poly = add(x, scale(cube, 0.044715f));
+              inner = b.create<tosa::TanhOp>(
+                  loc, type, scale(poly, float(std::sqrt(2.0 / M_PI))));
+            } else {
+              inner = b.create<tosa::ErfOp>(loc, type,
+                                            scale(x, float(M_SQRT1_2)));
+            }
+            return mul(scale(x, 0.5f), add(inner, scalar(1.0f, rank)));
+          })
+          .Case([&](SoftmaxOp s) -> Value {
+            Value x = in();
+            int64_t axis = s.getAxis() < 0 ? s.getAxis() + shapeOf(x).size()
+                                           : s.getAxis();
+            Value e = b.create<tosa::ExpOp>(loc, type,
+                                            sub(x, reduce(x, axis, true)));
+            Value sum = reduce(e, axis, false);
+            return mul(e, b.create<tosa::ReciprocalOp>(loc, sum.getType(), sum));
+          })
+          .Case([&](AddOp) { return add(in(0), in(1)); })
+          .Case([&](SubOp) { return sub(in(0), in(1)); })
+          .Case([&](MulOp) { return mul(in(0), in(1)); })
+          .Case([&](DivOp) { return divide(in(0), in(1)); })
+          .Case([&](PowOp) { return binary<tosa::PowOp>(in(0), in(1)); })
+          .Case([&](BatchNormOp bn) -> R {
+            std::optional<math::BatchNorm> params = readBatchNorm(bn);
+            if (!params)
+              return bn.emitError("TOSA lowering: the batch_norm parameters "
+                                  "must be constants");
+            std::vector<double> sc, sh;
+            math::batchNormAffine(*params, sc, sh);
+            SmallVector<int64_t> shape(shapeOf(in()).size(), 1);
+            shape[1] = sc.size();
+            Value scaled = mul(in(), constant(shape, math::toF32(sc),
+                                              nameOf(bn) + ".scale"));
+            return add(scaled,
+                       constant(shape, math::toF32(sh), nameOf(bn) + ".shift"));
+          })
+          .Case([&](GlobalAvgPoolOp) {
+            ArrayRef<int64_t> s = shapeOf(in());
+            Value pooled = b.create<tosa::AvgPool2dOp>(
+                loc, tensor({s[0], 1, 1, s[1]}), toNHWC(in()),
+                b.getDenseI64ArrayAttr({s[2], s[3]}),
+                b.getDenseI64ArrayAttr({1, 1}),
+                b.getDenseI64ArrayAttr({0, 0, 0, 0}), TypeAttr::get(f32()),
+                /*quantization_info=*/nullptr);
+            return toNCHW(pooled);
+          })
+          .Case([&](AvgPoolOp) { return lowerPool(&op, false); })
+          .Case([&](MaxPoolOp) { return lowerPool(&op, true); })
+          .Case([&](ReshapeOp r) -> R {
+            if (!cast<RankedTensorType>(type).getElementType().isF32())
+              return unsupported(" on integer tensors (a shape computation "
+                                 "that did not fold to a constant)");
+            return reshape(in(), shapeOf(r.getOutput()));
+          })
+          .Case([&](TransposeOp t) {
+            return transpose(in(), t.getPerm());
+          })
+          .Case([&](ConcatOp c) -> R {
+            if (!cast<RankedTensorType>(type).getElementType().isF32())
+              return unsupported(" on integer tensors (a shape computation "
+                                 "that did not fold to a constant)");
+            return Value(b.create<tosa::ConcatOp>(
+                loc, type, c.getInputs(), b.getI32IntegerAttr(c.getAxis())));
+          })
+          .Case([&](SliceOp s) -> R {
+            if (llvm::any_of(s.getSteps(), [](int64_t v) { return v != 1; }))
+              return unsupported(" with steps other than 1");
+            if (!cast<RankedTensorType>(type).getElementType().isF32())
+              return unsupported(" on integer tensors (a shape computation "
+                                 "that did not fold to a constant)");
+            return Value(b.create<tosa::SliceOp>(
+                loc, type, in(), b.getDenseI64ArrayAttr(s.getStarts()),
+                b.getDenseI64ArrayAttr(shapeOf(s.getOutput()))));
+          })
+          .Case([&](PadOp p) -> R {
+            if (p.getMode() != "constant")
+              return unsupported(" in mode '" + p.getMode().str() +
+                                 "' (only constant padding)");
+            ArrayRef<int64_t> pads = p.getPads();
+            int64_t rank = pads.size() / 2;
+            SmallVector<int64_t> pv;
+            for (int64_t i = 0; i < rank; ++i)
+              pv.append({pads[i], pads[rank + i]});
+            auto padType = RankedTensorType::get({rank, 2}, b.getI64Type());
+            Value paddings = b.create<tosa::ConstOp>(
+                loc, padType,
+                DenseElementsAttr::get(padType, ArrayRef<int64_t>(pv)));
+            auto valueType = tensor({});
+            Value value = b.create<tosa::ConstOp>(
+                loc, valueType,
+                DenseElementsAttr::get(valueType,
+                                       p.getValue().convertToFloat()));
+            return Value(
+                b.create<tosa::PadOp>(loc, type, in(), paddings, value));
+          })
+          .Case([&](ExpandOp) -> R {
+            if (!cast<RankedTensorType>(type).getElementType().isF32())
+              return unsupported(" on integer tensors (a shape computation "
+                                 "that did not fold to a constant)");
+            ArrayRef<int64_t> out = shapeOf(op.getResult(0));
+            Value x = lift(in(), out.size());
+            SmallVector<int64_t> multiples;
+            for (auto [o, i] : llvm::zip(out, shapeOf(x)))
+              multiples.push_back(o / i);
+            return Value(b.create<tosa::TileOp>(
+                loc, type, x, b.getDenseI64ArrayAttr(multiples)));
+          })
+          .Case<ReduceMeanOp, ReduceSumOp, ReduceMaxOp>([&](auto r) -> Value {
+            Value x = in();
+            SmallVector<int64_t> axes(r.getAxes());
+            if (axes.empty())
+              for (int64_t i = 0, e = shapeOf(x).size(); i < e; ++i)
+                axes.push_back(i);
+            if (isa<ReduceMeanOp>(op)) {
+              x = reduceMean(x, axes);
+            } else {
+              for (int64_t a : axes)
+                x = reduce(x, a, isa<ReduceMaxOp>(op));
+            }
+            return reshape(x, shapeOf(r.getOutput()));
+          })
+          .Case([&](LayerNormOp ln) { return lowerLayerNorm(ln); })
+          .Case([&](MatMulOp mm) { return lowerMatMul(mm); })
+          .Case([&](LinearOp lin) -> Value {
+            int64_t m = lin.getWeight().getType().getDimSize(0);
+            Value bias = lin.getBias()
+                             ? lin.getBias()
+                             : constant({m}, std::vector<float>(m, 0.0f),
+                                        nameOf(lin) + ".b");
+            return b.create<tosa::FullyConnectedOp>(loc, type, lin.getInput(),
+                                                    lin.getWeight(), bias);
+          })
+          .Case([&](SqueezeExciteOp se) { return lowerSqueezeExcite(se); })
+          .Case([&](BlockOp) -> R {
+            return op.emitError(
+                "TOSA lowering cannot express 'mobileone.block' "
+                "(a training-time multi-branch block); run "
+                "--mobileone-reparameterize first");
+          })
+          .Case<ShapeOp, GatherOp, CastOp, EqualOp, WhereOp>(
+              [&](Operation *) {
+                return unsupported(": a shape computation that did not fold "
+                                   "to a constant");
+              })
+          .Default([&](Operation *) { return unsupported(""); }));
 }
 
 LogicalResult Lowering::run() {
   Block &body = func.getBody().front();
-  // The ops to lower, taken before lowering adds any.
-  SmallVector<Operation *> old;
-  for (Operation &op : body.without_terminator())
-    old.push_back(&op);
-  b.setInsertionPointToStart(&body);
   for (BlockArgument arg : body.getArguments()) {
     auto type = dyn_cast<RankedTensorType>(arg.getType());
     if (!type || !type.hasStaticShape() || !type.getElementType().isF32())
       return func.emitError("TOSA lowering: expected static f32 tensor "
                             "arguments, got ")
              << arg.getType();
-    loc = arg.getLoc();
-    mapped[arg] =
-        type.getRank() == 4 ? transpose(arg, kNCHWToNHWC) : Value(arg);
   }
-  for (Operation *op : old)
-    if (failed(lower(*op)))
+  // The ops to lower, taken before lowering adds any.
+  SmallVector<Operation *> old;
+  for (Operation &op : body.without_terminator())
+    if (!isa<tosa::TosaDialect>(op.getDialect()))
+      old.push_back(&op);
+  IRRewriter rewriter(b);
+  for (Operation *op : old) {
+    if (keptForTFLite(*op))
+      continue;
+    if (auto c = dyn_cast<arith::ConstantOp>(op)) {
+      // Weights move to tosa.const, keeping their (resource) storage.
+      if (auto elements = dyn_cast<ElementsAttr>(c.getValue())) {
+        rewriter.setInsertionPoint(c);
+        rewriter.replaceOpWithNewOp<tosa::ConstOp>(c, c.getType(), elements);
+      }
+      continue;
+    }
+    FailureOr<SmallVector<Value>> lowered = lower(*op);
+    if (failed(lowered))
       return failure();
-  Operation *ret = body.getTerminator();
-  b.setInsertionPoint(ret);
-  loc = ret->getLoc();
-  for (OpOperand &result : ret->getOpOperands()) {
-    FailureOr<Value> v = get(result.get(), ret);
-    if (failed(v))
-      return failure();
-    bool is4D = cast<RankedTensorType>(v->getType()).getRank() == 4;
-    result.set(is4D ? transpose(*v, kNHWCToNCHW) : *v);
+    rewriter.replaceOp(op, *lowered);
   }
-  for (Operation *op : llvm::reverse(old))
-    op->erase();
   return success();
 }
 
 struct ConvertMobileOneToTosaPass
     : public mobileone::impl::ConvertMobileOneToTosaBase<
           ConvertMobileOneToTosaPass> {
+  using Base::Base;
   void runOnOperation() override {
+    if (target != "tosa" && target != "tflite") {
+      getOperation().emitError("convert-mobileone-to-tosa: unknown target '")
+          << target << "': expected tosa or tflite";
+      return signalPassFailure();
+    }
     for (auto func : getOperation().getOps<func::FuncOp>())
-      if (!func.isExternal() && failed(Lowering(func).run()))
+      if (!func.isExternal() &&
+          failed(Lowering(func, target == "tflite").run()))
         return signalPassFailure();
+    RewritePatternSet patterns(&getContext());
+    populateLayoutCleanupPatterns(patterns);
+    if (failed(applyPatternsAndFoldGreedily(getOperation(),
+                                            std::move(patterns))))
+      return signalPassFailure();
   }
 };
 

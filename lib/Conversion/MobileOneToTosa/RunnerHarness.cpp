@@ -10,7 +10,8 @@
 
 using namespace mlir;
 
-LogicalResult mobileone::addRunnerHarness(ModuleOp module, uint64_t seed) {
+LogicalResult mobileone::addRunnerHarness(ModuleOp module, uint64_t seed,
+                                          ArrayRef<float> input) {
   func::FuncOp model = findEntryFunction(module);
   if (!model)
     return failure();
@@ -31,6 +32,13 @@ LogicalResult mobileone::addRunnerHarness(ModuleOp module, uint64_t seed) {
     if (!ranked || !ranked.hasStaticShape())
       return model.emitError("runner harness: expected static inputs");
     Tensor t = randomTensor(ranked.getShape(), seed + i);
+    if (i == 0 && !input.empty()) {
+      if (int64_t(input.size()) != ranked.getNumElements())
+        return model.emitError("runner harness: the input has ")
+               << input.size() << " elements, the model's first input "
+               << ranked << " " << ranked.getNumElements();
+      t.data.assign(input.begin(), input.end());
+    }
     inputs.push_back(createWeightConstant(b, loc, ranked, t.data,
                                           "input" + std::to_string(i)));
   }

@@ -5,7 +5,8 @@ usage: make_fixture.py MODEL MODE OPSET RESOLUTION OUTDIR
           family of models/pytorch/families.py: repvit, fastvit, repghost,
           acnet, dbb
   MODE    eval (BN folded into each branch conv) or preserve (every BN kept)
-Writes OUTDIR/model.onnx, input.bin (float32 NCHW, seeded) and logits.bin.
+Writes OUTDIR/model.onnx, input.bin (float32 NCHW, seeded) and logits.bin,
+and the same as input.npy, input_nhwc.npy and logits.npy.
 For a family, also prints the family's own reparameterize() as the
 reference deploy form: `deploy convs: N` and how far the reference deploy
 model is from the training-time one (`reference rel diff: ... OK`).
@@ -43,6 +44,11 @@ def main():
                       do_constant_folding=True)
     x.numpy().astype(np.float32).tofile(os.path.join(out, "input.bin"))
     logits.numpy().astype(np.float32).tofile(os.path.join(out, "logits.bin"))
+    # The same as .npy, and the input NHWC for TFLite.
+    np.save(os.path.join(out, "input.npy"), x.numpy().astype(np.float32))
+    np.save(os.path.join(out, "input_nhwc.npy"),
+            x.numpy().astype(np.float32).transpose(0, 2, 3, 1).copy())
+    np.save(os.path.join(out, "logits.npy"), logits.numpy().astype(np.float32))
 
 
 if __name__ == "__main__":

@@ -158,6 +158,10 @@ private:
     }
     return mul(x, b.create<tosa::ReciprocalOp>(loc, y.getType(), y));
   }
+  /// Who reports errors: the target the user asked for.
+  std::string who() const {
+    return forTFLite ? "TFLite target" : "TOSA lowering";
+  }
   std::string nameOf(Operation *op) {
     if (auto n = dyn_cast<NameLoc>(op->getLoc()))
       return n.getName().str();
@@ -175,7 +179,7 @@ FailureOr<Value> Lowering::lowerConv(Conv2DOp conv) {
   ArrayRef<int64_t> ws = wType.getShape(); // [OC, IC/g, KH, KW]
   std::vector<float> w, bias;
   if (failed(requireConvConstants(
-          conv, "TOSA lowering (weights are re-laid out at compile time)", w,
+          conv, who() + " (weights are re-laid out at compile time)", w,
           bias)))
     return failure();
   ArrayRef<int64_t> p = conv.getPads(); // ONNX [top, left, bottom, right]
@@ -246,7 +250,7 @@ FailureOr<Value> Lowering::lowerPool(Operation *op, bool max) {
   auto dilations = op->getAttrOfType<DenseI64ArrayAttr>("dilations");
   ArrayRef<int64_t> p = op->getAttrOfType<DenseI64ArrayAttr>("pads").asArrayRef();
   if (llvm::any_of(dilations.asArrayRef(), [](int64_t d) { return d != 1; }))
-    return op->emitError("TOSA lowering cannot express a dilated pooling");
+    return op->emitError(who() + " cannot express a dilated pooling");
   ArrayRef<int64_t> is = shapeOf(input), os = shapeOf(op->getResult(0));
   // Ceil mode is exact when no window is partial: the floor size agrees.
   SmallVector<int64_t, 4> pads = {p[0], p[2], p[1], p[3]};
@@ -257,8 +261,8 @@ FailureOr<Value> Lowering::lowerPool(Operation *op, bool max) {
       int64_t extra = (os[2 + i] - 1) * strides[i] + kernel[i] -
                       (is[2 + i] + p[i] + p[i + 2]);
       if (!max && op->getAttrOfType<IntegerAttr>("count_include_pad").getInt())
-        return op->emitError("TOSA lowering cannot express ceil-mode average "
-                             "pooling that counts padding in a partial "
+        return op->emitError(who() + " cannot express ceil-mode average "
+                                     "pooling that counts padding in a partial "
                              "window");
       pads[2 * i + 1] += extra;
     }
@@ -339,13 +343,13 @@ FailureOr<Value> Lowering::lowerLayerNorm(LayerNormOp ln) {
 }
 
 FailureOr<Value> Lowering::lowerSqueezeExcite(SqueezeExciteOp se) {
-  auto rw = requireConstantF32(se.getReduceWeight(), se, "TOSA lowering",
+  auto rw = requireConstantF32(se.getReduceWeight(), se, who(),
                                "the SE weights");
-  auto rb = requireConstantF32(se.getReduceBias(), se, "TOSA lowering",
+  auto rb = requireConstantF32(se.getReduceBias(), se, who(),
                                "the SE biases");
-  auto ew = requireConstantF32(se.getExpandWeight(), se, "TOSA lowering",
+  auto ew = requireConstantF32(se.getExpandWeight(), se, who(),
                                "the SE weights");
-  auto eb = requireConstantF32(se.getExpandBias(), se, "TOSA lowering",
+  auto eb = requireConstantF32(se.getExpandBias(), se, who(),
                                "the SE biases");
   if (!rw || !rb || !ew || !eb)
     return failure();
@@ -393,7 +397,7 @@ FailureOr<SmallVector<Value>> Lowering::lower(Operation &op) {
   auto in = [&](unsigned i = 0) { return op.getOperand(i); };
   Type type = op.getNumResults() ? op.getResult(0).getType() : Type();
   auto unsupported = [&](StringRef why) -> FailureOr<Value> {
-    return op.emitError("TOSA lowering cannot express '")
+    return op.emitError(who() + " cannot express '")
            << op.getName() << "'" << why;
   };
   using R = FailureOr<Value>;
@@ -485,7 +489,7 @@ FailureOr<SmallVector<Value>> Lowering::lower(Operation &op) {
           .Case([&](BatchNormOp bn) -> R {
             std::optional<math::BatchNorm> params = readBatchNorm(bn);
             if (!params)
-              return bn.emitError("TOSA lowering: the batch_norm parameters "
+              return bn.emitError(who() + ": the batch_norm parameters "
                                   "must be constants");
             std::vector<double> sc, sh;
             math::batchNormAffine(*params, sc, sh);
@@ -595,7 +599,7 @@ FailureOr<SmallVector<Value>> Lowering::lower(Operation &op) {
           .Case([&](SqueezeExciteOp se) { return lowerSqueezeExcite(se); })
           .Case([&](BlockOp) -> R {
             return op.emitError(
-                "TOSA lowering cannot express 'mobileone.block' "
+                who() + " cannot express 'mobileone.block' "
                 "(a training-time multi-branch block); run "
                 "--mobileone-reparameterize first");
           })
@@ -612,7 +616,7 @@ LogicalResult Lowering::run() {
   for (BlockArgument arg : body.getArguments()) {
     auto type = dyn_cast<RankedTensorType>(arg.getType());
     if (!type || !type.hasStaticShape() || !type.getElementType().isF32())
-      return func.emitError("TOSA lowering: expected static f32 tensor "
+      return func.emitError(who() + ": expected static f32 tensor "
                             "arguments, got ")
              << arg.getType();
   }
@@ -637,6 +641,29 @@ LogicalResult Lowering::run() {
     if (failed(lowered))
       return failure();
     rewriter.replaceOp(op, *lowered);
+  }
+  if (forTFLite) {
+    // TFLite's interface is NHWC for 4-D inputs and outputs: a transpose
+    // after each such input and before each such result, which the cleanup
+    // cancels against the lowering's own.
+    b.setInsertionPointToStart(&body);
+    for (BlockArgument arg : body.getArguments()) {
+      auto type = cast<RankedTensorType>(arg.getType());
+      if (type.getRank() != 4)
+        continue;
+      loc = arg.getLoc();
+      arg.setType(type.clone(permuteShape(type.getShape(), kNCHWToNHWC)));
+      Value nchw = transpose(arg, kNHWCToNCHW);
+      arg.replaceAllUsesExcept(nchw, nchw.getDefiningOp());
+    }
+    Operation *ret = body.getTerminator();
+    b.setInsertionPoint(ret);
+    for (OpOperand &result : ret->getOpOperands())
+      if (shapeOf(result.get()).size() == 4)
+        result.set(transpose(result.get(), kNCHWToNHWC));
+    func.setFunctionType(FunctionType::get(func.getContext(),
+                                           body.getArgumentTypes(),
+                                           ret->getOperandTypes()));
   }
   return success();
 }

@@ -1,32 +1,59 @@
 //===- EmitTFLite.cpp - deploy-time modules as TFLite FlatBuffers ---------===//
 //
-// Walks the entry function once, in order, appending tensors, buffers and
-// operators. Activations are NHWC; weights are re-laid out here: conv
-// filters OHWI, depthwise filters [1, KH, KW, C * M]. A conv whose only user
-// is a ReLU carries it as its fused activation. PyTorch's symmetric padding
-// becomes SAME when it equals TFLite's SAME split, VALID when zero, and an
-// explicit PAD op otherwise (stride 2 on even sizes).
+// TFLite is emitted from the one lowering path: the module is lowered by
+// convert-mobileone-to-tosa{target=tflite} (layout resolved, decompositions
+// done, transposes cancelled), and each op left maps to one TFLite builtin
+// (`Writer::emit`, one entry per op). Tensors have the shapes of the IR;
+// the lowering makes 4-D graph inputs and outputs NHWC. Patterns recognised
+// on the way:
+//  - a conv whose only user is a ReLU/ReLU6 clamp carries it as its fused
+//    activation;
+//  - padding equal to TFLite's SAME split is SAME, zero is VALID, anything
+//    else an explicit PAD (PADV2 with -FLT_MAX before a max pool);
+//  - the slice / conv / concat of a grouped convolution is one grouped
+//    CONV_2D (filter [OC, KH, KW, IC / groups]).
 //
 //===----------------------------------------------------------------------===//
 
+#include "mobileone/Conversion/Passes.h"
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
 #include "mobileone/Support/Layout.h"
 #include "mobileone/Support/Weights.h"
 #include "mobileone/Target/TFLite.h"
 #include "mobileone/Target/TFLite/schema_generated.h"
-#include "mobileone/Transforms/BranchKernels.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Matchers.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <limits>
+#include <map>
+
 using namespace mlir;
 using namespace mlir::mobileone;
 namespace fb = flatbuffers;
+using tflite::BuiltinOperator;
+using tflite::BuiltinOptions;
 
 namespace {
+
+ArrayRef<int64_t> shapeOf(Value v) {
+  return cast<RankedTensorType>(v.getType()).getShape();
+}
+
+std::optional<SmallVector<int64_t>> intsOf(Value v) {
+  DenseIntElementsAttr attr;
+  if (!matchPattern(v, m_Constant(&attr)))
+    return std::nullopt;
+  SmallVector<int64_t> out;
+  for (const APInt &x : attr.getValues<APInt>())
+    out.push_back(x.getSExtValue());
+  return out;
+}
 
 class Writer {
 public:
@@ -34,14 +61,25 @@ public:
 
 private:
   LogicalResult emit(Operation &op);
-  LogicalResult emitConv(Conv2DOp conv);
-  LogicalResult emitBinary(Operation &op, bool multiply);
+  LogicalResult emitConv(Operation *conv, bool depthwise);
+  LogicalResult emitGroupedConv(tosa::ConcatOp concat);
+  LogicalResult emitPool(Operation *op, bool max);
+  LogicalResult emitClamp(tosa::ClampOp clamp);
+  /// An explicit PAD (PADV2 with `value`) of NHWC `x` by TOSA `pad`
+  /// [top, bottom, left, right]; the padded tensor.
+  int32_t explicitPad(int32_t x, ArrayRef<int64_t> is, ArrayRef<int64_t> pad,
+                      StringRef name, std::optional<float> value);
+  /// The activation a single-user clamp after `out` fuses into its producer
+  /// (`out` becomes the clamp's result), or NONE.
+  tflite::ActivationFunctionType fuseActivation(Value &out);
 
-  /// The source op's name (its ONNX node or module path); tensor names made
-  /// from it are uniqued by addTensor.
   static std::string nameOf(Operation *op) {
     if (auto loc = dyn_cast<NameLoc>(op->getLoc()))
       return loc.getName().str();
+    if (auto fused = dyn_cast<FusedLoc>(op->getLoc()))
+      for (Location l : fused.getLocations())
+        if (auto n = dyn_cast<NameLoc>(l))
+          return n.getName().str();
     return op->getName().stripDialect().str();
   }
   std::string unique(StringRef base) {
@@ -70,65 +108,39 @@ private:
     uint32_t buffer = addBuffer(data.data(), data.size() * sizeof(float));
     return addTensor(shape, name, tflite::TensorType_FLOAT32, buffer);
   }
-  int32_t addInt32Constant(ArrayRef<int64_t> shape, ArrayRef<int32_t> data,
+  int32_t addInt32Constant(ArrayRef<int64_t> shape, ArrayRef<int64_t> data,
                            StringRef name) {
-    uint32_t buffer = addBuffer(data.data(), data.size() * sizeof(int32_t));
+    std::vector<int32_t> v(data.begin(), data.end());
+    uint32_t buffer = addBuffer(v.data(), v.size() * sizeof(int32_t));
     return addTensor(shape, name, tflite::TensorType_INT32, buffer);
   }
-  uint32_t opcode(tflite::BuiltinOperator op) {
+  uint32_t opcode(BuiltinOperator op) {
     auto [it, inserted] = opcodeIndex.try_emplace(op, opcodes.size());
     if (inserted)
       opcodes.push_back(op);
     return it->second;
   }
-  void addOp(tflite::BuiltinOperator op, std::vector<int32_t> inputs,
+  void addOp(BuiltinOperator op, std::vector<int32_t> inputs,
              std::vector<int32_t> outputs,
-             tflite::BuiltinOptions optionsType = tflite::BuiltinOptions_NONE,
+             BuiltinOptions optionsType = tflite::BuiltinOptions_NONE,
              fb::Offset<void> options = 0) {
     operators.push_back(tflite::CreateOperatorDirect(
         fbb, opcode(op), &inputs, &outputs, optionsType, options));
   }
-  std::optional<std::vector<float>> constantOf(Value v, Operation *user,
-                                               StringRef what) {
-    return requireConstantF32(v, user, "TFLite target", what);
-  }
-  /// The tensor holding `v`: an activation, or a constant made now (4-D
-  /// constants re-laid out to NHWC, lower ranks lifted as NumPy would).
-  FailureOr<int32_t> tensorOf(Value v, Operation *user, int64_t rank) {
+  /// The tensor of `v`: an activation already defined, or a constant
+  /// written now (once per value).
+  FailureOr<int32_t> tensorOf(Value v, Operation *user) {
     auto it = tensorIds.find(v);
-    if (it != tensorIds.end()) {
-      // NumPy broadcasting of a lower-rank activation would need a RESHAPE
-      // to an NHWC-permuted shape; nothing we emit does this.
-      if (static_cast<int64_t>(shapeOf(v).size()) != rank)
-        return user->emitError("TFLite target cannot express broadcasting "
-                               "a rank-")
-               << shapeOf(v).size() << " activation against rank " << rank;
+    if (it != tensorIds.end())
       return it->second;
+    SmallVector<float> storage;
+    if (std::optional<ArrayRef<float>> data = getConstantF32(v, storage)) {
+      int32_t id = addConstant(shapeOf(v), *data, nameOf(user) + "/const");
+      tensorIds[v] = id;
+      return id;
     }
-    auto type = cast<RankedTensorType>(v.getType());
-    std::optional<std::vector<float>> data =
-        constantOf(v, user,
-                   "an element-wise operand that is not an "
-                   "activation");
-    if (!data)
-      return failure();
-    SmallVector<int64_t> shape(rank - type.getRank(), 1);
-    llvm::append_range(shape, type.getShape());
-    int32_t id;
-    if (rank == 4)
-      id = addConstant(permuteShape(shape, kNCHWToNHWC),
-                       transposeElements(*data, shape, kNCHWToNHWC),
-                       nameOf(user) + "/const");
-    else
-      id = addConstant(shape, *data, nameOf(user) + "/const");
-    return id;
-  }
-  /// NHWC shape of a 4-D value, or the shape itself.
-  static SmallVector<int64_t, 4> shapeOf(Value v) {
-    auto t = cast<RankedTensorType>(v.getType());
-    if (t.getRank() == 4)
-      return permuteShape(t.getShape(), kNCHWToNHWC);
-    return SmallVector<int64_t, 4>(t.getShape());
+    return user->emitError("TFLite target: an operand of '")
+           << user->getName() << "' is neither computed nor a constant";
   }
   /// An activation output tensor for `v`; graph outputs keep the name the
   /// import recorded.
@@ -139,15 +151,47 @@ private:
     tensorIds[v] = id;
     return id;
   }
+  /// One TFLite op from the IR op's operands to its single result.
+  LogicalResult simple(Operation &op, BuiltinOperator code,
+                       BuiltinOptions optionsType = tflite::BuiltinOptions_NONE,
+                       fb::Offset<void> options = 0) {
+    std::vector<int32_t> inputs;
+    for (Value v : op.getOperands()) {
+      FailureOr<int32_t> id = tensorOf(v, &op);
+      if (failed(id))
+        return failure();
+      inputs.push_back(*id);
+    }
+    addOp(code, inputs, {define(op.getResult(0), nameOf(&op))}, optionsType,
+          options);
+    return success();
+  }
+  /// `op` with an extra int32 constant operand (perm, shape, axes, ...).
+  LogicalResult withInts(Operation &op, BuiltinOperator code,
+                         ArrayRef<int64_t> ints, ArrayRef<int64_t> intsShape,
+                         StringRef what, BuiltinOptions optionsType,
+                         fb::Offset<void> options) {
+    FailureOr<int32_t> x = tensorOf(op.getOperand(0), &op);
+    if (failed(x))
+      return failure();
+    int32_t c = addInt32Constant(intsShape, ints, nameOf(&op) + "/" + what.str());
+    addOp(code, {*x, c}, {define(op.getResult(0), nameOf(&op))}, optionsType,
+          options);
+    return success();
+  }
 
   fb::FlatBufferBuilder fbb{1 << 20};
   std::vector<fb::Offset<tflite::Buffer>> buffers;
   std::vector<fb::Offset<tflite::Tensor>> tensors;
   std::vector<fb::Offset<tflite::Operator>> operators;
-  std::vector<tflite::BuiltinOperator> opcodes;
-  std::map<tflite::BuiltinOperator, uint32_t> opcodeIndex;
+  std::vector<BuiltinOperator> opcodes;
+  std::map<BuiltinOperator, uint32_t> opcodeIndex;
   DenseMap<Value, int32_t> tensorIds;
   DenseMap<Value, std::string> resultNames;
+  /// Ops emitted as part of another (a fused clamp, a grouped conv's parts).
+  llvm::DenseSet<Operation *> absorbed;
+  /// Concats that are grouped convolutions (their parts are absorbed).
+  llvm::DenseSet<Operation *> groupedConcats;
   llvm::StringSet<> usedNames;
 };
 
@@ -160,264 +204,461 @@ std::pair<int64_t, int64_t> samePads(int64_t in, int64_t kernel, int64_t stride,
   return {total / 2, total - total / 2};
 }
 
-LogicalResult Writer::emitConv(Conv2DOp conv) {
-  FailureOr<int32_t> x = tensorOf(conv.getInput(), conv, 4);
+/// VALID, SAME, or neither (explicit padding needed) for TOSA pads
+/// [top, bottom, left, right] of an NHWC window op.
+std::optional<tflite::Padding> paddingOf(ArrayRef<int64_t> in,
+                                         ArrayRef<int64_t> out,
+                                         ArrayRef<int64_t> kernel,
+                                         ArrayRef<int64_t> stride,
+                                         ArrayRef<int64_t> dilation,
+                                         ArrayRef<int64_t> pad) {
+  if (llvm::all_of(pad, [](int64_t v) { return v == 0; }))
+    return tflite::Padding_VALID;
+  auto h = samePads(in[1], kernel[0], stride[0], dilation[0]);
+  auto w = samePads(in[2], kernel[1], stride[1], dilation[1]);
+  if (h == std::make_pair(pad[0], pad[1]) &&
+      w == std::make_pair(pad[2], pad[3]) &&
+      out[1] == (in[1] + stride[0] - 1) / stride[0] &&
+      out[2] == (in[2] + stride[1] - 1) / stride[1])
+    return tflite::Padding_SAME;
+  return std::nullopt;
+}
+
+/// The fused activation a clamp is, if any.
+std::optional<tflite::ActivationFunctionType> activationOf(tosa::ClampOp c) {
+  float lo = c.getMinFp().convertToFloat(), hi = c.getMaxFp().convertToFloat();
+  if (lo == 0.0f && hi == std::numeric_limits<float>::max())
+    return tflite::ActivationFunctionType_RELU;
+  if (lo == 0.0f && hi == 6.0f)
+    return tflite::ActivationFunctionType_RELU6;
+  if (lo == -1.0f && hi == 1.0f)
+    return tflite::ActivationFunctionType_RELU_N1_TO_1;
+  return std::nullopt;
+}
+
+int32_t Writer::explicitPad(int32_t x, ArrayRef<int64_t> is,
+                            ArrayRef<int64_t> pad, StringRef name,
+                            std::optional<float> value) {
+  std::string base = name.str();
+  int32_t pads = addInt32Constant(
+      {4, 2}, {0, 0, pad[0], pad[1], pad[2], pad[3], 0, 0}, base + "/paddings");
+  int32_t padded = addTensor(
+      {is[0], is[1] + pad[0] + pad[1], is[2] + pad[2] + pad[3], is[3]},
+      base + "/padded");
+  if (value)
+    addOp(tflite::BuiltinOperator_PADV2,
+          {x, pads, addConstant({1}, {*value}, base + "/value")}, {padded},
+          tflite::BuiltinOptions_PadV2Options,
+          tflite::CreatePadV2Options(fbb).Union());
+  else
+    addOp(tflite::BuiltinOperator_PAD, {x, pads}, {padded},
+          tflite::BuiltinOptions_PadOptions,
+          tflite::CreatePadOptions(fbb).Union());
+  return padded;
+}
+
+tflite::ActivationFunctionType Writer::fuseActivation(Value &out) {
+  if (out.hasOneUse())
+    if (auto clamp = dyn_cast<tosa::ClampOp>(*out.user_begin()))
+      if (std::optional<tflite::ActivationFunctionType> a = activationOf(clamp)) {
+        absorbed.insert(clamp);
+        out = clamp.getOutput();
+        return *a;
+      }
+  return tflite::ActivationFunctionType_NONE;
+}
+
+LogicalResult Writer::emitConv(Operation *conv, bool depthwise) {
+  Value input = conv->getOperand(0), weight = conv->getOperand(1),
+        bias = conv->getOperand(2), out = conv->getResult(0);
+  FailureOr<int32_t> x = tensorOf(input, conv);
   if (failed(x))
     return failure();
-  ArrayRef<int64_t> ws = conv.getWeight().getType().getShape();
-  ArrayRef<int64_t> is = conv.getInput().getType().getShape();
-  int64_t group = conv.getGroup(), inChannels = is[1];
-  bool depthwise = group > 1 && group == inChannels;
-  if (group > 1 && !depthwise)
-    return conv.emitError("TFLite target cannot express a grouped "
-                          "convolution (group = ")
-           << group << " of " << inChannels
-           << " channels); only dense and depthwise convolutions";
-  std::vector<float> weights, bias;
-  if (failed(requireConvConstants(conv, "TFLite target", weights, bias)))
-    return failure();
-  const std::vector<float> *w = &weights;
   std::string name = nameOf(conv);
-  ArrayRef<int64_t> s = conv.getStrides(), d = conv.getDilations(),
-                    p = conv.getPads();
-
-  // Padding: VALID, SAME, or an explicit PAD in front of a VALID conv.
-  tflite::Padding padding = tflite::Padding_VALID;
-  if (llvm::any_of(p, [](int64_t v) { return v != 0; })) {
-    auto sameH = samePads(is[2], ws[2], s[0], d[0]);
-    auto sameW = samePads(is[3], ws[3], s[1], d[1]);
-    ArrayRef<int64_t> os = conv.getType().getShape();
-    bool same = sameH == std::make_pair(p[0], p[2]) &&
-                sameW == std::make_pair(p[1], p[3]) &&
-                os[2] == (is[2] + s[0] - 1) / s[0] &&
-                os[3] == (is[3] + s[1] - 1) / s[1];
-    if (same) {
-      padding = tflite::Padding_SAME;
-    } else {
-      int32_t pads = addInt32Constant({4, 2},
-                                      {0, 0, int32_t(p[0]), int32_t(p[2]),
-                                       int32_t(p[1]), int32_t(p[3]), 0, 0},
-                                      name + "/paddings");
-      int32_t padded =
-          addTensor({is[0], is[2] + p[0] + p[2], is[3] + p[1] + p[3], is[1]},
-                    name + "/padded");
-      addOp(tflite::BuiltinOperator_PAD, {*x, pads}, {padded},
-            tflite::BuiltinOptions_PadOptions,
-            tflite::CreatePadOptions(fbb).Union());
-      *x = padded;
-    }
+  ArrayRef<int64_t> pad = conv->getAttrOfType<DenseI64ArrayAttr>("pad"),
+                    stride = conv->getAttrOfType<DenseI64ArrayAttr>("stride"),
+                    dilation =
+                        conv->getAttrOfType<DenseI64ArrayAttr>("dilation");
+  ArrayRef<int64_t> ws = shapeOf(weight), is = shapeOf(input);
+  SmallVector<int64_t> kernel =
+      depthwise ? SmallVector<int64_t>{ws[0], ws[1]}
+                : SmallVector<int64_t>{ws[1], ws[2]};
+  std::optional<tflite::Padding> padding =
+      paddingOf(is, shapeOf(out), kernel, stride, dilation, pad);
+  if (!padding) {
+    *x = explicitPad(*x, is, pad, name, std::nullopt);
+    padding = tflite::Padding_VALID;
   }
-
-  // A ReLU that only this conv feeds is fused.
-  Value out = conv.getOutput();
-  auto activation = tflite::ActivationFunctionType_NONE;
-  if (out.hasOneUse() && isa<ReluOp>(*out.user_begin())) {
-    activation = tflite::ActivationFunctionType_RELU;
-    out = out.user_begin()->getResult(0);
-  }
-
-  int32_t biasId = addConstant({ws[0]}, bias, name + "/bias");
+  // A ReLU (ReLU6, ReLU_N1_TO_1) that only this conv feeds is fused.
+  tflite::ActivationFunctionType activation = fuseActivation(out);
+  SmallVector<float> wStorage, bStorage;
+  std::optional<ArrayRef<float>> w = getConstantF32(weight, wStorage);
+  std::optional<ArrayRef<float>> b = getConstantF32(bias, bStorage);
+  if (!w || !b)
+    return conv->emitError("TFLite target: the convolution's weights and "
+                           "bias must be constants");
+  int32_t biasId = addConstant(shapeOf(bias), *b, name + "/bias");
+  int32_t outId = define(out, name);
   if (depthwise) {
-    // [C * M, 1, KH, KW] -> [1, KH, KW, C * M]
-    std::vector<float> filter = transposeElements(*w, ws, {1, 2, 3, 0});
+    // TOSA HWCM [KH, KW, C, M] is TFLite's [1, KH, KW, C * M] in memory.
     int32_t filterId =
-        addConstant({1, ws[2], ws[3], ws[0]}, filter, name + "/filter");
-    int32_t outId = define(out, name);
+        addConstant({1, ws[0], ws[1], ws[2] * ws[3]}, *w, name + "/filter");
     addOp(tflite::BuiltinOperator_DEPTHWISE_CONV_2D, {*x, filterId, biasId},
           {outId}, tflite::BuiltinOptions_DepthwiseConv2DOptions,
-          tflite::CreateDepthwiseConv2DOptions(fbb, padding, s[1], s[0],
-                                               ws[0] / inChannels, activation,
-                                               d[1], d[0])
+          tflite::CreateDepthwiseConv2DOptions(fbb, *padding, stride[1],
+                                               stride[0], ws[3], activation,
+                                               dilation[1], dilation[0])
               .Union());
   } else {
-    std::vector<float> filter = transposeElements(*w, ws, kOIHWToOHWI);
-    int32_t filterId =
-        addConstant(permuteShape(ws, kOIHWToOHWI), filter, name + "/filter");
-    int32_t outId = define(out, name);
+    int32_t filterId = addConstant(ws, *w, name + "/filter");
     addOp(tflite::BuiltinOperator_CONV_2D, {*x, filterId, biasId}, {outId},
           tflite::BuiltinOptions_Conv2DOptions,
-          tflite::CreateConv2DOptions(fbb, padding, s[1], s[0], activation,
-                                      d[1], d[0])
+          tflite::CreateConv2DOptions(fbb, *padding, stride[1], stride[0],
+                                      activation, dilation[1], dilation[0])
               .Union());
   }
   return success();
 }
 
-LogicalResult Writer::emitBinary(Operation &op, bool multiply) {
-  int64_t rank = cast<RankedTensorType>(op.getResult(0).getType()).getRank();
-  FailureOr<int32_t> a = tensorOf(op.getOperand(0), &op, rank),
-                     b = tensorOf(op.getOperand(1), &op, rank);
-  if (failed(a) || failed(b))
+/// concat(conv(slice(x, g)) for g in groups, axis 3), as the lowering writes
+/// a grouped convolution: its convs in order, or empty.
+SmallVector<tosa::Conv2DOp> groupedConvParts(tosa::ConcatOp concat) {
+  SmallVector<tosa::Conv2DOp> convs;
+  Value source;
+  int64_t next = 0;
+  for (Value part : concat.getInput1()) {
+    auto conv = part.getDefiningOp<tosa::Conv2DOp>();
+    auto slice = conv ? conv.getInput().getDefiningOp<tosa::SliceOp>()
+                      : tosa::SliceOp();
+    if (!conv || !conv->hasOneUse() || !slice || !slice->hasOneUse() ||
+        (source && slice.getInput() != source))
+      return {};
+    source = slice.getInput();
+    ArrayRef<int64_t> start = slice.getStart(), size = slice.getSize();
+    ArrayRef<int64_t> ws = shapeOf(conv.getWeight());
+    if (start[0] || start[1] || start[2] || start[3] != next || size[3] != ws[3])
+      return {};
+    if (!convs.empty() &&
+        (conv.getPad() != convs[0].getPad() ||
+         conv.getStride() != convs[0].getStride() ||
+         conv.getDilation() != convs[0].getDilation() ||
+         ws != shapeOf(convs[0].getWeight())))
+      return {};
+    next += size[3];
+    convs.push_back(conv);
+  }
+  if (convs.size() < 2 || next != shapeOf(source)[3] || concat.getAxis() != 3)
+    return {};
+  return convs;
+}
+
+/// One grouped CONV_2D for the parts groupedConvParts found.
+LogicalResult Writer::emitGroupedConv(tosa::ConcatOp concat) {
+  SmallVector<tosa::Conv2DOp> convs = groupedConvParts(concat);
+  Value source =
+      convs[0].getInput().getDefiningOp<tosa::SliceOp>().getInput();
+  // All parts are one conv: weights and biases concatenated along OC.
+  std::vector<float> w, bias;
+  for (tosa::Conv2DOp conv : convs) {
+    SmallVector<float> ws, bs;
+    std::optional<ArrayRef<float>> wd = getConstantF32(conv.getWeight(), ws);
+    std::optional<ArrayRef<float>> bd = getConstantF32(conv.getBias(), bs);
+    if (!wd || !bd)
+      return concat.emitError("TFLite target: the convolution's weights and "
+                              "bias must be constants");
+    w.insert(w.end(), wd->begin(), wd->end());
+    bias.insert(bias.end(), bd->begin(), bd->end());
+  }
+  FailureOr<int32_t> x = tensorOf(source, concat);
+  if (failed(x))
     return failure();
-  int32_t out = define(op.getResult(0), nameOf(&op));
-  if (multiply)
-    addOp(tflite::BuiltinOperator_MUL, {*a, *b}, {out},
-          tflite::BuiltinOptions_MulOptions,
-          tflite::CreateMulOptions(fbb).Union());
-  else
-    addOp(tflite::BuiltinOperator_ADD, {*a, *b}, {out},
-          tflite::BuiltinOptions_AddOptions,
-          tflite::CreateAddOptions(fbb).Union());
+  tosa::Conv2DOp first = convs[0];
+  SmallVector<int64_t> ws(shapeOf(first.getWeight()));
+  ws[0] *= convs.size();
+  ArrayRef<int64_t> pad = first.getPad(), stride = first.getStride(),
+                    dilation = first.getDilation();
+  std::string name = nameOf(first);
+  std::optional<tflite::Padding> padding =
+      paddingOf(shapeOf(source), shapeOf(concat.getOutput()), {ws[1], ws[2]},
+                stride, dilation, pad);
+  if (!padding) {
+    *x = explicitPad(*x, shapeOf(source), pad, name, std::nullopt);
+    padding = tflite::Padding_VALID;
+  }
+  Value out = concat.getOutput();
+  tflite::ActivationFunctionType activation = fuseActivation(out);
+  int32_t filterId = addConstant(ws, w, name + "/filter");
+  int32_t biasId = addConstant({ws[0]}, bias, name + "/bias");
+  addOp(tflite::BuiltinOperator_CONV_2D, {*x, filterId, biasId},
+        {define(out, name)}, tflite::BuiltinOptions_Conv2DOptions,
+        tflite::CreateConv2DOptions(fbb, *padding, stride[1], stride[0],
+                                    activation, dilation[1], dilation[0])
+            .Union());
+  return success();
+}
+
+LogicalResult Writer::emitPool(Operation *op, bool max) {
+  Value input = op->getOperand(0);
+  FailureOr<int32_t> x = tensorOf(input, op);
+  if (failed(x))
+    return failure();
+  ArrayRef<int64_t> kernel = op->getAttrOfType<DenseI64ArrayAttr>("kernel"),
+                    stride = op->getAttrOfType<DenseI64ArrayAttr>("stride"),
+                    pad = op->getAttrOfType<DenseI64ArrayAttr>("pad");
+  ArrayRef<int64_t> is = shapeOf(input);
+  std::string name = nameOf(op);
+  std::optional<tflite::Padding> padding =
+      paddingOf(is, shapeOf(op->getResult(0)), kernel, stride, {1, 1}, pad);
+  if (!padding) {
+    if (!max)
+      return op->emitError("TFLite target cannot express average pooling "
+                           "with padding other than SAME that the divisor "
+                           "excludes");
+    // Max pooling ignores padding: pad with the lowest float.
+    *x = explicitPad(*x, is, pad, name, -std::numeric_limits<float>::max());
+    padding = tflite::Padding_VALID;
+  }
+  addOp(max ? tflite::BuiltinOperator_MAX_POOL_2D
+            : tflite::BuiltinOperator_AVERAGE_POOL_2D,
+        {*x}, {define(op->getResult(0), name)},
+        tflite::BuiltinOptions_Pool2DOptions,
+        tflite::CreatePool2DOptions(fbb, *padding, stride[1], stride[0],
+                                    kernel[1], kernel[0])
+            .Union());
+  return success();
+}
+
+LogicalResult Writer::emitClamp(tosa::ClampOp clamp) {
+  if (std::optional<tflite::ActivationFunctionType> a = activationOf(clamp)) {
+    BuiltinOperator code = *a == tflite::ActivationFunctionType_RELU
+                               ? tflite::BuiltinOperator_RELU
+                           : *a == tflite::ActivationFunctionType_RELU6
+                               ? tflite::BuiltinOperator_RELU6
+                               : tflite::BuiltinOperator_RELU_N1_TO_1;
+    return simple(*clamp, code);
+  }
+  // Any other range: MAXIMUM with the low bound, MINIMUM with the high.
+  FailureOr<int32_t> x = tensorOf(clamp.getInput(), clamp);
+  if (failed(x))
+    return failure();
+  std::string name = nameOf(clamp);
+  float lo = clamp.getMinFp().convertToFloat(),
+        hi = clamp.getMaxFp().convertToFloat();
+  int32_t low = addTensor(shapeOf(clamp.getInput()), name + "/low");
+  addOp(tflite::BuiltinOperator_MAXIMUM,
+        {*x, addConstant({1}, {lo}, name + "/min")}, {low},
+        tflite::BuiltinOptions_MaximumMinimumOptions,
+        tflite::CreateMaximumMinimumOptions(fbb).Union());
+  addOp(tflite::BuiltinOperator_MINIMUM,
+        {low, addConstant({1}, {hi}, name + "/max")},
+        {define(clamp.getOutput(), name)},
+        tflite::BuiltinOptions_MaximumMinimumOptions,
+        tflite::CreateMaximumMinimumOptions(fbb).Union());
   return success();
 }
 
 LogicalResult Writer::emit(Operation &op) {
-  if (isa<arith::ConstantOp>(op))
+  if (absorbed.contains(&op) || op.hasTrait<OpTrait::ConstantLike>())
     return success();
-  // A ReLU fused into the conv before it has its tensor already.
-  if (isa<ReluOp>(op) && tensorIds.count(op.getResult(0)))
-    return success();
-  auto pool = [&](int32_t in, ArrayRef<int64_t> nhwc, StringRef name) {
-    int32_t out = addTensor({nhwc[0], 1, 1, nhwc[3]}, name);
-    addOp(tflite::BuiltinOperator_AVERAGE_POOL_2D, {in}, {out},
-          tflite::BuiltinOptions_Pool2DOptions,
-          tflite::CreatePool2DOptions(fbb, tflite::Padding_VALID, 1, 1, nhwc[2],
-                                      nhwc[1])
-              .Union());
-    return out;
+  auto ints = [&](Value v, StringRef what) -> FailureOr<SmallVector<int64_t>> {
+    std::optional<SmallVector<int64_t>> i = intsOf(v);
+    if (!i)
+      return op.emitError("TFLite target: the ") << what << " must be constant";
+    return *i;
+  };
+  auto binary = [&](BuiltinOperator code, BuiltinOptions type,
+                    fb::Offset<void> options) {
+    return simple(op, code, type, options);
   };
   return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
-      .Case([&](Conv2DOp conv) { return emitConv(conv); })
-      .Case([&](ReluOp relu) -> LogicalResult {
-        FailureOr<int32_t> x =
-            tensorOf(relu.getInput(), &op, shapeOf(relu.getInput()).size());
+      .Case([&](tosa::Conv2DOp c) { return emitConv(c, false); })
+      .Case([&](tosa::DepthwiseConv2DOp c) { return emitConv(c, true); })
+      .Case([&](tosa::ConcatOp c) -> LogicalResult {
+        if (groupedConcats.contains(c))
+          return emitGroupedConv(c);
+        return simple(op, tflite::BuiltinOperator_CONCATENATION,
+                      tflite::BuiltinOptions_ConcatenationOptions,
+                      tflite::CreateConcatenationOptions(fbb, c.getAxis())
+                          .Union());
+      })
+      .Case([&](tosa::ClampOp c) { return emitClamp(c); })
+      .Case([&](tosa::SigmoidOp) {
+        return simple(op, tflite::BuiltinOperator_LOGISTIC);
+      })
+      .Case([&](tosa::TanhOp) {
+        return simple(op, tflite::BuiltinOperator_TANH);
+      })
+      .Case([&](tosa::ExpOp) {
+        return simple(op, tflite::BuiltinOperator_EXP,
+                      tflite::BuiltinOptions_ExpOptions,
+                      tflite::CreateExpOptions(fbb).Union());
+      })
+      .Case([&](tosa::NegateOp) {
+        return simple(op, tflite::BuiltinOperator_NEG,
+                      tflite::BuiltinOptions_NegOptions,
+                      tflite::CreateNegOptions(fbb).Union());
+      })
+      .Case([&](tosa::RsqrtOp) {
+        return simple(op, tflite::BuiltinOperator_RSQRT);
+      })
+      .Case([&](tosa::ReciprocalOp r) -> LogicalResult {
+        FailureOr<int32_t> x = tensorOf(r.getInput1(), r);
         if (failed(x))
           return failure();
-        addOp(tflite::BuiltinOperator_RELU, {*x},
-              {define(op.getResult(0), nameOf(&op))});
+        int32_t one = addConstant({1}, {1.0f}, nameOf(r) + "/one");
+        addOp(tflite::BuiltinOperator_DIV, {one, *x},
+              {define(r.getOutput(), nameOf(r))},
+              tflite::BuiltinOptions_DivOptions,
+              tflite::CreateDivOptions(fbb).Union());
         return success();
       })
-      .Case([&](SigmoidOp sigmoid) -> LogicalResult {
-        FailureOr<int32_t> x = tensorOf(sigmoid.getInput(), &op,
-                                        shapeOf(sigmoid.getInput()).size());
-        if (failed(x))
-          return failure();
-        addOp(tflite::BuiltinOperator_LOGISTIC, {*x},
-              {define(op.getResult(0), nameOf(&op))});
-        return success();
+      .Case([&](tosa::AddOp) {
+        return binary(tflite::BuiltinOperator_ADD,
+                      tflite::BuiltinOptions_AddOptions,
+                      tflite::CreateAddOptions(fbb).Union());
       })
-      .Case([&](AddOp) { return emitBinary(op, false); })
-      .Case([&](MulOp) { return emitBinary(op, true); })
-      .Case([&](BatchNormOp bn) -> LogicalResult {
-        FailureOr<int32_t> x = tensorOf(bn.getInput(), bn, 4);
-        std::optional<math::BatchNorm> params = readBatchNorm(bn);
-        if (!params)
-          return bn.emitError("TFLite target: the batch_norm parameters must "
-                              "be constants");
-        if (failed(x))
-          return failure();
-        std::vector<double> scale, shift;
-        math::batchNormAffine(*params, scale, shift);
-        int64_t c = scale.size();
-        std::string name = nameOf(bn);
-        int32_t scaled = addTensor(shapeOf(bn.getOutput()), name + "/scaled");
-        addOp(tflite::BuiltinOperator_MUL,
-              {*x, addConstant({c}, math::toF32(scale), name + "/scale")},
-              {scaled}, tflite::BuiltinOptions_MulOptions,
-              tflite::CreateMulOptions(fbb).Union());
-        addOp(tflite::BuiltinOperator_ADD,
-              {scaled, addConstant({c}, math::toF32(shift), name + "/shift")},
-              {define(bn.getOutput(), name)}, tflite::BuiltinOptions_AddOptions,
-              tflite::CreateAddOptions(fbb).Union());
-        return success();
+      .Case([&](tosa::SubOp) {
+        return binary(tflite::BuiltinOperator_SUB,
+                      tflite::BuiltinOptions_SubOptions,
+                      tflite::CreateSubOptions(fbb).Union());
       })
-      .Case([&](GlobalAvgPoolOp gap) -> LogicalResult {
-        FailureOr<int32_t> x = tensorOf(gap.getInput(), gap, 4);
-        if (failed(x))
-          return failure();
-        std::string name = nameOf(gap);
-        int32_t out = pool(*x, shapeOf(gap.getInput()), name);
-        tensorIds[gap.getOutput()] = out;
-        return success();
+      .Case([&](tosa::MulOp) {
+        return binary(tflite::BuiltinOperator_MUL,
+                      tflite::BuiltinOptions_MulOptions,
+                      tflite::CreateMulOptions(fbb).Union());
       })
-      .Case([&](ReshapeOp r) -> LogicalResult {
-        auto in = cast<RankedTensorType>(r.getInput().getType());
-        auto outType = cast<RankedTensorType>(r.getType());
-        // NHWC and NCHW agree on element order only when H = W = 1.
-        auto spatial = [](RankedTensorType t) {
-          return t.getRank() == 4 &&
-                 (t.getDimSize(2) != 1 || t.getDimSize(3) != 1);
-        };
-        if (spatial(in) || spatial(outType))
-          return r.emitError("TFLite target cannot express a reshape of a "
-                             "spatial map (")
-                 << in << " -> " << outType
-                 << "): it would need a TRANSPOSE to NCHW order";
-        FailureOr<int32_t> x = tensorOf(r.getInput(), r, in.getRank());
-        if (failed(x))
-          return failure();
-        std::string name = nameOf(r);
-        SmallVector<int64_t> shape = shapeOf(r.getOutput());
+      .Case([&](tosa::PowOp) {
+        return binary(tflite::BuiltinOperator_POW,
+                      tflite::BuiltinOptions_PowOptions,
+                      tflite::CreatePowOptions(fbb).Union());
+      })
+      .Case([&](tosa::MaximumOp) {
+        return binary(tflite::BuiltinOperator_MAXIMUM,
+                      tflite::BuiltinOptions_MaximumMinimumOptions,
+                      tflite::CreateMaximumMinimumOptions(fbb).Union());
+      })
+      .Case([&](tosa::MinimumOp) {
+        return binary(tflite::BuiltinOperator_MINIMUM,
+                      tflite::BuiltinOptions_MaximumMinimumOptions,
+                      tflite::CreateMaximumMinimumOptions(fbb).Union());
+      })
+      .Case([&](tosa::AvgPool2dOp) { return emitPool(&op, false); })
+      .Case([&](tosa::MaxPool2dOp) { return emitPool(&op, true); })
+      .Case([&](tosa::FullyConnectedOp) {
+        return simple(op, tflite::BuiltinOperator_FULLY_CONNECTED,
+                      tflite::BuiltinOptions_FullyConnectedOptions,
+                      tflite::CreateFullyConnectedOptions(fbb).Union());
+      })
+      .Case([&](tosa::MatMulOp) {
+        return simple(op, tflite::BuiltinOperator_BATCH_MATMUL,
+                      tflite::BuiltinOptions_BatchMatMulOptions,
+                      tflite::CreateBatchMatMulOptions(fbb).Union());
+      })
+      .Case([&](tosa::ReshapeOp r) -> LogicalResult {
+        ArrayRef<int64_t> shape = shapeOf(r.getOutput());
         std::vector<int32_t> dims(shape.begin(), shape.end());
-        int32_t shapeId =
-            addInt32Constant({int64_t(dims.size())}, dims, name + "/shape");
-        addOp(tflite::BuiltinOperator_RESHAPE, {*x, shapeId},
-              {define(r.getOutput(), name)},
-              tflite::BuiltinOptions_ReshapeOptions,
-              tflite::CreateReshapeOptionsDirect(fbb, &dims).Union());
+        return withInts(op, tflite::BuiltinOperator_RESHAPE, shape,
+                        {int64_t(shape.size())}, "shape",
+                        tflite::BuiltinOptions_ReshapeOptions,
+                        tflite::CreateReshapeOptionsDirect(fbb, &dims).Union());
+      })
+      .Case([&](tosa::TransposeOp t) -> LogicalResult {
+        FailureOr<SmallVector<int64_t>> perm = ints(t.getPerms(), "permutation");
+        if (failed(perm))
+          return failure();
+        return withInts(op, tflite::BuiltinOperator_TRANSPOSE, *perm,
+                        {int64_t(perm->size())}, "perm",
+                        tflite::BuiltinOptions_TransposeOptions,
+                        tflite::CreateTransposeOptions(fbb).Union());
+      })
+      .Case<tosa::ReduceSumOp, tosa::ReduceMaxOp>([&](auto r) {
+        bool isMax = isa<tosa::ReduceMaxOp>(op);
+        return withInts(op,
+                        isMax ? tflite::BuiltinOperator_REDUCE_MAX
+                              : tflite::BuiltinOperator_SUM,
+                        {int64_t(r.getAxis())}, {1}, "axis",
+                        tflite::BuiltinOptions_ReducerOptions,
+                        tflite::CreateReducerOptions(fbb, true).Union());
+      })
+      .Case([&](tosa::SliceOp s) -> LogicalResult {
+        FailureOr<int32_t> x = tensorOf(s.getInput(), s);
+        if (failed(x))
+          return failure();
+        int64_t rank = s.getStart().size();
+        std::string name = nameOf(s);
+        int32_t begin = addInt32Constant({rank}, s.getStart(), name + "/begin");
+        int32_t size = addInt32Constant({rank}, s.getSize(), name + "/size");
+        addOp(tflite::BuiltinOperator_SLICE, {*x, begin, size},
+              {define(s.getOutput(), name)}, tflite::BuiltinOptions_SliceOptions,
+              tflite::CreateSliceOptions(fbb).Union());
         return success();
       })
-      .Case([&](LinearOp lin) -> LogicalResult {
-        FailureOr<int32_t> x = tensorOf(lin.getInput(), lin, 2);
-        auto w = constantOf(lin.getWeight(), lin, "the linear weight");
-        if (failed(x) || !w)
+      .Case([&](tosa::TileOp t) {
+        ArrayRef<int64_t> m = t.getMultiples();
+        return withInts(op, tflite::BuiltinOperator_TILE, m,
+                        {int64_t(m.size())}, "multiples",
+                        tflite::BuiltinOptions_TileOptions,
+                        tflite::CreateTileOptions(fbb).Union());
+      })
+      .Case([&](tosa::PadOp p) -> LogicalResult {
+        FailureOr<int32_t> x = tensorOf(p.getInput1(), p);
+        FailureOr<SmallVector<int64_t>> pads = ints(p.getPadding(), "padding");
+        if (failed(x) || failed(pads))
           return failure();
-        ArrayRef<int64_t> ws = lin.getWeight().getType().getShape();
-        std::vector<float> bias(ws[0], 0.0f);
-        if (lin.getBias()) {
-          auto b = constantOf(lin.getBias(), lin, "the linear bias");
-          if (!b)
-            return failure();
-          bias = *b;
+        std::string name = nameOf(p);
+        int32_t padsId = addInt32Constant(
+            {int64_t(pads->size() / 2), 2}, *pads, name + "/paddings");
+        float value = 0.0f;
+        SmallVector<float> storage;
+        if (p.getPadConst()) {
+          std::optional<ArrayRef<float>> c =
+              getConstantF32(p.getPadConst(), storage);
+          if (!c || c->size() != 1)
+            return p.emitError("TFLite target: the pad value must be a "
+                               "constant scalar");
+          value = (*c)[0];
         }
-        std::string name = nameOf(lin);
-        int32_t wId = addConstant(ws, *w, name + "/weights");
-        int32_t bId = addConstant({ws[0]}, bias, name + "/bias");
-        addOp(tflite::BuiltinOperator_FULLY_CONNECTED, {*x, wId, bId},
-              {define(lin.getOutput(), name)},
-              tflite::BuiltinOptions_FullyConnectedOptions,
-              tflite::CreateFullyConnectedOptions(fbb).Union());
+        int32_t out = define(p.getOutput(), name);
+        if (value == 0.0f)
+          addOp(tflite::BuiltinOperator_PAD, {*x, padsId}, {out},
+                tflite::BuiltinOptions_PadOptions,
+                tflite::CreatePadOptions(fbb).Union());
+        else
+          addOp(tflite::BuiltinOperator_PADV2,
+                {*x, padsId, addConstant({1}, {value}, name + "/value")}, {out},
+                tflite::BuiltinOptions_PadV2Options,
+                tflite::CreatePadV2Options(fbb).Union());
         return success();
       })
-      .Case([&](SqueezeExciteOp se) -> LogicalResult {
-        FailureOr<int32_t> x = tensorOf(se.getInput(), se, 4);
-        auto rw = constantOf(se.getReduceWeight(), se, "the SE weights");
-        auto rb = constantOf(se.getReduceBias(), se, "the SE biases");
-        auto ew = constantOf(se.getExpandWeight(), se, "the SE weights");
-        auto eb = constantOf(se.getExpandBias(), se, "the SE biases");
-        if (failed(x) || !rw || !rb || !ew || !eb)
-          return failure();
-        std::string name = nameOf(se);
-        SmallVector<int64_t> nhwc = shapeOf(se.getInput());
-        int64_t n = nhwc[0], c = se.getChannels(), r = se.getReducedChannels();
-        int32_t pooled = pool(*x, nhwc, name + "/pool");
-        // [R, C, 1, 1] is already [R, 1, 1, C] in memory.
-        int32_t hidden = addTensor({n, 1, 1, r}, name + "/reduce");
-        addOp(tflite::BuiltinOperator_CONV_2D,
-              {pooled, addConstant({r, 1, 1, c}, *rw, name + "/reduce/filter"),
-               addConstant({r}, *rb, name + "/reduce/bias")},
-              {hidden}, tflite::BuiltinOptions_Conv2DOptions,
-              tflite::CreateConv2DOptions(fbb, tflite::Padding_VALID, 1, 1,
-                                          tflite::ActivationFunctionType_RELU)
-                  .Union());
-        int32_t expanded = addTensor({n, 1, 1, c}, name + "/expand");
-        addOp(tflite::BuiltinOperator_CONV_2D,
-              {hidden, addConstant({c, 1, 1, r}, *ew, name + "/expand/filter"),
-               addConstant({c}, *eb, name + "/expand/bias")},
-              {expanded}, tflite::BuiltinOptions_Conv2DOptions,
-              tflite::CreateConv2DOptions(fbb, tflite::Padding_VALID, 1, 1)
-                  .Union());
-        int32_t gate = addTensor({n, 1, 1, c}, name + "/gate");
-        addOp(tflite::BuiltinOperator_LOGISTIC, {expanded}, {gate});
-        addOp(tflite::BuiltinOperator_MUL, {*x, gate},
-              {define(se.getOutput(), name)}, tflite::BuiltinOptions_MulOptions,
-              tflite::CreateMulOptions(fbb).Union());
-        return success();
+      // Element-wise ops TFLite has, kept by the lowering (target=tflite).
+      .Case([&](GeluOp g) {
+        return simple(op, tflite::BuiltinOperator_GELU,
+                      tflite::BuiltinOptions_GeluOptions,
+                      tflite::CreateGeluOptions(fbb, g.getApproximate() == "tanh")
+                          .Union());
       })
-      .Case([&](BlockOp) {
-        return op.emitError("TFLite target cannot express 'mobileone.block' "
-                            "(a training-time multi-branch block); run "
-                            "--mobileone-reparameterize first");
+      .Case([&](HardSwishOp) {
+        return simple(op, tflite::BuiltinOperator_HARD_SWISH,
+                      tflite::BuiltinOptions_HardSwishOptions,
+                      tflite::CreateHardSwishOptions(fbb).Union());
+      })
+      .Case([&](LeakyReluOp l) {
+        return simple(
+            op, tflite::BuiltinOperator_LEAKY_RELU,
+            tflite::BuiltinOptions_LeakyReluOptions,
+            tflite::CreateLeakyReluOptions(fbb, l.getAlpha().convertToFloat())
+                .Union());
+      })
+      .Case([&](SqrtOp) { return simple(op, tflite::BuiltinOperator_SQRT); })
+      .Case([&](SoftmaxOp) {
+        return simple(op, tflite::BuiltinOperator_SOFTMAX,
+                      tflite::BuiltinOptions_SoftmaxOptions,
+                      tflite::CreateSoftmaxOptions(fbb, 1.0f).Union());
+      })
+      .Case([&](tosa::ErfOp) {
+        return op.emitError("TFLite target cannot express 'erf' (no TFLite "
+                            "builtin); GELU written as Erf is recognised, "
+                            "other uses are not");
       })
       .Default([&](Operation *other) {
         return other->emitError("TFLite target cannot express '")
@@ -460,36 +701,60 @@ LogicalResult Writer::run(ModuleOp module, llvm::raw_ostream &os) {
   });
   if (tooLarge.wasInterrupted())
     return failure();
-  buffers.push_back(tflite::CreateBuffer(fbb)); // the empty sentinel
-  std::vector<int32_t> inputs, outputs;
   for (BlockArgument arg : func.getArguments()) {
     auto type = dyn_cast<RankedTensorType>(arg.getType());
     if (!type || !type.hasStaticShape() || !type.getElementType().isF32())
       return func.emitError("TFLite target: expected static f32 inputs");
+  }
+
+  // The one lowering path, on a copy: the caller's module is left as is.
+  OwningOpRef<ModuleOp> lowered = module.clone();
+  {
+    PassManager pm(module.getContext());
+    ConvertMobileOneToTosaOptions options;
+    options.target = "tflite";
+    pm.addPass(createConvertMobileOneToTosa(options));
+    if (failed(pm.run(*lowered)))
+      return failure();
+  }
+  for (auto f : lowered->getOps<func::FuncOp>())
+    if (f.getSymName() == func.getSymName())
+      func = f;
+
+  buffers.push_back(tflite::CreateBuffer(fbb)); // the empty sentinel
+  std::vector<int32_t> inputs, outputs;
+  Block &body = func.getBody().front();
+  Operation *ret = body.getTerminator();
+  for (auto [i, v] : llvm::enumerate(ret->getOperands()))
+    if (auto n = func.getResultAttrOfType<StringAttr>(i, "mobileone.onnx_name"))
+      resultNames.try_emplace(v, n.str());
+  // The lowering made 4-D inputs and outputs NHWC.
+  for (BlockArgument arg : func.getArguments()) {
     std::string name = "input";
     if (auto n = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
                                                    "mobileone.onnx_name"))
       name = n.str();
     inputs.push_back(define(arg, name));
   }
-  Operation *terminator = func.getBody().front().getTerminator();
-  for (auto [i, v] : llvm::enumerate(terminator->getOperands()))
-    if (auto n = func.getResultAttrOfType<StringAttr>(i, "mobileone.onnx_name"))
-      resultNames.try_emplace(v, n.str());
-  for (Operation &op : func.getBody().front().without_terminator())
+  func.walk([&](tosa::ConcatOp c) {
+    for (tosa::Conv2DOp conv : groupedConvParts(c)) {
+      absorbed.insert(conv);
+      absorbed.insert(conv.getInput().getDefiningOp());
+      groupedConcats.insert(c);
+    }
+  });
+  for (Operation &op : body.without_terminator())
     if (failed(emit(op)))
       return failure();
-  Operation *ret = func.getBody().front().getTerminator();
   for (Value v : ret->getOperands()) {
-    auto it = tensorIds.find(v);
-    if (it == tensorIds.end())
-      return ret->emitError("TFLite target: a function result is not "
-                            "computed by an op");
-    outputs.push_back(it->second);
+    FailureOr<int32_t> id = tensorOf(v, ret);
+    if (failed(id))
+      return failure();
+    outputs.push_back(*id);
   }
 
   std::vector<fb::Offset<tflite::OperatorCode>> codes;
-  for (tflite::BuiltinOperator op : opcodes)
+  for (BuiltinOperator op : opcodes)
     codes.push_back(tflite::CreateOperatorCode(
         fbb, static_cast<int8_t>(std::min<int32_t>(op, 127)), 0, 1, op));
   std::vector<fb::Offset<tflite::SubGraph>> subgraphs = {

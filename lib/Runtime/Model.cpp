@@ -186,11 +186,36 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
       out.outMin = 0.0f;
       out.outMax = 6.0f;
       return true;
+    case tflite::ActivationFunctionType_RELU_N1_TO_1:
+      out.outMin = -1.0f;
+      out.outMax = 1.0f;
+      return true;
     default:
       return failOp(index, name,
                     std::string("unsupported fused activation ") +
                         tflite::EnumNameActivationFunctionType(a));
     }
+  };
+  // NumPy broadcasting of two FLOAT32 operands of rank <= 4.
+  auto broadcastShape = [&](const Tensor &a, const Tensor &b,
+                            std::vector<int64_t> &shape) {
+    if (!floatActivation(a) || !floatActivation(b) || a.shape.size() > 4 ||
+        b.shape.size() > 4)
+      return failOp(index, name, "expected FLOAT32 operands of rank <= 4");
+    size_t rank = std::max(a.shape.size(), b.shape.size());
+    shape.assign(rank, 0);
+    for (size_t i = 0; i < rank; ++i) {
+      int64_t da =
+          i < rank - a.shape.size() ? 1 : a.shape[i - (rank - a.shape.size())];
+      int64_t db =
+          i < rank - b.shape.size() ? 1 : b.shape[i - (rank - b.shape.size())];
+      if (da != db && da != 1 && db != 1)
+        return failOp(index, name,
+                      "operands " + shapeStr(a.shape) + " and " +
+                          shapeStr(b.shape) + " do not broadcast");
+      shape[i] = da == 1 ? db : da;
+    }
+    return true;
   };
   // SAME padding resolved to explicit pads, as TFLite defines it.
   auto resolvePadding = [&](tflite::Padding p, int64_t inH, int64_t inW,
@@ -260,13 +285,14 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     } else {
       if (!readOptions(op.builtin_options_as_Conv2DOptions(), "Conv2DOptions"))
         return false;
-      if (w.shape[3] != x.shape[3])
+      // A grouped convolution has a filter of [OC, KH, KW, C / groups].
+      if (w.shape[3] < 1 || x.shape[3] % w.shape[3] != 0 ||
+          w.shape[0] % (x.shape[3] / w.shape[3]) != 0)
         return failOp(index, name,
-                      "filter " + shapeStr(w.shape) + " expects " +
-                          std::to_string(w.shape[3]) +
-                          " input channels, the input has " +
+                      "filter " + shapeStr(w.shape) + " does not divide " +
                           std::to_string(x.shape[3]) +
-                          " (grouped convolution is not supported)");
+                          " input channels into groups");
+      out.groups = int(x.shape[3] / w.shape[3]);
     }
     if (!positive(out.strideH, "stride") || !positive(out.strideW, "stride") ||
         !positive(out.dilationH, "dilation") ||
@@ -312,8 +338,11 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
                        "output") &&
            (m.ops.push_back(out), true);
   }
-  case tflite::BuiltinOperator_AVERAGE_POOL_2D: {
-    out.kind = OpKind::AveragePool;
+  case tflite::BuiltinOperator_AVERAGE_POOL_2D:
+  case tflite::BuiltinOperator_MAX_POOL_2D: {
+    out.kind = builtin == tflite::BuiltinOperator_MAX_POOL_2D
+                   ? OpKind::MaxPool
+                   : OpKind::AveragePool;
     if (!need(1))
       return false;
     const Tensor &x = in(0);
@@ -374,48 +403,6 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     return expectShape(y, {x.elements / w.shape[1], w.shape[0]}, "output") &&
            (m.ops.push_back(out), true);
   }
-  case tflite::BuiltinOperator_ADD:
-  case tflite::BuiltinOperator_MUL: {
-    out.kind =
-        builtin == tflite::BuiltinOperator_ADD ? OpKind::Add : OpKind::Mul;
-    if (!need(2))
-      return false;
-    if (const auto *o = op.builtin_options_as_AddOptions())
-      if (!activation(o->fused_activation_function()))
-        return false;
-    if (const auto *o = op.builtin_options_as_MulOptions())
-      if (!activation(o->fused_activation_function()))
-        return false;
-    const Tensor &a = in(0), &b = in(1);
-    if (!floatActivation(a) || !floatActivation(b) || a.shape.size() > 4 ||
-        b.shape.size() > 4)
-      return failOp(index, name, "expected FLOAT32 operands of rank <= 4");
-    size_t rank = std::max(a.shape.size(), b.shape.size());
-    std::vector<int64_t> shape(rank);
-    for (size_t i = 0; i < rank; ++i) {
-      int64_t da =
-          i < rank - a.shape.size() ? 1 : a.shape[i - (rank - a.shape.size())];
-      int64_t db =
-          i < rank - b.shape.size() ? 1 : b.shape[i - (rank - b.shape.size())];
-      if (da != db && da != 1 && db != 1)
-        return failOp(index, name,
-                      "operands " + shapeStr(a.shape) + " and " +
-                          shapeStr(b.shape) + " do not broadcast");
-      shape[i] = da == 1 ? db : da;
-    }
-    return expectShape(y, shape, "output") && (m.ops.push_back(out), true);
-  }
-  case tflite::BuiltinOperator_LOGISTIC:
-  case tflite::BuiltinOperator_RELU:
-  case tflite::BuiltinOperator_RELU6: {
-    out.kind = builtin == tflite::BuiltinOperator_LOGISTIC ? OpKind::Logistic
-               : builtin == tflite::BuiltinOperator_RELU   ? OpKind::Relu
-                                                           : OpKind::Relu6;
-    if (!need(1) || !floatActivation(in(0)))
-      return false;
-    return expectShape(y, in(0).shape, "output") &&
-           (m.ops.push_back(out), true);
-  }
   case tflite::BuiltinOperator_RESHAPE: {
     out.kind = OpKind::Reshape;
     if (out.inputs.empty() || out.inputs.size() > 2 ||
@@ -429,11 +416,228 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     m.ops.push_back(out);
     return true;
   }
+  case tflite::BuiltinOperator_ADD:
+  case tflite::BuiltinOperator_MUL:
+  case tflite::BuiltinOperator_SUB:
+  case tflite::BuiltinOperator_DIV:
+  case tflite::BuiltinOperator_MAXIMUM:
+  case tflite::BuiltinOperator_MINIMUM:
+  case tflite::BuiltinOperator_POW: {
+    out.kind = builtin == tflite::BuiltinOperator_ADD       ? OpKind::Add
+               : builtin == tflite::BuiltinOperator_MUL     ? OpKind::Mul
+               : builtin == tflite::BuiltinOperator_SUB     ? OpKind::Sub
+               : builtin == tflite::BuiltinOperator_DIV     ? OpKind::Div
+               : builtin == tflite::BuiltinOperator_MAXIMUM ? OpKind::Maximum
+               : builtin == tflite::BuiltinOperator_MINIMUM ? OpKind::Minimum
+                                                            : OpKind::Pow;
+    if (!need(2))
+      return false;
+    if (const auto *o = op.builtin_options_as_AddOptions())
+      if (!activation(o->fused_activation_function()))
+        return false;
+    if (const auto *o = op.builtin_options_as_MulOptions())
+      if (!activation(o->fused_activation_function()))
+        return false;
+    if (const auto *o = op.builtin_options_as_SubOptions())
+      if (!activation(o->fused_activation_function()))
+        return false;
+    if (const auto *o = op.builtin_options_as_DivOptions())
+      if (!activation(o->fused_activation_function()))
+        return false;
+    std::vector<int64_t> shape;
+    if (!broadcastShape(in(0), in(1), shape))
+      return false;
+    return expectShape(y, shape, "output") && (m.ops.push_back(out), true);
+  }
+  case tflite::BuiltinOperator_LOGISTIC:
+  case tflite::BuiltinOperator_RELU:
+  case tflite::BuiltinOperator_RELU6:
+  case tflite::BuiltinOperator_GELU:
+  case tflite::BuiltinOperator_HARD_SWISH:
+  case tflite::BuiltinOperator_LEAKY_RELU:
+  case tflite::BuiltinOperator_RELU_N1_TO_1:
+  case tflite::BuiltinOperator_TANH:
+  case tflite::BuiltinOperator_EXP:
+  case tflite::BuiltinOperator_NEG:
+  case tflite::BuiltinOperator_SQRT:
+  case tflite::BuiltinOperator_RSQRT:
+  case tflite::BuiltinOperator_SOFTMAX: {
+    switch (builtin) {
+    case tflite::BuiltinOperator_LOGISTIC: out.kind = OpKind::Logistic; break;
+    case tflite::BuiltinOperator_RELU: out.kind = OpKind::Relu; break;
+    case tflite::BuiltinOperator_RELU6: out.kind = OpKind::Relu6; break;
+    case tflite::BuiltinOperator_GELU:
+      out.kind = OpKind::Gelu;
+      if (const auto *o = op.builtin_options_as_GeluOptions())
+        out.approximate = o->approximate();
+      break;
+    case tflite::BuiltinOperator_HARD_SWISH: out.kind = OpKind::HardSwish; break;
+    case tflite::BuiltinOperator_LEAKY_RELU:
+      out.kind = OpKind::LeakyRelu;
+      if (const auto *o = op.builtin_options_as_LeakyReluOptions())
+        out.alpha = o->alpha();
+      break;
+    case tflite::BuiltinOperator_RELU_N1_TO_1: out.kind = OpKind::ReluN1To1; break;
+    case tflite::BuiltinOperator_TANH: out.kind = OpKind::Tanh; break;
+    case tflite::BuiltinOperator_EXP: out.kind = OpKind::Exp; break;
+    case tflite::BuiltinOperator_NEG: out.kind = OpKind::Neg; break;
+    case tflite::BuiltinOperator_SQRT: out.kind = OpKind::Sqrt; break;
+    case tflite::BuiltinOperator_RSQRT: out.kind = OpKind::Rsqrt; break;
+    default:
+      out.kind = OpKind::Softmax;
+      if (const auto *o = op.builtin_options_as_SoftmaxOptions();
+          o && o->beta() != 1.0f)
+        return failOp(index, name, "only beta = 1 is supported");
+      break;
+    }
+    if (!need(1) || !floatActivation(in(0)) || in(0).shape.empty())
+      return failOp(index, name, "expected one FLOAT32 input");
+    return expectShape(y, in(0).shape, "output") &&
+           (m.ops.push_back(out), true);
+  }
+  case tflite::BuiltinOperator_CONCATENATION: {
+    out.kind = OpKind::Concatenation;
+    const auto *o = op.builtin_options_as_ConcatenationOptions();
+    if (out.inputs.empty() || !o)
+      return failOp(index, name, "expected inputs and ConcatenationOptions");
+    if (!activation(o->fused_activation_function()))
+      return false;
+    const std::vector<int64_t> &first = in(0).shape;
+    int64_t rank = first.size(), axis = o->axis() < 0 ? o->axis() + rank
+                                                       : o->axis();
+    if (axis < 0 || axis >= rank)
+      return failOp(index, name, "axis out of range");
+    out.axis = int(axis);
+    std::vector<int64_t> shape = first;
+    shape[axis] = 0;
+    for (size_t i = 0; i < out.inputs.size(); ++i) {
+      const Tensor &t = in(i);
+      if (!floatActivation(t) || int64_t(t.shape.size()) != rank)
+        return failOp(index, name, "inputs of different ranks");
+      for (int64_t d = 0; d < rank; ++d)
+        if (d != axis && t.shape[d] != first[d])
+          return failOp(index, name, "inputs differ off the axis");
+      shape[axis] += t.shape[axis];
+    }
+    return expectShape(y, shape, "output") && (m.ops.push_back(out), true);
+  }
+  case tflite::BuiltinOperator_SLICE:
+  case tflite::BuiltinOperator_TRANSPOSE:
+  case tflite::BuiltinOperator_TILE:
+  case tflite::BuiltinOperator_PADV2:
+  case tflite::BuiltinOperator_SUM:
+  case tflite::BuiltinOperator_REDUCE_MAX: {
+    bool slice = builtin == tflite::BuiltinOperator_SLICE;
+    bool padv2 = builtin == tflite::BuiltinOperator_PADV2;
+    out.kind = slice ? OpKind::Slice
+               : builtin == tflite::BuiltinOperator_TRANSPOSE ? OpKind::Transpose
+               : builtin == tflite::BuiltinOperator_TILE      ? OpKind::Tile
+               : padv2                                         ? OpKind::PadV2
+               : builtin == tflite::BuiltinOperator_SUM       ? OpKind::Sum
+                                                               : OpKind::ReduceMax;
+    if (!need(slice || padv2 ? 3 : 2))
+      return false;
+    const Tensor &x = in(0);
+    int64_t rank = x.shape.size();
+    if (!floatActivation(x) || rank == 0 || rank > 6)
+      return failOp(index, name, "expected a FLOAT32 input of rank 1 to 6");
+    auto ints = [&](size_t i, int64_t count) {
+      const Tensor &t = in(i);
+      if (!t.data || !t.isInt32 || t.elements != count)
+        return failOp(index, name,
+                      "operand #" + std::to_string(i) + " must be a constant "
+                      "INT32 tensor of " + std::to_string(count) + " values");
+      out.ints.insert(out.ints.end(), t.i32(), t.i32() + count);
+      return true;
+    };
+    std::vector<int64_t> shape = x.shape;
+    switch (out.kind) {
+    case OpKind::Slice:
+      if (!ints(1, rank) || !ints(2, rank))
+        return false;
+      for (int64_t d = 0; d < rank; ++d) {
+        int64_t b = out.ints[d], &n = out.ints[rank + d];
+        if (n == -1)
+          n = x.shape[d] - b;
+        if (b < 0 || n < 0 || b + n > x.shape[d])
+          return failOp(index, name, "slice out of range");
+        shape[d] = n;
+      }
+      break;
+    case OpKind::Transpose: {
+      if (!ints(1, rank))
+        return false;
+      std::vector<bool> seen(rank, false);
+      for (int64_t d = 0; d < rank; ++d) {
+        int64_t p = out.ints[d];
+        if (p < 0 || p >= rank || seen[p])
+          return failOp(index, name, "perm is not a permutation");
+        seen[p] = true;
+        shape[d] = x.shape[p];
+      }
+      break;
+    }
+    case OpKind::Tile:
+      if (!ints(1, rank))
+        return false;
+      for (int64_t d = 0; d < rank; ++d) {
+        if (out.ints[d] < 1 || out.ints[d] > 1 << 16)
+          return failOp(index, name, "multiples out of range");
+        shape[d] *= out.ints[d];
+      }
+      break;
+    case OpKind::PadV2:
+      if (!ints(1, 2 * rank) || in(2).isInt32 || !in(2).data ||
+          in(2).elements != 1)
+        return failOp(index, name, "expected paddings and a constant value");
+      out.alpha = in(2).f32()[0];
+      for (int64_t d = 0; d < rank; ++d) {
+        if (out.ints[2 * d] < 0 || out.ints[2 * d + 1] < 0 ||
+            out.ints[2 * d] > 1 << 16 || out.ints[2 * d + 1] > 1 << 16)
+          return failOp(index, name, "paddings out of range");
+        shape[d] += out.ints[2 * d] + out.ints[2 * d + 1];
+      }
+      break;
+    default: { // SUM, REDUCE_MAX over one axis
+      const auto *o = op.builtin_options_as_ReducerOptions();
+      if (!ints(1, 1))
+        return false;
+      int64_t axis = out.ints[0] < 0 ? out.ints[0] + rank : out.ints[0];
+      if (axis < 0 || axis >= rank)
+        return failOp(index, name, "axis out of range");
+      out.axis = int(axis);
+      shape[axis] = 1;
+      if (!o || !o->keep_dims())
+        shape.erase(shape.begin() + axis);
+      break;
+    }
+    }
+    out.inputs.resize(1);
+    return expectShape(y, shape, "output") && (m.ops.push_back(out), true);
+  }
+  case tflite::BuiltinOperator_BATCH_MATMUL: {
+    out.kind = OpKind::BatchMatMul;
+    if (!need(2))
+      return false;
+    const Tensor &a = in(0), &b = in(1);
+    const auto *o = op.builtin_options_as_BatchMatMulOptions();
+    if ((o && (o->adj_x() || o->adj_y())) || a.shape.size() != 3 ||
+        b.shape.size() != 3 || a.shape[0] != b.shape[0] ||
+        a.shape[2] != b.shape[1] || !floatActivation(a) || !floatActivation(b))
+      return failOp(index, name,
+                    "expected [B, M, K] x [B, K, N] without adjoints");
+    return expectShape(y, {a.shape[0], a.shape[1], b.shape[2]}, "output") &&
+           (m.ops.push_back(out), true);
+  }
   default:
     return failOp(index, name,
                   "unsupported operator; supported: ADD, AVERAGE_POOL_2D, "
-                  "CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, LOGISTIC, "
-                  "MEAN, MUL, PAD, RELU, RELU6, RESHAPE");
+                  "BATCH_MATMUL, CONCATENATION, CONV_2D (grouped too), "
+                  "DEPTHWISE_CONV_2D, DIV, EXP, FULLY_CONNECTED, GELU, "
+                  "HARD_SWISH, LEAKY_RELU, LOGISTIC, MAXIMUM, MAX_POOL_2D, "
+                  "MEAN, MINIMUM, MUL, NEG, PAD, PADV2, POW, REDUCE_MAX, "
+                  "RELU, RELU6, RELU_N1_TO_1, RESHAPE, RSQRT, SLICE, SOFTMAX, "
+                  "SQRT, SUB, SUM, TANH, TILE, TRANSPOSE");
   }
 }
 

@@ -41,6 +41,32 @@ enum class OpKind {
   Relu6,
   Reshape,
   Mean,
+  // Added with the wider op set; the reference kernels run them all, XNNPACK
+  // the ones it has (Xnnpack.cpp).
+  Sub,
+  Div,
+  Maximum,
+  Minimum,
+  Pow,
+  Gelu,
+  HardSwish,
+  LeakyRelu,
+  ReluN1To1,
+  Tanh,
+  Exp,
+  Neg,
+  Sqrt,
+  Rsqrt,
+  MaxPool,
+  Concatenation,
+  Slice,
+  Transpose,
+  Tile,
+  PadV2,
+  Sum,
+  ReduceMax,
+  Softmax,
+  BatchMatMul,
 };
 
 struct Op {
@@ -56,7 +82,19 @@ struct Op {
   /// Fused activation as a clamp.
   float outMin = -std::numeric_limits<float>::infinity();
   float outMax = std::numeric_limits<float>::infinity();
+  /// Grouped convolution: groups of input channels.
+  int groups = 1;
+  /// LEAKY_RELU's slope, PADV2's value.
+  float alpha = 0.0f;
+  /// CONCATENATION's axis, SUM / REDUCE_MAX's axis (non-negative).
+  int axis = 0;
+  /// GELU's tanh approximation.
+  bool approximate = false;
+  /// TRANSPOSE's perm, SLICE's begin then size, TILE's multiples, PADV2's
+  /// (before, after) pairs.
+  std::vector<int64_t> ints;
 };
+
 
 struct Model {
   /// The model bytes: owned, or a read-only file mapping.
@@ -89,6 +127,12 @@ struct Model {
 /// Offsets (in floats) of every activation in one arena, so that tensors
 /// whose lifetimes overlap never share memory; returns the arena size.
 /// Tensors live from the op that writes them to the last op that reads them.
+/// Runs `op` with portable kernels: `in[i]` is operand i's data (a constant
+/// or an activation), `out` the output's. Used by the reference executor and
+/// for the ops XNNPACK does not take.
+void runReferenceOp(const Model &model, const Op &op,
+                    const std::vector<const float *> &in, float *out);
+
 size_t planActivations(const Model &model, std::vector<size_t> &offsets,
                        size_t &unplanned);
 

@@ -92,6 +92,8 @@ void conv(const Tensor &x, const float *in, const Tensor &w, const float *bias,
   const int64_t n = x.shape[0], h = x.shape[1], wd = x.shape[2], c = x.shape[3];
   const int64_t oh = y.shape[1], ow = y.shape[2], oc = y.shape[3];
   const float *filter = w.f32();
+  // Grouped: output channel o reads the input channels of its group.
+  const int64_t icg = w.shape[3], ocg = oc / op.groups;
   for (int64_t b = 0; b < n; ++b)
     for (int64_t r = 0; r < oh; ++r)
       for (int64_t q = 0; q < ow; ++q) {
@@ -106,12 +108,13 @@ void conv(const Tensor &x, const float *in, const Tensor &w, const float *bias,
             int64_t ix = q * op.strideW + kx * op.dilationW - op.padLeft;
             if (ix < 0 || ix >= wd)
               continue;
-            const float *src = in + ((b * h + iy) * wd + ix) * c;
+            const float *pixel = in + ((b * h + iy) * wd + ix) * c;
             for (int64_t o = 0; o < oc; ++o) {
               const float *f =
-                  filter + ((o * op.kernelH + ky) * op.kernelW + kx) * c;
+                  filter + ((o * op.kernelH + ky) * op.kernelW + kx) * icg;
+              const float *src = pixel + (o / ocg) * icg;
               float acc = 0.0f;
-              for (int64_t i = 0; i < c; ++i)
+              for (int64_t i = 0; i < icg; ++i)
                 acc += src[i] * f[i];
               dst[o] += acc;
             }
@@ -153,9 +156,10 @@ void depthwise(const Tensor &x, const float *in, const Tensor &w,
       }
 }
 
-/// Element index of `t` (broadcast to `out`'s rank) for an output index.
+/// An element-wise binary op with NumPy broadcasting, then the fused clamp.
+template <typename Fn>
 void binary(const Tensor &a, const float *pa, const Tensor &b, const float *pb,
-            const Tensor &y, float *out, bool multiply, const Op &op) {
+            const Tensor &y, float *out, const Op &op, Fn fn) {
   const size_t rank = y.shape.size();
   auto strides = [&](const Tensor &t) {
     std::vector<int64_t> s(rank, 0);
@@ -174,9 +178,35 @@ void binary(const Tensor &a, const float *pa, const Tensor &b, const float *pb,
       ia += index[d] * sa[d];
       ib += index[d] * sb[d];
     }
-    float v = multiply ? pa[ia] * pb[ib] : pa[ia] + pb[ib];
-    out[e] = std::min(std::max(v, op.outMin), op.outMax);
+    out[e] = std::min(std::max(fn(pa[ia], pb[ib]), op.outMin), op.outMax);
     for (int64_t d = int64_t(rank) - 1; d >= 0; --d) {
+      if (++index[d] < y.shape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+}
+
+template <typename Fn> void unary(const float *in, float *out, int64_t n, Fn fn) {
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = fn(in[i]);
+}
+
+/// Row-major strides of a shape.
+std::vector<int64_t> stridesOf(const std::vector<int64_t> &shape) {
+  std::vector<int64_t> s(shape.size(), 1);
+  for (int64_t d = int64_t(shape.size()) - 2; d >= 0; --d)
+    s[d] = s[d + 1] * shape[d + 1];
+  return s;
+}
+
+/// out[e] = value(index of e) over every output element, in order.
+template <typename Fn>
+void gatherElements(const Tensor &y, float *out, Fn value) {
+  std::vector<int64_t> index(y.shape.size(), 0);
+  for (int64_t e = 0; e < y.elements; ++e) {
+    out[e] = value(index);
+    for (int64_t d = int64_t(y.shape.size()) - 1; d >= 0; --d) {
       if (++index[d] < y.shape[d])
         break;
       index[d] = 0;
@@ -186,18 +216,15 @@ void binary(const Tensor &a, const float *pa, const Tensor &b, const float *pb,
 
 } // namespace
 
-bool ReferenceExecutor::run(const float *input, float *output,
-                            std::string &error, std::vector<double> *opMs) {
-  if (arena.size() != arenaFloats)
-    arena.assign(arenaFloats, 0.0f);
-  const Tensor &xin = model.tensors[model.input];
-  std::memcpy(buffer(model.input), input, xin.elements * sizeof(float));
-  for (const Op &op : model.ops) {
-    auto start = std::chrono::steady_clock::now();
-    const Tensor &x = model.tensors[op.inputs[0]];
-    const Tensor &y = model.tensors[op.output];
-    const float *in = value(op.inputs[0]);
-    float *out = buffer(op.output);
+void mobileone::runtime::runReferenceOp(const Model &model, const Op &op,
+                                        const std::vector<const float *> &ins,
+                                        float *out) {
+  const Tensor &x = model.tensors[op.inputs[0]];
+  const Tensor &y = model.tensors[op.output];
+  const float *in = ins[0];
+  auto clamp = [&](float v) {
+    return std::min(std::max(v, op.outMin), op.outMax);
+  };
     switch (op.kind) {
     case OpKind::Conv:
     case OpKind::DepthwiseConv: {
@@ -271,10 +298,194 @@ bool ReferenceExecutor::run(const float *input, float *output,
       break;
     }
     case OpKind::Add:
+    case OpKind::Sub:
     case OpKind::Mul:
-      binary(x, in, model.tensors[op.inputs[1]], value(op.inputs[1]), y, out,
-             op.kind == OpKind::Mul, op);
+    case OpKind::Div:
+    case OpKind::Maximum:
+    case OpKind::Minimum:
+    case OpKind::Pow: {
+      const Tensor &b = model.tensors[op.inputs[1]];
+      switch (op.kind) {
+      case OpKind::Add:
+        binary(x, in, b, ins[1], y, out, op, [](float p, float q) { return p + q; });
+        break;
+      case OpKind::Sub:
+        binary(x, in, b, ins[1], y, out, op, [](float p, float q) { return p - q; });
+        break;
+      case OpKind::Mul:
+        binary(x, in, b, ins[1], y, out, op, [](float p, float q) { return p * q; });
+        break;
+      case OpKind::Div:
+        binary(x, in, b, ins[1], y, out, op, [](float p, float q) { return p / q; });
+        break;
+      case OpKind::Maximum:
+        binary(x, in, b, ins[1], y, out, op,
+               [](float p, float q) { return std::max(p, q); });
+        break;
+      case OpKind::Minimum:
+        binary(x, in, b, ins[1], y, out, op,
+               [](float p, float q) { return std::min(p, q); });
+        break;
+      default:
+        binary(x, in, b, ins[1], y, out, op,
+               [](float p, float q) { return std::pow(p, q); });
+        break;
+      }
       break;
+    }
+    case OpKind::Gelu:
+      if (op.approximate)
+        unary(in, out, y.elements, [](float v) {
+          double u = std::sqrt(2.0 / M_PI) * (v + 0.044715 * double(v) * v * v);
+          return float(0.5 * v * (1.0 + std::tanh(u)));
+        });
+      else
+        unary(in, out, y.elements, [](float v) {
+          return 0.5f * v * (1.0f + std::erf(v * float(M_SQRT1_2)));
+        });
+      break;
+    case OpKind::HardSwish:
+      unary(in, out, y.elements, [](float v) {
+        return v * std::min(std::max(v + 3.0f, 0.0f), 6.0f) / 6.0f;
+      });
+      break;
+    case OpKind::LeakyRelu: {
+      float alpha = op.alpha;
+      unary(in, out, y.elements,
+            [alpha](float v) { return v >= 0.0f ? v : alpha * v; });
+      break;
+    }
+    case OpKind::ReluN1To1:
+      unary(in, out, y.elements,
+            [](float v) { return std::min(std::max(v, -1.0f), 1.0f); });
+      break;
+    case OpKind::Tanh:
+      unary(in, out, y.elements, [](float v) { return std::tanh(v); });
+      break;
+    case OpKind::Exp:
+      unary(in, out, y.elements, [](float v) { return std::exp(v); });
+      break;
+    case OpKind::Neg:
+      unary(in, out, y.elements, [](float v) { return -v; });
+      break;
+    case OpKind::Sqrt:
+      unary(in, out, y.elements, [](float v) { return std::sqrt(v); });
+      break;
+    case OpKind::Rsqrt:
+      unary(in, out, y.elements, [](float v) { return 1.0f / std::sqrt(v); });
+      break;
+    case OpKind::Softmax: {
+      const int64_t n = x.shape.back(), rows = y.elements / n;
+      for (int64_t r = 0; r < rows; ++r) {
+        const float *src = in + r * n;
+        float *dst = out + r * n;
+        float top = *std::max_element(src, src + n);
+        double sum = 0.0;
+        for (int64_t i = 0; i < n; ++i)
+          sum += dst[i] = std::exp(src[i] - top);
+        for (int64_t i = 0; i < n; ++i)
+          dst[i] = float(dst[i] / sum);
+      }
+      break;
+    }
+    case OpKind::MaxPool: {
+      const int64_t n = x.shape[0], h = x.shape[1], w = x.shape[2],
+                    c = x.shape[3], oh = y.shape[1], ow = y.shape[2];
+      for (int64_t b = 0; b < n; ++b)
+        for (int64_t r = 0; r < oh; ++r)
+          for (int64_t q = 0; q < ow; ++q)
+            for (int64_t ch = 0; ch < c; ++ch) {
+              float best = -std::numeric_limits<float>::infinity();
+              for (int64_t ky = 0; ky < op.kernelH; ++ky)
+                for (int64_t kx = 0; kx < op.kernelW; ++kx) {
+                  int64_t iy = r * op.strideH + ky - op.padTop;
+                  int64_t ix = q * op.strideW + kx - op.padLeft;
+                  if (iy >= 0 && iy < h && ix >= 0 && ix < w)
+                    best = std::max(best, in[((b * h + iy) * w + ix) * c + ch]);
+                }
+              out[((b * oh + r) * ow + q) * c + ch] = clamp(best);
+            }
+      break;
+    }
+    case OpKind::Concatenation: {
+      // Outer blocks before the axis; each input contributes its slab.
+      int64_t outer = 1, inner = 1;
+      for (int d = 0; d < op.axis; ++d)
+        outer *= y.shape[d];
+      for (size_t d = op.axis + 1; d < y.shape.size(); ++d)
+        inner *= y.shape[d];
+      float *dst = out;
+      for (int64_t o = 0; o < outer; ++o)
+        for (size_t i = 0; i < op.inputs.size(); ++i) {
+          int64_t slab = model.tensors[op.inputs[i]].shape[op.axis] * inner;
+          for (int64_t k = 0; k < slab; ++k)
+            dst[k] = clamp(ins[i][o * slab + k]);
+          dst += slab;
+        }
+      break;
+    }
+    case OpKind::Slice:
+    case OpKind::Transpose:
+    case OpKind::Tile:
+    case OpKind::PadV2: {
+      std::vector<int64_t> s = stridesOf(x.shape);
+      const size_t rank = x.shape.size();
+      gatherElements(y, out, [&](const std::vector<int64_t> &index) -> float {
+        int64_t e = 0;
+        for (size_t d = 0; d < rank; ++d) {
+          int64_t i = index[d];
+          if (op.kind == OpKind::Slice)
+            i += op.ints[d];
+          else if (op.kind == OpKind::Tile)
+            i %= x.shape[d];
+          else if (op.kind == OpKind::PadV2) {
+            i -= op.ints[2 * d];
+            if (i < 0 || i >= x.shape[d])
+              return op.alpha;
+          }
+          if (op.kind == OpKind::Transpose)
+            e += index[d] * s[op.ints[d]];
+          else
+            e += i * s[d];
+        }
+        return in[e];
+      });
+      break;
+    }
+    case OpKind::Sum:
+    case OpKind::ReduceMax: {
+      int64_t outer = 1, inner = 1, n = x.shape[op.axis];
+      for (int d = 0; d < op.axis; ++d)
+        outer *= x.shape[d];
+      for (size_t d = op.axis + 1; d < x.shape.size(); ++d)
+        inner *= x.shape[d];
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t i = 0; i < inner; ++i) {
+          double acc = op.kind == OpKind::Sum
+                           ? 0.0
+                           : -std::numeric_limits<double>::infinity();
+          for (int64_t k = 0; k < n; ++k) {
+            float v = in[(o * n + k) * inner + i];
+            acc = op.kind == OpKind::Sum ? acc + v : std::max(acc, double(v));
+          }
+          out[o * inner + i] = float(acc);
+        }
+      break;
+    }
+    case OpKind::BatchMatMul: {
+      const Tensor &b = model.tensors[op.inputs[1]];
+      const int64_t batches = x.shape[0], m = x.shape[1], k = x.shape[2],
+                    n = b.shape[2];
+      for (int64_t p = 0; p < batches; ++p)
+        for (int64_t i = 0; i < m; ++i)
+          for (int64_t j = 0; j < n; ++j) {
+            float acc = 0.0f;
+            for (int64_t q = 0; q < k; ++q)
+              acc += in[(p * m + i) * k + q] * ins[1][(p * k + q) * n + j];
+            out[(p * m + i) * n + j] = acc;
+          }
+      break;
+    }
     case OpKind::Logistic:
       for (int64_t i = 0; i < y.elements; ++i)
         out[i] = 1.0f / (1.0f + std::exp(-in[i]));
@@ -291,6 +502,24 @@ bool ReferenceExecutor::run(const float *input, float *output,
       std::memmove(out, in, y.elements * sizeof(float));
       break;
     }
+}
+
+bool ReferenceExecutor::run(const float *input, float *output,
+                            std::string &error, std::vector<double> *opMs) {
+  if (arena.size() != arenaFloats)
+    arena.assign(arenaFloats, 0.0f);
+  const Tensor &xin = model.tensors[model.input];
+  std::memcpy(buffer(model.input), input, xin.elements * sizeof(float));
+  for (const Op &op : model.ops) {
+    auto start = std::chrono::steady_clock::now();
+    const Tensor &x = model.tensors[op.inputs[0]];
+    const Tensor &y = model.tensors[op.output];
+    const float *in = value(op.inputs[0]);
+    float *out = buffer(op.output);
+    std::vector<const float *> operands;
+    for (int t : op.inputs)
+      operands.push_back(value(t));
+    runReferenceOp(model, op, operands, out);
     if (opMs)
       opMs->push_back(std::chrono::duration<double, std::milli>(
                           std::chrono::steady_clock::now() - start)

@@ -110,11 +110,11 @@ class MobileOne(nn.Module):
 class RepVGGBlock(nn.Module):
     """3x3 conv-BN + 1x1 conv-BN + BN identity, summed in one expression."""
 
-    def __init__(self, cin, cout, stride):
+    def __init__(self, cin, cout, stride, groups=1):
         super().__init__()
         self.rbr_identity = nn.BatchNorm2d(cin) if cin == cout and stride == 1 else None
-        self.rbr_dense = conv_bn(cin, cout, 3, stride, 1, 1)
-        self.rbr_1x1 = conv_bn(cin, cout, 1, stride, 0, 1)
+        self.rbr_dense = conv_bn(cin, cout, 3, stride, 1, groups)
+        self.rbr_1x1 = conv_bn(cin, cout, 1, stride, 0, groups)
         self.act = nn.ReLU()
 
     def forward(self, x):
@@ -127,14 +127,18 @@ class RepVGGBlock(nn.Module):
 class RepVGG(nn.Module):
     """RepVGG-A0 layout: blocks [1, 2, 4, 14, 1], widths 48, 48, 96, 192, 1280."""
 
-    def __init__(self, num_classes=1000, blocks=(2, 4, 14, 1), widths=(48, 96, 192, 1280)):
+    def __init__(self, num_classes=1000, blocks=(2, 4, 14, 1), widths=(48, 96, 192, 1280),
+                 groups=1):
+        """`groups` > 1: RepVGG-B*g* style, grouped 3x3 and 1x1 in every
+        odd-numbered layer (the paper's g2/g4 variants)."""
         super().__init__()
         cin = 3
         layers = [RepVGGBlock(3, min(64, widths[0]), 2)]
         cin = min(64, widths[0])
         for n, w in zip(blocks, widths):
             for i in range(n):
-                layers.append(RepVGGBlock(cin, w, 2 if i == 0 else 1))
+                g = groups if len(layers) % 2 == 1 and cin % groups == 0 else 1
+                layers.append(RepVGGBlock(cin, w, 2 if i == 0 else 1, g))
                 cin = w
         self.body = nn.Sequential(*layers)
         self.gap = nn.AdaptiveAvgPool2d(1)
@@ -165,6 +169,10 @@ def build(name):
         return MobileOne(name)
     if name == "repvgg":
         return RepVGG()
+    if name == "repvgg_g4":
+        # RepVGG-B1g4's pattern at a test size: 4 groups in odd layers.
+        return RepVGG(num_classes=10, blocks=(1, 2, 2, 1), widths=(32, 64, 128, 256),
+                      groups=4)
     if name == "plain":
         return PlainNet()
     raise ValueError(f"unknown model {name}")

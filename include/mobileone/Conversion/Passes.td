@@ -40,7 +40,7 @@ def ConvertMobileOneToTosa : Pass<"convert-mobileone-to-tosa", "::mlir::ModuleOp
     | global_avg_pool, avg_pool, max_pool | `tosa.avg_pool2d`, `tosa.max_pool2d` (`tosa.pad` first when padding counts) |
     | reshape, transpose, concat, slice (step 1), split, pad (constant), expand | `tosa.reshape`, `transpose`, `concat`, `slice`, `pad`, `tile` |
     | reduce_mean, reduce_sum, reduce_max | `tosa.reduce_sum` / `reduce_max` per axis (mean scaled) |
-    | layer_norm | reductions, `tosa.rsqrt`, mul, add |
+    | layer_norm | reductions, `tosa.pow(., -0.5)` (upstream cannot run scalar `math.rsqrt`), mul, add |
     | linear, matmul | `tosa.fully_connected`, `tosa.matmul` (batch collapsed, broadcast by `tosa.tile`) |
     | squeeze_excite | avg_pool2d, fully_connected, clamp, fully_connected, sigmoid, mul |
 

@@ -61,6 +61,9 @@ private:
   FailureOr<Value> lowerMatMul(MatMulOp mm);
   FailureOr<Value> lowerLayerNorm(LayerNormOp ln);
   FailureOr<Value> lowerSqueezeExcite(SqueezeExciteOp se);
+  /// Reflect (or edge) padding: per padded dimension, the mirrored (or
+  /// repeated edge) rows as slices, concatenated around the input.
+  Value padBySlices(Value x, ArrayRef<int64_t> pads, bool reflect);
 
   // --- builders: every value is a logical (NCHW for 4-D) f32 tensor ---
   Type f32() { return b.getF32Type(); }
@@ -336,8 +339,9 @@ FailureOr<Value> Lowering::lowerLayerNorm(LayerNormOp ln) {
   Value centred = sub(x, reduceMean(x, axes));
   Value variance = reduceMean(mul(centred, centred), axes);
   Value eps = scalar(float(ln.getEpsilon().convertToDouble()), rank);
-  Value inv = b.create<tosa::RsqrtOp>(loc, variance.getType(),
-                                      add(variance, eps));
+  // pow(., -0.5), not tosa.rsqrt: upstream's CPU lowering of math.rsqrt
+  // (LLVM 19) only takes vectors.
+  Value inv = binary<tosa::PowOp>(add(variance, eps), scalar(-0.5f, rank));
   Value y = mul(mul(centred, inv), ln.getScale());
   return ln.getBias() ? add(y, ln.getBias()) : y;
 }
@@ -374,6 +378,35 @@ FailureOr<Value> Lowering::lowerSqueezeExcite(SqueezeExciteOp se) {
                                        constant({c, r}, *ew, "se.expand.w"),
                                        constant({c}, *eb, "se.expand.b")));
   return mul(x, reshape(gate, {n, c, 1, 1}));
+}
+
+Value Lowering::padBySlices(Value x, ArrayRef<int64_t> pads, bool reflect) {
+  int64_t rank = pads.size() / 2;
+  for (int64_t d = 0; d < rank; ++d) {
+    int64_t before = pads[d], after = pads[rank + d];
+    if (!before && !after)
+      continue;
+    SmallVector<int64_t> shape(shapeOf(x));
+    int64_t n = shape[d];
+    auto row = [&](int64_t i) {
+      SmallVector<int64_t> start(rank, 0), size(shape);
+      start[d] = i;
+      size[d] = 1;
+      return Value(b.create<tosa::SliceOp>(loc, tensor(size), x,
+                                           b.getDenseI64ArrayAttr(start),
+                                           b.getDenseI64ArrayAttr(size)));
+    };
+    SmallVector<Value> parts;
+    for (int64_t k = before; k >= 1; --k)
+      parts.push_back(row(reflect ? k : 0));
+    parts.push_back(x);
+    for (int64_t k = 1; k <= after; ++k)
+      parts.push_back(row(reflect ? n - 1 - k : n - 1));
+    shape[d] += before + after;
+    x = b.create<tosa::ConcatOp>(loc, tensor(shape), parts,
+                                 b.getI32IntegerAttr(d));
+  }
+  return x;
 }
 
 bool Lowering::keptForTFLite(Operation &op) {
@@ -539,11 +572,12 @@ FailureOr<SmallVector<Value>> Lowering::lower(Operation &op) {
                 b.getDenseI64ArrayAttr(shapeOf(s.getOutput()))));
           })
           .Case([&](PadOp p) -> R {
-            if (p.getMode() != "constant")
-              return unsupported(" in mode '" + p.getMode().str() +
-                                 "' (only constant padding)");
             ArrayRef<int64_t> pads = p.getPads();
             int64_t rank = pads.size() / 2;
+            if (p.getMode() == "reflect" || p.getMode() == "edge")
+              return padBySlices(in(), pads, p.getMode() == "reflect");
+            if (p.getMode() != "constant")
+              return unsupported(" in mode '" + p.getMode().str() + "'");
             SmallVector<int64_t> pv;
             for (int64_t i = 0; i < rank; ++i)
               pv.append({pads[i], pads[rank + i]});

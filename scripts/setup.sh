@@ -24,6 +24,7 @@ PACKAGES=(
 TEST_PACKAGES=(python3-torch python3-onnx python3-numpy libonnx-testdata
   python3-pyarmnn libarmnn-cpuref-backend22 libarmnntfliteparser22)
 ORT_VERSION=1.30.0
+TFJS_TFLITE_VERSION=0.0.1-alpha.10
 
 install_missing() {
   local missing=()
@@ -63,6 +64,21 @@ install_onnxruntime() {
   mkdir -p "$dir"
   (cd "$dir" && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --silent \
      "onnxruntime-node@$ORT_VERSION" >/dev/null)
+}
+
+# TensorFlow Lite's own interpreter (WASM) for Node into build/node: the
+# oracle of the .tflite tests (test/Integration/TFLite/tfjs_tflite_run.js).
+install_tfjs_tflite() {
+  local dir="$BUILD/node"
+  if [ -f "$dir/node_modules/@tensorflow/tfjs-tflite/package.json" ] &&
+     grep -q "\"version\": \"$TFJS_TFLITE_VERSION\"" \
+       "$dir/node_modules/@tensorflow/tfjs-tflite/package.json"; then
+    return 0
+  fi
+  echo "==> installing @tensorflow/tfjs-tflite@$TFJS_TFLITE_VERSION (npm)"
+  mkdir -p "$dir"
+  (cd "$dir" && npm install --no-audit --no-fund --silent \
+     "@tensorflow/tfjs-tflite@$TFJS_TFLITE_VERSION" >/dev/null)
 }
 
 install_missing "${PACKAGES[@]}"

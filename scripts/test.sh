@@ -6,6 +6,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 install_missing "${TEST_PACKAGES[@]}"
 install_onnxruntime
+install_tfjs_tflite
 
 log="$BUILD/test-results.txt"
 status=0

@@ -332,6 +332,8 @@ bool XnnpackExecutor::build(int threads, std::string &whyNot) {
       ++nativeOps;
     else if (!buildOp(model.ops[i], runtimes[i], opWhyNot)) {
       // This op alone falls back (the profile names its kernel).
+      if (runtimes[i])
+        xnn_delete_runtime(runtimes[i]); // created, but setup failed
       runtimes[i] = nullptr;
       reference[i] = true;
       ++referenceOps;

@@ -247,27 +247,30 @@ void mobileone::runtime::runReferenceOp(const Model &model, const Op &op,
                       in + ((b * h + r) * w) * c, w * c * sizeof(float));
       break;
     }
-    case OpKind::AveragePool: {
+    case OpKind::AveragePool:
+    case OpKind::MaxPool: {
+      // Padding is excluded (from the average's divisor, as in TFLite).
+      const bool max = op.kind == OpKind::MaxPool;
       const int64_t n = x.shape[0], h = x.shape[1], w = x.shape[2],
                     c = x.shape[3], oh = y.shape[1], ow = y.shape[2];
       for (int64_t b = 0; b < n; ++b)
         for (int64_t r = 0; r < oh; ++r)
           for (int64_t q = 0; q < ow; ++q)
             for (int64_t ch = 0; ch < c; ++ch) {
-              double sum = 0.0;
-              int64_t count = 0; // padding is excluded, as in TFLite
+              double acc = max ? -std::numeric_limits<double>::infinity() : 0.0;
+              int64_t count = 0;
               for (int64_t ky = 0; ky < op.kernelH; ++ky)
                 for (int64_t kx = 0; kx < op.kernelW; ++kx) {
                   int64_t iy = r * op.strideH + ky - op.padTop;
                   int64_t ix = q * op.strideW + kx - op.padLeft;
                   if (iy < 0 || iy >= h || ix < 0 || ix >= w)
                     continue;
-                  sum += in[((b * h + iy) * w + ix) * c + ch];
+                  double v = in[((b * h + iy) * w + ix) * c + ch];
+                  acc = max ? std::max(acc, v) : acc + v;
                   ++count;
                 }
-              float v = count ? float(sum / count) : 0.0f;
-              out[((b * oh + r) * ow + q) * c + ch] =
-                  std::min(std::max(v, op.outMin), op.outMax);
+              float v = max ? float(acc) : count ? float(acc / count) : 0.0f;
+              out[((b * oh + r) * ow + q) * c + ch] = clamp(v);
             }
       break;
     }
@@ -386,25 +389,6 @@ void mobileone::runtime::runReferenceOp(const Model &model, const Op &op,
         for (int64_t i = 0; i < n; ++i)
           dst[i] = float(dst[i] / sum);
       }
-      break;
-    }
-    case OpKind::MaxPool: {
-      const int64_t n = x.shape[0], h = x.shape[1], w = x.shape[2],
-                    c = x.shape[3], oh = y.shape[1], ow = y.shape[2];
-      for (int64_t b = 0; b < n; ++b)
-        for (int64_t r = 0; r < oh; ++r)
-          for (int64_t q = 0; q < ow; ++q)
-            for (int64_t ch = 0; ch < c; ++ch) {
-              float best = -std::numeric_limits<float>::infinity();
-              for (int64_t ky = 0; ky < op.kernelH; ++ky)
-                for (int64_t kx = 0; kx < op.kernelW; ++kx) {
-                  int64_t iy = r * op.strideH + ky - op.padTop;
-                  int64_t ix = q * op.strideW + kx - op.padLeft;
-                  if (iy >= 0 && iy < h && ix >= 0 && ix < w)
-                    best = std::max(best, in[((b * h + iy) * w + ix) * c + ch]);
-                }
-              out[((b * oh + r) * ow + q) * c + ch] = clamp(best);
-            }
       break;
     }
     case OpKind::Concatenation: {

@@ -66,6 +66,8 @@ private:
   std::vector<xnn_runtime_t> runtimes; ///< per op; null for a RESHAPE copy
   /// Per op: XNNPACK cannot take it, our reference kernel runs it.
   std::vector<bool> reference;
+  /// Per fallback op: its operands' addresses (constants or the arena).
+  std::vector<std::vector<const float *>> operands;
   std::vector<float> arena;
   float *arenaBase = nullptr; ///< arena.data() rounded up to 64 bytes
   std::vector<size_t> offsets;
@@ -324,6 +326,7 @@ bool XnnpackExecutor::build(int threads, std::string &whyNot) {
     pool = pthreadpool_create(threads);
   runtimes.assign(model.ops.size(), nullptr);
   reference.assign(model.ops.size(), false);
+  operands.resize(model.ops.size());
   native.resize(model.ops.size());
   for (size_t i = 0; i < model.ops.size(); ++i) {
     native[i] = buildNative(model.ops[i]);
@@ -337,6 +340,9 @@ bool XnnpackExecutor::build(int threads, std::string &whyNot) {
       runtimes[i] = nullptr;
       reference[i] = true;
       ++referenceOps;
+      for (int t : model.ops[i].inputs)
+        operands[i].push_back(model.tensors[t].data ? model.tensors[t].f32()
+                                                    : buffer(t));
       continue; // its constants are read at every run
     }
     // With threads, a depthwise layer whose input our GEMM wrote by channel
@@ -363,12 +369,8 @@ bool XnnpackExecutor::run(const float *input, float *output, std::string &error,
       const Op &op = model.ops[i];
       native[i]->run(buffer(op.inputs[0]), buffer(op.output), pool);
     } else if (reference[i]) {
-      const Op &op = model.ops[i];
-      std::vector<const float *> operands;
-      for (int t : op.inputs)
-        operands.push_back(model.tensors[t].data ? model.tensors[t].f32()
-                                                 : buffer(t));
-      runReferenceOp(model, op, operands, buffer(op.output));
+      runReferenceOp(model, model.ops[i], operands[i],
+                     buffer(model.ops[i].output));
     } else if (runtimes[i]) {
       if (xnn_invoke_runtime(runtimes[i]) != xnn_status_success) {
         error = "XNNPACK failed to run " + model.ops[i].opName;

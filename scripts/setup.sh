@@ -22,9 +22,11 @@ PACKAGES=(
 # (npm) runs the exported models.
 # Arm NN's TfLite parser on CpuRef is the independent TFLite consumer.
 TEST_PACKAGES=(python3-torch python3-onnx python3-numpy libonnx-testdata
-  python3-pyarmnn libarmnn-cpuref-backend22 libarmnntfliteparser22)
+  python3-pyarmnn libarmnn-cpuref-backend22 libarmnntfliteparser22
+  chromium)
 ORT_VERSION=1.30.0
 TFJS_TFLITE_VERSION=0.0.1-alpha.10
+PLAYWRIGHT_VERSION=1.65.1
 
 install_missing() {
   local missing=()
@@ -50,35 +52,37 @@ build() {
   ninja -C "$BUILD"
 }
 
-# ONNX Runtime for Node into build/node. Its install script would download GPU
-# files: skip it, the CPU binaries ship inside the package.
-install_onnxruntime() {
-  local dir="$BUILD/node"
+# An npm package at an exact version into build/node (where the tests' Node
+# scripts find it through NODE_PATH), unless it is there already.
+install_npm() {
+  local name="$1" version="$2" dir="$BUILD/node"
   # Node.js may come from Debian (nodejs + npm) or elsewhere with npm inside.
   command -v node >/dev/null && command -v npm >/dev/null || install_missing nodejs npm
-  if [ -f "$dir/node_modules/onnxruntime-node/package.json" ] &&
-     grep -q "\"version\": \"$ORT_VERSION\"" "$dir/node_modules/onnxruntime-node/package.json"; then
+  if [ -f "$dir/node_modules/$name/package.json" ] &&
+     grep -q "\"version\": \"$version\"" "$dir/node_modules/$name/package.json"; then
     return 0
   fi
-  echo "==> installing onnxruntime-node@$ORT_VERSION (npm)"
+  echo "==> installing $name@$version (npm)"
   mkdir -p "$dir"
-  (cd "$dir" && ONNXRUNTIME_NODE_INSTALL=skip npm install --no-audit --no-fund --silent \
-     "onnxruntime-node@$ORT_VERSION" >/dev/null)
+  (cd "$dir" && npm install --no-audit --no-fund --silent "$name@$version" >/dev/null)
 }
 
-# TensorFlow Lite's own interpreter (WASM) for Node into build/node: the
-# oracle of the .tflite tests (test/Integration/TFLite/tfjs_tflite_run.js).
+# ONNX Runtime for Node. Its install script would download GPU files: skip
+# it, the CPU binaries ship inside the package.
+install_onnxruntime() {
+  ONNXRUNTIME_NODE_INSTALL=skip install_npm onnxruntime-node "$ORT_VERSION"
+}
+
+# TensorFlow Lite's own interpreter (WASM): the oracle of the .tflite tests
+# (test/Integration/TFLite/tfjs_tflite_run.js).
 install_tfjs_tflite() {
-  local dir="$BUILD/node"
-  if [ -f "$dir/node_modules/@tensorflow/tfjs-tflite/package.json" ] &&
-     grep -q "\"version\": \"$TFJS_TFLITE_VERSION\"" \
-       "$dir/node_modules/@tensorflow/tfjs-tflite/package.json"; then
-    return 0
-  fi
-  echo "==> installing @tensorflow/tfjs-tflite@$TFJS_TFLITE_VERSION (npm)"
-  mkdir -p "$dir"
-  (cd "$dir" && npm install --no-audit --no-fund --silent \
-     "@tensorflow/tfjs-tflite@$TFJS_TFLITE_VERSION" >/dev/null)
+  install_npm @tensorflow/tfjs-tflite "$TFJS_TFLITE_VERSION"
+}
+
+# Drives Debian's Chromium (TEST_PACKAGES) in the --report browser test
+# (test/Integration/Report/browser_check.js); downloads no browser itself.
+install_playwright() {
+  install_npm playwright-core "$PLAYWRIGHT_VERSION"
 }
 
 install_missing "${PACKAGES[@]}"

@@ -7,6 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
 install_missing "${TEST_PACKAGES[@]}"
 install_onnxruntime
 install_tfjs_tflite
+install_playwright
 
 log="$BUILD/test-results.txt"
 status=0

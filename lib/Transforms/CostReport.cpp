@@ -24,8 +24,23 @@ int64_t numElements(Value v) {
   return t && t.hasStaticShape() ? t.getNumElements() : 0;
 }
 
-Cost costOf(Operation *op) {
+int64_t bytesOf(Value v) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (!t || !t.hasStaticShape())
+    return 0;
+  Type e = t.getElementType();
+  int64_t bits = e.isIntOrFloat() ? e.getIntOrFloatBitWidth() : 32;
+  return t.getNumElements() * std::max<int64_t>(1, bits / 8);
+}
+
+} // namespace
+
+Cost mobileone::opCost(Operation *op) {
   Cost c;
+  if (!op->hasTrait<OpTrait::ConstantLike>() &&
+      !op->hasTrait<OpTrait::IsTerminator>())
+    for (Value r : op->getResults())
+      c.activationBytes += bytesOf(r);
   if (auto conv = dyn_cast<Conv2DOp>(op)) {
     c.params = numElements(conv.getWeight()) + numElements(conv.getBias());
     // Every output element takes (IC / group) * KH * KW multiply-adds.
@@ -49,18 +64,17 @@ Cost costOf(Operation *op) {
   return c;
 }
 
-} // namespace
-
 Cost mobileone::computeCost(func::FuncOp func) {
   Cost total;
   func.walk([&](Operation *op) {
     if (op == func || op->hasTrait<OpTrait::IsTerminator>())
       return;
     ++total.ops[op->getName().getStringRef()];
-    Cost c = costOf(op);
+    Cost c = opCost(op);
     total.params += c.params;
     total.macs += c.macs;
     total.seMacs += c.seMacs;
+    total.activationBytes += c.activationBytes;
   });
   return total;
 }

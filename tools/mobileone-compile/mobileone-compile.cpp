@@ -16,6 +16,7 @@
 #include "mobileone/Target/TFLite.h"
 #include "mobileone/Transforms/Cost.h"
 #include "mobileone/Transforms/Passes.h"
+#include "mobileone/Transforms/Report.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -67,6 +68,13 @@ static cl::opt<bool>
           cl::desc("Evaluate the training-time and the deployed model on a "
                    "seeded input and fail beyond --check-rtol"),
           cl::cat(toolOptions));
+static cl::opt<std::string>
+    reportFile("report",
+               cl::desc("Also write one self-contained HTML page: what was "
+                        "fused and what not (and why), cost per stage before "
+                        "and after, the --check result (run for the report), "
+                        "and a drawing of the network before and after"),
+               cl::value_desc("report.html"), cl::cat(toolOptions));
 static cl::opt<double>
     checkRtol("check-rtol",
               cl::desc("Tolerance of --check on max |a - b| / max |b| "
@@ -114,6 +122,11 @@ int main(int argc, char **argv) {
            << "': expected mobileone or tosa\n";
     return 1;
   }
+  if (!reportFile.empty() && sys::path::extension(reportFile) != ".html") {
+    errs() << "mobileone-compile: --report writes HTML: got '" << reportFile
+           << "', expected a name ending in .html\n";
+    return 1;
+  }
   if (target == "tosa" && ext != ".mlir" && ext != ".mlirbc") {
     errs() << "mobileone-compile: --target=tosa writes MLIR: use -o x.mlir "
               "or x.mlirbc\n";
@@ -127,6 +140,18 @@ int main(int argc, char **argv) {
   context.printOpOnDiagnostic(false); // the message names the op already
   SourceMgr sourceMgr;
   mobileone::ModelDiagnosticHandler handler(sourceMgr, &context, inputFilename);
+  // The report keeps the --explain remarks; they are printed only if asked.
+  bool report = !reportFile.empty();
+  std::vector<mobileone::ExplainRemark> remarks;
+  context.getDiagEngine().registerHandler([&](Diagnostic &d) {
+    if (!report || d.getSeverity() != DiagnosticSeverity::Remark)
+      return failure();
+    std::string node;
+    if (auto name = dyn_cast<NameLoc>(d.getLocation()))
+      node = name.getName().str();
+    remarks.push_back({node, d.str()});
+    return success(!explain);
+  });
 
   mobileone::ONNXImportOptions options;
   options.batch = batch;
@@ -139,12 +164,13 @@ int main(int argc, char **argv) {
     return 1;
   mobileone::Cost before = mobileone::computeCost(mainOf(*module));
   OwningOpRef<ModuleOp> trainingTime;
-  if (check)
+  bool runCheck = check || report;
+  if (runCheck)
     trainingTime = module->clone();
 
   PassManager recover(&context);
   mobileone::RecoverStructureOptions recoverOptions;
-  recoverOptions.explain = explain;
+  recoverOptions.explain = explain || report;
   recover.addPass(mobileone::createRecoverStructure(recoverOptions));
   if (failed(recover.run(*module)))
     return 1;
@@ -152,6 +178,9 @@ int main(int argc, char **argv) {
   mobileone::Cost recovered = mobileone::computeCost(mainOf(*module));
   module->walk(
       [&](mobileone::BlockOp b) { branches += b.getBranches().size(); });
+  OwningOpRef<ModuleOp> recoveredModule;
+  if (report)
+    recoveredModule = module->clone();
 
   PassManager pm(&context);
   mobileone::buildReparameterizePipeline(pm, {});
@@ -159,7 +188,7 @@ int main(int argc, char **argv) {
     return 1;
   mobileone::Cost after = mobileone::computeCost(mainOf(*module));
   OwningOpRef<ModuleOp> deployed;
-  if (check)
+  if (runCheck)
     deployed = module->clone();
   if (target == "tosa") {
     PassManager lower(&context);
@@ -186,7 +215,8 @@ int main(int argc, char **argv) {
   }
   // The deployed module is checked before anything is written.
   std::string checkLine;
-  if (check) {
+  mobileone::CheckOutcome outcome;
+  if (runCheck) {
     func::FuncOp train = mainOf(*trainingTime);
     func::FuncOp deploy = mainOf(*deployed);
     SmallVector<mobileone::Tensor> inputs;
@@ -211,6 +241,7 @@ int main(int argc, char **argv) {
       }
     double rel = maxRef > 0.0 ? maxDiff / maxRef : maxDiff;
     bool pass = rel <= checkRtol;
+    outcome = {true, maxDiff, rel, checkRtol, pass};
     checkLine = (Twine("  check:             deployed vs training-time on a "
                        "seeded input: max abs diff ") +
                  formatv("{0:e3}", maxDiff).str() + ", relative " +
@@ -230,6 +261,16 @@ int main(int argc, char **argv) {
                                   error)) {
     errs() << "mobileone-compile: " << error << "\n";
     return 1;
+  }
+  if (report) {
+    mobileone::ReportInput in{inputFilename, outputFilename,
+                              mainOf(*trainingTime), mainOf(*recoveredModule),
+                              mainOf(*deployed), std::move(remarks), outcome};
+    if (!mobileone::writeOutputFile(reportFile, mobileone::renderReport(in),
+                                    {inputFilename}, error)) {
+      errs() << "mobileone-compile: " << error << "\n";
+      return 1;
+    }
   }
 
   if (quiet)
@@ -252,5 +293,7 @@ int main(int argc, char **argv) {
          << "; add: " << opCount(before, "mobileone.add") << " -> "
          << opCount(after, "mobileone.add") << "\n";
   outs() << checkLine;
+  if (report)
+    outs() << "  report:            " << reportFile << "\n";
   return 0;
 }

@@ -12,6 +12,9 @@ struct Cost {
   int64_t params = 0;
   int64_t macs = 0;   ///< convolutions and linear layers
   int64_t seMacs = 0; ///< the two 1x1 convs of squeeze-excite modules
+  /// Bytes of the feature maps the ops write (every result once; constants
+  /// excluded): the activations a training-time graph's branches add.
+  int64_t activationBytes = 0;
   /// Ops by name, in order of first appearance (constants, blocks and their
   /// contents included; terminators excluded).
   llvm::MapVector<StringRef, int64_t> ops;
@@ -19,6 +22,9 @@ struct Cost {
 
 /// Counts `func`, blocks included. See --mobileone-cost-report.
 Cost computeCost(func::FuncOp func);
+
+/// The cost of one op alone (a block's contents not included); `ops` empty.
+Cost opCost(Operation *op);
 
 } // namespace mlir::mobileone
 

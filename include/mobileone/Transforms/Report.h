@@ -1,0 +1,49 @@
+//===- Report.h - a compilation as one self-contained HTML page -*- C++ -*-===//
+//
+// `mobileone-compile --report report.html`: what was fused (per block:
+// branches in, kernel out), what was not and why (the --explain remarks),
+// parameters, multiply-adds and feature-map bytes per stage before and after,
+// the --check result, and a drawing of the network before (blocks with their
+// branches) and after (the deployed chain), as inline SVG. No script, no
+// external resource: the page opens from disk anywhere.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MOBILEONE_TRANSFORMS_REPORT_H
+#define MOBILEONE_TRANSFORMS_REPORT_H
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <string>
+#include <vector>
+
+namespace mlir::mobileone {
+
+/// One --explain remark: the ONNX node it is located at and its text.
+struct ExplainRemark {
+  std::string node;
+  std::string text;
+};
+
+struct CheckOutcome {
+  bool ran = false;
+  double maxAbs = 0.0, relative = 0.0, rtol = 0.0;
+  bool pass = false;
+};
+
+struct ReportInput {
+  std::string model;  ///< the input file, as the user named it
+  std::string output; ///< the deployed file
+  func::FuncOp trainingTime; ///< as imported
+  func::FuncOp recovered;    ///< blocks explicit, before merging
+  func::FuncOp deployed;     ///< re-parameterised (mobileone dialect)
+  std::vector<ExplainRemark> remarks;
+  CheckOutcome check;
+};
+
+/// The whole page.
+std::string renderReport(const ReportInput &in);
+
+} // namespace mlir::mobileone
+
+#endif

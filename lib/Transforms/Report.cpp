@@ -1,0 +1,589 @@
+//===- Report.cpp - a compilation as one self-contained HTML page ---------===//
+//
+// The drawing is an arc diagram: one row per op in program order, the main
+// path as short vertical links and every other edge (skips, SE gates, a
+// second operand) as an arc on the right, bulging with its length. It stays
+// readable for any DAG, a few hundred rows at most, and needs no layout
+// engine. A block's row shows its branches as chips ("3x3·bn", "id").
+//
+//===----------------------------------------------------------------------===//
+
+#include "mobileone/Transforms/Report.h"
+#include "mobileone/Dialect/MobileOne/MobileOneOps.h"
+#include "mobileone/Transforms/Cost.h"
+
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::mobileone;
+
+namespace {
+
+std::string esc(StringRef s) {
+  std::string out;
+  for (char c : s) {
+    switch (c) {
+    case '&': out += "&amp;"; break;
+    case '<': out += "&lt;"; break;
+    case '>': out += "&gt;"; break;
+    case '"': out += "&quot;"; break;
+    case '\'': out += "&#39;"; break;
+    default:
+      // Control bytes from a hostile node name would make the page invalid.
+      out += (static_cast<unsigned char>(c) < 0x20 && c != '\n') ? '?' : c;
+    }
+  }
+  return out;
+}
+
+std::string shapeOf(Type t) {
+  auto r = dyn_cast<RankedTensorType>(t);
+  if (!r)
+    return "?";
+  std::string s;
+  for (int64_t d : r.getShape())
+    s += (s.empty() ? "" : "x") +
+         (ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d));
+  return s.empty() ? "scalar" : s;
+}
+
+std::string count(int64_t n) {
+  if (n >= 1000000)
+    return llvm::formatv("{0:f2} M", n / 1e6).str();
+  if (n >= 1000)
+    return llvm::formatv("{0:f1} K", n / 1e3).str();
+  return std::to_string(n);
+}
+
+std::string bytes(int64_t n) {
+  if (n >= (1 << 20))
+    return llvm::formatv("{0:f2} MiB", n / double(1 << 20)).str();
+  return llvm::formatv("{0:f1} KiB", n / 1024.0).str();
+}
+
+std::string ratio(int64_t before, int64_t after) {
+  if (before == 0)
+    return "";
+  return llvm::formatv("{0:f2}x", double(after) / double(before)).str();
+}
+
+std::string nodeName(Location loc) {
+  if (auto n = dyn_cast<NameLoc>(loc))
+    return n.getName().str();
+  if (auto f = dyn_cast<FusedLoc>(loc)) {
+    std::string s;
+    for (Location l : f.getLocations())
+      if (auto n = dyn_cast<NameLoc>(l))
+        s += (s.empty() ? "" : ", ") + n.getName().str();
+    return s;
+  }
+  return "";
+}
+
+SmallVector<Operation *> topLevelOps(func::FuncOp f) {
+  SmallVector<Operation *> ops;
+  if (!f || f.getBody().empty())
+    return ops;
+  for (Operation &op : f.getBody().front())
+    if (!op.hasTrait<OpTrait::ConstantLike>() &&
+        !op.hasTrait<OpTrait::IsTerminator>())
+      ops.push_back(&op);
+  return ops;
+}
+
+//===----------------------------------------------------------------------===//
+// Stages: ops grouped by the spatial size they work at
+//===----------------------------------------------------------------------===//
+
+std::string spatialKey(Type t) {
+  auto r = dyn_cast<RankedTensorType>(t);
+  if (!r || r.getRank() != 4 || !r.hasStaticShape() ||
+      r.getDimSize(2) * r.getDimSize(3) <= 1)
+    return "";
+  return std::to_string(r.getDimSize(2)) + "x" + std::to_string(r.getDimSize(3));
+}
+
+/// Each op's stage: the resolution of its result (or of the latest spatial
+/// result before it, for token ops and SE gates); "head" after the last op
+/// that touches a spatial map.
+SmallVector<std::pair<Operation *, std::string>> stagesOf(func::FuncOp f) {
+  SmallVector<Operation *> ops = topLevelOps(f);
+  int64_t lastSpatial = -1;
+  for (auto [i, op] : llvm::enumerate(ops)) {
+    bool spatial = false;
+    for (Value v : op->getOperands())
+      spatial |= !spatialKey(v.getType()).empty();
+    for (Value v : op->getResults())
+      spatial |= !spatialKey(v.getType()).empty();
+    if (spatial)
+      lastSpatial = i;
+  }
+  SmallVector<std::pair<Operation *, std::string>> out;
+  std::string current;
+  for (auto [i, op] : llvm::enumerate(ops)) {
+    std::string key = op->getNumResults() ? spatialKey(op->getResult(0).getType())
+                                          : std::string();
+    if (key.empty() && current.empty() && op->getNumOperands())
+      key = spatialKey(op->getOperand(0).getType());
+    if (!key.empty())
+      current = key;
+    out.push_back({op, int64_t(i) > lastSpatial ? std::string("head")
+                       : current.empty()        ? std::string("input")
+                                                : current});
+  }
+  return out;
+}
+
+struct StageRow {
+  Cost before, after;
+  int64_t opsBefore = 0, opsAfter = 0;
+};
+
+void add(Cost &total, const Cost &c) {
+  total.params += c.params;
+  total.macs += c.macs + c.seMacs;
+  total.activationBytes += c.activationBytes;
+}
+
+//===----------------------------------------------------------------------===//
+// Remarks of --explain
+//===----------------------------------------------------------------------===//
+
+struct Fused {
+  std::string node, root, branches, kernel;
+};
+
+struct Refusal {
+  std::string example;
+  SmallVector<std::string> nodes;
+};
+
+/// "fused 9 ops of 'x' (branches: a, b) into one 3x3 conv (stride 1, group 1)"
+std::optional<Fused> parseFused(const ExplainRemark &r) {
+  StringRef t = r.text;
+  if (!t.consume_front("fused "))
+    return std::nullopt;
+  Fused f;
+  f.node = r.node;
+  size_t of = t.find(" of "), br = t.find(" (branches: "),
+         into = t.rfind(") into one ");
+  if (of == StringRef::npos || br == StringRef::npos || into == StringRef::npos ||
+      into < br)
+    return Fused{r.node, "", "", r.text};
+  f.root = t.slice(of + 4, br).trim("'").str();
+  f.branches = t.slice(br + 12, into).str();
+  f.kernel = t.substr(into + 11).str();
+  return f;
+}
+
+/// Insertion-ordered string keys (MapVector needs DenseMap-able keys).
+template <typename T> struct Ordered {
+  std::vector<std::pair<std::string, T>> items;
+  T &operator[](const std::string &key) {
+    for (auto &item : items)
+      if (item.first == key)
+        return item.second;
+    items.push_back({key, T()});
+    return items.back().second;
+  }
+};
+
+/// The reason with names and numbers blanked, so that one reason groups.
+std::string reasonKey(StringRef text) {
+  std::string key;
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\'') {
+      quoted = !quoted;
+      if (quoted)
+        key += "'…'";
+      continue;
+    }
+    if (quoted)
+      continue;
+    if (llvm::isDigit(c)) {
+      if (key.empty() || key.back() != '#')
+        key += '#';
+      continue;
+    }
+    key += c;
+  }
+  return key;
+}
+
+//===----------------------------------------------------------------------===//
+// The drawing
+//===----------------------------------------------------------------------===//
+
+struct Style {
+  const char *kind, *stroke, *fill;
+};
+const Style kStyles[] = {
+    {"conv", "#4e79a7", "#dbe7f3"},   {"block", "#e8790f", "#fde3c8"},
+    {"act", "#4c8c43", "#dcefd8"},    {"pool", "#8e5a84", "#efe0ec"},
+    {"dense", "#c9363a", "#f9dcdc"},  {"arith", "#7a7a7a", "#ececec"},
+    {"layout", "#9a8f8a", "#f7f5f4"}, {"io", "#333333", "#ffffff"},
+};
+
+const char *kindOf(Operation *op) {
+  if (isa<Conv2DOp>(op))
+    return "conv";
+  if (isa<BlockOp>(op))
+    return "block";
+  if (isa<ReluOp, SigmoidOp, TanhOp, ErfOp, GeluOp, HardSwishOp, HardSigmoidOp,
+          LeakyReluOp, ClipOp, SoftmaxOp, ExpOp, SqrtOp, ReciprocalOp>(op))
+    return "act";
+  if (isa<GlobalAvgPoolOp, MaxPoolOp, AvgPoolOp, ReduceMeanOp, ReduceSumOp,
+          ReduceMaxOp, SqueezeExciteOp>(op))
+    return "pool";
+  if (isa<LinearOp, MatMulOp>(op))
+    return "dense";
+  if (isa<AddOp, SubOp, MulOp, DivOp, PowOp, NegOp, BatchNormOp, LayerNormOp>(
+          op))
+    return "arith";
+  return "layout";
+}
+
+std::string convLabel(int64_t kh, int64_t kw, int64_t stride, int64_t in,
+                      int64_t out, int64_t group) {
+  std::string s = std::to_string(kh) + "x" + std::to_string(kw);
+  if (stride > 1)
+    s += "/" + std::to_string(stride);
+  s += " " + std::to_string(in) + "→" + std::to_string(out);
+  if (group > 1)
+    s += group == in && group == out ? " dw" : " g" + std::to_string(group);
+  return s;
+}
+
+std::string labelOf(Operation *op) {
+  if (auto conv = dyn_cast<Conv2DOp>(op)) {
+    auto w = conv.getWeight().getType();
+    return "conv " + convLabel(conv.getKernelH(), conv.getKernelW(),
+                               conv.getStrides()[0], w.getDimSize(1) * conv.getGroup(),
+                               w.getDimSize(0), conv.getGroup());
+  }
+  if (auto block = dyn_cast<BlockOp>(op)) {
+    auto in = cast<RankedTensorType>(block.getInput().getType());
+    auto out = cast<RankedTensorType>(block.getOutput().getType());
+    if (in.getRank() != 4)
+      return "block → linear " + std::to_string(in.getDimSize(1)) + "→" +
+             std::to_string(out.getDimSize(1));
+    return "block → " + convLabel(block.getKernel()[0], block.getKernel()[1],
+                                  block.getStrides()[0], in.getDimSize(1),
+                                  out.getDimSize(1), block.getGroup());
+  }
+  if (auto lin = dyn_cast<LinearOp>(op)) {
+    auto w = lin.getWeight().getType();
+    return "linear " + std::to_string(w.getDimSize(1)) + "→" +
+           std::to_string(w.getDimSize(0));
+  }
+  return op->getName().stripDialect().str();
+}
+
+/// A branch of a block as a short chain: "3x3·bn", "(1x1 - bn)·mul", "id".
+std::string chipOf(Value v, BlockOp block) {
+  if (v == block.getBranchInput())
+    return "id";
+  Operation *op = v.getDefiningOp();
+  if (!op)
+    return "?";
+  std::string token = op->getName().stripDialect().str();
+  if (auto conv = dyn_cast<Conv2DOp>(op))
+    token = std::to_string(conv.getKernelH()) + "x" +
+            std::to_string(conv.getKernelW());
+  else if (isa<BatchNormOp>(op))
+    token = "bn";
+  SmallVector<Value, 2> inputs;
+  for (Value operand : op->getOperands()) {
+    Operation *def = operand.getDefiningOp();
+    if (operand == block.getBranchInput() ||
+        (def && !def->hasTrait<OpTrait::ConstantLike>() &&
+         def->getParentOp() == block.getOperation()))
+      inputs.push_back(operand);
+  }
+  if (inputs.size() == 2)
+    return "(" + chipOf(inputs[0], block) + (isa<SubOp>(op) ? " - " : " + ") +
+           chipOf(inputs[1], block) + ")";
+  if (inputs.empty())
+    return token;
+  std::string inner = chipOf(inputs.front(), block);
+  return inner == "id" ? token : inner + "·" + token;
+}
+
+struct Node {
+  std::string label, detail, tooltip;
+  const char *kind;
+  SmallVector<std::string> chips;
+  SmallVector<unsigned> from; ///< producer rows, deduplicated
+  double y = 0, h = 0;
+};
+
+constexpr double kX = 10, kW = 330, kCharW = 6.6;
+
+std::string drawFunc(func::FuncOp f, StringRef id, StringRef title) {
+  std::vector<Node> nodes;
+  llvm::DenseMap<Value, unsigned> rowOf;
+  auto link = [&](Node &n, Value v) {
+    auto it = rowOf.find(v);
+    if (it != rowOf.end() && !llvm::is_contained(n.from, it->second))
+      n.from.push_back(it->second);
+  };
+  for (BlockArgument a : f.getArguments()) {
+    rowOf[a] = nodes.size();
+    nodes.push_back({"input " + std::to_string(a.getArgNumber()),
+                     shapeOf(a.getType()), "function argument", "io"});
+  }
+  for (Operation *op : topLevelOps(f)) {
+    Node n{labelOf(op), op->getNumResults() ? shapeOf(op->getResult(0).getType())
+                                            : std::string(),
+           nodeName(op->getLoc()), kindOf(op)};
+    if (auto block = dyn_cast<BlockOp>(op))
+      for (Value b : block.getBranches())
+        n.chips.push_back(chipOf(b, block));
+    for (Value v : op->getOperands())
+      link(n, v);
+    for (Value r : op->getResults())
+      rowOf[r] = nodes.size();
+    nodes.push_back(std::move(n));
+  }
+  Node out{"output", "", "returned values", "io"};
+  if (!f.getBody().empty())
+    for (Value v : f.getBody().front().getTerminator()->getOperands())
+      link(out, v);
+  nodes.push_back(std::move(out));
+
+  // Rows, then the chips' lines inside each block row.
+  double y = 28;
+  std::string body;
+  for (Node &n : nodes) {
+    n.y = y;
+    n.h = n.chips.empty() ? 20 : 40;
+    y += n.h + 6;
+  }
+  double maxBulge = 0;
+  std::string edges;
+  for (auto [j, n] : llvm::enumerate(nodes))
+    for (unsigned i : n.from) {
+      const Node &p = nodes[i];
+      if (i + 1 == j) {
+        edges += llvm::formatv("<line x1='{0}' y1='{1}' x2='{0}' y2='{2}'/>",
+                               kX + 16, p.y + p.h, n.y)
+                     .str();
+        continue;
+      }
+      double bulge = std::min(14.0 + 9.0 * std::sqrt(double(j - i)), 150.0);
+      maxBulge = std::max(maxBulge, bulge);
+      double y0 = p.y + p.h / 2, y1 = n.y + n.h / 2, x = kX + kW;
+      edges += llvm::formatv("<path d='M{0} {1} C{2} {1} {2} {3} {0} {3}'/>",
+                             x, y0, x + bulge, y1)
+                   .str();
+    }
+  for (const Node &n : nodes) {
+    const Style *s = &kStyles[0];
+    for (const Style &st : kStyles)
+      if (StringRef(st.kind) == n.kind)
+        s = &st;
+    body += llvm::formatv("<g class='node {0}'><title>{1}</title>", n.kind,
+                          esc(n.tooltip.empty() ? n.label : n.tooltip))
+                .str();
+    body += llvm::formatv("<rect x='{0}' y='{1}' width='{2}' height='{3}' "
+                          "rx='4' fill='{4}' stroke='{5}'/>",
+                          kX, n.y, kW, n.h, s->fill, s->stroke)
+                .str();
+    body += llvm::formatv("<text x='{0}' y='{1}'>{2}</text>", kX + 6, n.y + 14,
+                          esc(n.label))
+                .str();
+    body += llvm::formatv("<text class='shape' x='{0}' y='{1}' "
+                          "text-anchor='end'>{2}</text>",
+                          kX + kW - 6, n.y + 14, esc(n.detail))
+                .str();
+    double cx = kX + 6;
+    for (auto [k, chip] : llvm::enumerate(n.chips)) {
+      double w = 8 + kCharW * chip.size();
+      if (cx + w > kX + kW - 6) {
+        body += llvm::formatv("<text x='{0}' y='{1}'>+{2}</text>", cx,
+                              n.y + 33, n.chips.size() - k)
+                    .str();
+        break;
+      }
+      body += llvm::formatv("<rect class='chip' x='{0}' y='{1}' width='{2}' "
+                            "height='14' rx='3'/><text x='{3}' y='{4}'>{5}"
+                            "</text>",
+                            cx, n.y + 22, w, cx + 4, n.y + 33, esc(chip))
+                  .str();
+      cx += w + 4;
+    }
+    body += "</g>";
+  }
+  double width = kX + kW + maxBulge + 12, height = y + 4;
+  return llvm::formatv("<svg id='{0}' xmlns='http://www.w3.org/2000/svg' "
+                       "width='{1}' height='{2}' viewBox='0 0 {1} {2}' "
+                       "role='img' aria-label='{3}'><text class='caption' "
+                       "x='{4}' y='16'>{3}</text><g class='edges'>{5}</g>{6}"
+                       "</svg>",
+                       id, width, height, esc(title), kX, edges, body)
+      .str();
+}
+
+const char *kStyleSheet = R"(
+body { font: 14px/1.4 system-ui, sans-serif; margin: 24px; color: #222; }
+h1 { font-size: 20px; margin: 0 0 4px; } h2 { font-size: 16px; margin: 24px 0 8px; }
+table { border-collapse: collapse; } td, th { padding: 3px 10px; text-align: right; }
+th { border-bottom: 1px solid #999; } td:first-child, th:first-child { text-align: left; }
+tr:nth-child(even) td { background: #f6f6f6; }
+.pass { color: #2b7a2b; font-weight: 600; } .fail { color: #b3261e; font-weight: 600; }
+.muted { color: #666; } code { font-size: 13px; }
+.drawings { display: flex; gap: 24px; align-items: flex-start; }
+.drawings > div { overflow: auto; max-height: 85vh; border: 1px solid #ddd; }
+svg text { font: 11px monospace; fill: #222; } svg text.shape { fill: #666; }
+svg text.caption { font: bold 13px system-ui, sans-serif; }
+svg .edges line, svg .edges path { stroke: #888; stroke-width: 1; fill: none; }
+svg rect.chip { fill: #fff; stroke: #e8790f; }
+.legend span { display: inline-block; padding: 0 6px; margin-right: 6px; border: 1px solid; border-radius: 3px; }
+)";
+
+} // namespace
+
+std::string mobileone::renderReport(const ReportInput &in) {
+  std::string html;
+  llvm::raw_string_ostream os(html);
+  Cost before = computeCost(in.trainingTime), after = computeCost(in.deployed);
+  auto opCount = [](const Cost &c, StringRef name) -> int64_t {
+    auto it = c.ops.find(name);
+    return it == c.ops.end() ? 0 : it->second;
+  };
+
+  os << "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
+     << "<title>mobileone-compile: " << esc(in.model) << "</title><style>"
+     << kStyleSheet << "</style></head><body>\n";
+  os << "<h1>" << esc(in.model) << " → " << esc(in.output) << "</h1>\n";
+  os << "<p class='muted'>mobileone-compile report: training-time model as "
+        "imported, and the deployed model written.</p>\n";
+
+  // The summary.
+  int64_t blocks = 0, branches = 0;
+  if (func::FuncOp recovered = in.recovered)
+    recovered.walk([&](BlockOp b) {
+      ++blocks;
+      branches += b.getBranches().size();
+    });
+  os << "<h2>Summary</h2><table><tr><th></th><th>training-time</th>"
+        "<th>deployed</th><th>ratio</th></tr>\n";
+  auto row = [&](StringRef what, std::string a, std::string b, std::string r) {
+    os << "<tr><td>" << what << "</td><td>" << a << "</td><td>" << b
+       << "</td><td>" << r << "</td></tr>\n";
+  };
+  row("parameters", count(before.params), count(after.params),
+      ratio(before.params, after.params));
+  row("multiply-adds", count(before.macs + before.seMacs),
+      count(after.macs + after.seMacs),
+      ratio(before.macs + before.seMacs, after.macs + after.seMacs));
+  row("feature maps written", bytes(before.activationBytes),
+      bytes(after.activationBytes),
+      ratio(before.activationBytes, after.activationBytes));
+  for (StringRef op : {"mobileone.conv2d", "mobileone.batch_norm",
+                       "mobileone.add", "mobileone.sub", "mobileone.mul"})
+    row(op.drop_front(10), std::to_string(opCount(before, op)),
+        std::to_string(opCount(after, op)), "");
+  int64_t opsBefore = topLevelOps(in.trainingTime).size(),
+          opsAfter = topLevelOps(in.deployed).size();
+  row("ops (no constants)", std::to_string(opsBefore), std::to_string(opsAfter),
+      ratio(opsBefore, opsAfter));
+  os << "</table>\n<p>" << blocks << " blocks fused (" << branches
+     << " branches in, one kernel out each).</p>\n";
+
+  // The check.
+  os << "<h2>Check</h2>\n";
+  if (in.check.ran)
+    os << "<p id='check'>Deployed vs training-time on a seeded input: max "
+          "abs diff <code>"
+       << llvm::formatv("{0:e3}", in.check.maxAbs).str()
+       << "</code>, relative <code>"
+       << llvm::formatv("{0:e3}", in.check.relative).str() << "</code> (rtol "
+       << llvm::formatv("{0:e1}", in.check.rtol).str() << "): <span class='"
+       << (in.check.pass ? "pass'>PASS" : "fail'>FAIL") << "</span></p>\n";
+  else
+    os << "<p id='check' class='muted'>not run</p>\n";
+
+  // Stages.
+  Ordered<StageRow> stages;
+  for (auto &[op, stage] : stagesOf(in.trainingTime)) {
+    add(stages[stage].before, opCost(op));
+    ++stages[stage].opsBefore;
+  }
+  for (auto &[op, stage] : stagesOf(in.deployed)) {
+    add(stages[stage].after, opCost(op));
+    ++stages[stage].opsAfter;
+  }
+  os << "<h2>Per stage (by feature-map resolution)</h2><table id='stages'>"
+        "<tr><th>stage</th><th>ops</th><th>parameters</th>"
+        "<th>multiply-adds</th><th>feature maps written</th></tr>\n";
+  for (auto &[name, s] : stages.items)
+    os << "<tr><td>" << esc(name) << "</td><td>" << s.opsBefore << " → "
+       << s.opsAfter << "</td><td>" << count(s.before.params) << " → "
+       << count(s.after.params) << "</td><td>" << count(s.before.macs) << " → "
+       << count(s.after.macs) << "</td><td>" << bytes(s.before.activationBytes)
+       << " → " << bytes(s.after.activationBytes) << "</td></tr>\n";
+  os << "</table>\n<p class='muted'>Multiply-adds include squeeze-excite; "
+        "feature maps: every op result written once (float32).</p>\n";
+
+  // The drawings.
+  os << "<h2>The network</h2><p class='legend'>";
+  for (const Style &s : kStyles)
+    os << "<span style='background:" << s.fill << ";border-color:" << s.stroke
+       << "'>" << s.kind << "</span>";
+  os << "</p><p class='muted'>One row per op in program order; arcs on the "
+        "right are skips and second operands. Hover a row for its ONNX "
+        "node.</p>\n<div class='drawings'><div>"
+     << drawFunc(in.recovered ? in.recovered : in.trainingTime,
+                 "drawing-before", "training-time: blocks and their branches")
+     << "</div><div>"
+     << drawFunc(in.deployed, "drawing-after", "deployed") << "</div></div>\n";
+
+  // What was fused, and what was not.
+  SmallVector<Fused> fused;
+  Ordered<Refusal> refused;
+  for (const ExplainRemark &r : in.remarks) {
+    if (std::optional<Fused> f = parseFused(r)) {
+      fused.push_back(*f);
+      continue;
+    }
+    Refusal &ref = refused[reasonKey(r.text)];
+    if (ref.example.empty())
+      ref.example = r.text;
+    ref.nodes.push_back(r.node);
+  }
+  os << "<h2>Fused (" << fused.size() << ")</h2>\n<details"
+     << (fused.size() <= 40 ? " open" : "")
+     << "><summary>per block: branches in, kernel out</summary><table "
+        "id='fused'><tr><th>at node</th><th>input</th><th>branches in</th>"
+        "<th>kernel out</th></tr>\n";
+  for (const Fused &f : fused)
+    os << "<tr><td><code>" << esc(f.node) << "</code></td><td><code>"
+       << esc(f.root) << "</code></td><td>" << esc(f.branches) << "</td><td>"
+       << esc(f.kernel) << "</td></tr>\n";
+  os << "</table></details>\n";
+  os << "<h2>Not fused (" << (in.remarks.size() - fused.size())
+     << ")</h2>\n<table id='refused'><tr><th>reason (one example)</th>"
+        "<th>times</th><th>at nodes</th></tr>\n";
+  for (auto &[key, r] : refused.items) {
+    std::string nodes;
+    for (auto [i, n] : llvm::enumerate(r.nodes)) {
+      if (i == 4) {
+        nodes += ", … " + std::to_string(r.nodes.size() - 4) + " more";
+        break;
+      }
+      nodes += (i ? ", " : "") + n;
+    }
+    os << "<tr><td>" << esc(r.example) << "</td><td>" << r.nodes.size()
+       << "</td><td><code>" << esc(nodes) << "</code></td></tr>\n";
+  }
+  os << "</table>\n</body></html>\n";
+  return html;
+}

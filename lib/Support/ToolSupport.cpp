@@ -2,6 +2,11 @@
 
 #include "mobileone/Support/ToolSupport.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "llvm/Config/llvm-config.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
@@ -72,6 +77,10 @@ bool mlir::mobileone::writeOutputFile(StringRef path, StringRef bytes,
       os.clear_error();
     }
   }
+  // On disk before the rename makes it visible: a crash of the machine right
+  // after must not leave an empty file under the new name.
+  if (reason.empty() && ::fsync(tmp->FD) != 0)
+    reason = std::strerror(errno);
   if (!reason.empty()) {
     consumeError(tmp->discard());
     error = "cannot write '" + path.str() + "': " + reason +

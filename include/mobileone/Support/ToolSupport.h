@@ -30,7 +30,9 @@ void setUpCommandLine(llvm::StringRef tool,
 /// Writes `bytes` to `path` ("-" is standard output) through a temporary file
 /// in the same directory that is renamed over `path` only when complete: a
 /// failed write (disk full, file-size limit, a killed process) leaves any
-/// earlier file at `path` intact. Refuses a `path` that is one of `inputs`.
+/// earlier file at `path` intact (after SIGKILL the temporary file stays
+/// beside it; other signals remove it). The data is synced before the rename.
+/// Refuses a `path` that is one of `inputs`.
 /// Returns false with a message naming the file and the reason in `error`.
 bool writeOutputFile(llvm::StringRef path, llvm::StringRef bytes,
                      llvm::ArrayRef<llvm::StringRef> inputs, std::string &error);

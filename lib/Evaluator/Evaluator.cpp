@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <chrono>
 #include <thread>
 
 using namespace mlir;
@@ -305,7 +306,8 @@ class Interpreter {
 public:
   explicit Interpreter(unsigned threads) : threads(threads) {}
 
-  LogicalResult run(Block &block, SmallVectorImpl<Tensor> &results) {
+  LogicalResult run(Block &block, SmallVectorImpl<Tensor> &results,
+                    std::vector<OpTime> *profile = nullptr) {
     for (Operation &op : block) {
       if (op.hasTrait<OpTrait::IsTerminator>()) {
         for (Value v : op.getOperands()) {
@@ -316,8 +318,14 @@ public:
         }
         return success();
       }
+      auto start = std::chrono::steady_clock::now();
       if (failed(execute(op)))
         return failure();
+      if (profile)
+        profile->push_back(
+            {&op, std::chrono::duration<double, std::milli>(
+                      std::chrono::steady_clock::now() - start)
+                      .count()});
       release(op);
     }
     return success();
@@ -780,7 +788,8 @@ LogicalResult Interpreter::execute(Operation &op) {
 
 FailureOr<SmallVector<Tensor>> mobileone::evaluate(func::FuncOp func,
                                                    ArrayRef<Tensor> inputs,
-                                                   unsigned threads) {
+                                                   unsigned threads,
+                                                   std::vector<OpTime> *profile) {
   if (threads == 0)
     threads = std::max(1u, std::thread::hardware_concurrency());
   if (func.getNumArguments() != inputs.size())
@@ -795,7 +804,7 @@ FailureOr<SmallVector<Tensor>> mobileone::evaluate(func::FuncOp func,
     interp.bind(arg, input);
   }
   SmallVector<Tensor> results;
-  if (failed(interp.run(func.getBody().front(), results)))
+  if (failed(interp.run(func.getBody().front(), results, profile)))
     return failure();
   return results;
 }

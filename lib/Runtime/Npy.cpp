@@ -2,6 +2,8 @@
 
 #include "mobileone/Runtime/Npy.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -235,4 +237,17 @@ bool mobileone::runtime::writeNpy(const std::string &path,
     return false;
   }
   return true;
+}
+
+mobileone::runtime::Difference
+mobileone::runtime::difference(const float *out, const float *ref, size_t n) {
+  Difference d;
+  for (size_t j = 0; j < n; ++j) {
+    double e = std::fabs(double(out[j]) - double(ref[j]));
+    if (!(e <= d.maxAbs)) // NaN propagates as a failure
+      d.maxAbs = e;
+    d.maxRef = std::max(d.maxRef, std::fabs(double(ref[j])));
+  }
+  d.relative = d.maxRef > 0.0 ? d.maxAbs / d.maxRef : d.maxAbs;
+  return d;
 }

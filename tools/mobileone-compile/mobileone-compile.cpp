@@ -10,6 +10,7 @@
 #include "mobileone/Conversion/Passes.h"
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
 #include "mobileone/Evaluator/Evaluator.h"
+#include "mobileone/Runtime/Npy.h"
 #include "mobileone/Support/Diagnostics.h"
 #include "mobileone/Support/ToolSupport.h"
 #include "mobileone/Target/ONNX.h"
@@ -91,7 +92,7 @@ func::FuncOp mainOf(ModuleOp module) {
   return found;
 }
 
-int64_t opCount(const mobileone::Cost &c, StringRef op) {
+int64_t opCount(const mlir::mobileone::Cost &c, StringRef op) {
   auto it = c.ops.find(op);
   return it == c.ops.end() ? 0 : it->second;
 }
@@ -100,7 +101,7 @@ int64_t opCount(const mobileone::Cost &c, StringRef op) {
 
 int main(int argc, char **argv) {
   InitLLVM y(argc, argv);
-  mobileone::setUpCommandLine("mobileone-compile", {&toolOptions});
+  mlir::mobileone::setUpCommandLine("mobileone-compile", {&toolOptions});
   cl::ParseCommandLineOptions(argc, argv,
                               "mobileone compiler: ONNX in, re-parameterised "
                               "model out\n");
@@ -134,15 +135,15 @@ int main(int argc, char **argv) {
   }
 
   DialectRegistry registry;
-  registry.insert<mobileone::MobileOneDialect, func::FuncDialect,
+  registry.insert<mlir::mobileone::MobileOneDialect, func::FuncDialect,
                   arith::ArithDialect, tosa::TosaDialect>();
   MLIRContext context(registry);
   context.printOpOnDiagnostic(false); // the message names the op already
   SourceMgr sourceMgr;
-  mobileone::ModelDiagnosticHandler handler(sourceMgr, &context, inputFilename);
+  mlir::mobileone::ModelDiagnosticHandler handler(sourceMgr, &context, inputFilename);
   // The report keeps the --explain remarks; they are printed only if asked.
   bool report = !reportFile.empty();
-  std::vector<mobileone::ExplainRemark> remarks;
+  std::vector<mlir::mobileone::ExplainRemark> remarks;
   context.getDiagEngine().registerHandler([&](Diagnostic &d) {
     if (!report || d.getSeverity() != DiagnosticSeverity::Remark)
       return failure();
@@ -153,46 +154,46 @@ int main(int argc, char **argv) {
     return success(!explain);
   });
 
-  mobileone::ONNXImportOptions options;
+  mlir::mobileone::ONNXImportOptions options;
   options.batch = batch;
   // An explicit batch fixes a symbolic one; otherwise ONNX output keeps it.
   options.batchRequested = batch.getNumOccurrences() > 0;
   options.keepSymbolicBatch = !options.batchRequested;
   OwningOpRef<ModuleOp> module =
-      mobileone::importONNXFile(&context, inputFilename, options);
+      mlir::mobileone::importONNXFile(&context, inputFilename, options);
   if (!module)
     return 1;
-  mobileone::Cost before = mobileone::computeCost(mainOf(*module));
+  mlir::mobileone::Cost before = mlir::mobileone::computeCost(mainOf(*module));
   OwningOpRef<ModuleOp> trainingTime;
   bool runCheck = check || report;
   if (runCheck)
     trainingTime = module->clone();
 
   PassManager recover(&context);
-  mobileone::RecoverStructureOptions recoverOptions;
+  mlir::mobileone::RecoverStructureOptions recoverOptions;
   recoverOptions.explain = explain || report;
-  recover.addPass(mobileone::createRecoverStructure(recoverOptions));
+  recover.addPass(mlir::mobileone::createRecoverStructure(recoverOptions));
   if (failed(recover.run(*module)))
     return 1;
   int64_t branches = 0;
-  mobileone::Cost recovered = mobileone::computeCost(mainOf(*module));
+  mlir::mobileone::Cost recovered = mlir::mobileone::computeCost(mainOf(*module));
   module->walk(
-      [&](mobileone::BlockOp b) { branches += b.getBranches().size(); });
+      [&](mlir::mobileone::BlockOp b) { branches += b.getBranches().size(); });
   OwningOpRef<ModuleOp> recoveredModule;
   if (report)
     recoveredModule = module->clone();
 
   PassManager pm(&context);
-  mobileone::buildReparameterizePipeline(pm, {});
+  mlir::mobileone::buildReparameterizePipeline(pm, {});
   if (failed(pm.run(*module)))
     return 1;
-  mobileone::Cost after = mobileone::computeCost(mainOf(*module));
+  mlir::mobileone::Cost after = mlir::mobileone::computeCost(mainOf(*module));
   OwningOpRef<ModuleOp> deployed;
   if (runCheck)
     deployed = module->clone();
   if (target == "tosa") {
     PassManager lower(&context);
-    lower.addPass(mobileone::createConvertMobileOneToTosa());
+    lower.addPass(mlir::mobileone::createConvertMobileOneToTosa());
     if (failed(lower.run(*module)))
       return 1;
   }
@@ -201,10 +202,10 @@ int main(int argc, char **argv) {
   std::string bytes;
   raw_string_ostream os(bytes);
   if (ext == ".onnx") {
-    if (failed(mobileone::exportONNX(*module, os)))
+    if (failed(mlir::mobileone::exportONNX(*module, os)))
       return 1;
   } else if (ext == ".tflite") {
-    if (failed(mobileone::emitTFLite(*module, os)))
+    if (failed(mlir::mobileone::emitTFLite(*module, os)))
       return 1;
   } else if (ext == ".mlirbc") {
     if (failed(writeBytecodeToFile(*module, os)))
@@ -215,31 +216,36 @@ int main(int argc, char **argv) {
   }
   // The deployed module is checked before anything is written.
   std::string checkLine;
-  mobileone::CheckOutcome outcome;
+  mlir::mobileone::CheckOutcome outcome;
   if (runCheck) {
     func::FuncOp train = mainOf(*trainingTime);
     func::FuncOp deploy = mainOf(*deployed);
-    SmallVector<mobileone::Tensor> inputs;
+    SmallVector<mlir::mobileone::Tensor> inputs;
     for (auto [i, type] : llvm::enumerate(train.getArgumentTypes()))
-      inputs.push_back(mobileone::randomTensor(
+      inputs.push_back(mlir::mobileone::randomTensor(
           cast<RankedTensorType>(type).getShape(), 1 + i));
-    FailureOr<SmallVector<mobileone::Tensor>> a =
-        mobileone::evaluate(train, inputs);
+    FailureOr<SmallVector<mlir::mobileone::Tensor>> a =
+        mlir::mobileone::evaluate(train, inputs);
     if (failed(a))
       return 1;
-    FailureOr<SmallVector<mobileone::Tensor>> b =
-        mobileone::evaluate(deploy, inputs);
+    FailureOr<SmallVector<mlir::mobileone::Tensor>> b =
+        mlir::mobileone::evaluate(deploy, inputs);
     if (failed(b))
       return 1;
-    double maxDiff = 0.0, maxRef = 0.0;
-    for (auto [x, ref] : llvm::zip(*b, *a))
-      for (size_t j = 0; j < x.data.size() && j < ref.data.size(); ++j) {
-        double d = std::fabs(double(x.data[j]) - double(ref.data[j]));
-        if (!(d <= maxDiff))
-          maxDiff = d;
-        maxRef = std::max(maxRef, std::fabs(double(ref.data[j])));
+    double maxDiff = 0.0, rel = 0.0;
+    for (auto [x, ref] : llvm::zip(*b, *a)) {
+      if (x.data.size() != ref.data.size()) {
+        errs() << "mobileone-compile: --check: the deployed model's output "
+                  "has another size than the training-time model's\n";
+        return 1;
       }
-    double rel = maxRef > 0.0 ? maxDiff / maxRef : maxDiff;
+      ::mobileone::runtime::Difference d = ::mobileone::runtime::difference(
+          x.data.data(), ref.data.data(), x.data.size());
+      if (!(d.maxAbs <= maxDiff))
+        maxDiff = d.maxAbs;
+      if (!(d.relative <= rel))
+        rel = d.relative;
+    }
     bool pass = rel <= checkRtol;
     outcome = {true, maxDiff, rel, checkRtol, pass};
     checkLine = (Twine("  check:             deployed vs training-time on a "
@@ -257,16 +263,16 @@ int main(int argc, char **argv) {
   }
 
   std::string error;
-  if (!mobileone::writeOutputFile(outputFilename, os.str(), {inputFilename},
+  if (!mlir::mobileone::writeOutputFile(outputFilename, os.str(), {inputFilename},
                                   error)) {
     errs() << "mobileone-compile: " << error << "\n";
     return 1;
   }
   if (report) {
-    mobileone::ReportInput in{inputFilename, outputFilename,
+    mlir::mobileone::ReportInput in{inputFilename, outputFilename,
                               mainOf(*trainingTime), mainOf(*recoveredModule),
                               mainOf(*deployed), std::move(remarks), outcome};
-    if (!mobileone::writeOutputFile(reportFile, mobileone::renderReport(in),
+    if (!mlir::mobileone::writeOutputFile(reportFile, mlir::mobileone::renderReport(in),
                                     {inputFilename}, error)) {
       errs() << "mobileone-compile: " << error << "\n";
       return 1;

@@ -1,6 +1,6 @@
 //===- mobileone-eval.cpp - evaluate and compare MLIR models --------------===//
 //
-//   mobileone-run model.mlir [--seed N]
+//   mobileone-run model.mlir [--seed N] [--bench N] [--profile]
 //   mobileone-run train.mlir --compare deploy.mlir [--atol A] [--rtol R]
 //
 // Reached through `mobileone-run`, which runs .tflite files itself and hands
@@ -12,6 +12,7 @@
 #include "mobileone/Evaluator/Evaluator.h"
 #include "mobileone/Runtime/Npy.h"
 #include "mobileone/Support/ToolSupport.h"
+#include "mobileone/Transforms/Cost.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/MLIRContext.h"
@@ -23,7 +24,11 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
+#include <chrono>
 #include <cmath>
+#include <cstdarg>
+#include <cstdio>
+#include <thread>
 
 using namespace mlir;
 using namespace llvm;
@@ -60,6 +65,22 @@ static cl::opt<std::string>
 static cl::opt<unsigned> threads("num-threads",
                                  cl::desc("Worker threads (0: all cores)"),
                                  cl::init(0), cl::cat(toolOptions));
+
+static cl::opt<unsigned>
+    bench("bench",
+          cl::desc("Time N evaluations after warm-up; ends with a latency_ms "
+                   "line"),
+          cl::value_desc("N"), cl::init(0), cl::cat(toolOptions));
+static cl::opt<bool> profile("profile",
+                             cl::desc("Time every op of the function body"),
+                             cl::cat(toolOptions));
+static cl::opt<bool> reference(
+    "reference",
+    cl::desc("Portable kernels: always so for MLIR modules (the evaluator)"),
+    cl::cat(toolOptions));
+static cl::opt<bool> xnnpackOnly(
+    "xnnpack-only", cl::desc("For .tflite models only: refused here"),
+    cl::cat(toolOptions));
 
 // One option syntax with the TFLite mode: --threads and -o as well.
 static cl::alias outputAlias("o", cl::desc("Alias for --output"),
@@ -120,6 +141,104 @@ void writeNpy(raw_ostream &os, const mlir::mobileone::Tensor &t) {
            t.data.size() * sizeof(float));
 }
 
+/// printf to standard output through LLVM's stream (kept in order with it).
+[[gnu::format(printf, 1, 2)]] void say(const char *fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(buf, sizeof(buf), fmt, ap);
+  va_end(ap);
+  outs() << buf;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/// Per-op wall time, the median of several evaluations, as the TFLite mode's
+/// --profile prints it.
+LogicalResult printProfile(func::FuncOp entry,
+                           ArrayRef<mlir::mobileone::Tensor> inputs) {
+  unsigned runs = bench > 0 ? std::min(1000u, unsigned(bench)) : 5;
+  std::vector<std::vector<double>> times;
+  std::vector<Operation *> ops;
+  for (unsigned r = 0; r < runs; ++r) {
+    std::vector<mlir::mobileone::OpTime> profile;
+    if (failed(mlir::mobileone::evaluate(entry, inputs, threads, &profile)))
+      return failure();
+    if (times.empty()) {
+      times.resize(profile.size());
+      for (auto &p : profile)
+        ops.push_back(p.op);
+    }
+    for (size_t i = 0; i < profile.size() && i < times.size(); ++i)
+      times[i].push_back(profile[i].ms);
+  }
+  std::vector<double> ms;
+  double total = 0, flops = 0;
+  for (size_t i = 0; i < times.size(); ++i) {
+    ms.push_back(median(times[i]));
+    total += ms.back();
+  }
+  outs() << "  per-op profile (evaluator, median of " << runs
+         << " runs; constants take no time):\n";
+  say("  %4s %-24s %-28s %-18s %9s %6s %8s\n", "#", "op",
+                   "node or line", "shape", "ms", "%", "GFLOP/s");
+  for (size_t i = 0; i < ops.size(); ++i) {
+    Operation *op = ops[i];
+    if (op->hasTrait<OpTrait::ConstantLike>())
+      continue;
+    mlir::mobileone::Cost c = mlir::mobileone::opCost(op);
+    double f = 2.0 * double(c.macs + c.seMacs);
+    flops += f;
+    std::string node;
+    if (auto name = dyn_cast<NameLoc>(op->getLoc()))
+      node = name.getName().str();
+    else if (auto line = dyn_cast<FileLineColLoc>(op->getLoc()))
+      node = "line " + std::to_string(line.getLine());
+    if (node.size() > 28)
+      node = "..." + node.substr(node.size() - 25);
+    std::string shape;
+    if (op->getNumResults())
+      if (auto t = dyn_cast<RankedTensorType>(op->getResult(0).getType()))
+        for (int64_t d : t.getShape())
+          shape += (shape.empty() ? "" : "x") + std::to_string(d);
+    say("  %4zu %-24s %-28s %-18s %9.4f %5.1f%% %8.2f\n", i,
+                     op->getName().getStringRef().str().c_str(), node.c_str(),
+                     shape.c_str(), ms[i], total > 0 ? 100 * ms[i] / total : 0.0,
+                     ms[i] > 0 ? f / (ms[i] * 1e6) : 0.0);
+  }
+  say("  %4s %-24s %-28s %-18s %9.3f         %8.2f\n", "",
+                   "total", "", "", total,
+                   total > 0 ? flops / (total * 1e6) : 0.0);
+  return success();
+}
+
+/// Latency of whole evaluations, in the TFLite mode's format.
+LogicalResult printBench(func::FuncOp entry,
+                         ArrayRef<mlir::mobileone::Tensor> inputs) {
+  unsigned warmup = std::max(2u, unsigned(bench) / 10);
+  std::vector<double> ms;
+  for (unsigned i = 0; i < warmup + bench; ++i) {
+    auto t0 = std::chrono::steady_clock::now();
+    if (failed(mlir::mobileone::evaluate(entry, inputs, threads)))
+      return failure();
+    auto t1 = std::chrono::steady_clock::now();
+    if (i >= warmup)
+      ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  double med = median(ms), lo = *std::min_element(ms.begin(), ms.end());
+  say("  latency over %u runs (after %u warm-up): min %.3f ms, "
+                   "median %.3f ms (evaluator)\n",
+      unsigned(bench), warmup, lo, med);
+  say("latency_ms median=%.3f min=%.3f runs=%u threads=%u\n",
+                   med, lo, unsigned(bench),
+      threads ? unsigned(threads) : std::max(1u, std::thread::hardware_concurrency()));
+  return success();
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -142,6 +261,16 @@ int main(int argc, char **argv) {
       return 1;
     }
     threads = *threadsOpt;
+  }
+  if (xnnpackOnly) {
+    errs() << "mobileone-run: --xnnpack-only selects the runtime's kernels "
+              "for a .tflite model; an MLIR module runs on the evaluator "
+              "(compile it with -o model.tflite to use the runtime)\n";
+    return 1;
+  }
+  if (bench > 1000000) {
+    errs() << "mobileone-run: --bench takes a number of runs up to 1000000\n";
+    return 1;
   }
 
   DialectRegistry registry;
@@ -213,6 +342,11 @@ int main(int argc, char **argv) {
     }
   }
 
+  if (profile && failed(printProfile(a->entry, inputs)))
+    return 1;
+  if (bench > 0 && failed(printBench(a->entry, inputs)))
+    return 1;
+
   if (compareFilename.empty()) {
     for (auto [i, t] : llvm::enumerate(*outA)) {
       float lo = *std::min_element(t.data.begin(), t.data.end());
@@ -252,14 +386,9 @@ int main(int argc, char **argv) {
       errs() << "mobileone-run: output #" << i << " shapes differ\n";
       return 1;
     }
-    double maxDiff = 0.0, maxRef = 0.0;
-    for (size_t j = 0; j < x.data.size(); ++j) {
-      double d = std::fabs(double(x.data[j]) - double(ref.data[j]));
-      if (!(d <= maxDiff)) // NaN propagates as a failure
-        maxDiff = d;
-      maxRef = std::max(maxRef, std::fabs(double(ref.data[j])));
-    }
-    double rel = maxRef > 0.0 ? maxDiff / maxRef : maxDiff;
+    ::mobileone::runtime::Difference d = ::mobileone::runtime::difference(
+        x.data.data(), ref.data.data(), x.data.size());
+    double maxDiff = d.maxAbs, maxRef = d.maxRef, rel = d.relative;
     bool pass = maxDiff <= absTol && rel <= relTol;
     ok &= pass;
     outs() << "output #" << i << ": max abs diff " << format("%.3e", maxDiff)

@@ -36,7 +36,8 @@ bool takesValue(const std::string &a) {
       "--input",  "--output", "-o",         "--threads", "--bench",
       "--seed",   "--compare", "--atol",    "--rtol",    "--save-input",
       "--num-threads", "-input", "-output", "-threads",  "-bench",
-      "-seed",    "-compare", "-atol",      "-rtol"};
+      "-seed",    "-compare", "-atol",      "-rtol",     "-save-input",
+      "-num-threads"};
   for (const char *n : names)
     if (a == n)
       return true;
@@ -112,7 +113,24 @@ int main(int argc, char **argv) {
   }
   if (model.empty())
     return runTFLite(cargc, cargs.data()); // usage, --help
-  switch (classify(model)) {
+  Kind kind = classify(model);
+  // --compare takes a model of the same kind.
+  for (size_t i = 1; i + 1 < args.size(); ++i)
+    if ((args[i] == "--compare" || args[i] == "-compare") &&
+        (kind == Kind::TFLite || kind == Kind::MLIR)) {
+      Kind other = classify(args[i + 1]);
+      if ((other == Kind::TFLite || other == Kind::MLIR) && other != kind) {
+        const char *names[] = {"a TFLite FlatBuffer", "an MLIR module"};
+        std::fprintf(stderr,
+                     "mobileone-run: --compare needs two models of one kind: "
+                     "%s is %s, %s is %s (compare their outputs with "
+                     "--output/-o and --input instead)\n",
+                     model.c_str(), names[kind == Kind::MLIR],
+                     args[i + 1].c_str(), names[other == Kind::MLIR]);
+        return 1;
+      }
+    }
+  switch (kind) {
   case Kind::TFLite:
     return runTFLite(cargc, cargs.data());
   case Kind::ONNX:

@@ -2,8 +2,8 @@
 //
 //   mobileone-run model.tflite [--input x.npy] [--output y.npy]
 //                 [--threads T] [--bench N] [--seed S] [--reference]
-//                 [--xnnpack-only]
-//                 [--profile]
+//                 [--xnnpack-only] [--profile] [--save-input x.npy]
+//                 [--compare other.tflite [--atol A] [--rtol R]]
 //
 // Uses only the runtime library (no MLIR). --input takes the model's own
 // layout: NHWC for a 4-D input (from NCHW: x.transpose(0, 2, 3, 1)).
@@ -37,9 +37,17 @@ int usage(const char *msg) {
   std::fprintf(stderr,
                "mobileone-run: %s\nusage: mobileone-run model.tflite "
                "[--input x.npy] [--output y.npy] [--threads T] [--bench N] "
-               "[--seed S] [--reference] [--xnnpack-only] [--profile]\n",
+               "[--seed S] [--reference] [--xnnpack-only] [--profile] "
+               "[--save-input x.npy] [--compare b.tflite [--atol A] "
+               "[--rtol R]]\n",
                msg);
   return 2;
+}
+
+bool parseDouble(const char *s, double &out) {
+  char *end;
+  out = std::strtod(s, &end);
+  return *s && !*end && out >= 0 && std::isfinite(out);
 }
 
 bool parseInt(const char *s, long lo, long hi, long &out) {
@@ -51,8 +59,9 @@ bool parseInt(const char *s, long lo, long hi, long &out) {
 } // namespace
 
 int runTFLite(int argc, char **argv) {
-  std::string model, input, output;
+  std::string model, input, output, saveInput, compare;
   long threads = 1, bench = 0, seed = 1;
+  double atol = 1e-4, rtol = 1e-5;
   bool reference = false, profile = false, xnnpackOnly = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -72,7 +81,22 @@ int runTFLite(int argc, char **argv) {
       if (!(v = value("--output")))
         return 2;
       output = v;
-    } else if (a == "--threads" || a == "-threads") {
+    } else if (a == "--save-input" || a == "-save-input") {
+      if (!(v = value("--save-input")))
+        return 2;
+      saveInput = v;
+    } else if (a == "--compare" || a == "-compare") {
+      if (!(v = value("--compare")))
+        return 2;
+      compare = v;
+    } else if (a == "--atol" || a == "-atol") {
+      if (!(v = value("--atol")) || !parseDouble(v, atol))
+        return usage("--atol takes a non-negative number");
+    } else if (a == "--rtol" || a == "-rtol") {
+      if (!(v = value("--rtol")) || !parseDouble(v, rtol))
+        return usage("--rtol takes a non-negative number");
+    } else if (a == "--threads" || a == "-threads" || a == "--num-threads" ||
+               a == "-num-threads") {
       if (!(v = value("--threads")) || !parseInt(v, 1, 256, threads))
         return usage("--threads takes an integer from 1 to 256");
     } else if (a == "--bench" || a == "-bench") {
@@ -98,6 +122,12 @@ int runTFLite(int argc, char **argv) {
           "  --profile        time every operator\n"
           "  --seed S         seed of the random input (without --input)\n"
           "  --reference      portable kernels instead of XNNPACK\n"
+          "  --save-input x.npy  write the (seeded) input\n"
+          "  --compare b.tflite  run b.tflite on the same input and compare "
+          "outputs\n"
+          "  --atol A, --rtol R  tolerances of --compare on max |a - b| and "
+          "max |a - b| / max |b|\n"
+          "                   (default 1e-4, 1e-5)\n"
           "  --xnnpack-only   XNNPACK for every operator (by default dense "
           "and 3x3\n"
           "                   depthwise convolutions run on our AVX-512 "
@@ -173,6 +203,10 @@ int runTFLite(int argc, char **argv) {
     std::fprintf(stderr, "mobileone-run: %s\n", error.c_str());
     return 1;
   }
+  if (!saveInput.empty() && !writeNpy(saveInput, in.shape, x.data(), error)) {
+    std::fprintf(stderr, "mobileone-run: %s\n", error.c_str());
+    return 1;
+  }
   auto [lo, hi] = std::minmax_element(y.begin(), y.end());
   std::printf("%s: backend %s, %ld thread%s, input '%s' %s -> output '%s' %s\n",
               model.c_str(), session->backend(), threads,
@@ -185,6 +219,40 @@ int runTFLite(int argc, char **argv) {
   for (size_t i = 0; i < std::min<size_t>(5, y.size()); ++i)
     std::printf(" %g", y[i]);
   std::printf("\n");
+
+  if (!compare.empty()) {
+    std::unique_ptr<Session> other =
+        Session::createFromFile(compare, options, error);
+    if (!other) {
+      std::fprintf(stderr, "mobileone-run: %s: %s\n", compare.c_str(),
+                   error.c_str());
+      return 1;
+    }
+    if (other->inputInfo().shape != in.shape ||
+        other->outputInfo().shape != out.shape) {
+      std::fprintf(stderr,
+                   "mobileone-run: %s takes %s and gives %s; %s takes %s and "
+                   "gives %s: nothing to compare\n",
+                   compare.c_str(), shapeStr(other->inputInfo().shape).c_str(),
+                   shapeStr(other->outputInfo().shape).c_str(), model.c_str(),
+                   shapeStr(in.shape).c_str(), shapeStr(out.shape).c_str());
+      return 1;
+    }
+    std::vector<float> ref(y.size());
+    if (!other->run(x.data(), ref.data(), error)) {
+      std::fprintf(stderr, "mobileone-run: %s: %s\n", compare.c_str(),
+                   error.c_str());
+      return 1;
+    }
+    Difference d = difference(y.data(), ref.data(), y.size());
+    double maxDiff = d.maxAbs, maxRef = d.maxRef, rel = d.relative;
+    bool pass = maxDiff <= atol && rel <= rtol;
+    std::printf("output #0: max abs diff %.3e (atol %.1e), relative diff %.3e "
+                "(rtol %.1e), max |output| %.4g: %s\n",
+                maxDiff, atol, rel, rtol, maxRef, pass ? "PASS" : "FAIL");
+    if (!pass)
+      return 1;
+  }
 
   if (profile) {
     std::vector<OpProfile> ops;

@@ -34,10 +34,20 @@ func::FuncOp findEntryFunction(ModuleOp module);
 /// Standard-normal values for `type` (static shape), reproducible per seed.
 Tensor randomTensor(ArrayRef<int64_t> shape, uint64_t seed);
 
+/// The wall time of one op of the function body (a block's contents count
+/// towards the block).
+struct OpTime {
+  Operation *op;
+  double ms;
+};
+
 /// Evaluates `func` on `inputs`. On an unsupported op or a mismatch, emits an
-/// error located at the op and returns failure.
-FailureOr<SmallVector<Tensor>>
-evaluate(func::FuncOp func, ArrayRef<Tensor> inputs, unsigned threads = 0);
+/// error located at the op and returns failure. With `profile`, appends the
+/// time of every op of the body in program order.
+FailureOr<SmallVector<Tensor>> evaluate(func::FuncOp func,
+                                        ArrayRef<Tensor> inputs,
+                                        unsigned threads = 0,
+                                        std::vector<OpTime> *profile = nullptr);
 
 } // namespace mlir::mobileone
 

@@ -3,6 +3,7 @@
 #ifndef MOBILEONE_RUNTIME_NPY_H
 #define MOBILEONE_RUNTIME_NPY_H
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -15,6 +16,14 @@ bool readNpy(const std::string &path, std::vector<int64_t> &shape,
 /// Writes one; the file is complete or absent.
 bool writeNpy(const std::string &path, const std::vector<int64_t> &shape,
               const float *data, std::string &error);
+
+/// How far `out` is from `ref` (n values each): max |out - ref| (NaN
+/// anywhere makes it NaN, which fails every tolerance), max |ref|, and their
+/// ratio. The one measure every tool's --compare and --check prints.
+struct Difference {
+  double maxAbs = 0.0, maxRef = 0.0, relative = 0.0;
+};
+Difference difference(const float *out, const float *ref, size_t n);
 
 } // namespace mobileone::runtime
 

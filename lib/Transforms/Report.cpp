@@ -96,59 +96,10 @@ SmallVector<Operation *> topLevelOps(func::FuncOp f) {
   return ops;
 }
 
-//===----------------------------------------------------------------------===//
-// Stages: ops grouped by the spatial size they work at
-//===----------------------------------------------------------------------===//
-
-std::string spatialKey(Type t) {
-  auto r = dyn_cast<RankedTensorType>(t);
-  if (!r || r.getRank() != 4 || !r.hasStaticShape() ||
-      r.getDimSize(2) * r.getDimSize(3) <= 1)
-    return "";
-  return std::to_string(r.getDimSize(2)) + "x" + std::to_string(r.getDimSize(3));
-}
-
-/// Each op's stage: the resolution of its result (or of the latest spatial
-/// result before it, for token ops and SE gates); "head" after the last op
-/// that touches a spatial map.
-SmallVector<std::pair<Operation *, std::string>> stagesOf(func::FuncOp f) {
-  SmallVector<Operation *> ops = topLevelOps(f);
-  int64_t lastSpatial = -1;
-  for (auto [i, op] : llvm::enumerate(ops)) {
-    bool spatial = false;
-    for (Value v : op->getOperands())
-      spatial |= !spatialKey(v.getType()).empty();
-    for (Value v : op->getResults())
-      spatial |= !spatialKey(v.getType()).empty();
-    if (spatial)
-      lastSpatial = i;
-  }
-  SmallVector<std::pair<Operation *, std::string>> out;
-  std::string current;
-  for (auto [i, op] : llvm::enumerate(ops)) {
-    std::string key = op->getNumResults() ? spatialKey(op->getResult(0).getType())
-                                          : std::string();
-    if (key.empty() && current.empty() && op->getNumOperands())
-      key = spatialKey(op->getOperand(0).getType());
-    if (!key.empty())
-      current = key;
-    out.push_back({op, int64_t(i) > lastSpatial ? std::string("head")
-                       : current.empty()        ? std::string("input")
-                                                : current});
-  }
-  return out;
-}
-
 struct StageRow {
   Cost before, after;
   int64_t opsBefore = 0, opsAfter = 0;
 };
-
-void add(Cost &total, const Cost &c) {
-  total.params += c.params;
-  total.macs += c.macs + c.seMacs;
-  total.activationBytes += c.activationBytes;
-}
 
 //===----------------------------------------------------------------------===//
 // Remarks of --explain
@@ -484,9 +435,11 @@ std::string mobileone::renderReport(const ReportInput &in) {
   row("multiply-adds", count(before.macs + before.seMacs),
       count(after.macs + after.seMacs),
       ratio(before.macs + before.seMacs, after.macs + after.seMacs));
-  row("feature maps written", bytes(before.activationBytes),
-      bytes(after.activationBytes),
-      ratio(before.activationBytes, after.activationBytes));
+  row("bytes moved", bytes(before.bytesMoved()), bytes(after.bytesMoved()),
+      ratio(before.bytesMoved(), after.bytesMoved()));
+  row("feature maps written", bytes(before.bytesWritten),
+      bytes(after.bytesWritten),
+      ratio(before.bytesWritten, after.bytesWritten));
   for (StringRef op : {"mobileone.conv2d", "mobileone.batch_norm",
                        "mobileone.add", "mobileone.sub", "mobileone.mul"})
     row(op.drop_front(10), std::to_string(opCount(before, op)),
@@ -514,24 +467,27 @@ std::string mobileone::renderReport(const ReportInput &in) {
   // Stages.
   Ordered<StageRow> stages;
   for (auto &[op, stage] : stagesOf(in.trainingTime)) {
-    add(stages[stage].before, opCost(op));
+    stages[stage].before.add(opCost(op));
     ++stages[stage].opsBefore;
   }
   for (auto &[op, stage] : stagesOf(in.deployed)) {
-    add(stages[stage].after, opCost(op));
+    stages[stage].after.add(opCost(op));
     ++stages[stage].opsAfter;
   }
   os << "<h2>Per stage (by feature-map resolution)</h2><table id='stages'>"
         "<tr><th>stage</th><th>ops</th><th>parameters</th>"
-        "<th>multiply-adds</th><th>feature maps written</th></tr>\n";
+        "<th>multiply-adds</th><th>bytes moved</th></tr>\n";
   for (auto &[name, s] : stages.items)
     os << "<tr><td>" << esc(name) << "</td><td>" << s.opsBefore << " → "
        << s.opsAfter << "</td><td>" << count(s.before.params) << " → "
-       << count(s.after.params) << "</td><td>" << count(s.before.macs) << " → "
-       << count(s.after.macs) << "</td><td>" << bytes(s.before.activationBytes)
-       << " → " << bytes(s.after.activationBytes) << "</td></tr>\n";
+       << count(s.after.params) << "</td><td>" << count(s.before.macs + s.before.seMacs) << " → "
+       << count(s.after.macs + s.after.seMacs) << "</td><td>"
+       << bytes(s.before.bytesMoved()) << " → " << bytes(s.after.bytesMoved())
+       << "</td></tr>\n";
   os << "</table>\n<p class='muted'>Multiply-adds include squeeze-excite; "
-        "feature maps: every op result written once (float32).</p>\n";
+        "bytes moved: every op reads its activations from memory and writes "
+        "its results (float32), weights read once (see "
+        "--mobileone-cost-report).</p>\n";
 
   // The drawings.
   os << "<h2>The network</h2><p class='legend'>";

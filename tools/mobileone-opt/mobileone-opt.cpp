@@ -64,7 +64,8 @@ int main(int argc, char **argv) {
         "mlir-print-ir-after-failure", "mlir-print-ir-before",
         "mlir-print-ir-after", "dump-pass-pipeline", "mlir-disable-threading",
         "allow-unregistered-dialect", "mlir-pass-statistics",
-        "mlir-print-elementsattrs-with-hex-if-larger"}) {
+        "mlir-print-elementsattrs-with-hex-if-larger", "show-dialects",
+        "verify-each"}) {
     auto &options = llvm::cl::getRegisteredOptions();
     if (auto it = options.find(name); it != options.end())
       it->second->setHiddenFlag(llvm::cl::Hidden);

@@ -1,4 +1,20 @@
-//===- Cost.h - parameters and multiply-adds --------------------*- C++ -*-===//
+//===- Cost.h - what a model costs: counts, bytes, a latency estimate -*- C++ -*-//
+//
+// Parameters and multiply-adds, the two counts the MobileOne paper argues
+// predict latency badly, and what it says matters: the bytes every op moves
+// (the activations a training-time graph's branches write and read back) and
+// synchronisation points (a global pool must finish before its gate). A
+// roofline of a machine description turns them into an estimated latency:
+//
+//   op time = max(flops / peak, bytes / bandwidth) + per-op overhead
+//
+// Memory assumption (the streaming bound): every op reads its activation
+// operands from memory and writes its results to memory, nothing stays in
+// registers between ops; weights are read once per inference. The bandwidth
+// is the cache's when the op's working set (inputs + outputs + weights) fits
+// in the last-level cache, else DRAM's.
+//
+//===----------------------------------------------------------------------===//
 
 #ifndef MOBILEONE_TRANSFORMS_COST_H
 #define MOBILEONE_TRANSFORMS_COST_H
@@ -6,25 +22,62 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "llvm/ADT/MapVector.h"
 
+#include <string>
+
 namespace mlir::mobileone {
 
 struct Cost {
   int64_t params = 0;
-  int64_t macs = 0;   ///< convolutions and linear layers
+  int64_t macs = 0;   ///< convolutions, linear layers, matmuls
   int64_t seMacs = 0; ///< the two 1x1 convs of squeeze-excite modules
-  /// Bytes of the feature maps the ops write (every result once; constants
-  /// excluded): the activations a training-time graph's branches add.
-  int64_t activationBytes = 0;
+  /// Floating-point operations: 2 per multiply-add (SE included), 1 per
+  /// element an element-wise op, pool or reduction produces or reads.
+  int64_t flops = 0;
+  int64_t bytesRead = 0;    ///< activation operands (not constants)
+  int64_t bytesWritten = 0; ///< results (every op result once)
+  int64_t weightBytes = 0;  ///< constant operands
+  /// Ops that need their whole input before producing any output: global
+  /// pools, reductions over the spatial axes, squeeze-excite gates.
+  int64_t syncPoints = 0;
   /// Ops by name, in order of first appearance (constants, blocks and their
   /// contents included; terminators excluded).
   llvm::MapVector<StringRef, int64_t> ops;
+
+  int64_t bytesMoved() const { return bytesRead + bytesWritten + weightBytes; }
+  void add(const Cost &c);
 };
 
 /// Counts `func`, blocks included. See --mobileone-cost-report.
 Cost computeCost(func::FuncOp func);
 
 /// The cost of one op alone (a block's contents not included); `ops` empty.
+/// Constants cost nothing.
 Cost opCost(Operation *op);
+
+/// The machine a latency is estimated for (`mobileone-machine` measures one).
+struct Machine {
+  double peakGflops = 100.0;       ///< fp32, the widest vector ISA
+  double cacheBandwidthGBs = 100.0; ///< working sets within cacheBytes
+  double dramBandwidthGBs = 15.0;   ///< larger working sets
+  double cacheBytes = 32.0 * (1 << 20);
+  double opOverheadUs = 1.0; ///< fixed cost of running one op
+  std::string name = "default machine (not measured)";
+};
+
+/// Reads `key=value` lines (peak_gflops, cache_bandwidth_gbs,
+/// dram_bandwidth_gbs, cache_bytes, op_overhead_us, name; `#` comments;
+/// other keys ignored). Returns false with a message naming the line.
+bool parseMachine(llvm::StringRef text, Machine &machine, std::string &error);
+
+/// The estimated time of one op's cost on `machine`, in milliseconds; sets
+/// `memoryBound` if the bytes, not the flops, decide it.
+double estimateMs(const Cost &op, const Machine &machine,
+                  bool *memoryBound = nullptr);
+
+/// Each top-level op of `func` (constants excluded) with its stage: the
+/// spatial size "HxW" it works at (token ops and SE gates take the latest
+/// one before them), "head" after the last op that touches a spatial map.
+SmallVector<std::pair<Operation *, std::string>> stagesOf(func::FuncOp func);
 
 } // namespace mlir::mobileone
 

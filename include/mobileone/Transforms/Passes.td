@@ -78,19 +78,40 @@ def CheckSqueezeExcite : Pass<"mobileone-check-se"> {
 }
 
 def CostReport : Pass<"mobileone-cost-report", "::mlir::ModuleOp"> {
-  let summary = "Print parameters and multiply-adds of every function";
+  let summary = "Print parameters, multiply-adds, bytes moved and a latency estimate";
   let description = [{
     Counts, per `func.func`, the parameters (elements of the weights and
     biases of conv2d, linear, batch_norm, squeeze_excite, including those
-    inside blocks) and the multiply-adds of convolutions and linear layers,
-    with those of squeeze-excite modules (tiny 1x1 convs on pooled vectors)
-    listed apart, as analytic counts of MobileOne usually leave them out.
-    Prints two lines per function to stdout: the totals and a histogram of
-    the ops. Leaves the IR unchanged.
+    inside blocks) and the multiply-adds of convolutions, linear layers and
+    matmuls, with those of squeeze-excite modules (tiny 1x1 convs on pooled
+    vectors) listed apart, as analytic counts of MobileOne usually leave them
+    out. Prints two lines per function to stdout: the totals and a histogram
+    of the ops.
+
+    With `memory=true` (the default), also what the MobileOne paper says
+    decides latency: the bytes every op moves (activations read and written,
+    weights read), arithmetic intensity, synchronisation points (global
+    pools, spatial reductions, squeeze-excite gates), and an estimated
+    latency from a roofline of a machine description:
+    `max(flops / peak, bytes / bandwidth) + per-op overhead` per op, the
+    bandwidth of the cache when the op's working set fits in it, else of
+    DRAM. Assumption: every op reads its activation operands from memory and
+    writes its results to memory (nothing stays in registers between ops);
+    weights are read once. Then one line per stage (ops grouped by the
+    feature-map resolution they work at), and with `per-op=true` one line per
+    op. `machine=file` reads the description `mobileone-machine` writes
+    (`key=value` lines); without it, a default machine, named as such.
+    Leaves the IR unchanged.
   }];
   let options = [
     Option<"label", "label", "std::string", "\"\"",
-           "Text printed before the counts">
+           "Text printed before the counts">,
+    Option<"memory", "memory", "bool", "true",
+           "Also print bytes moved, sync points, the estimate and stages">,
+    Option<"perOp", "per-op", "bool", "false",
+           "Print one line per op (flops, bytes, intensity, estimate)">,
+    Option<"machine", "machine", "std::string", "\"\"",
+           "Machine description (key=value lines from mobileone-machine)">
   ];
 }
 

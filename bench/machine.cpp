@@ -1,0 +1,281 @@
+//===- machine.cpp - mobileone-machine: the machine description ------------===//
+//
+// Measures what the cost model's roofline needs (see
+// --mobileone-cost-report, include/mobileone/Transforms/Cost.h) and prints
+// it as `key=value` lines that `--mobileone-cost-report=machine=FILE` reads:
+//
+//   peak_gflops          fp32 FMA peak on T threads, widest vector ISA
+//                        (AVX-512 where the CPU has it, else AVX2 + FMA);
+//                        12 independent chains per thread, best of 20
+//   cache_bandwidth_gbs  STREAM triad a = b + s * c (bytes counted as STREAM
+//                        does), best over working sets of 384 KiB and up
+//   dram_bandwidth_gbs   the same triad on a 192 MiB working set
+//   cache_bytes          the largest working set whose triad is still
+//                        closer to the cache's bandwidth than to DRAM's
+//   op_overhead_us       what one more op costs in mobileone-run (runtime
+//                        library): a chain of 129 tiny RELUs minus a chain of
+//                        1, divided by 128
+//
+//   usage: mobileone-machine [--threads T] [--isa auto|avx2|avx512]
+//                            [--quick]
+//
+// --isa avx2 (or MOBILEONE_ISA=avx2) measures the AVX2 roofline on an
+// AVX-512 machine. --quick takes fewer repetitions (for tests).
+//
+//===----------------------------------------------------------------------===//
+
+#include "mobileone/Runtime/Runtime.h"
+#include "mobileone/Target/TFLite/schema_generated.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+__attribute__((target("avx2,fma"))) float chainsAvx2(long iterations) {
+  __m256 acc[12];
+  for (int i = 0; i < 12; ++i)
+    acc[i] = _mm256_set1_ps(float(i) * 1e-3f);
+  const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
+  for (long n = 0; n < iterations; ++n)
+    for (int i = 0; i < 12; ++i)
+      acc[i] = _mm256_fmadd_ps(acc[i], a, b);
+  __m256 sum = acc[0];
+  for (int i = 1; i < 12; ++i)
+    sum = _mm256_add_ps(sum, acc[i]);
+  float out[8];
+  _mm256_storeu_ps(out, sum);
+  return out[0];
+}
+
+__attribute__((target("avx512f"))) float chainsAvx512(long iterations) {
+  __m512 acc[12];
+  for (int i = 0; i < 12; ++i)
+    acc[i] = _mm512_set1_ps(float(i) * 1e-3f);
+  const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+  for (long n = 0; n < iterations; ++n)
+    for (int i = 0; i < 12; ++i)
+      acc[i] = _mm512_fmadd_ps(acc[i], a, b);
+  __m512 sum = acc[0];
+  for (int i = 1; i < 12; ++i)
+    sum = _mm512_add_ps(sum, acc[i]);
+  return _mm512_reduce_add_ps(sum);
+}
+
+/// Runs `work(t)` on `threads` threads at once; returns the wall seconds.
+template <typename F> double parallel(int threads, F work) {
+  std::vector<std::thread> pool;
+  auto t0 = Clock::now();
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] { work(t); });
+  for (auto &t : pool)
+    t.join();
+  return seconds(t0);
+}
+
+double peakGflops(int threads, bool avx512, int reps) {
+  const long iterations = 200000000 / 12;
+  int lanes = avx512 ? 16 : 8;
+  double best = 0.0;
+  std::vector<float> sink(threads);
+  for (int rep = 0; rep < reps; ++rep) {
+    double s = parallel(threads, [&](int t) {
+      sink[t] = avx512 ? chainsAvx512(iterations) : chainsAvx2(iterations);
+    });
+    best = std::max(best, 2.0 * lanes * 12 * double(iterations) * threads /
+                              s / 1e9);
+  }
+  if (sink[0] == 12345.0f)
+    std::printf("#\n");
+  return best;
+}
+
+/// STREAM triad over `elements` floats per array, split among threads;
+/// GB/s counting 12 bytes per element (two reads, one write), best of reps.
+double triadGBs(size_t elements, int threads, int reps) {
+  std::vector<float> a(elements), b(elements, 1.0f), c(elements, 2.0f);
+  size_t chunk = (elements + threads - 1) / threads;
+  // Each pass should take ~20 ms at least, so small arrays are repeated.
+  size_t passes = std::max<size_t>(1, size_t(4e7) / elements);
+  double best = 0.0;
+  for (int rep = 0; rep < reps; ++rep) {
+    double s = parallel(threads, [&](int t) {
+      size_t lo = t * chunk, hi = std::min(elements, lo + chunk);
+      for (size_t p = 0; p < passes; ++p) {
+        float scale = 0.5f + float(p & 1);
+        for (size_t i = lo; i < hi; ++i)
+          a[i] = b[i] + scale * c[i];
+        asm volatile("" : : "r"(a.data()) : "memory");
+      }
+    });
+    best = std::max(best, 12.0 * double(elements) * passes / s / 1e9);
+  }
+  return best;
+}
+
+/// The triad's bandwidth by working set (3 arrays), from 384 KiB to 192 MiB:
+/// the cache's bandwidth is the best of the small sets, DRAM's the largest
+/// set's, and the cache size the largest working set still closer to the
+/// cache's bandwidth than to DRAM's. Measured, because what the OS reports
+/// for a VM (sysfs absent, a whole socket's L3 in sysconf) is often wrong.
+struct MemoryFacts {
+  double cacheBytes, cacheGBs, dramGBs;
+};
+
+MemoryFacts measureMemory(int threads, int reps) {
+  std::vector<std::pair<double, double>> curve; // (working-set bytes, GB/s)
+  for (size_t elements = 32768; elements <= (size_t(16) << 20); elements *= 2)
+    curve.push_back({12.0 * elements, triadGBs(elements, threads, reps)});
+  MemoryFacts m;
+  m.dramGBs = curve.back().second;
+  m.cacheGBs = 0;
+  for (auto &[bytes, gbs] : curve)
+    m.cacheGBs = std::max(m.cacheGBs, gbs);
+  m.cacheBytes = curve.front().first;
+  for (auto &[bytes, gbs] : curve)
+    if (gbs >= (m.cacheGBs + m.dramGBs) / 2)
+      m.cacheBytes = bytes;
+  return m;
+}
+
+/// A TFLite model: `ops` RELUs in a chain on a [1, 4, 4, 8] tensor.
+std::vector<uint8_t> reluChain(int ops) {
+  using namespace tflite;
+  flatbuffers::FlatBufferBuilder fbb;
+  std::vector<flatbuffers::Offset<Tensor>> tensors;
+  std::vector<int> shape = {1, 4, 4, 8};
+  for (int i = 0; i <= ops; ++i)
+    tensors.push_back(CreateTensor(fbb, fbb.CreateVector(shape),
+                                   TensorType_FLOAT32, 0,
+                                   fbb.CreateString("t" + std::to_string(i))));
+  std::vector<flatbuffers::Offset<Operator>> operators;
+  for (int i = 0; i < ops; ++i) {
+    std::vector<int> in = {i}, out = {i + 1};
+    operators.push_back(CreateOperator(fbb, 0, fbb.CreateVector(in),
+                                       fbb.CreateVector(out)));
+  }
+  std::vector<int> inputs = {0}, outputs = {ops};
+  auto subgraph = CreateSubGraph(
+      fbb, fbb.CreateVector(tensors), fbb.CreateVector(inputs),
+      fbb.CreateVector(outputs), fbb.CreateVector(operators),
+      fbb.CreateString("main"));
+  std::vector<flatbuffers::Offset<OperatorCode>> codes = {CreateOperatorCode(
+      fbb, int8_t(BuiltinOperator_RELU), 0, 1, BuiltinOperator_RELU)};
+  std::vector<flatbuffers::Offset<Buffer>> buffers = {CreateBuffer(fbb)};
+  std::vector<flatbuffers::Offset<SubGraph>> subgraphs = {subgraph};
+  auto model = CreateModel(fbb, 3, fbb.CreateVector(codes),
+                           fbb.CreateVector(subgraphs),
+                           fbb.CreateString("mobileone-machine relu chain"),
+                           fbb.CreateVector(buffers));
+  FinishModelBuffer(fbb, model);
+  return std::vector<uint8_t>(fbb.GetBufferPointer(),
+                              fbb.GetBufferPointer() + fbb.GetSize());
+}
+
+/// Median microseconds of one run of a `ops`-RELU chain, or < 0 on error.
+double chainUs(int ops, int threads, int runs) {
+  std::string error;
+  mobileone::runtime::Options options;
+  options.threads = threads;
+  auto session =
+      mobileone::runtime::Session::create(reluChain(ops), options, error);
+  if (!session) {
+    std::fprintf(stderr, "mobileone-machine: relu chain: %s\n", error.c_str());
+    return -1;
+  }
+  std::vector<float> x(128, -0.5f), y(128);
+  for (int i = 0; i < 50; ++i)
+    session->run(x.data(), y.data(), error);
+  std::vector<double> us;
+  for (int i = 0; i < runs; ++i) {
+    auto t0 = Clock::now();
+    session->run(x.data(), y.data(), error);
+    us.push_back(seconds(t0) * 1e6);
+  }
+  std::nth_element(us.begin(), us.begin() + us.size() / 2, us.end());
+  return us[us.size() / 2];
+}
+
+int usage(const char *msg) {
+  std::fprintf(stderr,
+               "mobileone-machine: %s\nusage: mobileone-machine [--threads "
+               "T] [--isa auto|avx2|avx512] [--quick]\n",
+               msg);
+  return 2;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  int threads = 1;
+  bool quick = false;
+  std::string isa = std::getenv("MOBILEONE_ISA") ? std::getenv("MOBILEONE_ISA")
+                                                 : "auto";
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    std::string v;
+    if (a.rfind("--threads=", 0) == 0 || a.rfind("--isa=", 0) == 0) {
+      v = a.substr(a.find('=') + 1);
+      a = a.substr(0, a.find('='));
+    } else if ((a == "--threads" || a == "--isa") && i + 1 < argc) {
+      v = argv[++i];
+    }
+    if (a == "--threads") {
+      char *end;
+      long t = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end || t < 1 || t > 256)
+        return usage("--threads takes an integer from 1 to 256");
+      threads = int(t);
+    } else if (a == "--isa") {
+      isa = v;
+    } else if (a == "--quick") {
+      quick = true;
+    } else if (a == "--help" || a == "-h") {
+      return usage("the machine description of the cost model"), 0;
+    } else {
+      return usage(("unknown argument " + a).c_str());
+    }
+  }
+  __builtin_cpu_init();
+  bool hasAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  bool hasAvx512 = __builtin_cpu_supports("avx512f");
+  if (isa != "auto" && isa != "avx2" && isa != "avx512")
+    return usage(("--isa takes auto, avx2 or avx512, got '" + isa + "'").c_str());
+  if (!hasAvx2)
+    return usage("this CPU has no AVX2 + FMA");
+  if (isa == "avx512" && !hasAvx512)
+    return usage("--isa avx512: this CPU has no AVX-512");
+  bool avx512 = isa == "avx512" || (isa == "auto" && hasAvx512);
+
+  int reps = quick ? 3 : 20;
+  MemoryFacts memory = measureMemory(threads, quick ? 2 : 5);
+  std::printf("# mobileone-machine: the cost model's machine description\n");
+  std::printf("name = %s, %d thread%s\n", avx512 ? "AVX-512" : "AVX2",
+              threads, threads == 1 ? "" : "s");
+  std::printf("isa = %s\n", avx512 ? "avx512" : "avx2");
+  std::printf("threads = %d\n", threads);
+  std::printf("peak_gflops = %.1f\n", peakGflops(threads, avx512, reps));
+  std::printf("cache_bytes = %.0f\n", memory.cacheBytes);
+  std::printf("cache_bandwidth_gbs = %.1f\n", memory.cacheGBs);
+  std::printf("dram_bandwidth_gbs = %.1f\n", memory.dramGBs);
+  int runs = quick ? 200 : 2000;
+  double one = chainUs(1, threads, runs), many = chainUs(129, threads, runs);
+  if (one < 0 || many < 0)
+    return 1;
+  std::printf("op_overhead_us = %.3f\n", std::max(0.0, (many - one) / 128));
+  return 0;
+}

@@ -6,6 +6,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -195,6 +196,42 @@ double mobileone::estimateMs(const Cost &c, const Machine &m,
   return std::max(compute, memory) + m.opOverheadUs * 1e-3;
 }
 
+bool mobileone::readMachine(StringRef path, Machine &m, std::string &error) {
+  auto file = llvm::MemoryBuffer::getFile(path, /*IsText=*/true);
+  if (!file) {
+    error = "cannot read the machine description '" + path.str() +
+            "': " + file.getError().message();
+    return false;
+  }
+  if (!parseMachine((*file)->getBuffer(), m, error)) {
+    error = "machine description '" + path.str() + "': " + error;
+    return false;
+  }
+  return true;
+}
+
+Estimate mobileone::estimateFunction(
+    func::FuncOp func, const Machine &m,
+    llvm::function_ref<void(Operation *, const Cost &, double, bool)> perOp) {
+  Estimate e;
+  double overhead = m.opOverheadUs * 1e-3;
+  func.walk([&](Operation *op) {
+    if (op == func || op->hasTrait<OpTrait::ConstantLike>() ||
+        op->hasTrait<OpTrait::IsTerminator>())
+      return;
+    Cost c = opCost(op);
+    bool memoryBound;
+    double ms = estimateMs(c, m, &memoryBound);
+    ++e.ops;
+    e.totalMs += ms;
+    e.overheadMs += overhead;
+    (memoryBound ? e.memoryMs : e.computeMs) += ms - overhead;
+    if (perOp)
+      perOp(op, c, ms, memoryBound);
+  });
+  return e;
+}
+
 namespace {
 
 std::string spatialKey(Type t) {
@@ -258,19 +295,10 @@ struct CostReportPass : public mobileone::impl::CostReportBase<CostReportPass> {
   void runOnOperation() override {
     markAllAnalysesPreserved();
     Machine m;
-    if (!machine.empty()) {
-      auto file = llvm::MemoryBuffer::getFile(machine, /*IsText=*/true);
-      std::string error;
-      if (!file) {
-        getOperation().emitError("cannot read the machine description '")
-            << machine << "': " << file.getError().message();
-        return signalPassFailure();
-      }
-      if (!parseMachine((*file)->getBuffer(), m, error)) {
-        getOperation().emitError("machine description '")
-            << machine << "': " << error;
-        return signalPassFailure();
-      }
+    std::string error;
+    if (!machine.empty() && !readMachine(machine, m, error)) {
+      getOperation().emitError(error);
+      return signalPassFailure();
     }
     llvm::raw_ostream &os = llvm::outs();
     getOperation().walk([&](func::FuncOp func) {
@@ -291,35 +319,28 @@ struct CostReportPass : public mobileone::impl::CostReportBase<CostReportPass> {
       if (!memory)
         return;
 
-      // Bytes and the estimate, op by op (a block's contents are its ops).
-      double computeMs = 0, memoryMs = 0, overheadMs = 0;
-      int64_t timedOps = 0;
-      Cost stageCost;
+      // Bytes and the estimate, op by op (a block's contents are its ops),
+      // summed per stage.
+      llvm::DenseMap<Operation *, std::string> stageOf;
       std::vector<std::pair<std::string, std::pair<Cost, double>>> stages;
-      auto stageRow = [&](const std::string &name)
-          -> std::pair<Cost, double> & {
-        for (auto &s : stages)
-          if (s.first == name)
-            return s.second;
-        stages.push_back({name, {Cost(), 0.0}});
-        return stages.back().second;
-      };
       for (auto &[top, stage] : stagesOf(func)) {
-        auto &row = stageRow(stage);
-        top->walk([&](Operation *op) {
-          if (op->hasTrait<OpTrait::ConstantLike>() ||
-              op->hasTrait<OpTrait::IsTerminator>())
-            return;
-          Cost c = opCost(op);
-          bool memoryBound;
-          double ms = estimateMs(c, m, &memoryBound);
-          ++timedOps;
-          overheadMs += m.opOverheadUs * 1e-3;
-          (memoryBound ? memoryMs : computeMs) += ms - m.opOverheadUs * 1e-3;
-          row.first.add(c);
-          ++row.first.ops[op->getName().getStringRef()];
-          row.second += ms;
-          if (perOp)
+        stageOf[top] = stage;
+        if (llvm::none_of(stages, [&](auto &s) { return s.first == stage; }))
+          stages.push_back({stage, {Cost(), 0.0}});
+      }
+      Estimate e = estimateFunction(
+          func, m, [&](Operation *op, const Cost &c, double ms, bool memoryBound) {
+            Operation *top = op;
+            while (top->getParentOp() != func)
+              top = top->getParentOp();
+            for (auto &s : stages)
+              if (s.first == stageOf.lookup(top)) {
+                s.second.first.add(c);
+                ++s.second.first.ops[op->getName().getStringRef()];
+                s.second.second += ms;
+              }
+            if (!perOp)
+              return;
             os << "  op " << op->getName().getStringRef() << " at "
                << nodeOf(op) << ": flops " << c.flops << ", bytes "
                << c.bytesMoved() << " (read " << c.bytesRead << ", written "
@@ -331,8 +352,10 @@ struct CostReportPass : public mobileone::impl::CostReportBase<CostReportPass> {
                << " flop/B, " << llvm::format("%.3f", ms * 1e3) << " us ("
                << (memoryBound ? "memory" : "compute") << ")"
                << (c.syncPoints ? ", sync point" : "") << "\n";
-        });
-      }
+          });
+      double computeMs = e.computeMs, memoryMs = e.memoryMs,
+             overheadMs = e.overheadMs;
+      int64_t timedOps = e.ops;
       os << "  memory: bytes moved " << total.bytesMoved() << " ("
          << llvm::format("%.2f", total.bytesMoved() / 1048576.0)
          << " MiB: activations read " << total.bytesRead << ", written "

@@ -76,6 +76,11 @@ static cl::opt<std::string>
                         "and after, the --check result (run for the report), "
                         "and a drawing of the network before and after"),
                cl::value_desc("report.html"), cl::cat(toolOptions));
+static cl::opt<std::string> machineFile(
+    "machine",
+    cl::desc("Machine description for the summary's latency estimate "
+             "(what mobileone-machine prints; default: a generic machine)"),
+    cl::value_desc("file"), cl::cat(toolOptions));
 static cl::opt<double>
     checkRtol("check-rtol",
               cl::desc("Tolerance of --check on max |a - b| / max |b| "
@@ -134,6 +139,15 @@ int main(int argc, char **argv) {
     return 1;
   }
 
+  mlir::mobileone::Machine machine;
+  if (!machineFile.empty()) {
+    std::string error;
+    if (!mlir::mobileone::readMachine(machineFile, machine, error)) {
+      errs() << "mobileone-compile: " << error << "\n";
+      return 1;
+    }
+  }
+
   DialectRegistry registry;
   registry.insert<mlir::mobileone::MobileOneDialect, func::FuncDialect,
                   arith::ArithDialect, tosa::TosaDialect>();
@@ -164,6 +178,8 @@ int main(int argc, char **argv) {
   if (!module)
     return 1;
   mlir::mobileone::Cost before = mlir::mobileone::computeCost(mainOf(*module));
+  mlir::mobileone::Estimate estimateBefore =
+      mlir::mobileone::estimateFunction(mainOf(*module), machine);
   OwningOpRef<ModuleOp> trainingTime;
   bool runCheck = check || report;
   if (runCheck)
@@ -188,6 +204,8 @@ int main(int argc, char **argv) {
   if (failed(pm.run(*module)))
     return 1;
   mlir::mobileone::Cost after = mlir::mobileone::computeCost(mainOf(*module));
+  mlir::mobileone::Estimate estimateAfter =
+      mlir::mobileone::estimateFunction(mainOf(*module), machine);
   OwningOpRef<ModuleOp> deployed;
   if (runCheck)
     deployed = module->clone();
@@ -292,6 +310,14 @@ int main(int argc, char **argv) {
                    before.params / 1e6, after.params / 1e6);
   outs() << format("  multiply-adds:     %.1f M -> %.1f M\n", before.macs / 1e6,
                    after.macs / 1e6);
+  outs() << format("  bytes moved:       %.1f MiB -> %.1f MiB (sync points %lld "
+                   "-> %lld)\n",
+                   before.bytesMoved() / 1048576.0,
+                   after.bytesMoved() / 1048576.0,
+                   (long long)before.syncPoints, (long long)after.syncPoints);
+  outs() << format("  estimated latency: %.2f ms -> %.2f ms on ",
+                   estimateBefore.totalMs, estimateAfter.totalMs)
+         << machine.name << "\n";
   outs() << "  conv2d:            " << opCount(before, "mobileone.conv2d")
          << " -> " << opCount(after, "mobileone.conv2d")
          << "; batch_norm: " << opCount(before, "mobileone.batch_norm")

@@ -74,6 +74,22 @@ bool parseMachine(llvm::StringRef text, Machine &machine, std::string &error);
 double estimateMs(const Cost &op, const Machine &machine,
                   bool *memoryBound = nullptr);
 
+/// The estimate of a whole function: the sum of its ops' (blocks' contents
+/// included), split by what bounds each op.
+struct Estimate {
+  double totalMs = 0, computeMs = 0, memoryMs = 0, overheadMs = 0;
+  int64_t ops = 0;
+};
+/// Calls `perOp` (if given) with each op, its cost and estimated time.
+Estimate estimateFunction(
+    func::FuncOp func, const Machine &machine,
+    llvm::function_ref<void(Operation *, const Cost &, double ms,
+                            bool memoryBound)>
+        perOp = nullptr);
+
+/// Reads a machine description file; false with a message naming it.
+bool readMachine(llvm::StringRef path, Machine &machine, std::string &error);
+
 /// Each top-level op of `func` (constants excluded) with its stage: the
 /// spatial size "HxW" it works at (token ops and SE gates take the latest
 /// one before them), "head" after the last op that touches a spatial map.

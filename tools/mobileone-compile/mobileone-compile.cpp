@@ -76,6 +76,12 @@ static cl::opt<std::string>
                         "and after, the --check result (run for the report), "
                         "and a drawing of the network before and after"),
                cl::value_desc("report.html"), cl::cat(toolOptions));
+static cl::opt<bool> noReparameterize(
+    "no-reparameterize",
+    cl::desc("Deploy the training-time graph as it is: no structure "
+             "recovery, no merging (to measure what re-parameterising "
+             "saves)"),
+    cl::cat(toolOptions));
 static cl::opt<std::string> machineFile(
     "machine",
     cl::desc("Machine description for the summary's latency estimate "
@@ -186,10 +192,15 @@ int main(int argc, char **argv) {
     trainingTime = module->clone();
 
   PassManager recover(&context);
+  if (noReparameterize && (explain || report)) {
+    errs() << "mobileone-compile: --no-reparameterize fuses nothing: "
+              "--explain and --report have nothing to say\n";
+    return 1;
+  }
   mlir::mobileone::RecoverStructureOptions recoverOptions;
   recoverOptions.explain = explain || report;
   recover.addPass(mlir::mobileone::createRecoverStructure(recoverOptions));
-  if (failed(recover.run(*module)))
+  if (!noReparameterize && failed(recover.run(*module)))
     return 1;
   int64_t branches = 0;
   mlir::mobileone::Cost recovered = mlir::mobileone::computeCost(mainOf(*module));
@@ -201,7 +212,7 @@ int main(int argc, char **argv) {
 
   PassManager pm(&context);
   mlir::mobileone::buildReparameterizePipeline(pm, {});
-  if (failed(pm.run(*module)))
+  if (!noReparameterize && failed(pm.run(*module)))
     return 1;
   mlir::mobileone::Cost after = mlir::mobileone::computeCost(mainOf(*module));
   mlir::mobileone::Estimate estimateAfter =

@@ -88,9 +88,8 @@ Value relayoutForFree(PatternRewriter &rewriter, Location loc, Value v,
       return t.getInput1();
   auto type = cast<RankedTensorType>(v.getType());
   SmallVector<int64_t> shape = permuteShape(type.getShape(), perm);
-  if (onlyMovesUnitDims(type.getShape(), perm))
-    return rewriter.create<tosa::ReshapeOp>(loc, type.clone(shape), v,
-                                            rewriter.getDenseI64ArrayAttr(shape));
+  // A constant first: a reshape of it would be an op at run time (TOSA's
+  // reshape folder does not see into resource blobs).
   SmallVector<float> storage;
   if (type.getElementType().isF32() && type.getNumElements() <= (1 << 16))
     if (std::optional<ArrayRef<float>> data = getConstantF32(v, storage))
@@ -99,6 +98,9 @@ Value relayoutForFree(PatternRewriter &rewriter, Location loc, Value v,
           makeWeightAttr(type.clone(shape),
                          transposeElements(*data, type.getShape(), perm),
                          "relayout"));
+  if (onlyMovesUnitDims(type.getShape(), perm))
+    return rewriter.create<tosa::ReshapeOp>(loc, type.clone(shape), v,
+                                            rewriter.getDenseI64ArrayAttr(shape));
   return nullptr;
 }
 

@@ -23,7 +23,7 @@ PACKAGES=(
 # Arm NN's TfLite parser on CpuRef is the independent TFLite consumer.
 TEST_PACKAGES=(python3-torch python3-onnx python3-numpy libonnx-testdata
   python3-pyarmnn libarmnn-cpuref-backend22 libarmnntfliteparser22
-  chromium)
+  chromium python3-matplotlib)
 ORT_VERSION=1.30.0
 TFJS_TFLITE_VERSION=0.0.1-alpha.10
 PLAYWRIGHT_VERSION=1.65.1

@@ -31,7 +31,10 @@ struct Cost {
   int64_t macs = 0;   ///< convolutions, linear layers, matmuls
   int64_t seMacs = 0; ///< the two 1x1 convs of squeeze-excite modules
   /// Floating-point operations: 2 per multiply-add (SE included), 1 per
-  /// element an element-wise op, pool or reduction produces or reads.
+  /// element a pool or reduction reads, and per element an element-wise op
+  /// writes: 1 (relu, add, ...), 2 (BN, leaky relu), 3 (hard sigmoid), 4
+  /// (hard swish), 5 (layer norm, softmax), 10 (sigmoid, tanh, exp), 12
+  /// (erf), 14 (gelu).
   int64_t flops = 0;
   int64_t bytesRead = 0;    ///< activation operands (not constants)
   int64_t bytesWritten = 0; ///< results (every op result once)

@@ -64,11 +64,25 @@ int outputSize(int in, int kernel, int stride, int dilation, int padBefore,
   return (in + padBefore + padAfter - extent) / stride + 1;
 }
 
+/// max |a - b|; NaN if any element of `a` is NaN (outputs are filled with
+/// NaN before a kernel runs, so an element it never writes fails the
+/// comparison: std::fmax would drop the NaN).
 double maxDiff(const std::vector<float> &a, const std::vector<float> &b) {
   double d = 0;
-  for (size_t i = 0; i < a.size(); ++i)
-    d = std::fmax(d, std::fabs(double(a[i]) - b[i]));
+  for (size_t i = 0; i < a.size(); ++i) {
+    double e = std::fabs(double(a[i]) - b[i]);
+    if (!(e <= d) && !std::isnan(d)) // NaN sticks
+      d = e;
+  }
   return d;
+}
+
+TEST(KernelsTestHelpers, AnUnwrittenOutputElementFails) {
+  std::vector<float> expected = {1.0f, 2.0f, 3.0f};
+  std::vector<float> out = {1.0f, NAN, 3.0f};
+  EXPECT_FALSE(maxDiff(out, expected) <= 1e-3);
+  out[1] = 2.0f;
+  EXPECT_TRUE(maxDiff(out, expected) <= 1e-3);
 }
 
 class KernelsTest : public ::testing::Test {
@@ -273,6 +287,45 @@ TEST_F(KernelsTest, DeclineOtherShapes) {
   s.strideH = s.strideW = 2;
   s.outH = s.outW = 4;
   EXPECT_FALSE(createDepthwiseConv(s, w.data(), nullptr));
+}
+
+/// GELU (AVX2 + FMA): every element written, on one and two threads, for
+/// lengths around the vector width and chunk size, within 1e-6 * max(1, |x|)
+/// of the exact formula in double.
+TEST(GeluKernel, MatchesTheFormula) {
+  if (!createGelu(1, false))
+    GTEST_SKIP() << "this CPU has no AVX2 + FMA";
+  pthreadpool_t pool = pthreadpool_create(2);
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> u(-12, 12);
+  for (bool approximate : {false, true})
+    for (size_t n : {1, 7, 8, 9, 31, 4095, 4096, 4097, 20000}) {
+      std::vector<float> in(n), out(n);
+      for (float &x : in)
+        x = u(rng);
+      in[0] = 0.0f;
+      auto kernel = createGelu(n, approximate);
+      ASSERT_TRUE(kernel);
+      for (pthreadpool_t p : {pthreadpool_t(nullptr), pool}) {
+        std::fill(out.begin(), out.end(), NAN);
+        kernel->run(in.data(), out.data(), p);
+        for (size_t i = 0; i < n; ++i) {
+          double x = in[i];
+          double want =
+              approximate
+                  ? 0.5 * x *
+                        (1 + std::tanh(std::sqrt(2 / M_PI) *
+                                       (x + 0.044715 * x * x * x)))
+                  : 0.5 * x * (1 + std::erf(x / std::sqrt(2.0)));
+          ASSERT_TRUE(std::fabs(out[i] - want) <=
+                      1e-6 * std::max(1.0, std::fabs(x)))
+              << (approximate ? "tanh" : "erf") << " GELU(" << x << ") = "
+              << out[i] << ", expected " << want << " (n " << n << ", "
+              << (p ? "2 threads" : "1 thread") << ")";
+        }
+      }
+    }
+  pthreadpool_destroy(pool);
 }
 
 } // namespace

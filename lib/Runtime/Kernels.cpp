@@ -489,8 +489,9 @@ void Depthwise3x3::outputRows(const float *input, float *output, size_t b,
           single(rows + o, out[o], ox, chunk);
     return;
   }
-  // A checked step at each end (the last may overlap the one before it:
-  // same values), unchecked steps between.
+  // Checked steps at each end (the last may overlap the one before it:
+  // same values), unchecked steps between. With two or more columns of
+  // right padding, more than one checked step may remain.
   long ox = 0;
   if (xLo > 0) {
     tile(0, Checked());
@@ -498,8 +499,8 @@ void Depthwise3x3::outputRows(const float *input, float *output, size_t b,
   }
   for (; ox + 3 <= xHi; ox += 4)
     tile(ox, Unchecked());
-  if (ox < s.outW)
-    tile(s.outW - 4, Checked());
+  for (; ox < s.outW; ox += 4)
+    tile(std::min(ox, long(s.outW) - 4), Checked());
 }
 
 void Depthwise3x3::unit(const float *input, float *output, size_t u, int c0,

@@ -73,6 +73,11 @@ std::unique_ptr<Kernel> createDepthwiseConv(const ConvShape &shape,
                                             const float *weights,
                                             const float *bias);
 
+/// GELU (exact, or the tanh approximation) over `elements` floats, 8 lanes
+/// at a time (AVX2 + FMA; Elementwise.cpp), split over the pool in chunks.
+/// |error| against the exact GELU about 2e-7 * |x|. Null without AVX2 + FMA.
+std::unique_ptr<Kernel> createGelu(size_t elements, bool approximate);
+
 } // namespace mobileone::runtime::kernels
 
 #endif

@@ -79,6 +79,11 @@ private:
 /// a shape our kernels do not take or would not run faster).
 std::unique_ptr<kernels::Kernel>
 XnnpackExecutor::buildNative(const Op &op) const {
+  // XNNPACK has no GELU: ours (AVX2 + FMA, threaded) on every such CPU,
+  // with or without --xnnpack-only; the portable kernel elsewhere.
+  if (op.kind == OpKind::Gelu)
+    return kernels::createGelu(model.tensors[op.output].elements,
+                               op.approximate);
   if (!allowNative || !kernels::available() || op.inputs.size() < 2)
     return nullptr;
   const Tensor &x = model.tensors[op.inputs[0]];

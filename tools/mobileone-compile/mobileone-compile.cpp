@@ -270,9 +270,9 @@ int main(int argc, char **argv) {
       }
       ::mobileone::runtime::Difference d = ::mobileone::runtime::difference(
           x.data.data(), ref.data.data(), x.data.size());
-      if (!(d.maxAbs <= maxDiff))
+      if (!(d.maxAbs <= maxDiff) && !std::isnan(maxDiff))
         maxDiff = d.maxAbs;
-      if (!(d.relative <= rel))
+      if (!(d.relative <= rel) && !std::isnan(rel))
         rel = d.relative;
     }
     bool pass = rel <= checkRtol;

@@ -12,9 +12,14 @@
 //   dram_bandwidth_gbs   the same triad on a 192 MiB working set
 //   cache_bytes          the largest working set whose triad is still
 //                        closer to the cache's bandwidth than to DRAM's
-//   op_overhead_us       what one more op costs in mobileone-run (runtime
-//                        library): a chain of 129 tiny RELUs minus a chain of
-//                        1, divided by 128
+//   bandwidth_curve      the triad at every working set measured, as
+//                        "MiB:GB/s" pairs (the cost model uses it when given)
+//   conv_gflops          what the runtime's dense kernels reach: one 1x1
+//                        conv 256 -> 256 on 28x28 through the runtime library
+//                        (the compute ceiling of multiply-add ops)
+//   op_overhead_us       what one more op costs in mobileone-run: a chain of
+//                        129 tiny 1x1 convs (2x2x16) minus a chain of 1,
+//                        divided by 128
 //
 //   usage: mobileone-machine [--threads T] [--isa auto|avx2|avx512]
 //                            [--quick]
@@ -134,6 +139,7 @@ double triadGBs(size_t elements, int threads, int reps) {
 /// for a VM (sysfs absent, a whole socket's L3 in sysconf) is often wrong.
 struct MemoryFacts {
   double cacheBytes, cacheGBs, dramGBs;
+  std::vector<std::pair<double, double>> curve;
 };
 
 MemoryFacts measureMemory(int threads, int reps) {
@@ -141,6 +147,7 @@ MemoryFacts measureMemory(int threads, int reps) {
   for (size_t elements = 32768; elements <= (size_t(16) << 20); elements *= 2)
     curve.push_back({12.0 * elements, triadGBs(elements, threads, reps)});
   MemoryFacts m;
+  m.curve = curve;
   m.dramGBs = curve.back().second;
   m.cacheGBs = 0;
   for (auto &[bytes, gbs] : curve)
@@ -152,53 +159,76 @@ MemoryFacts measureMemory(int threads, int reps) {
   return m;
 }
 
-/// A TFLite model: `ops` RELUs in a chain on a [1, 4, 4, 8] tensor.
-std::vector<uint8_t> reluChain(int ops) {
+/// A TFLite model: a chain of `ops` 1x1 convolutions (c -> c, bias, each
+/// with its own weights) on a [1, h, w, c] tensor.
+std::vector<uint8_t> convChain(int ops, int h, int w, int c) {
   using namespace tflite;
   flatbuffers::FlatBufferBuilder fbb;
+  std::vector<flatbuffers::Offset<Buffer>> buffers = {CreateBuffer(fbb)};
   std::vector<flatbuffers::Offset<Tensor>> tensors;
-  std::vector<int> shape = {1, 4, 4, 8};
-  for (int i = 0; i <= ops; ++i)
+  auto tensor = [&](std::vector<int> shape, uint32_t buffer, std::string name) {
     tensors.push_back(CreateTensor(fbb, fbb.CreateVector(shape),
-                                   TensorType_FLOAT32, 0,
-                                   fbb.CreateString("t" + std::to_string(i))));
+                                   TensorType_FLOAT32, buffer,
+                                   fbb.CreateString(name)));
+    return int(tensors.size() - 1);
+  };
+  auto constant = [&](std::vector<int> shape, float value, std::string name) {
+    size_t n = 1;
+    for (int d : shape)
+      n *= size_t(d);
+    std::vector<float> data(n, value);
+    fbb.ForceVectorAlignment(n * sizeof(float), 1, 16);
+    auto bytes = fbb.CreateVector(reinterpret_cast<const uint8_t *>(data.data()),
+                                  n * sizeof(float));
+    buffers.push_back(CreateBuffer(fbb, bytes));
+    return tensor(shape, uint32_t(buffers.size() - 1), name);
+  };
+  int x = tensor({1, h, w, c}, 0, "x0");
+  const int input = x;
   std::vector<flatbuffers::Offset<Operator>> operators;
   for (int i = 0; i < ops; ++i) {
-    std::vector<int> in = {i}, out = {i + 1};
-    operators.push_back(CreateOperator(fbb, 0, fbb.CreateVector(in),
-                                       fbb.CreateVector(out)));
+    int weights = constant({c, 1, 1, c}, 1.0f / float(c), "w" + std::to_string(i));
+    int bias = constant({c}, 0.01f, "b" + std::to_string(i));
+    int y = tensor({1, h, w, c}, 0, "x" + std::to_string(i + 1));
+    std::vector<int> in = {x, weights, bias}, out = {y};
+    auto options = CreateConv2DOptions(fbb, Padding_VALID, 1, 1,
+                                       ActivationFunctionType_NONE);
+    operators.push_back(CreateOperator(
+        fbb, 0, fbb.CreateVector(in), fbb.CreateVector(out),
+        BuiltinOptions_Conv2DOptions, options.Union()));
+    x = y;
   }
-  std::vector<int> inputs = {0}, outputs = {ops};
+  std::vector<int> inputs = {input}, outputs = {x};
   auto subgraph = CreateSubGraph(
       fbb, fbb.CreateVector(tensors), fbb.CreateVector(inputs),
       fbb.CreateVector(outputs), fbb.CreateVector(operators),
       fbb.CreateString("main"));
   std::vector<flatbuffers::Offset<OperatorCode>> codes = {CreateOperatorCode(
-      fbb, int8_t(BuiltinOperator_RELU), 0, 1, BuiltinOperator_RELU)};
-  std::vector<flatbuffers::Offset<Buffer>> buffers = {CreateBuffer(fbb)};
+      fbb, int8_t(BuiltinOperator_CONV_2D), 0, 1, BuiltinOperator_CONV_2D)};
   std::vector<flatbuffers::Offset<SubGraph>> subgraphs = {subgraph};
   auto model = CreateModel(fbb, 3, fbb.CreateVector(codes),
                            fbb.CreateVector(subgraphs),
-                           fbb.CreateString("mobileone-machine relu chain"),
+                           fbb.CreateString("mobileone-machine conv chain"),
                            fbb.CreateVector(buffers));
   FinishModelBuffer(fbb, model);
   return std::vector<uint8_t>(fbb.GetBufferPointer(),
                               fbb.GetBufferPointer() + fbb.GetSize());
 }
 
-/// Median microseconds of one run of a `ops`-RELU chain, or < 0 on error.
-double chainUs(int ops, int threads, int runs) {
+/// Median microseconds of one run of `model`, or < 0 on error.
+double modelUs(std::vector<uint8_t> model, size_t inputs, int threads,
+               int runs) {
   std::string error;
   mobileone::runtime::Options options;
   options.threads = threads;
   auto session =
-      mobileone::runtime::Session::create(reluChain(ops), options, error);
+      mobileone::runtime::Session::create(std::move(model), options, error);
   if (!session) {
-    std::fprintf(stderr, "mobileone-machine: relu chain: %s\n", error.c_str());
+    std::fprintf(stderr, "mobileone-machine: %s\n", error.c_str());
     return -1;
   }
-  std::vector<float> x(128, -0.5f), y(128);
-  for (int i = 0; i < 50; ++i)
+  std::vector<float> x(inputs, 0.5f), y(session->outputInfo().numElements());
+  for (int i = 0; i < std::max(5, runs / 20); ++i)
     session->run(x.data(), y.data(), error);
   std::vector<double> us;
   for (int i = 0; i < runs; ++i) {
@@ -269,13 +299,24 @@ int main(int argc, char **argv) {
   std::printf("isa = %s\n", avx512 ? "avx512" : "avx2");
   std::printf("threads = %d\n", threads);
   std::printf("peak_gflops = %.1f\n", peakGflops(threads, avx512, reps));
+  std::printf("bandwidth_curve =");
+  for (auto &[bytes, gbs] : memory.curve)
+    std::printf(" %g:%.1f", bytes / 1048576.0, gbs);
+  std::printf("\n");
   std::printf("cache_bytes = %.0f\n", memory.cacheBytes);
   std::printf("cache_bandwidth_gbs = %.1f\n", memory.cacheGBs);
   std::printf("dram_bandwidth_gbs = %.1f\n", memory.dramGBs);
-  int runs = quick ? 200 : 2000;
-  double one = chainUs(1, threads, runs), many = chainUs(129, threads, runs);
-  if (one < 0 || many < 0)
+  // What the runtime's dense kernels reach: a 1x1 conv 256 -> 256 on a
+  // 28x28 map (102.8 MFLOP, the GEMM that carries most multiply-adds).
+  double convUs = modelUs(convChain(1, 28, 28, 256), 28 * 28 * 256, threads,
+                          quick ? 5 : 30);
+  // What one more op costs: 129 tiny 1x1 convs (2x2x16) against 1.
+  int runs = quick ? 100 : 1000;
+  double one = modelUs(convChain(1, 2, 2, 16), 64, threads, runs);
+  double many = modelUs(convChain(129, 2, 2, 16), 64, threads, runs);
+  if (convUs <= 0 || one < 0 || many < 0)
     return 1;
+  std::printf("conv_gflops = %.1f\n", 2.0 * 28 * 28 * 256 * 256 / (convUs * 1e3));
   std::printf("op_overhead_us = %.3f\n", std::max(0.0, (many - one) / 128));
   return 0;
 }

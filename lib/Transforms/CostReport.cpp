@@ -179,8 +179,28 @@ bool mobileone::parseMachine(StringRef text, Machine &m, std::string &error) {
       m.name = value.str();
       continue;
     }
+    if (key == "bandwidth_curve") {
+      m.bandwidthCurve.clear();
+      SmallVector<StringRef> points;
+      value.split(points, ' ', -1, /*KeepEmpty=*/false);
+      for (StringRef point : points) {
+        auto [mib, gbs] = point.split(':');
+        double x, y;
+        if (mib.getAsDouble(x) || gbs.getAsDouble(y) || !(x > 0) || !(y > 0) ||
+            (!m.bandwidthCurve.empty() &&
+             !(x * 1048576.0 > m.bandwidthCurve.back().first))) {
+          error = "line " + std::to_string(i + 1) +
+                  ": 'bandwidth_curve' needs ascending MiB:GB/s pairs, got '" +
+                  point.str() + "'";
+          return false;
+        }
+        m.bandwidthCurve.push_back({x * 1048576.0, y});
+      }
+      continue;
+    }
     double *field = llvm::StringSwitch<double *>(key)
                         .Case("peak_gflops", &m.peakGflops)
+                        .Case("conv_gflops", &m.convGflops)
                         .Case("cache_bandwidth_gbs", &m.cacheBandwidthGBs)
                         .Case("dram_bandwidth_gbs", &m.dramBandwidthGBs)
                         .Case("cache_bytes", &m.cacheBytes)
@@ -205,8 +225,19 @@ double mobileone::estimateMs(const Cost &c, const Machine &m,
   double bytes = double(c.bytesMoved());
   double bandwidth =
       bytes <= m.cacheBytes ? m.cacheBandwidthGBs : m.dramBandwidthGBs;
+  if (!m.bandwidthCurve.empty()) {
+    bandwidth = m.bandwidthCurve.back().second;
+    for (auto [size, gbs] : m.bandwidthCurve)
+      if (bytes <= size) {
+        bandwidth = gbs;
+        break;
+      }
+  }
   // GFLOP/s = 1e6 flop/ms, GB/s = 1e6 byte/ms.
-  double compute = double(c.flops) / (m.peakGflops * 1e6);
+  double ceiling = m.peakGflops;
+  if (c.macs > 0 && m.convGflops > 0)
+    ceiling = std::min(ceiling, m.convGflops);
+  double compute = double(c.flops) / (ceiling * 1e6);
   double memory = bytes / (bandwidth * 1e6);
   if (memoryBound)
     *memoryBound = memory > compute;

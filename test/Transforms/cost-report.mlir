@@ -1,7 +1,9 @@
 // RUN: mobileone-opt %s --mobileone-cost-report=label=train -o /dev/null | FileCheck %s
 // RUN: mobileone-opt %s --mobileone-reparameterize --mobileone-cost-report=label=deploy -o /dev/null | FileCheck %s --check-prefix=DEPLOY
 // RUN: mobileone-opt %s --mobileone-cost-report="per-op=true machine=%S/Inputs/machine.txt" -o /dev/null | FileCheck %s --check-prefix=MEM
+// RUN: mobileone-opt %s --mobileone-cost-report="per-op=true machine=%S/Inputs/machine-curve.txt" -o /dev/null | FileCheck %s --check-prefix=CURVE
 // RUN: not mobileone-opt %s --mobileone-cost-report="machine=%S/Inputs/machine-bad.txt" -o /dev/null 2>&1 | FileCheck %s --check-prefix=BAD
+// RUN: not mobileone-opt %s --mobileone-cost-report="machine=%S/Inputs/machine-bad-curve.txt" -o /dev/null 2>&1 | FileCheck %s --check-prefix=BAD-CURVE
 // RUN: not mobileone-opt %s --mobileone-cost-report="machine=%t.missing" -o /dev/null 2>&1 | FileCheck %s --check-prefix=MISSING
 
 // Training time: branch weights 2*1*3*3 + 2*1*1*1 = 20, three BNs with
@@ -50,6 +52,19 @@
 // MEM-NEXT: stage 4x4: 9 ops, multiply-adds 324, bytes moved 2772, sync points 2, estimate 0.006760 ms
 // MEM-NEXT: stage head: 2 ops, multiply-adds 6, bytes moved 72, sync points 0, estimate 0.001036 ms
 
+// On Inputs/machine-curve.txt: the 3x3 conv's 576 flops at the 0.5 GFLOP/s
+// conv ceiling (1.152 us) outweigh its 328 bytes at 2 GB/s (0.164 us); BN
+// (no multiply-adds) moves 288 bytes at 2 GB/s; the block's 512 bytes lie
+// beyond the curve (its last 2 GB/s); the pool's 136 bytes get 4 GB/s; the
+// linear layer's 12 flops at 0.5 GFLOP/s (0.024 us) beat its 56 bytes at 4.
+// CURVE: op mobileone.conv2d at line [[#]]: flops 576, {{.*}}, 1.152 us (compute)
+// CURVE-NEXT: op mobileone.batch_norm at line [[#]]: flops 64, {{.*}}, 0.144 us (memory)
+// CURVE: op mobileone.block at line [[#]]: flops 64, bytes 512 {{.*}}, 0.256 us (memory)
+// CURVE: op mobileone.global_avg_pool at line [[#]]: flops 32, bytes 136 {{.*}}, 0.034 us (memory), sync point
+// CURVE: op mobileone.linear at line [[#]]: flops 12, bytes 56 {{.*}}, 0.024 us (compute)
+// CURVE: estimate: {{.*}} ms on curve machine
+
+// BAD-CURVE: error: machine description '{{.*}}machine-bad-curve.txt': line 1: 'bandwidth_curve' needs ascending MiB:GB/s pairs, got '0.5:20'
 // BAD: error: machine description '{{.*}}machine-bad.txt': line 1: 'peak_gflops' needs a positive number, got 'fast'
 // MISSING: error: cannot read the machine description '{{.*}}.missing': No such file or directory
 

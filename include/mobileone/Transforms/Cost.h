@@ -6,7 +6,11 @@
 // synchronisation points (a global pool must finish before its gate). A
 // roofline of a machine description turns them into an estimated latency:
 //
-//   op time = max(flops / peak, bytes / bandwidth) + per-op overhead
+//   op time = max(flops / ceiling, bytes / bandwidth) + per-op overhead
+//
+// The compute ceiling is the FMA peak, or for ops with multiply-adds
+// (convolutions, linear layers, matmuls) what the runtime's dense kernels
+// reach, if the machine description says.
 //
 // Memory assumption (the streaming bound): every op reads its activation
 // operands from memory and writes its results to memory, nothing stays in
@@ -23,6 +27,8 @@
 #include "llvm/ADT/MapVector.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace mlir::mobileone {
 
@@ -60,15 +66,24 @@ Cost opCost(Operation *op);
 /// The machine a latency is estimated for (`mobileone-machine` measures one).
 struct Machine {
   double peakGflops = 100.0;       ///< fp32, the widest vector ISA
+  /// What the runtime's dense kernels reach (0: the peak): the compute
+  /// ceiling of ops with multiply-adds; other ops use the peak.
+  double convGflops = 0.0;
   double cacheBandwidthGBs = 100.0; ///< working sets within cacheBytes
   double dramBandwidthGBs = 15.0;   ///< larger working sets
   double cacheBytes = 32.0 * (1 << 20);
   double opOverheadUs = 1.0; ///< fixed cost of running one op
+  /// Measured bandwidth by working set, ascending (bytes, GB/s): if given,
+  /// an op moves its bytes at the bandwidth of the smallest measured
+  /// working set at least as large as its own (the largest one's beyond),
+  /// instead of the two levels above.
+  std::vector<std::pair<double, double>> bandwidthCurve;
   std::string name = "default machine (not measured)";
 };
 
-/// Reads `key=value` lines (peak_gflops, cache_bandwidth_gbs,
-/// dram_bandwidth_gbs, cache_bytes, op_overhead_us, name; `#` comments;
+/// Reads `key=value` lines (peak_gflops, conv_gflops, cache_bandwidth_gbs,
+/// dram_bandwidth_gbs, cache_bytes, op_overhead_us, name, and
+/// bandwidth_curve = "MiB:GB/s MiB:GB/s ..." ascending; `#` comments;
 /// other keys ignored). Returns false with a message naming the line.
 bool parseMachine(llvm::StringRef text, Machine &machine, std::string &error);
 

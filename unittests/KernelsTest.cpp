@@ -289,6 +289,70 @@ TEST_F(KernelsTest, DeclineOtherShapes) {
   EXPECT_FALSE(createDepthwiseConv(s, w.data(), nullptr));
 }
 
+/// Depthwise KxK (AVX2 + FMA): kernels 1 to 7 (square and not), strides 1
+/// and 2, any padding (bottom/right up to one more than top/left), channel
+/// tails, batch 2, fused clamp; every output element written, one and two
+/// threads, against the double-precision reference.
+TEST(DepthwiseKxKKernel, RandomShapes) {
+  ConvShape probe;
+  probe.batch = probe.inH = probe.inW = probe.inC = probe.outC = 1;
+  probe.outH = probe.outW = 1;
+  probe.outMin = -INFINITY;
+  probe.outMax = INFINITY;
+  std::vector<float> one = {1.0f};
+  if (!createDepthwiseKxK(probe, one.data(), nullptr))
+    GTEST_SKIP() << "this CPU has no AVX2 + FMA";
+  pthreadpool_t pool = pthreadpool_create(2);
+  std::mt19937 rng(21);
+  std::uniform_real_distribution<float> u(-1, 1);
+  int checked = 0;
+  for (int t = 0; t < 200; ++t) {
+    ConvShape s;
+    s.batch = 1 + rng() % 2;
+    s.kernelH = 1 + rng() % 7;
+    s.kernelW = rng() % 3 ? s.kernelH : 1 + int(rng() % 7);
+    s.strideH = s.strideW = 1 + rng() % 2;
+    s.inH = 1 + rng() % 20;
+    s.inW = 1 + rng() % 24;
+    s.inC = s.outC = 1 + rng() % 40;
+    s.padTop = int(rng() % (s.kernelH / 2 + 1));
+    s.padLeft = int(rng() % (s.kernelW / 2 + 1));
+    s.outH = outputSize(s.inH, s.kernelH, s.strideH, 1, s.padTop,
+                        s.padTop + int(rng() % 2));
+    s.outW = outputSize(s.inW, s.kernelW, s.strideW, 1, s.padLeft,
+                        s.padLeft + int(rng() % 2));
+    s.outMin = rng() % 2 ? 0.0f : -INFINITY;
+    s.outMax = INFINITY;
+    if (!s.outH || !s.outW)
+      continue;
+    std::vector<float> in(size_t(s.batch) * s.inH * s.inW * s.inC);
+    std::vector<float> w(size_t(s.kernelH) * s.kernelW * s.inC), b(s.outC);
+    for (float &x : w)
+      x = u(rng);
+    for (float &x : b)
+      x = u(rng);
+    for (float &x : in)
+      x = u(rng);
+    auto kernel = createDepthwiseKxK(s, w.data(), b.data());
+    ASSERT_TRUE(kernel);
+    std::vector<float> expected = reference(s, in, w, b, true);
+    std::vector<float> out(expected.size());
+    for (pthreadpool_t p : {pthreadpool_t(nullptr), pool}) {
+      std::fill(out.begin(), out.end(), NAN);
+      kernel->run(in.data(), out.data(), p);
+      ASSERT_LE(maxDiff(out, expected), 1e-5 * (s.kernelH * s.kernelW + 1))
+          << "depthwise " << s.kernelH << "x" << s.kernelW << " stride "
+          << s.strideH << " in " << s.batch << "x" << s.inH << "x" << s.inW
+          << "x" << s.inC << " pad " << s.padTop << "," << s.padLeft
+          << " out " << s.outH << "x" << s.outW
+          << (p ? ", 2 threads" : ", 1 thread");
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 150);
+  pthreadpool_destroy(pool);
+}
+
 /// GELU (AVX2 + FMA): every element written, on one and two threads, for
 /// lengths around the vector width and chunk size, within 1e-6 * max(1, |x|)
 /// of the exact formula in double.

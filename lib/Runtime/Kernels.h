@@ -73,6 +73,18 @@ std::unique_ptr<Kernel> createDepthwiseConv(const ConvShape &shape,
                                             const float *weights,
                                             const float *bias);
 
+/// Depthwise convolution of any kernel size and stride (no dilation,
+/// multiplier 1), TFLite weights [1, KH, KW, C] (AVX2 + FMA; Elementwise.cpp):
+/// for the large kernels XNNPACK 2022-02 runs at 5-6 GFLOP/s (FastViT's
+/// 7x7). Null without AVX2 + FMA or for a dilated shape.
+std::unique_ptr<Kernel> createDepthwiseKxK(const ConvShape &shape,
+                                           const float *weights,
+                                           const float *bias);
+
+/// Whether createDepthwiseKxK is the faster choice for this shape than
+/// XNNPACK 2022-02 (see Elementwise.cpp for the measurements).
+bool depthwiseKxKBeatsXnnpack(const ConvShape &shape);
+
 /// GELU (exact, or the tanh approximation) over `elements` floats, 8 lanes
 /// at a time (AVX2 + FMA; Elementwise.cpp), split over the pool in chunks.
 /// |error| against the exact GELU about 2e-7 * |x|. Null without AVX2 + FMA.

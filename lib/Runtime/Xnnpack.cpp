@@ -84,7 +84,7 @@ XnnpackExecutor::buildNative(const Op &op) const {
   if (op.kind == OpKind::Gelu)
     return kernels::createGelu(model.tensors[op.output].elements,
                                op.approximate);
-  if (!allowNative || !kernels::available() || op.inputs.size() < 2)
+  if (!allowNative || op.inputs.size() < 2)
     return nullptr;
   const Tensor &x = model.tensors[op.inputs[0]];
   const Tensor &w = model.tensors[op.inputs[1]];
@@ -106,7 +106,7 @@ XnnpackExecutor::buildNative(const Op &op) const {
     shape.inH = shape.inW = shape.outH = shape.outW = 1;
     shape.inC = int(w.shape[1]);
     shape.outC = int(w.shape[0]);
-    if (!kernels::convBeatsXnnpack(shape))
+    if (!kernels::available() || !kernels::convBeatsXnnpack(shape))
       return nullptr;
     return kernels::createConv(shape, w.f32(), bias);
   }
@@ -132,7 +132,8 @@ XnnpackExecutor::buildNative(const Op &op) const {
   if (y.elements / y.shape[3] < 16)
     return nullptr;
   if (op.kind == OpKind::Conv) {
-    if (w.shape != std::vector<int64_t>{y.shape[3], op.kernelH, op.kernelW,
+    if (!kernels::available() ||
+        w.shape != std::vector<int64_t>{y.shape[3], op.kernelH, op.kernelW,
                                         x.shape[3]} ||
         !kernels::convBeatsXnnpack(shape))
       return nullptr;
@@ -141,7 +142,12 @@ XnnpackExecutor::buildNative(const Op &op) const {
   if (op.depthMultiplier != 1 ||
       w.shape != std::vector<int64_t>{1, op.kernelH, op.kernelW, y.shape[3]})
     return nullptr;
-  return kernels::createDepthwiseConv(shape, w.f32(), bias);
+  if (kernels::available())
+    if (auto k = kernels::createDepthwiseConv(shape, w.f32(), bias))
+      return k; // 3x3, stride 1 (AVX-512)
+  if (kernels::depthwiseKxKBeatsXnnpack(shape))
+    return kernels::createDepthwiseKxK(shape, w.f32(), bias);
+  return nullptr;
 }
 
 bool XnnpackExecutor::buildOp(const Op &op, xnn_runtime_t &runtime,

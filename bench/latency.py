@@ -1,4 +1,5 @@
-"""Latency of MobileOne S0..S4 at 224x224, batch 1, 1 and 2 threads:
+"""Latency of MobileOne S0..S4 at 224x224, batch 1, on 1 and 2 threads (or
+the --threads list):
 our runtime on the deployed FlatBuffer (also with XNNPACK alone,
 --xnnpack-only), ONNX Runtime 1.30 on the deployed
 and the training-time ONNX, PyTorch eager on both. All measurements are
@@ -12,7 +13,7 @@ ratio the table prints the range of its middle half of rounds (the
 quartiles), which shows how far a cell is from 1.0 in this machine's noise.
 
 usage: latency.py BUILD_DIR [--variants s0 ...] [--rounds R] [--runs N]
-                  [--torch-runs N] [--resolution 224]
+                  [--torch-runs N] [--resolution 224] [--threads 1 2 ...]
 """
 import argparse
 import json
@@ -39,7 +40,12 @@ def main():
     p.add_argument("--runs", type=int, default=15)
     p.add_argument("--torch-runs", type=int, default=3)
     p.add_argument("--resolution", type=int, default=224)
+    p.add_argument("--threads", type=int, nargs="+", default=[1, 2],
+                   help="thread counts to measure (up to the machine's cores)")
     a = p.parse_args()
+    cores = os.cpu_count() or 1
+    if any(t < 1 or t > cores for t in a.threads):
+        sys.exit(f"latency.py: --threads takes counts from 1 to {cores} (this machine's cores)")
     with tempfile.TemporaryDirectory(prefix="mobileone-bench-") as work:
         table(a, make(a.build, a.variants, a.resolution, work))
 
@@ -49,7 +55,7 @@ def table(a, models):
     bin_dir = os.path.join(a.build, "bin")
 
     def measure_peak():
-        return {t: machine_peak(bin_dir, t) for t in (1, 2)}
+        return {t: machine_peak(bin_dir, t) for t in a.threads}
     peak = measure_peak()
     shape = f"1,3,{res},{res}"
 
@@ -69,7 +75,7 @@ def table(a, models):
     runners = ["ours", "ort-deploy", "ours-xnnpack", "ort-train", "torch-deploy", "torch-train"]
     results = {}
     for r in range(a.rounds):
-        for t in (1, 2):
+        for t in a.threads:
             for v in a.variants:
                 for runner in (runners if r % 2 == 0 else runners[::-1]):
                     results.setdefault((runner, v, t), []).append(measure(runner, v, t))
@@ -96,8 +102,9 @@ def table(a, models):
         return f"{q[0]:.2f}-{q[2]:.2f}"
     print(f"MobileOne at {res}x{res}, batch 1; medians over {a.rounds} interleaved rounds "
           f"({a.runs} runs per round; PyTorch {a.torch_runs}). FMA peak (mobileone-machine, widest ISA): "
-          f"{peak[1]:.0f} GFLOP/s on 1 thread, {peak[2]:.0f} on 2.")
-    for t in (1, 2):
+          + ", ".join(f"{peak[t]:.0f} GFLOP/s on {t} thread{'s' if t > 1 else ''}" for t in a.threads)
+          + ".")
+    for t in a.threads:
         print(f"\n{t} thread{'s' if t > 1 else ''} (latency in ms; GFLOP/s = 2 x deployed multiply-adds / latency)")
         print(f"{'model':6} {'ours':>8} {'ORT dep':>8} {'ORT train':>9} {'torch dep':>9} {'torch train':>11} "
               f"{'ours/ORT':>9} {'(quartiles)':>11} {'XNNPACK/ORT':>11} {'ours GFLOP/s':>13} {'ORT GFLOP/s':>12} {'reparam ORT':>12} "
@@ -113,7 +120,7 @@ def table(a, models):
                   f"{gf(c('ort-deploy')):5.1f} ({100 * gf(c('ort-deploy')) / peak[t]:3.0f}%) "
                   f"{ratio('ort-train', 'ort-deploy', v, t):11.2f}x "
                   f"{ratio('torch-train', 'torch-deploy', v, t):12.2f}x")
-    cells = [(v, t) for t in (1, 2) for v in a.variants]
+    cells = [(v, t) for t in a.threads for v in a.variants]
     met = sum(ratio("ours", "ort-deploy", v, t) <= 1.0 for v, t in cells)
     print(f"\nours/ORT <= 1.0 on {met} of {len(cells)} cells.")
     print("Ratios are medians over rounds of each round's ratio (the two measured back to back);")

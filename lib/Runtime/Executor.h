@@ -43,9 +43,10 @@ private:
 };
 
 /// Each operator on XNNPACK or, with `nativeKernels` and where the CPU and
-/// the shape allow, on our own kernels; or null with the reason.
+/// the shape allow, on our own kernels (the AVX-512 ones only with
+/// `avx512`); or null with the reason.
 std::unique_ptr<Executor> createXnnpackExecutor(const Model &model, int threads,
-                                                bool nativeKernels,
+                                                bool nativeKernels, bool avx512,
                                                 std::string &whyNot);
 
 } // namespace mobileone::runtime

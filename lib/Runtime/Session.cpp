@@ -63,7 +63,8 @@ std::unique_ptr<Session> Session::createImpl(std::unique_ptr<Model> model,
   } else {
     s->executor =
         createXnnpackExecutor(*s->model, options.threads,
-                              options.nativeKernels, s->fallback);
+                              options.nativeKernels, options.avx512,
+                              s->fallback);
     if (s->executor)
       return s;
   }

@@ -31,8 +31,9 @@ namespace {
 
 class XnnpackExecutor : public Executor {
 public:
-  explicit XnnpackExecutor(const Model &model, bool allowNative)
-      : model(model), allowNative(allowNative) {}
+  XnnpackExecutor(const Model &model, bool allowNative, bool allowAvx512)
+      : model(model), allowNative(allowNative),
+        avx512(allowAvx512 && kernels::available()) {}
   ~XnnpackExecutor() override {
     for (xnn_runtime_t r : runtimes)
       if (r)
@@ -60,6 +61,7 @@ private:
 
   const Model &model;
   const bool allowNative;
+  const bool avx512; ///< the AVX-512 kernels may run
   std::vector<std::unique_ptr<kernels::Kernel>> native; ///< per op, or null
   size_t nativeOps = 0;
   size_t referenceOps = 0;
@@ -106,7 +108,7 @@ XnnpackExecutor::buildNative(const Op &op) const {
     shape.inH = shape.inW = shape.outH = shape.outW = 1;
     shape.inC = int(w.shape[1]);
     shape.outC = int(w.shape[0]);
-    if (!kernels::available() || !kernels::convBeatsXnnpack(shape))
+    if (!avx512 || !kernels::convBeatsXnnpack(shape))
       return nullptr;
     return kernels::createConv(shape, w.f32(), bias);
   }
@@ -132,7 +134,7 @@ XnnpackExecutor::buildNative(const Op &op) const {
   if (y.elements / y.shape[3] < 16)
     return nullptr;
   if (op.kind == OpKind::Conv) {
-    if (!kernels::available() ||
+    if (!avx512 ||
         w.shape != std::vector<int64_t>{y.shape[3], op.kernelH, op.kernelW,
                                         x.shape[3]} ||
         !kernels::convBeatsXnnpack(shape))
@@ -142,7 +144,7 @@ XnnpackExecutor::buildNative(const Op &op) const {
   if (op.depthMultiplier != 1 ||
       w.shape != std::vector<int64_t>{1, op.kernelH, op.kernelW, y.shape[3]})
     return nullptr;
-  if (kernels::available())
+  if (avx512)
     if (auto k = kernels::createDepthwiseConv(shape, w.f32(), bias))
       return k; // 3x3, stride 1 (AVX-512)
   if (kernels::depthwiseKxKBeatsXnnpack(shape))
@@ -405,8 +407,10 @@ bool XnnpackExecutor::run(const float *input, float *output, std::string &error,
 } // namespace
 
 std::unique_ptr<Executor> mobileone::runtime::createXnnpackExecutor(
-    const Model &model, int threads, bool nativeKernels, std::string &whyNot) {
-  auto executor = std::make_unique<XnnpackExecutor>(model, nativeKernels);
+    const Model &model, int threads, bool nativeKernels, bool avx512,
+    std::string &whyNot) {
+  auto executor =
+      std::make_unique<XnnpackExecutor>(model, nativeKernels, avx512);
   if (!executor->build(threads, whyNot))
     return nullptr;
   return executor;

@@ -78,6 +78,9 @@ static cl::opt<bool> reference(
     "reference",
     cl::desc("Portable kernels: always so for MLIR modules (the evaluator)"),
     cl::cat(toolOptions));
+static cl::opt<std::string> isaOption(
+    "isa", cl::desc("For .tflite models only: refused here"),
+    cl::value_desc("avx2"), cl::cat(toolOptions));
 static cl::opt<bool> xnnpackOnly(
     "xnnpack-only", cl::desc("For .tflite models only: refused here"),
     cl::cat(toolOptions));
@@ -262,8 +265,9 @@ int main(int argc, char **argv) {
     }
     threads = *threadsOpt;
   }
-  if (xnnpackOnly) {
-    errs() << "mobileone-run: --xnnpack-only selects the runtime's kernels "
+  if (xnnpackOnly || !isaOption.empty()) {
+    errs() << "mobileone-run: " << (xnnpackOnly ? "--xnnpack-only" : "--isa")
+           << " selects the runtime's kernels "
               "for a .tflite model; an MLIR module runs on the evaluator "
               "(compile it with -o model.tflite to use the runtime)\n";
     return 1;

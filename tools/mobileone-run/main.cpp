@@ -37,7 +37,7 @@ bool takesValue(const std::string &a) {
       "--seed",   "--compare", "--atol",    "--rtol",    "--save-input",
       "--num-threads", "-input", "-output", "-threads",  "-bench",
       "-seed",    "-compare", "-atol",      "-rtol",     "-save-input",
-      "-num-threads"};
+      "-num-threads", "--isa",      "-isa"};
   for (const char *n : names)
     if (a == n)
       return true;

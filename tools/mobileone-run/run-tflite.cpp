@@ -37,7 +37,8 @@ int usage(const char *msg) {
   std::fprintf(stderr,
                "mobileone-run: %s\nusage: mobileone-run model.tflite "
                "[--input x.npy] [--output y.npy] [--threads T] [--bench N] "
-               "[--seed S] [--reference] [--xnnpack-only] [--profile] "
+               "[--seed S] [--reference] [--xnnpack-only] [--isa avx2] "
+               "[--profile] "
                "[--save-input x.npy] [--compare b.tflite [--atol A] "
                "[--rtol R]]\n",
                msg);
@@ -60,6 +61,8 @@ bool parseInt(const char *s, long lo, long hi, long &out) {
 
 int runTFLite(int argc, char **argv) {
   std::string model, input, output, saveInput, compare;
+  const char *isaEnv = std::getenv("MOBILEONE_ISA");
+  std::string isa = isaEnv ? isaEnv : "auto";
   long threads = 1, bench = 0, seed = 1;
   double atol = 1e-4, rtol = 1e-5;
   bool reference = false, profile = false, xnnpackOnly = false;
@@ -105,6 +108,10 @@ int runTFLite(int argc, char **argv) {
     } else if (a == "--seed" || a == "-seed") {
       if (!(v = value("--seed")) || !parseInt(v, 0, 1L << 62, seed))
         return usage("--seed takes a non-negative integer");
+    } else if (a == "--isa" || a == "-isa") {
+      if (!(v = value("--isa")))
+        return 2;
+      isa = v;
     } else if (a == "--reference") {
       reference = true;
     } else if (a == "--xnnpack-only") {
@@ -128,10 +135,11 @@ int runTFLite(int argc, char **argv) {
           "  --atol A, --rtol R  tolerances of --compare on max |a - b| and "
           "max |a - b| / max |b|\n"
           "                   (default 1e-4, 1e-5)\n"
-          "  --xnnpack-only   XNNPACK for every operator (by default dense "
-          "and 3x3\n"
-          "                   depthwise convolutions run on our AVX-512 "
-          "kernels)\n"
+          "  --xnnpack-only   XNNPACK for every operator it has (by default "
+          "dense and\n"
+          "                   depthwise convolutions run on our kernels)\n"
+          "  --isa avx2       our kernels as on a CPU without AVX-512 (also "
+          "MOBILEONE_ISA=avx2)\n"
           "mobileone-run a.mlir [--compare b.mlir]: see mobileone-eval "
           "--help\n");
       return 0;
@@ -144,8 +152,13 @@ int runTFLite(int argc, char **argv) {
     }
   }
 
+  if (isa != "auto" && isa != "avx2" && isa != "avx512")
+    return usage(("--isa (or MOBILEONE_ISA) takes auto, avx2 or avx512, got '" +
+                  isa + "'")
+                     .c_str());
   std::string error;
   Options options;
+  options.avx512 = isa != "avx2";
   options.threads = int(threads);
   options.reference = reference;
   options.nativeKernels = !xnnpackOnly;
@@ -213,6 +226,9 @@ int runTFLite(int argc, char **argv) {
               threads == 1 ? "" : "s", in.name.c_str(),
               shapeStr(in.shape).c_str(), out.name.c_str(),
               shapeStr(out.shape).c_str());
+  if (isa == "avx2")
+    std::printf("  kernels: as on a CPU with AVX2 + FMA only (--isa avx2; "
+                "XNNPACK keeps its own CPU detection)\n");
   if (!session->fallbackReason().empty())
     std::printf("  reference path: %s\n", session->fallbackReason().c_str());
   std::printf("  output min %g, max %g, first:", *lo, *hi);

@@ -37,6 +37,11 @@ struct Options {
   /// Run dense and 3x3 depthwise convolutions on the runtime's own AVX-512
   /// kernels where the CPU has AVX-512F; false leaves them to XNNPACK.
   bool nativeKernels = true;
+  /// Use the AVX-512 kernels where the CPU has AVX-512F; false runs what a
+  /// CPU with AVX2 + FMA only would (our AVX2 kernels and XNNPACK), to
+  /// measure that class of CPU on an AVX-512 machine. XNNPACK itself keeps
+  /// its own CPU detection.
+  bool avx512 = true;
 };
 
 struct TensorInfo {

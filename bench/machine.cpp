@@ -217,10 +217,11 @@ std::vector<uint8_t> convChain(int ops, int h, int w, int c) {
 
 /// Median microseconds of one run of `model`, or < 0 on error.
 double modelUs(std::vector<uint8_t> model, size_t inputs, int threads,
-               int runs) {
+               bool avx512, int runs) {
   std::string error;
   mobileone::runtime::Options options;
   options.threads = threads;
+  options.avx512 = avx512;
   auto session =
       mobileone::runtime::Session::create(std::move(model), options, error);
   if (!session) {
@@ -253,8 +254,8 @@ int usage(const char *msg) {
 int main(int argc, char **argv) {
   int threads = 1;
   bool quick = false;
-  std::string isa = std::getenv("MOBILEONE_ISA") ? std::getenv("MOBILEONE_ISA")
-                                                 : "auto";
+  const char *isaEnv = std::getenv("MOBILEONE_ISA");
+  std::string isa = isaEnv && *isaEnv ? isaEnv : "auto";
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     std::string v;
@@ -309,11 +310,11 @@ int main(int argc, char **argv) {
   // What the runtime's dense kernels reach: a 1x1 conv 256 -> 256 on a
   // 28x28 map (102.8 MFLOP, the GEMM that carries most multiply-adds).
   double convUs = modelUs(convChain(1, 28, 28, 256), 28 * 28 * 256, threads,
-                          quick ? 5 : 30);
+                          avx512, quick ? 5 : 30);
   // What one more op costs: 129 tiny 1x1 convs (2x2x16) against 1.
   int runs = quick ? 100 : 1000;
-  double one = modelUs(convChain(1, 2, 2, 16), 64, threads, runs);
-  double many = modelUs(convChain(129, 2, 2, 16), 64, threads, runs);
+  double one = modelUs(convChain(1, 2, 2, 16), 64, threads, avx512, runs);
+  double many = modelUs(convChain(129, 2, 2, 16), 64, threads, avx512, runs);
   if (convUs <= 0 || one < 0 || many < 0)
     return 1;
   std::printf("conv_gflops = %.1f\n", 2.0 * 28 * 28 * 256 * 256 / (convUs * 1e3));

@@ -257,6 +257,26 @@ TEST_F(KernelsTest, RandomDepthwise) {
   }
 }
 
+TEST_F(KernelsTest, DepthwiseWideLeftPadding) {
+  // A PAD folded into the conv can leave more than four columns of left
+  // padding: the checked steps must go on until the window is inside.
+  std::mt19937 rng(5);
+  for (int pad : {2, 4, 5, 7})
+    for (int inW : {1, 3, 6, 9, 17}) {
+      ConvShape s;
+      s.inH = 5;
+      s.inW = inW;
+      s.inC = s.outC = 20;
+      s.kernelH = s.kernelW = 3;
+      s.padTop = s.padLeft = pad;
+      s.outH = outputSize(s.inH, 3, 1, 1, pad, pad);
+      s.outW = outputSize(s.inW, 3, 1, 1, pad, pad);
+      s.outMin = -INFINITY;
+      s.outMax = INFINITY;
+      check(s, true, rng);
+    }
+}
+
 TEST_F(KernelsTest, DeclineOtherShapes) {
   std::vector<float> w(32 * 9 * 32);
   // Dense: more than 64 taps that are not 1x1, and 1x1 with a stride or
@@ -351,6 +371,27 @@ TEST(DepthwiseKxKKernel, RandomShapes) {
   }
   EXPECT_GT(checked, 150);
   pthreadpool_destroy(pool);
+}
+
+/// A NaN in the input stays NaN through the clamp (as in the reference
+/// kernels): every 3x3 window of a 3x3 map with padding 1 sees the centre.
+TEST(DepthwiseKxKKernel, NaNPropagates) {
+  ConvShape s;
+  s.inH = s.inW = s.outH = s.outW = 3;
+  s.inC = s.outC = 11;
+  s.kernelH = s.kernelW = 5;
+  s.padTop = s.padLeft = 2;
+  s.outMin = -INFINITY;
+  s.outMax = INFINITY;
+  std::vector<float> w(25 * 11, 0.5f), in(9 * 11, 1.0f), out(9 * 11, 0.0f);
+  auto kernel = createDepthwiseKxK(s, w.data(), nullptr);
+  if (!kernel)
+    GTEST_SKIP() << "this CPU has no AVX2 + FMA";
+  for (int c = 0; c < 11; ++c)
+    in[4 * 11 + c] = NAN;
+  kernel->run(in.data(), out.data(), nullptr);
+  for (float v : out)
+    EXPECT_TRUE(std::isnan(v));
 }
 
 /// GELU (AVX2 + FMA): every element written, on one and two threads, for

@@ -190,7 +190,8 @@ private:
   }
 
   TARGET void store(const Row &r, int ox, __m256 v) const {
-    v = _mm256_min_ps(_mm256_max_ps(v, r.lo), r.hi);
+    // max/min return their second operand when one is NaN: a NaN stays.
+    v = _mm256_min_ps(r.hi, _mm256_max_ps(r.lo, v));
     float *p = r.out + size_t(ox) * s.inC + r.ch;
     if (r.lanes == 8)
       _mm256_storeu_ps(p, v);

@@ -88,7 +88,7 @@ inline void storeClamped(const __m512 (&acc)[R][NV], float *out, size_t stride,
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) {
-      __m512 y = _mm512_min_ps(_mm512_max_ps(acc[r][v], vlo), vhi);
+      __m512 y = _mm512_min_ps(vhi, _mm512_max_ps(vlo, acc[r][v]));
       if (v == NV - 1)
         _mm512_mask_storeu_ps(out + r * stride + 16 * v, lastMask, y);
       else
@@ -405,8 +405,8 @@ void Depthwise3x3::single(const float *const rows[3], float *out, int ox,
       acc = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, rows[ky] + ix * c + ch),
                             _mm512_load_ps(wp + 16 * (ky * 3 + kx)), acc);
   }
-  acc = _mm512_max_ps(acc, _mm512_set1_ps(s.outMin));
-  acc = _mm512_min_ps(acc, _mm512_set1_ps(s.outMax));
+  acc = _mm512_max_ps(_mm512_set1_ps(s.outMin), acc); // a NaN stays
+  acc = _mm512_min_ps(_mm512_set1_ps(s.outMax), acc);
   _mm512_mask_storeu_ps(out + ox * c + ch, mask, acc);
 }
 
@@ -477,7 +477,7 @@ void Depthwise3x3::outputRows(const float *input, float *output, size_t b,
         for (int i = 0; i < 4; ++i)
           _mm512_mask_storeu_ps(
               out[o] + (ox + i) * c + ch, mask,
-              _mm512_min_ps(_mm512_max_ps(acc[o][i], lo), hi));
+              _mm512_min_ps(hi, _mm512_max_ps(lo, acc[o][i])));
     }
   };
   using Checked = std::true_type;
@@ -493,10 +493,8 @@ void Depthwise3x3::outputRows(const float *input, float *output, size_t b,
   // same values), unchecked steps between. With two or more columns of
   // right padding, more than one checked step may remain.
   long ox = 0;
-  if (xLo > 0) {
-    tile(0, Checked());
-    ox = 4;
-  }
+  for (; ox < xLo && ox < s.outW; ox += 4) // any left padding, even > 4
+    tile(std::min(ox, long(s.outW) - 4), Checked());
   for (; ox + 3 <= xHi; ox += 4)
     tile(ox, Unchecked());
   for (; ox < s.outW; ox += 4)
@@ -688,8 +686,8 @@ void DirectConv::border(const float *input, size_t b, long iy0, long ix0,
   }
   const __mmask16 last = tailMask(s.outC - g.channel - 16 * (g.vectors - 1));
   for (int v = 0; v < g.vectors; ++v) {
-    __m512 y = _mm512_min_ps(_mm512_max_ps(acc[v], _mm512_set1_ps(s.outMin)),
-                             _mm512_set1_ps(s.outMax));
+    __m512 y = _mm512_min_ps(_mm512_set1_ps(s.outMax),
+                             _mm512_max_ps(_mm512_set1_ps(s.outMin), acc[v]));
     _mm512_mask_storeu_ps(out + g.channel + 16 * v,
                           v == g.vectors - 1 ? last : __mmask16(0xffff), y);
   }

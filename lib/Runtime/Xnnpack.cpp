@@ -84,8 +84,10 @@ XnnpackExecutor::buildNative(const Op &op) const {
   // XNNPACK has no GELU: ours (AVX2 + FMA, threaded) on every such CPU,
   // with or without --xnnpack-only; the portable kernel elsewhere.
   if (op.kind == OpKind::Gelu)
-    return kernels::createGelu(model.tensors[op.output].elements,
-                               op.approximate);
+    return model.tensors[op.inputs[0]].data
+               ? nullptr // a constant input: the reference kernel reads it
+               : kernels::createGelu(model.tensors[op.output].elements,
+                                     op.approximate);
   if (!allowNative || op.inputs.size() < 2)
     return nullptr;
   const Tensor &x = model.tensors[op.inputs[0]];

@@ -209,10 +209,12 @@ bool mobileone::parseMachine(StringRef text, Machine &m, std::string &error) {
     if (!field)
       continue; // other facts the tool prints (isa, threads)
     double v;
+    bool zeroOk = key == "op_overhead_us" || key == "conv_gflops";
     if (value.getAsDouble(v) || !std::isfinite(v) || v < 0 ||
-        (v == 0 && key != "op_overhead_us")) {
-      error = "line " + std::to_string(i + 1) + ": '" + key.str() +
-              "' needs a positive number, got '" + value.str() + "'";
+        (v == 0 && !zeroOk)) {
+      error = "line " + std::to_string(i + 1) + ": '" + key.str() + "' needs " +
+              (zeroOk ? "a number >= 0" : "a positive number") + ", got '" +
+              value.str() + "'";
       return false;
     }
     *field = v;

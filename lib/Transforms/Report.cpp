@@ -462,7 +462,8 @@ std::string mobileone::renderReport(const ReportInput &in) {
        << llvm::formatv("{0:e1}", in.check.rtol).str() << "): <span class='"
        << (in.check.pass ? "pass'>PASS" : "fail'>FAIL") << "</span></p>\n";
   else
-    os << "<p id='check' class='muted'>not run</p>\n";
+    os << "<p id='check' class='muted'>not run"
+       << (in.check.note.empty() ? "" : ": " + esc(in.check.note)) << "</p>\n";
 
   // Stages.
   Ordered<StageRow> stages;

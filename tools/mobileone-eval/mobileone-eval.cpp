@@ -193,8 +193,12 @@ LogicalResult printProfile(func::FuncOp entry,
     Operation *op = ops[i];
     if (op->hasTrait<OpTrait::ConstantLike>())
       continue;
-    mlir::mobileone::Cost c = mlir::mobileone::opCost(op);
-    double f = 2.0 * double(c.macs + c.seMacs);
+    // A block's time includes its contents: so do its flops.
+    double f = 0;
+    op->walk([&](Operation *inner) {
+      mlir::mobileone::Cost c = mlir::mobileone::opCost(inner);
+      f += 2.0 * double(c.macs + c.seMacs);
+    });
     flops += f;
     std::string node;
     if (auto name = dyn_cast<NameLoc>(op->getLoc()))

@@ -62,7 +62,7 @@ bool parseInt(const char *s, long lo, long hi, long &out) {
 int runTFLite(int argc, char **argv) {
   std::string model, input, output, saveInput, compare;
   const char *isaEnv = std::getenv("MOBILEONE_ISA");
-  std::string isa = isaEnv ? isaEnv : "auto";
+  std::string isa = isaEnv && *isaEnv ? isaEnv : "auto";
   long threads = 1, bench = 0, seed = 1;
   double atol = 1e-4, rtol = 1e-5;
   bool reference = false, profile = false, xnnpackOnly = false;
@@ -156,6 +156,12 @@ int runTFLite(int argc, char **argv) {
     return usage(("--isa (or MOBILEONE_ISA) takes auto, avx2 or avx512, got '" +
                   isa + "'")
                      .c_str());
+  __builtin_cpu_init();
+  if (isa == "avx512" && !__builtin_cpu_supports("avx512f")) {
+    std::fprintf(stderr, "mobileone-run: --isa avx512: this CPU has no "
+                         "AVX-512F\n");
+    return 1;
+  }
   std::string error;
   Options options;
   options.avx512 = isa != "avx2";

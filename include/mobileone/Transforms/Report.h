@@ -29,6 +29,7 @@ struct CheckOutcome {
   bool ran = false;
   double maxAbs = 0.0, relative = 0.0, rtol = 0.0;
   bool pass = false;
+  std::string note; ///< why it did not run
 };
 
 struct ReportInput {

@@ -262,7 +262,7 @@ private:
 
 } // namespace
 
-bool elementwiseAvailable() {
+bool avx2Available() {
   __builtin_cpu_init();
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
@@ -270,7 +270,7 @@ bool elementwiseAvailable() {
 std::unique_ptr<Kernel> createDepthwiseKxK(const ConvShape &s,
                                            const float *weights,
                                            const float *bias) {
-  if (!elementwiseAvailable() || s.inC != s.outC || s.inC <= 0 ||
+  if (!avx2Available() || s.inC != s.outC || s.inC <= 0 ||
       s.dilationH != 1 || s.dilationW != 1 || s.kernelH < 1 ||
       s.kernelW < 1 || s.strideH < 1 || s.strideW < 1 || s.outH <= 0 ||
       s.outW <= 0)
@@ -285,7 +285,7 @@ bool depthwiseKxKBeatsXnnpack(const ConvShape &s) {
 }
 
 std::unique_ptr<Kernel> createGelu(size_t elements, bool approximate) {
-  if (!elementwiseAvailable() || elements == 0)
+  if (!avx2Available() || elements == 0)
     return nullptr;
   return std::make_unique<Gelu>(elements, approximate);
 }

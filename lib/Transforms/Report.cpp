@@ -85,16 +85,6 @@ std::string nodeName(Location loc) {
   return "";
 }
 
-SmallVector<Operation *> topLevelOps(func::FuncOp f) {
-  SmallVector<Operation *> ops;
-  if (!f || f.getBody().empty())
-    return ops;
-  for (Operation &op : f.getBody().front())
-    if (!op.hasTrait<OpTrait::ConstantLike>() &&
-        !op.hasTrait<OpTrait::IsTerminator>())
-      ops.push_back(&op);
-  return ops;
-}
 
 struct StageRow {
   Cost before, after;
@@ -290,7 +280,7 @@ std::string drawFunc(func::FuncOp f, StringRef id, StringRef title) {
     nodes.push_back({"input " + std::to_string(a.getArgNumber()),
                      shapeOf(a.getType()), "function argument", "io"});
   }
-  for (Operation *op : topLevelOps(f)) {
+  for (auto &[op, stage] : stagesOf(f)) {
     Node n{labelOf(op), op->getNumResults() ? shapeOf(op->getResult(0).getType())
                                             : std::string(),
            nodeName(op->getLoc()), kindOf(op)};
@@ -444,8 +434,8 @@ std::string mobileone::renderReport(const ReportInput &in) {
                        "mobileone.add", "mobileone.sub", "mobileone.mul"})
     row(op.drop_front(10), std::to_string(opCount(before, op)),
         std::to_string(opCount(after, op)), "");
-  int64_t opsBefore = topLevelOps(in.trainingTime).size(),
-          opsAfter = topLevelOps(in.deployed).size();
+  int64_t opsBefore = stagesOf(in.trainingTime).size(),
+          opsAfter = stagesOf(in.deployed).size();
   row("ops (no constants)", std::to_string(opsBefore), std::to_string(opsAfter),
       ratio(opsBefore, opsAfter));
   os << "</table>\n<p>" << blocks << " blocks fused (" << branches

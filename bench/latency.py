@@ -1,7 +1,8 @@
 """Latency of MobileOne S0..S4 at 224x224, batch 1, on 1 and 2 threads (or
 the --threads list):
 our runtime on the deployed FlatBuffer (also with XNNPACK alone,
---xnnpack-only), ONNX Runtime 1.30 on the deployed
+--xnnpack-only, and on the AVX2 path, --isa avx2: what a CPU without
+AVX-512 runs, against the AVX2 roofline), ONNX Runtime 1.30 on the deployed
 and the training-time ONNX, PyTorch eager on both. All measurements are
 interleaved over rounds (each round runs every configuration once, in
 turn); each latency is the median over rounds of the per-round medians,
@@ -26,9 +27,11 @@ import tempfile
 from harness import ROOT, PY, make, ort_median, ours_median, run
 
 
-def machine_peak(bin_dir, threads):
-    """The fp32 FMA peak in GFLOP/s that mobileone-machine measures."""
-    out = run([os.path.join(bin_dir, "mobileone-machine"), "--threads", str(threads)])
+def machine_peak(bin_dir, threads, isa="auto"):
+    """The fp32 FMA peak in GFLOP/s that mobileone-machine measures (on the
+    widest ISA, or `isa`)."""
+    out = run([os.path.join(bin_dir, "mobileone-machine"), "--threads", str(threads),
+               "--isa", isa])
     return float(re.search(r"^peak_gflops = ([\d.]+)", out, re.M).group(1))
 
 
@@ -56,13 +59,18 @@ def table(a, models):
 
     def measure_peak():
         return {t: machine_peak(bin_dir, t) for t in a.threads}
+
+    def measure_avx2_peak():
+        return {t: machine_peak(bin_dir, t, "avx2") for t in a.threads}
     peak = measure_peak()
+    peak2 = measure_avx2_peak()
     shape = f"1,3,{res},{res}"
 
     def measure(runner, v, t):
         d, _ = models[v]
         if runner.startswith("ours"):
-            only = ["--xnnpack-only"] if runner == "ours-xnnpack" else []
+            only = {"ours-xnnpack": ["--xnnpack-only"],
+                    "ours-avx2": ["--isa", "avx2"]}.get(runner, [])
             return ours_median(a.build, os.path.join(d, "model.tflite"), t, a.runs, only)
         if runner.startswith("ort"):
             model = "deploy.onnx" if runner == "ort-deploy" else "model.onnx"
@@ -72,7 +80,8 @@ def table(a, models):
                                [str(t), str(a.torch_runs), str(res)]))
         return statistics.median(times)
 
-    runners = ["ours", "ort-deploy", "ours-xnnpack", "ort-train", "torch-deploy", "torch-train"]
+    runners = ["ours", "ort-deploy", "ours-xnnpack", "ours-avx2", "ort-train", "torch-deploy",
+               "torch-train"]
     results = {}
     for r in range(a.rounds):
         for t in a.threads:
@@ -84,6 +93,7 @@ def table(a, models):
     # Measured again at the end: the higher of the two, in case the machine
     # was busy during one of them.
     peak = {t: max(p, q) for (t, p), q in zip(peak.items(), measure_peak().values())}
+    peak2 = {t: max(p, q) for (t, p), q in zip(peak2.items(), measure_avx2_peak().values())}
     cell = {k: statistics.median(vals) for k, vals in results.items()}
 
     def ratios(a, b, v, t):
@@ -103,12 +113,14 @@ def table(a, models):
     print(f"MobileOne at {res}x{res}, batch 1; medians over {a.rounds} interleaved rounds "
           f"({a.runs} runs per round; PyTorch {a.torch_runs}). FMA peak (mobileone-machine, widest ISA): "
           + ", ".join(f"{peak[t]:.0f} GFLOP/s on {t} thread{'s' if t > 1 else ''}" for t in a.threads)
+          + "; AVX2 peak (--isa avx2): "
+          + ", ".join(f"{peak2[t]:.0f} GFLOP/s on {t} thread{'s' if t > 1 else ''}" for t in a.threads)
           + ".")
     for t in a.threads:
         print(f"\n{t} thread{'s' if t > 1 else ''} (latency in ms; GFLOP/s = 2 x deployed multiply-adds / latency)")
         print(f"{'model':6} {'ours':>8} {'ORT dep':>8} {'ORT train':>9} {'torch dep':>9} {'torch train':>11} "
               f"{'ours/ORT':>9} {'(quartiles)':>11} {'XNNPACK/ORT':>11} {'ours GFLOP/s':>13} {'ORT GFLOP/s':>12} {'reparam ORT':>12} "
-              f"{'reparam torch':>13}")
+              f"{'reparam torch':>13} {'AVX2 ours':>9} {'AVX2/ORT':>8} {'AVX2 GFLOP/s':>14}")
         for v in a.variants:
             c = lambda r: cell[(r, v, t)]
             gf = lambda ms: 2 * models[v][1] / (ms * 1e-3) / 1e9
@@ -119,7 +131,9 @@ def table(a, models):
                   f"{gf(c('ours')):6.1f} ({100 * gf(c('ours')) / peak[t]:3.0f}%) "
                   f"{gf(c('ort-deploy')):5.1f} ({100 * gf(c('ort-deploy')) / peak[t]:3.0f}%) "
                   f"{ratio('ort-train', 'ort-deploy', v, t):11.2f}x "
-                  f"{ratio('torch-train', 'torch-deploy', v, t):12.2f}x")
+                  f"{ratio('torch-train', 'torch-deploy', v, t):12.2f}x "
+                  f"{c('ours-avx2'):9.2f} {ratio('ours-avx2', 'ort-deploy', v, t):8.2f} "
+                  f"{gf(c('ours-avx2')):6.1f} ({100 * gf(c('ours-avx2')) / peak2[t]:3.0f}%)")
     cells = [(v, t) for t in a.threads for v in a.variants]
     met = sum(ratio("ours", "ort-deploy", v, t) <= 1.0 for v, t in cells)
     print(f"\nours/ORT <= 1.0 on {met} of {len(cells)} cells.")
@@ -128,6 +142,8 @@ def table(a, models):
     print("ours/ORT: our runtime's latency over ONNX Runtime's on the same deployed model (below 1: faster).")
     print("XNNPACK/ORT: the same with our runtime's own kernels turned off (--xnnpack-only).")
     print("reparam X: training-time latency / deployed latency in runtime X (the speed-up re-parameterisation gives).")
+    print("AVX2: our runtime with --isa avx2 (our AVX2 kernels; XNNPACK keeps its own CPU detection,")
+    print("      so its layers still use AVX-512 here); GFLOP/s against the AVX2 FMA peak.")
 
 
 if __name__ == "__main__":

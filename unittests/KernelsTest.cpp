@@ -1,4 +1,4 @@
-//===- KernelsTest.cpp - the runtime's AVX-512 convolution kernels ------===//
+//===- KernelsTest.cpp - the runtime's convolution kernels --------------===//
 //
 // Every path of the native kernels against a double-precision direct
 // convolution on seeded random shapes: the 1x1 GEMM (one and two blocks of
@@ -6,6 +6,8 @@
 // convolutions of few taps with any stride, dilation and padding, stride-1
 // depthwise with any padding and partial channel groups, split by rows or
 // by channels; batch 2, one and two threads; and the shapes they decline.
+// Every test of the kernels built per ISA runs once per build this CPU can
+// run (KernelsTest/avx2.*, KernelsTest/avx512.*).
 //
 //===----------------------------------------------------------------------===//
 
@@ -16,6 +18,7 @@
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 using namespace mobileone::runtime::kernels;
@@ -85,11 +88,12 @@ TEST(KernelsTestHelpers, AnUnwrittenOutputElementFails) {
   EXPECT_TRUE(maxDiff(out, expected) <= 1e-3);
 }
 
-class KernelsTest : public ::testing::Test {
+class KernelsTest : public ::testing::TestWithParam<Isa> {
 protected:
   void SetUp() override {
-    if (!available())
-      GTEST_SKIP() << "this CPU has no AVX-512F";
+    if (int(GetParam()) > int(detectIsa()))
+      GTEST_SKIP() << "this CPU cannot run the " << isaName(GetParam())
+                   << " kernels";
     pool = pthreadpool_create(2);
   }
   void TearDown() override {
@@ -110,8 +114,9 @@ protected:
       x = u(rng);
     for (float &x : b)
       x = u(rng);
-    auto kernel = depthwise ? createDepthwiseConv(s, w.data(), b.data())
-                            : createConv(s, w.data(), b.data());
+    auto kernel = depthwise
+                      ? createDepthwiseConv(s, w.data(), b.data(), GetParam())
+                      : createConv(s, w.data(), b.data(), GetParam());
     ASSERT_TRUE(kernel);
     if (depthwise && rng() % 2)
       kernel->preferChannelSplit();
@@ -151,7 +156,7 @@ ConvShape pointwise(int batch, int h, int w, int in, int out, float lo,
   return s;
 }
 
-TEST_F(KernelsTest, Pointwise) {
+TEST_P(KernelsTest, Pointwise) {
   std::mt19937 rng(7);
   // (pixels side, in, out): weights small and large (> 256 KiB), two blocks
   // of rows for side 32 (> 1 MiB of input); sides 7 and 9 leave partial row
@@ -164,7 +169,7 @@ TEST_F(KernelsTest, Pointwise) {
           false, rng);
 }
 
-TEST_F(KernelsTest, FreshOperatorsDoNotReuseAnotherRunsPackedInput) {
+TEST_P(KernelsTest, FreshOperatorsDoNotReuseAnotherRunsPackedInput) {
   // The GEMM caches its packed block per thread; operators created one
   // after another (often at the same address) must not see each other's.
   std::mt19937 rng(3);
@@ -172,7 +177,7 @@ TEST_F(KernelsTest, FreshOperatorsDoNotReuseAnotherRunsPackedInput) {
     check(pointwise(1, 7, 7, 300, 280, -INFINITY, INFINITY), false, rng);
 }
 
-TEST_F(KernelsTest, RandomPointwise) {
+TEST_P(KernelsTest, RandomPointwise) {
   std::mt19937 rng(11);
   for (int t = 0; t < 80; ++t) {
     int batch = 1 + rng() % 2, h = 1 + rng() % 12, w = 1 + rng() % 12;
@@ -183,7 +188,7 @@ TEST_F(KernelsTest, RandomPointwise) {
   }
 }
 
-TEST_F(KernelsTest, Stems) {
+TEST_P(KernelsTest, Stems) {
   std::mt19937 rng(5);
   // 3x3x3 stride 2: direct, in channel groups of 64 (48, 64, 96 = 64 + 32,
   // 130 = 2 x 64 + a masked tail), windows leaving the input on every side.
@@ -205,7 +210,7 @@ TEST_F(KernelsTest, Stems) {
   }
 }
 
-TEST_F(KernelsTest, RandomDirectConvolutions) {
+TEST_P(KernelsTest, RandomDirectConvolutions) {
   // Any kernel of at most 64 taps other than 1x1: strides, dilations and
   // padding on every side.
   std::mt19937 rng(17);
@@ -235,7 +240,7 @@ TEST_F(KernelsTest, RandomDirectConvolutions) {
   }
 }
 
-TEST_F(KernelsTest, RandomDepthwise) {
+TEST_P(KernelsTest, RandomDepthwise) {
   // Stride 1 with any padding, heights odd and even (row pairs and a last
   // single row), widths below and above one four-pixel step.
   std::mt19937 rng(13);
@@ -257,7 +262,7 @@ TEST_F(KernelsTest, RandomDepthwise) {
   }
 }
 
-TEST_F(KernelsTest, DepthwiseWideLeftPadding) {
+TEST_P(KernelsTest, DepthwiseWideLeftPadding) {
   // A PAD folded into the conv can leave more than four columns of left
   // padding: the checked steps must go on until the window is inside.
   std::mt19937 rng(5);
@@ -277,37 +282,80 @@ TEST_F(KernelsTest, DepthwiseWideLeftPadding) {
     }
 }
 
-TEST_F(KernelsTest, DeclineOtherShapes) {
+TEST_P(KernelsTest, DeclineOtherShapes) {
   std::vector<float> w(32 * 9 * 32);
   // Dense: more than 64 taps that are not 1x1, and 1x1 with a stride or
   // padding (im2col + GEMM measured no faster than XNNPACK).
   ConvShape s = pointwise(1, 8, 8, 32, 32, -INFINITY, INFINITY);
   s.kernelH = s.kernelW = 3;
   s.padTop = s.padLeft = 1;
-  EXPECT_FALSE(createConv(s, w.data(), nullptr));
+  EXPECT_FALSE(createConv(s, w.data(), nullptr, GetParam()));
   s = pointwise(1, 8, 8, 32, 32, -INFINITY, INFINITY);
   s.strideH = s.strideW = 2;
   s.outH = s.outW = 4;
-  EXPECT_FALSE(createConv(s, w.data(), nullptr));
+  EXPECT_FALSE(createConv(s, w.data(), nullptr, GetParam()));
   s = pointwise(1, 8, 8, 32, 32, -INFINITY, INFINITY);
   s.padTop = s.padLeft = 1;
   s.outH = s.outW = 10;
-  EXPECT_FALSE(createConv(s, w.data(), nullptr));
+  EXPECT_FALSE(createConv(s, w.data(), nullptr, GetParam()));
   // Depthwise: other kernels, dilation, stride 2.
   s = pointwise(1, 8, 8, 32, 32, -INFINITY, INFINITY);
   s.kernelH = s.kernelW = 5;
   s.padTop = s.padLeft = 2;
-  EXPECT_FALSE(createDepthwiseConv(s, w.data(), nullptr));
+  EXPECT_FALSE(createDepthwiseConv(s, w.data(), nullptr, GetParam()));
   s.kernelH = s.kernelW = 3;
   s.padTop = s.padLeft = 2;
   s.dilationH = s.dilationW = 2;
-  EXPECT_FALSE(createDepthwiseConv(s, w.data(), nullptr));
+  EXPECT_FALSE(createDepthwiseConv(s, w.data(), nullptr, GetParam()));
   s.padTop = s.padLeft = 1;
   s.dilationH = s.dilationW = 1;
   s.strideH = s.strideW = 2;
   s.outH = s.outW = 4;
-  EXPECT_FALSE(createDepthwiseConv(s, w.data(), nullptr));
+  EXPECT_FALSE(createDepthwiseConv(s, w.data(), nullptr, GetParam()));
 }
+
+/// A NaN in the input stays NaN through the clamp [0, 6] (as in the
+/// reference kernels), in each kernel: the pixel's outputs for the 1x1 GEMM,
+/// every output of a 3x3 map whose windows all see the centre for the 3x3
+/// depthwise and direct kernels.
+TEST_P(KernelsTest, NaNPropagates) {
+  auto expectNaN = [](const std::vector<float> &out, size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i)
+      EXPECT_TRUE(std::isnan(out[i])) << "element " << i << " = " << out[i];
+  };
+  // 1x1: 4x4 pixels of 40 channels -> 24, pixel 5 NaN.
+  ConvShape s = pointwise(1, 4, 4, 40, 24, 0.0f, 6.0f);
+  std::vector<float> w(40 * 24, 0.5f), in(16 * 40, 1.0f), out(16 * 24, 0.0f);
+  in[5 * 40 + 7] = NAN;
+  auto gemm = createConv(s, w.data(), nullptr, GetParam());
+  ASSERT_TRUE(gemm);
+  gemm->run(in.data(), out.data(), nullptr);
+  expectNaN(out, 5 * 24, 6 * 24);
+  EXPECT_FALSE(std::isnan(out[4 * 24]));
+  // 3x3 depthwise and 3x3x3 direct, padding 1, the centre of a 3x3 map NaN.
+  for (bool depthwise : {true, false}) {
+    s = pointwise(1, 3, 3, depthwise ? 20 : 3, 20, 0.0f, 6.0f);
+    s.kernelH = s.kernelW = 3;
+    s.padTop = s.padLeft = 1;
+    w.assign(size_t(9) * 20 * s.inC, 0.5f);
+    in.assign(size_t(9) * s.inC, 1.0f);
+    out.assign(9 * 20, 0.0f);
+    for (int c = 0; c < s.inC; ++c)
+      in[size_t(4) * s.inC + c] = NAN;
+    auto kernel = depthwise
+                      ? createDepthwiseConv(s, w.data(), nullptr, GetParam())
+                      : createConv(s, w.data(), nullptr, GetParam());
+    ASSERT_TRUE(kernel);
+    kernel->run(in.data(), out.data(), nullptr);
+    expectNaN(out, 0, out.size());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(, KernelsTest,
+                         ::testing::Values(Isa::Avx2, Isa::Avx512),
+                         [](const ::testing::TestParamInfo<Isa> &info) {
+                           return std::string(isaName(info.param));
+                         });
 
 /// Depthwise KxK (AVX2 + FMA): kernels 1 to 7 (square and not), strides 1
 /// and 2, any padding (bottom/right up to one more than top/left), channel

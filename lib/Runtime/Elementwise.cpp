@@ -262,10 +262,7 @@ private:
 
 } // namespace
 
-bool avx2Available() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
+bool avx2Available() { return detectIsa() != Isa::None; }
 
 std::unique_ptr<Kernel> createDepthwiseKxK(const ConvShape &s,
                                            const float *weights,

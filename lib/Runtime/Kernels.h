@@ -1,12 +1,12 @@
-//===- Kernels.h - native AVX-512 convolution kernels -----------*- C++ -*-===//
+//===- Kernels.h - native convolution kernels -------------------*- C++ -*-===//
 //
 // Kernels for the operators that carry a deployed MobileOne's time: dense
 // convolution (a register-blocked GEMM for 1x1 layers and the classifier, a
 // direct kernel for the stem) and 3x3 depthwise convolution with its weights
 // held in registers. They run NHWC in place of XNNPACK's operators where the
-// CPU has AVX-512F and the shape is one they measured faster on; elsewhere
-// they are never created and XNNPACK runs everything. No intrinsics leak out
-// of Kernels.cpp.
+// CPU has AVX-512F or AVX2 + FMA (one build of each, chosen at run time) and
+// the shape is one they measured faster on; elsewhere they are never created
+// and XNNPACK runs everything. No intrinsics leak out of the kernels' files.
 //
 //===----------------------------------------------------------------------===//
 
@@ -20,8 +20,16 @@ typedef struct pthreadpool *pthreadpool_t;
 
 namespace mobileone::runtime::kernels {
 
-/// True when this CPU runs the kernels (AVX-512F).
-bool available();
+/// The vector ISA classes the kernels are built for, narrowest first.
+enum class Isa { None, Avx2, Avx512 };
+
+/// The widest class this CPU runs (AVX2 needs FMA too), detected once.
+Isa detectIsa();
+/// detectIsa(), or AVX2 in place of AVX-512 when `allowAvx512` is false (to
+/// measure the AVX2 path on an AVX-512 machine).
+Isa chooseIsa(bool allowAvx512);
+/// "avx512", "avx2" or "none".
+const char *isaName(Isa isa);
 
 /// One NHWC convolution: input [batch, inH, inW, inC] -> output
 /// [batch, outH, outW, outC], explicit padding, fused clamp.
@@ -48,30 +56,34 @@ public:
 };
 
 /// Whether our dense convolution is the faster choice for this shape.
-/// Measured against XNNPACK 2022-02 (Zen 4, one and two threads):
+/// Measured against XNNPACK 2022-02 (one and two threads):
 ///  - a stem (at most 64 taps, e.g. 3x3x3) runs direct, without im2col:
-///    about 105 GFLOP/s against XNNPACK's 60-80;
-///  - 1x1 layers, on chains with weights that do not stay in cache: about
-///    half the time on 7x7 maps (XNNPACK re-streams all weights for every
-///    seven rows), 2-5% less with weights of 2 MB and more or on 14x14 maps
-///    with 1 MB and more, and 2-5% more on smaller weights, which stay in
-///    L2 under XNNPACK's order;
+///    about 105 GFLOP/s against XNNPACK's 60-80 on Zen 4, 235 against 150
+///    on Zen 5;
+///  - every 1x1 layer: on Zen 5 (full-width AVX-512) the GEMM runs
+///    MobileOne's 56x56 and 28x28 layers at 250-267 GFLOP/s against
+///    XNNPACK's 220-223 (S1: 6.9 -> 6.5 ms on one thread) and the 7x7 stage
+///    in half XNNPACK's time (which re-streams all weights for every seven
+///    rows). (On Zen 4, weights that stay in L2 had run 2-5% faster under
+///    XNNPACK's order; that CPU is no longer the one measured.)
 ///  - other kernels (im2col + GEMM was measured no faster) stay on XNNPACK.
 bool convBeatsXnnpack(const ConvShape &shape);
 
 /// Dense convolution with OHWI weights [outC, kH, kW, inC] and a bias of
 /// outC (or null): direct for few taps (at most 64), a GEMM for 1x1 stride
-/// 1 without padding. Null for other shapes or without AVX-512F.
+/// 1 without padding, built for `isa`. Null for other shapes, for
+/// Isa::None or an ISA this CPU does not have.
 std::unique_ptr<Kernel> createConv(const ConvShape &shape, const float *weights,
-                                   const float *bias);
+                                   const float *bias, Isa isa);
 
 /// Depthwise 3x3 convolution, stride 1, multiplier 1, with TFLite weights
 /// [1, 3, 3, C]: 0.55-0.9x XNNPACK's time in the network. Null for other
 /// shapes (stride 2 reads an input four times the output's size, mostly
-/// from L3, and measured no faster) or without AVX-512F.
+/// from L3, and measured no faster), for Isa::None or an ISA this CPU does
+/// not have.
 std::unique_ptr<Kernel> createDepthwiseConv(const ConvShape &shape,
                                             const float *weights,
-                                            const float *bias);
+                                            const float *bias, Isa isa);
 
 /// Depthwise convolution of any kernel size and stride (no dilation,
 /// multiplier 1), TFLite weights [1, KH, KW, C] (AVX2 + FMA; Elementwise.cpp):
@@ -89,6 +101,16 @@ bool depthwiseKxKBeatsXnnpack(const ConvShape &shape);
 /// at a time (AVX2 + FMA; Elementwise.cpp), split over the pool in chunks.
 /// |error| against the exact GELU about 2e-7 * |x|. Null without AVX2 + FMA.
 std::unique_ptr<Kernel> createGelu(size_t elements, bool approximate);
+
+namespace detail {
+/// The kernels built per ISA (KernelsImpl.h), by the shape class
+/// createConv and createDepthwiseConv have checked.
+enum class KernelKind { Direct, Pointwise, Depthwise3x3 };
+std::unique_ptr<Kernel> createAvx512(KernelKind kind, const ConvShape &shape,
+                                     const float *weights, const float *bias);
+std::unique_ptr<Kernel> createAvx2(KernelKind kind, const ConvShape &shape,
+                                   const float *weights, const float *bias);
+} // namespace detail
 
 } // namespace mobileone::runtime::kernels
 

@@ -33,7 +33,7 @@ class XnnpackExecutor : public Executor {
 public:
   XnnpackExecutor(const Model &model, bool allowNative, bool allowAvx512)
       : model(model), allowNative(allowNative),
-        avx512(allowAvx512 && kernels::available()) {}
+        isa(kernels::chooseIsa(allowAvx512)) {}
   ~XnnpackExecutor() override {
     for (xnn_runtime_t r : runtimes)
       if (r)
@@ -61,7 +61,7 @@ private:
 
   const Model &model;
   const bool allowNative;
-  const bool avx512; ///< the AVX-512 kernels may run
+  const kernels::Isa isa; ///< which build of our kernels runs
   std::vector<std::unique_ptr<kernels::Kernel>> native; ///< per op, or null
   size_t nativeOps = 0;
   size_t referenceOps = 0;
@@ -110,9 +110,9 @@ XnnpackExecutor::buildNative(const Op &op) const {
     shape.inH = shape.inW = shape.outH = shape.outW = 1;
     shape.inC = int(w.shape[1]);
     shape.outC = int(w.shape[0]);
-    if (!avx512 || !kernels::convBeatsXnnpack(shape))
+    if (!kernels::convBeatsXnnpack(shape))
       return nullptr;
-    return kernels::createConv(shape, w.f32(), bias);
+    return kernels::createConv(shape, w.f32(), bias, isa);
   }
   if ((op.kind != OpKind::Conv && op.kind != OpKind::DepthwiseConv) ||
       x.shape.size() != 4 || y.shape.size() != 4 || w.shape.size() != 4 ||
@@ -136,19 +136,17 @@ XnnpackExecutor::buildNative(const Op &op) const {
   if (y.elements / y.shape[3] < 16)
     return nullptr;
   if (op.kind == OpKind::Conv) {
-    if (!avx512 ||
-        w.shape != std::vector<int64_t>{y.shape[3], op.kernelH, op.kernelW,
+    if (w.shape != std::vector<int64_t>{y.shape[3], op.kernelH, op.kernelW,
                                         x.shape[3]} ||
         !kernels::convBeatsXnnpack(shape))
       return nullptr;
-    return kernels::createConv(shape, w.f32(), bias);
+    return kernels::createConv(shape, w.f32(), bias, isa);
   }
   if (op.depthMultiplier != 1 ||
       w.shape != std::vector<int64_t>{1, op.kernelH, op.kernelW, y.shape[3]})
     return nullptr;
-  if (avx512)
-    if (auto k = kernels::createDepthwiseConv(shape, w.f32(), bias))
-      return k; // 3x3, stride 1 (AVX-512)
+  if (auto k = kernels::createDepthwiseConv(shape, w.f32(), bias, isa))
+    return k; // 3x3, stride 1
   if (kernels::depthwiseKxKBeatsXnnpack(shape))
     return kernels::createDepthwiseKxK(shape, w.f32(), bias);
   return nullptr;

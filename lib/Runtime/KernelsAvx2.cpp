@@ -1,0 +1,100 @@
+//===- KernelsAvx2.cpp - the convolution kernels for AVX2 + FMA -----------===//
+//
+// KernelsImpl.h instantiated with 8-lane ymm vectors for CPUs without
+// AVX-512 (AMD Zen 1-3, most laptops). 16 registers: a 6 x 2-vector GEMM
+// tile (12 accumulators, two weight vectors and a broadcast), depthwise
+// steps of one row (nine weights and four sums stay in registers), stem
+// groups of two vectors. AVX2 has no mask registers: a mask is a vector of
+// all-ones lanes for vmaskmov, which only the tails use. Entered only after
+// the run-time check in Kernels.cpp.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+
+#include <immintrin.h>
+#include <pthreadpool.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+
+namespace {
+
+struct Avx2 {
+  using V = __m256;
+  /// Lanes to load or store: all ones (a struct, so that a function type
+  /// taking it keeps no vector attribute).
+  struct Mask {
+    __m256i bits;
+  };
+  static constexpr int kLanes = 8;
+  static constexpr int kAccumulators = 12;
+  static constexpr int kTileRows = 6;
+  static constexpr int kDepthwiseRows = 1;
+  static constexpr int kDirectGroupVectors = 2;
+
+  static V load(const float *p) { return _mm256_load_ps(p); }
+  static V loadu(const float *p) { return _mm256_loadu_ps(p); }
+  static V loadMasked(const float *p, Mask m) {
+    return _mm256_maskload_ps(p, m.bits);
+  }
+  static void storeu(float *p, V v) { _mm256_storeu_ps(p, v); }
+  static void storeMasked(float *p, Mask m, V v) {
+    _mm256_maskstore_ps(p, m.bits, v);
+  }
+  static V set1(float x) { return _mm256_set1_ps(x); }
+  static V zero() { return _mm256_setzero_ps(); }
+  static V fmadd(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static V min(V a, V b) { return _mm256_min_ps(a, b); }
+  static V max(V a, V b) { return _mm256_max_ps(a, b); }
+  static Mask tail(int lanes) {
+    return {_mm256_cmpgt_epi32(_mm256_set1_epi32(lanes),
+                               _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))};
+  }
+
+  /// In-register transpose of an 8x8 block: r[c] becomes column c.
+  static void transpose(V r[8]) {
+    V t[8], u[8];
+    for (int j = 0; j < 8; j += 2) {
+      t[j] = _mm256_unpacklo_ps(r[j], r[j + 1]);
+      t[j + 1] = _mm256_unpackhi_ps(r[j], r[j + 1]);
+    }
+    for (int j = 0; j < 8; j += 4) {
+      u[j] = _mm256_shuffle_ps(t[j], t[j + 2], 0x44);
+      u[j + 1] = _mm256_shuffle_ps(t[j], t[j + 2], 0xee);
+      u[j + 2] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0x44);
+      u[j + 3] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0xee);
+    }
+    for (int q = 0; q < 4; ++q) {
+      r[q] = _mm256_permute2f128_ps(u[q], u[q + 4], 0x20);
+      r[q + 4] = _mm256_permute2f128_ps(u[q], u[q + 4], 0x31);
+    }
+  }
+};
+
+} // namespace
+
+#include "KernelsImpl.h"
+
+std::unique_ptr<mobileone::runtime::kernels::Kernel>
+mobileone::runtime::kernels::detail::createAvx2(KernelKind kind,
+                                                const ConvShape &s,
+                                                const float *w,
+                                                const float *b) {
+  return createFor<Avx2>(kind, s, w, b);
+}
+
+#pragma GCC pop_options

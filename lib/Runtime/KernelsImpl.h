@@ -1,0 +1,768 @@
+//===- KernelsImpl.h - convolution kernels, generic over the ISA -*- C++ -*-===//
+//
+// The dense (1x1 GEMM and direct stem) and 3x3 depthwise kernels, written
+// once over a vector-ISA traits class `T` and instantiated per ISA by
+// KernelsAvx512.cpp and KernelsAvx2.cpp. Only those two files include this
+// one, inside `#pragma GCC target(...)`, after the standard headers and
+// <immintrin.h>: every function here is compiled for that ISA, while the
+// standard library's inline functions they call keep the baseline target,
+// so nothing the linker may share between translation units needs more
+// than the baseline CPU.
+//
+// The traits class gives the vector type V and its mask type Mask and:
+//   kLanes                 floats per vector (16 or 8)
+//   kAccumulators          registers a register tile may use as sums
+//   kTileRows              rows of the GEMM's register tile (x 2 vectors)
+//   kDepthwiseRows         output rows of the depthwise step (2 or 1)
+//   kDirectGroupVectors    vectors per channel group of the direct kernel
+//   load/loadu/loadMasked/storeu/storeMasked/set1/zero/fmadd/min/max,
+//   tail(lanes) (the mask of the first `lanes` lanes), transpose(V[kLanes]).
+// min/max follow the hardware's operand order (the second operand is
+// returned when either is NaN): clamps are written max(lo, x) then
+// min(hi, .), so a NaN result stays NaN.
+//
+// 1x1 convolution as GEMM: weights are packed once into panels of 2 vectors
+// of output channels ([K][2 * kLanes], bias separate), and a kTileRows x 2
+// register tile runs the K loop with one broadcast per row and two weight
+// vectors per step. A block of rows (a whole 14x14 or 7x7 map) is packed
+// once and every weight panel streams past it once, instead of once per 7
+// rows as in XNNPACK 2022-02's single-thread order.
+//
+// Depthwise 3x3 (stride 1) keeps the nine weight vectors of a channel group
+// in registers and computes four outputs of kDepthwiseRows rows at a time,
+// so each input row is loaded once per step.
+//
+// A stem (few input channels) is a direct convolution: tiles of pixels x
+// channel groups accumulate over its taps without im2col.
+//
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+using mobileone::runtime::kernels::ConvShape;
+using mobileone::runtime::kernels::Kernel;
+
+struct FreeDeleter {
+  void operator()(float *p) const { std::free(p); }
+};
+using AlignedFloats = std::unique_ptr<float[], FreeDeleter>;
+
+/// Zero-filled, 64-byte aligned.
+AlignedFloats allocate(size_t floats) {
+  size_t bytes = std::max<size_t>(64, (floats * sizeof(float) + 63) / 64 * 64);
+  auto *p = static_cast<float *>(std::aligned_alloc(64, bytes));
+  if (!p)
+    throw std::bad_alloc();
+  std::memset(p, 0, bytes);
+  return AlignedFloats(p);
+}
+
+/// As XNNPACK runs: denormals flushed to zero (a null pool runs the work on
+/// the calling thread, under the same flag).
+constexpr uint32_t kPoolFlags = PTHREADPOOL_FLAG_DISABLE_DENORMALS;
+
+/// acc[r][v] = the bias vectors.
+template <class T, int R, int NV>
+inline void loadBias(typename T::V (&acc)[R][NV], const float *bias) {
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v)
+      acc[r][v] = T::load(bias + T::kLanes * v);
+}
+
+/// Row r of the tile to out + r * stride, clamped to [lo, hi]; the last
+/// vector of each row under `lastMask`.
+template <class T, int R, int NV>
+inline void storeClamped(const typename T::V (&acc)[R][NV], float *out,
+                         size_t stride, typename T::Mask lastMask, float lo,
+                         float hi) {
+  const typename T::V vlo = T::set1(lo), vhi = T::set1(hi);
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) {
+      typename T::V y = T::min(vhi, T::max(vlo, acc[r][v]));
+      if (v == NV - 1)
+        T::storeMasked(out + r * stride + T::kLanes * v, lastMask, y);
+      else
+        T::storeu(out + r * stride + T::kLanes * v, y);
+    }
+}
+
+/// acc[r][v] += x(r) * w[v]: the NV weight vectors at `w` loaded once, one
+/// broadcast of x(r) per row.
+template <class T, int R, int NV, class X>
+inline void rankOneUpdate(typename T::V (&acc)[R][NV], const float *w, X x) {
+  typename T::V wv[NV];
+#pragma GCC unroll 4
+  for (int v = 0; v < NV; ++v)
+    wv[v] = T::load(w + T::kLanes * v);
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+    typename T::V xr = T::set1(x(r));
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v)
+      acc[r][v] = T::fmadd(xr, wv[v], acc[r][v]);
+  }
+}
+
+//===----------------------------------------------------------------------===//
+// 1x1 convolution as GEMM
+//===----------------------------------------------------------------------===//
+
+/// Numbers every GEMM run in the process, so a thread's cached packed block
+/// (keyed by operator, run and block) is never mistaken for another run's,
+/// even of an operator allocated where a destroyed one was.
+std::atomic<uint64_t> runCounter{0};
+
+constexpr int kPanelVectors = 2;
+
+/// C[MR x lanes*NV] = clamp(bias + A * B) over k steps, A packed [k][MR]
+/// (one stream at constant offsets), B packed [k][lanes*NV]. Each step also
+/// prefetches one line of [pf, pfEnd), `pfStride` bytes apart: the weights
+/// the next tiles need, fetched evenly instead of in a burst when they
+/// arrive.
+template <class T, int MR, int NV>
+void gemmTile(size_t k, const float *a, const float *b, const float *bias,
+              float *c, size_t ldc, typename T::Mask lastMask, float lo,
+              float hi, const char *pf, const char *pfEnd, size_t pfStride) {
+  typename T::V acc[MR][NV];
+  loadBias<T>(acc, bias);
+  for (size_t i = 0; i < k; ++i, a += MR, b += T::kLanes * NV) {
+    if (pf < pfEnd) {
+      _mm_prefetch(pf, _MM_HINT_T1);
+      pf += pfStride;
+    }
+    rankOneUpdate<T>(acc, b, [a](int r) { return a[r]; });
+  }
+  storeClamped<T>(acc, c, ldc, lastMask, lo, hi);
+}
+
+template <class T>
+using TileFn = void (*)(size_t, const float *, const float *, const float *,
+                        float *, size_t, typename T::Mask, float, float,
+                        const char *, const char *, size_t);
+
+template <class T, int NV, size_t... MR>
+constexpr auto makeTileTable(std::index_sequence<MR...>) {
+  return std::array<TileFn<T>, sizeof...(MR)>{
+      &gemmTile<T, int(MR) + 1, NV>...};
+}
+
+/// tileTable<T>()[NV - 1][MR - 1].
+template <class T> const auto &tileTable() {
+  static_assert(T::kTileRows * kPanelVectors <= T::kAccumulators);
+  static const std::array<std::array<TileFn<T>, T::kTileRows>, kPanelVectors>
+      table = {
+          makeTileTable<T, 1>(std::make_index_sequence<T::kTileRows>()),
+          makeTileTable<T, 2>(std::make_index_sequence<T::kTileRows>())};
+  return table;
+}
+
+/// dst[i * rows + r] = a[r * lda + i]: a tile of `rows` (at most kLanes)
+/// rows of A in the streamed kernel's layout, kLanes columns per transpose.
+template <class T>
+void packTile(const float *a, size_t lda, size_t rows, size_t k, float *dst) {
+  constexpr int L = T::kLanes;
+  const typename T::Mask lanes = T::tail(int(rows));
+  size_t i = 0;
+  for (; i + L <= k; i += L) {
+    typename T::V r[L];
+    for (size_t j = 0; j < size_t(L); ++j)
+      r[j] = j < rows ? T::loadu(a + j * lda + i) : T::zero();
+    T::transpose(r);
+    for (size_t c = 0; c < size_t(L); ++c)
+      T::storeMasked(dst + (i + c) * rows, lanes, r[c]);
+  }
+  for (; i < k; ++i)
+    for (size_t r = 0; r < rows; ++r)
+      dst[i * rows + r] = a[r * lda + i];
+}
+
+/// 1x1, stride 1, no padding: output pixel m is input row m.
+template <class T> class ConvGemm : public Kernel {
+public:
+  ConvGemm(const ConvShape &s, const float *weights, const float *bias);
+  void run(const float *input, float *output,
+           pthreadpool_t pool) const override;
+  bool splitsByChannel() const override { return true; }
+
+private:
+  static constexpr int kPanelCols = T::kLanes * kPanelVectors;
+  static constexpr int kTileRows = T::kTileRows;
+  struct Task {
+    const ConvGemm *self;
+    const float *input;
+    float *output;
+    uint64_t run;
+  };
+  static void runTask(void *task, size_t block, size_t panel);
+  void computePanel(const float *packedA, size_t m0, size_t rows, size_t p,
+                    float *output) const;
+
+  ConvShape s;
+  size_t k, m, blockRows;
+  std::vector<size_t> panelOffset; ///< per panel, then the end
+  AlignedFloats packed, bias;
+};
+
+template <class T>
+ConvGemm<T>::ConvGemm(const ConvShape &s, const float *weights,
+                      const float *biasIn)
+    : s(s) {
+  constexpr size_t L = T::kLanes;
+  k = size_t(s.inC);
+  m = size_t(s.batch) * s.outH * s.outW;
+  size_t n = s.outC, total = 0;
+  for (size_t c = 0; c < n; c += kPanelCols) {
+    panelOffset.push_back(total);
+    total += k * L * std::min<size_t>(kPanelVectors, (n - c + L - 1) / L);
+  }
+  panelOffset.push_back(total);
+  packed = allocate(total);
+  bias = allocate((n + kPanelCols - 1) / kPanelCols * kPanelCols);
+  for (size_t p = 0; p + 1 < panelOffset.size(); ++p) {
+    size_t width = (panelOffset[p + 1] - panelOffset[p]) / k;
+    float *dst = packed.get() + panelOffset[p];
+    for (size_t j = 0; j < width && p * kPanelCols + j < n; ++j) {
+      const float *src = weights + (p * kPanelCols + j) * k;
+      for (size_t i = 0; i < k; ++i)
+        dst[i * width + j] = src[i];
+    }
+  }
+  if (biasIn)
+    std::memcpy(bias.get(), biasIn, n * sizeof(float));
+
+  // Weights stream from memory once per block of at most 1 MiB of rows (a
+  // whole 14x14 or 7x7 map of MobileOne; half that measured 1-3% slower).
+  size_t bytes = m * k * sizeof(float), budget = 1u << 20;
+  size_t blocks = std::max<size_t>(1, (bytes + budget - 1) / budget);
+  blockRows = (m + blocks - 1) / blocks;
+  blockRows = (blockRows + kTileRows - 1) / kTileRows * kTileRows;
+}
+
+/// One panel over a block of rows packed tile by tile ([k][tile rows], so
+/// each tile of A is one stream), prefetching the next panel meanwhile.
+template <class T>
+void ConvGemm<T>::computePanel(const float *packedA, size_t m0, size_t rows,
+                               size_t p, float *output) const {
+  constexpr size_t L = T::kLanes;
+  const size_t tiles = (rows + kTileRows - 1) / kTileRows;
+  if (tiles == 0 || k == 0)
+    return;
+  const char *next = nullptr;
+  size_t share = 0, stride = 64;
+  if (p + 2 < panelOffset.size()) {
+    next = reinterpret_cast<const char *>(packed.get() + panelOffset[p + 1]);
+    size_t bytes = (panelOffset[p + 2] - panelOffset[p + 1]) * sizeof(float);
+    share = (bytes / tiles + 63) / 64 * 64;
+    stride = std::max<size_t>(64, (share / k + 63) / 64 * 64);
+  }
+  const size_t n = s.outC, col = p * kPanelCols;
+  const size_t cols = std::min<size_t>(kPanelCols, n - col);
+  const int nv = int((cols + L - 1) / L);
+  const typename T::Mask lastMask = T::tail(int(cols - L * (nv - 1)));
+  const auto &table = tileTable<T>();
+  for (size_t t = 0; t < tiles; ++t) {
+    const char *pf = next ? next + t * share : nullptr;
+    size_t r = t * kTileRows, mr = std::min<size_t>(kTileRows, rows - r);
+    table[nv - 1][mr - 1](k, packedA + r * k, packed.get() + panelOffset[p],
+                          bias.get() + col, output + (m0 + r) * n + col, n,
+                          lastMask, s.outMin, s.outMax, pf,
+                          pf ? pf + share : nullptr, stride);
+  }
+}
+
+template <class T>
+void ConvGemm<T>::runTask(void *context, size_t block, size_t panel) {
+  const Task &t = *static_cast<const Task *>(context);
+  const ConvGemm &g = *t.self;
+  size_t m0 = block * g.blockRows, rows = std::min(g.blockRows, g.m - m0);
+  // A thread runs its panels of a block one after the other: pack the
+  // block once per (operator, run, block).
+  thread_local std::vector<float> packedA;
+  thread_local struct {
+    const ConvGemm *op = nullptr;
+    uint64_t run = 0;
+    size_t block = 0;
+  } packedFor;
+  if (packedFor.op != &g || packedFor.run != t.run ||
+      packedFor.block != block) {
+    packedA.resize(rows * g.k);
+    const float *a = t.input + m0 * g.k;
+    for (size_t r0 = 0; r0 < rows; r0 += kTileRows)
+      packTile<T>(a + r0 * g.k, g.k, std::min<size_t>(kTileRows, rows - r0),
+                  g.k, packedA.data() + r0 * g.k);
+    packedFor = {&g, t.run, block};
+  }
+  g.computePanel(packedA.data(), m0, rows, panel, t.output);
+}
+
+template <class T>
+void ConvGemm<T>::run(const float *input, float *output,
+                      pthreadpool_t pool) const {
+  // One task per (block, panel); a thread's tasks are consecutive panels of
+  // a block, so each panel is read by one thread.
+  Task task{this, input, output, ++runCounter};
+  size_t blocks = (m + blockRows - 1) / blockRows;
+  pthreadpool_parallelize_2d(pool, &ConvGemm::runTask, &task, blocks,
+                             panelOffset.size() - 1, kPoolFlags);
+}
+
+//===----------------------------------------------------------------------===//
+// Depthwise 3x3
+//===----------------------------------------------------------------------===//
+
+/// Stride 1, no dilation, multiplier 1, any padding.
+template <class T> class Depthwise3x3 : public Kernel {
+public:
+  Depthwise3x3(const ConvShape &s, const float *weights, const float *bias);
+  void run(const float *input, float *output,
+           pthreadpool_t pool) const override;
+  void preferChannelSplit() override { channelSplit = true; }
+  bool splitsByChannel() const override { return channelSplit; }
+
+private:
+  static constexpr int L = T::kLanes;
+  static constexpr int kRows = T::kDepthwiseRows;
+  using V = typename T::V;
+  struct Task {
+    const Depthwise3x3 *self;
+    const float *input;
+    float *output;
+    size_t chunksPerGroup;
+  };
+  static void runUnit(void *task, size_t unit);
+  static void runGroupUnit(void *task, size_t group, size_t unit);
+  /// Work unit u: output rows kRows * u .. of an image (fewer at the end of
+  /// its height), channel groups c0 .. c1.
+  void unit(const float *input, float *output, size_t u, int c0, int c1) const;
+  template <int NR>
+  void outputRows(const float *input, float *output, size_t b, long oy, int c0,
+                  int c1) const;
+  template <int NR, bool Checked, bool Full>
+  void step(const float *const rows[], float *const out[], long ox,
+            int chunk) const;
+  void single(const float *const rows[3], float *out, int ox, int chunk) const;
+
+  ConvShape s;
+  int chunks;
+  int fullChunks; ///< channel groups without a tail
+  int xLo, xHi;   ///< outputs whose three taps are inside the row
+  bool channelSplit = false;
+  AlignedFloats weights, bias, zeros;
+};
+
+template <class T>
+Depthwise3x3<T>::Depthwise3x3(const ConvShape &s, const float *w,
+                              const float *biasIn)
+    : s(s), chunks((s.inC + L - 1) / L), fullChunks(s.inC / L) {
+  weights = allocate(size_t(chunks) * 9 * L);
+  bias = allocate(size_t(chunks) * L);
+  zeros = allocate(size_t(s.inW) * s.inC + L);
+  for (int c = 0; c < s.inC; ++c) {
+    for (int t = 0; t < 9; ++t)
+      weights[(size_t(c / L) * 9 + t) * L + c % L] = w[size_t(t) * s.inC + c];
+    if (biasIn)
+      bias[c] = biasIn[c];
+  }
+  xLo = std::min(s.outW, s.padLeft);
+  xHi = std::min(s.outW - 1, s.inW - 3 + s.padLeft);
+}
+
+/// Output `ox` of one channel group, skipping taps outside the row.
+template <class T>
+void Depthwise3x3<T>::single(const float *const rows[3], float *out, int ox,
+                             int chunk) const {
+  const size_t c = size_t(s.inC);
+  const int ch = chunk * L;
+  const typename T::Mask mask = T::tail(s.inC - ch);
+  const float *wp = weights.get() + size_t(chunk) * 9 * L;
+  V acc = T::load(bias.get() + ch);
+  for (int kx = 0; kx < 3; ++kx) {
+    long ix = long(ox) - s.padLeft + kx;
+    if (ix < 0 || ix >= s.inW)
+      continue;
+    for (int ky = 0; ky < 3; ++ky)
+      acc = T::fmadd(T::loadMasked(rows[ky] + ix * c + ch, mask),
+                     T::load(wp + L * (ky * 3 + kx)), acc);
+  }
+  acc = T::max(T::set1(s.outMin), acc); // a NaN stays
+  acc = T::min(T::set1(s.outMax), acc);
+  T::storeMasked(out + ox * c + ch, mask, acc);
+}
+
+/// Four outputs from `ox` of NR rows, one channel group: the NR + 2 input
+/// rows they read are each loaded once (for two rows, 24 loads for 72 FMAs
+/// against 18 for 36 one row at a time). Checked: columns outside the row
+/// read as zeros. Full: the group has no tail (plain loads and stores).
+template <class T>
+template <int NR, bool Checked, bool Full>
+inline void Depthwise3x3<T>::step(const float *const rows[],
+                                  float *const out[], long ox,
+                                  int chunk) const {
+  const size_t c = size_t(s.inC);
+  const long ix0 = ox - s.padLeft;
+  const int ch = chunk * L;
+  const typename T::Mask mask = T::tail(Full ? L : s.inC - ch);
+  auto load = [&](const float *p) {
+    if constexpr (Full)
+      return T::loadu(p);
+    else
+      return T::loadMasked(p, mask);
+  };
+  const float *wp = weights.get() + size_t(chunk) * 9 * L;
+  V w[9];
+#pragma GCC unroll 9
+  for (int t = 0; t < 9; ++t)
+    w[t] = T::load(wp + L * t);
+  const V bv = T::load(bias.get() + ch);
+  V acc[NR][4];
+#pragma GCC unroll 2
+  for (int o = 0; o < NR; ++o)
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i)
+      acc[o][i] = bv;
+#pragma GCC unroll 4
+  for (int r = 0; r < NR + 2; ++r) {
+    V in[6];
+#pragma GCC unroll 6
+    for (int j = 0; j < 6; ++j) {
+      long ix = ix0 + j;
+      in[j] = !Checked || (ix >= 0 && ix < s.inW) ? load(rows[r] + ix * c + ch)
+                                                  : T::zero();
+    }
+#pragma GCC unroll 2
+    for (int o = 0; o < NR; ++o) {
+      const int ky = r - o;
+      if (ky < 0 || ky > 2)
+        continue;
+#pragma GCC unroll 3
+      for (int kx = 0; kx < 3; ++kx)
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; ++i)
+          acc[o][i] = T::fmadd(in[i + kx], w[ky * 3 + kx], acc[o][i]);
+    }
+  }
+  const V lo = T::set1(s.outMin), hi = T::set1(s.outMax);
+#pragma GCC unroll 2
+  for (int o = 0; o < NR; ++o)
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; ++i) {
+      V y = T::min(hi, T::max(lo, acc[o][i]));
+      if constexpr (Full)
+        T::storeu(out[o] + (ox + i) * c + ch, y);
+      else
+        T::storeMasked(out[o] + (ox + i) * c + ch, mask, y);
+    }
+}
+
+/// NR (at most kRows) output rows from oy. All channel groups of four
+/// pixels go before the next four, so the input is read in address order.
+template <class T>
+template <int NR>
+void Depthwise3x3<T>::outputRows(const float *input, float *output, size_t b,
+                                 long oy, int c0, int c1) const {
+  const size_t c = size_t(s.inC);
+  const float *rows[NR + 2];
+  for (int r = 0; r < NR + 2; ++r) {
+    long iy = oy - s.padTop + r;
+    rows[r] = iy < 0 || iy >= s.inH
+                  ? zeros.get()
+                  : input + (b * s.inH + iy) * size_t(s.inW) * s.inC;
+  }
+  float *out[NR];
+  for (int o = 0; o < NR; ++o)
+    out[o] = output + (b * s.outH + oy + o) * size_t(s.outW) * c;
+  if (s.outW < 4) {
+    for (int ox = 0; ox < s.outW; ++ox)
+      for (int chunk = c0; chunk < c1; ++chunk)
+        for (int o = 0; o < NR; ++o)
+          single(rows + o, out[o], ox, chunk);
+    return;
+  }
+  const int full = std::min(c1, fullChunks);
+  auto tile = [&](long ox, auto checked) {
+    constexpr bool C = decltype(checked)::value;
+    int chunk = c0;
+    for (; chunk < full; ++chunk)
+      step<NR, C, true>(rows, out, ox, chunk);
+    for (; chunk < c1; ++chunk)
+      step<NR, C, false>(rows, out, ox, chunk);
+  };
+  using Checked = std::true_type;
+  using Unchecked = std::false_type;
+  // Checked steps at each end (the last may overlap the one before it:
+  // same values), unchecked steps between. With two or more columns of
+  // right padding, more than one checked step may remain.
+  long ox = 0;
+  for (; ox < xLo && ox < s.outW; ox += 4) // any left padding, even > 4
+    tile(std::min(ox, long(s.outW) - 4), Checked());
+  for (; ox + 3 <= xHi; ox += 4)
+    tile(ox, Unchecked());
+  for (; ox < s.outW; ox += 4)
+    tile(std::min(ox, long(s.outW) - 4), Checked());
+}
+
+template <class T>
+void Depthwise3x3<T>::unit(const float *input, float *output, size_t u, int c0,
+                           int c1) const {
+  size_t perImage = (s.outH + kRows - 1) / kRows, b = u / perImage;
+  long oy = long(u % perImage) * kRows;
+  if (kRows == 2 && oy + 1 < s.outH)
+    outputRows<kRows>(input, output, b, oy, c0, c1);
+  else
+    outputRows<1>(input, output, b, oy, c0, c1);
+}
+
+template <class T>
+void Depthwise3x3<T>::runUnit(void *context, size_t u) {
+  const Task &t = *static_cast<const Task *>(context);
+  t.self->unit(t.input, t.output, u, 0, t.self->chunks);
+}
+
+template <class T>
+void Depthwise3x3<T>::runGroupUnit(void *context, size_t group, size_t u) {
+  const Task &t = *static_cast<const Task *>(context);
+  int c0 = int(group * t.chunksPerGroup);
+  int c1 = std::min(t.self->chunks, int((group + 1) * t.chunksPerGroup));
+  t.self->unit(t.input, t.output, u, c0, c1);
+}
+
+template <class T>
+void Depthwise3x3<T>::run(const float *input, float *output,
+                          pthreadpool_t pool) const {
+  Task task{this, input, output, 0};
+  size_t units = size_t(s.batch) * ((s.outH + kRows - 1) / kRows);
+  size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;
+  if (channelSplit && threads > 1) {
+    // Thread i takes the i-th range of channels of every row: the range the
+    // producer's thread i wrote, still in that core's cache.
+    task.chunksPerGroup = (size_t(chunks) + threads - 1) / threads;
+    size_t groups =
+        (size_t(chunks) + task.chunksPerGroup - 1) / task.chunksPerGroup;
+    pthreadpool_parallelize_2d(pool, &Depthwise3x3::runGroupUnit, &task,
+                               groups, units, kPoolFlags);
+    return;
+  }
+  pthreadpool_parallelize_1d(pool, &Depthwise3x3::runUnit, &task, units,
+                             kPoolFlags);
+}
+
+//===----------------------------------------------------------------------===//
+// Direct convolution of few input channels (a stem)
+//===----------------------------------------------------------------------===//
+
+/// R consecutive output pixels x lanes*NV channels: for each tap (ky, kx, c)
+/// one weight row and one broadcast input per pixel. `p` is pixel 0's
+/// window origin, pixels `step` floats apart, taps at `tapOffset`.
+template <class T, int R, int NV>
+void directTile(const float *p, size_t step, const ptrdiff_t *tapOffset,
+                int taps, const float *w, const float *bias, float *out,
+                size_t outStep, typename T::Mask lastMask, float lo, float hi) {
+  typename T::V acc[R][NV];
+  loadBias<T>(acc, bias);
+  for (int t = 0; t < taps; ++t, w += T::kLanes * NV) {
+    const float *q = p + tapOffset[t];
+    rankOneUpdate<T>(acc, w, [q, step](int r) { return q[r * step]; });
+  }
+  storeClamped<T>(acc, out, outStep, lastMask, lo, hi);
+}
+
+template <class T>
+using DirectFn = void (*)(const float *, size_t, const ptrdiff_t *, int,
+                          const float *, const float *, float *, size_t,
+                          typename T::Mask, float, float);
+constexpr int kDirectMaxPixels = 14;
+
+template <class T, int R, int NV> constexpr DirectFn<T> directEntry() {
+  if constexpr (R * NV <= T::kAccumulators)
+    return &directTile<T, R, NV>;
+  else
+    return nullptr;
+}
+template <class T, int NV, size_t... R>
+constexpr auto makeDirectTable(std::index_sequence<R...>) {
+  return std::array<DirectFn<T>, sizeof...(R)>{
+      directEntry<T, int(R) + 1, NV>()...};
+}
+/// directTable<T>()[NV - 1][R - 1], null beyond kAccumulators.
+template <class T> const auto &directTable() {
+  static_assert(T::kDirectGroupVectors <= 4);
+  static const std::array<std::array<DirectFn<T>, kDirectMaxPixels>, 4> table =
+      {makeDirectTable<T, 1>(std::make_index_sequence<kDirectMaxPixels>()),
+       makeDirectTable<T, 2>(std::make_index_sequence<kDirectMaxPixels>()),
+       makeDirectTable<T, 3>(std::make_index_sequence<kDirectMaxPixels>()),
+       makeDirectTable<T, 4>(std::make_index_sequence<kDirectMaxPixels>())};
+  return table;
+}
+
+/// Output channels in groups of up to kDirectGroupVectors vectors; each
+/// group sweeps a row in tiles of as many pixels as its accumulators allow.
+/// Windows that leave the input take a bounds-checked path.
+template <class T> class DirectConv : public Kernel {
+public:
+  DirectConv(const ConvShape &s, const float *weights, const float *bias);
+  void run(const float *input, float *output,
+           pthreadpool_t pool) const override;
+
+private:
+  static constexpr int L = T::kLanes;
+  static constexpr int kGroupCols = L * T::kDirectGroupVectors;
+  struct Task {
+    const DirectConv *self;
+    const float *input;
+    float *output;
+  };
+  struct Group {
+    int channel, vectors, pixels;
+    size_t offset; ///< of its [taps][lanes * vectors] weights
+  };
+  static void runRow(void *task, size_t row);
+  void border(const float *input, size_t b, long iy0, long ix0, const Group &g,
+              float *out) const;
+
+  ConvShape s;
+  int taps;
+  std::vector<ptrdiff_t> tapOffset; ///< from the window origin, in floats
+  std::vector<Group> groups;
+  int xLo, xHi; ///< outputs whose window is inside the row
+  AlignedFloats weights, bias;
+};
+
+template <class T>
+DirectConv<T>::DirectConv(const ConvShape &s, const float *w, const float *b)
+    : s(s), taps(s.kernelH * s.kernelW * s.inC) {
+  for (int ky = 0; ky < s.kernelH; ++ky)
+    for (int kx = 0; kx < s.kernelW; ++kx)
+      for (int c = 0; c < s.inC; ++c)
+        tapOffset.push_back((ptrdiff_t(ky) * s.dilationH * s.inW +
+                             ptrdiff_t(kx) * s.dilationW) *
+                                s.inC +
+                            c);
+  size_t total = 0;
+  for (int c = 0; c < s.outC; c += kGroupCols) {
+    Group g;
+    g.channel = c;
+    g.vectors = std::min(T::kDirectGroupVectors, (s.outC - c + L - 1) / L);
+    g.pixels = std::min(kDirectMaxPixels, T::kAccumulators / g.vectors);
+    g.offset = total;
+    total += size_t(taps) * L * g.vectors;
+    groups.push_back(g);
+  }
+  weights = allocate(total);
+  bias = allocate(size_t(groups.size()) * kGroupCols);
+  for (const Group &g : groups)
+    for (int j = 0; j < L * g.vectors && g.channel + j < s.outC; ++j) {
+      for (int t = 0; t < taps; ++t)
+        weights[g.offset + size_t(t) * L * g.vectors + j] =
+            w[size_t(g.channel + j) * taps + t];
+      if (b)
+        bias[g.channel + j] = b[g.channel + j];
+    }
+  long extentW = long(s.kernelW - 1) * s.dilationW;
+  xLo = std::min(s.outW, (s.padLeft + s.strideW - 1) / s.strideW);
+  long last = s.inW - 1 - extentW + s.padLeft;
+  xHi = last < 0 ? -1 : int(std::min<long>(s.outW - 1, last / s.strideW));
+}
+
+/// One output pixel's channel group, skipping taps outside the input.
+template <class T>
+void DirectConv<T>::border(const float *input, size_t b, long iy0, long ix0,
+                           const Group &g, float *out) const {
+  typename T::V acc[4];
+  for (int v = 0; v < g.vectors; ++v)
+    acc[v] = T::load(bias.get() + g.channel + L * v);
+  const float *w = weights.get() + g.offset;
+  for (int ky = 0; ky < s.kernelH; ++ky) {
+    long iy = iy0 + long(ky) * s.dilationH;
+    for (int kx = 0; kx < s.kernelW; ++kx) {
+      long ix = ix0 + long(kx) * s.dilationW;
+      const float *wt =
+          w + size_t((ky * s.kernelW + kx) * s.inC) * L * g.vectors;
+      if (iy < 0 || iy >= s.inH || ix < 0 || ix >= s.inW)
+        continue;
+      const float *px = input + ((b * s.inH + iy) * s.inW + ix) * s.inC;
+      for (int c = 0; c < s.inC; ++c) {
+        typename T::V x = T::set1(px[c]);
+        for (int v = 0; v < g.vectors; ++v)
+          acc[v] = T::fmadd(
+              x, T::load(wt + (size_t(c) * g.vectors + v) * L), acc[v]);
+      }
+    }
+  }
+  const typename T::Mask last =
+      T::tail(s.outC - g.channel - L * (g.vectors - 1));
+  for (int v = 0; v < g.vectors; ++v) {
+    typename T::V y =
+        T::min(T::set1(s.outMax), T::max(T::set1(s.outMin), acc[v]));
+    if (v == g.vectors - 1)
+      T::storeMasked(out + g.channel + L * v, last, y);
+    else
+      T::storeu(out + g.channel + L * v, y);
+  }
+}
+
+template <class T> void DirectConv<T>::runRow(void *context, size_t row) {
+  const Task &t = *static_cast<const Task *>(context);
+  const DirectConv &d = *t.self;
+  const ConvShape &s = d.s;
+  size_t b = row / s.outH;
+  long oy = long(row % s.outH);
+  long iy0 = oy * s.strideH - s.padTop;
+  bool rowInside = iy0 >= 0 && iy0 + long(s.kernelH - 1) * s.dilationH < s.inH;
+  float *out = t.output + row * size_t(s.outW) * s.outC;
+  const size_t step = size_t(s.strideW) * s.inC;
+  const auto &table = directTable<T>();
+  for (const Group &g : d.groups) {
+    const typename T::Mask last =
+        T::tail(s.outC - g.channel - L * (g.vectors - 1));
+    int ox = 0;
+    if (rowInside) {
+      for (; ox < d.xLo; ++ox)
+        d.border(t.input, b, iy0, long(ox) * s.strideW - s.padLeft, g,
+                 out + size_t(ox) * s.outC);
+      const float *line = t.input + (b * s.inH + iy0) * size_t(s.inW) * s.inC;
+      while (ox <= d.xHi) {
+        int r = std::min(g.pixels, d.xHi + 1 - ox);
+        table[g.vectors - 1][r - 1](
+            line + (long(ox) * s.strideW - s.padLeft) * s.inC, step,
+            d.tapOffset.data(), d.taps, d.weights.get() + g.offset,
+            d.bias.get() + g.channel, out + size_t(ox) * s.outC + g.channel,
+            s.outC, last, s.outMin, s.outMax);
+        ox += r;
+      }
+    }
+    for (; ox < s.outW; ++ox)
+      d.border(t.input, b, iy0, long(ox) * s.strideW - s.padLeft, g,
+               out + size_t(ox) * s.outC);
+  }
+}
+
+template <class T>
+void DirectConv<T>::run(const float *input, float *output,
+                        pthreadpool_t pool) const {
+  Task task{this, input, output};
+  pthreadpool_parallelize_1d(pool, &DirectConv::runRow, &task,
+                             size_t(s.batch) * s.outH, kPoolFlags);
+}
+
+} // namespace
+
+namespace mobileone::runtime::kernels::detail {
+/// The entry each ISA's file exports (see Kernels.h) for its traits T.
+template <class T>
+std::unique_ptr<Kernel> createFor(KernelKind kind, const ConvShape &s,
+                                  const float *w, const float *b) {
+  switch (kind) {
+  case KernelKind::Direct:
+    return std::make_unique<DirectConv<T>>(s, w, b);
+  case KernelKind::Pointwise:
+    return std::make_unique<ConvGemm<T>>(s, w, b);
+  case KernelKind::Depthwise3x3:
+    return std::make_unique<Depthwise3x3<T>>(s, w, b);
+  }
+  return nullptr;
+}
+} // namespace mobileone::runtime::kernels::detail

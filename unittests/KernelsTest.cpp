@@ -158,12 +158,13 @@ ConvShape pointwise(int batch, int h, int w, int in, int out, float lo,
 
 TEST_P(KernelsTest, Pointwise) {
   std::mt19937 rng(7);
-  // (pixels side, in, out): weights small and large (> 256 KiB), two blocks
-  // of rows for side 32 (> 1 MiB of input); sides 7 and 9 leave partial row
-  // tiles; outputs 48, 40 and 13 leave 16-wide and masked panels.
+  // (pixels side, in, out): weights small and large (> 512 KiB: two threads
+  // split the panels, not the rows), two blocks of rows for side 32 (> 1 MiB
+  // of input); sides 7 and 9 leave partial row tiles; outputs 48, 40 and 13
+  // leave 16-wide and masked panels.
   const int cases[][3] = {{9, 32, 48},   {7, 300, 280}, {14, 256, 260},
                           {5, 600, 130}, {3, 64, 13},   {12, 40, 40},
-                          {32, 300, 280}};
+                          {32, 300, 280}, {8, 520, 300}, {32, 400, 340}};
   for (auto [side, in, out] : cases)
     check(pointwise(side == 5 ? 2 : 1, side, side + 1, in, out, 0, INFINITY),
           false, rng);

@@ -159,7 +159,7 @@ ConvShape pointwise(int batch, int h, int w, int in, int out, float lo,
 TEST_P(KernelsTest, Pointwise) {
   std::mt19937 rng(7);
   // (pixels side, in, out): weights small and large (> 512 KiB: two threads
-  // split the panels, not the rows), two blocks of rows for side 32 (> 1 MiB
+  // split the panels, not the rows), two blocks of rows for side 32 (> 256 KiB
   // of input); sides 7 and 9 leave partial row tiles; outputs 48, 40 and 13
   // leave 16-wide and masked panels.
   const int cases[][3] = {{9, 32, 48},   {7, 300, 280}, {14, 256, 260},

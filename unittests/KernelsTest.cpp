@@ -315,6 +315,82 @@ TEST_P(KernelsTest, DeclineOtherShapes) {
   EXPECT_FALSE(createDepthwiseConv(s, w.data(), nullptr, GetParam()));
 }
 
+/// A 3x3 depthwise layer (ReLU) fused into the 1x1 layer after it: the
+/// GEMM computes the depthwise rows per block. Random shapes and paddings,
+/// batch 2, channel tails; one thread, and two where the GEMM splits rows
+/// (weights up to 512 KiB; larger ones decline on two threads), twice per
+/// kernel; against the two layers' double-precision reference.
+TEST_P(KernelsTest, DepthwiseFusedIntoPointwise) {
+  std::mt19937 rng(29);
+  std::uniform_real_distribution<float> u(-1, 1);
+  int fusedRuns = 0;
+  for (int t = 0; t < 60; ++t) {
+    const bool big = t % 10 == 9; // 300 x 500 weights: 600 KB
+    ConvShape d;
+    d.batch = 1 + rng() % 2;
+    d.inH = 1 + rng() % 12;
+    d.inW = 1 + rng() % 12;
+    d.inC = d.outC = big ? 300 : 1 + rng() % 50;
+    d.kernelH = d.kernelW = 3;
+    d.padTop = rng() % 2;
+    d.padLeft = rng() % 2;
+    d.outH = outputSize(d.inH, 3, 1, 1, d.padTop, d.padTop);
+    d.outW = outputSize(d.inW, 3, 1, 1, d.padLeft, d.padLeft);
+    d.outMin = 0;
+    d.outMax = INFINITY;
+    if (!d.outH || !d.outW)
+      continue;
+    ConvShape p = pointwise(d.batch, d.outH, d.outW, d.outC,
+                            big ? 500 : 1 + rng() % 70,
+                            rng() % 2 ? 0.0f : -INFINITY, INFINITY);
+    std::vector<float> dwW(size_t(9) * d.inC), dwB(d.outC);
+    std::vector<float> pwW(size_t(p.outC) * p.inC), pwB(p.outC);
+    for (auto *v : {&dwW, &dwB, &pwW, &pwB})
+      for (float &x : *v)
+        x = u(rng);
+    auto dw = createDepthwiseConv(d, dwW.data(), dwB.data(), GetParam());
+    ASSERT_TRUE(dw && dw->asRowProducer());
+    std::vector<float> in(size_t(d.batch) * d.inH * d.inW * d.inC);
+    std::vector<float> out(size_t(p.batch) * p.outH * p.outW * p.outC);
+    for (int threads : {1, 2}) {
+      auto pw = createConv(p, pwW.data(), pwB.data(), GetParam());
+      ASSERT_TRUE(pw);
+      bool fuses = pw->fuseProducer(*dw->asRowProducer(), threads);
+      ASSERT_EQ(fuses, threads == 1 || !big) << "threads " << threads;
+      if (!fuses)
+        continue;
+      EXPECT_FALSE(pw->fuseProducer(*dw->asRowProducer(), threads))
+          << "a kernel fuses one producer";
+      for (int run = 0; run < 2; ++run) {
+        for (float &x : in)
+          x = u(rng);
+        std::vector<float> mid = reference(d, in, dwW, dwB, true);
+        std::vector<float> expected = reference(p, mid, pwW, pwB, false);
+        std::fill(out.begin(), out.end(), NAN);
+        pw->run(in.data(), out.data(), threads == 1 ? nullptr : pool);
+        ASSERT_LE(maxDiff(out, expected), 1e-5 * (9 + p.inC + 1))
+            << "dw " << d.batch << "x" << d.inH << "x" << d.inW << "x"
+            << d.inC << " pad " << d.padTop << "," << d.padLeft << " -> 1x1 "
+            << p.outC << ", " << threads << " thread(s)";
+        ++fusedRuns;
+      }
+    }
+  }
+  EXPECT_GT(fusedRuns, 100);
+  // A producer built for the other ISA does not fuse.
+  if (detectIsa() == Isa::Avx512) {
+    ConvShape d = pointwise(1, 6, 6, 8, 8, -INFINITY, INFINITY);
+    d.kernelH = d.kernelW = 3;
+    d.padTop = d.padLeft = 1;
+    std::vector<float> w(9 * 8, 0.5f);
+    Isa other = GetParam() == Isa::Avx2 ? Isa::Avx512 : Isa::Avx2;
+    auto dw = createDepthwiseConv(d, w.data(), nullptr, other);
+    auto pw = createConv(pointwise(1, 6, 6, 8, 8, -INFINITY, INFINITY),
+                         w.data(), nullptr, GetParam());
+    EXPECT_FALSE(pw->fuseProducer(*dw->asRowProducer(), 1));
+  }
+}
+
 /// A NaN in the input stays NaN through the clamp [0, 6] (as in the
 /// reference kernels), in each kernel: the pixel's outputs for the 1x1 GEMM,
 /// every output of a 3x3 map whose windows all see the centre for the 3x3

@@ -4,6 +4,7 @@
 #define MOBILEONE_LIB_RUNTIME_EXECUTOR_H
 
 #include "Model.h"
+#include "mobileone/Runtime/Runtime.h"
 
 namespace mobileone::runtime {
 
@@ -42,11 +43,12 @@ private:
   size_t unplanned = 0;
 };
 
-/// Each operator on XNNPACK or, with `nativeKernels` and where the CPU and
-/// the shape allow, on our own kernels (the AVX-512 ones only with
-/// `avx512`); or null with the reason.
-std::unique_ptr<Executor> createXnnpackExecutor(const Model &model, int threads,
-                                                bool nativeKernels, bool avx512,
+/// Each operator on XNNPACK or, with `options.nativeKernels` and where the
+/// CPU and the shape allow, on our own kernels (the AVX-512 ones only with
+/// `options.avx512`; depthwise -> 1x1 pairs fused with `options.fuse`), on
+/// `options.threads`; or null with the reason.
+std::unique_ptr<Executor> createXnnpackExecutor(const Model &model,
+                                                const Options &options,
                                                 std::string &whyNot);
 
 } // namespace mobileone::runtime

@@ -40,6 +40,8 @@ struct ConvShape {
   float outMin, outMax;
 };
 
+class RowProducer;
+
 /// A prepared operator: weights packed at creation, run many times.
 class Kernel {
 public:
@@ -53,6 +55,30 @@ public:
   /// The input will be written split by channel: split the same way where
   /// that is possible, so each thread reads what its core wrote.
   virtual void preferChannelSplit() {}
+  /// This kernel as a producer of whole output rows another kernel can
+  /// compute on demand, or null.
+  virtual const RowProducer *asRowProducer() const { return nullptr; }
+  /// Computes `producer`'s output (this kernel's input, read by nothing
+  /// else) inside run(), block by block, instead of reading it from memory:
+  /// run() then takes the producer's input. False (and nothing changes)
+  /// where this kernel cannot, or would not gain on `threads` threads.
+  virtual bool fuseProducer(const RowProducer &producer, int threads) {
+    return false;
+  }
+};
+
+/// A kernel whose output rows can be computed one range at a time
+/// (depthwise 3x3): for the consumer that fuses it.
+class RowProducer {
+public:
+  virtual ~RowProducer() = default;
+  /// Output rows [row, row + rows) of the batch (row = image * outH + y),
+  /// clamped, written contiguously from `out` (rows * outW * outC floats).
+  virtual void computeRows(const float *input, float *out, size_t row,
+                           size_t rows) const = 0;
+  virtual const ConvShape &shape() const = 0;
+  /// The ISA it was built for (a consumer fuses only its own).
+  virtual const void *isaTag() const = 0;
 };
 
 /// Whether our dense convolution is the faster choice for this shape.

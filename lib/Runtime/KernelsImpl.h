@@ -41,6 +41,13 @@ namespace {
 
 using mobileone::runtime::kernels::ConvShape;
 using mobileone::runtime::kernels::Kernel;
+using mobileone::runtime::kernels::RowProducer;
+
+/// Identifies this file's ISA build (a fused pair must be of one build).
+const void *isaTag() {
+  static const char tag = 0;
+  return &tag;
+}
 
 struct FreeDeleter {
   void operator()(float *p) const { std::free(p); }
@@ -187,6 +194,7 @@ public:
   void run(const float *input, float *output,
            pthreadpool_t pool) const override;
   bool splitsByChannel() const override { return !rowSplit; }
+  bool fuseProducer(const RowProducer &producer, int threads) override;
 
 private:
   static constexpr int kPanelCols = T::kLanes * kPanelVectors;
@@ -209,6 +217,8 @@ private:
   size_t k, m;
   size_t budgetBlocks; ///< blocks of at most 256 KiB of rows
   bool rowSplit;       ///< threads take blocks of rows, not panels
+  /// Computes the input block by block (see fuseProducer), or null.
+  const RowProducer *producer = nullptr;
   std::vector<size_t> panelOffset; ///< per panel, then the end
   AlignedFloats packed, bias;
 };
@@ -247,6 +257,21 @@ ConvGemm<T>::ConvGemm(const ConvShape &s, const float *weights,
   size_t bytes = m * k * sizeof(float), budget = 256u << 10;
   budgetBlocks = std::max<size_t>(1, (bytes + budget - 1) / budget);
   rowSplit = k * n * sizeof(float) <= kRowSplitWeightBytes;
+}
+
+/// The producer's rows are computed per block into a thread's buffer and
+/// packed from there, so its output never goes to memory. Each block is
+/// computed by the threads that take its tasks: fused only where one thread
+/// takes each block (one thread, or a split by rows).
+template <class T>
+bool ConvGemm<T>::fuseProducer(const RowProducer &p, int threads) {
+  const ConvShape &d = p.shape();
+  if (producer || p.isaTag() != isaTag() || (threads > 1 && !rowSplit) ||
+      d.batch != s.batch || d.outH != s.inH || d.outW != s.inW ||
+      d.outC != s.inC || s.inW <= 0)
+    return false;
+  producer = &p;
+  return true;
 }
 
 /// One panel over a block of rows packed tile by tile ([k][tile rows], so
@@ -298,6 +323,14 @@ void ConvGemm<T>::runTask(void *context, size_t block, size_t panel) {
       packedFor.block != block) {
     packedA.resize(rows * g.k);
     const float *a = t.input + m0 * g.k;
+    if (g.producer) { // whole image rows: blocks are multiples of a row
+      thread_local std::vector<float> produced;
+      produced.resize(rows * g.k);
+      size_t width = size_t(g.s.inW);
+      g.producer->computeRows(t.input, produced.data(), m0 / width,
+                              rows / width);
+      a = produced.data();
+    }
     for (size_t r0 = 0; r0 < rows; r0 += kTileRows)
       packTile<T>(a + r0 * g.k, g.k, std::min<size_t>(kTileRows, rows - r0),
                   g.k, packedA.data() + r0 * g.k);
@@ -319,7 +352,9 @@ void ConvGemm<T>::run(const float *input, float *output,
   if (rowSplit && threads > 1)
     blocks = (blocks + threads - 1) / threads * threads;
   size_t blockRows = (m + blocks - 1) / blocks;
-  blockRows = (blockRows + kTileRows - 1) / kTileRows * kTileRows;
+  // Whole tiles; fused, whole rows of the image (the producer's unit).
+  size_t unit = producer ? size_t(s.inW) : size_t(kTileRows);
+  blockRows = (blockRows + unit - 1) / unit * unit;
   blocks = (m + blockRows - 1) / blockRows;
   Task task{this, input, output, ++runCounter, blockRows};
   pthreadpool_parallelize_2d(pool, &ConvGemm::runTask, &task, blocks,
@@ -331,13 +366,18 @@ void ConvGemm<T>::run(const float *input, float *output,
 //===----------------------------------------------------------------------===//
 
 /// Stride 1, no dilation, multiplier 1, any padding.
-template <class T> class Depthwise3x3 : public Kernel {
+template <class T> class Depthwise3x3 : public Kernel, public RowProducer {
 public:
   Depthwise3x3(const ConvShape &s, const float *weights, const float *bias);
   void run(const float *input, float *output,
            pthreadpool_t pool) const override;
   void preferChannelSplit() override { channelSplit = true; }
   bool splitsByChannel() const override { return channelSplit; }
+  const RowProducer *asRowProducer() const override { return this; }
+  void computeRows(const float *input, float *out, size_t row,
+                   size_t rows) const override;
+  const ConvShape &shape() const override { return s; }
+  const void *isaTag() const override { return ::isaTag(); }
 
 private:
   static constexpr int L = T::kLanes;
@@ -354,8 +394,9 @@ private:
   /// Work unit u: output rows kRows * u .. of an image (fewer at the end of
   /// its height), channel groups c0 .. c1.
   void unit(const float *input, float *output, size_t u, int c0, int c1) const;
+  /// Rows oy .. oy + NR - 1 of image b, written from `out0`.
   template <int NR>
-  void outputRows(const float *input, float *output, size_t b, long oy, int c0,
+  void outputRows(const float *input, float *out0, size_t b, long oy, int c0,
                   int c1) const;
   template <int NR, bool Checked, bool Full>
   void step(const float *const rows[], float *const out[], long ox,
@@ -478,7 +519,7 @@ inline void Depthwise3x3<T>::step(const float *const rows[],
 /// pixels go before the next four, so the input is read in address order.
 template <class T>
 template <int NR>
-void Depthwise3x3<T>::outputRows(const float *input, float *output, size_t b,
+void Depthwise3x3<T>::outputRows(const float *input, float *out0, size_t b,
                                  long oy, int c0, int c1) const {
   const size_t c = size_t(s.inC);
   const float *rows[NR + 2];
@@ -490,7 +531,7 @@ void Depthwise3x3<T>::outputRows(const float *input, float *output, size_t b,
   }
   float *out[NR];
   for (int o = 0; o < NR; ++o)
-    out[o] = output + (b * s.outH + oy + o) * size_t(s.outW) * c;
+    out[o] = out0 + o * size_t(s.outW) * c;
   if (s.outW < 4) {
     for (int ox = 0; ox < s.outW; ++ox)
       for (int chunk = c0; chunk < c1; ++chunk)
@@ -526,10 +567,29 @@ void Depthwise3x3<T>::unit(const float *input, float *output, size_t u, int c0,
                            int c1) const {
   size_t perImage = (s.outH + kRows - 1) / kRows, b = u / perImage;
   long oy = long(u % perImage) * kRows;
+  float *out0 = output + (b * s.outH + oy) * size_t(s.outW) * s.outC;
   if (kRows == 2 && oy + 1 < s.outH)
-    outputRows<kRows>(input, output, b, oy, c0, c1);
+    outputRows<kRows>(input, out0, b, oy, c0, c1);
   else
-    outputRows<1>(input, output, b, oy, c0, c1);
+    outputRows<1>(input, out0, b, oy, c0, c1);
+}
+
+template <class T>
+void Depthwise3x3<T>::computeRows(const float *input, float *out, size_t row,
+                                  size_t rows) const {
+  const size_t rowFloats = size_t(s.outW) * s.outC;
+  for (size_t r = row; r < row + rows;) {
+    size_t b = r / s.outH;
+    long oy = long(r % s.outH);
+    float *out0 = out + (r - row) * rowFloats;
+    if (kRows == 2 && oy + 1 < s.outH && r + 1 < row + rows) {
+      outputRows<kRows>(input, out0, b, oy, 0, chunks);
+      r += 2;
+    } else {
+      outputRows<1>(input, out0, b, oy, 0, chunks);
+      r += 1;
+    }
+  }
 }
 
 template <class T>

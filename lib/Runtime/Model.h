@@ -124,17 +124,20 @@ struct Model {
   void releasePages(int tensor) const;
 };
 
-/// Offsets (in floats) of every activation in one arena, so that tensors
-/// whose lifetimes overlap never share memory; returns the arena size.
-/// Tensors live from the op that writes them to the last op that reads them.
 /// Runs `op` with portable kernels: `in[i]` is operand i's data (a constant
 /// or an activation), `out` the output's. Used by the reference executor and
 /// for the ops XNNPACK does not take.
 void runReferenceOp(const Model &model, const Op &op,
                     const std::vector<const float *> &in, float *out);
 
+/// Offsets (in floats) of every activation in one arena, so that tensors
+/// whose lifetimes overlap never share memory; returns the arena size.
+/// Tensors live from the op that writes them to the last op that reads them,
+/// or to `readUntil[tensor]` where that is later (a kernel that computes its
+/// producer reads the producer's input; empty: none).
 size_t planActivations(const Model &model, std::vector<size_t> &offsets,
-                       size_t &unplanned);
+                       size_t &unplanned,
+                       const std::vector<int> &readUntil = {});
 
 } // namespace mobileone::runtime
 

@@ -18,7 +18,8 @@ using namespace mobileone::runtime;
 
 size_t mobileone::runtime::planActivations(const Model &model,
                                            std::vector<size_t> &offsets,
-                                           size_t &unplanned) {
+                                           size_t &unplanned,
+                                           const std::vector<int> &readUntil) {
   const size_t n = model.tensors.size();
   const int last = int(model.ops.size());
   std::vector<int> first(n, -2), end(n, -2);
@@ -33,6 +34,8 @@ size_t mobileone::runtime::planActivations(const Model &model,
         end[t] = std::max(end[t], i);
   }
   end[model.output] = last; // read back after the last op
+  for (size_t t = 0; t < readUntil.size() && t < n; ++t)
+    end[t] = std::max(end[t], readUntil[t]);
   std::vector<int> order;
   unplanned = 0;
   for (size_t t = 0; t < n; ++t)

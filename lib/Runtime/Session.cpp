@@ -62,9 +62,7 @@ std::unique_ptr<Session> Session::createImpl(std::unique_ptr<Model> model,
     s->fallback = "reference kernels requested";
   } else {
     s->executor =
-        createXnnpackExecutor(*s->model, options.threads,
-                              options.nativeKernels, options.avx512,
-                              s->fallback);
+        createXnnpackExecutor(*s->model, options, s->fallback);
     if (s->executor)
       return s;
   }
@@ -128,5 +126,12 @@ bool Session::profile(const float *input, float *output, int runs,
       p.flops = 2.0 * y.elements * model->tensors[op.inputs[1]].shape[1];
     ops.push_back(std::move(p));
   }
+  // A fused op's time is the next op's: so are its flops.
+  for (size_t i = 0; i + 1 < ops.size(); ++i)
+    if (ops[i].kernel == std::string("fused")) {
+      ops[i + 1].flops += ops[i].flops;
+      ops[i].flops = 0;
+      ops[i].ms = 0;
+    }
   return true;
 }

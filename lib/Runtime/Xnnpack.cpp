@@ -31,9 +31,9 @@ namespace {
 
 class XnnpackExecutor : public Executor {
 public:
-  XnnpackExecutor(const Model &model, bool allowNative, bool allowAvx512)
-      : model(model), allowNative(allowNative),
-        isa(kernels::chooseIsa(allowAvx512)) {}
+  XnnpackExecutor(const Model &model, const Options &options)
+      : model(model), allowNative(options.nativeKernels),
+        allowFusion(options.fuse), isa(kernels::chooseIsa(options.avx512)) {}
   ~XnnpackExecutor() override {
     for (xnn_runtime_t r : runtimes)
       if (r)
@@ -51,18 +51,28 @@ public:
                                      : "xnnpack";
   }
   const char *opKernel(size_t op) const override {
-    return native[op] ? "native" : reference[op] ? "reference" : "xnnpack";
+    return fused[op]      ? "fused"
+           : native[op]   ? "native"
+           : reference[op] ? "reference"
+                           : "xnnpack";
   }
 
 private:
   bool buildOp(const Op &op, xnn_runtime_t &runtime, std::string &whyNot);
+  std::vector<int> fuseDepthwiseIntoPointwise(int threads);
   std::unique_ptr<kernels::Kernel> buildNative(const Op &op) const;
   float *buffer(int tensor) { return arenaBase + offsets[tensor]; }
 
   const Model &model;
   const bool allowNative;
+  const bool allowFusion;
   const kernels::Isa isa; ///< which build of our kernels runs
   std::vector<std::unique_ptr<kernels::Kernel>> native; ///< per op, or null
+  /// Per op: computed by the next op's kernel (its output is never stored).
+  std::vector<bool> fused;
+  /// Per op with a native kernel: the tensor it reads (the fused producer's
+  /// input where it computes one).
+  std::vector<int> nativeInput;
   size_t nativeOps = 0;
   size_t referenceOps = 0;
   std::vector<xnn_runtime_t> runtimes; ///< per op; null for a RESHAPE copy
@@ -331,8 +341,23 @@ bool XnnpackExecutor::build(int threads, std::string &whyNot) {
     whyNot = "xnn_initialize failed (unsupported CPU?)";
     return false;
   }
+  // Our kernels first (they pack their own weights): which pairs fuse
+  // decides how long the arena keeps a fused producer's input.
+  auto releaseWeights = [&](size_t i) {
+    // Packed: the mapped weight pages are not needed any more (released op
+    // by op, so the file's weights and the packed copies are not all
+    // resident at once).
+    for (size_t k = 1; k < model.ops[i].inputs.size(); ++k)
+      model.releasePages(model.ops[i].inputs[k]);
+  };
+  native.resize(model.ops.size());
+  for (size_t i = 0; i < model.ops.size(); ++i)
+    if ((native[i] = buildNative(model.ops[i])))
+      releaseWeights(i);
+  std::vector<int> readUntil = fuseDepthwiseIntoPointwise(threads);
   size_t unplanned;
-  arena.assign(planActivations(model, offsets, unplanned) + 16, 0.0f);
+  arena.assign(planActivations(model, offsets, unplanned, readUntil) + 16,
+               0.0f);
   arenaBase = reinterpret_cast<float *>(
       (reinterpret_cast<uintptr_t>(arena.data()) + 63) & ~uintptr_t(63));
   if (threads > 1)
@@ -340,9 +365,7 @@ bool XnnpackExecutor::build(int threads, std::string &whyNot) {
   runtimes.assign(model.ops.size(), nullptr);
   reference.assign(model.ops.size(), false);
   operands.resize(model.ops.size());
-  native.resize(model.ops.size());
   for (size_t i = 0; i < model.ops.size(); ++i) {
-    native[i] = buildNative(model.ops[i]);
     std::string opWhyNot;
     if (native[i])
       ++nativeOps;
@@ -365,11 +388,44 @@ bool XnnpackExecutor::build(int threads, std::string &whyNot) {
         if (model.ops[j].output == model.ops[i].inputs[0] && native[j] &&
             native[j]->splitsByChannel())
           native[i]->preferChannelSplit();
-    // Packed: the mapped weight pages are not needed any more.
-    for (size_t k = 1; k < model.ops[i].inputs.size(); ++k)
-      model.releasePages(model.ops[i].inputs[k]);
+    if (!native[i])
+      releaseWeights(i);
   }
   return true;
+}
+
+/// MobileOne's deployed blocks are 3x3 depthwise -> 1x1 pairs: where the
+/// 1x1 alone reads the depthwise output, right after it, our GEMM computes
+/// the depthwise rows per block of its input instead of reading them back
+/// from memory. Returns, per tensor, the op until which it must stay in the
+/// arena (-1: as it is): a fused producer's input is read by its consumer.
+std::vector<int> XnnpackExecutor::fuseDepthwiseIntoPointwise(int threads) {
+  fused.assign(model.ops.size(), false);
+  nativeInput.assign(model.ops.size(), -1);
+  std::vector<int> readUntil(model.tensors.size(), -1);
+  for (size_t i = 0; i < model.ops.size(); ++i)
+    if (native[i] && !model.ops[i].inputs.empty())
+      nativeInput[i] = model.ops[i].inputs[0];
+  if (!allowFusion)
+    return readUntil;
+  std::vector<int> readers(model.tensors.size(), 0);
+  for (const Op &op : model.ops)
+    for (int t : op.inputs)
+      ++readers[t];
+  for (size_t i = 0; i + 1 < model.ops.size(); ++i) {
+    const Op &dw = model.ops[i], &pw = model.ops[i + 1];
+    if (!native[i] || !native[i + 1] || fused[i] || dw.inputs.empty() ||
+        pw.inputs.empty() || pw.inputs[0] != dw.output ||
+        dw.output == model.output || readers[dw.output] != 1)
+      continue;
+    const kernels::RowProducer *rows = native[i]->asRowProducer();
+    if (rows && native[i + 1]->fuseProducer(*rows, threads)) {
+      fused[i] = true;
+      nativeInput[i + 1] = dw.inputs[0];
+      readUntil[dw.inputs[0]] = int(i + 1);
+    }
+  }
+  return readUntil;
 }
 
 bool XnnpackExecutor::run(const float *input, float *output, std::string &error,
@@ -378,9 +434,11 @@ bool XnnpackExecutor::run(const float *input, float *output, std::string &error,
               model.tensors[model.input].elements * sizeof(float));
   for (size_t i = 0; i < model.ops.size(); ++i) {
     auto start = std::chrono::steady_clock::now();
-    if (native[i]) {
-      const Op &op = model.ops[i];
-      native[i]->run(buffer(op.inputs[0]), buffer(op.output), pool);
+    if (fused[i]) {
+      // Computed by the next op's kernel.
+    } else if (native[i]) {
+      native[i]->run(buffer(nativeInput[i]), buffer(model.ops[i].output),
+                     pool);
     } else if (reference[i]) {
       runReferenceOp(model, model.ops[i], operands[i],
                      buffer(model.ops[i].output));
@@ -407,11 +465,9 @@ bool XnnpackExecutor::run(const float *input, float *output, std::string &error,
 } // namespace
 
 std::unique_ptr<Executor> mobileone::runtime::createXnnpackExecutor(
-    const Model &model, int threads, bool nativeKernels, bool avx512,
-    std::string &whyNot) {
-  auto executor =
-      std::make_unique<XnnpackExecutor>(model, nativeKernels, avx512);
-  if (!executor->build(threads, whyNot))
+    const Model &model, const Options &options, std::string &whyNot) {
+  auto executor = std::make_unique<XnnpackExecutor>(model, options);
+  if (!executor->build(options.threads, whyNot))
     return nullptr;
   return executor;
 }

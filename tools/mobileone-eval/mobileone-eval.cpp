@@ -84,6 +84,9 @@ static cl::opt<std::string> isaOption(
 static cl::opt<bool> xnnpackOnly(
     "xnnpack-only", cl::desc("For .tflite models only: refused here"),
     cl::cat(toolOptions));
+static cl::opt<bool> noFusion(
+    "no-fusion", cl::desc("For .tflite models only: refused here"),
+    cl::cat(toolOptions));
 
 // One option syntax with the TFLite mode: --threads and -o as well.
 static cl::alias outputAlias("o", cl::desc("Alias for --output"),
@@ -269,8 +272,11 @@ int main(int argc, char **argv) {
     }
     threads = *threadsOpt;
   }
-  if (xnnpackOnly || !isaOption.empty()) {
-    errs() << "mobileone-run: " << (xnnpackOnly ? "--xnnpack-only" : "--isa")
+  if (xnnpackOnly || noFusion || !isaOption.empty()) {
+    errs() << "mobileone-run: "
+           << (xnnpackOnly ? "--xnnpack-only"
+               : noFusion  ? "--no-fusion"
+                           : "--isa")
            << " selects the runtime's kernels "
               "for a .tflite model; an MLIR module runs on the evaluator "
               "(compile it with -o model.tflite to use the runtime)\n";

@@ -2,7 +2,7 @@
 //
 //   mobileone-run model.tflite [--input x.npy] [--output y.npy]
 //                 [--threads T] [--bench N] [--seed S] [--reference]
-//                 [--xnnpack-only] [--profile] [--save-input x.npy]
+//                 [--xnnpack-only] [--no-fusion] [--profile] [--save-input x.npy]
 //                 [--compare other.tflite [--atol A] [--rtol R]]
 //
 // Uses only the runtime library (no MLIR). --input takes the model's own
@@ -37,7 +37,7 @@ int usage(const char *msg) {
   std::fprintf(stderr,
                "mobileone-run: %s\nusage: mobileone-run model.tflite "
                "[--input x.npy] [--output y.npy] [--threads T] [--bench N] "
-               "[--seed S] [--reference] [--xnnpack-only] [--isa avx2] "
+               "[--seed S] [--reference] [--xnnpack-only] [--isa avx2] [--no-fusion] "
                "[--profile] "
                "[--save-input x.npy] [--compare b.tflite [--atol A] "
                "[--rtol R]]\n",
@@ -66,6 +66,7 @@ int runTFLite(int argc, char **argv) {
   long threads = 1, bench = 0, seed = 1;
   double atol = 1e-4, rtol = 1e-5;
   bool reference = false, profile = false, xnnpackOnly = false;
+  bool noFusion = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto value = [&](const char *name) -> const char * {
@@ -116,6 +117,8 @@ int runTFLite(int argc, char **argv) {
       reference = true;
     } else if (a == "--xnnpack-only") {
       xnnpackOnly = true;
+    } else if (a == "--no-fusion") {
+      noFusion = true;
     } else if (a == "--profile") {
       profile = true;
     } else if (a == "--help" || a == "-h") {
@@ -140,6 +143,8 @@ int runTFLite(int argc, char **argv) {
           "                   depthwise convolutions run on our kernels)\n"
           "  --isa avx2       our kernels as on a CPU without AVX-512 (also "
           "MOBILEONE_ISA=avx2)\n"
+          "  --no-fusion      run each depthwise layer apart from the 1x1 "
+          "layer it feeds\n"
           "mobileone-run a.mlir [--compare b.mlir]: see mobileone-eval "
           "--help\n");
       return 0;
@@ -168,6 +173,7 @@ int runTFLite(int argc, char **argv) {
   options.threads = int(threads);
   options.reference = reference;
   options.nativeKernels = !xnnpackOnly;
+  options.fuse = !noFusion;
   std::unique_ptr<Session> session =
       Session::createFromFile(model, options, error);
   if (!session) {
@@ -289,7 +295,8 @@ int runTFLite(int argc, char **argv) {
       flops += p.flops;
     }
     std::printf("  per-operator profile (median of %d runs; a PAD folded "
-                "into the conv it feeds is part of that conv):\n",
+                "into the conv it feeds, or a depthwise conv fused into\n"
+                "  the 1x1 conv after it, is part of that conv):\n",
                 runs);
     std::printf("  %4s %-18s %-28s %-16s %-9s %9s %6s %8s\n", "#", "op",
                 "output", "shape", "kernel", "ms", "%", "GFLOP/s");

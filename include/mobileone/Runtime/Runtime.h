@@ -42,6 +42,10 @@ struct Options {
   /// measure that class of CPU on an AVX-512 machine. XNNPACK itself keeps
   /// its own CPU detection.
   bool avx512 = true;
+  /// Fuse a 3x3 depthwise layer into the 1x1 layer that alone reads it (the
+  /// GEMM computes its rows block by block; both on our kernels). False
+  /// runs them apart (to measure what fusion gains).
+  bool fuse = true;
 };
 
 struct TensorInfo {
@@ -62,7 +66,8 @@ struct OpProfile {
   std::string shape;  ///< of that tensor
   double ms = 0;      ///< median over the profiled runs
   double flops = 0;   ///< 2 x multiply-adds (0 for data movement)
-  std::string kernel; ///< "native", "xnnpack" or "reference"
+  std::string kernel; ///< "native", "fused" (into the next op), "xnnpack" or
+                      ///< "reference"
 };
 
 struct Model;

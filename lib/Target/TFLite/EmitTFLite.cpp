@@ -470,6 +470,23 @@ LogicalResult Writer::emit(Operation &op) {
                     fb::Offset<void> options) {
     return simple(op, code, type, options);
   };
+  // ADD, SUB, MUL with a ReLU (ReLU6, ReLU_N1_TO_1) that only they feed
+  // fused (SE's gate and the block's ReLU in one pass).
+  auto arithmetic = [&](BuiltinOperator code, BuiltinOptions type,
+                        auto makeOptions) -> LogicalResult {
+    std::vector<int32_t> inputs;
+    for (Value v : op.getOperands()) {
+      FailureOr<int32_t> id = tensorOf(v, &op);
+      if (failed(id))
+        return failure();
+      inputs.push_back(*id);
+    }
+    Value out = op.getResult(0);
+    tflite::ActivationFunctionType activation = fuseActivation(out);
+    addOp(code, inputs, {define(out, nameOf(&op))}, type,
+          makeOptions(activation).Union());
+    return success();
+  };
   return llvm::TypeSwitch<Operation *, LogicalResult>(&op)
       .Case([&](tosa::Conv2DOp c) { return emitConv(c, false); })
       .Case([&](tosa::DepthwiseConv2DOp c) { return emitConv(c, true); })
@@ -513,19 +530,22 @@ LogicalResult Writer::emit(Operation &op) {
         return success();
       })
       .Case([&](tosa::AddOp) {
-        return binary(tflite::BuiltinOperator_ADD,
-                      tflite::BuiltinOptions_AddOptions,
-                      tflite::CreateAddOptions(fbb).Union());
+        return arithmetic(tflite::BuiltinOperator_ADD,
+                          tflite::BuiltinOptions_AddOptions, [&](auto a) {
+                            return tflite::CreateAddOptions(fbb, a);
+                          });
       })
       .Case([&](tosa::SubOp) {
-        return binary(tflite::BuiltinOperator_SUB,
-                      tflite::BuiltinOptions_SubOptions,
-                      tflite::CreateSubOptions(fbb).Union());
+        return arithmetic(tflite::BuiltinOperator_SUB,
+                          tflite::BuiltinOptions_SubOptions, [&](auto a) {
+                            return tflite::CreateSubOptions(fbb, a);
+                          });
       })
       .Case([&](tosa::MulOp) {
-        return binary(tflite::BuiltinOperator_MUL,
-                      tflite::BuiltinOptions_MulOptions,
-                      tflite::CreateMulOptions(fbb).Union());
+        return arithmetic(tflite::BuiltinOperator_MUL,
+                          tflite::BuiltinOptions_MulOptions, [&](auto a) {
+                            return tflite::CreateMulOptions(fbb, a);
+                          });
       })
       .Case([&](tosa::PowOp) {
         return binary(tflite::BuiltinOperator_POW,

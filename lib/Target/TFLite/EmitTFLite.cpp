@@ -151,10 +151,8 @@ private:
     tensorIds[v] = id;
     return id;
   }
-  /// One TFLite op from the IR op's operands to its single result.
-  LogicalResult simple(Operation &op, BuiltinOperator code,
-                       BuiltinOptions optionsType = tflite::BuiltinOptions_NONE,
-                       fb::Offset<void> options = 0) {
+  /// The tensors of `op`'s operands.
+  FailureOr<std::vector<int32_t>> operandTensors(Operation &op) {
     std::vector<int32_t> inputs;
     for (Value v : op.getOperands()) {
       FailureOr<int32_t> id = tensorOf(v, &op);
@@ -162,7 +160,16 @@ private:
         return failure();
       inputs.push_back(*id);
     }
-    addOp(code, inputs, {define(op.getResult(0), nameOf(&op))}, optionsType,
+    return inputs;
+  }
+  /// One TFLite op from the IR op's operands to its single result.
+  LogicalResult simple(Operation &op, BuiltinOperator code,
+                       BuiltinOptions optionsType = tflite::BuiltinOptions_NONE,
+                       fb::Offset<void> options = 0) {
+    FailureOr<std::vector<int32_t>> inputs = operandTensors(op);
+    if (failed(inputs))
+      return failure();
+    addOp(code, *inputs, {define(op.getResult(0), nameOf(&op))}, optionsType,
           options);
     return success();
   }
@@ -474,16 +481,12 @@ LogicalResult Writer::emit(Operation &op) {
   // fused (SE's gate and the block's ReLU in one pass).
   auto arithmetic = [&](BuiltinOperator code, BuiltinOptions type,
                         auto makeOptions) -> LogicalResult {
-    std::vector<int32_t> inputs;
-    for (Value v : op.getOperands()) {
-      FailureOr<int32_t> id = tensorOf(v, &op);
-      if (failed(id))
-        return failure();
-      inputs.push_back(*id);
-    }
+    FailureOr<std::vector<int32_t>> inputs = operandTensors(op);
+    if (failed(inputs))
+      return failure();
     Value out = op.getResult(0);
     tflite::ActivationFunctionType activation = fuseActivation(out);
-    addOp(code, inputs, {define(out, nameOf(&op))}, type,
+    addOp(code, *inputs, {define(out, nameOf(&op))}, type,
           makeOptions(activation).Union());
     return success();
   };

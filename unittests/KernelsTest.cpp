@@ -242,20 +242,23 @@ TEST_P(KernelsTest, RandomDirectConvolutions) {
 }
 
 TEST_P(KernelsTest, RandomDepthwise) {
-  // Stride 1 with any padding, heights odd and even (row pairs and a last
-  // single row), widths below and above one four-pixel step.
+  // Strides 1 and 2 with any padding, heights odd and even (row pairs and a
+  // last single row), widths below and above one four-pixel step.
   std::mt19937 rng(13);
-  for (int t = 0; t < 150; ++t) {
+  for (int t = 0; t < 300; ++t) {
     ConvShape s;
     s.batch = 1 + rng() % 2;
     s.inH = 1 + rng() % 14;
     s.inW = 1 + rng() % 20;
     s.inC = s.outC = 1 + rng() % 50;
     s.kernelH = s.kernelW = 3;
+    s.strideH = s.strideW = 1 + t % 2;
     s.padTop = rng() % 2;
     s.padLeft = rng() % 3 ? 1 : 0;
-    s.outH = outputSize(s.inH, 3, 1, 1, s.padTop, s.padTop + int(rng() % 2));
-    s.outW = outputSize(s.inW, 3, 1, 1, s.padLeft, s.padLeft + int(rng() % 2));
+    s.outH = outputSize(s.inH, 3, s.strideH, 1, s.padTop,
+                        s.padTop + int(rng() % 2));
+    s.outW = outputSize(s.inW, 3, s.strideW, 1, s.padLeft,
+                        s.padLeft + int(rng() % 2));
     s.outMin = rng() % 2 ? 0.0f : -INFINITY;
     s.outMax = INFINITY;
     if (s.outH && s.outW)
@@ -267,20 +270,22 @@ TEST_P(KernelsTest, DepthwiseWideLeftPadding) {
   // A PAD folded into the conv can leave more than four columns of left
   // padding: the checked steps must go on until the window is inside.
   std::mt19937 rng(5);
-  for (int pad : {2, 4, 5, 7})
-    for (int inW : {1, 3, 6, 9, 17}) {
-      ConvShape s;
-      s.inH = 5;
-      s.inW = inW;
-      s.inC = s.outC = 20;
-      s.kernelH = s.kernelW = 3;
-      s.padTop = s.padLeft = pad;
-      s.outH = outputSize(s.inH, 3, 1, 1, pad, pad);
-      s.outW = outputSize(s.inW, 3, 1, 1, pad, pad);
-      s.outMin = -INFINITY;
-      s.outMax = INFINITY;
-      check(s, true, rng);
-    }
+  for (int stride : {1, 2})
+    for (int pad : {2, 4, 5, 7})
+      for (int inW : {1, 3, 6, 9, 17}) {
+        ConvShape s;
+        s.inH = 5;
+        s.inW = inW;
+        s.inC = s.outC = 20;
+        s.kernelH = s.kernelW = 3;
+        s.strideH = s.strideW = stride;
+        s.padTop = s.padLeft = pad;
+        s.outH = outputSize(s.inH, 3, stride, 1, pad, pad);
+        s.outW = outputSize(s.inW, 3, stride, 1, pad, pad);
+        s.outMin = -INFINITY;
+        s.outMax = INFINITY;
+        check(s, true, rng);
+      }
 }
 
 TEST_P(KernelsTest, DeclineOtherShapes) {
@@ -299,7 +304,7 @@ TEST_P(KernelsTest, DeclineOtherShapes) {
   s.padTop = s.padLeft = 1;
   s.outH = s.outW = 10;
   EXPECT_FALSE(createConv(s, w.data(), nullptr, GetParam()));
-  // Depthwise: other kernels, dilation, stride 2.
+  // Depthwise: other kernels, dilation, strides above 2 or unequal.
   s = pointwise(1, 8, 8, 32, 32, -INFINITY, INFINITY);
   s.kernelH = s.kernelW = 5;
   s.padTop = s.padLeft = 2;
@@ -310,8 +315,13 @@ TEST_P(KernelsTest, DeclineOtherShapes) {
   EXPECT_FALSE(createDepthwiseConv(s, w.data(), nullptr, GetParam()));
   s.padTop = s.padLeft = 1;
   s.dilationH = s.dilationW = 1;
-  s.strideH = s.strideW = 2;
-  s.outH = s.outW = 4;
+  s.strideH = s.strideW = 3;
+  s.outH = s.outW = 3;
+  EXPECT_FALSE(createDepthwiseConv(s, w.data(), nullptr, GetParam()));
+  s.strideH = 2; // different strides
+  s.strideW = 1;
+  s.outH = 4;
+  s.outW = 8;
   EXPECT_FALSE(createDepthwiseConv(s, w.data(), nullptr, GetParam()));
 }
 

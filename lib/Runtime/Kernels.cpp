@@ -83,11 +83,17 @@ std::unique_ptr<Kernel> mobileone::runtime::kernels::createConv(
   return nullptr;
 }
 
+bool mobileone::runtime::kernels::depthwise3x3BeatsXnnpack(
+    const ConvShape &s) {
+  return s.strideW == 1 || s.outW >= 28;
+}
+
 std::unique_ptr<Kernel> mobileone::runtime::kernels::createDepthwiseConv(
     const ConvShape &shape, const float *weights, const float *bias, Isa isa) {
   if (!runs(isa) || shape.kernelH != 3 || shape.kernelW != 3 ||
-      shape.strideH != 1 || shape.strideW != 1 || shape.dilationH != 1 ||
-      shape.dilationW != 1 || shape.outC != shape.inC)
+      shape.strideH != shape.strideW || shape.strideH < 1 ||
+      shape.strideH > 2 || shape.dilationH != 1 || shape.dilationW != 1 ||
+      shape.outC != shape.inC)
     return nullptr;
   return create(isa, detail::KernelKind::Depthwise3x3, shape, weights, bias);
 }

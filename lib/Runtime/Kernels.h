@@ -102,14 +102,19 @@ bool convBeatsXnnpack(const ConvShape &shape);
 std::unique_ptr<Kernel> createConv(const ConvShape &shape, const float *weights,
                                    const float *bias, Isa isa);
 
-/// Depthwise 3x3 convolution, stride 1, multiplier 1, with TFLite weights
-/// [1, 3, 3, C]: 0.55-0.9x XNNPACK's time in the network. Null for other
-/// shapes (stride 2 reads an input four times the output's size, mostly
-/// from L3, and measured no faster), for Isa::None or an ISA this CPU does
-/// not have.
+/// Depthwise 3x3 convolution, stride 1 or 2 (both ways), multiplier 1, with
+/// TFLite weights [1, 3, 3, C]. Null for other shapes, for Isa::None or an
+/// ISA this CPU does not have.
 std::unique_ptr<Kernel> createDepthwiseConv(const ConvShape &shape,
                                             const float *weights,
                                             const float *bias, Isa isa);
+
+/// Whether createDepthwiseConv is the faster choice than XNNPACK 2022-02:
+/// stride 1, 0.55-0.9x its time in the network; stride 2 on outputs at
+/// least 28 wide (Zen 5, one thread: S0's 56x56x48 and 28x28x48 layers in
+/// 0.65-0.75x its time, S4's 28x28x192 level), not on 14x14 and 7x7 maps,
+/// where most of a row's steps are bounds-checked (1.2-1.9x its time).
+bool depthwise3x3BeatsXnnpack(const ConvShape &shape);
 
 /// Depthwise convolution of any kernel size and stride (no dilation,
 /// multiplier 1), TFLite weights [1, KH, KW, C] (AVX2 + FMA; Elementwise.cpp):

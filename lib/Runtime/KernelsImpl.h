@@ -365,8 +365,9 @@ void ConvGemm<T>::run(const float *input, float *output,
 // Depthwise 3x3
 //===----------------------------------------------------------------------===//
 
-/// Stride 1, no dilation, multiplier 1, any padding.
-template <class T> class Depthwise3x3 : public Kernel, public RowProducer {
+/// Stride S (1 or 2) both ways, no dilation, multiplier 1, any padding.
+template <class T, int S>
+class Depthwise3x3 : public Kernel, public RowProducer {
 public:
   Depthwise3x3(const ConvShape &s, const float *weights, const float *bias);
   void run(const float *input, float *output,
@@ -402,6 +403,8 @@ private:
   void step(const float *const rows[], float *const out[], long ox,
             int chunk) const;
   void single(const float *const rows[3], float *out, int ox, int chunk) const;
+  /// Input columns a step of four outputs reads.
+  static constexpr int kStepColumns = 3 * S + 3;
 
   ConvShape s;
   int chunks;
@@ -411,8 +414,8 @@ private:
   AlignedFloats weights, bias, zeros;
 };
 
-template <class T>
-Depthwise3x3<T>::Depthwise3x3(const ConvShape &s, const float *w,
+template <class T, int S>
+Depthwise3x3<T, S>::Depthwise3x3(const ConvShape &s, const float *w,
                               const float *biasIn)
     : s(s), chunks((s.inC + L - 1) / L), fullChunks(s.inC / L) {
   weights = allocate(size_t(chunks) * 9 * L);
@@ -424,13 +427,14 @@ Depthwise3x3<T>::Depthwise3x3(const ConvShape &s, const float *w,
     if (biasIn)
       bias[c] = biasIn[c];
   }
-  xLo = std::min(s.outW, s.padLeft);
-  xHi = std::min(s.outW - 1, s.inW - 3 + s.padLeft);
+  xLo = std::min(s.outW, (s.padLeft + S - 1) / S);
+  int last = s.inW - 3 + s.padLeft; // the last window origin inside, + pad
+  xHi = last < 0 ? -1 : std::min(s.outW - 1, last / S);
 }
 
 /// Output `ox` of one channel group, skipping taps outside the row.
-template <class T>
-void Depthwise3x3<T>::single(const float *const rows[3], float *out, int ox,
+template <class T, int S>
+void Depthwise3x3<T, S>::single(const float *const rows[3], float *out, int ox,
                              int chunk) const {
   const size_t c = size_t(s.inC);
   const int ch = chunk * L;
@@ -438,7 +442,7 @@ void Depthwise3x3<T>::single(const float *const rows[3], float *out, int ox,
   const float *wp = weights.get() + size_t(chunk) * 9 * L;
   V acc = T::load(bias.get() + ch);
   for (int kx = 0; kx < 3; ++kx) {
-    long ix = long(ox) - s.padLeft + kx;
+    long ix = long(ox) * S - s.padLeft + kx;
     if (ix < 0 || ix >= s.inW)
       continue;
     for (int ky = 0; ky < 3; ++ky)
@@ -450,17 +454,18 @@ void Depthwise3x3<T>::single(const float *const rows[3], float *out, int ox,
   T::storeMasked(out + ox * c + ch, mask, acc);
 }
 
-/// Four outputs from `ox` of NR rows, one channel group: the NR + 2 input
-/// rows they read are each loaded once (for two rows, 24 loads for 72 FMAs
-/// against 18 for 36 one row at a time). Checked: columns outside the row
-/// read as zeros. Full: the group has no tail (plain loads and stores).
-template <class T>
+/// Four outputs from `ox` of NR rows, one channel group: the (NR - 1) S + 3
+/// input rows they read are each loaded once (stride 1, two rows: 24 loads
+/// for 72 FMAs against 18 for 36 one row at a time). Checked: columns
+/// outside the row read as zeros. Full: the group has no tail (plain loads
+/// and stores).
+template <class T, int S>
 template <int NR, bool Checked, bool Full>
-inline void Depthwise3x3<T>::step(const float *const rows[],
+inline void Depthwise3x3<T, S>::step(const float *const rows[],
                                   float *const out[], long ox,
                                   int chunk) const {
   const size_t c = size_t(s.inC);
-  const long ix0 = ox - s.padLeft;
+  const long ix0 = ox * S - s.padLeft;
   const int ch = chunk * L;
   const typename T::Mask mask = T::tail(Full ? L : s.inC - ch);
   auto load = [&](const float *p) {
@@ -481,25 +486,25 @@ inline void Depthwise3x3<T>::step(const float *const rows[],
 #pragma GCC unroll 4
     for (int i = 0; i < 4; ++i)
       acc[o][i] = bv;
-#pragma GCC unroll 4
-  for (int r = 0; r < NR + 2; ++r) {
-    V in[6];
-#pragma GCC unroll 6
-    for (int j = 0; j < 6; ++j) {
+#pragma GCC unroll 5
+  for (int r = 0; r < (NR - 1) * S + 3; ++r) {
+    V in[kStepColumns];
+#pragma GCC unroll 9
+    for (int j = 0; j < kStepColumns; ++j) {
       long ix = ix0 + j;
       in[j] = !Checked || (ix >= 0 && ix < s.inW) ? load(rows[r] + ix * c + ch)
                                                   : T::zero();
     }
 #pragma GCC unroll 2
     for (int o = 0; o < NR; ++o) {
-      const int ky = r - o;
+      const int ky = r - o * S;
       if (ky < 0 || ky > 2)
         continue;
 #pragma GCC unroll 3
       for (int kx = 0; kx < 3; ++kx)
 #pragma GCC unroll 4
         for (int i = 0; i < 4; ++i)
-          acc[o][i] = T::fmadd(in[i + kx], w[ky * 3 + kx], acc[o][i]);
+          acc[o][i] = T::fmadd(in[i * S + kx], w[ky * 3 + kx], acc[o][i]);
     }
   }
   const V lo = T::set1(s.outMin), hi = T::set1(s.outMax);
@@ -517,14 +522,14 @@ inline void Depthwise3x3<T>::step(const float *const rows[],
 
 /// NR (at most kRows) output rows from oy. All channel groups of four
 /// pixels go before the next four, so the input is read in address order.
-template <class T>
+template <class T, int S>
 template <int NR>
-void Depthwise3x3<T>::outputRows(const float *input, float *out0, size_t b,
+void Depthwise3x3<T, S>::outputRows(const float *input, float *out0, size_t b,
                                  long oy, int c0, int c1) const {
   const size_t c = size_t(s.inC);
-  const float *rows[NR + 2];
-  for (int r = 0; r < NR + 2; ++r) {
-    long iy = oy - s.padTop + r;
+  const float *rows[(NR - 1) * S + 3];
+  for (int r = 0; r < (NR - 1) * S + 3; ++r) {
+    long iy = oy * S - s.padTop + r;
     rows[r] = iy < 0 || iy >= s.inH
                   ? zeros.get()
                   : input + (b * s.inH + iy) * size_t(s.inW) * s.inC;
@@ -536,7 +541,7 @@ void Depthwise3x3<T>::outputRows(const float *input, float *out0, size_t b,
     for (int ox = 0; ox < s.outW; ++ox)
       for (int chunk = c0; chunk < c1; ++chunk)
         for (int o = 0; o < NR; ++o)
-          single(rows + o, out[o], ox, chunk);
+          single(rows + o * S, out[o], ox, chunk);
     return;
   }
   const int full = std::min(c1, fullChunks);
@@ -562,8 +567,8 @@ void Depthwise3x3<T>::outputRows(const float *input, float *out0, size_t b,
     tile(std::min(ox, long(s.outW) - 4), Checked());
 }
 
-template <class T>
-void Depthwise3x3<T>::unit(const float *input, float *output, size_t u, int c0,
+template <class T, int S>
+void Depthwise3x3<T, S>::unit(const float *input, float *output, size_t u, int c0,
                            int c1) const {
   size_t perImage = (s.outH + kRows - 1) / kRows, b = u / perImage;
   long oy = long(u % perImage) * kRows;
@@ -574,8 +579,8 @@ void Depthwise3x3<T>::unit(const float *input, float *output, size_t u, int c0,
     outputRows<1>(input, out0, b, oy, c0, c1);
 }
 
-template <class T>
-void Depthwise3x3<T>::computeRows(const float *input, float *out, size_t row,
+template <class T, int S>
+void Depthwise3x3<T, S>::computeRows(const float *input, float *out, size_t row,
                                   size_t rows) const {
   const size_t rowFloats = size_t(s.outW) * s.outC;
   for (size_t r = row; r < row + rows;) {
@@ -592,22 +597,22 @@ void Depthwise3x3<T>::computeRows(const float *input, float *out, size_t row,
   }
 }
 
-template <class T>
-void Depthwise3x3<T>::runUnit(void *context, size_t u) {
+template <class T, int S>
+void Depthwise3x3<T, S>::runUnit(void *context, size_t u) {
   const Task &t = *static_cast<const Task *>(context);
   t.self->unit(t.input, t.output, u, 0, t.self->chunks);
 }
 
-template <class T>
-void Depthwise3x3<T>::runGroupUnit(void *context, size_t group, size_t u) {
+template <class T, int S>
+void Depthwise3x3<T, S>::runGroupUnit(void *context, size_t group, size_t u) {
   const Task &t = *static_cast<const Task *>(context);
   int c0 = int(group * t.chunksPerGroup);
   int c1 = std::min(t.self->chunks, int((group + 1) * t.chunksPerGroup));
   t.self->unit(t.input, t.output, u, c0, c1);
 }
 
-template <class T>
-void Depthwise3x3<T>::run(const float *input, float *output,
+template <class T, int S>
+void Depthwise3x3<T, S>::run(const float *input, float *output,
                           pthreadpool_t pool) const {
   Task task{this, input, output, 0};
   size_t units = size_t(s.batch) * ((s.outH + kRows - 1) / kRows);
@@ -837,7 +842,9 @@ std::unique_ptr<Kernel> createFor(KernelKind kind, const ConvShape &s,
   case KernelKind::Pointwise:
     return std::make_unique<ConvGemm<T>>(s, w, b);
   case KernelKind::Depthwise3x3:
-    return std::make_unique<Depthwise3x3<T>>(s, w, b);
+    if (s.strideH == 2)
+      return std::make_unique<Depthwise3x3<T, 2>>(s, w, b);
+    return std::make_unique<Depthwise3x3<T, 1>>(s, w, b);
   }
   return nullptr;
 }

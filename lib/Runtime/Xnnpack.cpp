@@ -155,8 +155,9 @@ XnnpackExecutor::buildNative(const Op &op) const {
   if (op.depthMultiplier != 1 ||
       w.shape != std::vector<int64_t>{1, op.kernelH, op.kernelW, y.shape[3]})
     return nullptr;
-  if (auto k = kernels::createDepthwiseConv(shape, w.f32(), bias, isa))
-    return k; // 3x3, stride 1
+  if (kernels::depthwise3x3BeatsXnnpack(shape))
+    if (auto k = kernels::createDepthwiseConv(shape, w.f32(), bias, isa))
+      return k; // 3x3, stride 1 or 2
   if (kernels::depthwiseKxKBeatsXnnpack(shape))
     return kernels::createDepthwiseKxK(shape, w.f32(), bias);
   return nullptr;

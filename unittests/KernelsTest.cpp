@@ -42,8 +42,9 @@ std::vector<float> reference(const ConvShape &s, const std::vector<float> &in,
                 continue;
               const float *p =
                   &in[((size_t(n) * s.inH + iy) * s.inW + ix) * s.inC];
-              if (depthwise)
-                acc += double(p[o]) * w[(ky * s.kernelW + kx) * s.inC + o];
+              if (depthwise) // output channel o reads o / multiplier
+                acc += double(p[o / (s.outC / s.inC)]) *
+                       w[(ky * s.kernelW + kx) * s.outC + o];
               else
                 for (int c = 0; c < s.inC; ++c)
                   acc += double(p[c]) *
@@ -438,30 +439,15 @@ TEST_P(KernelsTest, NaNPropagates) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(, KernelsTest,
-                         ::testing::Values(Isa::Avx2, Isa::Avx512),
-                         [](const ::testing::TestParamInfo<Isa> &info) {
-                           return std::string(isaName(info.param));
-                         });
-
-/// Depthwise KxK (AVX2 + FMA): kernels 1 to 7 (square and not), strides 1
-/// and 2, any padding (bottom/right up to one more than top/left), channel
-/// tails, batch 2, fused clamp; every output element written, one and two
-/// threads, against the double-precision reference.
-TEST(DepthwiseKxKKernel, RandomShapes) {
-  ConvShape probe;
-  probe.batch = probe.inH = probe.inW = probe.inC = probe.outC = 1;
-  probe.outH = probe.outW = 1;
-  probe.outMin = -INFINITY;
-  probe.outMax = INFINITY;
-  std::vector<float> one = {1.0f};
-  if (!createDepthwiseKxK(probe, one.data(), nullptr))
-    GTEST_SKIP() << "this CPU has no AVX2 + FMA";
-  pthreadpool_t pool = pthreadpool_create(2);
+/// Depthwise KxK: kernels 1 to 7 (square and not), strides 1 and 2, depth
+/// multipliers 1 to 3, any padding (bottom/right up to one more than
+/// top/left), channel tails, batch 2, fused clamp; every output element
+/// written, one and two threads, against the double-precision reference.
+TEST_P(KernelsTest, RandomDepthwiseKxK) {
   std::mt19937 rng(21);
   std::uniform_real_distribution<float> u(-1, 1);
   int checked = 0;
-  for (int t = 0; t < 200; ++t) {
+  for (int t = 0; t < 240; ++t) {
     ConvShape s;
     s.batch = 1 + rng() % 2;
     s.kernelH = 1 + rng() % 7;
@@ -469,7 +455,8 @@ TEST(DepthwiseKxKKernel, RandomShapes) {
     s.strideH = s.strideW = 1 + rng() % 2;
     s.inH = 1 + rng() % 20;
     s.inW = 1 + rng() % 24;
-    s.inC = s.outC = 1 + rng() % 40;
+    s.inC = 1 + rng() % 40;
+    s.outC = s.inC * (t % 4 == 3 ? 2 + int(rng() % 2) : 1);
     s.padTop = int(rng() % (s.kernelH / 2 + 1));
     s.padLeft = int(rng() % (s.kernelW / 2 + 1));
     s.outH = outputSize(s.inH, s.kernelH, s.strideH, 1, s.padTop,
@@ -481,47 +468,56 @@ TEST(DepthwiseKxKKernel, RandomShapes) {
     if (!s.outH || !s.outW)
       continue;
     std::vector<float> in(size_t(s.batch) * s.inH * s.inW * s.inC);
-    std::vector<float> w(size_t(s.kernelH) * s.kernelW * s.inC), b(s.outC);
+    std::vector<float> w(size_t(s.kernelH) * s.kernelW * s.outC), b(s.outC);
     for (float &x : w)
       x = u(rng);
     for (float &x : b)
       x = u(rng);
-    for (float &x : in)
-      x = u(rng);
-    auto kernel = createDepthwiseKxK(s, w.data(), b.data());
+    auto kernel = createDepthwiseKxK(s, w.data(), b.data(), GetParam());
     ASSERT_TRUE(kernel);
-    std::vector<float> expected = reference(s, in, w, b, true);
-    std::vector<float> out(expected.size());
+    std::vector<float> out(size_t(s.batch) * s.outH * s.outW * s.outC);
     for (pthreadpool_t p : {pthreadpool_t(nullptr), pool}) {
+      for (float &x : in)
+        x = u(rng);
+      std::vector<float> expected = reference(s, in, w, b, true);
       std::fill(out.begin(), out.end(), NAN);
       kernel->run(in.data(), out.data(), p);
       ASSERT_LE(maxDiff(out, expected), 1e-5 * (s.kernelH * s.kernelW + 1))
           << "depthwise " << s.kernelH << "x" << s.kernelW << " stride "
           << s.strideH << " in " << s.batch << "x" << s.inH << "x" << s.inW
-          << "x" << s.inC << " pad " << s.padTop << "," << s.padLeft
-          << " out " << s.outH << "x" << s.outW
-          << (p ? ", 2 threads" : ", 1 thread");
+          << "x" << s.inC << " multiplier " << s.outC / s.inC << " pad "
+          << s.padTop << "," << s.padLeft << " out " << s.outH << "x"
+          << s.outW << (p ? ", 2 threads" : ", 1 thread");
     }
     ++checked;
   }
-  EXPECT_GT(checked, 150);
-  pthreadpool_destroy(pool);
+  EXPECT_GT(checked, 180);
+  // Declined: dilation, and outputs that are not a multiple of the input.
+  ConvShape s = pointwise(1, 8, 8, 4, 6, -INFINITY, INFINITY);
+  s.kernelH = s.kernelW = 5;
+  s.padTop = s.padLeft = 2;
+  std::vector<float> w(25 * 8);
+  EXPECT_FALSE(createDepthwiseKxK(s, w.data(), nullptr, GetParam()));
+  s.outC = 8;
+  s.dilationH = s.dilationW = 2;
+  s.padTop = s.padLeft = 4;
+  EXPECT_FALSE(createDepthwiseKxK(s, w.data(), nullptr, GetParam()));
 }
 
-/// A NaN in the input stays NaN through the clamp (as in the reference
-/// kernels): every 3x3 window of a 3x3 map with padding 1 sees the centre.
-TEST(DepthwiseKxKKernel, NaNPropagates) {
+/// A NaN in the input stays NaN through the KxK kernel's clamp (as in the
+/// reference kernels): every 5x5 window of a 3x3 map with padding 2 sees
+/// the centre.
+TEST_P(KernelsTest, DepthwiseKxKNaNPropagates) {
   ConvShape s;
   s.inH = s.inW = s.outH = s.outW = 3;
   s.inC = s.outC = 11;
   s.kernelH = s.kernelW = 5;
   s.padTop = s.padLeft = 2;
-  s.outMin = -INFINITY;
-  s.outMax = INFINITY;
+  s.outMin = 0.0f;
+  s.outMax = 6.0f;
   std::vector<float> w(25 * 11, 0.5f), in(9 * 11, 1.0f), out(9 * 11, 0.0f);
-  auto kernel = createDepthwiseKxK(s, w.data(), nullptr);
-  if (!kernel)
-    GTEST_SKIP() << "this CPU has no AVX2 + FMA";
+  auto kernel = createDepthwiseKxK(s, w.data(), nullptr, GetParam());
+  ASSERT_TRUE(kernel);
   for (int c = 0; c < 11; ++c)
     in[4 * 11 + c] = NAN;
   kernel->run(in.data(), out.data(), nullptr);
@@ -529,9 +525,12 @@ TEST(DepthwiseKxKKernel, NaNPropagates) {
     EXPECT_TRUE(std::isnan(v));
 }
 
-/// GELU (AVX2 + FMA): every element written, on one and two threads, for
-/// lengths around the vector width and chunk size, within 1e-6 * max(1, |x|)
-/// of the exact formula in double.
+INSTANTIATE_TEST_SUITE_P(, KernelsTest,
+                         ::testing::Values(Isa::Avx2, Isa::Avx512),
+                         [](const ::testing::TestParamInfo<Isa> &info) {
+                           return std::string(isaName(info.param));
+                         });
+
 TEST(GeluKernel, MatchesTheFormula) {
   if (!createGelu(1, false))
     GTEST_SKIP() << "this CPU has no AVX2 + FMA";

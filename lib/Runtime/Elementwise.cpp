@@ -1,7 +1,7 @@
-//===- Elementwise.cpp - AVX2 kernels: GELU, depthwise KxK -----------------===//
+//===- Elementwise.cpp - AVX2 kernels: GELU ---------------------------------===//
 //
-// Kernels for any CPU with AVX2 + FMA (not only AVX-512), each behind a
-// run-time check.
+// Element-wise kernels for any CPU with AVX2 + FMA (not only AVX-512),
+// behind a run-time check.
 //
 // XNNPACK 2022-02 has no GELU, and the portable kernel (std::erf per
 // element, one thread) took 46% of FastViT-T8's time. This one runs on any
@@ -128,158 +128,9 @@ private:
   bool approximate;
 };
 
-//===----------------------------------------------------------------------===//
-// Depthwise KxK
-//===----------------------------------------------------------------------===//
-
-/// Depthwise convolution of any kernel size and stride, multiplier 1, no
-/// dilation, NHWC, 8 channels per vector. Weights are repacked
-/// [chunk][KH * KW][8] (zeros beyond C). Four output pixels share each
-/// weight load where all their taps are inside the input; pixels at the
-/// borders skip the taps outside. Rows are split over the pool.
-class DepthwiseKxK : public Kernel {
-public:
-  DepthwiseKxK(const ConvShape &s, const float *w, const float *b) : s(s) {
-    chunks = (s.inC + 7) / 8;
-    taps = s.kernelH * s.kernelW;
-    weights.assign(size_t(chunks) * taps * 8, 0.0f);
-    bias.assign(size_t(chunks) * 8, 0.0f);
-    for (int c = 0; c < s.inC; ++c) {
-      for (int t = 0; t < taps; ++t)
-        weights[(size_t(c / 8) * taps + t) * 8 + c % 8] = w[size_t(t) * s.inC + c];
-      if (b)
-        bias[c] = b[c];
-    }
-    // Outputs whose whole window is inside the input: [xLo, xHi].
-    xLo = (s.padLeft + s.strideW - 1) / s.strideW;
-    xHi = (s.inW - s.kernelW + s.padLeft) / s.strideW;
-    xHi = std::min(xHi, s.outW - 1);
-  }
-
-  void run(const float *input, float *output,
-           pthreadpool_t pool) const override {
-    struct Context {
-      const DepthwiseKxK *self;
-      const float *in;
-      float *out;
-    } ctx{this, input, output};
-    pthreadpool_parallelize_1d(
-        pool,
-        [](void *p, size_t row) {
-          auto *c = static_cast<Context *>(p);
-          c->self->outputRow(c->in, c->out, row);
-        },
-        &ctx, size_t(s.batch) * s.outH, PTHREADPOOL_FLAG_DISABLE_DENORMALS);
-  }
-
-private:
-  /// What one 8-channel chunk of a row needs (lambdas would not inherit
-  /// the AVX2 target).
-  struct Row {
-    const float *image;
-    float *out;
-    const float *w;
-    __m256 bias, lo, hi;
-    __m256i mask;
-    int ch, lanes, iy0, ky0, ky1;
-  };
-
-  TARGET __m256 load(const Row &r, int iy, int ix) const {
-    const float *p = r.image + (size_t(iy) * s.inW + ix) * size_t(s.inC) + r.ch;
-    return r.lanes == 8 ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, r.mask);
-  }
-
-  TARGET void store(const Row &r, int ox, __m256 v) const {
-    // max/min return their second operand when one is NaN: a NaN stays.
-    v = _mm256_min_ps(r.hi, _mm256_max_ps(r.lo, v));
-    float *p = r.out + size_t(ox) * s.inC + r.ch;
-    if (r.lanes == 8)
-      _mm256_storeu_ps(p, v);
-    else
-      _mm256_maskstore_ps(p, r.mask, v);
-  }
-
-  /// One output with every tap checked.
-  TARGET void single(const Row &r, int ox) const {
-    __m256 acc = r.bias;
-    const int ix0 = ox * s.strideW - s.padLeft;
-    const int kx0 = std::max(0, -ix0), kx1 = std::min(s.kernelW, s.inW - ix0);
-    for (int ky = r.ky0; ky < r.ky1; ++ky)
-      for (int kx = kx0; kx < kx1; ++kx)
-        acc = _mm256_fmadd_ps(load(r, r.iy0 + ky, ix0 + kx),
-                              _mm256_loadu_ps(r.w + (ky * s.kernelW + kx) * 8),
-                              acc);
-    store(r, ox, acc);
-  }
-
-  /// Four outputs from ox, every tap inside the row.
-  TARGET void four(const Row &r, int ox) const {
-    __m256 acc[4] = {r.bias, r.bias, r.bias, r.bias};
-    const int ix0 = ox * s.strideW - s.padLeft;
-    for (int ky = r.ky0; ky < r.ky1; ++ky)
-      for (int kx = 0; kx < s.kernelW; ++kx) {
-        const __m256 wv = _mm256_loadu_ps(r.w + (ky * s.kernelW + kx) * 8);
-        for (int p = 0; p < 4; ++p)
-          acc[p] = _mm256_fmadd_ps(load(r, r.iy0 + ky, ix0 + p * s.strideW + kx),
-                                   wv, acc[p]);
-      }
-    for (int p = 0; p < 4; ++p)
-      store(r, ox + p, acc[p]);
-  }
-
-  TARGET void outputRow(const float *input, float *output, size_t row) const {
-    const size_t b = row / s.outH;
-    const int oy = int(row % s.outH);
-    Row r;
-    r.image = input + b * s.inH * size_t(s.inW) * s.inC;
-    r.out = output + row * size_t(s.outW) * s.inC;
-    r.iy0 = oy * s.strideH - s.padTop;
-    r.ky0 = std::max(0, -r.iy0);
-    r.ky1 = std::min(s.kernelH, s.inH - r.iy0);
-    r.lo = _mm256_set1_ps(s.outMin);
-    r.hi = _mm256_set1_ps(s.outMax);
-    for (int chunk = 0; chunk < chunks; ++chunk) {
-      r.ch = chunk * 8;
-      r.lanes = std::min(8, s.inC - r.ch);
-      r.mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(r.lanes),
-                                  _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-      r.w = weights.data() + size_t(chunk) * taps * 8;
-      r.bias = _mm256_loadu_ps(bias.data() + r.ch);
-      int ox = 0;
-      for (; ox < std::min(xLo, s.outW); ++ox)
-        single(r, ox);
-      for (; ox + 3 <= xHi; ox += 4)
-        four(r, ox);
-      for (; ox < s.outW; ++ox)
-        single(r, ox);
-    }
-  }
-
-  ConvShape s;
-  int chunks, taps, xLo, xHi;
-  std::vector<float> weights, bias;
-};
-
 } // namespace
 
 bool avx2Available() { return detectIsa() != Isa::None; }
-
-std::unique_ptr<Kernel> createDepthwiseKxK(const ConvShape &s,
-                                           const float *weights,
-                                           const float *bias) {
-  if (!avx2Available() || s.inC != s.outC || s.inC <= 0 ||
-      s.dilationH != 1 || s.dilationW != 1 || s.kernelH < 1 ||
-      s.kernelW < 1 || s.strideH < 1 || s.strideW < 1 || s.outH <= 0 ||
-      s.outW <= 0)
-    return nullptr;
-  return std::make_unique<DepthwiseKxK>(s, weights, bias);
-}
-
-bool depthwiseKxKBeatsXnnpack(const ConvShape &s) {
-  // Kernels larger than 3x3: XNNPACK 2022-02 runs FastViT's 7x7 layers at
-  // 5-6 GFLOP/s.
-  return s.kernelH * s.kernelW > 9;
-}
 
 std::unique_ptr<Kernel> createGelu(size_t elements, bool approximate) {
   if (!avx2Available() || elements == 0)

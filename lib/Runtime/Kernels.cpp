@@ -83,6 +83,19 @@ std::unique_ptr<Kernel> mobileone::runtime::kernels::createConv(
   return nullptr;
 }
 
+std::unique_ptr<Kernel> mobileone::runtime::kernels::createDepthwiseKxK(
+    const ConvShape &s, const float *weights, const float *bias, Isa isa) {
+  if (!runs(isa) || s.inC <= 0 || s.outC % s.inC != 0 || s.dilationH != 1 ||
+      s.dilationW != 1 || s.kernelH < 1 || s.kernelW < 1 || s.strideH < 1 ||
+      s.strideW < 1 || s.outH <= 0 || s.outW <= 0)
+    return nullptr;
+  return create(isa, detail::KernelKind::DepthwiseKxK, s, weights, bias);
+}
+
+bool mobileone::runtime::kernels::depthwiseKxKBeatsXnnpack(const ConvShape &s) {
+  return s.kernelH * s.kernelW > 9;
+}
+
 bool mobileone::runtime::kernels::depthwise3x3BeatsXnnpack(
     const ConvShape &s) {
   return s.strideW == 1 || s.outW >= 28;

@@ -116,16 +116,18 @@ std::unique_ptr<Kernel> createDepthwiseConv(const ConvShape &shape,
 /// where most of a row's steps are bounds-checked (1.2-1.9x its time).
 bool depthwise3x3BeatsXnnpack(const ConvShape &shape);
 
-/// Depthwise convolution of any kernel size and stride (no dilation,
-/// multiplier 1), TFLite weights [1, KH, KW, C] (AVX2 + FMA; Elementwise.cpp):
-/// for the large kernels XNNPACK 2022-02 runs at 5-6 GFLOP/s (FastViT's
-/// 7x7). Null without AVX2 + FMA or for a dilated shape.
+/// Depthwise convolution of any kernel size and stride, any depth
+/// multiplier (outC a multiple of inC), no dilation, TFLite weights
+/// [1, KH, KW, outC], built for `isa` (KernelsImpl.h). Null for a dilated
+/// shape, Isa::None or an ISA this CPU does not have.
 std::unique_ptr<Kernel> createDepthwiseKxK(const ConvShape &shape,
                                            const float *weights,
-                                           const float *bias);
+                                           const float *bias, Isa isa);
 
 /// Whether createDepthwiseKxK is the faster choice for this shape than
-/// XNNPACK 2022-02 (see Elementwise.cpp for the measurements).
+/// XNNPACK 2022-02: kernels larger than 3x3 (XNNPACK ran FastViT's 7x7
+/// layers at 5-6 GFLOP/s on Zen 4, its 7x7 stride-2 multiplier-2 layers at
+/// 12 on Zen 5).
 bool depthwiseKxKBeatsXnnpack(const ConvShape &shape);
 
 /// GELU (exact, or the tanh approximation) over `elements` floats, 8 lanes
@@ -136,7 +138,7 @@ std::unique_ptr<Kernel> createGelu(size_t elements, bool approximate);
 namespace detail {
 /// The kernels built per ISA (KernelsImpl.h), by the shape class
 /// createConv and createDepthwiseConv have checked.
-enum class KernelKind { Direct, Pointwise, Depthwise3x3 };
+enum class KernelKind { Direct, Pointwise, Depthwise3x3, DepthwiseKxK };
 std::unique_ptr<Kernel> createAvx512(KernelKind kind, const ConvShape &shape,
                                      const float *weights, const float *bias);
 std::unique_ptr<Kernel> createAvx2(KernelKind kind, const ConvShape &shape,

@@ -632,6 +632,191 @@ void Depthwise3x3<T, S>::run(const float *input, float *output,
 }
 
 //===----------------------------------------------------------------------===//
+// Depthwise KxK
+//===----------------------------------------------------------------------===//
+
+/// Depthwise convolution of any kernel size and stride, no dilation, any
+/// depth multiplier m (output channel o reads input channel o / m: the
+/// input is first expanded to the output's channels, a pass over memory
+/// the size of the output), NHWC, one vector of channels at a time.
+/// Weights are repacked [chunk][KH * KW][lanes] (zeros beyond C). Four
+/// output pixels share each weight load where all their taps are inside the
+/// input; pixels at the borders skip the taps outside. Rows are split over
+/// the pool.
+template <class T> class DepthwiseKxK : public Kernel {
+public:
+  DepthwiseKxK(const ConvShape &s, const float *w, const float *b);
+  void run(const float *input, float *output,
+           pthreadpool_t pool) const override;
+
+private:
+  static constexpr int L = T::kLanes;
+  using V = typename T::V;
+  /// What one channel group of a row needs.
+  struct Row {
+    const float *image;
+    float *out;
+    const float *w;
+    V bias, lo, hi;
+    typename T::Mask mask;
+    int ch, lanes, iy0, ky0, ky1;
+  };
+  struct Task {
+    const DepthwiseKxK *self;
+    const float *input;
+    float *output;
+  };
+  static void runRow(void *task, size_t row);
+  static void runExpand(void *task, size_t row);
+  V load(const Row &r, int iy, int ix) const;
+  void store(const Row &r, int ox, V v) const;
+  void single(const Row &r, int ox) const;
+  void four(const Row &r, int ox) const;
+  void outputRow(const float *input, float *output, size_t row) const;
+
+  ConvShape s;    ///< with inC = outC (the expanded input's channels)
+  int inChannels; ///< of the input as given
+  int multiplier;
+  int chunks, taps, xLo, xHi;
+  AlignedFloats weights, bias;
+  AlignedFloats expanded; ///< the input with each channel m times (m > 1)
+};
+
+template <class T>
+DepthwiseKxK<T>::DepthwiseKxK(const ConvShape &shape, const float *w,
+                              const float *b)
+    : s(shape), inChannels(shape.inC), multiplier(shape.outC / shape.inC) {
+  s.inC = s.outC;
+  chunks = (s.outC + L - 1) / L;
+  taps = s.kernelH * s.kernelW;
+  weights = allocate(size_t(chunks) * taps * L);
+  bias = allocate(size_t(chunks) * L);
+  for (int c = 0; c < s.outC; ++c) {
+    for (int t = 0; t < taps; ++t)
+      weights[(size_t(c / L) * taps + t) * L + c % L] =
+          w[size_t(t) * s.outC + c];
+    if (b)
+      bias[c] = b[c];
+  }
+  if (multiplier > 1)
+    expanded = allocate(size_t(s.batch) * s.inH * s.inW * s.inC);
+  // Outputs whose whole window is inside the input: [xLo, xHi].
+  xLo = (s.padLeft + s.strideW - 1) / s.strideW;
+  int last = s.inW - s.kernelW + s.padLeft;
+  xHi = last < 0 ? -1 : std::min(last / s.strideW, s.outW - 1);
+}
+
+template <class T>
+inline typename T::V DepthwiseKxK<T>::load(const Row &r, int iy,
+                                           int ix) const {
+  const float *p = r.image + (size_t(iy) * s.inW + ix) * size_t(s.inC) + r.ch;
+  return r.lanes == L ? T::loadu(p) : T::loadMasked(p, r.mask);
+}
+
+template <class T>
+inline void DepthwiseKxK<T>::store(const Row &r, int ox, V v) const {
+  v = T::min(r.hi, T::max(r.lo, v)); // a NaN stays
+  float *p = r.out + size_t(ox) * s.inC + r.ch;
+  if (r.lanes == L)
+    T::storeu(p, v);
+  else
+    T::storeMasked(p, r.mask, v);
+}
+
+/// One output with every tap checked.
+template <class T>
+void DepthwiseKxK<T>::single(const Row &r, int ox) const {
+  V acc = r.bias;
+  const int ix0 = ox * s.strideW - s.padLeft;
+  const int kx0 = std::max(0, -ix0), kx1 = std::min(s.kernelW, s.inW - ix0);
+  for (int ky = r.ky0; ky < r.ky1; ++ky)
+    for (int kx = kx0; kx < kx1; ++kx)
+      acc = T::fmadd(load(r, r.iy0 + ky, ix0 + kx),
+                     T::load(r.w + (ky * s.kernelW + kx) * L), acc);
+  store(r, ox, acc);
+}
+
+/// Four outputs from ox, every tap inside the row.
+template <class T>
+void DepthwiseKxK<T>::four(const Row &r, int ox) const {
+  V acc[4] = {r.bias, r.bias, r.bias, r.bias};
+  const int ix0 = ox * s.strideW - s.padLeft;
+  for (int ky = r.ky0; ky < r.ky1; ++ky)
+    for (int kx = 0; kx < s.kernelW; ++kx) {
+      const V wv = T::load(r.w + (ky * s.kernelW + kx) * L);
+#pragma GCC unroll 4
+      for (int p = 0; p < 4; ++p)
+        acc[p] = T::fmadd(load(r, r.iy0 + ky, ix0 + p * s.strideW + kx), wv,
+                          acc[p]);
+    }
+#pragma GCC unroll 4
+  for (int p = 0; p < 4; ++p)
+    store(r, ox + p, acc[p]);
+}
+
+template <class T>
+void DepthwiseKxK<T>::outputRow(const float *input, float *output,
+                                size_t row) const {
+  const size_t b = row / s.outH;
+  const int oy = int(row % s.outH);
+  Row r;
+  r.image = input + b * s.inH * size_t(s.inW) * s.inC;
+  r.out = output + row * size_t(s.outW) * s.inC;
+  r.iy0 = oy * s.strideH - s.padTop;
+  r.ky0 = std::max(0, -r.iy0);
+  r.ky1 = std::min(s.kernelH, s.inH - r.iy0);
+  r.lo = T::set1(s.outMin);
+  r.hi = T::set1(s.outMax);
+  for (int chunk = 0; chunk < chunks; ++chunk) {
+    r.ch = chunk * L;
+    r.lanes = std::min(L, s.inC - r.ch);
+    r.mask = T::tail(r.lanes);
+    r.w = weights.get() + size_t(chunk) * taps * L;
+    r.bias = T::load(bias.get() + r.ch);
+    int ox = 0;
+    for (; ox < std::min(xLo, s.outW); ++ox)
+      single(r, ox);
+    for (; ox + 3 <= xHi; ox += 4)
+      four(r, ox);
+    for (; ox < s.outW; ++ox)
+      single(r, ox);
+  }
+}
+
+template <class T>
+void DepthwiseKxK<T>::runRow(void *context, size_t row) {
+  const Task &t = *static_cast<const Task *>(context);
+  t.self->outputRow(t.input, t.output, row);
+}
+
+/// Input row `row` (of all images) with each channel repeated m times.
+template <class T>
+void DepthwiseKxK<T>::runExpand(void *context, size_t row) {
+  const Task &t = *static_cast<const Task *>(context);
+  const DepthwiseKxK &d = *t.self;
+  const size_t w = size_t(d.s.inW), m = size_t(d.multiplier);
+  const float *in = t.input + row * w * d.inChannels;
+  float *out = d.expanded.get() + row * w * d.s.inC;
+  for (size_t x = 0; x < w; ++x)
+    for (int c = 0; c < d.inChannels; ++c)
+      for (size_t j = 0; j < m; ++j)
+        out[(x * d.inChannels + c) * m + j] = in[x * d.inChannels + c];
+}
+
+template <class T>
+void DepthwiseKxK<T>::run(const float *input, float *output,
+                          pthreadpool_t pool) const {
+  Task task{this, input, output};
+  if (multiplier > 1) {
+    pthreadpool_parallelize_1d(pool, &DepthwiseKxK::runExpand, &task,
+                               size_t(s.batch) * s.inH, kPoolFlags);
+    task.input = expanded.get();
+  }
+  pthreadpool_parallelize_1d(pool, &DepthwiseKxK::runRow, &task,
+                             size_t(s.batch) * s.outH, kPoolFlags);
+}
+
+//===----------------------------------------------------------------------===//
 // Direct convolution of few input channels (a stem)
 //===----------------------------------------------------------------------===//
 
@@ -841,6 +1026,8 @@ std::unique_ptr<Kernel> createFor(KernelKind kind, const ConvShape &s,
     return std::make_unique<DirectConv<T>>(s, w, b);
   case KernelKind::Pointwise:
     return std::make_unique<ConvGemm<T>>(s, w, b);
+  case KernelKind::DepthwiseKxK:
+    return std::make_unique<DepthwiseKxK<T>>(s, w, b);
   case KernelKind::Depthwise3x3:
     if (s.strideH == 2)
       return std::make_unique<Depthwise3x3<T, 2>>(s, w, b);

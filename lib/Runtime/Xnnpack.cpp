@@ -152,14 +152,15 @@ XnnpackExecutor::buildNative(const Op &op) const {
       return nullptr;
     return kernels::createConv(shape, w.f32(), bias, isa);
   }
-  if (op.depthMultiplier != 1 ||
+  if (op.depthMultiplier < 1 ||
+      y.shape[3] != x.shape[3] * op.depthMultiplier ||
       w.shape != std::vector<int64_t>{1, op.kernelH, op.kernelW, y.shape[3]})
     return nullptr;
   if (kernels::depthwise3x3BeatsXnnpack(shape))
     if (auto k = kernels::createDepthwiseConv(shape, w.f32(), bias, isa))
-      return k; // 3x3, stride 1 or 2
+      return k; // 3x3, stride 1 or 2, multiplier 1
   if (kernels::depthwiseKxKBeatsXnnpack(shape))
-    return kernels::createDepthwiseKxK(shape, w.f32(), bias);
+    return kernels::createDepthwiseKxK(shape, w.f32(), bias, isa);
   return nullptr;
 }
 

@@ -92,6 +92,15 @@ std::unique_ptr<Kernel> mobileone::runtime::kernels::createDepthwiseKxK(
   return create(isa, detail::KernelKind::DepthwiseKxK, s, weights, bias);
 }
 
+std::unique_ptr<Kernel>
+mobileone::runtime::kernels::createGelu(size_t elements, bool approximate,
+                                        Isa isa) {
+  if (!runs(isa) || elements == 0)
+    return nullptr;
+  return isa == Isa::Avx512 ? detail::createGeluAvx512(elements, approximate)
+                            : detail::createGeluAvx2(elements, approximate);
+}
+
 bool mobileone::runtime::kernels::depthwiseKxKBeatsXnnpack(const ConvShape &s) {
   return s.kernelH * s.kernelW > 9;
 }

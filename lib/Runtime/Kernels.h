@@ -130,10 +130,11 @@ std::unique_ptr<Kernel> createDepthwiseKxK(const ConvShape &shape,
 /// 12 on Zen 5).
 bool depthwiseKxKBeatsXnnpack(const ConvShape &shape);
 
-/// GELU (exact, or the tanh approximation) over `elements` floats, 8 lanes
-/// at a time (AVX2 + FMA; Elementwise.cpp), split over the pool in chunks.
-/// |error| against the exact GELU about 2e-7 * |x|. Null without AVX2 + FMA.
-std::unique_ptr<Kernel> createGelu(size_t elements, bool approximate);
+/// GELU (exact, or the tanh approximation) over `elements` floats, a
+/// vector at a time, split over the pool in chunks, built for `isa`
+/// (KernelsImpl.h). |error| against the exact GELU about 2e-7 * |x|. Null
+/// for Isa::None, an ISA this CPU does not have, or no elements.
+std::unique_ptr<Kernel> createGelu(size_t elements, bool approximate, Isa isa);
 
 namespace detail {
 /// The kernels built per ISA (KernelsImpl.h), by the shape class
@@ -143,6 +144,8 @@ std::unique_ptr<Kernel> createAvx512(KernelKind kind, const ConvShape &shape,
                                      const float *weights, const float *bias);
 std::unique_ptr<Kernel> createAvx2(KernelKind kind, const ConvShape &shape,
                                    const float *weights, const float *bias);
+std::unique_ptr<Kernel> createGeluAvx512(size_t elements, bool approximate);
+std::unique_ptr<Kernel> createGeluAvx2(size_t elements, bool approximate);
 } // namespace detail
 
 } // namespace mobileone::runtime::kernels

@@ -64,6 +64,23 @@ struct Avx2 {
     return {_mm256_cmpgt_epi32(_mm256_set1_epi32(lanes),
                                _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))};
   }
+  static V add(V a, V b) { return _mm256_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm256_sub_ps(a, b); }
+  static V mul(V a, V b) { return _mm256_mul_ps(a, b); }
+  static V div(V a, V b) { return _mm256_div_ps(a, b); }
+  static V fnmadd(V a, V b, V c) { return _mm256_fnmadd_ps(a, b, c); }
+  static V abs(V x) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), x); }
+  static V copySign(V mag, V sign) {
+    return _mm256_or_ps(abs(mag), _mm256_and_ps(sign, _mm256_set1_ps(-0.0f)));
+  }
+  static V round(V x) {
+    return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  }
+  /// 2^n for integral n in [-126, 127].
+  static V pow2i(V n) {
+    return _mm256_castsi256_ps(_mm256_slli_epi32(
+        _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
+  }
 
   /// In-register transpose of an 8x8 block: r[c] becomes column c.
   static void transpose(V r[8]) {
@@ -95,6 +112,12 @@ mobileone::runtime::kernels::detail::createAvx2(KernelKind kind,
                                                 const float *w,
                                                 const float *b) {
   return createFor<Avx2>(kind, s, w, b);
+}
+
+std::unique_ptr<mobileone::runtime::kernels::Kernel>
+mobileone::runtime::kernels::detail::createGeluAvx2(size_t elements,
+                                                    bool approximate) {
+  return createGeluFor<Avx2>(elements, approximate);
 }
 
 #pragma GCC pop_options

@@ -55,6 +55,29 @@ struct Avx512 {
   static Mask tail(int lanes) {
     return lanes >= 16 ? Mask(0xffff) : Mask((1u << lanes) - 1);
   }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  static V sub(V a, V b) { return _mm512_sub_ps(a, b); }
+  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static V div(V a, V b) { return _mm512_div_ps(a, b); }
+  static V fnmadd(V a, V b, V c) { return _mm512_fnmadd_ps(a, b, c); }
+  /// |x|, and |mag| with the sign of `sign` (AVX-512F has no float
+  /// and/or: through the integer lanes).
+  static V abs(V x) { return _mm512_abs_ps(x); }
+  static V copySign(V mag, V sign) {
+    const __m512i s = _mm512_set1_epi32(int(0x80000000u));
+    return _mm512_castsi512_ps(_mm512_or_si512(
+        _mm512_castps_si512(abs(mag)),
+        _mm512_and_si512(_mm512_castps_si512(sign), s)));
+  }
+  static V round(V x) {
+    return _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT |
+                                       _MM_FROUND_NO_EXC);
+  }
+  /// 2^n for integral n in [-126, 127].
+  static V pow2i(V n) {
+    return _mm512_castsi512_ps(_mm512_slli_epi32(
+        _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23));
+  }
 
   /// In-register transpose of a 16x16 block: r[c] becomes column c.
   static void transpose(V r[16]) {
@@ -101,6 +124,12 @@ mobileone::runtime::kernels::detail::createAvx512(KernelKind kind,
                                                 const float *w,
                                                 const float *b) {
   return createFor<Avx512>(kind, s, w, b);
+}
+
+std::unique_ptr<mobileone::runtime::kernels::Kernel>
+mobileone::runtime::kernels::detail::createGeluAvx512(size_t elements,
+                                                    bool approximate) {
+  return createGeluFor<Avx512>(elements, approximate);
 }
 
 #pragma GCC pop_options

@@ -16,7 +16,9 @@
 //   kDepthwiseRows         output rows of the depthwise step (2 or 1)
 //   kDirectGroupVectors    vectors per channel group of the direct kernel
 //   load/loadu/loadMasked/storeu/storeMasked/set1/zero/fmadd/min/max,
-//   tail(lanes) (the mask of the first `lanes` lanes), transpose(V[kLanes]).
+//   tail(lanes) (the mask of the first `lanes` lanes), transpose(V[kLanes]);
+//   for GELU also add/sub/mul/div/fnmadd, abs, copySign, round (to nearest)
+//   and pow2i (2^n of an integral n).
 // min/max follow the hardware's operand order (the second operand is
 // returned when either is NaN): clamps are written max(lo, x) then
 // min(hi, .), so a NaN result stays NaN.
@@ -1014,6 +1016,108 @@ void DirectConv<T>::run(const float *input, float *output,
                              size_t(s.batch) * s.outH, kPoolFlags);
 }
 
+//===----------------------------------------------------------------------===//
+// GELU
+//===----------------------------------------------------------------------===//
+
+/// e^x for x in about [-87, 88] (clamped), relative error ~1e-7: a
+/// Cephes-style polynomial on x - n ln 2, times 2^n.
+template <class T> inline typename T::V expApprox(typename T::V x) {
+  using V = typename T::V;
+  x = T::min(T::max(x, T::set1(-87.0f)), T::set1(88.0f));
+  V n = T::round(T::mul(x, T::set1(1.44269504089f)));
+  V r = T::fnmadd(n, T::set1(0.693359375f), x);
+  r = T::fnmadd(n, T::set1(-2.12194440e-4f), r);
+  V p = T::set1(1.9875691500e-4f);
+  p = T::fmadd(p, r, T::set1(1.3981999507e-3f));
+  p = T::fmadd(p, r, T::set1(8.3334519073e-3f));
+  p = T::fmadd(p, r, T::set1(4.1665795894e-2f));
+  p = T::fmadd(p, r, T::set1(1.6666665459e-1f));
+  p = T::fmadd(p, r, T::set1(5.0000001201e-1f));
+  p = T::fmadd(T::mul(p, r), r, T::add(r, T::set1(1.0f)));
+  return T::mul(p, T::pow2i(n));
+}
+
+/// 0.5 x (1 + erf(x / sqrt 2)), erf by Abramowitz-Stegun 7.1.26 (|error| <=
+/// 1.5e-7).
+template <class T> inline typename T::V geluErf(typename T::V x) {
+  using V = typename T::V;
+  const V one = T::set1(1.0f);
+  V z = T::mul(x, T::set1(0.70710678118654752f));
+  V a = T::abs(z);
+  V t = T::div(one, T::fmadd(a, T::set1(0.3275911f), one));
+  V poly = T::set1(1.061405429f);
+  poly = T::fmadd(poly, t, T::set1(-1.453152027f));
+  poly = T::fmadd(poly, t, T::set1(1.421413741f));
+  poly = T::fmadd(poly, t, T::set1(-0.284496736f));
+  poly = T::fmadd(poly, t, T::set1(0.254829592f));
+  poly = T::mul(poly, t);
+  V e = expApprox<T>(T::sub(T::zero(), T::mul(a, a)));
+  V erf = T::copySign(T::fnmadd(poly, e, one), z);
+  return T::mul(T::mul(T::set1(0.5f), x), T::add(one, erf));
+}
+
+/// 0.5 x (1 + tanh(sqrt(2 / pi) (x + 0.044715 x^3))), tanh(u) as
+/// 1 - 2 / (1 + e^2u).
+template <class T> inline typename T::V geluTanh(typename T::V x) {
+  using V = typename T::V;
+  const V one = T::set1(1.0f);
+  V x3 = T::mul(T::mul(x, x), x);
+  V u = T::mul(T::set1(0.7978845608028654f),
+               T::fmadd(x3, T::set1(0.044715f), x));
+  V e = expApprox<T>(T::add(u, u));
+  V tanh = T::sub(one, T::div(T::set1(2.0f), T::add(one, e)));
+  return T::mul(T::mul(T::set1(0.5f), x), T::add(one, tanh));
+}
+
+/// GELU over `elements` floats, split over the pool in chunks of 4096; a
+/// tail shorter than a vector goes through the same arithmetic under a
+/// mask.
+template <class T> class Gelu : public Kernel {
+public:
+  Gelu(size_t elements, bool approximate)
+      : elements(elements), approximate(approximate) {}
+  void run(const float *input, float *output,
+           pthreadpool_t pool) const override {
+    Task task{this, input, output};
+    pthreadpool_parallelize_1d(pool, &Gelu::runChunk, &task,
+                               (elements + kChunk - 1) / kChunk, kPoolFlags);
+  }
+
+private:
+  static constexpr size_t kChunk = 4096;
+  static constexpr size_t L = T::kLanes;
+  struct Task {
+    const Gelu *self;
+    const float *input;
+    float *output;
+  };
+  template <bool Approximate> static typename T::V f(typename T::V x) {
+    return Approximate ? geluTanh<T>(x) : geluErf<T>(x);
+  }
+  template <bool Approximate>
+  static void range(const float *in, float *out, size_t n) {
+    size_t i = 0;
+    for (; i + L <= n; i += L)
+      T::storeu(out + i, f<Approximate>(T::loadu(in + i)));
+    if (i < n) {
+      typename T::Mask m = T::tail(int(n - i));
+      T::storeMasked(out + i, m, f<Approximate>(T::loadMasked(in + i, m)));
+    }
+  }
+  static void runChunk(void *context, size_t c) {
+    const Task &t = *static_cast<const Task *>(context);
+    size_t lo = c * kChunk, n = std::min(kChunk, t.self->elements - lo);
+    if (t.self->approximate)
+      range<true>(t.input + lo, t.output + lo, n);
+    else
+      range<false>(t.input + lo, t.output + lo, n);
+  }
+
+  size_t elements;
+  bool approximate;
+};
+
 } // namespace
 
 namespace mobileone::runtime::kernels::detail {
@@ -1034,5 +1138,10 @@ std::unique_ptr<Kernel> createFor(KernelKind kind, const ConvShape &s,
     return std::make_unique<Depthwise3x3<T, 1>>(s, w, b);
   }
   return nullptr;
+}
+
+template <class T>
+std::unique_ptr<Kernel> createGeluFor(size_t elements, bool approximate) {
+  return std::make_unique<Gelu<T>>(elements, approximate);
 }
 } // namespace mobileone::runtime::kernels::detail

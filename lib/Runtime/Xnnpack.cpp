@@ -91,13 +91,14 @@ private:
 /// a shape our kernels do not take or would not run faster).
 std::unique_ptr<kernels::Kernel>
 XnnpackExecutor::buildNative(const Op &op) const {
-  // XNNPACK has no GELU: ours (AVX2 + FMA, threaded) on every such CPU,
-  // with or without --xnnpack-only; the portable kernel elsewhere.
+  // XNNPACK has no GELU: ours (AVX-512 or AVX2 + FMA, threaded) on every
+  // such CPU, with or without --xnnpack-only; the portable kernel
+  // elsewhere.
   if (op.kind == OpKind::Gelu)
     return model.tensors[op.inputs[0]].data
                ? nullptr // a constant input: the reference kernel reads it
                : kernels::createGelu(model.tensors[op.output].elements,
-                                     op.approximate);
+                                     op.approximate, isa);
   if (!allowNative || op.inputs.size() < 2)
     return nullptr;
   const Tensor &x = model.tensors[op.inputs[0]];

@@ -492,6 +492,33 @@ TEST_P(KernelsTest, RandomDepthwiseKxK) {
     ++checked;
   }
   EXPECT_GT(checked, 180);
+  // Rows wide enough for the register-blocked 5x5 and 7x7 steps at strides
+  // 1 and 2 (several steps a row, then steps of four and single pixels), with and
+  // without a channel tail, multipliers 1 and 2.
+  for (int k : {5, 7})
+    for (int c : {16, 37})
+      for (int m : {1, 2})
+        for (int stride : {1, 2}) {
+        ConvShape s = pointwise(2, 9, 41, c, c * m, 0.0f, INFINITY);
+        s.kernelH = s.kernelW = k;
+        s.strideH = s.strideW = stride;
+        s.padTop = s.padLeft = k / 2;
+        s.outH = outputSize(9, k, stride, 1, k / 2, k / 2);
+        s.outW = outputSize(41, k, stride, 1, k / 2, k / 2);
+        std::vector<float> in(size_t(2) * 9 * 41 * c), b(c * m);
+        std::vector<float> w(size_t(k) * k * c * m);
+        for (auto *v : {&in, &b, &w})
+          for (float &x : *v)
+            x = u(rng);
+        auto kernel = createDepthwiseKxK(s, w.data(), b.data(), GetParam());
+        ASSERT_TRUE(kernel);
+        std::vector<float> expected = reference(s, in, w, b, true);
+        std::vector<float> out(expected.size(), NAN);
+        kernel->run(in.data(), out.data(), pool);
+        ASSERT_LE(maxDiff(out, expected), 1e-5 * (k * k + 1))
+            << k << "x" << k << " stride " << stride << ", " << c
+            << " channels, multiplier " << m;
+        }
   // Declined: dilation, and outputs that are not a multiple of the input.
   ConvShape s = pointwise(1, 8, 8, 4, 6, -INFINITY, INFINITY);
   s.kernelH = s.kernelW = 5;

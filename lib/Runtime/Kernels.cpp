@@ -102,7 +102,7 @@ mobileone::runtime::kernels::createGelu(size_t elements, bool approximate,
 }
 
 bool mobileone::runtime::kernels::depthwiseKxKBeatsXnnpack(const ConvShape &s) {
-  return s.kernelH * s.kernelW > 9;
+  return s.kernelH * s.kernelW > 9 || s.outC != s.inC;
 }
 
 bool mobileone::runtime::kernels::depthwise3x3BeatsXnnpack(

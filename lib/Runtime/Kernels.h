@@ -127,7 +127,8 @@ std::unique_ptr<Kernel> createDepthwiseKxK(const ConvShape &shape,
 /// Whether createDepthwiseKxK is the faster choice for this shape than
 /// XNNPACK 2022-02: kernels larger than 3x3 (XNNPACK ran FastViT's 7x7
 /// layers at 5-6 GFLOP/s on Zen 4, its 7x7 stride-2 multiplier-2 layers at
-/// 12 on Zen 5).
+/// 12 on Zen 5) and any multiplier above 1 (its 3x3 multiplier-2 layer at
+/// 7).
 bool depthwiseKxKBeatsXnnpack(const ConvShape &shape);
 
 /// GELU (exact, or the tanh approximation) over `elements` floats, a

@@ -45,6 +45,7 @@ struct Avx2 {
   static constexpr int kTileRows = 6;
   static constexpr int kDepthwiseRows = 1;
   static constexpr int kDirectGroupVectors = 2;
+  static constexpr int kKxKPixels = 4;
 
   static V load(const float *p) { return _mm256_load_ps(p); }
   static V loadu(const float *p) { return _mm256_loadu_ps(p); }

@@ -37,6 +37,7 @@ struct Avx512 {
   static constexpr int kTileRows = 14; // 7 x 64 and 7 x 32 measured no faster
   static constexpr int kDepthwiseRows = 2;
   static constexpr int kDirectGroupVectors = 4;
+  static constexpr int kKxKPixels = 8;
 
   static V load(const float *p) { return _mm512_load_ps(p); }
   static V loadu(const float *p) { return _mm512_loadu_ps(p); }

@@ -678,6 +678,7 @@ private:
   template <int K, int S, bool Checked>
   void rowStep(const Row &r, int ox) const;
   template <int K, int S> void rowSteps(const Row &r) const;
+  bool blockedRow(const Row &r) const;
   void outputRow(const float *input, float *output, size_t row) const;
   static constexpr int P = T::kKxKPixels;
 
@@ -810,6 +811,26 @@ void DepthwiseKxK<T>::rowSteps(const Row &r) const {
     rowStep<K, S, true>(r, std::min(ox, s.outW - P));
 }
 
+/// The row in register-blocked steps where the kernel has them (FastViT's
+/// 7x7 at strides 1 and 2, and 5x5); false otherwise.
+template <class T> bool DepthwiseKxK<T>::blockedRow(const Row &r) const {
+  switch (s.kernelW * 10 + s.strideW) {
+  case 71:
+    rowSteps<7, 1>(r);
+    return true;
+  case 72:
+    rowSteps<7, 2>(r);
+    return true;
+  case 51:
+    rowSteps<5, 1>(r);
+    return true;
+  case 52:
+    rowSteps<5, 2>(r);
+    return true;
+  }
+  return false;
+}
+
 template <class T>
 void DepthwiseKxK<T>::outputRow(const float *input, float *output,
                                 size_t row) const {
@@ -829,23 +850,8 @@ void DepthwiseKxK<T>::outputRow(const float *input, float *output,
     r.mask = T::tail(r.lanes);
     r.w = weights.get() + size_t(chunk) * taps * L;
     r.bias = T::load(bias.get() + r.ch);
-    // Register-blocked steps for FastViT's 7x7 (stride 1 and 2) and 5x5.
-    if (s.outW >= P && s.kernelW == 7 && s.strideW == 1) {
-      rowSteps<7, 1>(r);
+    if (s.outW >= P && blockedRow(r))
       continue;
-    }
-    if (s.outW >= P && s.kernelW == 7 && s.strideW == 2) {
-      rowSteps<7, 2>(r);
-      continue;
-    }
-    if (s.outW >= P && s.kernelW == 5 && s.strideW == 1) {
-      rowSteps<5, 1>(r);
-      continue;
-    }
-    if (s.outW >= P && s.kernelW == 5 && s.strideW == 2) {
-      rowSteps<5, 2>(r);
-      continue;
-    }
     int ox = 0;
     for (; ox < std::min(xLo, s.outW); ++ox)
       single(r, ox);

@@ -7,7 +7,7 @@
 // depthwise with any padding and partial channel groups, split by rows or
 // by channels; batch 2, one and two threads; and the shapes they decline.
 // Every test of the kernels built per ISA runs once per build this CPU can
-// run (KernelsTest/avx2.*, KernelsTest/avx512.*).
+// run (KernelsTest.*/avx2, KernelsTest.*/avx512).
 //
 //===----------------------------------------------------------------------===//
 
@@ -327,7 +327,8 @@ TEST_P(KernelsTest, DeclineOtherShapes) {
 }
 
 /// A 3x3 depthwise layer (ReLU) fused into the 1x1 layer after it: the
-/// GEMM computes the depthwise rows per block. Random shapes and paddings,
+/// GEMM computes the depthwise rows per block. Random shapes, strides 1 and
+/// 2 and paddings,
 /// batch 2, channel tails; one thread, and two where the GEMM splits rows
 /// (weights up to 512 KiB; larger ones decline on two threads), twice per
 /// kernel; against the two layers' double-precision reference.
@@ -343,10 +344,11 @@ TEST_P(KernelsTest, DepthwiseFusedIntoPointwise) {
     d.inW = 1 + rng() % 12;
     d.inC = d.outC = big ? 300 : 1 + rng() % 50;
     d.kernelH = d.kernelW = 3;
+    d.strideH = d.strideW = 1 + t % 2;
     d.padTop = rng() % 2;
     d.padLeft = rng() % 2;
-    d.outH = outputSize(d.inH, 3, 1, 1, d.padTop, d.padTop);
-    d.outW = outputSize(d.inW, 3, 1, 1, d.padLeft, d.padLeft);
+    d.outH = outputSize(d.inH, 3, d.strideH, 1, d.padTop, d.padTop);
+    d.outW = outputSize(d.inW, 3, d.strideW, 1, d.padLeft, d.padLeft);
     d.outMin = 0;
     d.outMax = INFINITY;
     if (!d.outH || !d.outW)
@@ -381,7 +383,7 @@ TEST_P(KernelsTest, DepthwiseFusedIntoPointwise) {
         pw->run(in.data(), out.data(), threads == 1 ? nullptr : pool);
         ASSERT_LE(maxDiff(out, expected), 1e-5 * (9 + p.inC + 1))
             << "dw " << d.batch << "x" << d.inH << "x" << d.inW << "x"
-            << d.inC << " pad " << d.padTop << "," << d.padLeft << " -> 1x1 "
+            << d.inC << " stride " << d.strideH << " pad " << d.padTop << "," << d.padLeft << " -> 1x1 "
             << p.outC << ", " << threads << " thread(s)";
         ++fusedRuns;
       }
@@ -437,6 +439,27 @@ TEST_P(KernelsTest, NaNPropagates) {
     kernel->run(in.data(), out.data(), nullptr);
     expectNaN(out, 0, out.size());
   }
+  // 3x3 depthwise on a 3x12 map (the four-pixel steps, checked and not):
+  // the outputs whose windows see the NaN column 6 are NaN, the rest not.
+  s = pointwise(1, 3, 12, 20, 20, 0.0f, 6.0f);
+  s.kernelH = s.kernelW = 3;
+  s.padTop = s.padLeft = 1;
+  w.assign(9 * 20, 0.5f);
+  in.assign(36 * 20, 1.0f);
+  out.assign(36 * 20, 0.0f);
+  for (int y = 0; y < 3; ++y)
+    for (int c = 0; c < 20; ++c)
+      in[(size_t(y) * 12 + 6) * 20 + c] = NAN;
+  auto dw = createDepthwiseConv(s, w.data(), nullptr, GetParam());
+  ASSERT_TRUE(dw);
+  dw->run(in.data(), out.data(), nullptr);
+  for (int y = 0; y < 3; ++y)
+    for (int x = 0; x < 12; ++x)
+      for (int c = 0; c < 20; ++c) {
+        float v = out[(size_t(y) * 12 + x) * 20 + c];
+        EXPECT_EQ(std::isnan(v), x >= 5 && x <= 7)
+            << "output " << y << "," << x << " = " << v;
+      }
 }
 
 /// Depthwise KxK: kernels 1 to 7 (square and not), strides 1 and 2, depth
@@ -493,7 +516,7 @@ TEST_P(KernelsTest, RandomDepthwiseKxK) {
   }
   EXPECT_GT(checked, 180);
   // Rows wide enough for the register-blocked 5x5 and 7x7 steps at strides
-  // 1 and 2 (several steps a row, then steps of four and single pixels), with and
+  // 1 and 2 (checked steps at both ends, unchecked between), with and
   // without a channel tail, multipliers 1 and 2.
   for (int k : {5, 7})
     for (int c : {16, 37})

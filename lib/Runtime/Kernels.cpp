@@ -74,7 +74,8 @@ bool mobileone::runtime::kernels::convBeatsXnnpack(const ConvShape &s) {
 
 std::unique_ptr<Kernel> mobileone::runtime::kernels::createConv(
     const ConvShape &shape, const float *weights, const float *bias, Isa isa) {
-  if (!runs(isa))
+  if (!runs(isa) || shape.batch <= 0 || shape.outH <= 0 || shape.outW <= 0 ||
+      shape.inC <= 0 || shape.outC <= 0)
     return nullptr;
   if (isDirect(shape))
     return create(isa, detail::KernelKind::Direct, shape, weights, bias);

@@ -265,7 +265,9 @@ ConvGemm<T>::ConvGemm(const ConvShape &s, const float *weights,
 /// The producer's rows are computed per block into a thread's buffer and
 /// packed from there, so its output never goes to memory. Each block is
 /// computed by the threads that take its tasks: fused only where one thread
-/// takes each block (one thread, or a split by rows).
+/// normally takes each block (one thread, or a split by rows; a thread that
+/// steals a block's later panels from another computes its rows again:
+/// the same values, more time).
 template <class T>
 bool ConvGemm<T>::fuseProducer(const RowProducer &p, int threads) {
   const ConvShape &d = p.shape();
@@ -814,6 +816,8 @@ void DepthwiseKxK<T>::rowSteps(const Row &r) const {
 /// The row in register-blocked steps where the kernel has them (FastViT's
 /// 7x7 at strides 1 and 2, and 5x5); false otherwise.
 template <class T> bool DepthwiseKxK<T>::blockedRow(const Row &r) const {
+  if (s.strideW > 2)
+    return false;
   switch (s.kernelW * 10 + s.strideW) {
   case 71:
     rowSteps<7, 1>(r);

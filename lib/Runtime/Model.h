@@ -134,7 +134,9 @@ void runReferenceOp(const Model &model, const Op &op,
 /// whose lifetimes overlap never share memory; returns the arena size.
 /// Tensors live from the op that writes them to the last op that reads them,
 /// or to `readUntil[tensor]` where that is later (a kernel that computes its
-/// producer reads the producer's input; empty: none).
+/// producer reads the producer's input); a `readUntil` of kNeverStored
+/// leaves the tensor out of the arena (that producer's output). Empty: none.
+constexpr int kNeverStored = -2;
 size_t planActivations(const Model &model, std::vector<size_t> &offsets,
                        size_t &unplanned,
                        const std::vector<int> &readUntil = {});

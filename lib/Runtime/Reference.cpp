@@ -39,7 +39,8 @@ size_t mobileone::runtime::planActivations(const Model &model,
   std::vector<int> order;
   unplanned = 0;
   for (size_t t = 0; t < n; ++t)
-    if (!model.tensors[t].data && first[t] != -2) {
+    if (!model.tensors[t].data && first[t] != -2 &&
+        !(t < readUntil.size() && readUntil[t] == kNeverStored)) {
       order.push_back(int(t));
       unplanned += model.tensors[t].elements;
     }

@@ -401,7 +401,8 @@ bool XnnpackExecutor::build(int threads, std::string &whyNot) {
 /// 1x1 alone reads the depthwise output, right after it, our GEMM computes
 /// the depthwise rows per block of its input instead of reading them back
 /// from memory. Returns, per tensor, the op until which it must stay in the
-/// arena (-1: as it is): a fused producer's input is read by its consumer.
+/// arena (-1: as it is): a fused producer's input is read by its consumer,
+/// and its output is never stored.
 std::vector<int> XnnpackExecutor::fuseDepthwiseIntoPointwise(int threads) {
   fused.assign(model.ops.size(), false);
   nativeInput.assign(model.ops.size(), -1);
@@ -426,6 +427,7 @@ std::vector<int> XnnpackExecutor::fuseDepthwiseIntoPointwise(int threads) {
       fused[i] = true;
       nativeInput[i + 1] = dw.inputs[0];
       readUntil[dw.inputs[0]] = int(i + 1);
+      readUntil[dw.output] = kNeverStored;
     }
   }
   return readUntil;

@@ -255,8 +255,9 @@ ConvGemm<T>::ConvGemm(const ConvShape &s, const float *weights,
 
   // Weights stream from memory once per block of at most 256 KiB of rows
   // (a quarter of Zen 5's L2, which the streaming panels share: S4's
-  // 14x14x896 layers ran 4-7% faster than with blocks of 1 MiB, S1's the
-  // same; on Zen 4, 512 KiB had measured 1-3% slower than 1 MiB).
+  // 14x14x896 layers ran ~4% faster than with blocks of 1 MiB, in runs
+  // alternating which goes first; S1's and S2's the same; on Zen 4, 512 KiB
+  // had measured 1-3% slower than 1 MiB).
   size_t bytes = m * k * sizeof(float), budget = 256u << 10;
   budgetBlocks = std::max<size_t>(1, (bytes + budget - 1) / budget);
   rowSplit = k * n * sizeof(float) <= kRowSplitWeightBytes;

@@ -242,6 +242,41 @@ TEST_P(KernelsTest, RandomDirectConvolutions) {
   }
 }
 
+TEST_P(KernelsTest, RandomImplicitGemm) {
+  // Kernels of more than 64 taps in all (so not direct) up to 5x5: any
+  // stride, dilation and padding, 1x1 with a stride or padding, channel
+  // counts around the vector width, batch 2; the GEMM gathers the taps.
+  std::mt19937 rng(19);
+  int checked = 0;
+  for (int t = 0; t < 90; ++t) {
+    ConvShape s;
+    s.batch = 1 + rng() % 2;
+    s.inH = 1 + rng() % 11;
+    s.inW = 1 + rng() % 11;
+    s.kernelH = 1 + rng() % 5;
+    s.kernelW = 1 + rng() % 5;
+    s.inC = 65 / (s.kernelH * s.kernelW) + 1 + rng() % 40;
+    s.outC = 1 + rng() % 100;
+    s.strideH = 1 + rng() % 2;
+    s.strideW = 1 + rng() % 2;
+    s.dilationH = 1 + rng() % 2;
+    s.dilationW = 1 + rng() % 2;
+    s.padTop = int(rng() % (s.kernelH / 2 + 1));
+    s.padLeft = int(rng() % (s.kernelW / 2 + 2));
+    s.outH = outputSize(s.inH, s.kernelH, s.strideH, s.dilationH, s.padTop,
+                        s.padTop);
+    s.outW = outputSize(s.inW, s.kernelW, s.strideW, s.dilationW, s.padLeft,
+                        s.padLeft + int(rng() % 2));
+    s.outMin = rng() % 2 ? 0.0f : -INFINITY;
+    s.outMax = rng() % 4 ? INFINITY : 0.5f;
+    if (!s.outH || !s.outW)
+      continue;
+    check(s, false, rng);
+    ++checked;
+  }
+  EXPECT_GT(checked, 60);
+}
+
 TEST_P(KernelsTest, RandomDepthwise) {
   // Strides 1 and 2 with any padding, heights odd and even (row pairs and a
   // last single row), widths below and above one four-pixel step.
@@ -290,20 +325,11 @@ TEST_P(KernelsTest, DepthwiseWideLeftPadding) {
 }
 
 TEST_P(KernelsTest, DeclineOtherShapes) {
-  std::vector<float> w(32 * 9 * 32);
-  // Dense: more than 64 taps that are not 1x1, and 1x1 with a stride or
-  // padding (im2col + GEMM measured no faster than XNNPACK).
-  ConvShape s = pointwise(1, 8, 8, 32, 32, -INFINITY, INFINITY);
-  s.kernelH = s.kernelW = 3;
-  s.padTop = s.padLeft = 1;
-  EXPECT_FALSE(createConv(s, w.data(), nullptr, GetParam()));
-  s = pointwise(1, 8, 8, 32, 32, -INFINITY, INFINITY);
-  s.strideH = s.strideW = 2;
-  s.outH = s.outW = 4;
-  EXPECT_FALSE(createConv(s, w.data(), nullptr, GetParam()));
-  s = pointwise(1, 8, 8, 32, 32, -INFINITY, INFINITY);
-  s.padTop = s.padLeft = 1;
-  s.outH = s.outW = 10;
+  std::vector<float> w(32 * 81 * 32);
+  // Dense: more than 64 spatial taps (9x9) and more than 64 taps in all.
+  ConvShape s = pointwise(1, 12, 12, 32, 32, -INFINITY, INFINITY);
+  s.kernelH = s.kernelW = 9;
+  s.padTop = s.padLeft = 4;
   EXPECT_FALSE(createConv(s, w.data(), nullptr, GetParam()));
   // Depthwise: other kernels, dilation, strides above 2 or unequal.
   s = pointwise(1, 8, 8, 32, 32, -INFINITY, INFINITY);

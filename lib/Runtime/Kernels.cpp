@@ -68,8 +68,17 @@ static bool isPointwise(const ConvShape &s) {
          s.padTop == 0 && s.padLeft == 0 && s.outH == s.inH && s.outW == s.inW;
 }
 
+/// Any other kernel of at most 64 taps: a GEMM that gathers each output
+/// pixel's taps while packing.
+static bool isImplicitGemm(const ConvShape &s) {
+  return s.kernelH * s.kernelW <= 64 && s.kernelH >= 1 && s.kernelW >= 1 &&
+         s.strideH >= 1 && s.strideW >= 1 && s.dilationH >= 1 &&
+         s.dilationW >= 1;
+}
+
 bool mobileone::runtime::kernels::convBeatsXnnpack(const ConvShape &s) {
-  return isDirect(s) || isPointwise(s);
+  return isDirect(s) || isPointwise(s) ||
+         (isImplicitGemm(s) && s.inC >= 16 && s.outC > 64);
 }
 
 std::unique_ptr<Kernel> mobileone::runtime::kernels::createConv(
@@ -79,7 +88,7 @@ std::unique_ptr<Kernel> mobileone::runtime::kernels::createConv(
     return nullptr;
   if (isDirect(shape))
     return create(isa, detail::KernelKind::Direct, shape, weights, bias);
-  if (isPointwise(shape))
+  if (isPointwise(shape) || isImplicitGemm(shape))
     return create(isa, detail::KernelKind::Pointwise, shape, weights, bias);
   return nullptr;
 }

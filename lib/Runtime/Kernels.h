@@ -92,13 +92,22 @@ public:
 ///    in half XNNPACK's time (which re-streams all weights for every seven
 ///    rows). (On Zen 4, weights that stay in L2 had run 2-5% faster under
 ///    XNNPACK's order; that CPU is no longer the one measured.)
-///  - other kernels (im2col + GEMM was measured no faster) stay on XNNPACK.
+///  - other kernels of at most 64 taps with at least 16 input and more than
+///    64 output channels: the GEMM gathering each pixel's taps while it
+///    packs (implicit im2col): RepVGG's deployed 3x3 layers (Zen 5, one
+///    thread) in 0.67-0.91x XNNPACK's time from 96 output channels up (the
+///    model 14.5 -> 12.2 ms), ResNet-style 3x3 layers 0.68-0.88x; level at
+///    64 channels, slower at 48 and on a 3-channel 7x7 stem (the packing,
+///    shared by fewer panels, costs more than it saves). Others stay on
+///    XNNPACK.
 bool convBeatsXnnpack(const ConvShape &shape);
 
 /// Dense convolution with OHWI weights [outC, kH, kW, inC] and a bias of
-/// outC (or null): direct for few taps (at most 64), a GEMM for 1x1 stride
-/// 1 without padding, built for `isa`. Null for other shapes, for
-/// Isa::None or an ISA this CPU does not have.
+/// outC (or null): direct for few taps (kH x kW x inC at most 64), else a
+/// GEMM (1x1 stride 1 without padding reading the input as it is, other
+/// kernels of at most 64 spatial taps gathering them while packing), built
+/// for `isa`. Null for larger kernels, for Isa::None or an ISA this CPU
+/// does not have.
 std::unique_ptr<Kernel> createConv(const ConvShape &shape, const float *weights,
                                    const float *bias, Isa isa);
 

@@ -190,7 +190,34 @@ void packTile(const float *a, size_t lda, size_t rows, size_t k, float *dst) {
       dst[i * rows + r] = a[r * lda + i];
 }
 
-/// 1x1, stride 1, no padding: output pixel m is input row m.
+/// The im2col rows of a tile of `rows` (at most kLanes) output pixels in the
+/// streamed kernel's layout, without an im2col buffer: for each tap, row j
+/// reads its input pixel's channels from src[tap * rows + j] (null: the tap
+/// is in the padding, zeros); column (tap * c + channel).
+template <class T>
+void packTileGather(const float *const *src, size_t rows, size_t taps,
+                    size_t c, float *dst) {
+  constexpr int L = T::kLanes;
+  const typename T::Mask lanes = T::tail(int(rows));
+  for (size_t t = 0; t < taps; ++t, src += rows)
+    for (size_t c0 = 0; c0 < c; c0 += L) {
+      const size_t n = std::min<size_t>(L, c - c0);
+      const typename T::Mask part = T::tail(int(n));
+      typename T::V r[L];
+      for (size_t j = 0; j < size_t(L); ++j)
+        r[j] = j < rows && src[j] ? (n == size_t(L)
+                                         ? T::loadu(src[j] + c0)
+                                         : T::loadMasked(src[j] + c0, part))
+                                  : T::zero();
+      T::transpose(r);
+      for (size_t q = 0; q < n; ++q)
+        T::storeMasked(dst + (t * c + c0 + q) * rows, lanes, r[q]);
+    }
+}
+
+/// A convolution as a GEMM over output pixels: 1x1 stride 1 without
+/// padding reads output pixel m's input row m; any other kernel (one group)
+/// gathers each pixel's taps while packing (implicit im2col).
 template <class T> class ConvGemm : public Kernel {
 public:
   ConvGemm(const ConvShape &s, const float *weights, const float *bias);
@@ -216,8 +243,13 @@ private:
   void computePanel(const float *packedA, size_t m0, size_t rows, size_t p,
                     float *output) const;
 
+  /// Packs rows [m0, m0 + rows) of the im2col matrix tile by tile.
+  void packImplicit(const float *input, size_t m0, size_t rows,
+                    float *dst) const;
+
   ConvShape s;
   size_t k, m;
+  bool pointwise; ///< 1x1, stride 1, no padding: A is the input itself
   size_t budgetBlocks; ///< blocks of at most 256 KiB of rows
   bool rowSplit;       ///< threads take blocks of rows, not panels
   /// Computes the input block by block (see fuseProducer), or null.
@@ -231,8 +263,11 @@ ConvGemm<T>::ConvGemm(const ConvShape &s, const float *weights,
                       const float *biasIn)
     : s(s) {
   constexpr size_t L = T::kLanes;
-  k = size_t(s.inC);
+  k = size_t(s.kernelH) * s.kernelW * s.inC;
   m = size_t(s.batch) * s.outH * s.outW;
+  pointwise = s.kernelH == 1 && s.kernelW == 1 && s.strideH == 1 &&
+              s.strideW == 1 && s.padTop == 0 && s.padLeft == 0 &&
+              s.outH == s.inH && s.outW == s.inW;
   size_t n = s.outC, total = 0;
   for (size_t c = 0; c < n; c += kPanelCols) {
     panelOffset.push_back(total);
@@ -272,7 +307,8 @@ ConvGemm<T>::ConvGemm(const ConvShape &s, const float *weights,
 template <class T>
 bool ConvGemm<T>::fuseProducer(const RowProducer &p, int threads) {
   const ConvShape &d = p.shape();
-  if (producer || p.isaTag() != isaTag() || (threads > 1 && !rowSplit) ||
+  if (producer || !pointwise || p.isaTag() != isaTag() ||
+      (threads > 1 && !rowSplit) ||
       d.batch != s.batch || d.outH != s.inH || d.outW != s.inW ||
       d.outC != s.inC || s.inW <= 0)
     return false;
@@ -337,12 +373,40 @@ void ConvGemm<T>::runTask(void *context, size_t block, size_t panel) {
                               rows / width);
       a = produced.data();
     }
-    for (size_t r0 = 0; r0 < rows; r0 += kTileRows)
-      packTile<T>(a + r0 * g.k, g.k, std::min<size_t>(kTileRows, rows - r0),
-                  g.k, packedA.data() + r0 * g.k);
+    if (!g.pointwise)
+      g.packImplicit(t.input, m0, rows, packedA.data());
+    else
+      for (size_t r0 = 0; r0 < rows; r0 += kTileRows)
+        packTile<T>(a + r0 * g.k, g.k, std::min<size_t>(kTileRows, rows - r0),
+                    g.k, packedA.data() + r0 * g.k);
     packedFor = {&g, t.run, block};
   }
   g.computePanel(packedA.data(), m0, rows, panel, t.output);
+}
+
+template <class T>
+void ConvGemm<T>::packImplicit(const float *input, size_t m0, size_t rows,
+                               float *dst) const {
+  const size_t taps = size_t(s.kernelH) * s.kernelW, c = size_t(s.inC);
+  const float *src[kTileRows * 64]; // taps x tile rows (taps <= 64)
+  for (size_t r0 = 0; r0 < rows; r0 += kTileRows) {
+    const size_t n = std::min<size_t>(kTileRows, rows - r0);
+    for (size_t j = 0; j < n; ++j) {
+      size_t pixel = m0 + r0 + j, b = pixel / (size_t(s.outH) * s.outW);
+      long oy = long(pixel / s.outW % s.outH), ox = long(pixel % s.outW);
+      for (int ky = 0; ky < s.kernelH; ++ky)
+        for (int kx = 0; kx < s.kernelW; ++kx) {
+          long iy = oy * s.strideH - s.padTop + long(ky) * s.dilationH;
+          long ix = ox * s.strideW - s.padLeft + long(kx) * s.dilationW;
+          size_t t = size_t(ky) * s.kernelW + kx;
+          src[t * n + j] =
+              iy < 0 || iy >= s.inH || ix < 0 || ix >= s.inW
+                  ? nullptr
+                  : input + ((b * s.inH + iy) * s.inW + ix) * c;
+        }
+    }
+    packTileGather<T>(src, n, taps, c, dst + r0 * k);
+  }
 }
 
 template <class T>

@@ -450,7 +450,8 @@ LogicalResult Interpreter::execute(Operation &op) {
       .Case([&](Conv2DOp conv) {
         ArrayRef<int64_t> s = conv.getStrides(), p = conv.getPads(),
                           d = conv.getDilations();
-        ConvParams params{s[0], s[1], p[0], p[1], d[0], d[1], conv.getGroup()};
+        ConvParams params{
+            s[0], s[1], p[0], p[1], d[0], d[1], int64_t(conv.getGroup())};
         const float *bias = conv.getBias() ? args[2]->data.data() : nullptr;
         bind(result,
              conv2d(*args[0], *args[1], bias, outShape, params, threads));

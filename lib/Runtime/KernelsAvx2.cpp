@@ -42,7 +42,8 @@ struct Avx2 {
   };
   static constexpr int kLanes = 8;
   static constexpr int kAccumulators = 12;
-  static constexpr int kTileRows = 6;
+  static constexpr int kTileRows = 6; // 4 x 3 measured 8-11% slower
+  static constexpr int kPanelVectors = 2;
   static constexpr int kDepthwiseRows = 1;
   static constexpr int kDirectGroupVectors = 2;
   static constexpr int kKxKPixels = 4;

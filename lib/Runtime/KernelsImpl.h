@@ -12,7 +12,7 @@
 // The traits class gives the vector type V and its mask type Mask and:
 //   kLanes                 floats per vector (16 or 8)
 //   kAccumulators          registers a register tile may use as sums
-//   kTileRows              rows of the GEMM's register tile (x 2 vectors)
+//   kTileRows, kPanelVectors  the GEMM's register tile: rows x vectors
 //   kDepthwiseRows         output rows of the depthwise step (2 or 1)
 //   kDirectGroupVectors    vectors per channel group of the direct kernel
 //   kKxKPixels             outputs of a row the KxK kernel's step computes
@@ -24,12 +24,12 @@
 // returned when either is NaN): clamps are written max(lo, x) then
 // min(hi, .), so a NaN result stays NaN.
 //
-// 1x1 convolution as GEMM: weights are packed once into panels of 2 vectors
-// of output channels ([K][2 * kLanes], bias separate), and a kTileRows x 2
-// register tile runs the K loop with one broadcast per row and two weight
-// vectors per step. A block of rows (a whole 14x14 or 7x7 map) is packed
-// once and every weight panel streams past it once, instead of once per 7
-// rows as in XNNPACK 2022-02's single-thread order.
+// 1x1 convolution as GEMM: weights are packed once into panels of
+// kPanelVectors vectors of output channels ([K][kPanelVectors * kLanes], bias
+// separate), and a kTileRows x kPanelVectors register tile runs the K loop
+// with one broadcast per row and kPanelVectors weight vectors per step. A
+// block of rows is packed once and every weight panel streams past it once,
+// instead of once per 7 rows as in XNNPACK 2022-02's single-thread order.
 //
 // Depthwise 3x3 (stride 1) keeps the nine weight vectors of a channel group
 // in registers and computes four outputs of kDepthwiseRows rows at a time,
@@ -126,7 +126,6 @@ inline void rankOneUpdate(typename T::V (&acc)[R][NV], const float *w, X x) {
 /// even of an operator allocated where a destroyed one was.
 std::atomic<uint64_t> runCounter{0};
 
-constexpr int kPanelVectors = 2;
 
 /// C[MR x lanes*NV] = clamp(bias + A * B) over k steps, A packed [k][MR]
 /// (one stream at constant offsets), B packed [k][lanes*NV]. Each step also
@@ -159,14 +158,18 @@ constexpr auto makeTileTable(std::index_sequence<MR...>) {
   return std::array<TileFn<T>, sizeof...(MR)>{
       &gemmTile<T, int(MR) + 1, NV>...};
 }
+template <class T, size_t... NV>
+constexpr auto makeTileTables(std::index_sequence<NV...>) {
+  return std::array<std::array<TileFn<T>, T::kTileRows>, sizeof...(NV)>{
+      makeTileTable<T, int(NV) + 1>(
+          std::make_index_sequence<T::kTileRows>())...};
+}
 
-/// tileTable<T>()[NV - 1][MR - 1].
+/// tileTable<T>()[NV - 1][MR - 1], NV up to T::kPanelVectors.
 template <class T> const auto &tileTable() {
-  static_assert(T::kTileRows * kPanelVectors <= T::kAccumulators);
-  static const std::array<std::array<TileFn<T>, T::kTileRows>, kPanelVectors>
-      table = {
-          makeTileTable<T, 1>(std::make_index_sequence<T::kTileRows>()),
-          makeTileTable<T, 2>(std::make_index_sequence<T::kTileRows>())};
+  static_assert(T::kTileRows * T::kPanelVectors <= T::kAccumulators);
+  static const auto table =
+      makeTileTables<T>(std::make_index_sequence<T::kPanelVectors>());
   return table;
 }
 
@@ -227,7 +230,7 @@ public:
   bool fuseProducer(const RowProducer &producer, int threads) override;
 
 private:
-  static constexpr int kPanelCols = T::kLanes * kPanelVectors;
+  static constexpr int kPanelCols = T::kLanes * T::kPanelVectors;
   /// Weights up to this size stay in L2 while one thread streams them past
   /// its own rows: threads split the rows, each packing only its own.
   static constexpr size_t kRowSplitWeightBytes = 512u << 10;
@@ -271,7 +274,7 @@ ConvGemm<T>::ConvGemm(const ConvShape &s, const float *weights,
   size_t n = s.outC, total = 0;
   for (size_t c = 0; c < n; c += kPanelCols) {
     panelOffset.push_back(total);
-    total += k * L * std::min<size_t>(kPanelVectors, (n - c + L - 1) / L);
+    total += k * L * std::min<size_t>(T::kPanelVectors, (n - c + L - 1) / L);
   }
   panelOffset.push_back(total);
   packed = allocate(total);

@@ -57,13 +57,13 @@ def table(a, models):
     res = a.resolution
     bin_dir = os.path.join(a.build, "bin")
 
-    def measure_peak():
-        return {t: machine_peak(bin_dir, t) for t in a.threads}
+    def measure_peak(isa="auto"):
+        return {t: machine_peak(bin_dir, t, isa) for t in a.threads}
 
-    def measure_avx2_peak():
-        return {t: machine_peak(bin_dir, t, "avx2") for t in a.threads}
+    def higher(first, isa):  # the higher of two measurements per thread count
+        return {t: max(p, q) for (t, p), q in zip(first.items(), measure_peak(isa).values())}
     peak = measure_peak()
-    peak2 = measure_avx2_peak()
+    peak2 = measure_peak("avx2")
     shape = f"1,3,{res},{res}"
 
     def measure(runner, v, t):
@@ -92,8 +92,8 @@ def table(a, models):
 
     # Measured again at the end: the higher of the two, in case the machine
     # was busy during one of them.
-    peak = {t: max(p, q) for (t, p), q in zip(peak.items(), measure_peak().values())}
-    peak2 = {t: max(p, q) for (t, p), q in zip(peak2.items(), measure_avx2_peak().values())}
+    peak = higher(peak, "auto")
+    peak2 = higher(peak2, "avx2")
     cell = {k: statistics.median(vals) for k, vals in results.items()}
 
     def ratios(a, b, v, t):

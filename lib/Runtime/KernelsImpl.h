@@ -175,6 +175,8 @@ template <class T> const auto &tileTable() {
 
 /// dst[i * rows + r] = a[r * lda + i]: a tile of `rows` (at most kLanes)
 /// rows of A in the streamed kernel's layout, kLanes columns per transpose.
+/// (packTileGather below does the same from a pointer per row and tap;
+/// packing 1x1 layers through it measured 2.5% slower on S0.)
 template <class T>
 void packTile(const float *a, size_t lda, size_t rows, size_t k, float *dst) {
   constexpr int L = T::kLanes;

@@ -418,7 +418,7 @@ std::vector<int> XnnpackExecutor::fuseDepthwiseIntoPointwise(int threads) {
       ++readers[t];
   for (size_t i = 0; i + 1 < model.ops.size(); ++i) {
     const Op &dw = model.ops[i], &pw = model.ops[i + 1];
-    if (!native[i] || !native[i + 1] || fused[i] || dw.inputs.empty() ||
+    if (!native[i] || !native[i + 1] || dw.inputs.empty() ||
         pw.inputs.empty() || pw.inputs[0] != dw.output ||
         dw.output == model.output || readers[dw.output] != 1)
       continue;

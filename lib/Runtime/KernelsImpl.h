@@ -127,78 +127,61 @@ inline void rankOneUpdate(typename T::V (&acc)[R][NV], const float *w, X x) {
 std::atomic<uint64_t> runCounter{0};
 
 
-/// C[MR x lanes*NV] = clamp(bias + A * B) over k steps, A packed [k][MR]
-/// (one stream at constant offsets), B packed [k][lanes*NV]. Each step also
-/// prefetches one line of [pf, pfEnd), `pfStride` bytes apart: the weights
-/// the next tiles need, fetched evenly instead of in a burst when they
-/// arrive.
-template <class T, int MR, int NV>
-void gemmTile(size_t k, const float *a, const float *b, const float *bias,
-              float *c, size_t ldc, typename T::Mask lastMask, float lo,
-              float hi, const char *pf, const char *pfEnd, size_t pfStride) {
+/// C[MR x lanes*NV] = clamp(bias + A * B) over k steps, B packed
+/// [k][lanes*NV]; A packed [k][MR] (one stream at constant offsets) or, with
+/// RowMajor, rows `lda` floats apart read where they are (no packing pass:
+/// the pointwise layers' input as it is). Each step also prefetches one
+/// line of [pf, pfEnd), `pfStride` bytes apart: the weights the next tiles
+/// need, fetched evenly instead of in a burst when they arrive.
+template <class T, int MR, int NV, bool RowMajor>
+void gemmTile(size_t k, const float *a, size_t lda, const float *b,
+              const float *bias, float *c, size_t ldc,
+              typename T::Mask lastMask, float lo, float hi, const char *pf,
+              const char *pfEnd, size_t pfStride) {
   typename T::V acc[MR][NV];
   loadBias<T>(acc, bias);
-  for (size_t i = 0; i < k; ++i, a += MR, b += T::kLanes * NV) {
+#pragma GCC unroll 8
+  for (size_t i = 0; i < k; ++i, a += RowMajor ? 1 : MR, b += T::kLanes * NV) {
     if (pf < pfEnd) {
       _mm_prefetch(pf, _MM_HINT_T1);
       pf += pfStride;
     }
-    rankOneUpdate<T>(acc, b, [a](int r) { return a[r]; });
+    rankOneUpdate<T>(acc, b, [a, lda](int r) {
+      return RowMajor ? a[size_t(r) * lda] : a[r];
+    });
   }
   storeClamped<T>(acc, c, ldc, lastMask, lo, hi);
 }
 
 template <class T>
-using TileFn = void (*)(size_t, const float *, const float *, const float *,
-                        float *, size_t, typename T::Mask, float, float,
-                        const char *, const char *, size_t);
+using TileFn = void (*)(size_t, const float *, size_t, const float *,
+                        const float *, float *, size_t, typename T::Mask,
+                        float, float, const char *, const char *, size_t);
 
-template <class T, int NV, size_t... MR>
+template <class T, bool RowMajor, int NV, size_t... MR>
 constexpr auto makeTileTable(std::index_sequence<MR...>) {
   return std::array<TileFn<T>, sizeof...(MR)>{
-      &gemmTile<T, int(MR) + 1, NV>...};
+      &gemmTile<T, int(MR) + 1, NV, RowMajor>...};
 }
-template <class T, size_t... NV>
+template <class T, bool RowMajor, size_t... NV>
 constexpr auto makeTileTables(std::index_sequence<NV...>) {
   return std::array<std::array<TileFn<T>, T::kTileRows>, sizeof...(NV)>{
-      makeTileTable<T, int(NV) + 1>(
+      makeTileTable<T, RowMajor, int(NV) + 1>(
           std::make_index_sequence<T::kTileRows>())...};
 }
 
-/// tileTable<T>()[NV - 1][MR - 1], NV up to T::kPanelVectors.
-template <class T> const auto &tileTable() {
+/// tileTable<T, RowMajor>()[NV - 1][MR - 1], NV up to T::kPanelVectors.
+template <class T, bool RowMajor> const auto &tileTable() {
   static_assert(T::kTileRows * T::kPanelVectors <= T::kAccumulators);
-  static const auto table =
-      makeTileTables<T>(std::make_index_sequence<T::kPanelVectors>());
+  static const auto table = makeTileTables<T, RowMajor>(
+      std::make_index_sequence<T::kPanelVectors>());
   return table;
 }
 
-/// dst[i * rows + r] = a[r * lda + i]: a tile of `rows` (at most kLanes)
-/// rows of A in the streamed kernel's layout, kLanes columns per transpose.
-/// (packTileGather below does the same from a pointer per row and tap;
-/// packing 1x1 layers through it measured 2.5% slower on S0.)
-template <class T>
-void packTile(const float *a, size_t lda, size_t rows, size_t k, float *dst) {
-  constexpr int L = T::kLanes;
-  const typename T::Mask lanes = T::tail(int(rows));
-  size_t i = 0;
-  for (; i + L <= k; i += L) {
-    typename T::V r[L];
-    for (size_t j = 0; j < size_t(L); ++j)
-      r[j] = j < rows ? T::loadu(a + j * lda + i) : T::zero();
-    T::transpose(r);
-    for (size_t c = 0; c < size_t(L); ++c)
-      T::storeMasked(dst + (i + c) * rows, lanes, r[c]);
-  }
-  for (; i < k; ++i)
-    for (size_t r = 0; r < rows; ++r)
-      dst[i * rows + r] = a[r * lda + i];
-}
-
 /// The im2col rows of a tile of `rows` (at most kLanes) output pixels in the
-/// streamed kernel's layout, without an im2col buffer: for each tap, row j
-/// reads its input pixel's channels from src[tap * rows + j] (null: the tap
-/// is in the padding, zeros); column (tap * c + channel).
+/// layout gemmTile streams ([k][rows]), without an im2col buffer: for each
+/// tap, row j reads its input pixel's channels from src[tap * rows + j]
+/// (null: the tap is in the padding, zeros); column (tap * c + channel).
 template <class T>
 void packTileGather(const float *const *src, size_t rows, size_t taps,
                     size_t c, float *dst) {
@@ -234,7 +217,7 @@ public:
 private:
   static constexpr int kPanelCols = T::kLanes * T::kPanelVectors;
   /// Weights up to this size stay in L2 while one thread streams them past
-  /// its own rows: threads split the rows, each packing only its own.
+  /// its own rows: threads split the rows, each reading only its own.
   static constexpr size_t kRowSplitWeightBytes = 512u << 10;
   static constexpr int kTileRows = T::kTileRows;
   struct Task {
@@ -245,7 +228,9 @@ private:
     size_t blockRows;
   };
   static void runTask(void *task, size_t block, size_t panel);
-  void computePanel(const float *packedA, size_t m0, size_t rows, size_t p,
+  /// `a`: the block's rows where they are (lda = k), or, for an implicit
+  /// GEMM, packed tile by tile.
+  void computePanel(const float *a, size_t m0, size_t rows, size_t p,
                     float *output) const;
 
   /// Packs rows [m0, m0 + rows) of the im2col matrix tile by tile.
@@ -321,10 +306,9 @@ bool ConvGemm<T>::fuseProducer(const RowProducer &p, int threads) {
   return true;
 }
 
-/// One panel over a block of rows packed tile by tile ([k][tile rows], so
-/// each tile of A is one stream), prefetching the next panel meanwhile.
+/// One panel over a block of rows, prefetching the next panel meanwhile.
 template <class T>
-void ConvGemm<T>::computePanel(const float *packedA, size_t m0, size_t rows,
+void ConvGemm<T>::computePanel(const float *a, size_t m0, size_t rows,
                                size_t p, float *output) const {
   constexpr size_t L = T::kLanes;
   const size_t tiles = (rows + kTileRows - 1) / kTileRows;
@@ -342,11 +326,12 @@ void ConvGemm<T>::computePanel(const float *packedA, size_t m0, size_t rows,
   const size_t cols = std::min<size_t>(kPanelCols, n - col);
   const int nv = int((cols + L - 1) / L);
   const typename T::Mask lastMask = T::tail(int(cols - L * (nv - 1)));
-  const auto &table = tileTable<T>();
+  const auto &table =
+      pointwise ? tileTable<T, true>() : tileTable<T, false>();
   for (size_t t = 0; t < tiles; ++t) {
     const char *pf = next ? next + t * share : nullptr;
     size_t r = t * kTileRows, mr = std::min<size_t>(kTileRows, rows - r);
-    table[nv - 1][mr - 1](k, packedA + r * k, packed.get() + panelOffset[p],
+    table[nv - 1][mr - 1](k, a + r * k, k, packed.get() + panelOffset[p],
                           bias.get() + col, output + (m0 + r) * n + col, n,
                           lastMask, s.outMin, s.outMax, pf,
                           pf ? pf + share : nullptr, stride);
@@ -358,35 +343,29 @@ void ConvGemm<T>::runTask(void *context, size_t block, size_t panel) {
   const Task &t = *static_cast<const Task *>(context);
   const ConvGemm &g = *t.self;
   size_t m0 = block * t.blockRows, rows = std::min(t.blockRows, g.m - m0);
-  // A thread runs its panels of a block one after the other: pack the
-  // block once per (operator, run, block).
-  thread_local std::vector<float> packedA;
+  if (g.pointwise && !g.producer) {
+    g.computePanel(t.input + m0 * g.k, m0, rows, panel, t.output);
+    return;
+  }
+  // A thread runs its panels of a block one after the other: compute the
+  // producer's rows or pack the implicit GEMM's once per (operator, run,
+  // block).
+  thread_local std::vector<float> blockA;
   thread_local struct {
     const ConvGemm *op = nullptr;
     uint64_t run = 0;
     size_t block = 0;
-  } packedFor;
-  if (packedFor.op != &g || packedFor.run != t.run ||
-      packedFor.block != block) {
-    packedA.resize(rows * g.k);
-    const float *a = t.input + m0 * g.k;
-    if (g.producer) { // whole image rows: blocks are multiples of a row
-      thread_local std::vector<float> produced;
-      produced.resize(rows * g.k);
-      size_t width = size_t(g.s.inW);
-      g.producer->computeRows(t.input, produced.data(), m0 / width,
-                              rows / width);
-      a = produced.data();
-    }
-    if (!g.pointwise)
-      g.packImplicit(t.input, m0, rows, packedA.data());
+  } blockFor;
+  if (blockFor.op != &g || blockFor.run != t.run || blockFor.block != block) {
+    blockA.resize(rows * g.k);
+    if (g.producer) // whole image rows: blocks are multiples of a row
+      g.producer->computeRows(t.input, blockA.data(), m0 / size_t(g.s.inW),
+                              rows / size_t(g.s.inW));
     else
-      for (size_t r0 = 0; r0 < rows; r0 += kTileRows)
-        packTile<T>(a + r0 * g.k, g.k, std::min<size_t>(kTileRows, rows - r0),
-                    g.k, packedA.data() + r0 * g.k);
-    packedFor = {&g, t.run, block};
+      g.packImplicit(t.input, m0, rows, blockA.data());
+    blockFor = {&g, t.run, block};
   }
-  g.computePanel(packedA.data(), m0, rows, panel, t.output);
+  g.computePanel(blockA.data(), m0, rows, panel, t.output);
 }
 
 template <class T>
@@ -419,7 +398,7 @@ void ConvGemm<T>::run(const float *input, float *output,
                       pthreadpool_t pool) const {
   // One task per (block, panel); a thread's tasks are consecutive panels of
   // a block. Large weights: each panel is read by one thread. Small ones:
-  // as many blocks as threads (or a multiple), so each thread packs only its
+  // as many blocks as threads (or a multiple), so each thread reads only its
   // rows and no thread is left with the narrow last panel alone (S0's
   // 56x56x48 layers ran 1.6x ONNX Runtime's time split by panel).
   size_t threads = pool ? pthreadpool_get_threads_count(pool) : 1;

@@ -1,7 +1,8 @@
-"""What bench/latency.py and bench/profile.py share: the fixtures (MobileOne
-variants exported by PyTorch in eval mode, opset 14, and compiled by
-`mobileone-compile` to the deployed `.tflite` and `.onnx`) and the
-whole-run latency of our runtime and of ONNX Runtime."""
+"""What bench/latency.py and bench/profile.py share: the models (MobileOne
+variants exported by PyTorch in eval mode, opset 14, and the other
+families' exports, each compiled by `mobileone-compile` to the deployed
+`.tflite` and `.onnx`) and the whole-run latency of our runtime and of ONNX
+Runtime."""
 import json
 import os
 import re
@@ -26,20 +27,63 @@ def node_env(build):
     return dict(os.environ, NODE_PATH=os.path.join(build, "node", "node_modules"))
 
 
+# The other families, each at its own input size: the shared PyTorch 2.11
+# dynamo exports of timm's FastViT-T8 and RepGhostNet-0.5, and our RepViT
+# fixture (models/pytorch/families.py, exported by PyTorch 1.13).
+FAMILIES = {
+    "fastvit_t8": ("test/Integration/Torch2/Inputs/timm_fastvit_t8_dynamo.onnx", 128),
+    "repghostnet_050": ("test/Integration/Torch2/Inputs/timm_repghostnet_050_dynamo.onnx", 160),
+    "repvit": (None, 224),
+}
+MOBILEONE = ["s0", "s1", "s2", "s3", "s4"]
+
+
+class Model:
+    """A model's directory (deploy.onnx and model.tflite, compiled by
+    mobileone-compile), its training-time ONNX as exported, deployed
+    multiply-adds, input size, and whether it is a MobileOne variant
+    (which PyTorch builds: models/pytorch/reparam_models.py)."""
+
+    def __init__(self, directory, train, macs, resolution, mobileone):
+        self.dir, self.train, self.macs = directory, train, macs
+        self.resolution, self.mobileone = resolution, mobileone
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    @property
+    def shape(self):
+        return f"1,3,{self.resolution},{self.resolution}"
+
+
 def make(build, variants, resolution, work):
-    """{variant: (directory, deployed multiply-adds)}; each directory holds
-    model.onnx (training-time), deploy.onnx and model.tflite."""
+    """{variant: Model}: MobileOne variants (s0..s4) exported by PyTorch in
+    eval mode at `resolution`, or the FAMILIES at their own size."""
     compile_ = os.path.join(build, "bin", "mobileone-compile")
     models = {}
     for v in variants:
         d = os.path.join(work, v)
-        run([PY, os.path.join(ROOT, "test/Integration/ONNX/make_fixture.py"), v, "eval", "14",
-             str(resolution), d])
-        summary = run([compile_, os.path.join(d, "model.onnx"), "-o", os.path.join(d, "deploy.onnx")])
-        run([compile_, os.path.join(d, "model.onnx"), "-o", os.path.join(d, "model.tflite"), "--quiet"])
+        os.makedirs(d, exist_ok=True)
+        source, res = FAMILIES.get(v, (None, resolution))
+        onnx = os.path.join(d, "model.onnx")
+        if source:
+            onnx = os.path.join(ROOT, source)
+        else:
+            run([PY, os.path.join(ROOT, "test/Integration/ONNX/make_fixture.py"), v, "eval",
+                 "13" if v in FAMILIES else "14", str(res), d])
+        summary = run([compile_, onnx, "-o", os.path.join(d, "deploy.onnx")])
+        run([compile_, onnx, "-o", os.path.join(d, "model.tflite"), "--quiet"])
         macs = float(re.search(r"multiply-adds:\s+[\d.]+ M -> ([\d.]+) M", summary).group(1)) * 1e6
-        models[v] = (d, macs)
+        models[v] = Model(d, onnx, macs, res, v in MOBILEONE)
     return models
+
+
+def check_variants(variants):
+    """Exits naming what is unknown."""
+    unknown = [v for v in variants if v not in MOBILEONE and v not in FAMILIES]
+    if unknown:
+        sys.exit(f"unknown variant {', '.join(unknown)}: expected "
+                 f"{', '.join(MOBILEONE + list(FAMILIES))}")
 
 
 def ours_median(build, tflite, threads, runs, extra=()):

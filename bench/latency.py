@@ -1,5 +1,7 @@
-"""Latency of MobileOne S0..S4 at 224x224, batch 1, on 1 and 2 threads (or
-the --threads list):
+"""Latency of MobileOne S0..S4 at 224x224 and of the other families (timm
+FastViT-T8 at 128x128 and RepGhostNet-0.5 at 160x160 as PyTorch 2.11
+exports them, our RepViT at 224x224), batch 1, on 1 and 2 threads (or the
+--threads list):
 our runtime on the deployed FlatBuffer (also with XNNPACK alone,
 --xnnpack-only, and on the AVX2 path, --isa avx2: what a CPU without
 AVX-512 runs, against the AVX2 roofline), ONNX Runtime 1.30 on the deployed
@@ -13,7 +15,7 @@ a ratio always runs first (or right after PyTorch). Next to each ours/ORT
 ratio the table prints the range of its middle half of rounds (the
 quartiles), which shows how far a cell is from 1.0 in this machine's noise.
 
-usage: latency.py BUILD_DIR [--variants s0 ...] [--rounds R] [--runs N]
+usage: latency.py BUILD_DIR [--variants s0 ... fastvit_t8 ...] [--rounds R] [--runs N]
                   [--torch-runs N] [--resolution 224] [--threads 1 2 ...]
 """
 import argparse
@@ -24,7 +26,7 @@ import statistics
 import sys
 import tempfile
 
-from harness import ROOT, PY, make, ort_median, ours_median, run
+from harness import FAMILIES, MOBILEONE, PY, ROOT, check_variants, make, ort_median, ours_median, run
 
 
 def machine_peak(bin_dir, threads, isa="auto"):
@@ -38,7 +40,7 @@ def machine_peak(bin_dir, threads, isa="auto"):
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("build")
-    p.add_argument("--variants", nargs="+", default=["s0", "s1", "s2", "s3", "s4"])
+    p.add_argument("--variants", nargs="+", default=MOBILEONE + list(FAMILIES))
     p.add_argument("--rounds", type=int, default=9)
     p.add_argument("--runs", type=int, default=15)
     p.add_argument("--torch-runs", type=int, default=3)
@@ -46,6 +48,7 @@ def main():
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2],
                    help="thread counts to measure (up to the machine's cores)")
     a = p.parse_args()
+    check_variants(a.variants)
     cores = os.cpu_count() or 1
     if any(t < 1 or t > cores for t in a.threads):
         sys.exit(f"latency.py: --threads takes counts from 1 to {cores} (this machine's cores)")
@@ -54,7 +57,6 @@ def main():
 
 
 def table(a, models):
-    res = a.resolution
     bin_dir = os.path.join(a.build, "bin")
 
     def measure_peak(isa="auto"):
@@ -64,20 +66,19 @@ def table(a, models):
         return {t: max(p, q) for (t, p), q in zip(first.items(), measure_peak(isa).values())}
     peak = measure_peak()
     peak2 = measure_peak("avx2")
-    shape = f"1,3,{res},{res}"
 
     def measure(runner, v, t):
-        d, _ = models[v]
+        m = models[v]
         if runner.startswith("ours"):
             only = {"ours-xnnpack": ["--xnnpack-only"],
                     "ours-avx2": ["--isa", "avx2"]}.get(runner, [])
-            return ours_median(a.build, os.path.join(d, "model.tflite"), t, a.runs, only)
+            return ours_median(a.build, m.path("model.tflite"), t, a.runs, only)
         if runner.startswith("ort"):
-            model = "deploy.onnx" if runner == "ort-deploy" else "model.onnx"
-            return ort_median(a.build, os.path.join(d, model), t, a.runs, shape)
-        kind = ["--onnx", os.path.join(d, "deploy.onnx")] if runner == "torch-deploy" else ["--model", v]
+            model = m.path("deploy.onnx") if runner == "ort-deploy" else m.train
+            return ort_median(a.build, model, t, a.runs, m.shape)
+        kind = ["--onnx", m.path("deploy.onnx")] if runner == "torch-deploy" else ["--model", v]
         times = json.loads(run([PY, os.path.join(ROOT, "bench/torch_bench.py")] + kind +
-                               [str(t), str(a.torch_runs), str(res)]))
+                               [str(t), str(a.torch_runs), str(m.resolution)]))
         return statistics.median(times)
 
     runners = ["ours", "ort-deploy", "ours-xnnpack", "ours-avx2", "ort-train", "torch-deploy",
@@ -87,6 +88,8 @@ def table(a, models):
         for t in a.threads:
             for v in a.variants:
                 for runner in (runners if r % 2 == 0 else runners[::-1]):
+                    if runner.startswith("torch") and not models[v].mobileone:
+                        continue
                     results.setdefault((runner, v, t), []).append(measure(runner, v, t))
         print(f"round {r + 1}/{a.rounds} done", file=sys.stderr)
 
@@ -110,7 +113,13 @@ def table(a, models):
             return f"{min(r):.2f}-{max(r):.2f}"
         q = statistics.quantiles(r, n=4)
         return f"{q[0]:.2f}-{q[2]:.2f}"
-    print(f"MobileOne at {res}x{res}, batch 1; medians over {a.rounds} interleaved rounds "
+    what = []
+    if any(m.mobileone for m in models.values()):
+        what.append(f"MobileOne at {a.resolution}x{a.resolution}")
+    if not all(m.mobileone for m in models.values()):
+        what.append("other families at their input size")
+    print(" and ".join(what)
+          + f", batch 1; medians over {a.rounds} interleaved rounds "
           f"({a.runs} runs per round; PyTorch {a.torch_runs}). FMA peak (mobileone-machine, widest ISA): "
           + ", ".join(f"{peak[t]:.0f} GFLOP/s on {t} thread{'s' if t > 1 else ''}" for t in a.threads)
           + "; AVX2 peak (--isa avx2): "
@@ -118,20 +127,26 @@ def table(a, models):
           + ".")
     for t in a.threads:
         print(f"\n{t} thread{'s' if t > 1 else ''} (latency in ms; GFLOP/s = 2 x deployed multiply-adds / latency)")
-        print(f"{'model':6} {'ours':>8} {'ORT dep':>8} {'ORT train':>9} {'torch dep':>9} {'torch train':>11} "
-              f"{'ours/ORT':>9} {'(quartiles)':>11} {'XNNPACK/ORT':>11} {'ours GFLOP/s':>13} {'ORT GFLOP/s':>12} {'reparam ORT':>12} "
-              f"{'reparam torch':>13} {'AVX2 ours':>9} {'AVX2/ORT':>8} {'AVX2 GFLOP/s':>14}")
+        print(f"{'model':15} {'input':>5} {'ours':>8} {'ORT dep':>8} {'ORT train':>9} {'torch dep':>9} "
+              f"{'torch train':>11} {'ours/ORT':>9} {'(quartiles)':>11} {'XNNPACK/ORT':>11} {'ours GFLOP/s':>13} "
+              f"{'ORT GFLOP/s':>12} {'reparam ORT':>12} {'reparam torch':>13} {'AVX2 ours':>9} {'AVX2/ORT':>8} "
+              f"{'AVX2 GFLOP/s':>14}")
         for v in a.variants:
+            m = models[v]
             c = lambda r: cell[(r, v, t)]
-            gf = lambda ms: 2 * models[v][1] / (ms * 1e-3) / 1e9
-            print(f"{v:6} {c('ours'):8.2f} {c('ort-deploy'):8.2f} {c('ort-train'):9.2f} {c('torch-deploy'):9.1f} "
-                  f"{c('torch-train'):11.1f} {ratio('ours', 'ort-deploy', v, t):9.2f} "
+            gf = lambda ms: 2 * m.macs / (ms * 1e-3) / 1e9
+            if m.mobileone:
+                torch = (f"{c('torch-deploy'):9.1f} {c('torch-train'):11.1f}",
+                         f"{ratio('torch-train', 'torch-deploy', v, t):12.2f}x")
+            else:
+                torch = (f"{'-':>9} {'-':>11}", f"{'-':>13}")
+            print(f"{v:15} {m.resolution:5} {c('ours'):8.2f} {c('ort-deploy'):8.2f} {c('ort-train'):9.2f} "
+                  f"{torch[0]} {ratio('ours', 'ort-deploy', v, t):9.2f} "
                   f"{quartiles('ours', 'ort-deploy', v, t):>11} "
                   f"{ratio('ours-xnnpack', 'ort-deploy', v, t):11.2f} "
                   f"{gf(c('ours')):6.1f} ({100 * gf(c('ours')) / peak[t]:3.0f}%) "
                   f"{gf(c('ort-deploy')):5.1f} ({100 * gf(c('ort-deploy')) / peak[t]:3.0f}%) "
-                  f"{ratio('ort-train', 'ort-deploy', v, t):11.2f}x "
-                  f"{ratio('torch-train', 'torch-deploy', v, t):12.2f}x "
+                  f"{ratio('ort-train', 'ort-deploy', v, t):11.2f}x {torch[1]} "
                   f"{c('ours-avx2'):9.2f} {ratio('ours-avx2', 'ort-deploy', v, t):8.2f} "
                   f"{gf(c('ours-avx2')):6.1f} ({100 * gf(c('ours-avx2')) / peak2[t]:3.0f}%)")
     cells = [(v, t) for t in a.threads for v in a.variants]
@@ -141,7 +156,9 @@ def table(a, models):
     print("(quartiles): the first and third quartile of ours/ORT over the rounds.")
     print("ours/ORT: our runtime's latency over ONNX Runtime's on the same deployed model (below 1: faster).")
     print("XNNPACK/ORT: the same with our runtime's own kernels turned off (--xnnpack-only).")
-    print("reparam X: training-time latency / deployed latency in runtime X (the speed-up re-parameterisation gives).")
+    print("reparam X: training-time latency / deployed latency in runtime X (the speed-up re-parameterisation gives);")
+    print("      ORT train runs each model as exported (the families' exports: BN folded by the exporter or kept).")
+    print("torch: MobileOne only (models/pytorch/reparam_models.py); -: not measured.")
     print("AVX2: our runtime with --isa avx2 (our AVX2 kernels; XNNPACK keeps its own CPU detection,")
     print("      so its layers still use AVX-512 here); GFLOP/s against the AVX2 FMA peak.")
 

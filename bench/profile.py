@@ -23,7 +23,7 @@ import re
 import sys
 import tempfile
 
-from harness import make, ort, ort_median, ours_median, run
+from harness import check_variants, make, ort, ort_median, ours_median, run
 
 PAIRED = {"Conv": ("CONV_2D", "DEPTHWISE_CONV_2D"), "FusedConv": ("CONV_2D", "DEPTHWISE_CONV_2D"),
           "Gemm": ("FULLY_CONNECTED",)}
@@ -102,13 +102,14 @@ def main():
     p.add_argument("--runs", type=int, default=50)
     p.add_argument("--resolution", type=int, default=224)
     a = p.parse_args()
-    shape = f"1,3,{a.resolution},{a.resolution}"
+    check_variants(a.variants)
     with tempfile.TemporaryDirectory(prefix="mobileone-profile-") as work:
         models = make(a.build, a.variants, a.resolution, work)
         for v in a.variants:
-            d = models[v][0]
+            m = models[v]
+            shape = m.shape
             for t in a.threads:
-                tflite, onnx = os.path.join(d, "model.tflite"), os.path.join(d, "deploy.onnx")
+                tflite, onnx = m.path("model.tflite"), m.path("deploy.onnx")
                 our_ops = ours(a.build, tflite, t, a.runs)
                 ort_ops = onnxruntime(a.build, onnx, t, a.runs, shape)
                 rows, ours_other, ort_other, unpaired = compare(our_ops, ort_ops)

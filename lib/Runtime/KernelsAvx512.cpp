@@ -38,7 +38,9 @@ struct Avx512 {
   // 14 x 2 (S0 level) and than 7 x 4, in alternating-order runs.
   static constexpr int kTileRows = 9;
   static constexpr int kPanelVectors = 3;
-  static constexpr int kDepthwiseRows = 2;
+  // Three rows (12 sums in flight): S0's stride-1 depthwise layers 6-9%
+  // faster than two on Zen 5.
+  static constexpr int kDepthwiseRows = 3;
   static constexpr int kDirectGroupVectors = 4;
   static constexpr int kKxKPixels = 8;
 

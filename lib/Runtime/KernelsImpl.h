@@ -13,7 +13,8 @@
 //   kLanes                 floats per vector (16 or 8)
 //   kAccumulators          registers a register tile may use as sums
 //   kTileRows, kPanelVectors  the GEMM's register tile: rows x vectors
-//   kDepthwiseRows         output rows of the depthwise step (2 or 1)
+//   kDepthwiseRows         output rows of the depthwise step (1 to 3;
+//                          stride 2 takes at most 2)
 //   kDirectGroupVectors    vectors per channel group of the direct kernel
 //   kKxKPixels             outputs of a row the KxK kernel's step computes
 //   load/loadu/loadMasked/storeu/storeMasked/set1/zero/fmadd/min/max,
@@ -27,8 +28,8 @@
 // 1x1 convolution as GEMM: weights are packed once into panels of
 // kPanelVectors vectors of output channels ([K][kPanelVectors * kLanes], bias
 // separate), and a kTileRows x kPanelVectors register tile runs the K loop
-// with one broadcast per row and kPanelVectors weight vectors per step. A
-// block of rows is packed once and every weight panel streams past it once,
+// with one broadcast per row and kPanelVectors weight vectors per step. Every
+// weight panel streams once past a block of rows (read where they are),
 // instead of once per 7 rows as in XNNPACK 2022-02's single-thread order.
 //
 // Depthwise 3x3 (stride 1) keeps the nine weight vectors of a channel group
@@ -436,7 +437,9 @@ public:
 
 private:
   static constexpr int L = T::kLanes;
-  static constexpr int kRows = T::kDepthwiseRows;
+  /// Output rows per step (stride 2 reads 2 NR + 1 input rows: at most 2).
+  static constexpr int kRows =
+      S == 1 ? T::kDepthwiseRows : std::min(2, T::kDepthwiseRows);
   using V = typename T::V;
   struct Task {
     const Depthwise3x3 *self;
@@ -449,6 +452,9 @@ private:
   /// Work unit u: output rows kRows * u .. of an image (fewer at the end of
   /// its height), channel groups c0 .. c1.
   void unit(const float *input, float *output, size_t u, int c0, int c1) const;
+  /// Rows oy .. oy + n - 1 of image b (n up to kRows), written from `out0`.
+  void someRows(const float *input, float *out0, size_t b, long oy, int n,
+                int c0, int c1) const;
   /// Rows oy .. oy + NR - 1 of image b, written from `out0`.
   template <int NR>
   void outputRows(const float *input, float *out0, size_t b, long oy, int c0,
@@ -509,8 +515,9 @@ void Depthwise3x3<T, S>::single(const float *const rows[3], float *out, int ox,
 }
 
 /// Four outputs from `ox` of NR rows, one channel group: the (NR - 1) S + 3
-/// input rows they read are each loaded once (stride 1, two rows: 24 loads
-/// for 72 FMAs against 18 for 36 one row at a time). Checked: columns
+/// input rows they read are each loaded once (stride 1, three rows: 30
+/// loads for 108 FMAs and 12 independent sums, against 24 for 72 and 8 for
+/// two rows). Checked: columns
 /// outside the row read as zeros. Full: the group has no tail (plain loads
 /// and stores).
 template <class T, int S>
@@ -535,12 +542,12 @@ inline void Depthwise3x3<T, S>::step(const float *const rows[],
     w[t] = T::load(wp + L * t);
   const V bv = T::load(bias.get() + ch);
   V acc[NR][4];
-#pragma GCC unroll 2
+#pragma GCC unroll 3
   for (int o = 0; o < NR; ++o)
 #pragma GCC unroll 4
     for (int i = 0; i < 4; ++i)
       acc[o][i] = bv;
-#pragma GCC unroll 5
+#pragma GCC unroll 7
   for (int r = 0; r < (NR - 1) * S + 3; ++r) {
     V in[kStepColumns];
 #pragma GCC unroll 9
@@ -549,7 +556,7 @@ inline void Depthwise3x3<T, S>::step(const float *const rows[],
       in[j] = !Checked || (ix >= 0 && ix < s.inW) ? load(rows[r] + ix * c + ch)
                                                   : T::zero();
     }
-#pragma GCC unroll 2
+#pragma GCC unroll 3
     for (int o = 0; o < NR; ++o) {
       const int ky = r - o * S;
       if (ky < 0 || ky > 2)
@@ -562,7 +569,7 @@ inline void Depthwise3x3<T, S>::step(const float *const rows[],
     }
   }
   const V lo = T::set1(s.outMin), hi = T::set1(s.outMax);
-#pragma GCC unroll 2
+#pragma GCC unroll 3
   for (int o = 0; o < NR; ++o)
 #pragma GCC unroll 4
     for (int i = 0; i < 4; ++i) {
@@ -622,15 +629,24 @@ void Depthwise3x3<T, S>::outputRows(const float *input, float *out0, size_t b,
 }
 
 template <class T, int S>
+void Depthwise3x3<T, S>::someRows(const float *input, float *out0, size_t b,
+                                  long oy, int n, int c0, int c1) const {
+  if (kRows >= 3 && n >= 3)
+    outputRows<(kRows >= 3 ? 3 : 1)>(input, out0, b, oy, c0, c1);
+  else if (kRows >= 2 && n >= 2)
+    outputRows<(kRows >= 2 ? 2 : 1)>(input, out0, b, oy, c0, c1);
+  else
+    outputRows<1>(input, out0, b, oy, c0, c1);
+}
+
+template <class T, int S>
 void Depthwise3x3<T, S>::unit(const float *input, float *output, size_t u, int c0,
                            int c1) const {
   size_t perImage = (s.outH + kRows - 1) / kRows, b = u / perImage;
   long oy = long(u % perImage) * kRows;
   float *out0 = output + (b * s.outH + oy) * size_t(s.outW) * s.outC;
-  if (kRows == 2 && oy + 1 < s.outH)
-    outputRows<kRows>(input, out0, b, oy, c0, c1);
-  else
-    outputRows<1>(input, out0, b, oy, c0, c1);
+  someRows(input, out0, b, oy, int(std::min<long>(kRows, s.outH - oy)), c0,
+           c1);
 }
 
 template <class T, int S>
@@ -640,14 +656,10 @@ void Depthwise3x3<T, S>::computeRows(const float *input, float *out, size_t row,
   for (size_t r = row; r < row + rows;) {
     size_t b = r / s.outH;
     long oy = long(r % s.outH);
-    float *out0 = out + (r - row) * rowFloats;
-    if (kRows == 2 && oy + 1 < s.outH && r + 1 < row + rows) {
-      outputRows<kRows>(input, out0, b, oy, 0, chunks);
-      r += 2;
-    } else {
-      outputRows<1>(input, out0, b, oy, 0, chunks);
-      r += 1;
-    }
+    int n = int(std::min<size_t>({size_t(kRows), s.outH - size_t(oy),
+                                  row + rows - r}));
+    someRows(input, out + (r - row) * rowFloats, b, oy, n, 0, chunks);
+    r += n;
   }
 }
 

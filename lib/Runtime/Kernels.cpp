@@ -68,8 +68,7 @@ static bool isPointwise(const ConvShape &s) {
          s.padTop == 0 && s.padLeft == 0 && s.outH == s.inH && s.outW == s.inW;
 }
 
-/// Any other kernel of at most 64 taps: a GEMM that gathers each output
-/// pixel's taps while packing.
+/// Any other kernel of at most 64 taps: a GEMM summing over its taps.
 static bool isImplicitGemm(const ConvShape &s) {
   return s.kernelH * s.kernelW <= 64 && s.kernelH >= 1 && s.kernelW >= 1 &&
          s.strideH >= 1 && s.strideW >= 1 && s.dilationH >= 1 &&
@@ -78,7 +77,7 @@ static bool isImplicitGemm(const ConvShape &s) {
 
 bool mobileone::runtime::kernels::convBeatsXnnpack(const ConvShape &s) {
   return isDirect(s) || isPointwise(s) ||
-         (isImplicitGemm(s) && s.inC >= 16 && s.outC > 64);
+         (isImplicitGemm(s) && s.inC >= 16);
 }
 
 std::unique_ptr<Kernel> mobileone::runtime::kernels::createConv(

@@ -92,14 +92,13 @@ public:
 ///    in half XNNPACK's time (which re-streams all weights for every seven
 ///    rows). (On Zen 4, weights that stay in L2 had run 2-5% faster under
 ///    XNNPACK's order; that CPU is no longer the one measured.)
-///  - other kernels of at most 64 taps with at least 16 input and more than
-///    64 output channels: the GEMM gathering each pixel's taps while it
-///    packs (implicit im2col): RepVGG's deployed 3x3 layers (Zen 5, one
-///    thread) in 0.67-0.91x XNNPACK's time from 96 output channels up (the
-///    model 14.5 -> 12.2 ms), ResNet-style 3x3 layers 0.68-0.88x; level at
-///    64 channels, slower at 48 and on a 3-channel 7x7 stem (the packing,
-///    shared by fewer panels, costs more than it saves). Others stay on
-///    XNNPACK.
+///  - other kernels of at most 64 taps with at least 16 input channels: the
+///    GEMM summing over the taps, each tile's rows read where they are
+///    (implicit im2col without packing): on Zen 5, one thread, RepVGG's
+///    deployed 3x3 layers in 0.66-0.86x XNNPACK's time (48 to 1280
+///    channels; the model 14.2 -> 11.1 ms), ResNet-style 3x3 layers
+///    0.72-0.84x (64 to 512). A 3-channel 7x7 stem stays on XNNPACK (ours
+///    1.15x its time).
 bool convBeatsXnnpack(const ConvShape &shape);
 
 /// Dense convolution with OHWI weights [outC, kH, kW, inC] and a bias of

@@ -128,85 +128,87 @@ inline void rankOneUpdate(typename T::V (&acc)[R][NV], const float *w, X x) {
 std::atomic<uint64_t> runCounter{0};
 
 
-/// C[MR x lanes*NV] = clamp(bias + A * B) over k steps, B packed
-/// [k][lanes*NV]; A packed [k][MR] (one stream at constant offsets) or, with
-/// RowMajor, rows `lda` floats apart read where they are (no packing pass:
-/// the pointwise layers' input as it is). Each step also prefetches one
-/// line of [pf, pfEnd), `pfStride` bytes apart: the weights the next tiles
-/// need, fetched evenly instead of in a burst when they arrive.
-template <class T, int MR, int NV, bool RowMajor>
-void gemmTile(size_t k, const float *a, size_t lda, const float *b,
-              const float *bias, float *c, size_t ldc,
+/// The taps a GEMM tile sums over: for each, where each row of the tile
+/// reads its input (a tap in the padding reads zeros) and the tap's index in
+/// the weights' K order (tap * channels + channel). A 1x1 layer has one tap;
+/// a KxK layer leaves out the taps that fall in the padding for every row
+/// of the tile.
+struct TileTaps {
+  static constexpr int kMaxTaps = 64, kMaxRows = 16;
+  const float *rows[kMaxTaps][kMaxRows];
+  unsigned index[kMaxTaps];
+  int n = 0;
+};
+
+/// C[MR x lanes*NV] = clamp(bias + A * B): for each tap, `c` steps of one
+/// broadcast per row (read where it is: no packing pass) and NV weight
+/// vectors of B, packed [K][lanes*NV]. Strided: one tap whose rows are `lda`
+/// floats apart from taps.rows[0][0] (a 1x1 layer; constant offsets from one
+/// register measured 1-3% faster than a register per row). Each step also prefetches one line of
+/// [pf, pfEnd), `pfStride` bytes apart: the weights the next tiles need,
+/// fetched evenly instead of in a burst when they arrive.
+template <class T, int MR, int NV, bool Strided>
+void gemmTile(const TileTaps &taps, size_t c, size_t lda, const float *b,
+              const float *bias, float *out, size_t ldc,
               typename T::Mask lastMask, float lo, float hi, const char *pf,
               const char *pfEnd, size_t pfStride) {
+  constexpr size_t W = T::kLanes * NV;
   typename T::V acc[MR][NV];
   loadBias<T>(acc, bias);
+  for (int t = 0; t < (Strided ? 1 : taps.n); ++t) {
+    const float *rows[MR];
+#pragma GCC unroll 16
+    for (int r = 0; r < MR; ++r)
+      rows[r] = Strided ? taps.rows[0][0] + r * lda : taps.rows[t][r];
+    const float *bt = b + size_t(taps.index[t]) * c * W;
 #pragma GCC unroll 8
-  for (size_t i = 0; i < k; ++i, a += RowMajor ? 1 : MR, b += T::kLanes * NV) {
-    if (pf < pfEnd) {
-      _mm_prefetch(pf, _MM_HINT_T1);
-      pf += pfStride;
+    for (size_t i = 0; i < c; ++i, bt += W) {
+      if (pf < pfEnd) {
+        _mm_prefetch(pf, _MM_HINT_T1);
+        pf += pfStride;
+      }
+      if constexpr (Strided)
+        rankOneUpdate<T>(acc, bt, [&taps, lda, i](int r) {
+          return taps.rows[0][0][size_t(r) * lda + i];
+        });
+      else
+        rankOneUpdate<T>(acc, bt, [&rows, i](int r) { return rows[r][i]; });
     }
-    rankOneUpdate<T>(acc, b, [a, lda](int r) {
-      return RowMajor ? a[size_t(r) * lda] : a[r];
-    });
   }
-  storeClamped<T>(acc, c, ldc, lastMask, lo, hi);
+  storeClamped<T>(acc, out, ldc, lastMask, lo, hi);
 }
 
 template <class T>
-using TileFn = void (*)(size_t, const float *, size_t, const float *,
+using TileFn = void (*)(const TileTaps &, size_t, size_t, const float *,
                         const float *, float *, size_t, typename T::Mask,
                         float, float, const char *, const char *, size_t);
 
-template <class T, bool RowMajor, int NV, size_t... MR>
+template <class T, bool Strided, int NV, size_t... MR>
 constexpr auto makeTileTable(std::index_sequence<MR...>) {
   return std::array<TileFn<T>, sizeof...(MR)>{
-      &gemmTile<T, int(MR) + 1, NV, RowMajor>...};
+      &gemmTile<T, int(MR) + 1, NV, Strided>...};
 }
-template <class T, bool RowMajor, size_t... NV>
+template <class T, bool Strided, size_t... NV>
 constexpr auto makeTileTables(std::index_sequence<NV...>) {
   return std::array<std::array<TileFn<T>, T::kTileRows>, sizeof...(NV)>{
-      makeTileTable<T, RowMajor, int(NV) + 1>(
+      makeTileTable<T, Strided, int(NV) + 1>(
           std::make_index_sequence<T::kTileRows>())...};
 }
 
-/// tileTable<T, RowMajor>()[NV - 1][MR - 1], NV up to T::kPanelVectors.
-template <class T, bool RowMajor> const auto &tileTable() {
-  static_assert(T::kTileRows * T::kPanelVectors <= T::kAccumulators);
-  static const auto table = makeTileTables<T, RowMajor>(
+/// tileTable<T, Strided>()[NV - 1][MR - 1], NV up to T::kPanelVectors.
+template <class T, bool Strided> const auto &tileTable() {
+  static_assert(T::kTileRows * T::kPanelVectors <= T::kAccumulators &&
+                T::kTileRows <= TileTaps::kMaxRows);
+  static const auto table = makeTileTables<T, Strided>(
       std::make_index_sequence<T::kPanelVectors>());
   return table;
 }
 
-/// The im2col rows of a tile of `rows` (at most kLanes) output pixels in the
-/// layout gemmTile streams ([k][rows]), without an im2col buffer: for each
-/// tap, row j reads its input pixel's channels from src[tap * rows + j]
-/// (null: the tap is in the padding, zeros); column (tap * c + channel).
-template <class T>
-void packTileGather(const float *const *src, size_t rows, size_t taps,
-                    size_t c, float *dst) {
-  constexpr int L = T::kLanes;
-  const typename T::Mask lanes = T::tail(int(rows));
-  for (size_t t = 0; t < taps; ++t, src += rows)
-    for (size_t c0 = 0; c0 < c; c0 += L) {
-      const size_t n = std::min<size_t>(L, c - c0);
-      const typename T::Mask part = T::tail(int(n));
-      typename T::V r[L];
-      for (size_t j = 0; j < size_t(L); ++j)
-        r[j] = j < rows && src[j] ? (n == size_t(L)
-                                         ? T::loadu(src[j] + c0)
-                                         : T::loadMasked(src[j] + c0, part))
-                                  : T::zero();
-      T::transpose(r);
-      for (size_t q = 0; q < n; ++q)
-        T::storeMasked(dst + (t * c + c0 + q) * rows, lanes, r[q]);
-    }
-}
-
 /// A convolution as a GEMM over output pixels: 1x1 stride 1 without
-/// padding reads output pixel m's input row m; any other kernel (one group)
-/// gathers each pixel's taps while packing (implicit im2col).
+/// padding reads output pixel m's input row m; any other kernel (one group,
+/// at most 64 taps) sums over its taps, each a GEMM whose rows are the
+/// input pixels that tap reads (no im2col; a tap in the padding reads a row
+/// of zeros).
 template <class T> class ConvGemm : public Kernel {
 public:
   ConvGemm(const ConvShape &s, const float *weights, const float *bias);
@@ -216,7 +218,6 @@ public:
   bool fuseProducer(const RowProducer &producer, int threads) override;
 
 private:
-  static constexpr int kPanelCols = T::kLanes * T::kPanelVectors;
   /// Weights up to this size stay in L2 while one thread streams them past
   /// its own rows: threads split the rows, each reading only its own.
   static constexpr size_t kRowSplitWeightBytes = 512u << 10;
@@ -229,14 +230,12 @@ private:
     size_t blockRows;
   };
   static void runTask(void *task, size_t block, size_t panel);
-  /// `a`: the block's rows where they are (lda = k), or, for an implicit
-  /// GEMM, packed tile by tile.
+  /// Output pixels [m0, m0 + rows), panel p; `a`: for a 1x1 layer, the
+  /// block's input rows (lda = k), else the layer's input.
   void computePanel(const float *a, size_t m0, size_t rows, size_t p,
                     float *output) const;
-
-  /// Packs rows [m0, m0 + rows) of the im2col matrix tile by tile.
-  void packImplicit(const float *input, size_t m0, size_t rows,
-                    float *dst) const;
+  /// The taps output pixels [m0, m0 + n) read.
+  void tapsOf(const float *input, size_t m0, size_t n, TileTaps &taps) const;
 
   ConvShape s;
   size_t k, m;
@@ -246,7 +245,11 @@ private:
   /// Computes the input block by block (see fuseProducer), or null.
   const RowProducer *producer = nullptr;
   std::vector<size_t> panelOffset; ///< per panel, then the end
+  std::vector<size_t> panelCol;    ///< each panel's first output channel
   AlignedFloats packed, bias;
+  AlignedFloats zeros; ///< a row of inC zeros: taps in the padding
+  /// Per tap (ky * kernelW + kx), its input offset from the window origin.
+  std::vector<std::ptrdiff_t> tapOffset;
 };
 
 template <class T>
@@ -259,19 +262,28 @@ ConvGemm<T>::ConvGemm(const ConvShape &s, const float *weights,
   pointwise = s.kernelH == 1 && s.kernelW == 1 && s.strideH == 1 &&
               s.strideW == 1 && s.padTop == 0 && s.padLeft == 0 &&
               s.outH == s.inH && s.outW == s.inW;
-  size_t n = s.outC, total = 0;
-  for (size_t c = 0; c < n; c += kPanelCols) {
+  // Panels of kPanelVectors vectors, the vectors missing for whole panels
+  // spread over the last ones (64 channels: 2 + 2, not 3 + 1; a one-vector
+  // panel's tile is bound by its broadcasts).
+  size_t n = s.outC, vectors = (n + L - 1) / L, total = 0;
+  size_t panels = (vectors + T::kPanelVectors - 1) / T::kPanelVectors;
+  size_t short_ = panels * T::kPanelVectors - vectors; // vectors missing
+  for (size_t p = 0, col = 0; p < panels; ++p) {
+    size_t width = L * (T::kPanelVectors - short_ / panels -
+                        (p >= panels - short_ % panels));
+    panelCol.push_back(col);
     panelOffset.push_back(total);
-    total += k * L * std::min<size_t>(T::kPanelVectors, (n - c + L - 1) / L);
+    total += k * width;
+    col += width;
   }
   panelOffset.push_back(total);
   packed = allocate(total);
-  bias = allocate((n + kPanelCols - 1) / kPanelCols * kPanelCols);
-  for (size_t p = 0; p + 1 < panelOffset.size(); ++p) {
+  bias = allocate(vectors * L);
+  for (size_t p = 0; p < panels; ++p) {
     size_t width = (panelOffset[p + 1] - panelOffset[p]) / k;
     float *dst = packed.get() + panelOffset[p];
-    for (size_t j = 0; j < width && p * kPanelCols + j < n; ++j) {
-      const float *src = weights + (p * kPanelCols + j) * k;
+    for (size_t j = 0; j < width && panelCol[p] + j < n; ++j) {
+      const float *src = weights + (panelCol[p] + j) * k;
       for (size_t i = 0; i < k; ++i)
         dst[i * width + j] = src[i];
     }
@@ -287,6 +299,14 @@ ConvGemm<T>::ConvGemm(const ConvShape &s, const float *weights,
   size_t bytes = m * k * sizeof(float), budget = 256u << 10;
   budgetBlocks = std::max<size_t>(1, (bytes + budget - 1) / budget);
   rowSplit = k * n * sizeof(float) <= kRowSplitWeightBytes;
+  if (!pointwise) {
+    zeros = allocate(size_t(s.inC));
+    for (int ky = 0; ky < s.kernelH; ++ky)
+      for (int kx = 0; kx < s.kernelW; ++kx)
+        tapOffset.push_back((std::ptrdiff_t(ky) * s.dilationH * s.inW +
+                             std::ptrdiff_t(kx) * s.dilationW) *
+                            s.inC);
+  }
 }
 
 /// The producer's rows are computed per block into a thread's buffer and
@@ -307,7 +327,65 @@ bool ConvGemm<T>::fuseProducer(const RowProducer &p, int threads) {
   return true;
 }
 
-/// One panel over a block of rows, prefetching the next panel meanwhile.
+template <class T>
+void ConvGemm<T>::tapsOf(const float *input, size_t m0, size_t n,
+                         TileTaps &taps) const {
+  // Each pixel's window origin (top-left tap, maybe in the padding), found
+  // without a division per pixel.
+  long iy0[TileTaps::kMaxRows], ix0[TileTaps::kMaxRows];
+  size_t image[TileTaps::kMaxRows];
+  const size_t perImage = size_t(s.outH) * s.outW;
+  size_t b = m0 / perImage;
+  long oy = long(m0 % perImage / s.outW), ox = long(m0 % s.outW);
+  bool interior = true;
+  const long spanH = long(s.kernelH - 1) * s.dilationH;
+  const long spanW = long(s.kernelW - 1) * s.dilationW;
+  for (size_t j = 0; j < n; ++j) {
+    image[j] = b;
+    iy0[j] = oy * s.strideH - s.padTop;
+    ix0[j] = ox * s.strideW - s.padLeft;
+    interior = interior && iy0[j] >= 0 && iy0[j] + spanH < s.inH &&
+               ix0[j] >= 0 && ix0[j] + spanW < s.inW;
+    if (++ox == s.outW) {
+      ox = 0;
+      if (++oy == s.outH)
+        oy = 0, ++b;
+    }
+  }
+  const int all = s.kernelH * s.kernelW;
+  if (interior) {
+    const float *origin[TileTaps::kMaxRows];
+    for (size_t j = 0; j < n; ++j)
+      origin[j] =
+          input + ((image[j] * s.inH + iy0[j]) * s.inW + ix0[j]) * s.inC;
+    for (int t = 0; t < all; ++t) {
+      for (size_t j = 0; j < n; ++j)
+        taps.rows[t][j] = origin[j] + tapOffset[t];
+      taps.index[t] = unsigned(t);
+    }
+    taps.n = all;
+    return;
+  }
+  taps.n = 0;
+  for (int t = 0; t < all; ++t) {
+    const long dy = long(t / s.kernelW) * s.dilationH;
+    const long dx = long(t % s.kernelW) * s.dilationW;
+    bool any = false;
+    for (size_t j = 0; j < n; ++j) {
+      long iy = iy0[j] + dy, ix = ix0[j] + dx;
+      bool inside = iy >= 0 && iy < s.inH && ix >= 0 && ix < s.inW;
+      taps.rows[taps.n][j] =
+          inside ? input + ((image[j] * s.inH + iy) * s.inW + ix) * s.inC
+                 : zeros.get();
+      any = any || inside;
+    }
+    if (any) // a tap in the padding for every row is left out
+      taps.index[taps.n++] = unsigned(t);
+  }
+}
+
+/// One panel over a block of output pixels, prefetching the next panel
+/// meanwhile.
 template <class T>
 void ConvGemm<T>::computePanel(const float *a, size_t m0, size_t rows,
                                size_t p, float *output) const {
@@ -323,19 +401,29 @@ void ConvGemm<T>::computePanel(const float *a, size_t m0, size_t rows,
     share = (bytes / tiles + 63) / 64 * 64;
     stride = std::max<size_t>(64, (share / k + 63) / 64 * 64);
   }
-  const size_t n = s.outC, col = p * kPanelCols;
-  const size_t cols = std::min<size_t>(kPanelCols, n - col);
+  const size_t n = s.outC, col = panelCol[p];
+  const size_t cols = std::min(
+      (panelOffset[p + 1] - panelOffset[p]) / k, n - col);
   const int nv = int((cols + L - 1) / L);
   const typename T::Mask lastMask = T::tail(int(cols - L * (nv - 1)));
   const auto &table =
       pointwise ? tileTable<T, true>() : tileTable<T, false>();
+  TileTaps taps;
+  if (pointwise) {
+    taps.n = 1;
+    taps.index[0] = 0;
+  }
   for (size_t t = 0; t < tiles; ++t) {
     const char *pf = next ? next + t * share : nullptr;
     size_t r = t * kTileRows, mr = std::min<size_t>(kTileRows, rows - r);
-    table[nv - 1][mr - 1](k, a + r * k, k, packed.get() + panelOffset[p],
-                          bias.get() + col, output + (m0 + r) * n + col, n,
-                          lastMask, s.outMin, s.outMax, pf,
-                          pf ? pf + share : nullptr, stride);
+    if (pointwise)
+      taps.rows[0][0] = a + r * k;
+    else
+      tapsOf(a, m0 + r, mr, taps);
+    table[nv - 1][mr - 1](taps, pointwise ? k : size_t(s.inC), k,
+                          packed.get() + panelOffset[p], bias.get() + col,
+                          output + (m0 + r) * n + col, n, lastMask, s.outMin,
+                          s.outMax, pf, pf ? pf + share : nullptr, stride);
   }
 }
 
@@ -344,13 +432,13 @@ void ConvGemm<T>::runTask(void *context, size_t block, size_t panel) {
   const Task &t = *static_cast<const Task *>(context);
   const ConvGemm &g = *t.self;
   size_t m0 = block * t.blockRows, rows = std::min(t.blockRows, g.m - m0);
-  if (g.pointwise && !g.producer) {
-    g.computePanel(t.input + m0 * g.k, m0, rows, panel, t.output);
+  if (!g.producer) {
+    g.computePanel(g.pointwise ? t.input + m0 * g.k : t.input, m0, rows,
+                   panel, t.output);
     return;
   }
   // A thread runs its panels of a block one after the other: compute the
-  // producer's rows or pack the implicit GEMM's once per (operator, run,
-  // block).
+  // producer's rows once per (operator, run, block).
   thread_local std::vector<float> blockA;
   thread_local struct {
     const ConvGemm *op = nullptr;
@@ -358,40 +446,12 @@ void ConvGemm<T>::runTask(void *context, size_t block, size_t panel) {
     size_t block = 0;
   } blockFor;
   if (blockFor.op != &g || blockFor.run != t.run || blockFor.block != block) {
-    blockA.resize(rows * g.k);
-    if (g.producer) // whole image rows: blocks are multiples of a row
-      g.producer->computeRows(t.input, blockA.data(), m0 / size_t(g.s.inW),
-                              rows / size_t(g.s.inW));
-    else
-      g.packImplicit(t.input, m0, rows, blockA.data());
+    blockA.resize(rows * g.k); // whole image rows: blocks are whole rows
+    g.producer->computeRows(t.input, blockA.data(), m0 / size_t(g.s.inW),
+                            rows / size_t(g.s.inW));
     blockFor = {&g, t.run, block};
   }
   g.computePanel(blockA.data(), m0, rows, panel, t.output);
-}
-
-template <class T>
-void ConvGemm<T>::packImplicit(const float *input, size_t m0, size_t rows,
-                               float *dst) const {
-  const size_t taps = size_t(s.kernelH) * s.kernelW, c = size_t(s.inC);
-  const float *src[kTileRows * 64]; // taps x tile rows (taps <= 64)
-  for (size_t r0 = 0; r0 < rows; r0 += kTileRows) {
-    const size_t n = std::min<size_t>(kTileRows, rows - r0);
-    for (size_t j = 0; j < n; ++j) {
-      size_t pixel = m0 + r0 + j, b = pixel / (size_t(s.outH) * s.outW);
-      long oy = long(pixel / s.outW % s.outH), ox = long(pixel % s.outW);
-      for (int ky = 0; ky < s.kernelH; ++ky)
-        for (int kx = 0; kx < s.kernelW; ++kx) {
-          long iy = oy * s.strideH - s.padTop + long(ky) * s.dilationH;
-          long ix = ox * s.strideW - s.padLeft + long(kx) * s.dilationW;
-          size_t t = size_t(ky) * s.kernelW + kx;
-          src[t * n + j] =
-              iy < 0 || iy >= s.inH || ix < 0 || ix >= s.inW
-                  ? nullptr
-                  : input + ((b * s.inH + iy) * s.inW + ix) * c;
-        }
-    }
-    packTileGather<T>(src, n, taps, c, dst + r0 * k);
-  }
 }
 
 template <class T>

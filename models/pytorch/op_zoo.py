@@ -108,5 +108,24 @@ class ConvNet(nn.Module):
         return self.linear(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
 
 
+class PoolNet(nn.Module):
+    """ResNet's stem pattern: a padded max pool after conv-BN-ReLU (the
+    runtime folds the PADV2 the compiler writes into the pool), and one
+    after a conv without activation (not folded: its input is unbounded)."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)
+        self.linear = nn.Linear(32, classes)
+
+    def forward(self, x):
+        x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 3, 2, padding=1)
+        x = F.max_pool2d(self.conv2(x), 3, 2, padding=1)
+        return self.linear(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
 def build(name):
-    return {"opzoo": OpZoo, "applehead": AppleHead, "convnet": ConvNet}[name]()
+    return {"opzoo": OpZoo, "applehead": AppleHead, "convnet": ConvNet,
+            "poolnet": PoolNet}[name]()

@@ -252,7 +252,8 @@ TEST_P(KernelsTest, RandomDirectConvolutions) {
 TEST_P(KernelsTest, RandomImplicitGemm) {
   // Kernels of more than 64 taps in all (so not direct) up to 5x5: any
   // stride, dilation and padding, 1x1 with a stride or padding, channel
-  // counts around the vector width, batch 2; the GEMM gathers the taps.
+  // counts around the vector width, batch 2 (tiles across row and image
+  // ends, taps in the padding read as zeros).
   std::mt19937 rng(19);
   int checked = 0;
   for (int t = 0; t < 120; ++t) {

@@ -104,7 +104,7 @@ bool convBeatsXnnpack(const ConvShape &shape);
 /// Dense convolution with OHWI weights [outC, kH, kW, inC] and a bias of
 /// outC (or null): direct for few taps (kH x kW x inC at most 64), else a
 /// GEMM (1x1 stride 1 without padding reading the input as it is, other
-/// kernels of at most 64 spatial taps gathering them while packing), built
+/// kernels of at most 64 spatial taps summed tap by tap), built
 /// for `isa`. Null for larger kernels, for Isa::None or an ISA this CPU
 /// does not have.
 std::unique_ptr<Kernel> createConv(const ConvShape &shape, const float *weights,

@@ -4,7 +4,9 @@ Runtime's own node profile (bench/ort_bench.js --profile) on the deployed
 ONNX. Convolutions and the classifier are paired in execution order (ONNX
 Runtime's Conv/FusedConv nodes with our CONV_2D/DEPTHWISE_CONV_2D by output
 shape, up to the channels its NCHWc layout pads; its Gemm with our
-FULLY_CONNECTED) and summed by operator, output shape and our kernel;
+FULLY_CONNECTED) and summed by operator, output shape and our kernel (a
+depthwise layer our runtime computes inside the 1x1 layer after it is
+summed with that layer, kernel "native+dw", ONNX Runtime's two nodes too);
 everything else (layout reorders, pooling, activations ONNX Runtime did not
 fuse, squeeze-excitation's gate) is summed as "other". Both sides are sums
 of per-operator medians, which on a noisy machine come out below a whole
@@ -62,10 +64,13 @@ def same_shape(a, b):
 
 
 def compare(our_ops, ort_ops):
-    """Rows {(op, shape, kernel): [n, ours ms, ORT ms]}, the unpaired sums
-    (ours, ORT) and how many convolutions and classifiers of each side
-    found no partner (ours, ORT)."""
-    rows = collections.OrderedDict()
+    """Rows {(op, shape, kernel): [n, ours ms, ORT ms]}, how many operators
+    paired, the unpaired sums (ours, ORT) and how many convolutions and
+    classifiers of each side found no partner (ours, ORT). A depthwise layer ours computes inside the
+    1x1 layer after it ("fused", 0 ms of its own) is no row of its own: its
+    ONNX Runtime time goes to that 1x1 layer's row, whose kernel reads
+    "native+dw"."""
+    paired = []  # (our index, ORT ms) in execution order
     ours_other = ort_other = 0.0
     ort_unpaired = 0
     i = 0
@@ -79,20 +84,29 @@ def compare(our_ops, ort_ops):
             if j < len(our_ops):
                 for skipped in our_ops[i:j]:
                     ours_other += skipped[3]
-                o = our_ops[j]
-                row = rows.setdefault((o[0], "[" + ",".join(map(str, o[1])) + "]", o[2]), [0, 0.0, 0.0])
-                row[0] += 1
-                row[1] += o[3]
-                row[2] += ms
+                paired.append([j, ms])
                 i = j + 1
                 continue
             ort_unpaired += 1
         ort_other += ms
     ours_other += sum(o[3] for o in our_ops[i:])
+    rows = collections.OrderedDict()
+    carried, with_dw = 0.0, False
+    for j, ms in paired:
+        o = our_ops[j]
+        if o[2] == "fused":
+            carried, with_dw = carried + ms, True
+            continue
+        kernel = o[2] + ("+dw" if with_dw else "")
+        row = rows.setdefault((o[0], "[" + ",".join(map(str, o[1])) + "]", kernel), [0, 0.0, 0.0])
+        row[0] += 1
+        row[1] += o[3]
+        row[2] += ms + carried
+        carried, with_dw = 0.0, False
+    ort_other += carried
     kinds = {k for ks in PAIRED.values() for k in ks}
-    ours_unpaired = sum(o[0] in kinds for o in our_ops) - sum(r[0] for r in rows.values())
-    return rows, ours_other, ort_other, (ours_unpaired, ort_unpaired)
-
+    ours_unpaired = sum(o[0] in kinds for o in our_ops) - len(paired)
+    return rows, len(paired), ours_other, ort_other, (ours_unpaired, ort_unpaired)
 
 def main():
     p = argparse.ArgumentParser()
@@ -112,20 +126,20 @@ def main():
                 tflite, onnx = m.path("model.tflite"), m.path("deploy.onnx")
                 our_ops = ours(a.build, tflite, t, a.runs)
                 ort_ops = onnxruntime(a.build, onnx, t, a.runs, shape)
-                rows, ours_other, ort_other, unpaired = compare(our_ops, ort_ops)
+                rows, npaired, ours_other, ort_other, unpaired = compare(our_ops, ort_ops)
                 print(f"\n{v}, {t} thread{'s' if t > 1 else ''}: per-operator medians over {a.runs} runs, "
                       f"summed by operator, output shape (NHWC) and our kernel; ms")
-                print(f"{'operator':18} {'output':16} {'kernel':8} {'n':>3} {'ours':>8} {'ORT':>8} "
+                print(f"{'operator':18} {'output':16} {'kernel':9} {'n':>3} {'ours':>8} {'ORT':>8} "
                       f"{'ours-ORT':>9} {'ours/ORT':>8}")
                 for (op, s, kernel), (n, x, y) in rows.items():
-                    print(f"{op:18} {s:16} {kernel:8} {n:3} {x:8.3f} {y:8.3f} {x - y:+9.3f} {x / y:8.2f}")
-                print(f"{'other operators':47} {ours_other:8.3f} {ort_other:8.3f} "
+                    print(f"{op:18} {s:16} {kernel:9} {n:3} {x:8.3f} {y:8.3f} {x - y:+9.3f} {x / y:8.2f}")
+                print(f"{'other operators':48} {ours_other:8.3f} {ort_other:8.3f} "
                       f"{ours_other - ort_other:+9.3f}")
                 total_ours = sum(r[1] for r in rows.values()) + ours_other
                 total_ort = sum(r[2] for r in rows.values()) + ort_other
-                print(f"{'total':47} {total_ours:8.3f} {total_ort:8.3f} {total_ours - total_ort:+9.3f} "
+                print(f"{'total':48} {total_ours:8.3f} {total_ort:8.3f} {total_ours - total_ort:+9.3f} "
                       f"{total_ours / total_ort:8.2f}")
-                print(f"paired {sum(r[0] for r in rows.values())} convolutions and classifiers; "
+                print(f"paired {npaired} convolutions and classifiers; "
                       f"unpaired: ours {unpaired[0]}, ORT {unpaired[1]}")
                 print(f"whole runs without profiling, median of {a.runs}: ours "
                       f"{ours_median(a.build, tflite, t, a.runs):.3f} ms, ORT "

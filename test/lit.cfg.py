@@ -10,11 +10,15 @@ config.excludes = ["Inputs", "Unit", "lit.cfg.py", "lit.site.cfg.py"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.mobileone_obj_root, "test")
 
-# The runtime's own kernels run only on CPUs with AVX-512F.
+# The runtime's own kernels run on CPUs with AVX-512F or with AVX2 + FMA
+# (elsewhere every operator runs on XNNPACK).
 try:
     with open("/proc/cpuinfo") as cpuinfo:
-        if "avx512f" in cpuinfo.read().split():
-            config.available_features.add("avx512f")
+        flags = cpuinfo.read().split()
+    if "avx512f" in flags:
+        config.available_features.add("avx512f")
+    if "avx2" in flags and "fma" in flags:
+        config.available_features.add("avx2")
 except OSError:
     pass
 

@@ -122,9 +122,9 @@ inline void rankOneUpdate(typename T::V (&acc)[R][NV], const float *w, X x) {
 // 1x1 convolution as GEMM
 //===----------------------------------------------------------------------===//
 
-/// Numbers every GEMM run in the process, so a thread's cached packed block
-/// (keyed by operator, run and block) is never mistaken for another run's,
-/// even of an operator allocated where a destroyed one was.
+/// Numbers every GEMM run in the process, so a thread's block of a fused
+/// producer's rows (keyed by operator, run and block) is never mistaken for
+/// another run's, even of an operator allocated where a destroyed one was.
 std::atomic<uint64_t> runCounter{0};
 
 

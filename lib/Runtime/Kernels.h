@@ -98,7 +98,7 @@ public:
 ///    deployed 3x3 layers in 0.66-0.86x XNNPACK's time (48 to 1280
 ///    channels; the model 14.2 -> 11.1 ms), ResNet-style 3x3 layers
 ///    0.72-0.84x (64 to 512). A 3-channel 7x7 stem stays on XNNPACK (ours
-///    1.15x its time).
+///    1.03x its time).
 bool convBeatsXnnpack(const ConvShape &shape);
 
 /// Dense convolution with OHWI weights [outC, kH, kW, inC] and a bias of

@@ -119,7 +119,7 @@ inline void rankOneUpdate(typename T::V (&acc)[R][NV], const float *w, X x) {
 }
 
 //===----------------------------------------------------------------------===//
-// 1x1 convolution as GEMM
+// Convolution as GEMM
 //===----------------------------------------------------------------------===//
 
 /// Numbers every GEMM run in the process, so a thread's block of a fused
@@ -234,8 +234,10 @@ private:
   /// block's input rows (lda = k), else the layer's input.
   void computePanel(const float *a, size_t m0, size_t rows, size_t p,
                     float *output) const;
-  /// The taps output pixels [m0, m0 + n) read.
-  void tapsOf(const float *input, size_t m0, size_t n, TileTaps &taps) const;
+  /// The taps output pixels [m0, m0 + n) read; returns the floats each tap
+  /// reads per row (a whole kernel row where every tap is inside).
+  size_t tapsOf(const float *input, size_t m0, size_t n,
+                TileTaps &taps) const;
 
   ConvShape s;
   size_t k, m;
@@ -328,8 +330,8 @@ bool ConvGemm<T>::fuseProducer(const RowProducer &p, int threads) {
 }
 
 template <class T>
-void ConvGemm<T>::tapsOf(const float *input, size_t m0, size_t n,
-                         TileTaps &taps) const {
+size_t ConvGemm<T>::tapsOf(const float *input, size_t m0, size_t n,
+                           TileTaps &taps) const {
   // Each pixel's window origin (top-left tap, maybe in the padding), found
   // without a division per pixel.
   long iy0[TileTaps::kMaxRows], ix0[TileTaps::kMaxRows];
@@ -358,13 +360,18 @@ void ConvGemm<T>::tapsOf(const float *input, size_t m0, size_t n,
     for (size_t j = 0; j < n; ++j)
       origin[j] =
           input + ((image[j] * s.inH + iy0[j]) * s.inW + ix0[j]) * s.inC;
-    for (int t = 0; t < all; ++t) {
+    // Without dilation a kernel row's taps are adjacent pixels, whose
+    // channels follow each other in NHWC as they do in K: one tap of
+    // kernelW * inC floats per kernel row (a 7x7 stem of 3 channels: 7
+    // taps of 21 steps, not 49 of 3).
+    const int step = s.dilationW == 1 ? s.kernelW : 1;
+    taps.n = 0;
+    for (int t = 0; t < all; t += step) {
       for (size_t j = 0; j < n; ++j)
-        taps.rows[t][j] = origin[j] + tapOffset[t];
-      taps.index[t] = unsigned(t);
+        taps.rows[taps.n][j] = origin[j] + tapOffset[t];
+      taps.index[taps.n++] = unsigned(t / step);
     }
-    taps.n = all;
-    return;
+    return size_t(step) * s.inC;
   }
   taps.n = 0;
   for (int t = 0; t < all; ++t) {
@@ -382,6 +389,7 @@ void ConvGemm<T>::tapsOf(const float *input, size_t m0, size_t n,
     if (any) // a tap in the padding for every row is left out
       taps.index[taps.n++] = unsigned(t);
   }
+  return size_t(s.inC);
 }
 
 /// One panel over a block of output pixels, prefetching the next panel
@@ -416,11 +424,12 @@ void ConvGemm<T>::computePanel(const float *a, size_t m0, size_t rows,
   for (size_t t = 0; t < tiles; ++t) {
     const char *pf = next ? next + t * share : nullptr;
     size_t r = t * kTileRows, mr = std::min<size_t>(kTileRows, rows - r);
+    size_t perTap = k;
     if (pointwise)
       taps.rows[0][0] = a + r * k;
     else
-      tapsOf(a, m0 + r, mr, taps);
-    table[nv - 1][mr - 1](taps, pointwise ? k : size_t(s.inC), k,
+      perTap = tapsOf(a, m0 + r, mr, taps);
+    table[nv - 1][mr - 1](taps, perTap, k,
                           packed.get() + panelOffset[p], bias.get() + col,
                           output + (m0 + r) * n + col, n, lastMask, s.outMin,
                           s.outMax, pf, pf ? pf + share : nullptr, stride);

@@ -91,18 +91,22 @@ def compare(our_ops, ort_ops):
         ort_other += ms
     ours_other += sum(o[3] for o in our_ops[i:])
     rows = collections.OrderedDict()
-    carried, with_dw = 0.0, False
+    carried, fused_at = 0.0, None  # a fused depthwise's ORT ms, its index
     for j, ms in paired:
         o = our_ops[j]
+        if fused_at is not None and j != fused_at + 1:
+            ort_other += carried  # its 1x1 layer found no partner
+            carried, fused_at = 0.0, None
         if o[2] == "fused":
-            carried, with_dw = carried + ms, True
+            ours_other += o[3]  # 0: its time is the next layer's
+            carried, fused_at = ms, j
             continue
-        kernel = o[2] + ("+dw" if with_dw else "")
+        kernel = o[2] + ("+dw" if fused_at is not None else "")
         row = rows.setdefault((o[0], "[" + ",".join(map(str, o[1])) + "]", kernel), [0, 0.0, 0.0])
         row[0] += 1
         row[1] += o[3]
         row[2] += ms + carried
-        carried, with_dw = 0.0, False
+        carried, fused_at = 0.0, None
     ort_other += carried
     kinds = {k for ks in PAIRED.values() for k in ks}
     ours_unpaired = sum(o[0] in kinds for o in our_ops) - len(paired)

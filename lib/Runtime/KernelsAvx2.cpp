@@ -84,24 +84,6 @@ struct Avx2 {
         _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23));
   }
 
-  /// In-register transpose of an 8x8 block: r[c] becomes column c.
-  static void transpose(V r[8]) {
-    V t[8], u[8];
-    for (int j = 0; j < 8; j += 2) {
-      t[j] = _mm256_unpacklo_ps(r[j], r[j + 1]);
-      t[j + 1] = _mm256_unpackhi_ps(r[j], r[j + 1]);
-    }
-    for (int j = 0; j < 8; j += 4) {
-      u[j] = _mm256_shuffle_ps(t[j], t[j + 2], 0x44);
-      u[j + 1] = _mm256_shuffle_ps(t[j], t[j + 2], 0xee);
-      u[j + 2] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0x44);
-      u[j + 3] = _mm256_shuffle_ps(t[j + 1], t[j + 3], 0xee);
-    }
-    for (int q = 0; q < 4; ++q) {
-      r[q] = _mm256_permute2f128_ps(u[q], u[q + 4], 0x20);
-      r[q + 4] = _mm256_permute2f128_ps(u[q], u[q + 4], 0x31);
-    }
-  }
 };
 
 } // namespace

@@ -85,39 +85,6 @@ struct Avx512 {
         _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)), 23));
   }
 
-  /// In-register transpose of a 16x16 block: r[c] becomes column c.
-  static void transpose(V r[16]) {
-    V t[16];
-    for (int j = 0; j < 16; j += 2) {
-      t[j] = _mm512_unpacklo_ps(r[j], r[j + 1]);
-      t[j + 1] = _mm512_unpackhi_ps(r[j], r[j + 1]);
-    }
-    for (int j = 0; j < 16; j += 4) {
-      r[j] = lo64(t[j], t[j + 2]);
-      r[j + 1] = hi64(t[j], t[j + 2]);
-      r[j + 2] = lo64(t[j + 1], t[j + 3]);
-      r[j + 3] = hi64(t[j + 1], t[j + 3]);
-    }
-    for (int j = 0; j < 16; j += 8)
-      for (int q = 0; q < 4; ++q) {
-        t[j + q] = _mm512_shuffle_f32x4(r[j + q], r[j + q + 4], 0x88);
-        t[j + q + 4] = _mm512_shuffle_f32x4(r[j + q], r[j + q + 4], 0xdd);
-      }
-    for (int q = 0; q < 8; ++q) {
-      r[q] = _mm512_shuffle_f32x4(t[q], t[q + 8], 0x88);
-      r[q + 8] = _mm512_shuffle_f32x4(t[q], t[q + 8], 0xdd);
-    }
-  }
-
-private:
-  static V lo64(V a, V b) {
-    return _mm512_castpd_ps(
-        _mm512_unpacklo_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)));
-  }
-  static V hi64(V a, V b) {
-    return _mm512_castpd_ps(
-        _mm512_unpackhi_pd(_mm512_castps_pd(a), _mm512_castps_pd(b)));
-  }
 };
 
 } // namespace

@@ -18,19 +18,20 @@
 //   kDirectGroupVectors    vectors per channel group of the direct kernel
 //   kKxKPixels             outputs of a row the KxK kernel's step computes
 //   load/loadu/loadMasked/storeu/storeMasked/set1/zero/fmadd/min/max,
-//   tail(lanes) (the mask of the first `lanes` lanes), transpose(V[kLanes]);
+//   tail(lanes) (the mask of the first `lanes` lanes);
 //   for GELU also add/sub/mul/div/fnmadd, abs, copySign, round (to nearest)
 //   and pow2i (2^n of an integral n).
 // min/max follow the hardware's operand order (the second operand is
 // returned when either is NaN): clamps are written max(lo, x) then
 // min(hi, .), so a NaN result stays NaN.
 //
-// 1x1 convolution as GEMM: weights are packed once into panels of
-// kPanelVectors vectors of output channels ([K][kPanelVectors * kLanes], bias
-// separate), and a kTileRows x kPanelVectors register tile runs the K loop
-// with one broadcast per row and kPanelVectors weight vectors per step. Every
-// weight panel streams once past a block of rows (read where they are),
-// instead of once per 7 rows as in XNNPACK 2022-02's single-thread order.
+// Convolution as GEMM (1x1, and KxK tap by tap): weights are packed once
+// into panels of kPanelVectors vectors of output channels ([K][panel
+// width], bias separate), and a kTileRows x kPanelVectors register tile runs
+// the K loop with one broadcast per row and the panel's weight vectors per
+// step. Every weight panel streams once past a block of rows (read where
+// they are), instead of once per 7 rows as in XNNPACK 2022-02's
+// single-thread order.
 //
 // Depthwise 3x3 (stride 1) keeps the nine weight vectors of a channel group
 // in registers and computes four outputs of kDepthwiseRows rows at a time,
@@ -129,10 +130,10 @@ std::atomic<uint64_t> runCounter{0};
 
 
 /// The taps a GEMM tile sums over: for each, where each row of the tile
-/// reads its input (a tap in the padding reads zeros) and the tap's index in
-/// the weights' K order (tap * channels + channel). A 1x1 layer has one tap;
-/// a KxK layer leaves out the taps that fall in the padding for every row
-/// of the tile.
+/// reads its input (a tap in the padding reads zeros) and the tap's ordinal:
+/// its floats start at K offset index * (floats per tap), K ordered (ky, kx,
+/// channel). A 1x1 layer has one tap; a KxK layer leaves out the taps that
+/// fall in the padding for every row of the tile.
 struct TileTaps {
   static constexpr int kMaxTaps = 64, kMaxRows = 16;
   const float *rows[kMaxTaps][kMaxRows];
@@ -312,7 +313,7 @@ ConvGemm<T>::ConvGemm(const ConvShape &s, const float *weights,
 }
 
 /// The producer's rows are computed per block into a thread's buffer and
-/// packed from there, so its output never goes to memory. Each block is
+/// read from there, so its output never goes to memory. Each block is
 /// computed by the threads that take its tasks: fused only where one thread
 /// normally takes each block (one thread, or a split by rows; a thread that
 /// steals a block's later panels from another computes its rows again:

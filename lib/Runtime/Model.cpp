@@ -717,9 +717,10 @@ bool Loader::run() {
 /// same for the PADV2 of H and W with -FLT_MAX (or less) that the compiler
 /// writes before a max pool whose padding TFLite's SAME cannot express:
 /// the pool's own padding is left out of each window's max, the same result
-/// where each window keeps a real element (padding narrower than the
-/// window) and no real element is below -FLT_MAX (the padded map comes
-/// from an op clamped to a finite minimum, e.g. a fused ReLU). ResNet's
+/// where each window keeps a real element (all padding of a side, the
+/// pool's own included, narrower than the window) and no real element is
+/// below -FLT_MAX (the padded map comes from an op clamped to a finite
+/// minimum, e.g. a fused ReLU; a NaN still makes its window NaN). ResNet's
 /// 114x114x64 PADV2: 0.24 ms less on one thread.
 void fusePads(Model &m) {
   std::vector<int> readers(m.tensors.size(), 0);
@@ -741,8 +742,9 @@ void fusePads(Model &m) {
       int source = producer[pad.inputs[0]];
       if (v.size() != 8 || v[0] || v[1] || v[6] || v[7] ||
           !(pad.alpha <= -std::numeric_limits<float>::max()) ||
-          v[2] >= op.kernelH || v[3] >= op.kernelH || v[4] >= op.kernelW ||
-          v[5] >= op.kernelW || source < 0 ||
+          op.padTop + v[2] >= op.kernelH || op.padBottom + v[3] >= op.kernelH ||
+          op.padLeft + v[4] >= op.kernelW || op.padRight + v[5] >= op.kernelW ||
+          source < 0 ||
           !(m.ops[source].outMin > -std::numeric_limits<float>::max()))
         continue;
       op.padTop += int(v[2]);

@@ -226,8 +226,12 @@ void padInto(const Tensor &x, const float *in, const Tensor &y,
              const std::vector<int64_t> &before, float value, float *out) {
   std::fill(out, out + y.elements, value);
   const size_t rank = x.shape.size();
-  if (rank == 0 || x.elements == 0)
+  if (x.elements == 0)
     return;
+  if (rank == 0) {
+    out[0] = in[0];
+    return;
+  }
   const std::vector<int64_t> ys = stridesOf(y.shape);
   const int64_t run = x.shape[rank - 1];
   std::vector<int64_t> index(rank, 0); // of the run's first element in x

@@ -295,7 +295,7 @@ int runTFLite(int argc, char **argv) {
       flops += p.flops;
     }
     std::printf("  per-operator profile (median of %d runs; a PAD folded "
-                "into the conv it feeds, or a depthwise conv fused into\n"
+                "into the conv or max pool it feeds, or a depthwise conv fused into\n"
                 "  the 1x1 conv after it, is part of that conv):\n",
                 runs);
     std::printf("  %4s %-18s %-28s %-16s %-9s %9s %6s %8s\n", "#", "op",

@@ -212,6 +212,29 @@ TEST_P(KernelsTest, Stems) {
   }
 }
 
+TEST_P(KernelsTest, WideStemsOfFewChannels) {
+  std::mt19937 rng(23);
+  // Fewer than 16 input channels and more than 64 taps x channels: direct
+  // too (ResNet's 7x7x3 stride-2 stem, a 5x5x8 and a 3x3x12 layer), windows
+  // leaving the input on every side.
+  const int cases[][5] = {{7, 3, 2, 3, 64}, {5, 8, 1, 2, 40}, {3, 12, 2, 1, 96}};
+  for (auto [k, inC, stride, pad, outC] : cases) {
+    ConvShape s;
+    s.inH = 21;
+    s.inW = 26;
+    s.inC = inC;
+    s.outC = outC;
+    s.kernelH = s.kernelW = k;
+    s.strideH = s.strideW = stride;
+    s.padTop = s.padLeft = pad;
+    s.outH = outputSize(s.inH, k, stride, 1, pad, pad);
+    s.outW = outputSize(s.inW, k, stride, 1, pad, pad);
+    s.outMin = 0;
+    s.outMax = INFINITY;
+    check(s, false, rng);
+  }
+}
+
 /// Fills in strides (1 to maxStrideW across), dilations (1, 2), the output
 /// size for `padTop`/`padLeft` (bottom/right up to one more across) and a
 /// clamp; false when the window does not fit.

@@ -56,9 +56,11 @@ static std::unique_ptr<Kernel> create(Isa isa, detail::KernelKind kind,
                             : detail::createAvx2(kind, shape, weights, bias);
 }
 
-/// A stem: few taps (3x3x3 = 27), computed directly.
+/// A stem: few taps x channels (3x3x3 = 27), or fewer than 16 channels
+/// under a kernel of at most 64 taps (ResNet's 7x7x3), computed directly.
 static bool isDirect(const ConvShape &s) {
-  return s.kernelH * s.kernelW * s.inC <= 64 &&
+  return (s.kernelH * s.kernelW * s.inC <= 64 ||
+          (s.inC < 16 && s.kernelH * s.kernelW <= 64)) &&
          !(s.kernelH == 1 && s.kernelW == 1);
 }
 

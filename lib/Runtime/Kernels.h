@@ -83,9 +83,11 @@ public:
 
 /// Whether our dense convolution is the faster choice for this shape.
 /// Measured against XNNPACK 2022-02 (one and two threads):
-///  - a stem (at most 64 taps, e.g. 3x3x3) runs direct, without im2col:
-///    about 105 GFLOP/s against XNNPACK's 60-80 on Zen 4, 235 against 150
-///    on Zen 5;
+///  - a stem (at most 64 taps x channels, e.g. 3x3x3, or fewer than 16
+///    channels under at most 64 taps, e.g. 7x7x3) runs direct, without
+///    im2col: about 105 GFLOP/s against XNNPACK's 60-80 on Zen 4, 235
+///    against 150 on Zen 5 (ResNet's 7x7x3 stride-2 stem 1.07 ms against
+///    1.62);
 ///  - every 1x1 layer: on Zen 5 (full-width AVX-512) the GEMM runs
 ///    MobileOne's 56x56 and 28x28 layers at 250-267 GFLOP/s against
 ///    XNNPACK's 220-223 (S1: 6.9 -> 6.5 ms on one thread) and the 7x7 stage
@@ -97,8 +99,7 @@ public:
 ///    (implicit im2col without packing): on Zen 5, one thread, RepVGG's
 ///    deployed 3x3 layers in 0.66-0.86x XNNPACK's time (48 to 1280
 ///    channels; the model 14.2 -> 11.1 ms), ResNet-style 3x3 layers
-///    0.72-0.84x (64 to 512). A 3-channel 7x7 stem stays on XNNPACK (ours
-///    1.03x its time).
+///    0.72-0.84x (64 to 512).
 bool convBeatsXnnpack(const ConvShape &shape);
 
 /// Dense convolution with OHWI weights [outC, kH, kW, inC] and a bias of

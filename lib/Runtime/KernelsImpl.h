@@ -298,8 +298,14 @@ ConvGemm<T>::ConvGemm(const ConvShape &s, const float *weights,
   // (a quarter of Zen 5's L2, which the streaming panels share: S4's
   // 14x14x896 layers ran ~4% faster than with blocks of 1 MiB, in runs
   // alternating which goes first; S1's and S2's the same; on Zen 4, 512 KiB
-  // had measured 1-3% slower than 1 MiB).
-  size_t bytes = m * k * sizeof(float), budget = 256u << 10;
+  // had measured 1-3% slower than 1 MiB). A KxK layer's rows are its input
+  // map read in place, not rows x K floats: its blocks are counted by the
+  // input (ResNet's 7x7x512 layers, 100 KiB of input against 900 KiB of
+  // rows x K, had streamed their 9 MiB of weights four times).
+  size_t bytes = (pointwise ? m * k
+                            : size_t(s.batch) * s.inH * s.inW * s.inC) *
+                 sizeof(float),
+         budget = 256u << 10;
   budgetBlocks = std::max<size_t>(1, (bytes + budget - 1) / budget);
   rowSplit = k * n * sizeof(float) <= kRowSplitWeightBytes;
   if (!pointwise) {

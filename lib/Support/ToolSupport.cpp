@@ -14,6 +14,7 @@
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Signals.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <csignal>
@@ -61,15 +62,30 @@ bool mlir::mobileone::writeOutputFile(StringRef path, StringRef bytes,
     error = "cannot write '" + path.str() + "': it is a directory";
     return false;
   }
-  Expected<sys::fs::TempFile> tmp =
-      sys::fs::TempFile::create(path + ".tmp-%%%%%%");
-  if (!tmp) {
-    error = "cannot write '" + path.str() + "': " + toString(tmp.takeError());
-    return false;
+  // The temporary file is registered for removal on a signal before it is
+  // created, so that at no moment does it stand on disk unregistered (a
+  // SIGTERM between creating and registering it, as TempFile::create does,
+  // left it behind: killed-write.test caught that once in many runs).
+  SmallString<256> tmpName;
+  int fd = -1;
+  for (int attempt = 0; fd < 0; ++attempt) {
+    sys::fs::createUniquePath(path + ".tmp-%%%%%%", tmpName,
+                              /*MakeAbsolute=*/false);
+    sys::RemoveFileOnSignal(tmpName);
+    std::error_code ec = sys::fs::openFileForWrite(
+        tmpName, fd, sys::fs::CD_CreateNew, sys::fs::OF_None, 0666);
+    if (!ec)
+      break;
+    sys::DontRemoveFileOnSignal(tmpName);
+    fd = -1;
+    if (ec != std::errc::file_exists || attempt == 127) {
+      error = "cannot write '" + path.str() + "': " + ec.message();
+      return false;
+    }
   }
   std::string reason;
   {
-    raw_fd_ostream os(tmp->FD, /*shouldClose=*/false);
+    raw_fd_ostream os(fd, /*shouldClose=*/false);
     os << bytes;
     os.flush();
     if (os.has_error()) {
@@ -79,18 +95,22 @@ bool mlir::mobileone::writeOutputFile(StringRef path, StringRef bytes,
   }
   // On disk before the rename makes it visible: a crash of the machine right
   // after must not leave an empty file under the new name.
-  if (reason.empty() && ::fsync(tmp->FD) != 0)
+  if (reason.empty() && ::fsync(fd) != 0)
     reason = std::strerror(errno);
+  if (::close(fd) != 0 && reason.empty())
+    reason = std::strerror(errno);
+  if (reason.empty())
+    if (std::error_code ec = sys::fs::rename(tmpName, path))
+      reason = ec.message();
   if (!reason.empty()) {
-    consumeError(tmp->discard());
+    sys::fs::remove(tmpName);
+    sys::DontRemoveFileOnSignal(tmpName);
     error = "cannot write '" + path.str() + "': " + reason +
             " (any earlier file there is unchanged)";
     return false;
   }
-  if (Error e = tmp->keep(path)) {
-    error = "cannot write '" + path.str() + "': " + toString(std::move(e));
-    return false;
-  }
+  // Renamed: a signal from here would remove a name that no longer exists.
+  sys::DontRemoveFileOnSignal(tmpName);
   return true;
 }
 

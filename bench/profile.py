@@ -1,8 +1,8 @@
 """Per-operator time of our runtime next to ONNX Runtime's, on the same
 deployed model (a MobileOne variant or one of the families of
-bench/harness.py, e.g. --variants s3 fastvit_t8): `mobileone-run --profile` on the FlatBuffer and ONNX
-Runtime's own node profile (bench/ort_bench.js --profile) on the deployed
-ONNX. Convolutions and the classifier are paired in execution order (ONNX
+bench/harness.py, e.g. --variants s3 fastvit_t8): `mobileone-run --profile`
+on the FlatBuffer and ONNX Runtime's own node profile (bench/ort_bench.js
+--profile) on the deployed ONNX. Convolutions and the classifier are paired in execution order (ONNX
 Runtime's Conv/FusedConv nodes with our CONV_2D/DEPTHWISE_CONV_2D by output
 shape, up to the channels its NCHWc layout pads; its Gemm with our
 FULLY_CONNECTED) and summed by operator, output shape and our kernel (a

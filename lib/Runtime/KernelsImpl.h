@@ -128,7 +128,6 @@ inline void rankOneUpdate(typename T::V (&acc)[R][NV], const float *w, X x) {
 /// another run's, even of an operator allocated where a destroyed one was.
 std::atomic<uint64_t> runCounter{0};
 
-
 /// The taps a GEMM tile sums over: for each, where each row of the tile
 /// reads its input (a tap in the padding reads zeros) and the tap's ordinal:
 /// its floats start at K offset index * (floats per tap), K ordered (ky, kx,
@@ -143,13 +142,14 @@ struct TileTaps {
 
 /// C[MR x lanes*NV] = clamp(bias + A * B): for each tap, `c` steps of one
 /// broadcast per row (read where it is: no packing pass) and NV weight
-/// vectors of B, packed [K][lanes*NV]. Strided: one tap whose rows are `lda`
-/// floats apart from taps.rows[0][0] (a 1x1 layer; constant offsets from one
-/// register measured 1-3% faster than a register per row). Each step also prefetches one line of
-/// [pf, pfEnd), `pfStride` bytes apart: the weights the next tiles need,
-/// fetched evenly instead of in a burst when they arrive.
+/// vectors of B, packed [K][lanes*NV]. Strided: one tap of all K = c floats
+/// per row, rows c floats apart from taps.rows[0][0] (a 1x1 layer; constant
+/// offsets from one register measured 1-3% faster than a register per row).
+/// Each step also prefetches one line of [pf, pfEnd), `pfStride` bytes
+/// apart: the weights the next tiles need, fetched evenly instead of in a
+/// burst when they arrive.
 template <class T, int MR, int NV, bool Strided>
-void gemmTile(const TileTaps &taps, size_t c, size_t lda, const float *b,
+void gemmTile(const TileTaps &taps, size_t c, const float *b,
               const float *bias, float *out, size_t ldc,
               typename T::Mask lastMask, float lo, float hi, const char *pf,
               const char *pfEnd, size_t pfStride) {
@@ -158,9 +158,10 @@ void gemmTile(const TileTaps &taps, size_t c, size_t lda, const float *b,
   loadBias<T>(acc, bias);
   for (int t = 0; t < (Strided ? 1 : taps.n); ++t) {
     const float *rows[MR];
+    if constexpr (!Strided)
 #pragma GCC unroll 16
-    for (int r = 0; r < MR; ++r)
-      rows[r] = Strided ? taps.rows[0][0] + r * lda : taps.rows[t][r];
+      for (int r = 0; r < MR; ++r)
+        rows[r] = taps.rows[t][r];
     const float *bt = b + size_t(taps.index[t]) * c * W;
 #pragma GCC unroll 8
     for (size_t i = 0; i < c; ++i, bt += W) {
@@ -169,8 +170,8 @@ void gemmTile(const TileTaps &taps, size_t c, size_t lda, const float *b,
         pf += pfStride;
       }
       if constexpr (Strided)
-        rankOneUpdate<T>(acc, bt, [&taps, lda, i](int r) {
-          return taps.rows[0][0][size_t(r) * lda + i];
+        rankOneUpdate<T>(acc, bt, [&taps, c, i](int r) {
+          return taps.rows[0][0][size_t(r) * c + i];
         });
       else
         rankOneUpdate<T>(acc, bt, [&rows, i](int r) { return rows[r][i]; });
@@ -180,7 +181,7 @@ void gemmTile(const TileTaps &taps, size_t c, size_t lda, const float *b,
 }
 
 template <class T>
-using TileFn = void (*)(const TileTaps &, size_t, size_t, const float *,
+using TileFn = void (*)(const TileTaps &, size_t, const float *,
                         const float *, float *, size_t, typename T::Mask,
                         float, float, const char *, const char *, size_t);
 
@@ -243,7 +244,7 @@ private:
   ConvShape s;
   size_t k, m;
   bool pointwise; ///< 1x1, stride 1, no padding: A is the input itself
-  size_t budgetBlocks; ///< blocks of at most 256 KiB of rows
+  size_t budgetBlocks; ///< blocks of at most 256 KiB of input
   bool rowSplit;       ///< threads take blocks of rows, not panels
   /// Computes the input block by block (see fuseProducer), or null.
   const RowProducer *producer = nullptr;
@@ -436,8 +437,8 @@ void ConvGemm<T>::computePanel(const float *a, size_t m0, size_t rows,
       taps.rows[0][0] = a + r * k;
     else
       perTap = tapsOf(a, m0 + r, mr, taps);
-    table[nv - 1][mr - 1](taps, perTap, k,
-                          packed.get() + panelOffset[p], bias.get() + col,
+    table[nv - 1][mr - 1](taps, perTap, packed.get() + panelOffset[p],
+                          bias.get() + col,
                           output + (m0 + r) * n + col, n, lastMask, s.outMin,
                           s.outMax, pf, pf ? pf + share : nullptr, stride);
   }

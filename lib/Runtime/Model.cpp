@@ -732,40 +732,35 @@ void fusePads(Model &m) {
     producer[m.ops[i].output] = int(i);
   std::vector<bool> dead(m.ops.size(), false);
   for (Op &op : m.ops) {
-    if (op.kind == OpKind::MaxPool) {
-      int p = producer[op.inputs[0]];
-      if (p < 0 || m.ops[p].kind != OpKind::PadV2 ||
-          readers[op.inputs[0]] != 1 || op.inputs[0] == m.output)
-        continue;
-      const Op &pad = m.ops[p];
-      const std::vector<int64_t> &v = pad.ints;
+    const bool pool = op.kind == OpKind::MaxPool;
+    if (!pool && op.kind != OpKind::Conv && op.kind != OpKind::DepthwiseConv)
+      continue;
+    int p = producer[op.inputs[0]];
+    if (p < 0 || readers[op.inputs[0]] != 1 || op.inputs[0] == m.output)
+      continue;
+    const Op &pad = m.ops[p];
+    const std::vector<int64_t> &v = pad.ints;
+    int64_t add[4]; // top, bottom, left, right
+    if (!pool && pad.kind == OpKind::Pad) {
+      add[0] = pad.padTop, add[1] = pad.padBottom;
+      add[2] = pad.padLeft, add[3] = pad.padRight;
+    } else if (pool && pad.kind == OpKind::PadV2 && v.size() == 8 && !v[0] &&
+               !v[1] && !v[6] && !v[7]) {
       int source = producer[pad.inputs[0]];
-      if (v.size() != 8 || v[0] || v[1] || v[6] || v[7] ||
-          !(pad.alpha <= -std::numeric_limits<float>::max()) ||
+      if (!(pad.alpha <= -std::numeric_limits<float>::max()) ||
           op.padTop + v[2] >= op.kernelH || op.padBottom + v[3] >= op.kernelH ||
           op.padLeft + v[4] >= op.kernelW || op.padRight + v[5] >= op.kernelW ||
           source < 0 ||
           !(m.ops[source].outMin > -std::numeric_limits<float>::max()))
         continue;
-      op.padTop += int(v[2]);
-      op.padBottom += int(v[3]);
-      op.padLeft += int(v[4]);
-      op.padRight += int(v[5]);
-      op.inputs[0] = pad.inputs[0];
-      dead[p] = true;
+      std::copy(v.begin() + 2, v.begin() + 6, add);
+    } else {
       continue;
     }
-    if (op.kind != OpKind::Conv && op.kind != OpKind::DepthwiseConv)
-      continue;
-    int p = producer[op.inputs[0]];
-    if (p < 0 || m.ops[p].kind != OpKind::Pad || readers[op.inputs[0]] != 1 ||
-        op.inputs[0] == m.output)
-      continue;
-    const Op &pad = m.ops[p];
-    op.padTop += pad.padTop;
-    op.padBottom += pad.padBottom;
-    op.padLeft += pad.padLeft;
-    op.padRight += pad.padRight;
+    op.padTop += int(add[0]);
+    op.padBottom += int(add[1]);
+    op.padLeft += int(add[2]);
+    op.padRight += int(add[3]);
     op.inputs[0] = pad.inputs[0];
     dead[p] = true;
   }

@@ -27,23 +27,6 @@ LogicalResult mobileone::requireConvConstants(Conv2DOp conv, StringRef target,
   return success();
 }
 
-std::optional<math::BatchNorm> mobileone::readBatchNorm(BatchNormOp bn) {
-  math::BatchNorm params;
-  params.epsilon = bn.getEpsilon().convertToDouble();
-  for (auto [value, out] :
-       {std::pair<Value, std::vector<double> *>{bn.getScale(), &params.scale},
-        {bn.getBias(), &params.bias},
-        {bn.getMean(), &params.mean},
-        {bn.getVariance(), &params.variance}}) {
-    SmallVector<float> storage;
-    std::optional<ArrayRef<float>> data = getConstantF32(value, storage);
-    if (!data)
-      return std::nullopt;
-    out->assign(data->begin(), data->end());
-  }
-  return params;
-}
-
 Conv2DOp mobileone::createConv(OpBuilder &builder, Location loc,
                                Type resultType, Value input,
                                const math::Kernel &k, ArrayRef<int64_t> strides,

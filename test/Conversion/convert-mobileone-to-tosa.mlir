@@ -220,3 +220,13 @@ func.func @weights_not_constant(%x: tensor<1x1x4x4xf32>, %w: tensor<1x1x1x1xf32>
   %c = mobileone.conv2d %x, %w {strides = array<i64: 1, 1>, pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>, group = 1 : i64} : (tensor<1x1x4x4xf32>, tensor<1x1x1x1xf32>) -> tensor<1x1x4x4xf32>
   return %c : tensor<1x1x4x4xf32>
 }
+
+// -----
+
+func.func @batch_norm_not_constant(%x: tensor<1x2x4x4xf32>, %mean: tensor<2xf32>) -> tensor<1x2x4x4xf32> {
+  %one = arith.constant dense<1.0> : tensor<2xf32>
+  %zero = arith.constant dense<0.0> : tensor<2xf32>
+  // expected-error @+1 {{: the mean of the batch_norm must be a constant}}
+  %y = mobileone.batch_norm %x, %one, %zero, %mean, %one {epsilon = 1.0e-05 : f64} : (tensor<1x2x4x4xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>, tensor<2xf32>) -> tensor<1x2x4x4xf32>
+  return %y : tensor<1x2x4x4xf32>
+}

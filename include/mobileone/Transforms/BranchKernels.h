@@ -1,8 +1,7 @@
 //===- BranchKernels.h - kernels of block branches --------------*- C++ -*-===//
 //
-// The bridge between IR and the weight math: reads conv weights and BN
-// parameters from constants into double-precision kernels, and writes
-// kernels back as a conv2d.
+// The bridge between IR and the weight math: reads conv weights from
+// constants, and writes double-precision kernels back as a conv2d.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,9 +21,6 @@ namespace mlir::mobileone {
 LogicalResult requireConvConstants(Conv2DOp conv, StringRef target,
                                    std::vector<float> &weight,
                                    std::vector<float> &bias);
-
-/// The parameters of a batch_norm with constant operands.
-std::optional<math::BatchNorm> readBatchNorm(BatchNormOp bn);
 
 /// Creates `conv2d(input, k)` with constant weight and bias (rounded once to
 /// f32) and the given attributes. The bias is omitted when `withBias` is

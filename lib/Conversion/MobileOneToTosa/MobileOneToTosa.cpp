@@ -520,12 +520,21 @@ FailureOr<SmallVector<Value>> Lowering::lower(Operation &op) {
           .Case([&](DivOp) { return divide(in(0), in(1)); })
           .Case([&](PowOp) { return binary<tosa::PowOp>(in(0), in(1)); })
           .Case([&](BatchNormOp bn) -> R {
-            std::optional<math::BatchNorm> params = readBatchNorm(bn);
-            if (!params)
-              return bn.emitError(who() + ": the batch_norm parameters "
-                                  "must be constants");
             std::vector<double> sc, sh;
-            math::batchNormAffine(*params, sc, sh);
+            std::string missing;
+            auto read = [&missing](Value v, StringRef what)
+                -> std::optional<std::vector<double>> {
+              SmallVector<float> storage;
+              std::optional<ArrayRef<float>> data = getConstantF32(v, storage);
+              if (!data) {
+                missing = what.str();
+                return std::nullopt;
+              }
+              return std::vector<double>(data->begin(), data->end());
+            };
+            if (!batchNormAffine(bn, read, sc, sh))
+              return bn.emitError(who() + ": " + missing +
+                                  " of the batch_norm must be a constant");
             SmallVector<int64_t> shape(shapeOf(in()).size(), 1);
             shape[1] = sc.size();
             Value scaled = mul(in(), constant(shape, math::toF32(sc),

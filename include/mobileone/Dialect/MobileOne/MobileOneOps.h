@@ -29,4 +29,16 @@ foldIntBinary(Type resultType, Attribute lhs, Attribute rhs,
 #define GET_OP_CLASSES
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h.inc"
 
+namespace mlir::mobileone {
+/// The per-channel `scale` and `shift` a batch_norm computes
+/// (math::batchNormAffine), its four parameters each read by `read` (the
+/// LinearComposer's constant reader, or a plain one); false where `read`
+/// returns nullopt for one of them.
+bool batchNormAffine(
+    BatchNormOp bn,
+    function_ref<std::optional<std::vector<double>>(Value, StringRef what)>
+        read,
+    std::vector<double> &scale, std::vector<double> &shift);
+} // namespace mlir::mobileone
+
 #endif

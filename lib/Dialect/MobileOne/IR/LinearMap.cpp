@@ -185,25 +185,36 @@ Conv2DOp::composeLinearMap(LinearComposer &c) {
   return composeWeighted(c, getInput(), g, getWeight(), getBias());
 }
 
+bool mobileone::batchNormAffine(
+    BatchNormOp bn,
+    function_ref<std::optional<std::vector<double>>(Value, StringRef)> read,
+    std::vector<double> &scale, std::vector<double> &shift) {
+  math::BatchNorm params;
+  params.epsilon = bn.getEpsilon().convertToDouble();
+  for (auto [value, out, what] :
+       {std::tuple<Value, std::vector<double> *, StringRef>{
+            bn.getScale(), &params.scale, "the scale"},
+        {bn.getBias(), &params.bias, "the bias"},
+        {bn.getMean(), &params.mean, "the mean"},
+        {bn.getVariance(), &params.variance, "the variance"}}) {
+    std::optional<std::vector<double>> v = read(value, what);
+    if (!v)
+      return false;
+    *out = std::move(*v);
+  }
+  math::batchNormAffine(params, scale, shift);
+  return true;
+}
+
 std::optional<math::LinearMap>
 BatchNormOp::composeLinearMap(LinearComposer &c) {
   if (!c.withValues)
     return c.channelAffine(getInput(), nullptr, nullptr);
-  math::BatchNorm bn;
-  bn.epsilon = getEpsilon().convertToDouble();
-  for (auto [value, out, what] :
-       {std::tuple<Value, std::vector<double> *, StringRef>{
-            getScale(), &bn.scale, "the scale"},
-        {getBias(), &bn.bias, "the bias"},
-        {getMean(), &bn.mean, "the mean"},
-        {getVariance(), &bn.variance, "the variance"}}) {
-    std::optional<std::vector<double>> v = c.constant(value, what);
-    if (!v)
-      return std::nullopt;
-    *out = std::move(*v);
-  }
   std::vector<double> scale, shift;
-  math::batchNormAffine(bn, scale, shift);
+  if (!batchNormAffine(
+          *this, [&c](Value v, StringRef what) { return c.constant(v, what); },
+          scale, shift))
+    return std::nullopt;
   return c.channelAffine(getInput(), &scale, &shift);
 }
 

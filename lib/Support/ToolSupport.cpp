@@ -7,9 +7,9 @@
 #include <cerrno>
 #include <cstring>
 
-#include "llvm/Config/llvm-config.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -27,8 +27,8 @@ using namespace llvm;
 
 const char *mlir::mobileone::projectVersion() { return MOBILEONE_VERSION; }
 
-void mlir::mobileone::setUpCommandLine(StringRef tool,
-                                 ArrayRef<const cl::OptionCategory *> categories) {
+void mlir::mobileone::setUpCommandLine(
+    StringRef tool, ArrayRef<const cl::OptionCategory *> categories) {
   cl::HideUnrelatedOptions(categories);
   std::string name = tool.str();
   cl::SetVersionPrinter([name](raw_ostream &os) {
@@ -40,8 +40,8 @@ void mlir::mobileone::setUpCommandLine(StringRef tool,
 }
 
 bool mlir::mobileone::writeOutputFile(StringRef path, StringRef bytes,
-                                ArrayRef<StringRef> inputs,
-                                std::string &error) {
+                                      ArrayRef<StringRef> inputs,
+                                      std::string &error) {
   if (path == "-") {
     outs() << bytes;
     outs().flush();
@@ -114,7 +114,7 @@ bool mlir::mobileone::writeOutputFile(StringRef path, StringRef bytes,
   return true;
 }
 
-bool mlir::mobileone::checkMLIRResources(StringRef path, std::string &error) {
+bool mlir::mobileone::checkMLIRInput(StringRef path, std::string &error) {
   ErrorOr<std::unique_ptr<MemoryBuffer>> file =
       MemoryBuffer::getFile(path, /*IsText=*/false,
                             /*RequiresNullTerminator=*/false);
@@ -123,6 +123,20 @@ bool mlir::mobileone::checkMLIRResources(StringRef path, std::string &error) {
   StringRef text = (*file)->getBuffer();
   if (text.starts_with("ML\xefR"))
     return true;
+  if (text.size() >= 8 && text.substr(4, 4) == "TFL3") {
+    error = (path + ": error: is a TFLite FlatBuffer, expected MLIR text or "
+                    "bytecode (mobileone-run runs it)")
+                .str();
+    return false;
+  }
+  if (text.take_front(4096).contains('\0')) {
+    error = (path +
+             ": error: is a binary file but not MLIR bytecode, expected MLIR "
+             "text or bytecode (an ONNX model: mobileone-compile, or "
+             "mobileone-translate --import-onnx)")
+                .str();
+    return false;
+  }
   size_t section = text.find("{-#");
   if (section == StringRef::npos)
     return true;
@@ -140,7 +154,8 @@ bool mlir::mobileone::checkMLIRResources(StringRef path, std::string &error) {
       size_t line = text.take_front(section + at).count('\n') + 1;
       error = (path + ":" + Twine(line) +
                ": a dialect_resources blob must start with a power-of-two "
-               "alignment (4 little-endian bytes), found 0x" + hex)
+               "alignment (4 little-endian bytes), found 0x" +
+               hex)
                   .str();
       return false;
     }

@@ -104,7 +104,7 @@ struct Loaded {
 /// buffer); the diagnostic handler finds the file by name.
 std::optional<Loaded> load(MLIRContext &context, StringRef filename) {
   std::string error;
-  if (!mlir::mobileone::checkMLIRResources(filename, error)) {
+  if (!mlir::mobileone::checkMLIRInput(filename, error)) {
     errs() << "mobileone-run: " << error << "\n";
     return std::nullopt;
   }

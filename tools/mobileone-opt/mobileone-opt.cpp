@@ -21,7 +21,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; ++i) {
     std::string error;
     if (argv[i][0] != '-' && llvm::sys::fs::is_regular_file(argv[i]) &&
-        !mlir::mobileone::checkMLIRResources(argv[i], error)) {
+        !mlir::mobileone::checkMLIRInput(argv[i], error)) {
       llvm::errs() << "mobileone-opt: " << error << "\n";
       return 1;
     }

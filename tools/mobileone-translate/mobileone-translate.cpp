@@ -102,7 +102,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   if (!importONNX && !inputFilename.empty() &&
-      !mlir::mobileone::checkMLIRResources(inputFilename, error)) {
+      !mlir::mobileone::checkMLIRInput(inputFilename, error)) {
     errs() << "mobileone-translate: " << error << "\n";
     return 1;
   }

@@ -37,12 +37,15 @@ void setUpCommandLine(llvm::StringRef tool,
 bool writeOutputFile(llvm::StringRef path, llvm::StringRef bytes,
                      llvm::ArrayRef<llvm::StringRef> inputs, std::string &error);
 
-/// Checks what LLVM 19's MLIR parser does not before it allocates: every
-/// hex `dialect_resources` blob of an MLIR text file must start with a
+/// Checks an MLIR input for what LLVM 19's MLIR parser does not check, or
+/// reports badly, before it allocates: a TFLite FlatBuffer or another
+/// binary file that is not MLIR bytecode (an ONNX model) is named as such
+/// (the parser would print its bytes as the offending line), and every hex
+/// `dialect_resources` blob of an MLIR text file must start with a
 /// non-zero, power-of-two alignment (alignment 0 makes the parser throw
 /// std::bad_alloc and abort). Bytecode and unreadable files pass: the parser
 /// reports those itself. Returns false with a message in `error`.
-bool checkMLIRResources(llvm::StringRef path, std::string &error);
+bool checkMLIRInput(llvm::StringRef path, std::string &error);
 
 } // namespace mlir::mobileone
 

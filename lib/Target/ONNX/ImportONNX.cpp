@@ -280,13 +280,28 @@ std::unique_ptr<onnx::ModelProto> Importer::parse() {
       reinterpret_cast<const uint8_t *>(bytes.data()),
       static_cast<int>(bytes.size()));
   stream.SetTotalBytesLimit(INT_MAX);
-  if (!model->ParseFromCodedStream(&stream) || !stream.ConsumedEntireMessage())
-    return fail("not a valid ONNX model (protobuf parse failed: the file is "
-                "truncated, corrupt or not a ModelProto)");
+  bool parsed =
+      model->ParseFromCodedStream(&stream) && stream.ConsumedEntireMessage();
   // Random bytes and other messages can parse as a ModelProto with unknown
   // fields; a real model has an IR version, an opset and a graph.
-  if (model->ir_version() <= 0 || !model->has_graph() ||
-      model->opset_import_size() == 0)
+  bool complete = parsed && model->ir_version() > 0 && model->has_graph() &&
+                  model->opset_import_size() > 0;
+  if (!complete) {
+    // The other formats this project reads and writes, named rather than
+    // reported as a corrupt protobuf.
+    if (bytes.size() >= 8 && bytes.substr(4, 4) == "TFL3")
+      return fail("is a TFLite FlatBuffer (a deployed model: run it with "
+                  "mobileone-run), expected an ONNX model");
+    StringRef text = bytes.ltrim();
+    if (bytes.starts_with("ML\xefR") || text.starts_with("module") ||
+        text.starts_with("func.func") || text.starts_with("//"))
+      return fail("is an MLIR module, expected an ONNX model (mobileone-opt "
+                  "reads MLIR)");
+  }
+  if (!parsed)
+    return fail("not a valid ONNX model (protobuf parse failed: the file is "
+                "truncated, corrupt or not a ModelProto)");
+  if (!complete)
     return fail("not an ONNX model: it has no ir_version, opset_import or "
                 "graph");
   return model;

@@ -30,6 +30,8 @@ def main():
     path = lambda n: os.path.join(out, n)
     good = conv_model().SerializeToString()
 
+    with open(path("good.onnx"), "wb") as f:
+        f.write(good)
     open(path("empty.onnx"), "wb").close()
     with open(path("truncated.onnx"), "wb") as f:
         f.write(good[: len(good) // 2])

@@ -1,7 +1,7 @@
 //===- KernelsAvx512.cpp - the convolution kernels for AVX-512F -----------===//
 //
 // KernelsImpl.h instantiated with 16-lane zmm vectors: 32 registers, a
-// 9 x 3-vector GEMM tile (27 accumulators), depthwise steps of two rows.
+// 9 x 3-vector GEMM tile (27 accumulators), depthwise steps of three rows.
 // Entered only after the run-time check in Kernels.cpp.
 //
 //===----------------------------------------------------------------------===//

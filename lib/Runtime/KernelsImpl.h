@@ -69,6 +69,16 @@ AlignedFloats allocate(size_t floats) {
   return AlignedFloats(p);
 }
 
+/// The output columns [lo, hi] whose whole window (kernelW taps,
+/// dilationW apart, from ox * strideW - padLeft) lies inside the input
+/// row; lo at most outW, hi -1 where there are none. A kernel's steps
+/// between them need no bounds checks.
+inline void interiorColumns(const ConvShape &s, int &lo, int &hi) {
+  lo = std::min(s.outW, (s.padLeft + s.strideW - 1) / s.strideW);
+  long last = long(s.inW) - 1 - long(s.kernelW - 1) * s.dilationW + s.padLeft;
+  hi = last < 0 ? -1 : int(std::min<long>(s.outW - 1, last / s.strideW));
+}
+
 /// As XNNPACK runs: denormals flushed to zero (a null pool runs the work on
 /// the calling thread, under the same flag).
 constexpr uint32_t kPoolFlags = PTHREADPOOL_FLAG_DISABLE_DENORMALS;
@@ -564,9 +574,7 @@ Depthwise3x3<T, S>::Depthwise3x3(const ConvShape &s, const float *w,
     if (biasIn)
       bias[c] = biasIn[c];
   }
-  xLo = std::min(s.outW, (s.padLeft + S - 1) / S);
-  int last = s.inW - 3 + s.padLeft; // the last window origin inside, + pad
-  xHi = last < 0 ? -1 : std::min(s.outW - 1, last / S);
+  interiorColumns(s, xLo, xHi);
 }
 
 /// Output `ox` of one channel group, skipping taps outside the row.
@@ -848,10 +856,7 @@ DepthwiseKxK<T>::DepthwiseKxK(const ConvShape &shape, const float *w,
   }
   if (multiplier > 1)
     expanded = allocate(size_t(s.batch) * s.inH * s.inW * s.inC);
-  // Outputs whose whole window is inside the input: [xLo, xHi].
-  xLo = (s.padLeft + s.strideW - 1) / s.strideW;
-  int last = s.inW - s.kernelW + s.padLeft;
-  xHi = last < 0 ? -1 : std::min(last / s.strideW, s.outW - 1);
+  interiorColumns(s, xLo, xHi);
 }
 
 template <class T>
@@ -1153,10 +1158,7 @@ DirectConv<T>::DirectConv(const ConvShape &s, const float *w, const float *b)
       if (b)
         bias[g.channel + j] = b[g.channel + j];
     }
-  long extentW = long(s.kernelW - 1) * s.dilationW;
-  xLo = std::min(s.outW, (s.padLeft + s.strideW - 1) / s.strideW);
-  long last = s.inW - 1 - extentW + s.padLeft;
-  xHi = last < 0 ? -1 : int(std::min<long>(s.outW - 1, last / s.strideW));
+  interiorColumns(s, xLo, xHi);
 }
 
 /// One output pixel's channel group, skipping taps outside the input.

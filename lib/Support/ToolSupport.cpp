@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "mobileone/Support/FileKind.h"
+
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
@@ -121,15 +123,18 @@ bool mlir::mobileone::checkMLIRInput(StringRef path, std::string &error) {
   if (!file)
     return true;
   StringRef text = (*file)->getBuffer();
-  if (text.starts_with("ML\xefR"))
+  switch (mlir::mobileone::classifyFileHead(text.data(), text.size())) {
+  case mlir::mobileone::FileKind::MLIRBytecode:
     return true;
-  if (text.size() >= 8 && text.substr(4, 4) == "TFL3") {
+  case mlir::mobileone::FileKind::Text:
+    break;
+  case mlir::mobileone::FileKind::TFLite:
     error = (path + ": error: is a TFLite FlatBuffer, expected MLIR text or "
                     "bytecode (mobileone-run runs it)")
                 .str();
     return false;
-  }
-  if (text.take_front(4096).contains('\0')) {
+  case mlir::mobileone::FileKind::ONNX:
+  case mlir::mobileone::FileKind::Unknown:
     error = (path +
              ": error: is a binary file but not MLIR bytecode, expected MLIR "
              "text or bytecode (an ONNX model: mobileone-compile, or "

@@ -14,6 +14,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "mobileone/Support/FileKind.h"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -48,25 +50,19 @@ Kind classify(const std::string &path) {
   std::ifstream f(path, std::ios::binary);
   if (!f)
     return Kind::Missing;
-  char head[64] = {};
+  char head[mlir::mobileone::kFileHeadBytes] = {};
   f.read(head, sizeof(head));
-  std::streamsize n = f.gcount();
-  if (n >= 8 && std::memcmp(head + 4, "TFL3", 4) == 0)
+  switch (mlir::mobileone::classifyFileHead(head, size_t(f.gcount()))) {
+  case mlir::mobileone::FileKind::TFLite:
     return Kind::TFLite;
-  if (n >= 4 && std::memcmp(head, "ML\xef\x52", 4) == 0)
+  case mlir::mobileone::FileKind::MLIRBytecode:
+  case mlir::mobileone::FileKind::Text:
     return Kind::MLIR;
-  // An ONNX ModelProto starts with ir_version (field 1, varint: 0x08) and
-  // has binary bytes soon after; MLIR text is printable.
-  bool printable = true;
-  for (std::streamsize i = 0; i < n; ++i) {
-    unsigned char c = head[i];
-    if (c < 0x09 || (c > 0x0d && c < 0x20))
-      printable = false;
-  }
-  if (n > 0 && printable)
-    return Kind::MLIR;
-  if (n >= 2 && head[0] == 0x08)
+  case mlir::mobileone::FileKind::ONNX:
     return Kind::ONNX;
+  case mlir::mobileone::FileKind::Unknown:
+    break;
+  }
   return Kind::Unknown;
 }
 

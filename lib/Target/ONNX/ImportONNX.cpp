@@ -13,6 +13,7 @@
 
 #include "Importer.h"
 
+#include "mobileone/Support/FileKind.h"
 #include "mobileone/Support/Weights.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -289,14 +290,20 @@ std::unique_ptr<onnx::ModelProto> Importer::parse() {
   if (!complete) {
     // The other formats this project reads and writes, named rather than
     // reported as a corrupt protobuf.
-    if (bytes.size() >= 8 && bytes.substr(4, 4) == "TFL3")
+    switch (classifyFileHead(bytes.data(), bytes.size())) {
+    case FileKind::TFLite:
       return fail("is a TFLite FlatBuffer (a deployed model: run it with "
                   "mobileone-run), expected an ONNX model");
-    StringRef text = bytes.ltrim();
-    if (bytes.starts_with("ML\xefR") || text.starts_with("module") ||
-        text.starts_with("func.func") || text.starts_with("//"))
-      return fail("is an MLIR module, expected an ONNX model (mobileone-opt "
+    case FileKind::MLIRBytecode:
+      return fail("is MLIR bytecode, expected an ONNX model (mobileone-opt "
                   "reads MLIR)");
+    case FileKind::Text:
+      return fail("is a text file (MLIR?), expected a binary ONNX model "
+                  "(mobileone-opt reads MLIR)");
+    case FileKind::ONNX:
+    case FileKind::Unknown:
+      break;
+    }
   }
   if (!parsed)
     return fail("not a valid ONNX model (protobuf parse failed: the file is "

@@ -463,26 +463,46 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
   case tflite::BuiltinOperator_RSQRT:
   case tflite::BuiltinOperator_SOFTMAX: {
     switch (builtin) {
-    case tflite::BuiltinOperator_LOGISTIC: out.kind = OpKind::Logistic; break;
-    case tflite::BuiltinOperator_RELU: out.kind = OpKind::Relu; break;
-    case tflite::BuiltinOperator_RELU6: out.kind = OpKind::Relu6; break;
+    case tflite::BuiltinOperator_LOGISTIC:
+      out.kind = OpKind::Logistic;
+      break;
+    case tflite::BuiltinOperator_RELU:
+      out.kind = OpKind::Relu;
+      break;
+    case tflite::BuiltinOperator_RELU6:
+      out.kind = OpKind::Relu6;
+      break;
     case tflite::BuiltinOperator_GELU:
       out.kind = OpKind::Gelu;
       if (const auto *o = op.builtin_options_as_GeluOptions())
         out.approximate = o->approximate();
       break;
-    case tflite::BuiltinOperator_HARD_SWISH: out.kind = OpKind::HardSwish; break;
+    case tflite::BuiltinOperator_HARD_SWISH:
+      out.kind = OpKind::HardSwish;
+      break;
     case tflite::BuiltinOperator_LEAKY_RELU:
       out.kind = OpKind::LeakyRelu;
       if (const auto *o = op.builtin_options_as_LeakyReluOptions())
         out.alpha = o->alpha();
       break;
-    case tflite::BuiltinOperator_RELU_N1_TO_1: out.kind = OpKind::ReluN1To1; break;
-    case tflite::BuiltinOperator_TANH: out.kind = OpKind::Tanh; break;
-    case tflite::BuiltinOperator_EXP: out.kind = OpKind::Exp; break;
-    case tflite::BuiltinOperator_NEG: out.kind = OpKind::Neg; break;
-    case tflite::BuiltinOperator_SQRT: out.kind = OpKind::Sqrt; break;
-    case tflite::BuiltinOperator_RSQRT: out.kind = OpKind::Rsqrt; break;
+    case tflite::BuiltinOperator_RELU_N1_TO_1:
+      out.kind = OpKind::ReluN1To1;
+      break;
+    case tflite::BuiltinOperator_TANH:
+      out.kind = OpKind::Tanh;
+      break;
+    case tflite::BuiltinOperator_EXP:
+      out.kind = OpKind::Exp;
+      break;
+    case tflite::BuiltinOperator_NEG:
+      out.kind = OpKind::Neg;
+      break;
+    case tflite::BuiltinOperator_SQRT:
+      out.kind = OpKind::Sqrt;
+      break;
+    case tflite::BuiltinOperator_RSQRT:
+      out.kind = OpKind::Rsqrt;
+      break;
     default:
       out.kind = OpKind::Softmax;
       if (const auto *o = op.builtin_options_as_SoftmaxOptions();
@@ -503,8 +523,8 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     if (!activation(o->fused_activation_function()))
       return false;
     const std::vector<int64_t> &first = in(0).shape;
-    int64_t rank = first.size(), axis = o->axis() < 0 ? o->axis() + rank
-                                                       : o->axis();
+    int64_t rank = first.size(),
+            axis = o->axis() < 0 ? o->axis() + rank : o->axis();
     if (axis < 0 || axis >= rank)
       return failOp(index, name, "axis out of range");
     out.axis = int(axis);
@@ -530,11 +550,12 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     bool slice = builtin == tflite::BuiltinOperator_SLICE;
     bool padv2 = builtin == tflite::BuiltinOperator_PADV2;
     out.kind = slice ? OpKind::Slice
-               : builtin == tflite::BuiltinOperator_TRANSPOSE ? OpKind::Transpose
-               : builtin == tflite::BuiltinOperator_TILE      ? OpKind::Tile
-               : padv2                                         ? OpKind::PadV2
-               : builtin == tflite::BuiltinOperator_SUM       ? OpKind::Sum
-                                                               : OpKind::ReduceMax;
+               : builtin == tflite::BuiltinOperator_TRANSPOSE
+                   ? OpKind::Transpose
+               : builtin == tflite::BuiltinOperator_TILE ? OpKind::Tile
+               : padv2                                   ? OpKind::PadV2
+               : builtin == tflite::BuiltinOperator_SUM  ? OpKind::Sum
+                                                         : OpKind::ReduceMax;
     if (!need(slice || padv2 ? 3 : 2))
       return false;
     const Tensor &x = in(0);
@@ -545,8 +566,10 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
       const Tensor &t = in(i);
       if (!t.data || !t.isInt32 || t.elements != count)
         return failOp(index, name,
-                      "operand #" + std::to_string(i) + " must be a constant "
-                      "INT32 tensor of " + std::to_string(count) + " values");
+                      "operand #" + std::to_string(i) +
+                          " must be a constant "
+                          "INT32 tensor of " +
+                          std::to_string(count) + " values");
       out.ints.insert(out.ints.end(), t.i32(), t.i32() + count);
       return true;
     };

@@ -178,14 +178,16 @@ bool mobileone::runtime::readNpy(const std::string &path,
     return false;
   }
   if (fortran) {
-    error = "'" + path + "' is in Fortran order; expected C order "
+    error = "'" + path +
+            "' is in Fortran order; expected C order "
             "(numpy.ascontiguousarray)";
     return false;
   }
   int64_t n = 1;
   for (int64_t d : shape) {
     if (d <= 0 || d > (1 << 30) || n > (int64_t(1) << 31) / d) {
-      error = "'" + path + "': shape dimensions must be positive, at most "
+      error = "'" + path +
+              "': shape dimensions must be positive, at most "
               "2^31 elements in all";
       return false;
     }

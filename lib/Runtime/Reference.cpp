@@ -191,7 +191,8 @@ void binary(const Tensor &a, const float *pa, const Tensor &b, const float *pb,
   }
 }
 
-template <typename Fn> void unary(const float *in, float *out, int64_t n, Fn fn) {
+template <typename Fn>
+void unary(const float *in, float *out, int64_t n, Fn fn) {
   for (int64_t i = 0; i < n; ++i)
     out[i] = fn(in[i]);
 }
@@ -259,261 +260,265 @@ void mobileone::runtime::runReferenceOp(const Model &model, const Op &op,
   auto clamp = [&](float v) {
     return std::min(std::max(v, op.outMin), op.outMax);
   };
-    switch (op.kind) {
-    case OpKind::Conv:
-    case OpKind::DepthwiseConv: {
-      const float *bias =
-          op.inputs.size() > 2 ? model.tensors[op.inputs[2]].f32() : nullptr;
-      const Tensor &w = model.tensors[op.inputs[1]];
-      if (op.kind == OpKind::Conv)
-        conv(x, in, w, bias, op, y, out);
-      else
-        depthwise(x, in, w, bias, op, y, out);
-      break;
-    }
-    case OpKind::Pad:
-      padInto(x, in, y, {0, op.padTop, op.padLeft, 0}, 0.0f, out);
-      break;
-    case OpKind::PadV2: {
-      std::vector<int64_t> before;
-      for (size_t d = 0; d < x.shape.size(); ++d)
-        before.push_back(op.ints[2 * d]);
-      padInto(x, in, y, before, op.alpha, out);
-      break;
-    }
-    case OpKind::AveragePool:
-    case OpKind::MaxPool: {
-      // Padding is excluded (from the average's divisor, as in TFLite).
-      const bool max = op.kind == OpKind::MaxPool;
-      const int64_t n = x.shape[0], h = x.shape[1], w = x.shape[2],
-                    c = x.shape[3], oh = y.shape[1], ow = y.shape[2];
-      for (int64_t b = 0; b < n; ++b)
-        for (int64_t r = 0; r < oh; ++r)
-          for (int64_t q = 0; q < ow; ++q)
-            for (int64_t ch = 0; ch < c; ++ch) {
-              double acc = max ? -std::numeric_limits<double>::infinity() : 0.0;
-              int64_t count = 0;
-              for (int64_t ky = 0; ky < op.kernelH; ++ky)
-                for (int64_t kx = 0; kx < op.kernelW; ++kx) {
-                  int64_t iy = r * op.strideH + ky - op.padTop;
-                  int64_t ix = q * op.strideW + kx - op.padLeft;
-                  if (iy < 0 || iy >= h || ix < 0 || ix >= w)
-                    continue;
-                  double v = in[((b * h + iy) * w + ix) * c + ch];
-                  acc = max ? std::max(acc, v) : acc + v;
-                  ++count;
-                }
-              float v = max ? float(acc) : count ? float(acc / count) : 0.0f;
-              out[((b * oh + r) * ow + q) * c + ch] = clamp(v);
-            }
-      break;
-    }
-    case OpKind::Mean: {
-      const int64_t n = x.shape[0], plane = x.shape[1] * x.shape[2],
-                    c = x.shape[3];
-      for (int64_t b = 0; b < n; ++b)
-        for (int64_t ch = 0; ch < c; ++ch) {
-          double sum = 0.0;
-          for (int64_t i = 0; i < plane; ++i)
-            sum += in[(b * plane + i) * c + ch];
-          out[b * c + ch] = float(sum / plane);
-        }
-      break;
-    }
-    case OpKind::FullyConnected: {
-      const Tensor &w = model.tensors[op.inputs[1]];
-      const float *bias =
-          op.inputs.size() > 2 ? model.tensors[op.inputs[2]].f32() : nullptr;
-      const int64_t m = w.shape[0], k = w.shape[1], rows = x.elements / k;
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t o = 0; o < m; ++o) {
-          float acc = bias ? bias[o] : 0.0f;
-          for (int64_t i = 0; i < k; ++i)
-            acc += in[r * k + i] * w.f32()[o * k + i];
-          out[r * m + o] = std::min(std::max(acc, op.outMin), op.outMax);
-        }
-      break;
-    }
-    case OpKind::Add:
-    case OpKind::Sub:
-    case OpKind::Mul:
-    case OpKind::Div:
-    case OpKind::Maximum:
-    case OpKind::Minimum:
-    case OpKind::Pow: {
-      const Tensor &b = model.tensors[op.inputs[1]];
-      switch (op.kind) {
-      case OpKind::Add:
-        binary(x, in, b, ins[1], y, out, op, [](float p, float q) { return p + q; });
-        break;
-      case OpKind::Sub:
-        binary(x, in, b, ins[1], y, out, op, [](float p, float q) { return p - q; });
-        break;
-      case OpKind::Mul:
-        binary(x, in, b, ins[1], y, out, op, [](float p, float q) { return p * q; });
-        break;
-      case OpKind::Div:
-        binary(x, in, b, ins[1], y, out, op, [](float p, float q) { return p / q; });
-        break;
-      case OpKind::Maximum:
-        binary(x, in, b, ins[1], y, out, op,
-               [](float p, float q) { return std::max(p, q); });
-        break;
-      case OpKind::Minimum:
-        binary(x, in, b, ins[1], y, out, op,
-               [](float p, float q) { return std::min(p, q); });
-        break;
-      default:
-        binary(x, in, b, ins[1], y, out, op,
-               [](float p, float q) { return std::pow(p, q); });
-        break;
-      }
-      break;
-    }
-    case OpKind::Gelu:
-      if (op.approximate)
-        unary(in, out, y.elements, [](float v) {
-          double u = std::sqrt(2.0 / M_PI) * (v + 0.044715 * double(v) * v * v);
-          return float(0.5 * v * (1.0 + std::tanh(u)));
-        });
-      else
-        unary(in, out, y.elements, [](float v) {
-          return 0.5f * v * (1.0f + std::erf(v * float(M_SQRT1_2)));
-        });
-      break;
-    case OpKind::HardSwish:
-      unary(in, out, y.elements, [](float v) {
-        return v * std::min(std::max(v + 3.0f, 0.0f), 6.0f) / 6.0f;
-      });
-      break;
-    case OpKind::LeakyRelu: {
-      float alpha = op.alpha;
-      unary(in, out, y.elements,
-            [alpha](float v) { return v >= 0.0f ? v : alpha * v; });
-      break;
-    }
-    case OpKind::ReluN1To1:
-      unary(in, out, y.elements,
-            [](float v) { return std::min(std::max(v, -1.0f), 1.0f); });
-      break;
-    case OpKind::Tanh:
-      unary(in, out, y.elements, [](float v) { return std::tanh(v); });
-      break;
-    case OpKind::Exp:
-      unary(in, out, y.elements, [](float v) { return std::exp(v); });
-      break;
-    case OpKind::Neg:
-      unary(in, out, y.elements, [](float v) { return -v; });
-      break;
-    case OpKind::Sqrt:
-      unary(in, out, y.elements, [](float v) { return std::sqrt(v); });
-      break;
-    case OpKind::Rsqrt:
-      unary(in, out, y.elements, [](float v) { return 1.0f / std::sqrt(v); });
-      break;
-    case OpKind::Softmax: {
-      const int64_t n = x.shape.back(), rows = y.elements / n;
-      for (int64_t r = 0; r < rows; ++r) {
-        const float *src = in + r * n;
-        float *dst = out + r * n;
-        float top = *std::max_element(src, src + n);
+  switch (op.kind) {
+  case OpKind::Conv:
+  case OpKind::DepthwiseConv: {
+    const float *bias =
+        op.inputs.size() > 2 ? model.tensors[op.inputs[2]].f32() : nullptr;
+    const Tensor &w = model.tensors[op.inputs[1]];
+    if (op.kind == OpKind::Conv)
+      conv(x, in, w, bias, op, y, out);
+    else
+      depthwise(x, in, w, bias, op, y, out);
+    break;
+  }
+  case OpKind::Pad:
+    padInto(x, in, y, {0, op.padTop, op.padLeft, 0}, 0.0f, out);
+    break;
+  case OpKind::PadV2: {
+    std::vector<int64_t> before;
+    for (size_t d = 0; d < x.shape.size(); ++d)
+      before.push_back(op.ints[2 * d]);
+    padInto(x, in, y, before, op.alpha, out);
+    break;
+  }
+  case OpKind::AveragePool:
+  case OpKind::MaxPool: {
+    // Padding is excluded (from the average's divisor, as in TFLite).
+    const bool max = op.kind == OpKind::MaxPool;
+    const int64_t n = x.shape[0], h = x.shape[1], w = x.shape[2],
+                  c = x.shape[3], oh = y.shape[1], ow = y.shape[2];
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t r = 0; r < oh; ++r)
+        for (int64_t q = 0; q < ow; ++q)
+          for (int64_t ch = 0; ch < c; ++ch) {
+            double acc = max ? -std::numeric_limits<double>::infinity() : 0.0;
+            int64_t count = 0;
+            for (int64_t ky = 0; ky < op.kernelH; ++ky)
+              for (int64_t kx = 0; kx < op.kernelW; ++kx) {
+                int64_t iy = r * op.strideH + ky - op.padTop;
+                int64_t ix = q * op.strideW + kx - op.padLeft;
+                if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+                  continue;
+                double v = in[((b * h + iy) * w + ix) * c + ch];
+                acc = max ? std::max(acc, v) : acc + v;
+                ++count;
+              }
+            float v = max ? float(acc) : count ? float(acc / count) : 0.0f;
+            out[((b * oh + r) * ow + q) * c + ch] = clamp(v);
+          }
+    break;
+  }
+  case OpKind::Mean: {
+    const int64_t n = x.shape[0], plane = x.shape[1] * x.shape[2],
+                  c = x.shape[3];
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t ch = 0; ch < c; ++ch) {
         double sum = 0.0;
-        for (int64_t i = 0; i < n; ++i)
-          sum += dst[i] = std::exp(src[i] - top);
-        for (int64_t i = 0; i < n; ++i)
-          dst[i] = float(dst[i] / sum);
+        for (int64_t i = 0; i < plane; ++i)
+          sum += in[(b * plane + i) * c + ch];
+        out[b * c + ch] = float(sum / plane);
       }
+    break;
+  }
+  case OpKind::FullyConnected: {
+    const Tensor &w = model.tensors[op.inputs[1]];
+    const float *bias =
+        op.inputs.size() > 2 ? model.tensors[op.inputs[2]].f32() : nullptr;
+    const int64_t m = w.shape[0], k = w.shape[1], rows = x.elements / k;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t o = 0; o < m; ++o) {
+        float acc = bias ? bias[o] : 0.0f;
+        for (int64_t i = 0; i < k; ++i)
+          acc += in[r * k + i] * w.f32()[o * k + i];
+        out[r * m + o] = std::min(std::max(acc, op.outMin), op.outMax);
+      }
+    break;
+  }
+  case OpKind::Add:
+  case OpKind::Sub:
+  case OpKind::Mul:
+  case OpKind::Div:
+  case OpKind::Maximum:
+  case OpKind::Minimum:
+  case OpKind::Pow: {
+    const Tensor &b = model.tensors[op.inputs[1]];
+    switch (op.kind) {
+    case OpKind::Add:
+      binary(x, in, b, ins[1], y, out, op,
+             [](float p, float q) { return p + q; });
+      break;
+    case OpKind::Sub:
+      binary(x, in, b, ins[1], y, out, op,
+             [](float p, float q) { return p - q; });
+      break;
+    case OpKind::Mul:
+      binary(x, in, b, ins[1], y, out, op,
+             [](float p, float q) { return p * q; });
+      break;
+    case OpKind::Div:
+      binary(x, in, b, ins[1], y, out, op,
+             [](float p, float q) { return p / q; });
+      break;
+    case OpKind::Maximum:
+      binary(x, in, b, ins[1], y, out, op,
+             [](float p, float q) { return std::max(p, q); });
+      break;
+    case OpKind::Minimum:
+      binary(x, in, b, ins[1], y, out, op,
+             [](float p, float q) { return std::min(p, q); });
+      break;
+    default:
+      binary(x, in, b, ins[1], y, out, op,
+             [](float p, float q) { return std::pow(p, q); });
       break;
     }
-    case OpKind::Concatenation: {
-      // Outer blocks before the axis; each input contributes its slab.
-      int64_t outer = 1, inner = 1;
-      for (int d = 0; d < op.axis; ++d)
-        outer *= y.shape[d];
-      for (size_t d = op.axis + 1; d < y.shape.size(); ++d)
-        inner *= y.shape[d];
-      float *dst = out;
-      for (int64_t o = 0; o < outer; ++o)
-        for (size_t i = 0; i < op.inputs.size(); ++i) {
-          int64_t slab = model.tensors[op.inputs[i]].shape[op.axis] * inner;
-          for (int64_t k = 0; k < slab; ++k)
-            dst[k] = clamp(ins[i][o * slab + k]);
-          dst += slab;
-        }
-      break;
-    }
-    case OpKind::Slice:
-    case OpKind::Transpose:
-    case OpKind::Tile: {
-      std::vector<int64_t> s = stridesOf(x.shape);
-      const size_t rank = x.shape.size();
-      gatherElements(y, out, [&](const std::vector<int64_t> &index) -> float {
-        int64_t e = 0;
-        for (size_t d = 0; d < rank; ++d) {
-          int64_t i = index[d];
-          if (op.kind == OpKind::Slice)
-            i += op.ints[d];
-          else if (op.kind == OpKind::Tile)
-            i %= x.shape[d];
-          if (op.kind == OpKind::Transpose)
-            e += index[d] * s[op.ints[d]];
-          else
-            e += i * s[d];
-        }
-        return in[e];
+    break;
+  }
+  case OpKind::Gelu:
+    if (op.approximate)
+      unary(in, out, y.elements, [](float v) {
+        double u = std::sqrt(2.0 / M_PI) * (v + 0.044715 * double(v) * v * v);
+        return float(0.5 * v * (1.0 + std::tanh(u)));
       });
-      break;
+    else
+      unary(in, out, y.elements, [](float v) {
+        return 0.5f * v * (1.0f + std::erf(v * float(M_SQRT1_2)));
+      });
+    break;
+  case OpKind::HardSwish:
+    unary(in, out, y.elements, [](float v) {
+      return v * std::min(std::max(v + 3.0f, 0.0f), 6.0f) / 6.0f;
+    });
+    break;
+  case OpKind::LeakyRelu: {
+    float alpha = op.alpha;
+    unary(in, out, y.elements,
+          [alpha](float v) { return v >= 0.0f ? v : alpha * v; });
+    break;
+  }
+  case OpKind::ReluN1To1:
+    unary(in, out, y.elements,
+          [](float v) { return std::min(std::max(v, -1.0f), 1.0f); });
+    break;
+  case OpKind::Tanh:
+    unary(in, out, y.elements, [](float v) { return std::tanh(v); });
+    break;
+  case OpKind::Exp:
+    unary(in, out, y.elements, [](float v) { return std::exp(v); });
+    break;
+  case OpKind::Neg:
+    unary(in, out, y.elements, [](float v) { return -v; });
+    break;
+  case OpKind::Sqrt:
+    unary(in, out, y.elements, [](float v) { return std::sqrt(v); });
+    break;
+  case OpKind::Rsqrt:
+    unary(in, out, y.elements, [](float v) { return 1.0f / std::sqrt(v); });
+    break;
+  case OpKind::Softmax: {
+    const int64_t n = x.shape.back(), rows = y.elements / n;
+    for (int64_t r = 0; r < rows; ++r) {
+      const float *src = in + r * n;
+      float *dst = out + r * n;
+      float top = *std::max_element(src, src + n);
+      double sum = 0.0;
+      for (int64_t i = 0; i < n; ++i)
+        sum += dst[i] = std::exp(src[i] - top);
+      for (int64_t i = 0; i < n; ++i)
+        dst[i] = float(dst[i] / sum);
     }
-    case OpKind::Sum:
-    case OpKind::ReduceMax: {
-      int64_t outer = 1, inner = 1, n = x.shape[op.axis];
-      for (int d = 0; d < op.axis; ++d)
-        outer *= x.shape[d];
-      for (size_t d = op.axis + 1; d < x.shape.size(); ++d)
-        inner *= x.shape[d];
-      for (int64_t o = 0; o < outer; ++o)
-        for (int64_t i = 0; i < inner; ++i) {
-          double acc = op.kind == OpKind::Sum
-                           ? 0.0
-                           : -std::numeric_limits<double>::infinity();
-          for (int64_t k = 0; k < n; ++k) {
-            float v = in[(o * n + k) * inner + i];
-            acc = op.kind == OpKind::Sum ? acc + v : std::max(acc, double(v));
-          }
-          out[o * inner + i] = float(acc);
+    break;
+  }
+  case OpKind::Concatenation: {
+    // Outer blocks before the axis; each input contributes its slab.
+    int64_t outer = 1, inner = 1;
+    for (int d = 0; d < op.axis; ++d)
+      outer *= y.shape[d];
+    for (size_t d = op.axis + 1; d < y.shape.size(); ++d)
+      inner *= y.shape[d];
+    float *dst = out;
+    for (int64_t o = 0; o < outer; ++o)
+      for (size_t i = 0; i < op.inputs.size(); ++i) {
+        int64_t slab = model.tensors[op.inputs[i]].shape[op.axis] * inner;
+        for (int64_t k = 0; k < slab; ++k)
+          dst[k] = clamp(ins[i][o * slab + k]);
+        dst += slab;
+      }
+    break;
+  }
+  case OpKind::Slice:
+  case OpKind::Transpose:
+  case OpKind::Tile: {
+    std::vector<int64_t> s = stridesOf(x.shape);
+    const size_t rank = x.shape.size();
+    gatherElements(y, out, [&](const std::vector<int64_t> &index) -> float {
+      int64_t e = 0;
+      for (size_t d = 0; d < rank; ++d) {
+        int64_t i = index[d];
+        if (op.kind == OpKind::Slice)
+          i += op.ints[d];
+        else if (op.kind == OpKind::Tile)
+          i %= x.shape[d];
+        if (op.kind == OpKind::Transpose)
+          e += index[d] * s[op.ints[d]];
+        else
+          e += i * s[d];
+      }
+      return in[e];
+    });
+    break;
+  }
+  case OpKind::Sum:
+  case OpKind::ReduceMax: {
+    int64_t outer = 1, inner = 1, n = x.shape[op.axis];
+    for (int d = 0; d < op.axis; ++d)
+      outer *= x.shape[d];
+    for (size_t d = op.axis + 1; d < x.shape.size(); ++d)
+      inner *= x.shape[d];
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        double acc = op.kind == OpKind::Sum
+                         ? 0.0
+                         : -std::numeric_limits<double>::infinity();
+        for (int64_t k = 0; k < n; ++k) {
+          float v = in[(o * n + k) * inner + i];
+          acc = op.kind == OpKind::Sum ? acc + v : std::max(acc, double(v));
         }
-      break;
-    }
-    case OpKind::BatchMatMul: {
-      const Tensor &b = model.tensors[op.inputs[1]];
-      const int64_t batches = x.shape[0], m = x.shape[1], k = x.shape[2],
-                    n = b.shape[2];
-      for (int64_t p = 0; p < batches; ++p)
-        for (int64_t i = 0; i < m; ++i)
-          for (int64_t j = 0; j < n; ++j) {
-            float acc = 0.0f;
-            for (int64_t q = 0; q < k; ++q)
-              acc += in[(p * m + i) * k + q] * ins[1][(p * k + q) * n + j];
-            out[(p * m + i) * n + j] = acc;
-          }
-      break;
-    }
-    case OpKind::Logistic:
-      for (int64_t i = 0; i < y.elements; ++i)
-        out[i] = 1.0f / (1.0f + std::exp(-in[i]));
-      break;
-    case OpKind::Relu:
-      for (int64_t i = 0; i < y.elements; ++i)
-        out[i] = std::max(in[i], 0.0f);
-      break;
-    case OpKind::Relu6:
-      for (int64_t i = 0; i < y.elements; ++i)
-        out[i] = std::min(std::max(in[i], 0.0f), 6.0f);
-      break;
-    case OpKind::Reshape:
-      std::memmove(out, in, y.elements * sizeof(float));
-      break;
-    }
+        out[o * inner + i] = float(acc);
+      }
+    break;
+  }
+  case OpKind::BatchMatMul: {
+    const Tensor &b = model.tensors[op.inputs[1]];
+    const int64_t batches = x.shape[0], m = x.shape[1], k = x.shape[2],
+                  n = b.shape[2];
+    for (int64_t p = 0; p < batches; ++p)
+      for (int64_t i = 0; i < m; ++i)
+        for (int64_t j = 0; j < n; ++j) {
+          float acc = 0.0f;
+          for (int64_t q = 0; q < k; ++q)
+            acc += in[(p * m + i) * k + q] * ins[1][(p * k + q) * n + j];
+          out[(p * m + i) * n + j] = acc;
+        }
+    break;
+  }
+  case OpKind::Logistic:
+    for (int64_t i = 0; i < y.elements; ++i)
+      out[i] = 1.0f / (1.0f + std::exp(-in[i]));
+    break;
+  case OpKind::Relu:
+    for (int64_t i = 0; i < y.elements; ++i)
+      out[i] = std::max(in[i], 0.0f);
+    break;
+  case OpKind::Relu6:
+    for (int64_t i = 0; i < y.elements; ++i)
+      out[i] = std::min(std::max(in[i], 0.0f), 6.0f);
+    break;
+  case OpKind::Reshape:
+    std::memmove(out, in, y.elements * sizeof(float));
+    break;
+  }
 }
 
 bool ReferenceExecutor::run(const float *input, float *output,

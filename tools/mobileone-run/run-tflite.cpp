@@ -2,7 +2,8 @@
 //
 //   mobileone-run model.tflite [--input x.npy] [--output y.npy]
 //                 [--threads T] [--bench N] [--seed S] [--reference]
-//                 [--xnnpack-only] [--no-fusion] [--profile] [--save-input x.npy]
+//                 [--xnnpack-only] [--no-fusion] [--profile] [--save-input
+//                 x.npy]
 //                 [--compare other.tflite [--atol A] [--rtol R]]
 //
 // Uses only the runtime library (no MLIR). --input takes the model's own
@@ -34,14 +35,15 @@ std::string shapeStr(const std::vector<int64_t> &s) {
 }
 
 int usage(const char *msg) {
-  std::fprintf(stderr,
-               "mobileone-run: %s\nusage: mobileone-run model.tflite "
-               "[--input x.npy] [--output y.npy] [--threads T] [--bench N] "
-               "[--seed S] [--reference] [--xnnpack-only] [--isa avx2] [--no-fusion] "
-               "[--profile] "
-               "[--save-input x.npy] [--compare b.tflite [--atol A] "
-               "[--rtol R]]\n",
-               msg);
+  std::fprintf(
+      stderr,
+      "mobileone-run: %s\nusage: mobileone-run model.tflite "
+      "[--input x.npy] [--output y.npy] [--threads T] [--bench N] "
+      "[--seed S] [--reference] [--xnnpack-only] [--isa avx2] [--no-fusion] "
+      "[--profile] "
+      "[--save-input x.npy] [--compare b.tflite [--atol A] "
+      "[--rtol R]]\n",
+      msg);
   return 2;
 }
 
@@ -294,20 +296,22 @@ int runTFLite(int argc, char **argv) {
       total += p.ms;
       flops += p.flops;
     }
-    std::printf("  per-operator profile (median of %d runs; a PAD folded "
-                "into the conv or max pool it feeds, or a depthwise conv fused into\n"
-                "  the 1x1 conv after it, is part of that conv):\n",
-                runs);
+    std::printf(
+        "  per-operator profile (median of %d runs; a PAD folded "
+        "into the conv or max pool it feeds, or a depthwise conv fused into\n"
+        "  the 1x1 conv after it, is part of that conv):\n",
+        runs);
     std::printf("  %4s %-18s %-28s %-16s %-9s %9s %6s %8s\n", "#", "op",
                 "output", "shape", "kernel", "ms", "%", "GFLOP/s");
     std::vector<std::pair<std::string, std::pair<double, double>>> byType;
     for (size_t i = 0; i < ops.size(); ++i) {
       const OpProfile &p = ops[i];
-      std::string name = p.output.size() > 28 ? "..." + p.output.substr(p.output.size() - 25) : p.output;
+      std::string name = p.output.size() > 28
+                             ? "..." + p.output.substr(p.output.size() - 25)
+                             : p.output;
       std::printf("  %4zu %-18s %-28s %-16s %-9s %9.4f %5.1f%% %8.1f\n", i,
-                  p.op.c_str(), name.c_str(), p.shape.c_str(),
-                  p.kernel.c_str(), p.ms,
-                  total > 0 ? 100 * p.ms / total : 0.0,
+                  p.op.c_str(), name.c_str(), p.shape.c_str(), p.kernel.c_str(),
+                  p.ms, total > 0 ? 100 * p.ms / total : 0.0,
                   p.ms > 0 ? p.flops / (p.ms * 1e6) : 0.0);
       auto it = std::find_if(byType.begin(), byType.end(),
                              [&](const auto &e) { return e.first == p.op; });

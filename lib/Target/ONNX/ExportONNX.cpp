@@ -12,11 +12,11 @@
 #include "mobileone/Target/ONNX.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Matchers.h"
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/DenseSet.h"
-#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/ADT/StringSet.h"
-#include "mlir/IR/Matchers.h"
+#include "llvm/ADT/TypeSwitch.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <onnx/checker.h>
@@ -46,9 +46,9 @@ struct Exporter {
                            ArrayRef<std::string> outputs);
   std::string addInitializer(StringRef hint, ArrayRef<int64_t> shape,
                              ArrayRef<float> data);
-  std::string addInt64Initializer(
-      StringRef hint, ArrayRef<int64_t> data,
-      std::optional<ArrayRef<int64_t>> shape = std::nullopt);
+  std::string
+  addInt64Initializer(StringRef hint, ArrayRef<int64_t> data,
+                      std::optional<ArrayRef<int64_t>> shape = std::nullopt);
   void setOutput(Value v, const std::string &name) { names[v] = name; }
 
   ModuleOp module;
@@ -103,9 +103,8 @@ bool keepsBatch(Operation *op, const llvm::DenseSet<Value> &batched) {
             SqueezeExciteOp, LinearOp>(
           [&](Operation *) { return onlyFirstBatched(); })
       .Case([&](SoftmaxOp o) { return o.getAxis() != 0; })
-      .Case([&](LayerNormOp o) {
-        return o.getAxis() != 0 && onlyFirstBatched();
-      })
+      .Case(
+          [&](LayerNormOp o) { return o.getAxis() != 0 && onlyFirstBatched(); })
       .Case<ReduceMeanOp, ReduceSumOp, ReduceMaxOp>([&](Operation *o) {
         auto axes = o->getAttrOfType<DenseI64ArrayAttr>("axes").asArrayRef();
         return !axes.empty() && !llvm::is_contained(axes, 0);
@@ -119,9 +118,9 @@ bool keepsBatch(Operation *op, const llvm::DenseSet<Value> &batched) {
       })
       .Case([&](TransposeOp o) { return o.getPerm()[0] == 0; })
       .Case([&](ConcatOp o) {
-        return o.getAxis() != 0 &&
-               llvm::all_of(o.getInputs(),
-                            [&](Value v) { return batched.contains(v); });
+        return o.getAxis() != 0 && llvm::all_of(o.getInputs(), [&](Value v) {
+                 return batched.contains(v);
+               });
       })
       .Case([&](SplitOp o) { return o.getAxis() != 0; })
       .Case([&](SliceOp o) {
@@ -239,9 +238,9 @@ std::string Exporter::addInitializer(StringRef hint, ArrayRef<int64_t> shape,
   return name;
 }
 
-std::string Exporter::addInt64Initializer(StringRef hint,
-                                          ArrayRef<int64_t> data,
-                                          std::optional<ArrayRef<int64_t>> shape) {
+std::string
+Exporter::addInt64Initializer(StringRef hint, ArrayRef<int64_t> data,
+                              std::optional<ArrayRef<int64_t>> shape) {
   onnx::TensorProto *t = graph->add_initializer();
   std::string name = uniqueName(hint);
   t->set_name(name);
@@ -324,8 +323,8 @@ struct ExportContext {
     return out;
   }
   std::string output(int i = 0) {
-    std::string out = ex.uniqueName(name + (i ? "_out" + std::to_string(i)
-                                              : std::string("_out")));
+    std::string out = ex.uniqueName(
+        name + (i ? "_out" + std::to_string(i) : std::string("_out")));
     ex.setOutput(op->getResult(i), out);
     return out;
   }
@@ -550,11 +549,11 @@ LogicalResult exportSlice(ExportContext &c) {
 
 LogicalResult exportPad(ExportContext &c) {
   auto pad = cast<PadOp>(c.op);
-  onnx::NodeProto *node = c.node(
-      "Pad",
-      {c.in[0], c.ints("pads", pad.getPads()),
-       c.scalar("value", pad.getValue().convertToFloat())},
-      {c.output()});
+  onnx::NodeProto *node =
+      c.node("Pad",
+             {c.in[0], c.ints("pads", pad.getPads()),
+              c.scalar("value", pad.getValue().convertToFloat())},
+             {c.output()});
   addString(node, "mode", pad.getMode());
   return success();
 }
@@ -566,8 +565,8 @@ LogicalResult exportReduce(ExportContext &c) {
   auto op = cast<ReduceOp>(c.op);
   SmallVector<int64_t> axes(op.getAxes());
   if (axes.empty()) // ours: every dimension
-    for (int64_t d = 0, e = cast<RankedTensorType>(op.getInput().getType())
-                                .getRank();
+    for (int64_t d = 0,
+                 e = cast<RankedTensorType>(op.getInput().getType()).getRank();
          d < e; ++d)
       axes.push_back(d);
   SmallVector<std::string> inputs = {c.in[0]};
@@ -582,8 +581,8 @@ LogicalResult exportReduce(ExportContext &c) {
 
 LogicalResult exportAvgPool(ExportContext &c) {
   auto pool = cast<AvgPoolOp>(c.op);
-  bool dilated = llvm::any_of(pool.getDilations(),
-                              [](int64_t d) { return d != 1; });
+  bool dilated =
+      llvm::any_of(pool.getDilations(), [](int64_t d) { return d != 1; });
   if (dilated && c.opset < 19)
     return c.op->emitError("ONNX export: a dilated AveragePool needs opset "
                            "19, the model has ")
@@ -675,8 +674,7 @@ LogicalResult Exporter::exportOp(Operation &op) {
                         "--mobileone-reparameterize first");
   auto it = exportTable().find(op.getName().getStringRef());
   if (it == exportTable().end())
-    return op.emitError("ONNX export cannot express '")
-           << op.getName() << "'";
+    return op.emitError("ONNX export cannot express '") << op.getName() << "'";
   ExportContext c{*this, &op, uniqueName(nodeName(&op)), opset, {}};
   FailureOr<SmallVector<std::string>> in = c.operands();
   if (failed(in))
@@ -732,9 +730,9 @@ LogicalResult Exporter::run(llvm::raw_ostream &os) {
     info->set_name(name);
     StringRef batch;
     if (batched.contains(arg)) {
-      batch = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
-                                                kONNXBatchAttr)
-                  .getValue();
+      batch =
+          func.getArgAttrOfType<StringAttr>(arg.getArgNumber(), kONNXBatchAttr)
+              .getValue();
       batchName = batch.str();
     }
     setTensorType(info, type.getShape(), batch);

@@ -65,8 +65,7 @@ LogicalResult importGelu(Importer &im, const onnx::NodeProto &n) {
     return im.nodeError(n) << "approximate must be \"none\" or \"tanh\", got \""
                            << approximate << "\"";
   return unary<GeluOp>(
-      im, n,
-      {im.attr("approximate", im.builder().getStringAttr(approximate))});
+      im, n, {im.attr("approximate", im.builder().getStringAttr(approximate))});
 }
 
 LogicalResult importHardSigmoid(Importer &im, const onnx::NodeProto &n) {
@@ -90,9 +89,9 @@ LogicalResult importClip(Importer &im, const onnx::NodeProto &n) {
     if (failed(v))
       return failure();
     if (v->size() != 1)
-      return im.nodeError(n) << (i == 1 ? "min" : "max")
-                             << " must be a scalar, got " << v->size()
-                             << " values";
+      return im.nodeError(n)
+             << (i == 1 ? "min" : "max") << " must be a scalar, got "
+             << v->size() << " values";
     bounds[i - 1] = (*v)[0];
   }
   if (std::isnan(bounds[0]) || std::isnan(bounds[1]))
@@ -128,14 +127,15 @@ FailureOr<Value> binary(Importer &im, const onnx::NodeProto &node, Value a,
     return failure();
   }
   // x + 0 and x - 0 (PyTorch traces `0 + conv(x)` in MobileOne blocks).
-  if ((std::is_same_v<OpTy, AddOp> || std::is_same_v<OpTy, SubOp>) &&
-      isZeroConstant(b) && ArrayRef<int64_t>(*shape) == ta.getShape())
+  if ((std::is_same_v<OpTy, AddOp> ||
+       std::is_same_v<OpTy, SubOp>)&&isZeroConstant(b) &&
+      ArrayRef<int64_t>(*shape) == ta.getShape())
     return a;
   if (std::is_same_v<OpTy, AddOp> && isZeroConstant(a) &&
       ArrayRef<int64_t>(*shape) == tb.getShape())
     return b;
-  return im.createTyped<OpTy>(RankedTensorType::get(*shape, ta.getElementType()),
-                              a, b);
+  return im.createTyped<OpTy>(
+      RankedTensorType::get(*shape, ta.getElementType()), a, b);
 }
 
 /// Add, Sub, Mul, Div, and Sum (variadic Add).

@@ -28,9 +28,9 @@ windowPads(Importer &im, const onnx::NodeProto &node, ArrayRef<int64_t> in,
   if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
     for (int d = 0; d < 2; ++d) {
       int64_t out = (in[d] + strides[d] - 1) / strides[d];
-      int64_t total = std::max<int64_t>(
-          0, (out - 1) * strides[d] + dilations[d] * (kernel[d] - 1) + 1 -
-                 in[d]);
+      int64_t total =
+          std::max<int64_t>(0, (out - 1) * strides[d] +
+                                   dilations[d] * (kernel[d] - 1) + 1 - in[d]);
       int64_t small = total / 2, large = total - small;
       pads[d] = autoPad == "SAME_UPPER" ? small : large;
       pads[d + 2] = autoPad == "SAME_UPPER" ? large : small;
@@ -63,10 +63,10 @@ LogicalResult importConv(Importer &im, const onnx::NodeProto &node) {
   Value bias = *optionalBias;
   ArrayRef<int64_t> xs = shapeOf(*x), ws = shapeOf(*w);
   if (xs.size() != 4 || ws.size() != 4)
-    return im.nodeError(node) << "only 2-D convolutions (4-D NCHW input and "
-                                 "weight) are supported, got input "
-                              << formatShape(xs) << " and weight "
-                              << formatShape(ws);
+    return im.nodeError(node)
+           << "only 2-D convolutions (4-D NCHW input and "
+              "weight) are supported, got input "
+           << formatShape(xs) << " and weight " << formatShape(ws);
   std::vector<int64_t> strides = intsAttr(node, "strides", {1, 1});
   std::vector<int64_t> dilations = intsAttr(node, "dilations", {1, 1});
   std::vector<int64_t> kernel = intsAttr(node, "kernel_shape", {ws[2], ws[3]});
@@ -78,9 +78,9 @@ LogicalResult importConv(Importer &im, const onnx::NodeProto &node) {
     return im.nodeError(node) << "strides and dilations must be in [1, 65536] "
                                  "and pads in [0, 65536]";
   if (kernel[0] != ws[2] || kernel[1] != ws[3])
-    return im.nodeError(node) << "inconsistent shapes: kernel_shape "
-                              << formatShape(kernel) << " but weight "
-                              << formatShape(ws);
+    return im.nodeError(node)
+           << "inconsistent shapes: kernel_shape " << formatShape(kernel)
+           << " but weight " << formatShape(ws);
   FailureOr<std::vector<int64_t>> pads =
       windowPads(im, node, xs.drop_front(2), kernel, strides, dilations);
   if (failed(pads))
@@ -91,15 +91,15 @@ LogicalResult importConv(Importer &im, const onnx::NodeProto &node) {
   const std::vector<int64_t> &p = *pads;
   if (group < 1 || xs[1] % group != 0 || ws[0] % group != 0 ||
       ws[1] != xs[1] / group)
-    return im.nodeError(node) << "inconsistent shapes: input "
-                              << formatShape(xs) << ", weight "
-                              << formatShape(ws) << ", group " << group;
+    return im.nodeError(node)
+           << "inconsistent shapes: input " << formatShape(xs) << ", weight "
+           << formatShape(ws) << ", group " << group;
   int64_t oh = (xs[2] + p[0] + p[2] - dilations[0] * (ws[2] - 1) - 1),
           ow = (xs[3] + p[1] + p[3] - dilations[1] * (ws[3] - 1) - 1);
   if (oh < 0 || ow < 0)
-    return im.nodeError(node) << "inconsistent shapes: kernel "
-                              << formatShape(kernel) << " does not fit input "
-                              << formatShape(xs);
+    return im.nodeError(node)
+           << "inconsistent shapes: kernel " << formatShape(kernel)
+           << " does not fit input " << formatShape(xs);
   SmallVector<int64_t> outShape = {xs[0], ws[0], oh / strides[0] + 1,
                                    ow / strides[1] + 1};
   if (!validShape(outShape))
@@ -157,9 +157,9 @@ LogicalResult importBatchNorm(Importer &im, const onnx::NodeProto &node) {
   bool view = xs.size() == 3;
   Value x = view ? reshape(im, in[0], nchw) : in[0];
   double eps = floatAttr(node, "epsilon", 1e-5f);
-  Value y = im.createTyped<BatchNormOp>(
-      x.getType(), x, in[1], in[2], in[3], in[4],
-      im.builder().getF64FloatAttr(eps));
+  Value y =
+      im.createTyped<BatchNormOp>(x.getType(), x, in[1], in[2], in[3], in[4],
+                                  im.builder().getF64FloatAttr(eps));
   if (view)
     y = reshape(im, y, xs);
   return im.define(node, y);
@@ -196,8 +196,8 @@ LogicalResult importGemm(Importer &im, const onnx::NodeProto &node) {
   bool transA = intAttr(node, "transA", 0), transB = intAttr(node, "transB", 0);
   ArrayRef<int64_t> as = shapeOf(*a), ws = shapeOf(*w);
   if (as.size() != 2 || ws.size() != 2)
-    return im.nodeError(node) << "expected 2-D A and B, got "
-                              << formatShape(as) << " and " << formatShape(ws);
+    return im.nodeError(node) << "expected 2-D A and B, got " << formatShape(as)
+                              << " and " << formatShape(ws);
   Value x = *a;
   if (transA) {
     FailureOr<Value> t = transpose2D(im, x);
@@ -218,8 +218,8 @@ LogicalResult importGemm(Importer &im, const onnx::NodeProto &node) {
   if (wdata) {
     Value weight = *w;
     if (!transB) {
-      weight = transposedConstant(im, *wdata, k, m, alpha,
-                                  node.input(1) + "_t");
+      weight =
+          transposedConstant(im, *wdata, k, m, alpha, node.input(1) + "_t");
     } else if (alpha != 1.0f) {
       std::vector<float> scaled(wdata->begin(), wdata->end());
       for (float &v : scaled)
@@ -273,10 +273,9 @@ LogicalResult importGemm(Importer &im, const onnx::NodeProto &node) {
   std::optional<SmallVector<int64_t>> shape =
       broadcastShapes(shapeOf(y), shapeOf(*cs));
   if (!shape || ArrayRef<int64_t>(*shape) != shapeOf(y))
-    return im.nodeError(node) << "inconsistent shapes: C "
-                              << formatShape(shapeOf(*c))
-                              << " does not broadcast to [" << n << ", " << m
-                              << "]";
+    return im.nodeError(node)
+           << "inconsistent shapes: C " << formatShape(shapeOf(*c))
+           << " does not broadcast to [" << n << ", " << m << "]";
   return im.define(node, im.createTyped<AddOp>(y.getType(), y, *cs));
 }
 
@@ -291,11 +290,10 @@ LogicalResult importMatMul(Importer &im, const onnx::NodeProto &node) {
   SmallVector<float> storage;
   std::optional<ArrayRef<float>> bdata = getConstantF32(*b, storage);
   if (as.size() == 2 && bs.size() == 2 && bdata && as[1] == bs[0]) {
-    Value weight =
-        transposedConstant(im, *bdata, bs[0], bs[1], 1.0f, node.input(1) + "_t");
-    return im.define(node, im.createTyped<LinearOp>(
-                               f32Type(im, {as[0], bs[1]}), *a, weight,
-                               Value()));
+    Value weight = transposedConstant(im, *bdata, bs[0], bs[1], 1.0f,
+                                      node.input(1) + "_t");
+    return im.define(node, im.createTyped<LinearOp>(f32Type(im, {as[0], bs[1]}),
+                                                    *a, weight, Value()));
   }
   // NumPy promotes 1-D operands to matrices and drops the added dimension.
   Value l = *a, r = *b;
@@ -324,8 +322,8 @@ LogicalResult importMatMul(Importer &im, const onnx::NodeProto &node) {
 /// Global average pooling of a 4-D tensor, keeping or dropping H and W.
 Value globalAvgPool(Importer &im, Value x, bool keepDims) {
   ArrayRef<int64_t> xs = shapeOf(x);
-  Value y = im.createTyped<GlobalAvgPoolOp>(
-      f32Type(im, {xs[0], xs[1], 1, 1}), x);
+  Value y =
+      im.createTyped<GlobalAvgPoolOp>(f32Type(im, {xs[0], xs[1], 1, 1}), x);
   return keepDims ? y : reshape(im, y, {xs[0], xs[1]});
 }
 
@@ -376,8 +374,8 @@ LogicalResult importReduce(Importer &im, const onnx::NodeProto &node) {
   for (int64_t a : axes) {
     std::optional<int64_t> n = normalizeAxis(a, rank);
     if (!n || llvm::is_contained(norm, *n))
-      return im.nodeError(node) << "invalid axes " << formatShape(axes)
-                                << " for rank " << rank;
+      return im.nodeError(node)
+             << "invalid axes " << formatShape(axes) << " for rank " << rank;
     norm.push_back(*n);
   }
   llvm::sort(norm);
@@ -388,8 +386,8 @@ LogicalResult importReduce(Importer &im, const onnx::NodeProto &node) {
   FailureOr<Value> y =
       std::is_same_v<ReduceOp, ReduceMeanOp>
           ? reduceMean(im, *x, norm, keepDims)
-          : im.create1<ReduceOp>({*x}, {im.array("axes", norm),
-                                        im.i64("keepdims", keepDims)});
+          : im.create1<ReduceOp>(
+                {*x}, {im.array("axes", norm), im.i64("keepdims", keepDims)});
   return failed(y) ? failure() : im.define(node, *y);
 }
 
@@ -567,8 +565,8 @@ LogicalResult importLayerNorm(Importer &im, const onnx::NodeProto &node) {
   if (!(eps > 0.0f))
     return im.nodeError(node) << "epsilon must be positive, got " << eps;
   Value y = im.builder().create<LayerNormOp>(
-      im.loc(), x->getType(), *x, s, bb,
-      im.builder().getI64IntegerAttr(*axis), im.builder().getF64FloatAttr(eps));
+      im.loc(), x->getType(), *x, s, bb, im.builder().getI64IntegerAttr(*axis),
+      im.builder().getF64FloatAttr(eps));
   if (failed(im.define(node, y)))
     return failure();
   bool stats = false;

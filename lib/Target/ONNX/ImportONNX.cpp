@@ -92,8 +92,8 @@ std::vector<int64_t> onnx_import::intsAttr(const onnx::NodeProto &node,
   return std::vector<int64_t>(a->ints().begin(), a->ints().end());
 }
 
-std::string onnx_import::stringAttr(const onnx::NodeProto &node,
-                                    StringRef name, StringRef def) {
+std::string onnx_import::stringAttr(const onnx::NodeProto &node, StringRef name,
+                                    StringRef def) {
   const onnx::AttributeProto *a = findAttr(node, name);
   return a ? a->s() : def.str();
 }
@@ -132,8 +132,8 @@ Importer::Importer(MLIRContext *context, StringRef path,
 
 InFlightDiagnostic Importer::nodeError(const onnx::NodeProto &node) {
   std::string name = node.name().empty() ? "(unnamed)" : node.name();
-  return emitError(nodeLoc) << "node '" << name << "' (" << node.op_type()
-                            << "): ";
+  return emitError(nodeLoc)
+         << "node '" << name << "' (" << node.op_type() << "): ";
 }
 
 FailureOr<Value> Importer::input(const onnx::NodeProto &node, int i) {
@@ -157,8 +157,8 @@ FailureOr<Value> Importer::floatInput(const onnx::NodeProto &node, int i) {
     return failure();
   Type elem = cast<ShapedType>(v->getType()).getElementType();
   if (!elem.isF32()) {
-    nodeError(node) << "input '" << node.input(i) << "' is a tensor of "
-                    << elem << ", expected FLOAT";
+    nodeError(node) << "input '" << node.input(i) << "' is a tensor of " << elem
+                    << ", expected FLOAT";
     return failure();
   }
   return v;
@@ -172,8 +172,8 @@ static std::string producerName(Value v) {
   return "a graph input";
 }
 
-FailureOr<SmallVector<int64_t>>
-Importer::intInput(const onnx::NodeProto &node, int i) {
+FailureOr<SmallVector<int64_t>> Importer::intInput(const onnx::NodeProto &node,
+                                                   int i) {
   FailureOr<Value> v = input(node, i);
   if (failed(v))
     return failure();
@@ -380,7 +380,6 @@ LogicalResult Importer::sliceExternal(const onnx::TensorProto &t, Location loc,
   return success();
 }
 
-
 FailureOr<Value> Importer::tensorConstant(const onnx::TensorProto &t,
                                           StringRef name) {
   Location loc = nodeLoc;
@@ -443,10 +442,9 @@ FailureOr<Value> Importer::tensorConstant(const onnx::TensorProto &t,
   case onnx::TensorProto::BOOL: {
     // Integer tensors are shapes, axes, indices and exponents: held as i64.
     const auto type = t.data_type();
-    bool isSigned = type == onnx::TensorProto::INT64 ||
-                    type == onnx::TensorProto::INT32 ||
-                    type == onnx::TensorProto::INT16 ||
-                    type == onnx::TensorProto::INT8;
+    bool isSigned =
+        type == onnx::TensorProto::INT64 || type == onnx::TensorProto::INT32 ||
+        type == onnx::TensorProto::INT16 || type == onnx::TensorProto::INT8;
     size_t width = 1;
     switch (type) {
     case onnx::TensorProto::INT64:
@@ -541,8 +539,8 @@ LogicalResult Importer::checkOpsSupported(const onnx::GraphProto &graph) {
                it == registry().end()) {
       reason = "not implemented";
     } else if (it->second.sinceOpset > opsetVersion) {
-      reason = "implemented from opset " +
-               std::to_string(it->second.sinceOpset);
+      reason =
+          "implemented from opset " + std::to_string(it->second.sinceOpset);
     } else {
       continue;
     }

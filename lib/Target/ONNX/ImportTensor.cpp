@@ -72,8 +72,8 @@ FailureOr<SmallVector<int64_t>> normalizeAxes(Importer &im,
   for (int64_t a : axes) {
     std::optional<int64_t> n = normalizeAxis(a, rank);
     if (!n || llvm::is_contained(out, *n)) {
-      im.nodeError(node) << "invalid axes " << formatShape(axes)
-                         << " for rank " << rank;
+      im.nodeError(node) << "invalid axes " << formatShape(axes) << " for rank "
+                         << rank;
       return failure();
     }
     out.push_back(*n);
@@ -94,10 +94,10 @@ LogicalResult importReshape(Importer &im, const onnx::NodeProto &node) {
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == 0 && !allowZero) {
       if (i >= xs.size())
-        return im.nodeError(node) << "target shape " << formatShape(*target)
-                                  << " copies dimension " << i
-                                  << " (0), which the input "
-                                  << formatShape(xs) << " does not have";
+        return im.nodeError(node)
+               << "target shape " << formatShape(*target)
+               << " copies dimension " << i << " (0), which the input "
+               << formatShape(xs) << " does not have";
       shape[i] = xs[i];
     }
     if (shape[i] == -1) {
@@ -107,8 +107,8 @@ LogicalResult importReshape(Importer &im, const onnx::NodeProto &node) {
       inferred = i;
     } else if (shape[i] < 0 ||
                (shape[i] > 0 && known > (int64_t(1) << 31) / shape[i])) {
-      return im.nodeError(node) << "invalid target shape "
-                                << formatShape(*target);
+      return im.nodeError(node)
+             << "invalid target shape " << formatShape(*target);
     } else {
       known *= shape[i];
     }
@@ -116,9 +116,9 @@ LogicalResult importReshape(Importer &im, const onnx::NodeProto &node) {
   int64_t total = numElements(xs);
   if (inferred >= 0) {
     if (known == 0 || total % known != 0)
-      return im.nodeError(node) << "inconsistent shapes: cannot reshape "
-                                << formatShape(xs) << " to "
-                                << formatShape(*target);
+      return im.nodeError(node)
+             << "inconsistent shapes: cannot reshape " << formatShape(xs)
+             << " to " << formatShape(*target);
     shape[inferred] = total / known;
   }
   FailureOr<Value> y = reshapeTo(im, node, *x, shape);
@@ -132,8 +132,8 @@ LogicalResult importFlatten(Importer &im, const onnx::NodeProto &node) {
   ArrayRef<int64_t> xs = shapeOf(*x);
   int64_t rank = xs.size(), axis = intAttr(node, "axis", 1);
   if (axis < -rank || axis > rank)
-    return im.nodeError(node) << "axis " << axis << " out of range for rank "
-                              << rank;
+    return im.nodeError(node)
+           << "axis " << axis << " out of range for rank " << rank;
   if (axis < 0)
     axis += rank;
   SmallVector<int64_t> shape = {numElements(xs.take_front(axis)),
@@ -157,9 +157,9 @@ LogicalResult importSqueeze(Importer &im, const onnx::NodeProto &node) {
   for (int64_t d = 0; d < static_cast<int64_t>(xs.size()); ++d) {
     bool listed = llvm::is_contained(*norm, d);
     if (listed && xs[d] != 1)
-      return im.nodeError(node) << "cannot squeeze dimension " << d << " of "
-                                << formatShape(xs) << " (size " << xs[d]
-                                << ", expected 1)";
+      return im.nodeError(node)
+             << "cannot squeeze dimension " << d << " of " << formatShape(xs)
+             << " (size " << xs[d] << ", expected 1)";
     if (!(listed || (!given && xs[d] == 1)))
       shape.push_back(xs[d]);
   }
@@ -197,8 +197,8 @@ LogicalResult importConcat(Importer &im, const onnx::NodeProto &node) {
   std::optional<int64_t> axis =
       normalizeAxis(intAttr(node, "axis", 0), shapeOf(inputs[0]).size());
   if (!axis)
-    return im.nodeError(node) << "axis " << intAttr(node, "axis", 0)
-                              << " out of range";
+    return im.nodeError(node)
+           << "axis " << intAttr(node, "axis", 0) << " out of range";
   FailureOr<Value> y = im.create1<ConcatOp>(inputs, {im.i64("axis", *axis)});
   return failed(y) ? failure() : im.define(node, *y);
 }
@@ -208,8 +208,8 @@ LogicalResult importSplit(Importer &im, const onnx::NodeProto &node) {
   if (failed(x))
     return failure();
   ArrayRef<int64_t> xs = shapeOf(*x);
-  std::optional<int64_t> axis = normalizeAxis(intAttr(node, "axis", 0),
-                                              xs.size());
+  std::optional<int64_t> axis =
+      normalizeAxis(intAttr(node, "axis", 0), xs.size());
   if (!axis)
     return im.nodeError(node) << "axis out of range for rank " << xs.size();
   SmallVector<int64_t> sizes;
@@ -229,9 +229,9 @@ LogicalResult importSplit(Importer &im, const onnx::NodeProto &node) {
                         : node.output_size();
     int64_t dim = xs[*axis];
     if (parts < 1 || parts > std::max<int64_t>(dim, 1))
-      return im.nodeError(node) << "cannot split dimension " << *axis
-                                << " (size " << dim << ") into " << parts
-                                << " parts";
+      return im.nodeError(node)
+             << "cannot split dimension " << *axis << " (size " << dim
+             << ") into " << parts << " parts";
     int64_t chunk = (dim + parts - 1) / parts;
     if (im.opset() < 18 && dim % parts != 0)
       return im.nodeError(node) << "dimension " << *axis << " (size " << dim
@@ -309,8 +309,9 @@ LogicalResult importSlice(Importer &im, const onnx::NodeProto &node) {
     e[*a] = end;
     st[*a] = step;
   }
-  FailureOr<Value> y = im.create1<SliceOp>(
-      {*x}, {im.array("starts", s), im.array("ends", e), im.array("steps", st)});
+  FailureOr<Value> y =
+      im.create1<SliceOp>({*x}, {im.array("starts", s), im.array("ends", e),
+                                 im.array("steps", st)});
   return failed(y) ? failure() : im.define(node, *y);
 }
 
@@ -323,8 +324,7 @@ LogicalResult importTranspose(Importer &im, const onnx::NodeProto &node) {
   for (int64_t i = rank - 1; i >= 0; --i)
     def.push_back(i);
   std::vector<int64_t> perm = intsAttr(node, "perm", def);
-  FailureOr<Value> y =
-      im.create1<TransposeOp>({*x}, {im.array("perm", perm)});
+  FailureOr<Value> y = im.create1<TransposeOp>({*x}, {im.array("perm", perm)});
   return failed(y) ? failure() : im.define(node, *y);
 }
 
@@ -364,9 +364,9 @@ LogicalResult importPad(Importer &im, const onnx::NodeProto &node) {
     }
   } else {
     if (static_cast<int64_t>(pads->size()) != 2 * rank)
-      return im.nodeError(node) << "expected " << 2 * rank << " pads for a "
-                                << "rank-" << rank << " input, got "
-                                << pads->size();
+      return im.nodeError(node)
+             << "expected " << 2 * rank << " pads for a "
+             << "rank-" << rank << " input, got " << pads->size();
     full = *pads;
   }
   if (llvm::any_of(full, [](int64_t p) { return p < 0; }))
@@ -444,11 +444,11 @@ LogicalResult importShape(Importer &im, const onnx::NodeProto &node) {
     return std::clamp<int64_t>(v, 0, rank);
   };
   int64_t start = clampDim(intAttr(node, "start", 0));
-  int64_t end = findAttr(node, "end") ? clampDim(intAttr(node, "end", rank))
-                                      : rank;
+  int64_t end =
+      findAttr(node, "end") ? clampDim(intAttr(node, "end", rank)) : rank;
   end = std::max(start, end);
-  FailureOr<Value> y = im.create1<ShapeOp>(
-      {*x}, {im.i64("start", start), im.i64("end", end)});
+  FailureOr<Value> y =
+      im.create1<ShapeOp>({*x}, {im.i64("start", start), im.i64("end", end)});
   return failed(y) ? failure() : im.define(node, *y);
 }
 
@@ -476,9 +476,9 @@ LogicalResult importGather(Importer &im, const onnx::NodeProto &node) {
       succeeded(idx)) {
     for (int64_t i : *idx)
       if (i < -ds[*axis] || i >= ds[*axis])
-        return im.nodeError(node) << "index " << i << " out of range for "
-                                  << "dimension " << *axis << " (size "
-                                  << ds[*axis] << ")";
+        return im.nodeError(node)
+               << "index " << i << " out of range for "
+               << "dimension " << *axis << " (size " << ds[*axis] << ")";
   } else {
     return failure();
   }
@@ -516,8 +516,7 @@ LogicalResult importCast(Importer &im, const onnx::NodeProto &node) {
   return im.define(node, im.createTyped<CastOp>(type, *x));
 }
 
-LogicalResult importConstantOfShape(Importer &im,
-                                    const onnx::NodeProto &node) {
+LogicalResult importConstantOfShape(Importer &im, const onnx::NodeProto &node) {
   FailureOr<SmallVector<int64_t>> shape = im.intInput(node, 0);
   if (failed(shape))
     return failure();
@@ -547,7 +546,8 @@ LogicalResult importRange(Importer &im, const onnx::NodeProto &node) {
   FailureOr<Value> first = im.input(node, 0);
   if (failed(first))
     return failure();
-  bool isInt = cast<ShapedType>(first->getType()).getElementType().isInteger(64);
+  bool isInt =
+      cast<ShapedType>(first->getType()).getElementType().isInteger(64);
   if (isInt) {
     FailureOr<SmallVector<int64_t>> s = im.intInput(node, 0),
                                     l = im.intInput(node, 1),
@@ -580,8 +580,8 @@ LogicalResult importRange(Importer &im, const onnx::NodeProto &node) {
   SmallVector<float> out;
   for (int64_t i = 0; i < count; ++i)
     out.push_back((*s)[0] + i * (*d)[0]);
-  return im.define(node, im.f32Constant({int64_t(out.size())}, out,
-                                        node.output(0)));
+  return im.define(node,
+                   im.f32Constant({int64_t(out.size())}, out, node.output(0)));
 }
 
 LogicalResult importExpand(Importer &im, const onnx::NodeProto &node) {

@@ -1,4 +1,5 @@
-//===- Importer.h - the ONNX importer's shared state and helpers -*- C++ -*-===//
+//===- Importer.h - the ONNX importer's shared state and helpers -*- C++
+//-*-===//
 //
 // Internal to lib/Target/ONNX. The importer walks the graph in order and
 // dispatches each node through a registry: one entry per ONNX op type, with
@@ -134,8 +135,8 @@ private:
   LogicalResult readExternalData(const onnx::TensorProto &t, Location loc,
                                  StringRef &bytes);
   LogicalResult sliceExternal(const onnx::TensorProto &t, Location loc,
-                              StringRef location, StringRef all,
-                              int64_t offset, int64_t length, StringRef &bytes);
+                              StringRef location, StringRef all, int64_t offset,
+                              int64_t length, StringRef &bytes);
   LogicalResult importNode(const onnx::NodeProto &node, int64_t index);
   SmallVector<Value> foldOp(Operation *op);
   LogicalResult inferFailed(StringRef opName);
@@ -160,8 +161,8 @@ struct HasProperties<T, std::void_t<typename T::Properties>> : std::true_type {
 };
 
 template <typename OpTy>
-FailureOr<SmallVector<Value>>
-Importer::create(ValueRange operands, ArrayRef<NamedAttribute> attrs) {
+FailureOr<SmallVector<Value>> Importer::create(ValueRange operands,
+                                               ArrayRef<NamedAttribute> attrs) {
   MLIRContext *ctx = context();
   DictionaryAttr dict = DictionaryAttr::get(ctx, attrs);
   SmallVector<Type> types;

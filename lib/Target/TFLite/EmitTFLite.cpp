@@ -181,7 +181,8 @@ private:
     FailureOr<int32_t> x = tensorOf(op.getOperand(0), &op);
     if (failed(x))
       return failure();
-    int32_t c = addInt32Constant(intsShape, ints, nameOf(&op) + "/" + what.str());
+    int32_t c =
+        addInt32Constant(intsShape, ints, nameOf(&op) + "/" + what.str());
     addOp(code, {*x, c}, {define(op.getResult(0), nameOf(&op))}, optionsType,
           options);
     return success();
@@ -213,12 +214,10 @@ std::pair<int64_t, int64_t> samePads(int64_t in, int64_t kernel, int64_t stride,
 
 /// VALID, SAME, or neither (explicit padding needed) for TOSA pads
 /// [top, bottom, left, right] of an NHWC window op.
-std::optional<tflite::Padding> paddingOf(ArrayRef<int64_t> in,
-                                         ArrayRef<int64_t> out,
-                                         ArrayRef<int64_t> kernel,
-                                         ArrayRef<int64_t> stride,
-                                         ArrayRef<int64_t> dilation,
-                                         ArrayRef<int64_t> pad) {
+std::optional<tflite::Padding>
+paddingOf(ArrayRef<int64_t> in, ArrayRef<int64_t> out, ArrayRef<int64_t> kernel,
+          ArrayRef<int64_t> stride, ArrayRef<int64_t> dilation,
+          ArrayRef<int64_t> pad) {
   if (llvm::all_of(pad, [](int64_t v) { return v == 0; }))
     return tflite::Padding_VALID;
   auto h = samePads(in[1], kernel[0], stride[0], dilation[0]);
@@ -267,7 +266,8 @@ int32_t Writer::explicitPad(int32_t x, ArrayRef<int64_t> is,
 tflite::ActivationFunctionType Writer::fuseActivation(Value &out) {
   if (out.hasOneUse())
     if (auto clamp = dyn_cast<tosa::ClampOp>(*out.user_begin()))
-      if (std::optional<tflite::ActivationFunctionType> a = activationOf(clamp)) {
+      if (std::optional<tflite::ActivationFunctionType> a =
+              activationOf(clamp)) {
         absorbed.insert(clamp);
         out = clamp.getOutput();
         return *a;
@@ -287,9 +287,8 @@ LogicalResult Writer::emitConv(Operation *conv, bool depthwise) {
                     dilation =
                         conv->getAttrOfType<DenseI64ArrayAttr>("dilation");
   ArrayRef<int64_t> ws = shapeOf(weight), is = shapeOf(input);
-  SmallVector<int64_t> kernel =
-      depthwise ? SmallVector<int64_t>{ws[0], ws[1]}
-                : SmallVector<int64_t>{ws[1], ws[2]};
+  SmallVector<int64_t> kernel = depthwise ? SmallVector<int64_t>{ws[0], ws[1]}
+                                          : SmallVector<int64_t>{ws[1], ws[2]};
   std::optional<tflite::Padding> padding =
       paddingOf(is, shapeOf(out), kernel, stride, dilation, pad);
   if (!padding) {
@@ -335,21 +334,21 @@ SmallVector<tosa::Conv2DOp> groupedConvParts(tosa::ConcatOp concat) {
   int64_t next = 0;
   for (Value part : concat.getInput1()) {
     auto conv = part.getDefiningOp<tosa::Conv2DOp>();
-    auto slice = conv ? conv.getInput().getDefiningOp<tosa::SliceOp>()
-                      : tosa::SliceOp();
+    auto slice =
+        conv ? conv.getInput().getDefiningOp<tosa::SliceOp>() : tosa::SliceOp();
     if (!conv || !conv->hasOneUse() || !slice || !slice->hasOneUse() ||
         (source && slice.getInput() != source))
       return {};
     source = slice.getInput();
     ArrayRef<int64_t> start = slice.getStart(), size = slice.getSize();
     ArrayRef<int64_t> ws = shapeOf(conv.getWeight());
-    if (start[0] || start[1] || start[2] || start[3] != next || size[3] != ws[3])
+    if (start[0] || start[1] || start[2] || start[3] != next ||
+        size[3] != ws[3])
       return {};
-    if (!convs.empty() &&
-        (conv.getPad() != convs[0].getPad() ||
-         conv.getStride() != convs[0].getStride() ||
-         conv.getDilation() != convs[0].getDilation() ||
-         ws != shapeOf(convs[0].getWeight())))
+    if (!convs.empty() && (conv.getPad() != convs[0].getPad() ||
+                           conv.getStride() != convs[0].getStride() ||
+                           conv.getDilation() != convs[0].getDilation() ||
+                           ws != shapeOf(convs[0].getWeight())))
       return {};
     next += size[3];
     convs.push_back(conv);
@@ -362,8 +361,7 @@ SmallVector<tosa::Conv2DOp> groupedConvParts(tosa::ConcatOp concat) {
 /// One grouped CONV_2D for the parts groupedConvParts found.
 LogicalResult Writer::emitGroupedConv(tosa::ConcatOp concat) {
   SmallVector<tosa::Conv2DOp> convs = groupedConvParts(concat);
-  Value source =
-      convs[0].getInput().getDefiningOp<tosa::SliceOp>().getInput();
+  Value source = convs[0].getInput().getDefiningOp<tosa::SliceOp>().getInput();
   // All parts are one conv: weights and biases concatenated along OC.
   std::vector<float> w, bias;
   for (tosa::Conv2DOp conv : convs) {
@@ -496,10 +494,10 @@ LogicalResult Writer::emit(Operation &op) {
       .Case([&](tosa::ConcatOp c) -> LogicalResult {
         if (groupedConcats.contains(c))
           return emitGroupedConv(c);
-        return simple(op, tflite::BuiltinOperator_CONCATENATION,
-                      tflite::BuiltinOptions_ConcatenationOptions,
-                      tflite::CreateConcatenationOptions(fbb, c.getAxis())
-                          .Union());
+        return simple(
+            op, tflite::BuiltinOperator_CONCATENATION,
+            tflite::BuiltinOptions_ConcatenationOptions,
+            tflite::CreateConcatenationOptions(fbb, c.getAxis()).Union());
       })
       .Case([&](tosa::ClampOp c) { return emitClamp(c); })
       .Case([&](tosa::SigmoidOp) {
@@ -533,22 +531,19 @@ LogicalResult Writer::emit(Operation &op) {
         return success();
       })
       .Case([&](tosa::AddOp) {
-        return arithmetic(tflite::BuiltinOperator_ADD,
-                          tflite::BuiltinOptions_AddOptions, [&](auto a) {
-                            return tflite::CreateAddOptions(fbb, a);
-                          });
+        return arithmetic(
+            tflite::BuiltinOperator_ADD, tflite::BuiltinOptions_AddOptions,
+            [&](auto a) { return tflite::CreateAddOptions(fbb, a); });
       })
       .Case([&](tosa::SubOp) {
-        return arithmetic(tflite::BuiltinOperator_SUB,
-                          tflite::BuiltinOptions_SubOptions, [&](auto a) {
-                            return tflite::CreateSubOptions(fbb, a);
-                          });
+        return arithmetic(
+            tflite::BuiltinOperator_SUB, tflite::BuiltinOptions_SubOptions,
+            [&](auto a) { return tflite::CreateSubOptions(fbb, a); });
       })
       .Case([&](tosa::MulOp) {
-        return arithmetic(tflite::BuiltinOperator_MUL,
-                          tflite::BuiltinOptions_MulOptions, [&](auto a) {
-                            return tflite::CreateMulOptions(fbb, a);
-                          });
+        return arithmetic(
+            tflite::BuiltinOperator_MUL, tflite::BuiltinOptions_MulOptions,
+            [&](auto a) { return tflite::CreateMulOptions(fbb, a); });
       })
       .Case([&](tosa::PowOp) {
         return binary(tflite::BuiltinOperator_POW,
@@ -586,7 +581,8 @@ LogicalResult Writer::emit(Operation &op) {
                         tflite::CreateReshapeOptionsDirect(fbb, &dims).Union());
       })
       .Case([&](tosa::TransposeOp t) -> LogicalResult {
-        FailureOr<SmallVector<int64_t>> perm = ints(t.getPerms(), "permutation");
+        FailureOr<SmallVector<int64_t>> perm =
+            ints(t.getPerms(), "permutation");
         if (failed(perm))
           return failure();
         return withInts(op, tflite::BuiltinOperator_TRANSPOSE, *perm,
@@ -612,7 +608,8 @@ LogicalResult Writer::emit(Operation &op) {
         int32_t begin = addInt32Constant({rank}, s.getStart(), name + "/begin");
         int32_t size = addInt32Constant({rank}, s.getSize(), name + "/size");
         addOp(tflite::BuiltinOperator_SLICE, {*x, begin, size},
-              {define(s.getOutput(), name)}, tflite::BuiltinOptions_SliceOptions,
+              {define(s.getOutput(), name)},
+              tflite::BuiltinOptions_SliceOptions,
               tflite::CreateSliceOptions(fbb).Union());
         return success();
       })
@@ -629,8 +626,8 @@ LogicalResult Writer::emit(Operation &op) {
         if (failed(x) || failed(pads))
           return failure();
         std::string name = nameOf(p);
-        int32_t padsId = addInt32Constant(
-            {int64_t(pads->size() / 2), 2}, *pads, name + "/paddings");
+        int32_t padsId = addInt32Constant({int64_t(pads->size() / 2), 2}, *pads,
+                                          name + "/paddings");
         float value = 0.0f;
         SmallVector<float> storage;
         if (p.getPadConst()) {
@@ -655,10 +652,11 @@ LogicalResult Writer::emit(Operation &op) {
       })
       // Element-wise ops TFLite has, kept by the lowering (target=tflite).
       .Case([&](GeluOp g) {
-        return simple(op, tflite::BuiltinOperator_GELU,
-                      tflite::BuiltinOptions_GeluOptions,
-                      tflite::CreateGeluOptions(fbb, g.getApproximate() == "tanh")
-                          .Union());
+        return simple(
+            op, tflite::BuiltinOperator_GELU,
+            tflite::BuiltinOptions_GeluOptions,
+            tflite::CreateGeluOptions(fbb, g.getApproximate() == "tanh")
+                .Union());
       })
       .Case([&](HardSwishOp) {
         return simple(op, tflite::BuiltinOperator_HARD_SWISH,

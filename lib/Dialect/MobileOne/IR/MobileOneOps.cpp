@@ -225,22 +225,19 @@ LogicalResult PowOp::verify() {
 OpFoldResult PowOp::fold(FoldAdaptor) { return {}; }
 
 OpFoldResult AddOp::fold(FoldAdaptor a) {
-  return foldIntBinary(getType(), a.getLhs(), a.getRhs(),
-                       [](int64_t x, int64_t y) -> std::optional<int64_t> {
-                         return x + y;
-                       });
+  return foldIntBinary(
+      getType(), a.getLhs(), a.getRhs(),
+      [](int64_t x, int64_t y) -> std::optional<int64_t> { return x + y; });
 }
 OpFoldResult SubOp::fold(FoldAdaptor a) {
-  return foldIntBinary(getType(), a.getLhs(), a.getRhs(),
-                       [](int64_t x, int64_t y) -> std::optional<int64_t> {
-                         return x - y;
-                       });
+  return foldIntBinary(
+      getType(), a.getLhs(), a.getRhs(),
+      [](int64_t x, int64_t y) -> std::optional<int64_t> { return x - y; });
 }
 OpFoldResult MulOp::fold(FoldAdaptor a) {
-  return foldIntBinary(getType(), a.getLhs(), a.getRhs(),
-                       [](int64_t x, int64_t y) -> std::optional<int64_t> {
-                         return x * y;
-                       });
+  return foldIntBinary(
+      getType(), a.getLhs(), a.getRhs(),
+      [](int64_t x, int64_t y) -> std::optional<int64_t> { return x * y; });
 }
 OpFoldResult DivOp::fold(FoldAdaptor a) {
   return foldIntBinary(getType(), a.getLhs(), a.getRhs(),
@@ -281,8 +278,8 @@ LogicalResult LayerNormOp::verify() {
   auto in = cast<RankedTensorType>(getInput().getType());
   int64_t axis = getAxis();
   if (axis < 0 || axis >= in.getRank())
-    return emitOpError("axis ") << axis << " is out of range for rank "
-                                << in.getRank();
+    return emitOpError("axis ")
+           << axis << " is out of range for rank " << in.getRank();
   ArrayRef<int64_t> normalized = in.getShape().drop_front(axis);
   for (Value v : {getScale(), getBias()})
     if (v && cast<RankedTensorType>(v.getType()).getShape() != normalized)
@@ -477,8 +474,8 @@ LogicalResult BlockOp::verifyRegions() {
   if (yield.getBranches().empty())
     return emitOpError("expected at least one branch");
   RankedTensorType inType = getInput().getType();
-  if (!inType.hasStaticShape() && llvm::any_of(
-          inType.getShape().drop_front(), ShapedType::isDynamic))
+  if (!inType.hasStaticShape() &&
+      llvm::any_of(inType.getShape().drop_front(), ShapedType::isDynamic))
     return emitOpError("expected static channels and spatial sizes");
   for (auto [index, branch] : llvm::enumerate(yield.getBranches()))
     if (branch.getType() != getOutput().getType())

@@ -89,11 +89,9 @@ mobileone::broadcastShapes(ArrayRef<int64_t> a, ArrayRef<int64_t> b) {
 }
 
 /// Folds a broadcasting integer binary op on constants.
-OpFoldResult mobileone::foldIntBinary(Type resultType, Attribute lhs,
-                                      Attribute rhs,
-                                      function_ref<std::optional<int64_t>(
-                                          int64_t, int64_t)>
-                                          fn) {
+OpFoldResult mobileone::foldIntBinary(
+    Type resultType, Attribute lhs, Attribute rhs,
+    function_ref<std::optional<int64_t>(int64_t, int64_t)> fn) {
   auto type = dyn_cast<RankedTensorType>(resultType);
   auto l = dyn_cast_or_null<DenseIntElementsAttr>(lhs);
   auto r = dyn_cast_or_null<DenseIntElementsAttr>(rhs);
@@ -212,7 +210,8 @@ OpFoldResult CastOp::fold(FoldAdaptor adaptor) {
   if (!out.hasStaticShape())
     return {};
   Type elem = out.getElementType();
-  if (std::optional<SmallVector<int64_t>> ints = intValues(adaptor.getInput())) {
+  if (std::optional<SmallVector<int64_t>> ints =
+          intValues(adaptor.getInput())) {
     if (elem.isInteger(64) || elem.isInteger(1)) {
       if (elem.isInteger(1))
         for (int64_t &v : *ints)
@@ -379,7 +378,8 @@ OpFoldResult ExpandOp::fold(FoldAdaptor adaptor) {
   auto type = cast<RankedTensorType>(getType());
   if (!in || !type.hasStaticShape())
     return {};
-  ArrayRef<int64_t> is = cast<RankedTensorType>(getInput().getType()).getShape();
+  ArrayRef<int64_t> is =
+      cast<RankedTensorType>(getInput().getType()).getShape();
   SmallVector<int64_t> out;
   forEachIndex(type.getShape(), [&](ArrayRef<int64_t> idx, int64_t) {
     out.push_back((*in)[broadcastOffset(is, idx)]);
@@ -593,8 +593,7 @@ static LogicalResult inferReduce(std::optional<Location> loc, Adaptor adaptor,
     return fail(loc, "expected a ranked input");
   ArrayRef<int64_t> axes = adaptor.getAxes();
   for (size_t i = 0; i < axes.size(); ++i)
-    if (axes[i] < 0 || axes[i] >= in.getRank() ||
-        (i && axes[i] <= axes[i - 1]))
+    if (axes[i] < 0 || axes[i] >= in.getRank() || (i && axes[i] <= axes[i - 1]))
       return fail(loc, "axes " + shapeString(axes) +
                            " must be sorted, unique and within rank " +
                            Twine(in.getRank()));
@@ -611,10 +610,9 @@ static LogicalResult inferReduce(std::optional<Location> loc, Adaptor adaptor,
 }
 
 #define MOBILEONE_REDUCE_INFERENCE(Op)                                         \
-  LogicalResult Op::inferReturnTypes(MLIRContext *,                            \
-                                     std::optional<Location> loc,              \
-                                     Adaptor adaptor,                          \
-                                     SmallVectorImpl<Type> &types) {           \
+  LogicalResult Op::inferReturnTypes(                                          \
+      MLIRContext *, std::optional<Location> loc, Adaptor adaptor,             \
+      SmallVectorImpl<Type> &types) {                                          \
     return inferReduce(loc, adaptor, types);                                   \
   }
 MOBILEONE_REDUCE_INFERENCE(ReduceMeanOp)
@@ -698,8 +696,8 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
   if (k != k2)
     return fail(loc, "inner dimensions differ: " + shapeString(l.getShape()) +
                          " x " + shapeString(r.getShape()));
-  std::optional<SmallVector<int64_t>> batch = broadcastShapes(
-      l.getShape().drop_back(2), r.getShape().drop_back(2));
+  std::optional<SmallVector<int64_t>> batch =
+      broadcastShapes(l.getShape().drop_back(2), r.getShape().drop_back(2));
   if (!batch)
     return fail(loc, "batch dimensions of " + shapeString(l.getShape()) +
                          " and " + shapeString(r.getShape()) +

@@ -2,6 +2,7 @@
 
 #include "Model.h"
 
+#include "mobileone/Support/Limits.h"
 #include "mobileone/Target/TFLite/schema_generated.h"
 
 #include <algorithm>
@@ -17,7 +18,7 @@ using namespace mobileone::runtime;
 
 namespace {
 
-constexpr int64_t kMaxElements = int64_t(1) << 31;
+constexpr int64_t kMaxElements = mlir::mobileone::kMaxTensorElements;
 /// All activations together (1 GiB of floats): a bound on what a model file
 /// can make the runtime allocate.
 constexpr int64_t kMaxActivationElements = int64_t(1) << 28;
@@ -71,13 +72,15 @@ bool Loader::loadTensors(const tflite::SubGraph &g,
     out.elements = 1;
     if (t->shape())
       for (int32_t d : *t->shape()) {
-        if (d <= 0)
+        // An INT32 tensor may be empty: RESHAPE's new_shape of a scalar.
+        if (d < 0 || (d == 0 && !out.isInt32))
           return fail(what + " has a non-positive dimension " +
                       std::to_string(d));
         out.shape.push_back(d);
         out.elements *= d;
         if (out.elements > kMaxElements)
-          return fail(what + " has more than 2^31 elements");
+          return fail(what + " has more than " +
+                      mlir::mobileone::kMaxTensorElementsText + " elements");
       }
     if (t->buffer() != 0) {
       if (!buffers || t->buffer() >= buffers->size())
@@ -315,28 +318,35 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
            (m.ops.push_back(out), true);
   }
   case tflite::BuiltinOperator_PAD: {
-    out.kind = OpKind::Pad;
     if (!need(2))
       return false;
     const Tensor &x = in(0), &p = in(1);
-    if (!floatActivation(x) || x.shape.size() != 4 || !p.data || !p.isInt32 ||
-        p.shape != std::vector<int64_t>{4, 2})
+    const int64_t rank = x.shape.size();
+    if (!floatActivation(x) || rank == 0 || rank > 6 || !p.data || !p.isInt32 ||
+        p.shape != std::vector<int64_t>{rank, 2})
       return failOp(index, name,
-                    "expected a 4-D input and constant INT32 "
-                    "paddings [4, 2]");
+                    "expected a FLOAT32 input of rank 1 to 6 and constant "
+                    "INT32 paddings [rank, 2]");
     const int32_t *v = p.i32();
-    if (v[0] || v[1] || v[6] || v[7] ||
-        std::any_of(v, v + 8, [](int32_t a) { return a < 0 || a > 1 << 16; }))
-      return failOp(index, name,
-                    "only non-negative padding of H and W is "
-                    "supported");
-    out.padTop = v[2], out.padBottom = v[3], out.padLeft = v[4],
-    out.padRight = v[5];
-    return expectShape(y,
-                       {x.shape[0], x.shape[1] + v[2] + v[3],
-                        x.shape[2] + v[4] + v[5], x.shape[3]},
-                       "output") &&
-           (m.ops.push_back(out), true);
+    if (std::any_of(v, v + 2 * rank,
+                    [](int32_t a) { return a < 0 || a > 1 << 16; }))
+      return failOp(index, name, "paddings must be in [0, 65536]");
+    std::vector<int64_t> shape = x.shape;
+    for (int64_t d = 0; d < rank; ++d)
+      shape[d] += v[2 * d] + v[2 * d + 1];
+    if (rank == 4 && !v[0] && !v[1] && !v[6] && !v[7]) {
+      // Zeros around H and W of NHWC: foldable into a convolution or pool.
+      out.kind = OpKind::Pad;
+      out.padTop = v[2], out.padBottom = v[3], out.padLeft = v[4],
+      out.padRight = v[5];
+    } else {
+      // Any other dimensions: the general pad, with zeros.
+      out.kind = OpKind::PadV2;
+      out.ints.assign(v, v + 2 * rank);
+      out.alpha = 0.0f;
+      out.inputs.resize(1);
+    }
+    return expectShape(y, shape, "output") && (m.ops.push_back(out), true);
   }
   case tflite::BuiltinOperator_AVERAGE_POOL_2D:
   case tflite::BuiltinOperator_MAX_POOL_2D: {

@@ -1,12 +1,18 @@
 //===- Npy.cpp - float32 .npy files ---------------------------------------===//
 
 #include "mobileone/Runtime/Npy.h"
+#include "mobileone/Support/Limits.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 using namespace mobileone::runtime;
 
@@ -185,10 +191,10 @@ bool mobileone::runtime::readNpy(const std::string &path,
   }
   int64_t n = 1;
   for (int64_t d : shape) {
-    if (d <= 0 || d > (1 << 30) || n > (int64_t(1) << 31) / d) {
-      error = "'" + path +
-              "': shape dimensions must be positive, at most "
-              "2^31 elements in all";
+    if (d <= 0 || n > mlir::mobileone::kMaxTensorElements / d) {
+      error = "'" + path + "': shape dimensions must be positive, at most " +
+              std::string(mlir::mobileone::kMaxTensorElementsText) +
+              " elements in all";
       return false;
     }
     n *= d;
@@ -201,9 +207,78 @@ bool mobileone::runtime::readNpy(const std::string &path,
   return true;
 }
 
+bool mobileone::runtime::writeFileWhole(const std::string &path,
+                                        const std::string &bytes,
+                                        const std::vector<std::string> &protect,
+                                        std::string &error) {
+  auto fail = [&](const std::string &why) {
+    error = "cannot write '" + path + "': " + why;
+    return false;
+  };
+  struct stat target;
+  bool exists = ::stat(path.c_str(), &target) == 0;
+  for (const std::string &p : protect) {
+    struct stat other;
+    if (exists && !p.empty() && ::stat(p.c_str(), &other) == 0 &&
+        other.st_dev == target.st_dev && other.st_ino == target.st_ino)
+      return fail("it is '" + p +
+                  "', a file this run reads or writes (choose another path)");
+  }
+  auto writeAll = [&](int fd) -> std::string {
+    size_t done = 0;
+    while (done < bytes.size()) {
+      ssize_t k = ::write(fd, bytes.data() + done, bytes.size() - done);
+      if (k < 0 && errno == EINTR)
+        continue;
+      if (k <= 0)
+        return k < 0 ? std::strerror(errno) : "no progress";
+      done += size_t(k);
+    }
+    return "";
+  };
+  if (exists && !S_ISREG(target.st_mode)) {
+    // Never replaced: a device is written in place, the rest refused.
+    if (S_ISDIR(target.st_mode))
+      return fail("it is a directory");
+    if (!S_ISCHR(target.st_mode) && !S_ISBLK(target.st_mode))
+      return fail("it is not a regular file (a FIFO or socket)");
+    int fd = ::open(path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0)
+      return fail(std::strerror(errno));
+    std::string why = writeAll(fd);
+    if (::close(fd) != 0 && why.empty())
+      why = std::strerror(errno);
+    return why.empty() ? true : fail(why);
+  }
+  // A temporary file beside the target, renamed over it only when whole and
+  // on disk: a failed write leaves any earlier file unchanged.
+  std::string tmp;
+  int fd = -1;
+  for (unsigned attempt = 0; fd < 0; ++attempt) {
+    tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" +
+          std::to_string(attempt);
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    if (fd < 0 && (errno != EEXIST || attempt == 127))
+      return fail(std::strerror(errno));
+  }
+  std::string why = writeAll(fd);
+  if (why.empty() && ::fsync(fd) != 0)
+    why = std::strerror(errno);
+  if (::close(fd) != 0 && why.empty())
+    why = std::strerror(errno);
+  if (why.empty() && std::rename(tmp.c_str(), path.c_str()) != 0)
+    why = std::strerror(errno);
+  if (!why.empty()) {
+    ::unlink(tmp.c_str());
+    return fail(why + " (any earlier file there is unchanged)");
+  }
+  return true;
+}
+
 bool mobileone::runtime::writeNpy(const std::string &path,
                                   const std::vector<int64_t> &shape,
-                                  const float *data, std::string &error) {
+                                  const float *data, std::string &error,
+                                  const std::vector<std::string> &protect) {
   std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
   int64_t n = 1;
   for (int64_t d : shape) {
@@ -214,31 +289,12 @@ bool mobileone::runtime::writeNpy(const std::string &path,
   size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header += '\n';
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    if (!f) {
-      error = "cannot write '" + path + "'";
-      return false;
-    }
-    uint16_t len = uint16_t(header.size());
-    f.write("\x93NUMPY\x01\x00", 8);
-    char lenBytes[2] = {char(len & 0xff), char(len >> 8)};
-    f.write(lenBytes, 2);
-    f << header;
-    f.write(reinterpret_cast<const char *>(data), n * sizeof(float));
-    if (!f) {
-      error = "cannot write '" + path + "'";
-      std::remove(tmp.c_str());
-      return false;
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    error = "cannot write '" + path + "'";
-    std::remove(tmp.c_str());
-    return false;
-  }
-  return true;
+  std::string bytes("\x93NUMPY\x01\x00", 8);
+  bytes += char(header.size() & 0xff);
+  bytes += char(header.size() >> 8);
+  bytes += header;
+  bytes.append(reinterpret_cast<const char *>(data), n * sizeof(float));
+  return writeFileWhole(path, bytes, protect, error);
 }
 
 mobileone::runtime::Difference

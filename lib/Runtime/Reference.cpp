@@ -16,6 +16,17 @@
 
 using namespace mobileone::runtime;
 
+namespace {
+/// max and min as ONNX, PyTorch and TFLite's reference kernels define them:
+/// a NaN in either operand gives NaN (std::max keeps the first operand).
+template <typename F> F nanMax(F a, F b) {
+  return std::isnan(a) || std::isnan(b) ? a + b : (a < b ? b : a);
+}
+template <typename F> F nanMin(F a, F b) {
+  return std::isnan(a) || std::isnan(b) ? a + b : (b < a ? b : a);
+}
+} // namespace
+
 size_t mobileone::runtime::planActivations(const Model &model,
                                            std::vector<size_t> &offsets,
                                            size_t &unplanned,
@@ -301,7 +312,7 @@ void mobileone::runtime::runReferenceOp(const Model &model, const Op &op,
                 if (iy < 0 || iy >= h || ix < 0 || ix >= w)
                   continue;
                 double v = in[((b * h + iy) * w + ix) * c + ch];
-                acc = max ? std::max(acc, v) : acc + v;
+                acc = max ? nanMax(acc, double(v)) : acc + v;
                 ++count;
               }
             float v = max ? float(acc) : count ? float(acc / count) : 0.0f;
@@ -362,11 +373,11 @@ void mobileone::runtime::runReferenceOp(const Model &model, const Op &op,
       break;
     case OpKind::Maximum:
       binary(x, in, b, ins[1], y, out, op,
-             [](float p, float q) { return std::max(p, q); });
+             [](float p, float q) { return nanMax(p, q); });
       break;
     case OpKind::Minimum:
       binary(x, in, b, ins[1], y, out, op,
-             [](float p, float q) { return std::min(p, q); });
+             [](float p, float q) { return nanMin(p, q); });
       break;
     default:
       binary(x, in, b, ins[1], y, out, op,
@@ -483,7 +494,7 @@ void mobileone::runtime::runReferenceOp(const Model &model, const Op &op,
                          : -std::numeric_limits<double>::infinity();
         for (int64_t k = 0; k < n; ++k) {
           float v = in[(o * n + k) * inner + i];
-          acc = op.kind == OpKind::Sum ? acc + v : std::max(acc, double(v));
+          acc = op.kind == OpKind::Sum ? acc + v : nanMax(acc, double(v));
         }
         out[o * inner + i] = float(acc);
       }

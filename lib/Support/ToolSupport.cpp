@@ -12,6 +12,7 @@
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Config/llvm-config.h"
+#include "llvm/Support/ErrorHandling.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MathExtras.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -20,6 +21,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <csignal>
+#include <new>
 
 #ifndef MOBILEONE_VERSION
 #error "MOBILEONE_VERSION is set by CMake from project(VERSION)"
@@ -29,8 +31,48 @@ using namespace llvm;
 
 const char *mlir::mobileone::projectVersion() { return MOBILEONE_VERSION; }
 
+namespace {
+/// The tool's name for the last-resort handlers (set once, before any work).
+std::string &toolName() {
+  static std::string name;
+  return name;
+}
+
+/// Prints one line and exits 1 after removing the temporary files registered
+/// for removal on a signal (a half-written output never stays behind).
+[[noreturn]] void failHard(const char *what) {
+  // write(2) only: the heap may be exhausted.
+  auto put = [](const char *s) {
+    if (::write(STDERR_FILENO, s, std::strlen(s)) < 0)
+      return;
+  };
+  put(toolName().c_str());
+  put(": error: ");
+  put(what);
+  put("\n");
+  sys::RunInterruptHandlers();
+  ::_exit(1);
+}
+} // namespace
+
 void mlir::mobileone::setUpCommandLine(
     StringRef tool, ArrayRef<const cl::OptionCategory *> categories) {
+  toolName() = tool.str();
+  // Last resort: no "LLVM ERROR", stack dump or abort reaches a user.
+  // Inputs are checked against the documented limits (Support/Limits.h)
+  // before anything is allocated; these catch what slips past.
+  install_bad_alloc_error_handler([](void *, const char *, bool) {
+    failHard("out of memory (the model or its tensors are too large for "
+             "this machine)");
+  });
+  install_fatal_error_handler([](void *, const char *reason, bool) {
+    std::string line = std::string("internal error: ") + reason;
+    failHard(line.c_str());
+  });
+  std::set_new_handler([] {
+    failHard("out of memory (the model or its tensors are too large for "
+             "this machine)");
+  });
   cl::HideUnrelatedOptions(categories);
   std::string name = tool.str();
   cl::SetVersionPrinter([name](raw_ostream &os) {
@@ -39,6 +81,36 @@ void mlir::mobileone::setUpCommandLine(
   });
   // Past RLIMIT_FSIZE, write() then fails with EFBIG: a clean error.
   std::signal(SIGXFSZ, SIG_IGN);
+}
+
+/// Writes `bytes` to the open `fd`: empty, or why not.
+static std::string writeAll(int fd, StringRef bytes) {
+  raw_fd_ostream os(fd, /*shouldClose=*/false);
+  os << bytes;
+  os.flush();
+  if (!os.has_error())
+    return "";
+  std::string reason = os.error().message();
+  os.clear_error();
+  return reason;
+}
+
+/// Writes to an existing device (/dev/null, /dev/stdout) without replacing it.
+static bool writeInPlace(StringRef path, StringRef bytes, std::string &error) {
+  int fd = -1;
+  std::error_code ec = sys::fs::openFileForWrite(
+      path, fd, sys::fs::CD_OpenExisting, sys::fs::OF_None);
+  std::string reason = ec ? ec.message() : "";
+  if (!ec) {
+    reason = writeAll(fd, bytes);
+    if (::close(fd) != 0 && reason.empty())
+      reason = std::strerror(errno);
+  }
+  if (!reason.empty()) {
+    error = "cannot write '" + path.str() + "': " + reason;
+    return false;
+  }
+  return true;
 }
 
 bool mlir::mobileone::writeOutputFile(StringRef path, StringRef bytes,
@@ -60,9 +132,25 @@ bool mlir::mobileone::writeOutputFile(StringRef path, StringRef bytes,
               "': it is the input file (choose another -o)";
       return false;
     }
-  if (sys::fs::is_directory(path)) {
-    error = "cannot write '" + path.str() + "': it is a directory";
-    return false;
+  // An existing target that is not a regular file is never replaced: a
+  // device is written in place, a directory, FIFO or socket refused.
+  sys::fs::file_status st;
+  if (!sys::fs::status(path, st) && sys::fs::exists(st)) {
+    switch (st.type()) {
+    case sys::fs::file_type::regular_file:
+      break;
+    case sys::fs::file_type::directory_file:
+      error = "cannot write '" + path.str() + "': it is a directory";
+      return false;
+    case sys::fs::file_type::character_file:
+    case sys::fs::file_type::block_file:
+      return writeInPlace(path, bytes, error);
+    default:
+      error = "cannot write '" + path.str() +
+              "': it is not a regular file (a FIFO or socket); choose "
+              "another output path";
+      return false;
+    }
   }
   // The temporary file is registered for removal on a signal before it is
   // created, so that at no moment does it stand on disk unregistered (a
@@ -85,16 +173,7 @@ bool mlir::mobileone::writeOutputFile(StringRef path, StringRef bytes,
       return false;
     }
   }
-  std::string reason;
-  {
-    raw_fd_ostream os(fd, /*shouldClose=*/false);
-    os << bytes;
-    os.flush();
-    if (os.has_error()) {
-      reason = os.error().message();
-      os.clear_error();
-    }
-  }
+  std::string reason = writeAll(fd, bytes);
   // On disk before the rename makes it visible: a crash of the machine right
   // after must not leave an empty file under the new name.
   if (reason.empty() && ::fsync(fd) != 0)
@@ -117,6 +196,14 @@ bool mlir::mobileone::writeOutputFile(StringRef path, StringRef bytes,
 }
 
 bool mlir::mobileone::checkMLIRInput(StringRef path, std::string &error) {
+  // A FIFO or device would block or stream without end ("-" is stdin).
+  sys::fs::file_status st;
+  if (path != "-" && !sys::fs::status(path, st) &&
+      st.type() != sys::fs::file_type::regular_file &&
+      st.type() != sys::fs::file_type::directory_file) {
+    error = "'" + path.str() + "' is not a regular file, expected MLIR";
+    return false;
+  }
   ErrorOr<std::unique_ptr<MemoryBuffer>> file =
       MemoryBuffer::getFile(path, /*IsText=*/false,
                             /*RequiresNullTerminator=*/false);

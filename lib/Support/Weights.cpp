@@ -1,6 +1,7 @@
 //===- Weights.cpp - reading and creating weight constants ----------------===//
 
 #include "mobileone/Support/Weights.h"
+#include "mobileone/Support/Limits.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/AsmState.h"
@@ -23,7 +24,9 @@ mobileone::getElementsF32(Attribute attr, SmallVectorImpl<float> &storage) {
     return data;
   }
   auto dense = dyn_cast_or_null<DenseElementsAttr>(attr);
-  if (!dense || !dense.getElementType().isF32())
+  // A splat expands here: past the limit it is refused, not allocated.
+  if (!dense || !dense.getElementType().isF32() ||
+      dense.getNumElements() > kMaxTensorElements)
     return std::nullopt;
   storage.clear();
   storage.reserve(dense.getNumElements());
@@ -75,6 +78,14 @@ mobileone::requireConstantF32(Value value, Operation *user, StringRef target,
   SmallVector<float> storage;
   std::optional<ArrayRef<float>> data = getConstantF32(value, storage);
   if (!data) {
+    auto type = dyn_cast_or_null<ShapedType>(value ? value.getType() : Type());
+    if (type && type.hasStaticShape() &&
+        type.getNumElements() > kMaxTensorElements) {
+      user->emitError(target)
+          << ": " << what << " has more than " << kMaxTensorElementsText
+          << " elements, the limit per tensor";
+      return std::nullopt;
+    }
     user->emitError(target) << ": " << what << " must be a constant";
     return std::nullopt;
   }

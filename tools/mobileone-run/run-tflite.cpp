@@ -19,6 +19,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -62,6 +63,8 @@ bool parseInt(const char *s, long lo, long hi, long &out) {
 } // namespace
 
 int runTFLite(int argc, char **argv) {
+  // Past RLIMIT_FSIZE, write() then fails with EFBIG: a clean error.
+  std::signal(SIGXFSZ, SIG_IGN);
   std::string model, input, output, saveInput, compare;
   const char *isaEnv = std::getenv("MOBILEONE_ISA");
   std::string isa = isaEnv && *isaEnv ? isaEnv : "auto";
@@ -226,11 +229,14 @@ int runTFLite(int argc, char **argv) {
     std::fprintf(stderr, "mobileone-run: %s\n", error.c_str());
     return 1;
   }
-  if (!output.empty() && !writeNpy(output, out.shape, y.data(), error)) {
+  // Neither output may replace the model, an input or the other output.
+  if (!output.empty() && !writeNpy(output, out.shape, y.data(), error,
+                                   {model, input, compare, saveInput})) {
     std::fprintf(stderr, "mobileone-run: %s\n", error.c_str());
     return 1;
   }
-  if (!saveInput.empty() && !writeNpy(saveInput, in.shape, x.data(), error)) {
+  if (!saveInput.empty() && !writeNpy(saveInput, in.shape, x.data(), error,
+                                      {model, input, compare, output})) {
     std::fprintf(stderr, "mobileone-run: %s\n", error.c_str());
     return 1;
   }

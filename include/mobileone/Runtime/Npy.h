@@ -13,9 +13,20 @@ namespace mobileone::runtime {
 /// Reads a little-endian float32, C-order .npy file (v1.0 to 3.0).
 bool readNpy(const std::string &path, std::vector<int64_t> &shape,
              std::vector<float> &data, std::string &error);
-/// Writes one; the file is complete or absent.
+/// Writes one through writeFileWhole.
 bool writeNpy(const std::string &path, const std::vector<int64_t> &shape,
-              const float *data, std::string &error);
+              const float *data, std::string &error,
+              const std::vector<std::string> &protect = {});
+
+/// Writes `bytes` to `path` whole or not at all: through a temporary file
+/// beside it, synced and renamed over it only when complete, so a failed
+/// write (disk full, file-size limit) leaves any earlier file unchanged. An
+/// existing device is written in place, never replaced; a directory, FIFO
+/// or socket is refused; so is a `path` that is one of the files in
+/// `protect` (the model, the inputs). Every failure gives the reason.
+bool writeFileWhole(const std::string &path, const std::string &bytes,
+                    const std::vector<std::string> &protect,
+                    std::string &error);
 
 /// How far `out` is from `ref` (n values each): max |out - ref| (NaN
 /// anywhere makes it NaN, which fails every tolerance), max |ref|, and their

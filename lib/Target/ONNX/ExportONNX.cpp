@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
+#include "mobileone/Support/Limits.h"
 #include "mobileone/Support/Weights.h"
 #include "mobileone/Target/ONNX.h"
 
@@ -273,9 +274,13 @@ FailureOr<std::string> Exporter::nameOf(Value v, StringRef hint) {
   SmallVector<float> storage;
   std::optional<ArrayRef<float>> data = getConstantF32(v, storage);
   if (!data) {
-    if (Operation *def = v.getDefiningOp())
+    if (Operation *def = v.getDefiningOp()) {
+      if (type.hasStaticShape() && type.getNumElements() > kMaxTensorElements)
+        return def->emitError("ONNX export: this constant has more than ")
+               << kMaxTensorElementsText << " elements, the limit per tensor";
       return def->emitError("ONNX export: cannot read this constant "
                             "(expected f32 data)");
+    }
     return failure();
   }
   std::string name = addInitializer(hint, type.getShape(), *data);

@@ -4,6 +4,8 @@
 
 #include "mobileone/Support/Weights.h"
 
+#include "mlir/IR/Matchers.h"
+
 #include <cmath>
 #include <limits>
 
@@ -60,7 +62,7 @@ LogicalResult importHardSwish(Importer &im, const onnx::NodeProto &n) {
 }
 
 LogicalResult importGelu(Importer &im, const onnx::NodeProto &n) {
-  std::string approximate = stringAttr(n, "approximate", "none");
+  std::string approximate = im.stringAttr(n, "approximate", "none");
   if (approximate != "none" && approximate != "tanh")
     return im.nodeError(n) << "approximate must be \"none\" or \"tanh\", got \""
                            << approximate << "\"";
@@ -70,13 +72,13 @@ LogicalResult importGelu(Importer &im, const onnx::NodeProto &n) {
 
 LogicalResult importHardSigmoid(Importer &im, const onnx::NodeProto &n) {
   return unary<HardSigmoidOp>(im, n,
-                              {im.f32("alpha", floatAttr(n, "alpha", 0.2f)),
-                               im.f32("beta", floatAttr(n, "beta", 0.5f))});
+                              {im.f32("alpha", im.floatAttr(n, "alpha", 0.2f)),
+                               im.f32("beta", im.floatAttr(n, "beta", 0.5f))});
 }
 
 LogicalResult importLeakyRelu(Importer &im, const onnx::NodeProto &n) {
   return unary<LeakyReluOp>(im, n,
-                            {im.f32("alpha", floatAttr(n, "alpha", 0.01f))});
+                            {im.f32("alpha", im.floatAttr(n, "alpha", 0.01f))});
 }
 
 LogicalResult importClip(Importer &im, const onnx::NodeProto &n) {
@@ -134,8 +136,17 @@ FailureOr<Value> binary(Importer &im, const onnx::NodeProto &node, Value a,
   if (std::is_same_v<OpTy, AddOp> && isZeroConstant(a) &&
       ArrayRef<int64_t>(*shape) == tb.getShape())
     return b;
-  return im.createTyped<OpTy>(
+  Value y = im.createTyped<OpTy>(
       RankedTensorType::get(*shape, ta.getElementType()), a, b);
+  // Integer arithmetic on constants (shape subgraphs) always folds, unless it
+  // overflows int64 or divides by zero: never let such a value reach a shape.
+  if (ta.getElementType().isInteger(64) && matchPattern(a, m_Constant()) &&
+      matchPattern(b, m_Constant()) && !matchPattern(y, m_Constant())) {
+    im.nodeError(node) << "integer overflow or division by zero in constant "
+                          "shape arithmetic (int64)";
+    return failure();
+  }
+  return y;
 }
 
 /// Add, Sub, Mul, Div, and Sum (variadic Add).

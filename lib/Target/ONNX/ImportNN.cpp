@@ -21,8 +21,8 @@ windowPads(Importer &im, const onnx::NodeProto &node, ArrayRef<int64_t> in,
            ArrayRef<int64_t> dilations,
            std::optional<std::vector<int64_t>> given = std::nullopt) {
   std::vector<int64_t> pads =
-      given ? *given : intsAttr(node, "pads", {0, 0, 0, 0});
-  std::string autoPad = stringAttr(node, "auto_pad", "NOTSET");
+      given ? *given : im.intsAttr(node, "pads", {0, 0, 0, 0});
+  std::string autoPad = im.stringAttr(node, "auto_pad", "NOTSET");
   if (autoPad == "VALID")
     return std::vector<int64_t>{0, 0, 0, 0};
   if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
@@ -67,10 +67,11 @@ LogicalResult importConv(Importer &im, const onnx::NodeProto &node) {
            << "only 2-D convolutions (4-D NCHW input and "
               "weight) are supported, got input "
            << formatShape(xs) << " and weight " << formatShape(ws);
-  std::vector<int64_t> strides = intsAttr(node, "strides", {1, 1});
-  std::vector<int64_t> dilations = intsAttr(node, "dilations", {1, 1});
-  std::vector<int64_t> kernel = intsAttr(node, "kernel_shape", {ws[2], ws[3]});
-  int64_t group = intAttr(node, "group", 1);
+  std::vector<int64_t> strides = im.intsAttr(node, "strides", {1, 1});
+  std::vector<int64_t> dilations = im.intsAttr(node, "dilations", {1, 1});
+  std::vector<int64_t> kernel =
+      im.intsAttr(node, "kernel_shape", {ws[2], ws[3]});
+  int64_t group = im.intAttr(node, "group", 1);
   if (strides.size() != 2 || dilations.size() != 2 || kernel.size() != 2)
     return im.nodeError(node) << "expected 2-D strides, dilations, "
                                  "kernel_shape and 4 pads";
@@ -103,8 +104,7 @@ LogicalResult importConv(Importer &im, const onnx::NodeProto &node) {
   SmallVector<int64_t> outShape = {xs[0], ws[0], oh / strides[0] + 1,
                                    ow / strides[1] + 1};
   if (!validShape(outShape))
-    return im.nodeError(node) << "output shape " << formatShape(outShape)
-                              << " exceeds 2^31 elements";
+    return im.nodeError(node) << "output " << invalidShapeReason(outShape);
   OpBuilder &b = im.builder();
   Value y = im.createTyped<Conv2DOp>(
       f32Type(im, outShape), *x, *w, bias, b.getDenseI64ArrayAttr(strides),
@@ -119,7 +119,7 @@ Value reshape(Importer &im, Value x, ArrayRef<int64_t> shape) {
 }
 
 LogicalResult importBatchNorm(Importer &im, const onnx::NodeProto &node) {
-  bool training = intAttr(node, "training_mode", 0) != 0;
+  bool training = im.flagAttr(node, "training_mode", false);
   for (int i = 1; i < node.output_size(); ++i)
     training |= !node.output(i).empty();
   if (training)
@@ -156,7 +156,7 @@ LogicalResult importBatchNorm(Importer &im, const onnx::NodeProto &node) {
   nchw.resize(4, 1);
   bool view = xs.size() == 3;
   Value x = view ? reshape(im, in[0], nchw) : in[0];
-  double eps = floatAttr(node, "epsilon", 1e-5f);
+  double eps = im.floatAttr(node, "epsilon", 1e-5f);
   Value y =
       im.createTyped<BatchNormOp>(x.getType(), x, in[1], in[2], in[3], in[4],
                                   im.builder().getF64FloatAttr(eps));
@@ -191,9 +191,10 @@ LogicalResult importGemm(Importer &im, const onnx::NodeProto &node) {
   FailureOr<Value> a = im.floatInput(node, 0), w = im.floatInput(node, 1);
   if (failed(a) || failed(w))
     return failure();
-  float alpha = floatAttr(node, "alpha", 1.0f);
-  float beta = floatAttr(node, "beta", 1.0f);
-  bool transA = intAttr(node, "transA", 0), transB = intAttr(node, "transB", 0);
+  float alpha = im.floatAttr(node, "alpha", 1.0f);
+  float beta = im.floatAttr(node, "beta", 1.0f);
+  bool transA = im.flagAttr(node, "transA", false),
+       transB = im.flagAttr(node, "transB", false);
   ArrayRef<int64_t> as = shapeOf(*a), ws = shapeOf(*w);
   if (as.size() != 2 || ws.size() != 2)
     return im.nodeError(node) << "expected 2-D A and B, got " << formatShape(as)
@@ -360,15 +361,16 @@ LogicalResult importReduce(Importer &im, const onnx::NodeProto &node) {
   int64_t rank = shapeOf(*x).size();
   std::vector<int64_t> axes;
   if (im.opset() < axesInputSince) {
-    axes = intsAttr(node, "axes", {});
+    axes = im.intsAttr(node, "axes", {});
   } else if (im.hasInput(node, 1)) {
     FailureOr<SmallVector<int64_t>> a = im.intInput(node, 1);
     if (failed(a))
       return failure();
     axes.assign(a->begin(), a->end());
   }
-  if (axes.empty() && im.opset() >= axesInputSince &&
-      intAttr(node, "noop_with_empty_axes", 0))
+  bool noopWithEmptyAxes = im.opset() >= axesInputSince &&
+                           im.flagAttr(node, "noop_with_empty_axes", false);
+  if (axes.empty() && noopWithEmptyAxes)
     return im.define(node, *x);
   SmallVector<int64_t> norm;
   for (int64_t a : axes) {
@@ -382,7 +384,7 @@ LogicalResult importReduce(Importer &im, const onnx::NodeProto &node) {
   if (norm.empty())
     for (int64_t d = 0; d < rank; ++d)
       norm.push_back(d);
-  bool keepDims = intAttr(node, "keepdims", 1) != 0;
+  bool keepDims = im.flagAttr(node, "keepdims", true);
   FailureOr<Value> y =
       std::is_same_v<ReduceOp, ReduceMeanOp>
           ? reduceMean(im, *x, norm, keepDims)
@@ -404,10 +406,10 @@ LogicalResult importPool(Importer &im, const onnx::NodeProto &node) {
     return im.nodeError(node) << "only 1-D and 2-D pooling (a 3-D NCL or 4-D "
                                  "NCHW input) is supported, got "
                               << formatShape(xs);
-  std::vector<int64_t> kernel = intsAttr(node, "kernel_shape", {});
-  std::vector<int64_t> strides = intsAttr(node, "strides", {});
-  std::vector<int64_t> dilations = intsAttr(node, "dilations", {});
-  std::vector<int64_t> explicitPads = intsAttr(node, "pads", {});
+  std::vector<int64_t> kernel = im.intsAttr(node, "kernel_shape", {});
+  std::vector<int64_t> strides = im.intsAttr(node, "strides", {});
+  std::vector<int64_t> dilations = im.intsAttr(node, "dilations", {});
+  std::vector<int64_t> explicitPads = im.intsAttr(node, "pads", {});
   // 1-D pooling is 2-D pooling of an [N, C, 1, L] view.
   bool oneD = xs.size() == 3;
   Value input = *x;
@@ -441,8 +443,8 @@ LogicalResult importPool(Importer &im, const onnx::NodeProto &node) {
                      : std::nullopt);
   if (failed(pads))
     return failure();
-  int64_t ceil = intAttr(node, "ceil_mode", 0) != 0;
-  int64_t countPad = intAttr(node, "count_include_pad", 0) != 0;
+  int64_t ceil = im.flagAttr(node, "ceil_mode", false);
+  int64_t countPad = im.flagAttr(node, "count_include_pad", false);
   // A window over the whole map: global pooling, as the passes expect.
   if (!oneD && isAvg && kernel[0] == xs[2] && kernel[1] == xs[3] &&
       llvm::all_of(*pads, [](int64_t p) { return p == 0; }) &&
@@ -475,7 +477,7 @@ LogicalResult importSoftmax(Importer &im, const onnx::NodeProto &node) {
   ArrayRef<int64_t> xs = shapeOf(*x);
   int64_t rank = xs.size();
   std::optional<int64_t> axis =
-      normalizeAxis(intAttr(node, "axis", im.opset() < 13 ? 1 : -1), rank);
+      normalizeAxis(im.intAttr(node, "axis", im.opset() < 13 ? 1 : -1), rank);
   if (!axis)
     return im.nodeError(node) << "axis out of range for rank " << rank;
   OpBuilder &b = im.builder();
@@ -533,10 +535,10 @@ LogicalResult importLayerNorm(Importer &im, const onnx::NodeProto &node) {
   Value bias = *optionalBias;
   ArrayRef<int64_t> xs = shapeOf(*x);
   std::optional<int64_t> axis =
-      normalizeAxis(intAttr(node, "axis", -1), xs.size());
+      normalizeAxis(im.intAttr(node, "axis", -1), xs.size());
   if (!axis)
     return im.nodeError(node) << "axis out of range for rank " << xs.size();
-  if (intAttr(node, "stash_type", 1) != 1)
+  if (im.intAttr(node, "stash_type", 1) != 1)
     return im.nodeError(node) << "only stash_type = 1 (float) is supported";
   ArrayRef<int64_t> normalized = xs.drop_front(*axis);
   // Scale and bias may be given with leading 1s (broadcastable).
@@ -561,7 +563,7 @@ LogicalResult importLayerNorm(Importer &im, const onnx::NodeProto &node) {
     return im.nodeError(node) << "scale and bias must have the normalised "
                                  "shape "
                               << formatShape(normalized);
-  float eps = floatAttr(node, "epsilon", 1e-5f);
+  float eps = im.floatAttr(node, "epsilon", 1e-5f);
   if (!(eps > 0.0f))
     return im.nodeError(node) << "epsilon must be positive, got " << eps;
   Value y = im.builder().create<LayerNormOp>(

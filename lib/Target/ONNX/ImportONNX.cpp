@@ -21,11 +21,13 @@
 #include "mlir/IR/Verifier.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
 #include <google/protobuf/io/coded_stream.h>
+#include <onnx/defs/schema.h>
 
 #include <climits>
 #include <cstring>
@@ -35,7 +37,6 @@ using namespace mlir::mobileone;
 using namespace mlir::mobileone::onnx_import;
 
 namespace {
-constexpr int64_t kMaxElements = int64_t(1) << 31;
 
 /// The registry: every op type the importer implements.
 const llvm::StringMap<OpEntry> &registry() {
@@ -63,39 +64,221 @@ std::string supportedOpsList(int64_t opset) {
 // Helpers shared by the handlers
 //===----------------------------------------------------------------------===//
 
-const onnx::AttributeProto *onnx_import::findAttr(const onnx::NodeProto &node,
-                                                  StringRef name) {
-  for (const onnx::AttributeProto &a : node.attribute())
-    if (a.name() == name)
-      return &a;
+//===----------------------------------------------------------------------===//
+// Attributes, read strictly
+//===----------------------------------------------------------------------===//
+
+static const char *attrTypeName(int t) {
+  switch (t) {
+  case onnx::AttributeProto::FLOAT:
+    return "FLOAT";
+  case onnx::AttributeProto::INT:
+    return "INT";
+  case onnx::AttributeProto::STRING:
+    return "STRING";
+  case onnx::AttributeProto::TENSOR:
+    return "TENSOR";
+  case onnx::AttributeProto::GRAPH:
+    return "GRAPH";
+  case onnx::AttributeProto::FLOATS:
+    return "FLOATS";
+  case onnx::AttributeProto::INTS:
+    return "INTS";
+  case onnx::AttributeProto::STRINGS:
+    return "STRINGS";
+  case onnx::AttributeProto::TENSORS:
+    return "TENSORS";
+  case onnx::AttributeProto::GRAPHS:
+    return "GRAPHS";
+  case onnx::AttributeProto::SPARSE_TENSOR:
+    return "SPARSE_TENSOR";
+  case onnx::AttributeProto::SPARSE_TENSORS:
+    return "SPARSE_TENSORS";
+  case onnx::AttributeProto::TYPE_PROTO:
+    return "TYPE_PROTO";
+  case onnx::AttributeProto::TYPE_PROTOS:
+    return "TYPE_PROTOS";
+  default:
+    return "UNDEFINED (no type)";
+  }
+}
+
+const onnx::AttributeProto *
+Importer::readAttr(const onnx::NodeProto &node, StringRef name,
+                   onnx::AttributeProto::AttributeType expected) {
+  for (int i = 0, e = node.attribute_size(); i < e; ++i) {
+    const onnx::AttributeProto &a = node.attribute(i);
+    if (a.name() != name)
+      continue;
+    if (i < static_cast<int>(attrsRead.size()))
+      attrsRead[i] = true;
+    if (a.type() != expected) {
+      nodeError(node) << "attribute '" << name << "' must be of type "
+                      << attrTypeName(expected) << ", found "
+                      << attrTypeName(a.type());
+      attrError = true;
+      return nullptr;
+    }
+    return &a;
+  }
   return nullptr;
 }
 
-int64_t onnx_import::intAttr(const onnx::NodeProto &node, StringRef name,
-                             int64_t def) {
-  const onnx::AttributeProto *a = findAttr(node, name);
+const onnx::AttributeProto *
+Importer::findAttr(const onnx::NodeProto &node, StringRef name,
+                   onnx::AttributeProto::AttributeType expected) {
+  return readAttr(node, name, expected);
+}
+
+int64_t Importer::intAttr(const onnx::NodeProto &node, StringRef name,
+                          int64_t def) {
+  const onnx::AttributeProto *a =
+      readAttr(node, name, onnx::AttributeProto::INT);
   return a ? a->i() : def;
 }
 
-float onnx_import::floatAttr(const onnx::NodeProto &node, StringRef name,
-                             float def) {
-  const onnx::AttributeProto *a = findAttr(node, name);
+bool Importer::flagAttr(const onnx::NodeProto &node, StringRef name, bool def) {
+  const onnx::AttributeProto *a =
+      readAttr(node, name, onnx::AttributeProto::INT);
+  if (!a)
+    return def;
+  if (a->i() != 0 && a->i() != 1) {
+    nodeError(node) << "attribute '" << name << "' must be 0 or 1, found "
+                    << a->i();
+    attrError = true;
+    return def;
+  }
+  return a->i() != 0;
+}
+
+float Importer::floatAttr(const onnx::NodeProto &node, StringRef name,
+                          float def) {
+  const onnx::AttributeProto *a =
+      readAttr(node, name, onnx::AttributeProto::FLOAT);
   return a ? a->f() : def;
 }
 
-std::vector<int64_t> onnx_import::intsAttr(const onnx::NodeProto &node,
-                                           StringRef name,
-                                           std::vector<int64_t> def) {
-  const onnx::AttributeProto *a = findAttr(node, name);
+std::vector<int64_t> Importer::intsAttr(const onnx::NodeProto &node,
+                                        StringRef name,
+                                        std::vector<int64_t> def) {
+  const onnx::AttributeProto *a =
+      readAttr(node, name, onnx::AttributeProto::INTS);
   if (!a)
     return def;
   return std::vector<int64_t>(a->ints().begin(), a->ints().end());
 }
 
-std::string onnx_import::stringAttr(const onnx::NodeProto &node, StringRef name,
-                                    StringRef def) {
-  const onnx::AttributeProto *a = findAttr(node, name);
+std::string Importer::stringAttr(const onnx::NodeProto &node, StringRef name,
+                                 StringRef def) {
+  const onnx::AttributeProto *a =
+      readAttr(node, name, onnx::AttributeProto::STRING);
   return a ? a->s() : def.str();
+}
+
+LogicalResult Importer::checkDuplicateAttributes(const onnx::NodeProto &node) {
+  llvm::StringSet<> seen;
+  for (const onnx::AttributeProto &a : node.attribute())
+    if (!seen.insert(a.name()).second)
+      return nodeError(node)
+             << "attribute '" << a.name() << "' is given more than once";
+  return success();
+}
+
+/// An attribute's value as the spec writes it, for messages.
+static std::string formatAttr(const onnx::AttributeProto &a) {
+  auto str = [](auto v) {
+    std::string s;
+    llvm::raw_string_ostream(s) << v;
+    return s;
+  };
+  auto list = [&](const auto &values) {
+    std::string s = "[";
+    for (int i = 0; i < values.size(); ++i)
+      s += (i ? ", " : "") + str(values[i]);
+    return s + "]";
+  };
+  switch (a.type()) {
+  case onnx::AttributeProto::INT:
+    return std::to_string(a.i());
+  case onnx::AttributeProto::FLOAT:
+    return str(a.f());
+  case onnx::AttributeProto::STRING:
+    return "'" + a.s() + "'";
+  case onnx::AttributeProto::INTS:
+    return list(a.ints());
+  case onnx::AttributeProto::FLOATS:
+    return list(a.floats());
+  default:
+    return std::string("a ") + attrTypeName(a.type());
+  }
+}
+
+/// Whether `a` holds the same value as the schema's default `d`.
+static bool isDefaultValue(const onnx::AttributeProto &a,
+                           const onnx::AttributeProto &d) {
+  if (a.type() != d.type())
+    return false;
+  switch (a.type()) {
+  case onnx::AttributeProto::INT:
+    return a.i() == d.i();
+  case onnx::AttributeProto::FLOAT:
+    return a.f() == d.f();
+  case onnx::AttributeProto::STRING:
+    return a.s() == d.s();
+  case onnx::AttributeProto::INTS:
+    return llvm::equal(a.ints(), d.ints());
+  case onnx::AttributeProto::FLOATS:
+    return llvm::equal(a.floats(), d.floats());
+  default:
+    return false;
+  }
+}
+
+/// Attributes that do not change what a node computes at inference, so any
+/// value is accepted unread.
+static bool noEffectAtInference(StringRef opType, StringRef name) {
+  return (opType == "BatchNormalization" && name == "momentum") ||
+         (opType == "Dropout" && name == "seed");
+}
+
+LogicalResult
+Importer::checkUnreadInputsAndAttributes(const onnx::NodeProto &node) {
+  for (int i = 0, e = node.input_size(); i < e; ++i) {
+    if (node.input(i).empty() || (i < 64 && (inputsSeen >> i & 1)))
+      continue;
+    return nodeError(node) << "unexpected input #" << i << " '" << node.input(i)
+                           << "': " << node.op_type() << " at opset "
+                           << opsetVersion
+                           << " has no such input, or not one this importer "
+                              "implements";
+  }
+  const onnx::OpSchema *schema = onnx::OpSchemaRegistry::Schema(
+      node.op_type(), static_cast<int>(opsetVersion), "");
+  for (int i = 0, e = node.attribute_size(); i < e; ++i) {
+    if (attrsRead[i])
+      continue;
+    const onnx::AttributeProto &a = node.attribute(i);
+    if (noEffectAtInference(node.op_type(), a.name()))
+      continue;
+    auto known = schema ? schema->attributes().find(a.name())
+                        : std::map<std::string,
+                                   onnx::OpSchema::Attribute>::const_iterator();
+    if (!schema || known == schema->attributes().end())
+      return nodeError(node)
+             << "unexpected attribute '" << a.name() << "': " << node.op_type()
+             << " at opset " << opsetVersion
+             << " has no such attribute, or not one this importer implements";
+    const onnx::AttributeProto &def = known->second.default_value;
+    if (!isDefaultValue(a, def)) {
+      InFlightDiagnostic d = nodeError(node);
+      d << "attribute '" << a.name() << "' = " << formatAttr(a)
+        << " is not supported";
+      if (def.type() != onnx::AttributeProto::UNDEFINED)
+        d << " (only its default, " << formatAttr(def) << ")";
+      return d;
+    }
+  }
+  return success();
 }
 
 std::string onnx_import::formatShape(ArrayRef<int64_t> shape) {
@@ -110,13 +293,24 @@ ArrayRef<int64_t> onnx_import::shapeOf(Value v) {
 }
 
 bool onnx_import::validShape(ArrayRef<int64_t> shape) {
+  return invalidShapeReason(shape).empty();
+}
+
+std::string onnx_import::invalidShapeReason(ArrayRef<int64_t> shape) {
   int64_t n = 1;
+  bool overLimit = false;
   for (int64_t d : shape) {
-    if (d < 0 || (d > 0 && n > kMaxElements / d))
-      return false;
-    n *= std::max<int64_t>(d, 1);
+    if (d < 0)
+      return "shape " + formatShape(shape) + " has a negative dimension";
+    if (d > 0 && n > kMaxTensorElements / d)
+      overLimit = true;
+    else
+      n *= std::max<int64_t>(d, 1);
   }
-  return true;
+  if (!overLimit)
+    return "";
+  return "shape " + formatShape(shape) + " has more than " +
+         kMaxTensorElementsText + " elements, the limit per tensor";
 }
 
 std::optional<int64_t> onnx_import::normalizeAxis(int64_t axis, int64_t rank) {
@@ -265,6 +459,11 @@ std::unique_ptr<onnx::ModelProto> Importer::parse() {
   };
   if (llvm::sys::fs::is_directory(path))
     return fail("is a directory, expected an ONNX model file");
+  // A FIFO or device would block or stream without end.
+  llvm::sys::fs::file_status status;
+  if (!llvm::sys::fs::status(path, status) &&
+      status.type() != llvm::sys::fs::file_type::regular_file)
+    return fail("is not a regular file, expected an ONNX model file");
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
       llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                   /*RequiresNullTerminator=*/false);
@@ -319,14 +518,27 @@ LogicalResult Importer::readExternalData(const onnx::TensorProto &t,
   std::string location;
   int64_t offset = 0, length = -1;
   for (const onnx::StringStringEntryProto &kv : t.external_data()) {
-    if (kv.key() == "location")
+    if (kv.key() == "location") {
       location = kv.value();
-    else if (kv.key() == "offset" &&
-             !StringRef(kv.value()).getAsInteger(10, offset))
-      ;
-    else if (kv.key() == "length" &&
-             !StringRef(kv.value()).getAsInteger(10, length))
-      ;
+      continue;
+    }
+    if (kv.key() == "checksum")
+      continue; // a SHA-1 digest; not verified
+    if (kv.key() != "offset" && kv.key() != "length")
+      return emitError(loc) << "tensor '" << t.name()
+                            << "': unknown external data key '" << kv.key()
+                            << "' (expected location, offset, length, "
+                               "checksum)";
+    // A decimal integer in [0, 2^63): "1e3", "abc" and 2^64 are refused, not
+    // read as 0.
+    int64_t &field = kv.key() == "offset" ? offset : length;
+    StringRef text(kv.value());
+    if (text.empty() || !llvm::all_of(text, llvm::isDigit) ||
+        text.getAsInteger(10, field))
+      return emitError(loc) << "tensor '" << t.name() << "': external data "
+                            << kv.key() << " '" << kv.value()
+                            << "' is not a non-negative decimal integer "
+                               "below 2^63";
   }
   if (location.empty())
     return emitError(loc) << "tensor '" << t.name()
@@ -354,6 +566,15 @@ LogicalResult Importer::readExternalData(const onnx::TensorProto &t,
                           << "' is missing or leaves the model's directory "
                              "(only files inside '"
                           << dir << "' are read)";
+  // Only a regular file: a FIFO would block the compiler forever, a device
+  // would stream without end.
+  llvm::sys::fs::file_status status;
+  if (std::error_code ec = llvm::sys::fs::status(realFile, status))
+    return emitError(loc) << "tensor '" << t.name() << "': cannot read '"
+                          << realFile << "': " << ec.message();
+  if (status.type() != llvm::sys::fs::file_type::regular_file)
+    return emitError(loc) << "tensor '" << t.name() << "': external data '"
+                          << location << "' is not a regular file";
   llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> buf =
       llvm::MemoryBuffer::getFile(realFile, false, false);
   if (!buf)
@@ -386,10 +607,11 @@ FailureOr<Value> Importer::tensorConstant(const onnx::TensorProto &t,
   std::vector<int64_t> shape(t.dims().begin(), t.dims().end());
   int64_t n = 1;
   for (int64_t d : shape) {
-    if (d < 0 || (d > 0 && n > kMaxElements / d)) {
+    if (d < 0 || (d > 0 && n > kMaxTensorElements / d)) {
       emitError(loc) << "tensor '" << t.name()
                      << "' has an invalid shape (dimensions must be "
-                        "non-negative, at most 2^31 elements)";
+                        "non-negative, at most "
+                     << kMaxTensorElementsText << " elements)";
       return failure();
     }
     n *= d;
@@ -574,8 +796,16 @@ LogicalResult Importer::importNode(const onnx::NodeProto &node, int64_t index) {
                               : node.op_type() + "_" + std::to_string(index);
   nodeLoc = NameLoc::get(b.getStringAttr(name));
   currentNode = &node;
+  inputsSeen = 0;
+  attrsRead.assign(node.attribute_size(), false);
+  attrError = false;
+  if (failed(checkDuplicateAttributes(node)))
+    return failure();
   // checkOpsSupported ran first: the entry exists.
-  return registry().find(node.op_type())->second.handler(*this, node);
+  if (failed(registry().find(node.op_type())->second.handler(*this, node)) ||
+      attrError)
+    return failure();
+  return checkUnreadInputsAndAttributes(node);
 }
 
 OwningOpRef<ModuleOp> Importer::run() {
@@ -681,8 +911,8 @@ OwningOpRef<ModuleOp> Importer::run() {
     if (!validShape(shape) || llvm::is_contained(shape, 0)) {
       emitError(loc) << "graph input '" << in.name() << "' has shape "
                      << formatShape(shape)
-                     << "; dimensions must be positive, at most 2^31 "
-                        "elements";
+                     << "; dimensions must be positive, at most "
+                     << kMaxTensorElementsText << " elements";
       return nullptr;
     }
     BlockArgument arg =

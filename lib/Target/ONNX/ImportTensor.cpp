@@ -33,7 +33,11 @@ int64_t numElements(ArrayRef<int64_t> shape) {
 FailureOr<Value> reshapeTo(Importer &im, const onnx::NodeProto &node, Value x,
                            ArrayRef<int64_t> shape) {
   ArrayRef<int64_t> xs = shapeOf(x);
-  if (!validShape(shape) || numElements(shape) != numElements(xs)) {
+  if (!validShape(shape)) {
+    im.nodeError(node) << "target " << invalidShapeReason(shape);
+    return failure();
+  }
+  if (numElements(shape) != numElements(xs)) {
     im.nodeError(node) << "inconsistent shapes: cannot reshape "
                        << formatShape(xs) << " to " << formatShape(shape);
     return failure();
@@ -50,8 +54,8 @@ FailureOr<std::vector<int64_t>> axesOf(Importer &im,
                                        bool *given = nullptr) {
   if (im.opset() < inputSince) {
     if (given)
-      *given = findAttr(node, "axes") != nullptr;
-    return intsAttr(node, "axes", {});
+      *given = im.findAttr(node, "axes", onnx::AttributeProto::INTS) != nullptr;
+    return im.intsAttr(node, "axes", {});
   }
   if (given)
     *given = im.hasInput(node, inputIndex);
@@ -88,7 +92,7 @@ LogicalResult importReshape(Importer &im, const onnx::NodeProto &node) {
   if (failed(x) || failed(target))
     return failure();
   ArrayRef<int64_t> xs = shapeOf(*x);
-  bool allowZero = intAttr(node, "allowzero", 0) != 0;
+  bool allowZero = im.flagAttr(node, "allowzero", false);
   SmallVector<int64_t> shape = *target;
   int64_t known = 1, inferred = -1;
   for (size_t i = 0; i < shape.size(); ++i) {
@@ -106,7 +110,7 @@ LogicalResult importReshape(Importer &im, const onnx::NodeProto &node) {
                                   << formatShape(*target);
       inferred = i;
     } else if (shape[i] < 0 ||
-               (shape[i] > 0 && known > (int64_t(1) << 31) / shape[i])) {
+               (shape[i] > 0 && known > kMaxTensorElements / shape[i])) {
       return im.nodeError(node)
              << "invalid target shape " << formatShape(*target);
     } else {
@@ -130,7 +134,7 @@ LogicalResult importFlatten(Importer &im, const onnx::NodeProto &node) {
   if (failed(x))
     return failure();
   ArrayRef<int64_t> xs = shapeOf(*x);
-  int64_t rank = xs.size(), axis = intAttr(node, "axis", 1);
+  int64_t rank = xs.size(), axis = im.intAttr(node, "axis", 1);
   if (axis < -rank || axis > rank)
     return im.nodeError(node)
            << "axis " << axis << " out of range for rank " << rank;
@@ -195,10 +199,10 @@ LogicalResult importConcat(Importer &im, const onnx::NodeProto &node) {
   if (inputs.empty())
     return im.nodeError(node) << "expected at least one input";
   std::optional<int64_t> axis =
-      normalizeAxis(intAttr(node, "axis", 0), shapeOf(inputs[0]).size());
+      normalizeAxis(im.intAttr(node, "axis", 0), shapeOf(inputs[0]).size());
   if (!axis)
     return im.nodeError(node)
-           << "axis " << intAttr(node, "axis", 0) << " out of range";
+           << "axis " << im.intAttr(node, "axis", 0) << " out of range";
   FailureOr<Value> y = im.create1<ConcatOp>(inputs, {im.i64("axis", *axis)});
   return failed(y) ? failure() : im.define(node, *y);
 }
@@ -209,12 +213,12 @@ LogicalResult importSplit(Importer &im, const onnx::NodeProto &node) {
     return failure();
   ArrayRef<int64_t> xs = shapeOf(*x);
   std::optional<int64_t> axis =
-      normalizeAxis(intAttr(node, "axis", 0), xs.size());
+      normalizeAxis(im.intAttr(node, "axis", 0), xs.size());
   if (!axis)
     return im.nodeError(node) << "axis out of range for rank " << xs.size();
   SmallVector<int64_t> sizes;
   if (im.opset() < 13) {
-    std::vector<int64_t> s = intsAttr(node, "split", {});
+    std::vector<int64_t> s = im.intsAttr(node, "split", {});
     sizes.assign(s.begin(), s.end());
   } else if (im.hasInput(node, 1)) {
     FailureOr<SmallVector<int64_t>> s = im.intInput(node, 1);
@@ -224,8 +228,9 @@ LogicalResult importSplit(Importer &im, const onnx::NodeProto &node) {
   }
   if (sizes.empty()) {
     // Equal parts, one per output (opset 18: num_outputs, the last smaller).
-    int64_t parts = im.opset() >= 18 && findAttr(node, "num_outputs")
-                        ? intAttr(node, "num_outputs", 1)
+    int64_t parts = im.opset() >= 18 && im.findAttr(node, "num_outputs",
+                                                    onnx::AttributeProto::INT)
+                        ? im.intAttr(node, "num_outputs", 1)
                         : node.output_size();
     int64_t dim = xs[*axis];
     if (parts < 1 || parts > std::max<int64_t>(dim, 1))
@@ -323,7 +328,7 @@ LogicalResult importTranspose(Importer &im, const onnx::NodeProto &node) {
   std::vector<int64_t> def;
   for (int64_t i = rank - 1; i >= 0; --i)
     def.push_back(i);
-  std::vector<int64_t> perm = intsAttr(node, "perm", def);
+  std::vector<int64_t> perm = im.intsAttr(node, "perm", def);
   FailureOr<Value> y = im.create1<TransposeOp>({*x}, {im.array("perm", perm)});
   return failed(y) ? failure() : im.define(node, *y);
 }
@@ -334,7 +339,7 @@ LogicalResult importPad(Importer &im, const onnx::NodeProto &node) {
   if (failed(x) || failed(pads))
     return failure();
   int64_t rank = shapeOf(*x).size();
-  std::string mode = stringAttr(node, "mode", "constant");
+  std::string mode = im.stringAttr(node, "mode", "constant");
   if (mode != "constant" && mode != "reflect" && mode != "edge")
     return im.nodeError(node) << "unsupported mode '" << mode
                               << "' (expected constant, reflect or edge)";
@@ -388,6 +393,12 @@ LogicalResult importDropout(Importer &im, const onnx::NodeProto &node) {
   FailureOr<Value> x = im.input(node, 0);
   if (failed(x))
     return failure();
+  // The ratio (an attribute before opset 12, input #1 since) has no effect
+  // at inference.
+  if (im.opset() < 12)
+    (void)im.floatAttr(node, "ratio", 0.5f);
+  else
+    (void)im.hasInput(node, 1);
   bool training = false;
   if (im.hasInput(node, 2)) {
     FailureOr<SmallVector<int64_t>> t = im.intInput(node, 2);
@@ -407,19 +418,24 @@ LogicalResult importConstant(Importer &im, const onnx::NodeProto &node) {
     return im.nodeError(node) << "expected one output";
   const std::string &name = node.output(0);
   Value v;
-  if (const onnx::AttributeProto *a = findAttr(node, "value")) {
+  if (const onnx::AttributeProto *a =
+          im.findAttr(node, "value", onnx::AttributeProto::TENSOR)) {
     FailureOr<Value> t = im.tensorConstant(a->t(), name);
     if (failed(t))
       return failure();
     v = *t;
-  } else if (const onnx::AttributeProto *a = findAttr(node, "value_float")) {
+  } else if (const onnx::AttributeProto *a = im.findAttr(
+                 node, "value_float", onnx::AttributeProto::FLOAT)) {
     v = im.f32Constant({}, {a->f()}, name);
-  } else if (const onnx::AttributeProto *a = findAttr(node, "value_floats")) {
+  } else if (const onnx::AttributeProto *a = im.findAttr(
+                 node, "value_floats", onnx::AttributeProto::FLOATS)) {
     std::vector<float> d(a->floats().begin(), a->floats().end());
     v = im.f32Constant({static_cast<int64_t>(d.size())}, d, name);
-  } else if (const onnx::AttributeProto *a = findAttr(node, "value_int")) {
+  } else if (const onnx::AttributeProto *a =
+                 im.findAttr(node, "value_int", onnx::AttributeProto::INT)) {
     v = im.i64Constant({}, {a->i()});
-  } else if (const onnx::AttributeProto *a = findAttr(node, "value_ints")) {
+  } else if (const onnx::AttributeProto *a =
+                 im.findAttr(node, "value_ints", onnx::AttributeProto::INTS)) {
     std::vector<int64_t> d(a->ints().begin(), a->ints().end());
     v = im.i64Constant({static_cast<int64_t>(d.size())}, d);
   } else {
@@ -443,9 +459,10 @@ LogicalResult importShape(Importer &im, const onnx::NodeProto &node) {
       v += rank;
     return std::clamp<int64_t>(v, 0, rank);
   };
-  int64_t start = clampDim(intAttr(node, "start", 0));
-  int64_t end =
-      findAttr(node, "end") ? clampDim(intAttr(node, "end", rank)) : rank;
+  int64_t start = clampDim(im.intAttr(node, "start", 0));
+  int64_t end = im.findAttr(node, "end", onnx::AttributeProto::INT)
+                    ? clampDim(im.intAttr(node, "end", rank))
+                    : rank;
   end = std::max(start, end);
   FailureOr<Value> y =
       im.create1<ShapeOp>({*x}, {im.i64("start", start), im.i64("end", end)});
@@ -468,7 +485,7 @@ LogicalResult importGather(Importer &im, const onnx::NodeProto &node) {
     return im.nodeError(node) << "indices must be an INT64 or INT32 tensor";
   ArrayRef<int64_t> ds = shapeOf(*data);
   std::optional<int64_t> axis =
-      normalizeAxis(intAttr(node, "axis", 0), ds.size());
+      normalizeAxis(im.intAttr(node, "axis", 0), ds.size());
   if (!axis)
     return im.nodeError(node) << "axis out of range for rank " << ds.size();
   // Constant indices must lie in range: checked here, with the node's name.
@@ -491,7 +508,7 @@ LogicalResult importCast(Importer &im, const onnx::NodeProto &node) {
   FailureOr<Value> x = im.input(node, 0);
   if (failed(x))
     return failure();
-  int64_t to = intAttr(node, "to", 0);
+  int64_t to = im.intAttr(node, "to", 0);
   OpBuilder &b = im.builder();
   Type elem;
   switch (to) {
@@ -521,9 +538,10 @@ LogicalResult importConstantOfShape(Importer &im, const onnx::NodeProto &node) {
   if (failed(shape))
     return failure();
   if (!validShape(*shape))
-    return im.nodeError(node) << "invalid shape " << formatShape(*shape);
+    return im.nodeError(node) << invalidShapeReason(*shape);
   int64_t n = numElements(*shape);
-  const onnx::AttributeProto *a = findAttr(node, "value");
+  const onnx::AttributeProto *a =
+      im.findAttr(node, "value", onnx::AttributeProto::TENSOR);
   if (!a)
     return im.define(node, im.f32Constant(*shape, std::vector<float>(n, 0.0f),
                                           node.output(0)));
@@ -591,9 +609,11 @@ LogicalResult importExpand(Importer &im, const onnx::NodeProto &node) {
     return failure();
   std::optional<SmallVector<int64_t>> out =
       broadcastShapes(shapeOf(*x), *shape);
-  if (!out || !validShape(*out))
+  if (!out)
     return im.nodeError(node) << "cannot broadcast " << formatShape(shapeOf(*x))
                               << " to " << formatShape(*shape);
+  if (!validShape(*out))
+    return im.nodeError(node) << "output " << invalidShapeReason(*out);
   auto type = RankedTensorType::get(
       *out, cast<ShapedType>(x->getType()).getElementType());
   return im.define(node, im.createTyped<ExpandOp>(type, *x));

@@ -14,6 +14,7 @@
 #define MOBILEONE_LIB_TARGET_ONNX_IMPORTER_H
 
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
+#include "mobileone/Support/Limits.h"
 #include "mobileone/Target/ONNX.h"
 
 #include "mlir/IR/Builders.h"
@@ -68,7 +69,11 @@ public:
   /// An error prefixed with "node 'name' (OpType): ".
   InFlightDiagnostic nodeError(const onnx::NodeProto &node);
 
+  /// Whether the node gives input `i`. Every input the handler asks about
+  /// counts as read: an input no handler asks about is refused as extra.
   bool hasInput(const onnx::NodeProto &node, int i) const {
+    if (i >= 0 && i < 64)
+      inputsSeen |= uint64_t(1) << i;
     return node.input_size() > i && !node.input(i).empty();
   }
   /// Input `i` of any element type; an error if missing.
@@ -116,6 +121,28 @@ public:
   /// Reads a TensorProto (initializer or Constant) as a constant value.
   FailureOr<Value> tensorConstant(const onnx::TensorProto &t, StringRef name);
 
+  //===--------------------------------------------------------------------===//
+  // Attribute readers. Each checks the attribute's ONNX type (a flag's value
+  // is 0 or 1) and returns `def` when the node omits it. A mismatch is an
+  // error at the node, naming the attribute, the expected and the found type:
+  // the node then fails whatever its handler returns. Every attribute read
+  // counts as understood; after the handler, one it did not read is refused
+  // unless it holds the ONNX default (see checkUnreadAttributes).
+  //===--------------------------------------------------------------------===//
+
+  int64_t intAttr(const onnx::NodeProto &node, StringRef name, int64_t def);
+  bool flagAttr(const onnx::NodeProto &node, StringRef name, bool def);
+  float floatAttr(const onnx::NodeProto &node, StringRef name, float def);
+  std::vector<int64_t> intsAttr(const onnx::NodeProto &node, StringRef name,
+                                std::vector<int64_t> def);
+  std::string stringAttr(const onnx::NodeProto &node, StringRef name,
+                         StringRef def);
+  /// The attribute, if the node gives it with the `expected` type; null if
+  /// absent (and an error if of another type).
+  const onnx::AttributeProto *
+  findAttr(const onnx::NodeProto &node, StringRef name,
+           onnx::AttributeProto::AttributeType expected);
+
   NamedAttribute attr(StringRef name, Attribute value) {
     return b.getNamedAttr(name, value);
   }
@@ -138,6 +165,11 @@ private:
                               StringRef location, StringRef all, int64_t offset,
                               int64_t length, StringRef &bytes);
   LogicalResult importNode(const onnx::NodeProto &node, int64_t index);
+  LogicalResult checkDuplicateAttributes(const onnx::NodeProto &node);
+  LogicalResult checkUnreadInputsAndAttributes(const onnx::NodeProto &node);
+  const onnx::AttributeProto *readAttr(const onnx::NodeProto &node,
+                                       StringRef name,
+                                       onnx::AttributeProto::AttributeType t);
   SmallVector<Value> foldOp(Operation *op);
   LogicalResult inferFailed(StringRef opName);
 
@@ -146,6 +178,11 @@ private:
   ONNXImportOptions options;
   int64_t opsetVersion = 0;
   const onnx::NodeProto *currentNode = nullptr;
+  /// What the current node's handler read: inputs (bit i), attributes (by
+  /// index), and whether an attribute reader found an error.
+  mutable uint64_t inputsSeen = 0;
+  SmallVector<bool> attrsRead;
+  bool attrError = false;
   Location nodeLoc;
   Location fileLoc;
   llvm::StringMap<Value> values;
@@ -186,20 +223,13 @@ FailureOr<SmallVector<Value>> Importer::create(ValueRange operands,
   return foldOp(b.create<OpTy>(nodeLoc, types, operands, attrs));
 }
 
-/// Attribute readers.
-const onnx::AttributeProto *findAttr(const onnx::NodeProto &node,
-                                     StringRef name);
-int64_t intAttr(const onnx::NodeProto &node, StringRef name, int64_t def);
-float floatAttr(const onnx::NodeProto &node, StringRef name, float def);
-std::vector<int64_t> intsAttr(const onnx::NodeProto &node, StringRef name,
-                              std::vector<int64_t> def);
-std::string stringAttr(const onnx::NodeProto &node, StringRef name,
-                       StringRef def);
-
 std::string formatShape(ArrayRef<int64_t> shape);
 ArrayRef<int64_t> shapeOf(Value v);
-/// Every dimension non-negative and at most 2^31 elements in all.
+/// Every dimension non-negative and at most kMaxTensorElements in all.
 bool validShape(ArrayRef<int64_t> shape);
+/// Empty if validShape, else what is wrong ("shape [...] has more than 2^28
+/// elements, the limit per tensor").
+std::string invalidShapeReason(ArrayRef<int64_t> shape);
 /// Normalises a possibly negative axis into [0, rank); nullopt if outside.
 std::optional<int64_t> normalizeAxis(int64_t axis, int64_t rank);
 

@@ -18,6 +18,7 @@
 #include "mobileone/Conversion/Passes.h"
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
 #include "mobileone/Support/Layout.h"
+#include "mobileone/Support/Limits.h"
 #include "mobileone/Support/Weights.h"
 #include "mobileone/Target/TFLite.h"
 #include "mobileone/Target/TFLite/schema_generated.h"
@@ -139,6 +140,11 @@ private:
       tensorIds[v] = id;
       return id;
     }
+    auto type = cast<ShapedType>(v.getType());
+    if (type.hasStaticShape() && type.getNumElements() > kMaxTensorElements)
+      return user->emitError("TFLite target: an operand of '")
+             << user->getName() << "' has more than " << kMaxTensorElementsText
+             << " elements, the limit per tensor";
     return user->emitError("TFLite target: an operand of '")
            << user->getName() << "' is neither computed nor a constant";
   }
@@ -749,8 +755,10 @@ LogicalResult Writer::run(ModuleOp module, llvm::raw_ostream &os) {
   for (auto [i, v] : llvm::enumerate(ret->getOperands()))
     if (auto n = func.getResultAttrOfType<StringAttr>(i, "mobileone.onnx_name"))
       resultNames.try_emplace(v, n.str());
-  // The lowering made 4-D inputs and outputs NHWC.
+  // The lowering made 4-D inputs and outputs NHWC. An input keeps its own
+  // name even when it is also an output (which gets a copy, below).
   for (BlockArgument arg : func.getArguments()) {
+    resultNames.erase(arg);
     std::string name = "input";
     if (auto n = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
                                                    "mobileone.onnx_name"))
@@ -764,13 +772,40 @@ LogicalResult Writer::run(ModuleOp module, llvm::raw_ostream &os) {
       groupedConcats.insert(c);
     }
   });
+  // TFLite tensors have positive dimensions (the runtimes refuse empty ones).
+  for (Operation &op : body.without_terminator())
+    for (Value r : op.getResults())
+      if (auto t = dyn_cast<RankedTensorType>(r.getType()))
+        if (llvm::is_contained(t.getShape(), 0) &&
+            !t.getElementType().isInteger(32) &&
+            !t.getElementType().isInteger(64))
+          return op.emitError("TFLite target: an empty tensor ")
+                 << t << " (a dimension of size 0) is not supported";
   for (Operation &op : body.without_terminator())
     if (failed(emit(op)))
       return failure();
-  for (Value v : ret->getOperands()) {
+  for (auto [i, v] : llvm::enumerate(ret->getOperands())) {
     FailureOr<int32_t> id = tensorOf(v, ret);
     if (failed(id))
       return failure();
+    // A graph output that is a graph input (an identity model), a constant
+    // or another output is copied by a RESHAPE to its own shape: every
+    // output is computed by an operator, as runtimes expect.
+    if (llvm::is_contained(inputs, *id) || llvm::is_contained(outputs, *id) ||
+        !v.getDefiningOp() || matchPattern(v, m_Constant())) {
+      ArrayRef<int64_t> shape = shapeOf(v);
+      std::vector<int32_t> dims(shape.begin(), shape.end());
+      auto n = func.getResultAttrOfType<StringAttr>(i, "mobileone.onnx_name");
+      std::string name = n ? n.str() : "output";
+      int32_t copy = addTensor(shape, name);
+      int32_t shapeId =
+          addInt32Constant({int64_t(shape.size())}, SmallVector<int64_t>(shape),
+                           name + "/shape");
+      addOp(tflite::BuiltinOperator_RESHAPE, {*id, shapeId}, {copy},
+            tflite::BuiltinOptions_ReshapeOptions,
+            tflite::CreateReshapeOptionsDirect(fbb, &dims).Union());
+      id = copy;
+    }
     outputs.push_back(*id);
   }
 

@@ -2,6 +2,7 @@
 ops of the front door, through mobileone-compile and ONNX Runtime.
 
 usage: conformance.py WORKDIR [--data DIR] [--compile PATH] [--node NODE]
+                        [--run PATH]
 
 Each float32 test case is frozen: its first input stays a graph input and
 the others become initializers holding the test's values (a re-param
@@ -9,6 +10,11 @@ compiler needs constant weights). The frozen model is compiled with
 `mobileone-compile -o out.onnx`, ONNX Runtime runs the result on the test's
 first input, and every output must equal the test's expected output
 (max |d| <= 1e-4 + 1e-4 * max |ref|, ONNX's own backend tolerance is 1e-3).
+
+With `--run mobileone-run`, every case the compiler accepts is also compiled
+to .tflite and run by our runtime, on its default path and on `--reference`,
+against the same expected outputs (4-D tensors in the .tflite's NHWC
+interface): the compiler never writes a file the runtime cannot run.
 
 Prints one line per case (PASS, REFUSED with the compiler's first error line,
 or WRONG) and a summary. Exits 1 on any WRONG case, or on a REFUSED case
@@ -105,6 +111,7 @@ def main():
     ap.add_argument("--data", default="/usr/share/libonnx-testdata/data/node")
     ap.add_argument("--compile", default="mobileone-compile")
     ap.add_argument("--node", default="node")
+    ap.add_argument("--run", help="mobileone-run: also check the .tflite")
     args = ap.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
 
@@ -162,6 +169,10 @@ def main():
             ok &= bool(d <= bound)
         results[c["name"]] = ("PASS", f"max |d| {worst:.2e}") if ok else ("WRONG", f"max |d| {worst:.2e}")
 
+    tflite_failed = 0
+    if args.run:
+        tflite_failed = check_tflite(args, cases)
+
     unexpected = 0
     for name in sorted(results):
         status, detail = results[name]
@@ -176,7 +187,66 @@ def main():
     counts = {s: sum(1 for v in results.values() if v[0] == s) for s in ("PASS", "REFUSED", "WRONG")}
     print(f"conformance: {len(results)} float32 cases: {counts['PASS']} passed, "
           f"{counts['REFUSED']} refused ({unexpected} unexpected), {counts['WRONG']} wrong")
-    sys.exit(1 if counts["WRONG"] or unexpected else 0)
+    sys.exit(1 if counts["WRONG"] or unexpected or tflite_failed else 0)
+
+
+def nhwc(a):
+    return a.transpose(0, 2, 3, 1) if a.ndim == 4 else a
+
+
+def check_tflite(args, cases):
+    """Each accepted case as .tflite on our runtime, default and reference
+    kernels. Returns the number of failures; prints one line per case."""
+    passed = failed = skipped = 0
+    for c in cases:
+        work, name = c["dir"], c["name"]
+        if len(c["expected"]) > 1:
+            # mobileone-run takes one input and one output today; TFLite's
+            # own interpreter runs these files.
+            print(f"TFLITE-SKIPPED: {name}: {len(c['expected'])} outputs")
+            skipped += 1
+            continue
+        model = os.path.join(work, "model.tflite")
+        r = subprocess.run([args.compile, os.path.join(work, "frozen.onnx"), "-o", model, "--quiet"],
+                           capture_output=True, text=True)
+        if r.returncode != 0:
+            # Refusing to write what the runtime cannot run is allowed, with
+            # a reason; writing it is not.
+            first = next((l for l in r.stderr.splitlines() if "error" in l), r.stderr.strip())
+            print(f"TFLITE-REFUSED: {name}: {first.split('error: ', 1)[-1]}")
+            passed += 1
+            continue
+        x = np.load(c["input"])
+        np.save(os.path.join(work, "input_nhwc.npy"), np.ascontiguousarray(nhwc(x)))
+        problems = []
+        for mode in ([], ["--reference"]):
+            out = os.path.join(work, "tflite%s.npy" % ("_ref" if mode else ""))
+            r = subprocess.run([args.run, model, "--input", os.path.join(work, "input_nhwc.npy"),
+                                "-o", out] + mode, capture_output=True, text=True)
+            if r.returncode != 0:
+                problems.append("%s: %s" % ("reference" if mode else "default",
+                                            (r.stderr.strip().splitlines() or ["exit %d" % r.returncode])[-1]))
+                continue
+            got = np.load(out)
+            ref = nhwc(c["expected"][0].astype(np.float32))
+            if got.shape != ref.shape:
+                problems.append(f"shape {list(got.shape)}, expected {list(ref.shape)}")
+                continue
+            d = float(np.max(np.abs(got - ref))) if ref.size else 0.0
+            both_nan = np.array_equal(np.isnan(got), np.isnan(ref))
+            if not both_nan or not d <= 1e-4 + 1e-4 * float(np.nanmax(np.abs(ref)) if ref.size else 0):
+                if not (both_nan and np.allclose(got, ref, rtol=1e-4, atol=1e-4, equal_nan=True)):
+                    problems.append(f"{'reference' if mode else 'default'}: max |d| {d:.2e}")
+        if problems:
+            failed += 1
+            print(f"TFLITE-WRONG: {name}: " + "; ".join(problems))
+        else:
+            passed += 1
+            print(f"TFLITE-PASS: {name}")
+    print(f"tflite: {passed + failed + skipped} compiled cases: {passed} run equal or "
+          f"refused by the compiler, {skipped} skipped (several outputs), "
+          f"{failed} wrong or not runnable")
+    return failed
 
 
 if __name__ == "__main__":

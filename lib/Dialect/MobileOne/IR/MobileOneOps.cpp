@@ -7,6 +7,7 @@
 #include "mlir/IR/OpImplementation.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/MathExtras.h"
 
 using namespace mlir;
 using namespace mlir::mobileone;
@@ -225,19 +226,31 @@ LogicalResult PowOp::verify() {
 OpFoldResult PowOp::fold(FoldAdaptor) { return {}; }
 
 OpFoldResult AddOp::fold(FoldAdaptor a) {
-  return foldIntBinary(
-      getType(), a.getLhs(), a.getRhs(),
-      [](int64_t x, int64_t y) -> std::optional<int64_t> { return x + y; });
+  return foldIntBinary(getType(), a.getLhs(), a.getRhs(),
+                       [](int64_t x, int64_t y) -> std::optional<int64_t> {
+                         int64_t r;
+                         if (llvm::AddOverflow(x, y, r))
+                           return std::nullopt;
+                         return r;
+                       });
 }
 OpFoldResult SubOp::fold(FoldAdaptor a) {
-  return foldIntBinary(
-      getType(), a.getLhs(), a.getRhs(),
-      [](int64_t x, int64_t y) -> std::optional<int64_t> { return x - y; });
+  return foldIntBinary(getType(), a.getLhs(), a.getRhs(),
+                       [](int64_t x, int64_t y) -> std::optional<int64_t> {
+                         int64_t r;
+                         if (llvm::SubOverflow(x, y, r))
+                           return std::nullopt;
+                         return r;
+                       });
 }
 OpFoldResult MulOp::fold(FoldAdaptor a) {
-  return foldIntBinary(
-      getType(), a.getLhs(), a.getRhs(),
-      [](int64_t x, int64_t y) -> std::optional<int64_t> { return x * y; });
+  return foldIntBinary(getType(), a.getLhs(), a.getRhs(),
+                       [](int64_t x, int64_t y) -> std::optional<int64_t> {
+                         int64_t r;
+                         if (llvm::MulOverflow(x, y, r))
+                           return std::nullopt;
+                         return r;
+                       });
 }
 OpFoldResult DivOp::fold(FoldAdaptor a) {
   return foldIntBinary(getType(), a.getLhs(), a.getRhs(),

@@ -10,6 +10,7 @@
 
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
 #include "mobileone/Support/Indexing.h"
+#include "mobileone/Support/Limits.h"
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
@@ -21,7 +22,8 @@ using namespace mlir::mobileone;
 
 namespace {
 
-/// Bound on element counts: keeps the shape arithmetic far from overflow.
+/// Bound on slice steps and pad widths: keeps the arithmetic far from
+/// overflow. Element counts are bounded by kMaxTensorElements.
 constexpr int64_t kMaxElements = int64_t(1) << 31;
 
 RankedTensorType ranked(Value v) {
@@ -64,7 +66,7 @@ Attribute intAttr(ShapedType type, ArrayRef<int64_t> values) {
 bool validShape(ArrayRef<int64_t> shape) {
   int64_t n = 1;
   for (int64_t d : shape) {
-    if (d < 0 || (d > 0 && n > kMaxElements / d))
+    if (d < 0 || (d > 0 && n > kMaxTensorElements / d))
       return false;
     n *= d;
   }

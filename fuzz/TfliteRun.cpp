@@ -1,0 +1,37 @@
+//===- TfliteRun.cpp - fuzz target: the runtime's loader and kernels ------===//
+//
+// Any bytes as a .tflite: loaded (validated) on the reference path and on
+// the default path (XNNPACK and our kernels); what loads is run once on a
+// fixed input. Load errors are expected; a crash, a sanitizer report or a
+// wrong-sized write is a bug.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mobileone/Runtime/Runtime.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  using namespace mobileone::runtime;
+  for (bool reference : {true, false}) {
+    Options options;
+    options.reference = reference;
+    std::string error;
+    std::unique_ptr<Session> session =
+        Session::create(std::vector<uint8_t>(data, data + size), options, error);
+    if (!session)
+      continue;
+    // Keep runs short: a valid model with large activations is only loaded.
+    if (session->plannedActivationBytes() > (size_t(8) << 20))
+      continue;
+    std::vector<float> x(session->inputInfo().numElements());
+    for (size_t i = 0; i < x.size(); ++i)
+      x[i] = float(int(i % 7) - 3) * 0.25f;
+    std::vector<float> y(session->outputInfo().numElements());
+    (void)session->run(x.data(), y.data(), error);
+  }
+  return 0;
+}

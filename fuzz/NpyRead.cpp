@@ -1,6 +1,7 @@
 //===- NpyRead.cpp - fuzz target: the .npy reader -------------------------===//
 //
-// Any bytes as `input.npy`, read as mobileone-run reads --input.
+// Any bytes as `input.npy` and as `input.npz`, read as mobileone-run reads
+// --input (and mobileone-translate --tosa-runner-harness --input).
 //
 //===----------------------------------------------------------------------===//
 
@@ -21,5 +22,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (n != static_cast<int64_t>(values.size()))
       std::abort();
   }
+  std::string zip = mobileone::fuzz::writeInput(data, size, "input.npz");
+  std::vector<mobileone::runtime::NamedArray> arrays;
+  if (mobileone::runtime::readNpz(zip, arrays, error))
+    for (const mobileone::runtime::NamedArray &a : arrays) {
+      int64_t n = 1;
+      for (int64_t d : a.shape)
+        n *= d;
+      if (n != static_cast<int64_t>(a.data.size()))
+        std::abort();
+    }
   return 0;
 }

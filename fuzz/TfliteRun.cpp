@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -27,11 +28,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     // Keep runs short: a valid model with large activations is only loaded.
     if (session->plannedActivationBytes() > (size_t(8) << 20))
       continue;
-    std::vector<float> x(session->inputInfo().numElements());
-    for (size_t i = 0; i < x.size(); ++i)
-      x[i] = float(int(i % 7) - 3) * 0.25f;
-    std::vector<float> y(session->outputInfo().numElements());
-    (void)session->run(x.data(), y.data(), error);
+    std::vector<std::vector<float>> xs, ys;
+    std::vector<ConstTensorView> in;
+    std::vector<TensorView> out;
+    for (const TensorInfo &t : session->inputs()) {
+      std::vector<float> &x = xs.emplace_back(t.numElements());
+      for (size_t i = 0; i < x.size(); ++i)
+        x[i] = float(int(i % 7) - 3) * 0.25f;
+    }
+    for (const TensorInfo &t : session->outputs())
+      ys.emplace_back(t.numElements());
+    for (std::vector<float> &x : xs)
+      in.push_back({x.data(), x.size()});
+    for (std::vector<float> &y : ys)
+      out.push_back({y.data(), y.size()});
+    if (!session->run(in, out, error))
+      std::abort(); // a model that loads must run
   }
   return 0;
 }

@@ -12,7 +12,9 @@ class Executor {
 public:
   virtual ~Executor() = default;
   /// One inference; with `opMs`, also the time of each of model.ops.
-  virtual bool run(const float *input, float *output, std::string &error,
+  /// `inputs` and `outputs` follow model.inputs and model.outputs.
+  virtual bool run(const std::vector<const float *> &inputs,
+                   const std::vector<float *> &outputs, std::string &error,
                    std::vector<double> *opMs = nullptr) = 0;
   virtual const char *name() const = 0;
   /// Which kernels run model.ops[op].
@@ -23,7 +25,8 @@ public:
 class ReferenceExecutor : public Executor {
 public:
   explicit ReferenceExecutor(const Model &model);
-  bool run(const float *input, float *output, std::string &error,
+  bool run(const std::vector<const float *> &inputs,
+           const std::vector<float *> &outputs, std::string &error,
            std::vector<double> *opMs) override;
   const char *name() const override { return "reference"; }
   size_t plannedBytes() const { return arenaFloats * sizeof(float); }

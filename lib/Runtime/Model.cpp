@@ -415,9 +415,10 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
   }
   case tflite::BuiltinOperator_RESHAPE: {
     out.kind = OpKind::Reshape;
-    if (out.inputs.empty() || out.inputs.size() > 2 ||
-        !floatActivation(in(0)) || in(0).data)
-      return failOp(index, name, "expected a FLOAT32 activation input");
+    // A constant input too: the copy the compiler writes for a graph output
+    // that is a constant.
+    if (out.inputs.empty() || out.inputs.size() > 2 || in(0).isInt32)
+      return failOp(index, name, "expected a FLOAT32 input");
     if (y.elements != in(0).elements)
       return failOp(index, name,
                     "cannot reshape " + shapeStr(in(0).shape) + " to " +
@@ -695,25 +696,34 @@ bool Loader::run() {
   const tflite::SubGraph &g = *model->subgraphs()->Get(0);
   if (!loadTensors(g, *model))
     return false;
-  if (!g.inputs() || g.inputs()->size() != 1 || !g.outputs() ||
-      g.outputs()->size() != 1)
-    return fail("expected one graph input and one graph output");
-  int input = g.inputs()->Get(0), output = g.outputs()->Get(0);
-  if (input < 0 || input >= int(m.tensors.size()) || output < 0 ||
-      output >= int(m.tensors.size()) || m.tensors[input].data ||
-      m.tensors[input].isInt32 || m.tensors[output].isInt32)
-    return fail("the graph input or output is not a FLOAT32 activation");
-  if (input == output)
-    return fail("the graph output is the graph input: nothing to run");
-  if (m.tensors[output].data)
-    return fail("the graph output is a constant");
-  m.input = input;
-  m.output = output;
+  if (!g.inputs() || g.inputs()->size() == 0 || !g.outputs() ||
+      g.outputs()->size() == 0)
+    return fail("expected at least one graph input and one graph output");
+  for (bool isInput : {true, false}) {
+    const char *what = isInput ? "graph input" : "graph output";
+    for (int32_t t : isInput ? *g.inputs() : *g.outputs()) {
+      std::string which = std::string(what) + " " + std::to_string(t);
+      if (t < 0 || t >= int(m.tensors.size()))
+        return fail(which + " is not a tensor index");
+      const Tensor &x = m.tensors[t];
+      if (x.isInt32 || x.data)
+        return fail(which + " '" + x.name +
+                    "' is not a FLOAT32 activation (a constant or INT32)");
+      std::vector<int> &list = isInput ? m.inputs : m.outputs;
+      if (std::count(m.inputs.begin(), m.inputs.end(), t) ||
+          std::count(list.begin(), list.end(), t))
+        return fail(which + " '" + x.name +
+                    "' is listed twice (or is also an input): an output "
+                    "must be computed by its own operator");
+      list.push_back(t);
+    }
+  }
 
   std::vector<bool> defined(m.tensors.size(), false);
   for (size_t i = 0; i < m.tensors.size(); ++i)
     defined[i] = m.tensors[i].data != nullptr;
-  defined[input] = true;
+  for (int t : m.inputs)
+    defined[t] = true;
   if (!g.operators() || g.operators()->size() == 0)
     return fail("the subgraph has no operators");
   for (uint32_t i = 0; i < g.operators()->size(); ++i) {
@@ -731,17 +741,23 @@ bool Loader::run() {
                         "', which already has a value");
     defined[op.output] = true;
   }
-  if (!defined[output])
-    return fail("no operator computes the graph output");
-  int64_t activations = m.tensors[input].elements;
+  for (int t : m.outputs)
+    if (!defined[t])
+      return fail("no operator computes the graph output '" +
+                  m.tensors[t].name + "'");
+  int64_t activations = 0;
+  for (int t : m.inputs)
+    activations += m.tensors[t].elements;
   for (const Op &op : m.ops) {
     activations += m.tensors[op.output].elements;
     if (activations > kMaxActivationElements)
       return fail("the activations need more than 2^28 floats (1 GiB); "
                   "refusing to allocate them");
   }
-  m.inputInfo = {m.tensors[input].name, m.tensors[input].shape};
-  m.outputInfo = {m.tensors[output].name, m.tensors[output].shape};
+  for (int t : m.inputs)
+    m.inputInfos.push_back({m.tensors[t].name, m.tensors[t].shape});
+  for (int t : m.outputs)
+    m.outputInfos.push_back({m.tensors[t].name, m.tensors[t].shape});
   return true;
 }
 
@@ -769,7 +785,7 @@ void fusePads(Model &m) {
     if (!pool && op.kind != OpKind::Conv && op.kind != OpKind::DepthwiseConv)
       continue;
     int p = producer[op.inputs[0]];
-    if (p < 0 || readers[op.inputs[0]] != 1 || op.inputs[0] == m.output)
+    if (p < 0 || readers[op.inputs[0]] != 1 || m.isOutput(op.inputs[0]))
       continue;
     const Op &pad = m.ops[p];
     const std::vector<int64_t> &v = pad.ints;

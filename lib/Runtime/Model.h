@@ -12,6 +12,7 @@
 
 #include "mobileone/Runtime/Runtime.h"
 
+#include <algorithm>
 #include <limits>
 
 namespace mobileone::runtime {
@@ -105,8 +106,15 @@ struct Model {
 
   std::vector<Tensor> tensors;
   std::vector<Op> ops;
-  int input = -1, output = -1;
-  TensorInfo inputInfo, outputInfo;
+  /// Graph inputs and outputs (tensor indices), in the file's order: every
+  /// input an activation, every output computed by an operator, no tensor
+  /// twice.
+  std::vector<int> inputs, outputs;
+  std::vector<TensorInfo> inputInfos, outputInfos;
+
+  bool isOutput(int tensor) const {
+    return std::find(outputs.begin(), outputs.end(), tensor) != outputs.end();
+  }
 
   Model() = default;
   Model(const Model &) = delete;

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 
 #include <cerrno>
 #include <fcntl.h>
@@ -136,75 +137,313 @@ bool parseHeader(const std::string &h, std::string &descr, bool &fortran,
 
 } // namespace
 
-bool mobileone::runtime::readNpy(const std::string &path,
-                                 std::vector<int64_t> &shape,
-                                 std::vector<float> &data, std::string &error) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) {
-    error = "cannot open '" + path + "'";
+namespace {
+
+/// Parses a .npy file's bytes; `what` names it in errors ("'x.npy'", or
+/// "'x.npz' array 'a'").
+bool parseNpy(const uint8_t *p, size_t size, const std::string &what,
+              std::vector<int64_t> &shape, std::vector<float> &data,
+              std::string &error) {
+  if (size < 10 || std::memcmp(p, "\x93NUMPY", 6) != 0) {
+    error = what + " is not a .npy file";
     return false;
   }
-  char magic[8];
-  if (!f.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0) {
-    error = "'" + path + "' is not a .npy file";
-    return false;
-  }
+  size_t pos = 8;
   uint32_t len = 0;
-  if (magic[6] == 1) {
-    unsigned char b[2];
-    f.read(reinterpret_cast<char *>(b), 2);
-    len = b[0] | (b[1] << 8);
+  if (p[6] == 1) {
+    len = p[8] | (p[9] << 8);
+    pos = 10;
+  } else if ((p[6] == 2 || p[6] == 3) && size >= 12) {
+    len = p[8] | (p[9] << 8) | (p[10] << 16) | (uint32_t(p[11]) << 24);
+    pos = 12;
   } else {
-    unsigned char b[4];
-    f.read(reinterpret_cast<char *>(b), 4);
-    len = b[0] | (b[1] << 8) | (b[2] << 16) | (uint32_t(b[3]) << 24);
-  }
-  if (!f || len > 1 << 16) {
-    error = "'" + path + "': bad .npy header";
+    error = what + ": unsupported .npy version " + std::to_string(p[6]);
     return false;
   }
-  std::string header(len, '\0');
-  f.read(header.data(), len);
-  if (!f) {
-    error = "'" + path + "': truncated .npy header";
+  if (len > 1 << 16) {
+    error = what + ": bad .npy header";
     return false;
   }
-  std::string why;
-  std::string descr;
+  if (size - pos < len) {
+    error = what + ": truncated .npy header";
+    return false;
+  }
+  std::string header(reinterpret_cast<const char *>(p + pos), len);
+  pos += len;
+  std::string why, descr;
   bool fortran = false;
+  shape.clear();
   if (!parseHeader(header, descr, fortran, shape, why)) {
-    error = "'" + path + "': malformed .npy header: " + why;
+    error = what + ": malformed .npy header: " + why;
     return false;
   }
   if (descr != "<f4") {
-    error = "'" + path + "' holds dtype '" + descr + "'" +
+    error = what + " holds dtype '" + descr + "'" +
             (descr == "<f8" ? " (float64)" : "") +
             "; expected '<f4' (little-endian float32): save it with "
             "x.astype(numpy.float32)";
     return false;
   }
   if (fortran) {
-    error = "'" + path +
-            "' is in Fortran order; expected C order "
-            "(numpy.ascontiguousarray)";
+    error = what + " is in Fortran order; expected C order "
+                   "(numpy.ascontiguousarray)";
     return false;
   }
   int64_t n = 1;
   for (int64_t d : shape) {
     if (d <= 0 || n > mlir::mobileone::kMaxTensorElements / d) {
-      error = "'" + path + "': shape dimensions must be positive, at most " +
+      error = what + ": shape dimensions must be positive, at most " +
               std::string(mlir::mobileone::kMaxTensorElementsText) +
               " elements in all";
       return false;
     }
     n *= d;
   }
-  data.resize(n);
-  if (!f.read(reinterpret_cast<char *>(data.data()), n * sizeof(float))) {
-    error = "'" + path + "': the file holds fewer values than its shape";
+  if (size - pos != size_t(n) * sizeof(float)) {
+    error = what + " holds " + std::to_string((size - pos) / sizeof(float)) +
+            " values; its shape " + shapeText(shape) + " needs " +
+            std::to_string(n);
     return false;
   }
+  data.resize(n);
+  std::memcpy(data.data(), p + pos, size_t(n) * sizeof(float));
   return true;
+}
+
+bool readWholeFile(const std::string &path, std::vector<uint8_t> &bytes,
+                   std::string &error) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    error = "cannot open '" + path + "': " + std::strerror(errno);
+    return false;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    error = "'" + path + "' is not a regular file";
+    return false;
+  }
+  std::ifstream f(path, std::ios::binary);
+  if (!f) {
+    error = "cannot open '" + path + "'";
+    return false;
+  }
+  bytes.assign(std::istreambuf_iterator<char>(f),
+               std::istreambuf_iterator<char>());
+  return true;
+}
+
+/// CRC-32 (ISO-HDLC, as zip uses it).
+uint32_t crc32(const uint8_t *p, size_t n) {
+  static const std::vector<uint32_t> table = [] {
+    std::vector<uint32_t> t(256);
+    for (uint32_t i = 0; i < 256; ++i) {
+      uint32_t c = i;
+      for (int k = 0; k < 8; ++k)
+        c = c & 1 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+      t[i] = c;
+    }
+    return t;
+  }();
+  uint32_t c = 0xFFFFFFFFu;
+  for (size_t i = 0; i < n; ++i)
+    c = table[(c ^ p[i]) & 0xFF] ^ (c >> 8);
+  return c ^ 0xFFFFFFFFu;
+}
+
+uint64_t le(const uint8_t *p, int bytes) {
+  uint64_t v = 0;
+  for (int i = bytes - 1; i >= 0; --i)
+    v = v << 8 | p[i];
+  return v;
+}
+
+} // namespace
+
+std::string mobileone::runtime::shapeText(const std::vector<int64_t> &shape) {
+  std::string out = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    out += (i ? ", " : "") + std::to_string(shape[i]);
+  return out + "]";
+}
+
+bool mobileone::runtime::readNpy(const std::string &path,
+                                 std::vector<int64_t> &shape,
+                                 std::vector<float> &data, std::string &error) {
+  std::vector<uint8_t> bytes;
+  return readWholeFile(path, bytes, error) &&
+         parseNpy(bytes.data(), bytes.size(), "'" + path + "'", shape, data,
+                  error);
+}
+
+bool mobileone::runtime::readNpz(const std::string &path,
+                                 std::vector<NamedArray> &arrays,
+                                 std::string &error) {
+  std::vector<uint8_t> bytes;
+  if (!readWholeFile(path, bytes, error))
+    return false;
+  const uint8_t *b = bytes.data();
+  const size_t size = bytes.size();
+  auto fail = [&](const std::string &why) {
+    error = "'" + path + "': " + why;
+    return false;
+  };
+  // The end of central directory record: 22 bytes and a comment.
+  size_t eocd = size;
+  for (size_t i = size >= 22 ? size - 22 : size;
+       size >= 22 && i + 22 + 65535 >= size; --i) {
+    if (le(b + i, 4) == 0x06054b50) {
+      eocd = i;
+      break;
+    }
+    if (i == 0)
+      break;
+  }
+  if (eocd == size)
+    return fail("not a .npz file (no zip directory; write it with "
+                "numpy.savez)");
+  uint64_t count = le(b + eocd + 10, 2), dirOffset = le(b + eocd + 16, 4);
+  // ZIP64, as numpy writes large archives: the locator before the record.
+  if ((count == 0xFFFF || dirOffset == 0xFFFFFFFF) && eocd >= 20 &&
+      le(b + eocd - 20, 4) == 0x07064b50) {
+    uint64_t rec = le(b + eocd - 12, 8);
+    if (rec > size || size - rec < 56 || le(b + rec, 4) != 0x06064b50)
+      return fail("corrupt ZIP64 directory");
+    count = le(b + rec + 32, 8);
+    dirOffset = le(b + rec + 48, 8);
+  }
+  size_t pos = dirOffset;
+  arrays.clear();
+  for (uint64_t e = 0; e < count; ++e) {
+    if (pos > size || size - pos < 46 || le(b + pos, 4) != 0x02014b50)
+      return fail("corrupt zip directory");
+    uint64_t method = le(b + pos + 10, 2), crc = le(b + pos + 16, 4);
+    uint64_t csize = le(b + pos + 20, 4), usize = le(b + pos + 24, 4);
+    uint64_t nameLen = le(b + pos + 28, 2), extraLen = le(b + pos + 30, 2);
+    uint64_t commentLen = le(b + pos + 32, 2), local = le(b + pos + 42, 4);
+    if (size - pos - 46 < nameLen + extraLen + commentLen)
+      return fail("corrupt zip directory");
+    std::string name(reinterpret_cast<const char *>(b + pos + 46), nameLen);
+    // ZIP64 sizes and offset, each present where the 32-bit field is full.
+    const uint8_t *x = b + pos + 46 + nameLen, *xEnd = x + extraLen;
+    while (xEnd - x >= 4) {
+      uint64_t id = le(x, 2), n = le(x + 2, 2);
+      if (uint64_t(xEnd - x - 4) < n)
+        return fail("corrupt zip extra field");
+      if (id == 1) {
+        const uint8_t *f = x + 4, *fEnd = f + n;
+        for (uint64_t *v : {&usize, &csize, &local})
+          if (*v == 0xFFFFFFFF) {
+            if (fEnd - f < 8)
+              return fail("corrupt ZIP64 field");
+            *v = le(f, 8);
+            f += 8;
+          }
+      }
+      x += 4 + n;
+    }
+    pos += 46 + nameLen + extraLen + commentLen;
+    if (name.size() > 4 && name.compare(name.size() - 4, 4, ".npy") == 0)
+      name.resize(name.size() - 4);
+    if (method != 0)
+      return fail("array '" + name +
+                  "' is compressed (numpy.savez_compressed); write the "
+                  "file with numpy.savez");
+    if (local > size || size - local < 30 || le(b + local, 4) != 0x04034b50)
+      return fail("corrupt zip entry '" + name + "'");
+    uint64_t start = local + 30 + le(b + local + 26, 2) + le(b + local + 28, 2);
+    if (start > size || size - start < csize || csize != usize)
+      return fail("zip entry '" + name + "' is truncated");
+    if (crc32(b + start, csize) != crc)
+      return fail("zip entry '" + name + "' fails its CRC check (corrupt)");
+    for (const NamedArray &a : arrays)
+      if (a.name == name)
+        return fail("array '" + name + "' appears twice");
+    NamedArray a;
+    a.name = name;
+    if (!parseNpy(b + start, csize, "'" + path + "' array '" + name + "'",
+                  a.shape, a.data, error))
+      return false;
+    arrays.push_back(std::move(a));
+  }
+  return true;
+}
+
+static std::string npyBytes(const std::vector<int64_t> &shape,
+                            const float *data) {
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    header += std::to_string(d) + ", ";
+    n *= d;
+  }
+  header += "), }";
+  size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header += '\n';
+  std::string bytes("\x93NUMPY\x01\x00", 8);
+  bytes += char(header.size() & 0xff);
+  bytes += char(header.size() >> 8);
+  bytes += header;
+  bytes.append(reinterpret_cast<const char *>(data), n * sizeof(float));
+  return bytes;
+}
+
+bool mobileone::runtime::writeNpz(const std::string &path,
+                                  const std::vector<NamedArray> &arrays,
+                                  std::string &error,
+                                  const std::vector<std::string> &protect) {
+  // Stored (uncompressed) entries, as numpy.savez writes them.
+  std::string zip, dir;
+  auto put = [](std::string &s, uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i)
+      s += char(v >> (8 * i) & 0xFF);
+  };
+  for (const NamedArray &a : arrays) {
+    std::string body = npyBytes(a.shape, a.data.data());
+    std::string name = a.name + ".npy";
+    if (zip.size() + body.size() + name.size() + 30 > 0xFFFFFFFFull) {
+      error = "cannot write '" + path + "': over 4 GiB, too large for .npz "
+              "without ZIP64";
+      return false;
+    }
+    uint32_t crc = crc32(reinterpret_cast<const uint8_t *>(body.data()),
+                         body.size());
+    uint64_t offset = zip.size();
+    for (std::string *s : {&zip, &dir}) {
+      bool central = s == &dir;
+      put(*s, central ? 0x02014b50 : 0x04034b50, 4);
+      if (central)
+        put(*s, 20, 2); // made by
+      put(*s, 20, 2);   // version needed
+      put(*s, 0, 2);    // flags
+      put(*s, 0, 2);    // stored
+      put(*s, 0, 2);    // time
+      put(*s, 0x21, 2); // date: 1980-01-01
+      put(*s, crc, 4);
+      put(*s, body.size(), 4);
+      put(*s, body.size(), 4);
+      put(*s, name.size(), 2);
+      put(*s, 0, 2); // extra
+      if (central) {
+        put(*s, 0, 2); // comment
+        put(*s, 0, 2); // disk
+        put(*s, 0, 2); // internal attributes
+        put(*s, 0, 4); // external attributes
+        put(*s, offset, 4);
+      }
+      *s += name;
+    }
+    zip += body;
+  }
+  uint64_t dirOffset = zip.size();
+  zip += dir;
+  put(zip, 0x06054b50, 4);
+  put(zip, 0, 4);
+  put(zip, arrays.size(), 2);
+  put(zip, arrays.size(), 2);
+  put(zip, dir.size(), 4);
+  put(zip, dirOffset, 4);
+  put(zip, 0, 2);
+  return writeFileWhole(path, zip, protect, error);
 }
 
 bool mobileone::runtime::writeFileWhole(const std::string &path,
@@ -279,22 +518,7 @@ bool mobileone::runtime::writeNpy(const std::string &path,
                                   const std::vector<int64_t> &shape,
                                   const float *data, std::string &error,
                                   const std::vector<std::string> &protect) {
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
-  int64_t n = 1;
-  for (int64_t d : shape) {
-    header += std::to_string(d) + ", ";
-    n *= d;
-  }
-  header += "), }";
-  size_t total = 10 + header.size() + 1;
-  header.append((64 - total % 64) % 64, ' ');
-  header += '\n';
-  std::string bytes("\x93NUMPY\x01\x00", 8);
-  bytes += char(header.size() & 0xff);
-  bytes += char(header.size() >> 8);
-  bytes += header;
-  bytes.append(reinterpret_cast<const char *>(data), n * sizeof(float));
-  return writeFileWhole(path, bytes, protect, error);
+  return writeFileWhole(path, npyBytes(shape, data), protect, error);
 }
 
 mobileone::runtime::Difference

@@ -34,8 +34,8 @@ size_t mobileone::runtime::planActivations(const Model &model,
   const size_t n = model.tensors.size();
   const int last = int(model.ops.size());
   std::vector<int> first(n, -2), end(n, -2);
-  first[model.input] = -1;
-  end[model.input] = -1;
+  for (int t : model.inputs)
+    first[t] = end[t] = -1;
   for (int i = 0; i < last; ++i) {
     const Op &op = model.ops[i];
     first[op.output] = i;
@@ -44,7 +44,8 @@ size_t mobileone::runtime::planActivations(const Model &model,
       if (!model.tensors[t].data)
         end[t] = std::max(end[t], i);
   }
-  end[model.output] = last; // read back after the last op
+  for (int t : model.outputs)
+    end[t] = last; // read back after the last op
   for (size_t t = 0; t < readUntil.size() && t < n; ++t)
     end[t] = std::max(end[t], readUntil[t]);
   std::vector<int> order;
@@ -532,12 +533,14 @@ void mobileone::runtime::runReferenceOp(const Model &model, const Op &op,
   }
 }
 
-bool ReferenceExecutor::run(const float *input, float *output,
+bool ReferenceExecutor::run(const std::vector<const float *> &inputs,
+                            const std::vector<float *> &outputs,
                             std::string &error, std::vector<double> *opMs) {
   if (arena.size() != arenaFloats)
     arena.assign(arenaFloats, 0.0f);
-  const Tensor &xin = model.tensors[model.input];
-  std::memcpy(buffer(model.input), input, xin.elements * sizeof(float));
+  for (size_t i = 0; i < inputs.size(); ++i)
+    std::memcpy(buffer(model.inputs[i]), inputs[i],
+                model.tensors[model.inputs[i]].elements * sizeof(float));
   for (const Op &op : model.ops) {
     auto start = std::chrono::steady_clock::now();
     const Tensor &x = model.tensors[op.inputs[0]];
@@ -553,8 +556,9 @@ bool ReferenceExecutor::run(const float *input, float *output,
                           std::chrono::steady_clock::now() - start)
                           .count());
   }
-  const Tensor &yout = model.tensors[model.output];
-  std::memcpy(output, value(model.output), yout.elements * sizeof(float));
+  for (size_t i = 0; i < outputs.size(); ++i)
+    std::memcpy(outputs[i], value(model.outputs[i]),
+                model.tensors[model.outputs[i]].elements * sizeof(float));
   (void)error;
   return true;
 }

@@ -71,29 +71,86 @@ std::unique_ptr<Session> Session::createImpl(std::unique_ptr<Model> model,
 }
 
 
-const TensorInfo &Session::inputInfo() const { return model->inputInfo; }
-const TensorInfo &Session::outputInfo() const { return model->outputInfo; }
+const std::vector<TensorInfo> &Session::inputs() const {
+  return model->inputInfos;
+}
+const std::vector<TensorInfo> &Session::outputs() const {
+  return model->outputInfos;
+}
 const char *Session::backend() const { return executor->name(); }
 size_t Session::plannedActivationBytes() const { return planned; }
 size_t Session::unplannedActivationBytes() const { return unplanned; }
 
-bool Session::run(const float *input, float *output, std::string &error) {
+bool Session::bind(const std::vector<ConstTensorView> &inputs,
+                   const std::vector<TensorView> &outputs,
+                   std::vector<const float *> &in, std::vector<float *> &out,
+                   std::string &error) const {
+  if (inputs.size() != model->inputs.size() ||
+      outputs.size() != model->outputs.size()) {
+    error = "the model has " + std::to_string(model->inputs.size()) +
+            " input(s) and " + std::to_string(model->outputs.size()) +
+            " output(s); given " + std::to_string(inputs.size()) + " and " +
+            std::to_string(outputs.size());
+    return false;
+  }
+  auto check = [&](const TensorInfo &t, int64_t elements, DType dtype,
+                   const void *data, const char *what) {
+    if (!data || elements != t.numElements() || dtype != t.dtype) {
+      error = std::string(what) + " '" + t.name + "' needs " +
+              std::to_string(t.numElements()) + " float32 values, given " +
+              (data ? std::to_string(elements) : std::string("none"));
+      return false;
+    }
+    return true;
+  };
+  in.clear();
+  out.clear();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!check(model->inputInfos[i], inputs[i].elements, inputs[i].dtype,
+               inputs[i].data, "input"))
+      return false;
+    in.push_back(static_cast<const float *>(inputs[i].data));
+  }
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (!check(model->outputInfos[i], outputs[i].elements, outputs[i].dtype,
+               outputs[i].data, "output"))
+      return false;
+    out.push_back(static_cast<float *>(outputs[i].data));
+  }
+  return true;
+}
+
+bool Session::run(const std::vector<ConstTensorView> &inputs,
+                  const std::vector<TensorView> &outputs, std::string &error) {
+  std::vector<const float *> in;
+  std::vector<float *> out;
+  if (!bind(inputs, outputs, in, out, error))
+    return false;
   try {
-    return executor->run(input, output, error, nullptr);
+    return executor->run(in, out, error, nullptr);
   } catch (const std::bad_alloc &) {
     error = "out of memory while running the model";
     return false;
   }
 }
 
+bool Session::run(const float *input, float *output, std::string &error) {
+  return run({{input, size_t(inputInfo().numElements())}},
+             {{output, size_t(outputInfo().numElements())}}, error);
+}
 
-bool Session::profile(const float *input, float *output, int runs,
+bool Session::profile(const std::vector<ConstTensorView> &inputs,
+                      const std::vector<TensorView> &outputs, int runs,
                       std::vector<OpProfile> &ops, std::string &error) {
+  std::vector<const float *> in;
+  std::vector<float *> out;
+  if (!bind(inputs, outputs, in, out, error))
+    return false;
   std::vector<std::vector<double>> times(model->ops.size());
   try {
     for (int r = 0; r < runs; ++r) {
       std::vector<double> ms;
-      if (!executor->run(input, output, error, &ms))
+      if (!executor->run(in, out, error, &ms))
         return false;
       for (size_t i = 0; i < ms.size() && i < times.size(); ++i)
         times[i].push_back(ms[i]);

@@ -42,7 +42,8 @@ public:
       pthreadpool_destroy(pool);
   }
   bool build(int threads, std::string &whyNot);
-  bool run(const float *input, float *output, std::string &error,
+  bool run(const std::vector<const float *> &inputs,
+           const std::vector<float *> &outputs, std::string &error,
            std::vector<double> *opMs) override;
   const char *name() const override {
     return nativeOps && referenceOps ? "native+xnnpack+reference"
@@ -420,7 +421,7 @@ std::vector<int> XnnpackExecutor::fuseDepthwiseIntoPointwise(int threads) {
     const Op &dw = model.ops[i], &pw = model.ops[i + 1];
     if (!native[i] || !native[i + 1] || dw.inputs.empty() ||
         pw.inputs.empty() || pw.inputs[0] != dw.output ||
-        dw.output == model.output || readers[dw.output] != 1)
+        model.isOutput(dw.output) || readers[dw.output] != 1)
       continue;
     const kernels::RowProducer *rows = native[i]->asRowProducer();
     if (rows && native[i + 1]->fuseProducer(*rows, threads)) {
@@ -433,10 +434,12 @@ std::vector<int> XnnpackExecutor::fuseDepthwiseIntoPointwise(int threads) {
   return readUntil;
 }
 
-bool XnnpackExecutor::run(const float *input, float *output, std::string &error,
-                          std::vector<double> *opMs) {
-  std::memcpy(buffer(model.input), input,
-              model.tensors[model.input].elements * sizeof(float));
+bool XnnpackExecutor::run(const std::vector<const float *> &inputs,
+                          const std::vector<float *> &outputs,
+                          std::string &error, std::vector<double> *opMs) {
+  for (size_t i = 0; i < inputs.size(); ++i)
+    std::memcpy(buffer(model.inputs[i]), inputs[i],
+                model.tensors[model.inputs[i]].elements * sizeof(float));
   for (size_t i = 0; i < model.ops.size(); ++i) {
     auto start = std::chrono::steady_clock::now();
     if (fused[i]) {
@@ -454,7 +457,8 @@ bool XnnpackExecutor::run(const float *input, float *output, std::string &error,
       }
     } else {
       const Op &op = model.ops[i];
-      std::memmove(buffer(op.output), buffer(op.inputs[0]),
+      const Tensor &x = model.tensors[op.inputs[0]];
+      std::memmove(buffer(op.output), x.data ? x.f32() : buffer(op.inputs[0]),
                    model.tensors[op.output].elements * sizeof(float));
     }
     if (opMs)
@@ -462,8 +466,9 @@ bool XnnpackExecutor::run(const float *input, float *output, std::string &error,
                           std::chrono::steady_clock::now() - start)
                           .count());
   }
-  std::memcpy(output, buffer(model.output),
-              model.tensors[model.output].elements * sizeof(float));
+  for (size_t i = 0; i < outputs.size(); ++i)
+    std::memcpy(outputs[i], buffer(model.outputs[i]),
+                model.tensors[model.outputs[i]].elements * sizeof(float));
   return true;
 }
 

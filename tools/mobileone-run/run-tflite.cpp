@@ -28,11 +28,96 @@ using namespace mobileone::runtime;
 
 namespace {
 
-std::string shapeStr(const std::vector<int64_t> &s) {
-  std::string out = "[";
-  for (size_t i = 0; i < s.size(); ++i)
-    out += (i ? ", " : "") + std::to_string(s[i]);
-  return out + "]";
+bool endsWith(const std::string &s, const char *suffix) {
+  size_t n = std::strlen(suffix);
+  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
+}
+
+std::string names(const std::vector<TensorInfo> &ts) {
+  std::string s;
+  for (size_t i = 0; i < ts.size(); ++i)
+    s += (i ? ", '" : "'") + ts[i].name + "' " + shapeText(ts[i].shape);
+  return s;
+}
+
+/// Checks one array against the interface tensor it feeds; the layout hint
+/// where the array is that tensor in NCHW.
+bool checkShape(const std::string &what, const std::vector<int64_t> &shape,
+                const TensorInfo &t, std::string &error) {
+  if (shape == t.shape)
+    return true;
+  const std::vector<int64_t> &s = t.shape;
+  bool nchw = shape.size() == 4 && s.size() == 4 && shape[0] == s[0] &&
+              shape[1] == s[3] && shape[2] == s[1] && shape[3] == s[2];
+  error = what + " has shape " + shapeText(shape) + ", the model's input '" +
+          t.name + "' is " + shapeText(s) +
+          (nchw ? " (NHWC; from NCHW use x.transpose(0, 2, 3, 1))" : "");
+  return false;
+}
+
+/// --input: one .npy for a model of one input, or a .npz holding exactly
+/// one array per input, keyed by the input's name.
+bool readInputs(const std::string &path, const std::vector<TensorInfo> &ins,
+                std::vector<std::vector<float>> &xs, std::string &error) {
+  if (!endsWith(path, ".npz")) {
+    if (ins.size() != 1) {
+      error = "the model has " + std::to_string(ins.size()) + " inputs (" +
+              names(ins) + "): give them as one .npz keyed by input name "
+              "(numpy.savez(path, name=array, ...)), not '" + path + "'";
+      return false;
+    }
+    std::vector<int64_t> shape;
+    return readNpy(path, shape, xs[0], error) &&
+           checkShape(path, shape, ins[0], error);
+  }
+  std::vector<NamedArray> arrays;
+  if (!readNpz(path, arrays, error))
+    return false;
+  for (const NamedArray &a : arrays)
+    if (std::none_of(ins.begin(), ins.end(),
+                     [&](const TensorInfo &t) { return t.name == a.name; })) {
+      error = path + " holds array '" + a.name +
+              "', which is not an input of the model (its inputs: " +
+              names(ins) + ")";
+      return false;
+    }
+  for (size_t i = 0; i < ins.size(); ++i) {
+    auto it = std::find_if(arrays.begin(), arrays.end(), [&](const auto &a) {
+      return a.name == ins[i].name;
+    });
+    if (it == arrays.end()) {
+      error = path + " has no array '" + ins[i].name +
+              "' for the model's input '" + ins[i].name + "' " +
+              shapeText(ins[i].shape);
+      return false;
+    }
+    if (!checkShape(path + " array '" + it->name + "'", it->shape, ins[i],
+                    error))
+      return false;
+    xs[i] = std::move(it->data);
+  }
+  return true;
+}
+
+/// --output and --save-input: a .npz of every tensor keyed by name, or a
+/// .npy when there is one.
+bool writeTensors(const std::string &path, const std::vector<TensorInfo> &ts,
+                  const std::vector<std::vector<float>> &values,
+                  const char *option, const char *what, std::string &error,
+                  const std::vector<std::string> &protect) {
+  if (endsWith(path, ".npz")) {
+    std::vector<NamedArray> arrays;
+    for (size_t i = 0; i < ts.size(); ++i)
+      arrays.push_back({ts[i].name, ts[i].shape, values[i]});
+    return writeNpz(path, arrays, error, protect);
+  }
+  if (ts.size() != 1) {
+    error = std::string(option) + " " + path + ": the model has " +
+            std::to_string(ts.size()) + " " + what + " (" + names(ts) +
+            "); write them all with " + option + " y.npz";
+    return false;
+  }
+  return writeNpy(path, ts[0].shape, values[0].data(), error, protect);
 }
 
 int usage(const char *msg) {
@@ -129,15 +214,18 @@ int runTFLite(int argc, char **argv) {
     } else if (a == "--help" || a == "-h") {
       std::printf(
           "mobileone-run model.tflite: run a TFLite FlatBuffer (XNNPACK)\n"
-          "  --input x.npy    float32 input in the model's layout (NHWC)\n"
-          "  --output y.npy   write the output\n"
+          "  --input x.npy    float32 input in the model's layout (NHWC);\n"
+          "                   x.npz for several, one array per input name\n"
+          "  --output y.npy   write the output; y.npz writes every output,\n"
+          "                   keyed by name\n"
           "  --threads T      worker threads (default 1)\n"
           "  --bench N        time N runs after warm-up; ends with a "
           "latency_ms line\n"
           "  --profile        time every operator\n"
           "  --seed S         seed of the random input (without --input)\n"
           "  --reference      portable kernels instead of XNNPACK\n"
-          "  --save-input x.npy  write the (seeded) input\n"
+          "  --save-input x.npy  write the (seeded) input (x.npz: every "
+          "input)\n"
           "  --compare b.tflite  run b.tflite on the same input and compare "
           "outputs\n"
           "  --atol A, --rtol R  tolerances of --compare on max |a - b| and "
@@ -186,30 +274,18 @@ int runTFLite(int argc, char **argv) {
                  error.c_str());
     return 1;
   }
-  const TensorInfo &in = session->inputInfo(), &out = session->outputInfo();
-  std::vector<float> x(in.numElements()), y(out.numElements());
-  if (!input.empty()) {
-    std::vector<int64_t> shape;
-    if (!readNpy(input, shape, x, error)) {
-      std::fprintf(stderr, "mobileone-run: %s\n", error.c_str());
-      return 1;
-    }
-    if (shape != in.shape) {
-      // The layout hint only where the file is the input in NCHW.
-      bool nchw = shape.size() == 4 && in.shape.size() == 4 &&
-                  shape[0] == in.shape[0] && shape[1] == in.shape[3] &&
-                  shape[2] == in.shape[1] && shape[3] == in.shape[2];
-      std::fprintf(stderr,
-                   "mobileone-run: %s has shape %s, the model's input '%s' "
-                   "is %s%s\n",
-                   input.c_str(), shapeStr(shape).c_str(), in.name.c_str(),
-                   shapeStr(in.shape).c_str(),
-                   nchw ? " (NHWC; from NCHW use x.transpose(0, 2, 3, 1))"
-                        : "");
-      return 1;
-    }
-  } else {
-    // Seeded standard normal values (splitmix64 + Box-Muller).
+  const std::vector<TensorInfo> &ins = session->inputs();
+  const std::vector<TensorInfo> &outs = session->outputs();
+  std::vector<std::vector<float>> xs(ins.size()), ys(outs.size());
+  for (size_t i = 0; i < outs.size(); ++i)
+    ys[i].resize(outs[i].numElements());
+  if (!input.empty() && !readInputs(input, ins, xs, error)) {
+    std::fprintf(stderr, "mobileone-run: %s\n", error.c_str());
+    return 1;
+  }
+  if (input.empty()) {
+    // Seeded standard normal values (splitmix64 + Box-Muller), one stream
+    // over the inputs in order.
     uint64_t state =
         uint64_t(seed) * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
     auto next = [&] {
@@ -218,43 +294,71 @@ int runTFLite(int argc, char **argv) {
       z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
       return ((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
     };
-    for (float &v : x) {
-      double u1 = std::max(next(), 0x1.0p-53), u2 = next();
-      v = float(std::sqrt(-2.0 * std::log(u1)) *
-                std::cos(6.283185307179586 * u2));
+    for (size_t i = 0; i < ins.size(); ++i) {
+      xs[i].resize(ins[i].numElements());
+      for (float &v : xs[i]) {
+        double u1 = std::max(next(), 0x1.0p-53), u2 = next();
+        v = float(std::sqrt(-2.0 * std::log(u1)) *
+                  std::cos(6.283185307179586 * u2));
+      }
     }
   }
+  std::vector<ConstTensorView> inViews;
+  for (const std::vector<float> &x : xs)
+    inViews.push_back({x.data(), x.size()});
+  std::vector<TensorView> outViews;
+  for (std::vector<float> &y : ys)
+    outViews.push_back({y.data(), y.size()});
 
-  if (!session->run(x.data(), y.data(), error)) {
+  if (!session->run(inViews, outViews, error)) {
     std::fprintf(stderr, "mobileone-run: %s\n", error.c_str());
     return 1;
   }
   // Neither output may replace the model, an input or the other output.
-  if (!output.empty() && !writeNpy(output, out.shape, y.data(), error,
-                                   {model, input, compare, saveInput})) {
+  if (!output.empty() &&
+      !writeTensors(output, outs, ys, "--output", "outputs", error,
+                    {model, input, compare, saveInput})) {
     std::fprintf(stderr, "mobileone-run: %s\n", error.c_str());
     return 1;
   }
-  if (!saveInput.empty() && !writeNpy(saveInput, in.shape, x.data(), error,
-                                      {model, input, compare, output})) {
+  if (!saveInput.empty() &&
+      !writeTensors(saveInput, ins, xs, "--save-input", "inputs", error,
+                    {model, input, compare, output})) {
     std::fprintf(stderr, "mobileone-run: %s\n", error.c_str());
     return 1;
   }
-  auto [lo, hi] = std::minmax_element(y.begin(), y.end());
-  std::printf("%s: backend %s, %ld thread%s, input '%s' %s -> output '%s' %s\n",
+  auto interface = [](const std::vector<TensorInfo> &ts) {
+    std::string s;
+    for (size_t i = 0; i < ts.size(); ++i)
+      s += (i ? ", '" : "'") + ts[i].name + "' " + shapeText(ts[i].shape);
+    return s;
+  };
+  std::printf("%s: backend %s, %ld thread%s, input%s %s -> output%s %s\n",
               model.c_str(), session->backend(), threads,
-              threads == 1 ? "" : "s", in.name.c_str(),
-              shapeStr(in.shape).c_str(), out.name.c_str(),
-              shapeStr(out.shape).c_str());
+              threads == 1 ? "" : "s", ins.size() > 1 ? "s" : "",
+              interface(ins).c_str(), outs.size() > 1 ? "s" : "",
+              interface(outs).c_str());
+  if (std::any_of(ins.begin(), ins.end(),
+                  [](const TensorInfo &t) { return t.shape.size() == 4; }) ||
+      std::any_of(outs.begin(), outs.end(),
+                  [](const TensorInfo &t) { return t.shape.size() == 4; }))
+    std::printf("  layout: 4-D tensors are NHWC (the .tflite interface; "
+                "from NCHW: x.transpose(0, 2, 3, 1))\n");
   if (isa == "avx2")
     std::printf("  kernels: as on a CPU with AVX2 + FMA only (--isa avx2; "
                 "XNNPACK keeps its own CPU detection)\n");
   if (!session->fallbackReason().empty())
     std::printf("  reference path: %s\n", session->fallbackReason().c_str());
-  std::printf("  output min %g, max %g, first:", *lo, *hi);
-  for (size_t i = 0; i < std::min<size_t>(5, y.size()); ++i)
-    std::printf(" %g", y[i]);
-  std::printf("\n");
+  for (size_t o = 0; o < outs.size(); ++o) {
+    const std::vector<float> &y = ys[o];
+    auto [lo, hi] = std::minmax_element(y.begin(), y.end());
+    std::string which =
+        outs.size() > 1 ? " '" + outs[o].name + "'" : std::string();
+    std::printf("  output%s min %g, max %g, first:", which.c_str(), *lo, *hi);
+    for (size_t i = 0; i < std::min<size_t>(5, y.size()); ++i)
+      std::printf(" %g", y[i]);
+    std::printf("\n");
+  }
 
   if (!compare.empty()) {
     std::unique_ptr<Session> other =
@@ -264,36 +368,51 @@ int runTFLite(int argc, char **argv) {
                    error.c_str());
       return 1;
     }
-    if (other->inputInfo().shape != in.shape ||
-        other->outputInfo().shape != out.shape) {
+    auto shapes = [](const std::vector<TensorInfo> &ts) {
+      std::vector<std::vector<int64_t>> v;
+      for (const TensorInfo &t : ts)
+        v.push_back(t.shape);
+      return v;
+    };
+    if (shapes(other->inputs()) != shapes(ins) ||
+        shapes(other->outputs()) != shapes(outs)) {
       std::fprintf(stderr,
                    "mobileone-run: %s takes %s and gives %s; %s takes %s and "
                    "gives %s: nothing to compare\n",
-                   compare.c_str(), shapeStr(other->inputInfo().shape).c_str(),
-                   shapeStr(other->outputInfo().shape).c_str(), model.c_str(),
-                   shapeStr(in.shape).c_str(), shapeStr(out.shape).c_str());
+                   compare.c_str(), interface(other->inputs()).c_str(),
+                   interface(other->outputs()).c_str(), model.c_str(),
+                   interface(ins).c_str(), interface(outs).c_str());
       return 1;
     }
-    std::vector<float> ref(y.size());
-    if (!other->run(x.data(), ref.data(), error)) {
+    std::vector<std::vector<float>> refs(outs.size());
+    std::vector<TensorView> refViews;
+    for (size_t o = 0; o < outs.size(); ++o) {
+      refs[o].resize(ys[o].size());
+      refViews.push_back({refs[o].data(), refs[o].size()});
+    }
+    if (!other->run(inViews, refViews, error)) {
       std::fprintf(stderr, "mobileone-run: %s: %s\n", compare.c_str(),
                    error.c_str());
       return 1;
     }
-    Difference d = difference(y.data(), ref.data(), y.size());
-    double maxDiff = d.maxAbs, maxRef = d.maxRef, rel = d.relative;
-    bool pass = maxDiff <= atol && rel <= rtol;
-    std::printf("output #0: max abs diff %.3e (atol %.1e), relative diff %.3e "
-                "(rtol %.1e), max |output| %.4g: %s\n",
-                maxDiff, atol, rel, rtol, maxRef, pass ? "PASS" : "FAIL");
-    if (!pass)
+    bool allPass = true;
+    for (size_t o = 0; o < outs.size(); ++o) {
+      Difference d = difference(ys[o].data(), refs[o].data(), ys[o].size());
+      bool pass = d.maxAbs <= atol && d.relative <= rtol;
+      allPass &= pass;
+      std::printf("output #%zu: max abs diff %.3e (atol %.1e), relative diff "
+                  "%.3e (rtol %.1e), max |output| %.4g: %s\n",
+                  o, d.maxAbs, atol, d.relative, rtol, d.maxRef,
+                  pass ? "PASS" : "FAIL");
+    }
+    if (!allPass)
       return 1;
   }
 
   if (profile) {
     std::vector<OpProfile> ops;
     int runs = bench > 0 ? int(std::min(bench, 1000L)) : 20;
-    if (!session->profile(x.data(), y.data(), runs, ops, error)) {
+    if (!session->profile(inViews, outViews, runs, ops, error)) {
       std::fprintf(stderr, "mobileone-run: %s\n", error.c_str());
       return 1;
     }
@@ -340,11 +459,11 @@ int runTFLite(int argc, char **argv) {
   if (bench > 0) {
     long warmup = std::max(2L, bench / 10);
     for (long i = 0; i < warmup; ++i)
-      session->run(x.data(), y.data(), error);
+      session->run(inViews, outViews, error);
     std::vector<double> ms;
     for (long i = 0; i < bench; ++i) {
       auto t0 = std::chrono::steady_clock::now();
-      session->run(x.data(), y.data(), error);
+      session->run(inViews, outViews, error);
       auto t1 = std::chrono::steady_clock::now();
       ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
     }

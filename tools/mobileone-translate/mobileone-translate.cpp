@@ -1,6 +1,7 @@
 //===- mobileone-translate.cpp - model generation and translations --------===//
 
 #include "mobileone/Conversion/Passes.h"
+#include "mobileone/Evaluator/Evaluator.h"
 #include "mobileone/Dialect/MobileOne/MobileOneDialect.h"
 #include "mobileone/Support/Diagnostics.h"
 #include "mobileone/Target/ModelGenerator.h"
@@ -43,9 +44,10 @@ static cl::opt<bool> tosaHarness(
              "mobileone-run --seed and prints its outputs (mlir-cpu-runner)"), cl::cat(toolOptions));
 static cl::opt<std::string> harnessInput(
     "input",
-    cl::desc("--tosa-runner-harness: run on this .npy (NCHW, f32) instead of "
-             "the seeded input"),
-    cl::value_desc("file.npy"), cl::cat(toolOptions));
+    cl::desc("--tosa-runner-harness: run on this .npy (the first input; "
+             "NCHW, f32) or .npz (one array per input name) instead of the "
+             "seeded inputs"),
+    cl::value_desc("file.npy|file.npz"), cl::cat(toolOptions));
 static cl::opt<std::string>
     generate("generate",
              cl::desc("Generate a training-time model: s0, s1, s2, s3, s4 "
@@ -70,6 +72,44 @@ static cl::opt<std::string> outputFilename("o", cl::desc("Output file"),
                                            cl::init("-"), cl::cat(toolOptions));
 static cl::opt<bool> emitBytecode("emit-bytecode",
                                   cl::desc("Write MLIR bytecode, not text"), cl::cat(toolOptions));
+
+/// --input of --tosa-runner-harness: a .npy for the first input, or a .npz
+/// with one array per input, matched by the ONNX name the import recorded.
+static bool readHarnessInputs(ModuleOp module, StringRef path,
+                              std::vector<std::vector<float>> &inputs) {
+  auto fail = [&](const std::string &why) {
+    errs() << "mobileone-translate: " << path << ": " << why << "\n";
+    return false;
+  };
+  std::string error;
+  if (!path.ends_with(".npz")) {
+    std::vector<int64_t> shape;
+    inputs.resize(1);
+    return ::mobileone::runtime::readNpy(path.str(), shape, inputs[0], error)
+               ? true
+               : fail(error);
+  }
+  std::vector<::mobileone::runtime::NamedArray> arrays;
+  if (!::mobileone::runtime::readNpz(path.str(), arrays, error))
+    return fail(error);
+  func::FuncOp entry = mlir::mobileone::findEntryFunction(module);
+  if (!entry)
+    return false;
+  for (unsigned i = 0; i < entry.getNumArguments(); ++i) {
+    auto name =
+        entry.getArgAttrOfType<StringAttr>(i, mlir::mobileone::kONNXNameAttr);
+    std::string key = name ? name.str() : "input" + std::to_string(i);
+    auto it = llvm::find_if(arrays, [&](const auto &a) { return a.name == key; });
+    if (it == arrays.end())
+      return fail("no array '" + key + "' for input #" + std::to_string(i));
+    inputs.push_back(std::move(it->data));
+  }
+  if (arrays.size() != entry.getNumArguments())
+    return fail("holds " + std::to_string(arrays.size()) + " arrays; the " +
+                "model has " + std::to_string(entry.getNumArguments()) +
+                " inputs");
+  return true;
+}
 
 int main(int argc, char **argv) {
   InitLLVM y(argc, argv);
@@ -122,17 +162,13 @@ int main(int argc, char **argv) {
   } else if (tosaHarness) {
     module = parseSourceFile<ModuleOp>(inputFilename, sourceMgr,
                                        ParserConfig(&context));
-    std::vector<float> data;
-    if (!harnessInput.empty()) {
-      std::vector<int64_t> shape;
-      std::string npyError;
-      if (!::mobileone::runtime::readNpy(harnessInput, shape, data, npyError)) {
-        errs() << "mobileone-translate: " << harnessInput << ": " << npyError
-               << "\n";
-        return 1;
-      }
-    }
-    if (!module || failed(mlir::mobileone::addRunnerHarness(*module, seed, data)))
+    if (!module)
+      return 1;
+    std::vector<std::vector<float>> inputs;
+    if (!harnessInput.empty() &&
+        !readHarnessInputs(*module, harnessInput, inputs))
+      return 1;
+    if (failed(mlir::mobileone::addRunnerHarness(*module, seed, inputs)))
       return 1;
   } else if (exportONNX || emitTFLiteOpt) {
     module = parseSourceFile<ModuleOp>(inputFilename, sourceMgr,

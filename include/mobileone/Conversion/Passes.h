@@ -21,10 +21,11 @@ namespace mlir::mobileone {
 /// them (run by convert-mobileone-to-tosa after lowering).
 void populateLayoutCleanupPatterns(RewritePatternSet &patterns);
 
-/// Adds a @main that calls the entry function on seeded random inputs (the
-/// first one `input` instead when given) and prints its results.
+/// Adds a @main that calls the entry function on seeded random inputs
+/// (input i from `inputs[i]` where that is given and not empty) and prints
+/// its results in order.
 LogicalResult addRunnerHarness(ModuleOp module, uint64_t seed,
-                               ArrayRef<float> input = {});
+                               ArrayRef<std::vector<float>> inputs = {});
 
 #define GEN_PASS_REGISTRATION
 #include "mobileone/Conversion/Passes.h.inc"

@@ -10,9 +10,30 @@
 
 namespace mobileone::runtime {
 
-/// Reads a little-endian float32, C-order .npy file (v1.0 to 3.0).
+/// Reads a little-endian float32, C-order .npy file (v1.0 to 3.0): exactly
+/// the values its shape says, at most 2^28.
 bool readNpy(const std::string &path, std::vector<int64_t> &shape,
              std::vector<float> &data, std::string &error);
+
+/// One array of a .npz file.
+struct NamedArray {
+  std::string name; ///< the key, without ".npy"
+  std::vector<int64_t> shape;
+  std::vector<float> data;
+};
+/// Reads a .npz file as numpy.savez writes it (a zip of stored .npy files,
+/// ZIP64 too; each array float32 as readNpy requires, CRC checked). A
+/// compressed archive (numpy.savez_compressed) is an error that says so.
+bool readNpz(const std::string &path, std::vector<NamedArray> &arrays,
+             std::string &error);
+/// Writes one (stored entries, loadable by numpy.load) through
+/// writeFileWhole.
+bool writeNpz(const std::string &path, const std::vector<NamedArray> &arrays,
+              std::string &error,
+              const std::vector<std::string> &protect = {});
+
+/// "[1, 3, 224, 224]".
+std::string shapeText(const std::vector<int64_t> &shape);
 /// Writes one through writeFileWhole.
 bool writeNpy(const std::string &path, const std::vector<int64_t> &shape,
               const float *data, std::string &error,

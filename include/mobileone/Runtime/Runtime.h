@@ -12,6 +12,12 @@
 //   std::vector<float> out(session->outputInfo().numElements());
 //   if (!session->run(input.data(), out.data(), error)) { report(error); }
 //
+// A model with several inputs or outputs runs through views, one per graph
+// input and output in the model's order (Session::inputs(), outputs()):
+//
+//   session->run({{a.data(), a.size()}, {b.data(), b.size()}},
+//                {{y0.data(), y0.size()}, {y1.data(), y1.size()}}, error);
+//
 // Loading verifies the buffer with the FlatBuffers verifier and then every
 // tensor index, shape, buffer size and operator parameter, so a corrupt or
 // hostile file is an error, never a crash or an out-of-bounds read.
@@ -48,9 +54,31 @@ struct Options {
   bool fuse = true;
 };
 
+/// Element types of the interface tensors: float32 today (the kernels
+/// compute in float32); quantised interfaces join here.
+enum class DType { Float32 };
+
+/// A caller's buffer for one graph output: `elements` values of `dtype`.
+struct TensorView {
+  void *data = nullptr;
+  int64_t elements = 0;
+  DType dtype = DType::Float32;
+  TensorView(float *data, size_t elements)
+      : data(data), elements(int64_t(elements)) {}
+};
+/// The same for one graph input.
+struct ConstTensorView {
+  const void *data = nullptr;
+  int64_t elements = 0;
+  DType dtype = DType::Float32;
+  ConstTensorView(const float *data, size_t elements)
+      : data(data), elements(int64_t(elements)) {}
+};
+
 struct TensorInfo {
   std::string name;
   std::vector<int64_t> shape; ///< NHWC for 4-D tensors
+  DType dtype = DType::Float32;
   int64_t numElements() const {
     int64_t n = 1;
     for (int64_t d : shape)
@@ -83,14 +111,25 @@ public:
                                                  std::string &error);
   ~Session();
 
-  const TensorInfo &inputInfo() const;
-  const TensorInfo &outputInfo() const;
-  /// Runs one inference: `input` and `output` hold numElements() floats.
+  /// The graph inputs and outputs, in the model's order.
+  const std::vector<TensorInfo> &inputs() const;
+  const std::vector<TensorInfo> &outputs() const;
+  /// The first input and output (a model's only ones, usually).
+  const TensorInfo &inputInfo() const { return inputs().front(); }
+  const TensorInfo &outputInfo() const { return outputs().front(); }
+
+  /// Runs one inference: one view per input and output, in the model's
+  /// order, each of its tensor's element count and type (else an error
+  /// naming the tensor).
+  bool run(const std::vector<ConstTensorView> &inputs,
+           const std::vector<TensorView> &outputs, std::string &error);
+  /// A model of one input and one output: each holds numElements() floats.
   bool run(const float *input, float *output, std::string &error);
 
   /// Runs `runs` inferences timing each operator (PAD ops folded into the
   /// convolution they feed are part of it).
-  bool profile(const float *input, float *output, int runs,
+  bool profile(const std::vector<ConstTensorView> &inputs,
+               const std::vector<TensorView> &outputs, int runs,
                std::vector<OpProfile> &ops, std::string &error);
 
   /// "native+xnnpack" (some operators on our own kernels), "xnnpack" or
@@ -112,6 +151,12 @@ private:
   static std::unique_ptr<Session> createImpl(std::unique_ptr<Model> model,
                                              const Options &options,
                                              std::string &error);
+
+  /// The views as the executors take them, after checking them.
+  bool bind(const std::vector<ConstTensorView> &inputs,
+            const std::vector<TensorView> &outputs,
+            std::vector<const float *> &in, std::vector<float *> &out,
+            std::string &error) const;
 
   std::unique_ptr<Model> model;
   std::unique_ptr<Executor> executor;

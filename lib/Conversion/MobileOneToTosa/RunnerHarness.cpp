@@ -11,7 +11,7 @@
 using namespace mlir;
 
 LogicalResult mobileone::addRunnerHarness(ModuleOp module, uint64_t seed,
-                                          ArrayRef<float> input) {
+                                          ArrayRef<std::vector<float>> given) {
   func::FuncOp model = findEntryFunction(module);
   if (!model)
     return failure();
@@ -32,10 +32,11 @@ LogicalResult mobileone::addRunnerHarness(ModuleOp module, uint64_t seed,
     if (!ranked || !ranked.hasStaticShape())
       return model.emitError("runner harness: expected static inputs");
     Tensor t = randomTensor(ranked.getShape(), seed + i);
-    if (i == 0 && !input.empty()) {
+    if (i < given.size() && !given[i].empty()) {
+      const std::vector<float> &input = given[i];
       if (int64_t(input.size()) != ranked.getNumElements())
-        return model.emitError("runner harness: the input has ")
-               << input.size() << " elements, the model's first input "
+        return model.emitError("runner harness: input #")
+               << i << " has " << input.size() << " elements, the model's "
                << ranked << " " << ranked.getNumElements();
       t.data.assign(input.begin(), input.end());
     }

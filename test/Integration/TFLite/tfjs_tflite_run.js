@@ -3,6 +3,9 @@
 // with its XNNPACK delegate): an oracle independent of our runtime.
 //
 //   node tfjs_tflite_run.js MODEL.tflite INPUT.npy OUTPUT.npy
+//   node tfjs_tflite_run.js MODEL.tflite IN0.npy,IN1.npy OUT0.npy,OUT1.npy,...
+//
+// Several inputs and outputs are comma-separated lists in the model's order.
 //
 // The package's loader is written for browsers; in Node it runs when given
 // `self`, `self.location`, an `importScripts` that evaluates a local file, a
@@ -76,19 +79,28 @@ async function main() {
   const runner = await self.tfweb.TFLiteWebModelRunner.create(
       model.buffer.slice(model.byteOffset, model.byteOffset + model.byteLength),
       {numThreads: 1, enableProfiling: false});
-  const input = readNpy(inputFile);
+  const inputFiles = inputFile.split(','), outputFiles = outputFile.split(',');
   const inputs = runner.getInputs();
-  if (inputs.length !== 1) throw new Error('expected one input');
-  const slot = inputs[0].data();
-  if (slot.length !== input.data.length)
-    throw new Error(`the model takes ${slot.length} values, the input has ${
-        input.data.length}`);
-  slot.set(input.data);
+  if (inputs.length !== inputFiles.length)
+    throw new Error(`the model has ${inputs.length} inputs, given ${inputFiles.length}`);
+  inputs.forEach((slotTensor, i) => {
+    const input = readNpy(inputFiles[i]);
+    const slot = slotTensor.data();
+    if (slot.length !== input.data.length)
+      throw new Error(`input ${i} takes ${slot.length} values, ${inputFiles[i]} has ${
+          input.data.length}`);
+    slot.set(input.data);
+  });
   if (!runner.infer()) throw new Error('TFLite failed to run the model');
-  const out = runner.getOutputs()[0];
-  const values = Float32Array.from(out.data());
-  writeNpy(outputFile, [values.length], values);
-  console.log(`tfjs-tflite: ${modelFile}: ${values.length} outputs`);
+  const outputs = runner.getOutputs();
+  if (outputs.length !== outputFiles.length)
+    throw new Error(`the model has ${outputs.length} outputs, given ${outputFiles.length} files`);
+  let values = [];
+  outputs.forEach((out, i) => {
+    values = Float32Array.from(out.data());
+    writeNpy(outputFiles[i], [values.length], values);
+  });
+  console.log(`tfjs-tflite: ${modelFile}: ${outputs.length} output(s)`);
 }
 
 main().catch((e) => {

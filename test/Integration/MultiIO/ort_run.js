@@ -1,0 +1,49 @@
+// Runs an ONNX model with ONNX Runtime on named inputs and writes every
+// output as OUTDIR/<output name>.npy (float32, its shape):
+//
+//   node ort_run.js MODEL.onnx OUTDIR name=input.npy [name=input.npy ...]
+'use strict';
+const fs = require('fs');
+const path = require('path');
+const ort = require('onnxruntime-node');
+
+function readNpy(file) {
+  const buf = fs.readFileSync(file);
+  const headerLen = buf.readUInt16LE(8);
+  const header = buf.toString('latin1', 10, 10 + headerLen);
+  if (!header.includes("'<f4'")) throw new Error(`${file}: expected float32`);
+  const shape = header.match(/'shape': \(([^)]*)\)/)[1].split(',')
+      .map(s => s.trim()).filter(s => s.length).map(Number);
+  const data = Buffer.from(buf.subarray(10 + headerLen));
+  return {shape, data: new Float32Array(data.buffer, data.byteOffset, data.length / 4)};
+}
+
+function writeNpy(file, data, dims) {
+  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${dims.join(', ')}${dims.length === 1 ? ',' : ''}), }`;
+  const total = 10 + header.length + 1;
+  header += ' '.repeat((64 - total % 64) % 64) + '\n';
+  const head = Buffer.alloc(10);
+  head.write('\x93NUMPY', 0, 'latin1');
+  head[6] = 1; head[7] = 0;
+  head.writeUInt16LE(header.length, 8);
+  fs.writeFileSync(file, Buffer.concat([head, Buffer.from(header, 'latin1'),
+    Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
+}
+
+async function main() {
+  const [model, outDir, ...pairs] = process.argv.slice(2);
+  const session = await ort.InferenceSession.create(model, {intraOpNumThreads: 1});
+  const feeds = {};
+  for (const p of pairs) {
+    const [name, file] = p.split('=');
+    const x = readNpy(file);
+    feeds[name] = new ort.Tensor('float32', x.data, x.shape);
+  }
+  const out = await session.run(feeds);
+  fs.mkdirSync(outDir, {recursive: true});
+  for (const n of session.outputNames)
+    writeNpy(path.join(outDir, `${n}.npy`), out[n].data, out[n].dims);
+  console.log(`ort: ${session.outputNames.length} outputs: ${session.outputNames.join(', ')}`);
+}
+
+main().catch((e) => { console.error(`ort: ${e.message}`); process.exit(1); });

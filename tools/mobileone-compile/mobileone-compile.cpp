@@ -27,6 +27,7 @@
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
@@ -138,6 +139,17 @@ int main(int argc, char **argv) {
     errs() << "mobileone-compile: --report writes HTML: got '" << reportFile
            << "', expected a name ending in .html\n";
     return 1;
+  }
+  if (!reportFile.empty()) {
+    // Checked before any work: a report that cannot be written leaves no
+    // model either.
+    SmallString<256> dir(reportFile.getValue());
+    sys::path::remove_filename(dir);
+    if (!dir.empty() && !sys::fs::is_directory(dir)) {
+      errs() << "mobileone-compile: --report " << reportFile << ": no directory '"
+             << dir << "'\n";
+      return 1;
+    }
   }
   if (target == "tosa" && ext != ".mlir" && ext != ".mlirbc") {
     errs() << "mobileone-compile: --target=tosa writes MLIR: use -o x.mlir "
@@ -320,14 +332,15 @@ int main(int argc, char **argv) {
     }
   }
 
+  // The report first: a report that cannot be written leaves no model.
+  if (!writeReport())
+    return 1;
   std::string error;
   if (!mlir::mobileone::writeOutputFile(outputFilename, os.str(), {inputFilename},
                                   error)) {
     errs() << "mobileone-compile: " << error << "\n";
     return 1;
   }
-  if (!writeReport())
-    return 1;
 
   if (quiet)
     return 0;

@@ -62,8 +62,10 @@ static cl::opt<std::string>
     saveInput("save-input",
               cl::desc("Write the seeded input #0 (NCHW) as .npy"),
               cl::value_desc("file.npy"), cl::init(""), cl::cat(toolOptions));
+// 0 stands for "not given": all cores. Given, 1 to 256 as in the TFLite mode.
 static cl::opt<unsigned> threads("num-threads",
-                                 cl::desc("Worker threads (0: all cores)"),
+                                 cl::desc("Worker threads, 1 to 256 (default: "
+                                          "all cores)"),
                                  cl::init(0), cl::cat(toolOptions));
 
 static cl::opt<unsigned>
@@ -271,6 +273,11 @@ int main(int argc, char **argv) {
       return 1;
     }
     threads = *threadsOpt;
+  }
+  // One rule for both modes (and both spellings): 1 to 256 threads.
+  if (threads.getNumOccurrences() && (threads < 1 || threads > 256)) {
+    errs() << "mobileone-run: --threads takes an integer from 1 to 256\n";
+    return 1;
   }
   if (xnnpackOnly || noFusion || !isaOption.empty()) {
     errs() << "mobileone-run: "

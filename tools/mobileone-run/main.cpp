@@ -115,6 +115,15 @@ int main(int argc, char **argv) {
     if ((args[i] == "--compare" || args[i] == "-compare") &&
         (kind == Kind::TFLite || kind == Kind::MLIR)) {
       Kind other = classify(args[i + 1]);
+      if (other == Kind::ONNX) {
+        std::fprintf(stderr,
+                     "mobileone-run: --compare %s: an ONNX model; compile "
+                     "it first:\n  mobileone-compile %s -o %s\nthen compare "
+                     "with that\n",
+                     args[i + 1].c_str(), args[i + 1].c_str(),
+                     kind == Kind::MLIR ? "model.mlirbc" : "model.tflite");
+        return 1;
+      }
       if ((other == Kind::TFLite || other == Kind::MLIR) && other != kind) {
         const char *names[] = {"a TFLite FlatBuffer", "an MLIR module"};
         std::fprintf(stderr,

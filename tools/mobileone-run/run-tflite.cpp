@@ -249,6 +249,8 @@ int runTFLite(int argc, char **argv) {
       return usage(("unexpected argument " + a).c_str());
     }
   }
+  if (model.empty())
+    return usage("no model given");
 
   if (isa != "auto" && isa != "avx2" && isa != "avx512")
     return usage(("--isa (or MOBILEONE_ISA) takes auto, avx2 or avx512, got '" +

@@ -2,10 +2,12 @@
 
 #include "Model.h"
 
+#include "mobileone/Support/Half.h"
 #include "mobileone/Support/Limits.h"
 #include "mobileone/Target/TFLite/schema_generated.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <cstring>
 
@@ -66,9 +68,12 @@ bool Loader::loadTensors(const tflite::SubGraph &g,
       out.isInt32 = false;
     else if (t->type() == tflite::TensorType_INT32)
       out.isInt32 = true;
+    else if (t->type() == tflite::TensorType_FLOAT16)
+      out.isFloat16 = true;
     else
       return fail(what + " has type " + tflite::EnumNameTensorType(t->type()) +
-                  "; only FLOAT32 (and INT32 shapes) are supported");
+                  "; only FLOAT32 (INT32 shapes, FLOAT16 weights) are "
+                  "supported");
     out.elements = 1;
     if (t->shape())
       for (int32_t d : *t->shape()) {
@@ -89,13 +94,15 @@ bool Loader::loadTensors(const tflite::SubGraph &g,
                     std::to_string(buffers ? buffers->size() : 0));
       const tflite::Buffer *b = buffers->Get(t->buffer());
       if (b->data() && b->data()->size() > 0) {
-        size_t expected = size_t(out.elements) * 4;
+        size_t width = out.isFloat16 ? 2 : 4;
+        size_t expected = size_t(out.elements) * width;
         if (b->data()->size() != expected)
           return fail(what + " of shape " + shapeStr(out.shape) + " needs " +
                       std::to_string(expected) + " bytes, its buffer has " +
                       std::to_string(b->data()->size()));
-        if (reinterpret_cast<uintptr_t>(b->data()->data()) % 4 != 0)
-          return fail(what + ": buffer data is not 4-byte aligned");
+        if (reinterpret_cast<uintptr_t>(b->data()->data()) % width != 0)
+          return fail(what + ": buffer data is not " + std::to_string(width) +
+                      "-byte aligned");
         out.data = b->data()->data();
       }
     }
@@ -152,8 +159,14 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     return failOp(index, name, "expected one output");
   out.output = outputs[0];
   const Tensor &y = m.tensors[out.output];
-  if (y.data || y.isInt32)
-    return failOp(index, name, "writes a constant or INT32 tensor");
+  if (y.data || y.isInt32 || y.isFloat16)
+    return failOp(index, name, "writes a constant, INT32 or FLOAT16 tensor");
+  for (int t : out.inputs)
+    if (m.tensors[t].isFloat16 &&
+        builtin != tflite::BuiltinOperator_DEQUANTIZE)
+      return failOp(index, name,
+                    "reads FLOAT16 tensor '" + m.tensors[t].name +
+                        "'; FLOAT16 weights must go through DEQUANTIZE");
 
   auto need = [&](size_t n) {
     if (out.inputs.size() != n)
@@ -412,6 +425,30 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
                         std::to_string(w.shape[0]) + "]");
     return expectShape(y, {x.elements / w.shape[1], w.shape[0]}, "output") &&
            (m.ops.push_back(out), true);
+  }
+  case tflite::BuiltinOperator_DEQUANTIZE: {
+    // TFLite's float16 weights: widened once, here; the output becomes a
+    // float32 constant and no operator runs.
+    if (!need(1))
+      return false;
+    const Tensor &x = in(0);
+    if (!x.isFloat16 || !x.data)
+      return failOp(index, name, "expected a constant FLOAT16 input (only "
+                                 "float16 weights are dequantized)");
+    if (!expectShape(y, x.shape, "output"))
+      return false;
+    std::vector<float> &w = m.widened.emplace_back(size_t(x.elements));
+    const uint16_t *h = static_cast<const uint16_t *>(x.data);
+    for (int64_t i = 0; i < x.elements; ++i) {
+      w[i] = mlir::mobileone::fromHalf(h[i]);
+      if (!std::isfinite(w[i]))
+        return failOp(index, name,
+                      "FLOAT16 weight '" + x.name + "' holds " +
+                          (std::isnan(w[i]) ? "NaN" : "Inf") + " at element " +
+                          std::to_string(i));
+    }
+    m.tensors[out.output].data = w.data();
+    return true;
   }
   case tflite::BuiltinOperator_RESHAPE: {
     out.kind = OpKind::Reshape;
@@ -727,8 +764,19 @@ bool Loader::run() {
   if (!g.operators() || g.operators()->size() == 0)
     return fail("the subgraph has no operators");
   for (uint32_t i = 0; i < g.operators()->size(); ++i) {
+    size_t before = m.ops.size();
     if (!loadOp(i, *g.operators()->Get(i), *model))
       return false;
+    if (m.ops.size() == before) {
+      // Folded into a constant (DEQUANTIZE): defined from now on, and not
+      // a graph output (outputs are computed).
+      for (int32_t t : *g.operators()->Get(i)->outputs()) {
+        if (m.isOutput(t))
+          return failOp(i, "DEQUANTIZE", "writes a graph output");
+        defined[t] = true;
+      }
+      continue;
+    }
     const Op &op = m.ops.back();
     for (int t : op.inputs)
       if (!defined[t])
@@ -834,6 +882,11 @@ void Model::releasePages(int tensor) const {
   long page = sysconf(_SC_PAGESIZE);
   uintptr_t begin = reinterpret_cast<uintptr_t>(t.data);
   uintptr_t end = begin + size_t(t.elements) * 4;
+  // Only pages of the file mapping: widened FLOAT16 weights live on the
+  // heap, where MADV_DONTNEED would zero them.
+  uintptr_t fileBegin = reinterpret_cast<uintptr_t>(data);
+  if (begin < fileBegin || end > fileBegin + size)
+    return;
   begin = (begin + page - 1) / page * page; // whole pages inside the tensor
   end = end / page * page;
   if (end > begin)

@@ -22,6 +22,9 @@ struct Tensor {
   std::vector<int64_t> shape;
   int64_t elements = 0;
   bool isInt32 = false;
+  /// A FLOAT16 constant: read only by a DEQUANTIZE, which the loader folds
+  /// (its output becomes a float32 constant).
+  bool isFloat16 = false;
   /// Constant data inside the model bytes (4-byte aligned), or null for an
   /// activation.
   const void *data = nullptr;
@@ -105,6 +108,8 @@ struct Model {
   void *mapping = nullptr;
 
   std::vector<Tensor> tensors;
+  /// float32 copies of FLOAT16 weights (DEQUANTIZE folded at load).
+  std::vector<std::vector<float>> widened;
   std::vector<Op> ops;
   /// Graph inputs and outputs (tensor indices), in the file's order: every
   /// input an activation, every output computed by an operator, no tensor

@@ -88,6 +88,12 @@ static cl::opt<std::string> machineFile(
     cl::desc("Machine description for the summary's latency estimate "
              "(what mobileone-machine prints; default: a generic machine)"),
     cl::value_desc("file"), cl::cat(toolOptions));
+static cl::opt<std::string> precision(
+    "precision",
+    cl::desc("Weights of the written model: fp32 (default) or fp16 (.tflite: "
+             "FLOAT16 weights widened by DEQUANTIZE, TFLite's float16 "
+             "quantisation; half the file)"),
+    cl::value_desc("fp32|fp16"), cl::init("fp32"), cl::cat(toolOptions));
 static cl::opt<double>
     checkRtol("check-rtol",
               cl::desc("Tolerance of --check on max |a - b| / max |b| "
@@ -150,6 +156,18 @@ int main(int argc, char **argv) {
              << dir << "'\n";
       return 1;
     }
+  }
+  if (precision != "fp32" && precision != "fp16") {
+    errs() << "mobileone-compile: --precision takes fp32 or fp16"
+           << (precision == "int8" ? " (int8 is not implemented yet)" : "")
+           << ", got '" << precision << "'\n";
+    return 1;
+  }
+  if (precision == "fp16" && ext != ".tflite") {
+    errs() << "mobileone-compile: --precision fp16 is implemented for "
+              ".tflite output; for '"
+           << ext << "' use fp32\n";
+    return 1;
   }
   if (target == "tosa" && ext != ".mlir" && ext != ".mlirbc") {
     errs() << "mobileone-compile: --target=tosa writes MLIR: use -o x.mlir "
@@ -246,7 +264,10 @@ int main(int argc, char **argv) {
     if (failed(mlir::mobileone::exportONNX(*module, os)))
       return 1;
   } else if (ext == ".tflite") {
-    if (failed(mlir::mobileone::emitTFLite(*module, os)))
+    mlir::mobileone::TFLiteOptions tfliteOptions;
+    if (precision == "fp16")
+      tfliteOptions.weights = mlir::mobileone::WeightPrecision::FP16;
+    if (failed(mlir::mobileone::emitTFLite(*module, os, tfliteOptions)))
       return 1;
   } else if (ext == ".mlirbc") {
     if (failed(writeBytecodeToFile(*module, os)))

@@ -19,8 +19,23 @@ class raw_ostream;
 
 namespace mlir::mobileone {
 
+/// The precision of the weights a .tflite stores.
+enum class WeightPrecision {
+  FP32,
+  /// TFLite's float16 quantisation: every float constant of 16 or more
+  /// elements is stored as FLOAT16 and widened by a DEQUANTIZE operator
+  /// (half the file; activations and arithmetic stay float32). A weight
+  /// that does not fit fp16 (|w| > 65504) is an error naming it.
+  FP16,
+};
+
+struct TFLiteOptions {
+  WeightPrecision weights = WeightPrecision::FP32;
+};
+
 /// Fails with an error naming the op that the TFLite target cannot express.
-LogicalResult emitTFLite(ModuleOp module, llvm::raw_ostream &os);
+LogicalResult emitTFLite(ModuleOp module, llvm::raw_ostream &os,
+                         const TFLiteOptions &options = {});
 
 } // namespace mlir::mobileone
 

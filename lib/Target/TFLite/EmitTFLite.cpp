@@ -18,6 +18,7 @@
 #include "mobileone/Conversion/Passes.h"
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
 #include "mobileone/Support/Layout.h"
+#include "mobileone/Support/Half.h"
 #include "mobileone/Support/Limits.h"
 #include "mobileone/Support/Weights.h"
 #include "mobileone/Target/TFLite.h"
@@ -58,6 +59,7 @@ std::optional<SmallVector<int64_t>> intsOf(Value v) {
 
 class Writer {
 public:
+  explicit Writer(const TFLiteOptions &options) : options(options) {}
   LogicalResult run(ModuleOp module, llvm::raw_ostream &os);
 
 private:
@@ -106,8 +108,31 @@ private:
   }
   int32_t addConstant(ArrayRef<int64_t> shape, ArrayRef<float> data,
                       StringRef name) {
+    if (options.weights == WeightPrecision::FP16 && data.size() >= 16)
+      return addHalfConstant(shape, data, name);
     uint32_t buffer = addBuffer(data.data(), data.size() * sizeof(float));
     return addTensor(shape, name, tflite::TensorType_FLOAT32, buffer);
+  }
+  /// A FLOAT16 constant and the DEQUANTIZE that widens it: the float32
+  /// tensor the reading op takes.
+  int32_t addHalfConstant(ArrayRef<int64_t> shape, ArrayRef<float> data,
+                          StringRef name) {
+    std::vector<uint16_t> half(data.size());
+    for (size_t i = 0; i < data.size(); ++i) {
+      half[i] = toHalf(data[i]);
+      if ((half[i] & 0x7C00u) == 0x7C00u && std::isfinite(data[i]) &&
+          halfError.empty())
+        halfError = "weight '" + name.str() + "' holds " +
+                    std::to_string(data[i]) +
+                    ", beyond float16's range (65504): compile it with "
+                    "--precision fp32";
+    }
+    uint32_t buffer = addBuffer(half.data(), half.size() * sizeof(uint16_t));
+    int32_t stored = addTensor(shape, name.str() + "/fp16",
+                               tflite::TensorType_FLOAT16, buffer);
+    int32_t widened = addTensor(shape, name);
+    addOp(tflite::BuiltinOperator_DEQUANTIZE, {stored}, {widened});
+    return widened;
   }
   int32_t addInt32Constant(ArrayRef<int64_t> shape, ArrayRef<int64_t> data,
                            StringRef name) {
@@ -201,6 +226,9 @@ private:
   std::vector<BuiltinOperator> opcodes;
   std::map<BuiltinOperator, uint32_t> opcodeIndex;
   DenseMap<Value, int32_t> tensorIds;
+  TFLiteOptions options;
+  /// The first weight --precision fp16 cannot store (reported after writing).
+  std::string halfError;
   DenseMap<Value, std::string> resultNames;
   /// Ops emitted as part of another (a fused clamp, a grouped conv's parts).
   llvm::DenseSet<Operation *> absorbed;
@@ -826,6 +854,8 @@ LogicalResult Writer::run(ModuleOp module, llvm::raw_ostream &os) {
   if (!tflite::VerifyModelBuffer(verifier))
     return func.emitError("TFLite target: the emitted FlatBuffer does not "
                           "verify (this is a bug)");
+  if (!halfError.empty())
+    return func.emitError("TFLite target, --precision fp16: ") << halfError;
   os.write(reinterpret_cast<const char *>(fbb.GetBufferPointer()),
            fbb.GetSize());
   return success();
@@ -833,6 +863,7 @@ LogicalResult Writer::run(ModuleOp module, llvm::raw_ostream &os) {
 
 } // namespace
 
-LogicalResult mobileone::emitTFLite(ModuleOp module, llvm::raw_ostream &os) {
-  return Writer().run(module, os);
+LogicalResult mobileone::emitTFLite(ModuleOp module, llvm::raw_ostream &os,
+                                   const TFLiteOptions &options) {
+  return Writer(options).run(module, os);
 }

@@ -12,6 +12,7 @@
 #include "mobileone/Evaluator/Evaluator.h"
 #include "mobileone/Runtime/Npy.h"
 #include "mobileone/Support/ToolSupport.h"
+#include "mobileone/Target/ONNX.h"
 #include "mobileone/Transforms/Cost.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -131,22 +132,94 @@ runModel(func::FuncOp entry, ArrayRef<mlir::mobileone::Tensor> inputs) {
   return std::move(*outputs);
 }
 
-/// NumPy .npy v1.0, little-endian float32, C order.
-void writeNpy(raw_ostream &os, const mlir::mobileone::Tensor &t) {
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
-  for (int64_t d : t.shape)
-    header += std::to_string(d) + ", ";
-  header += "), }";
-  // Magic, version, header length; the header ends with '\n' at a multiple
-  // of 64 bytes.
-  size_t total = 10 + header.size() + 1;
-  header.append((64 - total % 64) % 64, ' ');
-  header += '\n';
-  os << "\x93NUMPY" << char(1) << char(0);
-  uint16_t len = header.size();
-  os << char(len & 0xff) << char(len >> 8) << header;
-  os.write(reinterpret_cast<const char *>(t.data.data()),
-           t.data.size() * sizeof(float));
+/// An interface tensor's name: the ONNX name the import recorded, else
+/// "input<i>" / "output<i>".
+std::string interfaceName(func::FuncOp f, unsigned i, bool input) {
+  StringAttr name =
+      input ? f.getArgAttrOfType<StringAttr>(i, mlir::mobileone::kONNXNameAttr)
+            : f.getResultAttrOfType<StringAttr>(
+                  i, mlir::mobileone::kONNXNameAttr);
+  return name ? name.str() : (input ? "input" : "output") + std::to_string(i);
+}
+
+std::string shapeText(ArrayRef<int64_t> shape) {
+  return ::mobileone::runtime::shapeText(
+      std::vector<int64_t>(shape.begin(), shape.end()));
+}
+
+/// --input: a .npy for the first input, or a .npz with one array per input
+/// name (the ONNX model's layout, as the module's interface is).
+bool readInputs(func::FuncOp f, StringRef path,
+                SmallVectorImpl<mlir::mobileone::Tensor> &inputs) {
+  auto fail = [&](const std::string &why) {
+    errs() << "mobileone-run: " << why << "\n";
+    return false;
+  };
+  std::string error;
+  if (!path.ends_with(".npz")) {
+    std::vector<int64_t> shape;
+    std::vector<float> data;
+    if (!::mobileone::runtime::readNpy(path.str(), shape, data, error))
+      return fail(error);
+    if (inputs.size() != 1)
+      return fail("the module has " + std::to_string(inputs.size()) +
+                  " inputs: give them as one .npz keyed by input name, not '" +
+                  path.str() + "'");
+    if (ArrayRef<int64_t>(shape) != ArrayRef<int64_t>(inputs[0].shape))
+      return fail(path.str() + " has shape " + shapeText(shape) +
+                  ", the model's input #0 is " + shapeText(inputs[0].shape));
+    inputs[0].data = std::move(data);
+    return true;
+  }
+  std::vector<::mobileone::runtime::NamedArray> arrays;
+  if (!::mobileone::runtime::readNpz(path.str(), arrays, error))
+    return fail(error);
+  if (arrays.size() != inputs.size())
+    return fail(path.str() + " holds " + std::to_string(arrays.size()) +
+                " arrays; the module has " + std::to_string(inputs.size()) +
+                " inputs");
+  for (unsigned i = 0; i < inputs.size(); ++i) {
+    std::string name = interfaceName(f, i, true);
+    auto it = llvm::find_if(arrays, [&](const auto &a) { return a.name == name; });
+    if (it == arrays.end())
+      return fail(path.str() + " has no array '" + name + "' for input #" +
+                  std::to_string(i));
+    if (ArrayRef<int64_t>(it->shape) != ArrayRef<int64_t>(inputs[i].shape))
+      return fail(path.str() + " array '" + name + "' has shape " +
+                  shapeText(it->shape) + ", the model's input is " +
+                  shapeText(inputs[i].shape));
+    inputs[i].data = std::move(it->data);
+  }
+  return true;
+}
+
+/// --output / --save-input: .npz for every tensor keyed by name, .npy for
+/// one.
+bool writeTensors(func::FuncOp f, StringRef path, bool input,
+                  ArrayRef<mlir::mobileone::Tensor> tensors,
+                  const std::vector<std::string> &protect) {
+  std::string error;
+  bool ok;
+  if (path.ends_with(".npz")) {
+    std::vector<::mobileone::runtime::NamedArray> arrays;
+    for (auto [i, t] : llvm::enumerate(tensors))
+      arrays.push_back({interfaceName(f, i, input),
+                        std::vector<int64_t>(t.shape.begin(), t.shape.end()),
+                        t.data});
+    ok = ::mobileone::runtime::writeNpz(path.str(), arrays, error, protect);
+  } else if (tensors.size() != 1) {
+    error = path.str() + ": the module has " + std::to_string(tensors.size()) +
+            (input ? " inputs" : " outputs") + "; write them all to a .npz";
+    ok = false;
+  } else {
+    ok = ::mobileone::runtime::writeNpy(
+        path.str(),
+        std::vector<int64_t>(tensors[0].shape.begin(), tensors[0].shape.end()),
+        tensors[0].data.data(), error, protect);
+  }
+  if (!ok)
+    errs() << "mobileone-run: " << error << "\n";
+  return ok;
 }
 
 /// printf to standard output through LLVM's stream (kept in order with it).
@@ -316,52 +389,23 @@ int main(int argc, char **argv) {
     }
     inputs.push_back(mlir::mobileone::randomTensor(ranked.getShape(), seed + i));
   }
-  if (!inputNpy.empty()) {
-    std::vector<int64_t> shape;
-    std::vector<float> data;
-    std::string error;
-    if (!::mobileone::runtime::readNpy(inputNpy, shape, data, error)) {
-      errs() << "mobileone-run: " << error << "\n";
-      return 1;
-    }
-    if (inputs.empty() ||
-        ArrayRef<int64_t>(shape) != ArrayRef<int64_t>(inputs[0].shape)) {
-      auto fmt = [](ArrayRef<int64_t> v) {
-        std::string out = "[";
-        for (size_t i = 0; i < v.size(); ++i)
-          out += (i ? ", " : "") + std::to_string(v[i]);
-        return out + "]";
-      };
-      errs() << "mobileone-run: " << inputNpy << " has shape " << fmt(shape)
-             << ", the model's input #0 is "
-             << (inputs.empty() ? std::string("absent")
-                                : fmt(inputs[0].shape))
-             << "\n";
-      return 1;
-    }
-    inputs[0].data = std::move(data);
-  }
+  if (!inputNpy.empty() && !readInputs(a->entry, inputNpy, inputs))
+    return 1;
 
   std::optional<SmallVector<mlir::mobileone::Tensor>> outA =
       runModel(a->entry, inputs);
   if (!outA)
     return 1;
 
-  for (auto [path, tensor] : {std::pair<StringRef, const mlir::mobileone::Tensor *>{
-                                  outputFilename, &outA->front()},
-                              {saveInput, &inputs.front()}}) {
-    if (path.empty())
-      continue;
-    std::string error, bytes;
-    raw_string_ostream os(bytes);
-    writeNpy(os, *tensor);
-    if (!mlir::mobileone::writeOutputFile(
-            path, os.str(), {inputFilename, compareFilename, inputNpy},
-            error)) {
-      errs() << "mobileone-run: " << error << "\n";
-      return 1;
-    }
-  }
+  // Neither output may replace a model, the input or the other output.
+  if (!outputFilename.empty() &&
+      !writeTensors(a->entry, outputFilename, false, *outA,
+                    {inputFilename, compareFilename, inputNpy, saveInput}))
+    return 1;
+  if (!saveInput.empty() &&
+      !writeTensors(a->entry, saveInput, true, inputs,
+                    {inputFilename, compareFilename, inputNpy, outputFilename}))
+    return 1;
 
   if (profile && failed(printProfile(a->entry, inputs)))
     return 1;

@@ -92,7 +92,8 @@ static cl::opt<std::string> precision(
     "precision",
     cl::desc("Weights of the written model: fp32 (default) or fp16 (.tflite: "
              "FLOAT16 weights widened by DEQUANTIZE, TFLite's float16 "
-             "quantisation; half the file)"),
+             "quantisation; .onnx: FLOAT16 initializers widened by Cast; "
+             "half the file, float32 interface and arithmetic)"),
     cl::value_desc("fp32|fp16"), cl::init("fp32"), cl::cat(toolOptions));
 static cl::opt<double>
     checkRtol("check-rtol",
@@ -163,9 +164,9 @@ int main(int argc, char **argv) {
            << ", got '" << precision << "'\n";
     return 1;
   }
-  if (precision == "fp16" && ext != ".tflite") {
+  if (precision == "fp16" && ext != ".tflite" && ext != ".onnx") {
     errs() << "mobileone-compile: --precision fp16 is implemented for "
-              ".tflite output; for '"
+              ".tflite and .onnx output; for '"
            << ext << "' use fp32\n";
     return 1;
   }
@@ -261,7 +262,9 @@ int main(int argc, char **argv) {
   std::string bytes;
   raw_string_ostream os(bytes);
   if (ext == ".onnx") {
-    if (failed(mlir::mobileone::exportONNX(*module, os)))
+    mlir::mobileone::ONNXExportOptions onnxOptions;
+    onnxOptions.fp16Weights = precision == "fp16";
+    if (failed(mlir::mobileone::exportONNX(*module, os, onnxOptions)))
       return 1;
   } else if (ext == ".tflite") {
     mlir::mobileone::TFLiteOptions tfliteOptions;

@@ -44,7 +44,15 @@ OwningOpRef<ModuleOp> importONNXFile(MLIRContext *context, StringRef path,
 /// Serialises `module` (its @main, or only function) as an ONNX model to
 /// `os`. Fails with a diagnostic naming the op that ONNX export cannot
 /// express (for example a `mobileone.block` that was not re-parameterised).
-LogicalResult exportONNX(ModuleOp module, llvm::raw_ostream &os);
+struct ONNXExportOptions {
+  /// Store every float constant of 16 or more elements as FLOAT16, widened
+  /// by a Cast to FLOAT (the interface and the arithmetic stay float32;
+  /// ONNX Runtime folds the casts at load). A weight beyond float16's range
+  /// is an error naming it.
+  bool fp16Weights = false;
+};
+LogicalResult exportONNX(ModuleOp module, llvm::raw_ostream &os,
+                         const ONNXExportOptions &options = {});
 
 /// Attribute names recording the ONNX origin of an imported module.
 constexpr const char *kONNXOpsetAttr = "mobileone.onnx_opset";

@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
+#include "mobileone/Support/Half.h"
 #include "mobileone/Support/Limits.h"
 #include "mobileone/Support/Weights.h"
 #include "mobileone/Target/ONNX.h"
@@ -34,7 +35,8 @@ constexpr int64_t kCheckerMaxIRVersion = 8, kCheckerMaxOpset = 17;
 
 /// Internal to this file: the op table's entries use its helpers.
 struct Exporter {
-  explicit Exporter(ModuleOp module) : module(module) {}
+  Exporter(ModuleOp module, const ONNXExportOptions &options)
+      : module(module), options(options) {}
   LogicalResult run(llvm::raw_ostream &os);
 
   LogicalResult exportOp(Operation &op);
@@ -53,6 +55,9 @@ struct Exporter {
   void setOutput(Value v, const std::string &name) { names[v] = name; }
 
   ModuleOp module;
+  ONNXExportOptions options;
+  /// The first weight that does not fit float16 (reported after export).
+  std::string halfError;
   onnx::ModelProto model;
   onnx::GraphProto *graph = nullptr;
   llvm::DenseMap<Value, std::string> names;
@@ -230,10 +235,32 @@ std::string Exporter::addInitializer(StringRef hint, ArrayRef<int64_t> shape,
                                      ArrayRef<float> data) {
   onnx::TensorProto *t = graph->add_initializer();
   std::string name = uniqueName(hint);
-  t->set_name(name);
-  t->set_data_type(onnx::TensorProto::FLOAT);
   for (int64_t d : shape)
     t->add_dims(d);
+  if (options.fp16Weights && data.size() >= 16) {
+    std::string stored = uniqueName(name + "_fp16");
+    t->set_name(stored);
+    t->set_data_type(onnx::TensorProto::FLOAT16);
+    std::string raw(data.size() * 2, '\0');
+    for (size_t i = 0; i < data.size(); ++i) {
+      uint16_t h = toHalf(data[i]);
+      if ((h & 0x7C00u) == 0x7C00u && std::isfinite(data[i]) &&
+          halfError.empty())
+        halfError = "weight '" + name + "' holds " + std::to_string(data[i]) +
+                    ", beyond float16's range (65504): compile it with "
+                    "--precision fp32";
+      std::memcpy(&raw[2 * i], &h, 2);
+    }
+    t->set_raw_data(raw);
+    onnx::NodeProto *cast = addNode("Cast", name + "_cast", {stored}, {name});
+    onnx::AttributeProto *to = cast->add_attribute();
+    to->set_name("to");
+    to->set_type(onnx::AttributeProto::INT);
+    to->set_i(onnx::TensorProto::FLOAT);
+    return name;
+  }
+  t->set_name(name);
+  t->set_data_type(onnx::TensorProto::FLOAT);
   t->set_raw_data(std::string(reinterpret_cast<const char *>(data.data()),
                               data.size() * sizeof(float)));
   return name;
@@ -787,6 +814,8 @@ LogicalResult Exporter::run(llvm::raw_ostream &os) {
                   batched.contains(v) ? StringRef(batchName) : StringRef());
   }
 
+  if (!halfError.empty())
+    return func.emitError("ONNX export, --precision fp16: ") << halfError;
   // Debian's ONNX library (1.12) knows IR version 8 and opsets up to 17;
   // its checker rejects anything newer, so newer models skip it (the test
   // suite runs them in ONNX Runtime instead).
@@ -807,6 +836,7 @@ LogicalResult Exporter::run(llvm::raw_ostream &os) {
 
 } // namespace
 
-LogicalResult mobileone::exportONNX(ModuleOp module, llvm::raw_ostream &os) {
-  return Exporter(module).run(os);
+LogicalResult mobileone::exportONNX(ModuleOp module, llvm::raw_ostream &os,
+                                   const ONNXExportOptions &options) {
+  return Exporter(module, options).run(os);
 }

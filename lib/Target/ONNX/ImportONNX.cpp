@@ -14,6 +14,7 @@
 #include "Importer.h"
 
 #include "mobileone/Support/FileKind.h"
+#include "mobileone/Support/Half.h"
 #include "mobileone/Support/Weights.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -653,6 +654,28 @@ FailureOr<Value> Importer::tensorConstant(const onnx::TensorProto &t,
     }
     return f32Constant(shape, data, name);
   }
+  case onnx::TensorProto::FLOAT16: {
+    // Widened exactly to float32 (the dialect computes in float32): an fp16
+    // weight read through a Cast to FLOAT, as fp16-weight exports write it,
+    // means the same.
+    std::vector<float> data(n);
+    if (raw) {
+      if (raw->size() != static_cast<size_t>(n) * 2)
+        return sizeError(raw->size() / 2);
+      for (int64_t i = 0; i < n; ++i) {
+        uint16_t h;
+        std::memcpy(&h, raw->data() + 2 * i, 2);
+        data[i] = fromHalf(h);
+      }
+    } else {
+      // FLOAT16 values live in int32_data, one per element (low 16 bits).
+      if (t.int32_data_size() != n)
+        return sizeError(t.int32_data_size());
+      for (int64_t i = 0; i < n; ++i)
+        data[i] = fromHalf(uint16_t(t.int32_data(i)));
+    }
+    return f32Constant(shape, data, name);
+  }
   case onnx::TensorProto::INT64:
   case onnx::TensorProto::INT32:
   case onnx::TensorProto::INT16:
@@ -736,8 +759,8 @@ FailureOr<Value> Importer::tensorConstant(const onnx::TensorProto &t,
                    << onnx::TensorProto::DataType_Name(
                           static_cast<onnx::TensorProto::DataType>(
                               t.data_type()))
-                   << "; only FLOAT tensors (and integer or BOOL shapes, "
-                      "axes and indices) are supported";
+                   << "; only FLOAT and FLOAT16 tensors (and integer or "
+                      "BOOL shapes, axes and indices) are supported";
     return failure();
   }
 }

@@ -21,6 +21,12 @@ using namespace mobileone::runtime;
 namespace {
 
 constexpr int64_t kMaxElements = mlir::mobileone::kMaxTensorElements;
+/// One pooling operator's work, at most (see the pool decoder): window
+/// positions over all output pixels (XNNPACK keeps a pointer for each) and
+/// reads over all outputs. A global pool over a 640x640 map is 409,600
+/// positions; a 3x3 pool of 112x112x64 outputs is 7.2 M reads.
+constexpr int64_t kMaxPoolWindowReads = int64_t(1) << 24;
+constexpr int64_t kMaxPoolReads = int64_t(1) << 28;
 /// All activations together (1 GiB of floats): a bound on what a model file
 /// can make the runtime allocate.
 constexpr int64_t kMaxActivationElements = int64_t(1) << 28;
@@ -381,6 +387,19 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     int64_t oh, ow;
     if (!resolvePadding(o->padding(), x.shape[1], x.shape[2], oh, ow))
       return false;
+    // The work of a pool does not grow with the file: a 400-byte model with
+    // a 65536 x 65536 SAME window would keep a runtime busy for hours
+    // (found by fuzz-tflite-run). Real pools read a few reads per output.
+    const int64_t windowReads =
+        x.shape[0] * oh * ow * int64_t(out.kernelH) * out.kernelW;
+    if (windowReads > kMaxPoolWindowReads ||
+        windowReads * x.shape[3] > kMaxPoolReads)
+      return failOp(index, name,
+                    "a " + std::to_string(out.kernelH) + "x" +
+                        std::to_string(out.kernelW) + " window over " +
+                        shapeStr({x.shape[0], oh, ow, x.shape[3]}) +
+                        " outputs needs more than 2^24 window positions or "
+                        "2^28 reads; refusing");
     return expectShape(y, {x.shape[0], oh, ow, x.shape[3]}, "output") &&
            (m.ops.push_back(out), true);
   }

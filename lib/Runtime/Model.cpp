@@ -716,6 +716,14 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
         a.shape[2] != b.shape[1] || !floatActivation(a) || !floatActivation(b))
       return failOp(index, name,
                     "expected [B, M, K] x [B, K, N] without adjoints");
+    // Both operands may be activations: the work does not grow with the
+    // file. 2^34 multiply-adds is over 10x a ViT's attention at 640 x 640.
+    if (a.shape[0] * a.shape[1] * a.shape[2] * b.shape[2] >
+        (int64_t(1) << 34))
+      return failOp(index, name,
+                    "[B, M, K] x [B, K, N] = " + shapeStr(a.shape) + " x " +
+                        shapeStr(b.shape) +
+                        " needs more than 2^34 multiply-adds; refusing");
     return expectShape(y, {a.shape[0], a.shape[1], b.shape[2]}, "output") &&
            (m.ops.push_back(out), true);
   }

@@ -180,6 +180,9 @@ def main():
     save("mean-all.onnx", model([unary("ReduceMean", attr("keepdims", AttributeProto.INT, 0),
                                        name="mean")], *one))
     np.save(os.path.join(out, "mean-all_ref.npy"), np.array(x.astype(np.float64).mean(), np.float32))
+    # Small file, enormous work: a MatMul of two activations (2^39 MACs).
+    save("matmul-huge.onnx", model([helper.make_node("MatMul", ["x", "x"], ["y"], name="mm")],
+                                   [x_info((1, 8192, 8192))], [y_info()]))
     save("identity.onnx", model([unary("Identity", name="id")], *one))
     np.save(os.path.join(out, "identity_ref.npy"), x.transpose(0, 2, 3, 1).copy())
 

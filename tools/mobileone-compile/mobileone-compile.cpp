@@ -393,6 +393,37 @@ int main(int argc, char **argv) {
          << " -> " << opCount(after, "mobileone.batch_norm")
          << "; add: " << opCount(before, "mobileone.add") << " -> "
          << opCount(after, "mobileone.add") << "\n";
+  // The interface, as the written file has it: a .tflite's 4-D tensors are
+  // NHWC; ONNX, MLIR and TOSA keep the ONNX model's layout.
+  func::FuncOp entry = mainOf(*module);
+  bool nhwc = ext == ".tflite";
+  auto describe = [&](StringRef kind, unsigned i, Type type, StringAttr name) {
+    auto ranked = cast<RankedTensorType>(type);
+    SmallVector<int64_t> shape(ranked.getShape());
+    if (nhwc && shape.size() == 4)
+      shape = {shape[0], shape[2], shape[3], shape[1]};
+    std::string label = (kind + " '" + (name ? name.str() : std::to_string(i)) +
+                         "':").str();
+    outs() << "  " << left_justify(label, 18) << " [";
+    llvm::interleaveComma(shape, outs());
+    outs() << "] float32";
+    if (shape.size() == 4)
+      outs() << (!nhwc           ? ", NCHW"
+                 : kind == "input" ? ", NHWC (from NCHW: x.transpose(0, 2, 3, 1))"
+                                   : ", NHWC (to NCHW: y.transpose(0, 3, 1, 2))");
+    outs() << "\n";
+  };
+  for (unsigned i = 0; i < entry.getNumArguments(); ++i)
+    describe("input", i, entry.getArgumentTypes()[i],
+             entry.getArgAttrOfType<StringAttr>(
+                 i, mlir::mobileone::kONNXNameAttr));
+  for (unsigned i = 0; i < entry.getNumResults(); ++i)
+    describe("output", i, entry.getResultTypes()[i],
+             entry.getResultAttrOfType<StringAttr>(
+                 i, mlir::mobileone::kONNXNameAttr));
+  if (precision == "fp16")
+    outs() << "  weights:           float16 (half the file; the interface and "
+              "arithmetic stay float32)\n";
   outs() << checkLine;
   if (report)
     outs() << "  report:            " << reportFile << "\n";

@@ -2,6 +2,8 @@
 
 #include "Model.h"
 
+#include "mobileone/Runtime/Npy.h"
+
 #include "mobileone/Support/Half.h"
 #include "mobileone/Support/Limits.h"
 #include "mobileone/Target/TFLite/schema_generated.h"
@@ -49,10 +51,7 @@ private:
   bool loadOp(size_t index, const tflite::Operator &op,
               const tflite::Model &model);
   static std::string shapeStr(const std::vector<int64_t> &s) {
-    std::string out = "[";
-    for (size_t i = 0; i < s.size(); ++i)
-      out += (i ? ", " : "") + std::to_string(s[i]);
-    return out + "]";
+    return shapeText(s);
   }
 
   Model &m;

@@ -142,84 +142,16 @@ std::string interfaceName(func::FuncOp f, unsigned i, bool input) {
   return name ? name.str() : (input ? "input" : "output") + std::to_string(i);
 }
 
-std::string shapeText(ArrayRef<int64_t> shape) {
-  return ::mobileone::runtime::shapeText(
-      std::vector<int64_t>(shape.begin(), shape.end()));
-}
-
-/// --input: a .npy for the first input, or a .npz with one array per input
-/// name (the ONNX model's layout, as the module's interface is).
-bool readInputs(func::FuncOp f, StringRef path,
-                SmallVectorImpl<mlir::mobileone::Tensor> &inputs) {
-  auto fail = [&](const std::string &why) {
-    errs() << "mobileone-run: " << why << "\n";
-    return false;
-  };
-  std::string error;
-  if (!path.ends_with(".npz")) {
-    std::vector<int64_t> shape;
-    std::vector<float> data;
-    if (!::mobileone::runtime::readNpy(path.str(), shape, data, error))
-      return fail(error);
-    if (inputs.size() != 1)
-      return fail("the module has " + std::to_string(inputs.size()) +
-                  " inputs: give them as one .npz keyed by input name, not '" +
-                  path.str() + "'");
-    if (ArrayRef<int64_t>(shape) != ArrayRef<int64_t>(inputs[0].shape))
-      return fail(path.str() + " has shape " + shapeText(shape) +
-                  ", the model's input #0 is " + shapeText(inputs[0].shape));
-    inputs[0].data = std::move(data);
-    return true;
-  }
-  std::vector<::mobileone::runtime::NamedArray> arrays;
-  if (!::mobileone::runtime::readNpz(path.str(), arrays, error))
-    return fail(error);
-  if (arrays.size() != inputs.size())
-    return fail(path.str() + " holds " + std::to_string(arrays.size()) +
-                " arrays; the module has " + std::to_string(inputs.size()) +
-                " inputs");
-  for (unsigned i = 0; i < inputs.size(); ++i) {
-    std::string name = interfaceName(f, i, true);
-    auto it = llvm::find_if(arrays, [&](const auto &a) { return a.name == name; });
-    if (it == arrays.end())
-      return fail(path.str() + " has no array '" + name + "' for input #" +
-                  std::to_string(i));
-    if (ArrayRef<int64_t>(it->shape) != ArrayRef<int64_t>(inputs[i].shape))
-      return fail(path.str() + " array '" + name + "' has shape " +
-                  shapeText(it->shape) + ", the model's input is " +
-                  shapeText(inputs[i].shape));
-    inputs[i].data = std::move(it->data);
-  }
-  return true;
-}
-
-/// --output / --save-input: .npz for every tensor keyed by name, .npy for
-/// one.
-bool writeTensors(func::FuncOp f, StringRef path, bool input,
-                  ArrayRef<mlir::mobileone::Tensor> tensors,
-                  const std::vector<std::string> &protect) {
-  std::string error;
-  bool ok;
-  if (path.ends_with(".npz")) {
-    std::vector<::mobileone::runtime::NamedArray> arrays;
-    for (auto [i, t] : llvm::enumerate(tensors))
-      arrays.push_back({interfaceName(f, i, input),
-                        std::vector<int64_t>(t.shape.begin(), t.shape.end()),
-                        t.data});
-    ok = ::mobileone::runtime::writeNpz(path.str(), arrays, error, protect);
-  } else if (tensors.size() != 1) {
-    error = path.str() + ": the module has " + std::to_string(tensors.size()) +
-            (input ? " inputs" : " outputs") + "; write them all to a .npz";
-    ok = false;
-  } else {
-    ok = ::mobileone::runtime::writeNpy(
-        path.str(),
-        std::vector<int64_t>(tensors[0].shape.begin(), tensors[0].shape.end()),
-        tensors[0].data.data(), error, protect);
-  }
-  if (!ok)
-    errs() << "mobileone-run: " << error << "\n";
-  return ok;
+/// The module's interface (the ONNX model's layout) as the runtime's
+/// .npy/.npz helpers take it.
+std::vector<::mobileone::runtime::TensorInfo>
+interfaceOf(func::FuncOp f, ArrayRef<mlir::mobileone::Tensor> tensors,
+            bool input) {
+  std::vector<::mobileone::runtime::TensorInfo> infos;
+  for (auto [i, t] : llvm::enumerate(tensors))
+    infos.push_back({interfaceName(f, i, input),
+                     std::vector<int64_t>(t.shape.begin(), t.shape.end())});
+  return infos;
 }
 
 /// printf to standard output through LLVM's stream (kept in order with it).
@@ -389,8 +321,19 @@ int main(int argc, char **argv) {
     }
     inputs.push_back(mlir::mobileone::randomTensor(ranked.getShape(), seed + i));
   }
-  if (!inputNpy.empty() && !readInputs(a->entry, inputNpy, inputs))
-    return 1;
+  if (!inputNpy.empty()) {
+    std::vector<std::vector<float>> values(inputs.size());
+    std::string error;
+    if (!::mobileone::runtime::readTensors(inputNpy,
+                                           interfaceOf(a->entry, inputs, true),
+                                           values, /*nhwcInterface=*/false,
+                                           error)) {
+      errs() << "mobileone-run: " << error << "\n";
+      return 1;
+    }
+    for (auto [t, v] : llvm::zip(inputs, values))
+      t.data = std::move(v);
+  }
 
   std::optional<SmallVector<mlir::mobileone::Tensor>> outA =
       runModel(a->entry, inputs);
@@ -398,13 +341,25 @@ int main(int argc, char **argv) {
     return 1;
 
   // Neither output may replace a model, the input or the other output.
+  auto write = [&](const std::string &path, ArrayRef<mlir::mobileone::Tensor> ts,
+                   bool input, const char *option, const std::string &other) {
+    std::vector<std::vector<float>> values;
+    for (const mlir::mobileone::Tensor &t : ts)
+      values.push_back(t.data);
+    std::string error;
+    if (::mobileone::runtime::writeTensors(
+            path, interfaceOf(a->entry, ts, input), values, option,
+            input ? "inputs" : "outputs", error,
+            {inputFilename, compareFilename, inputNpy, other}))
+      return true;
+    errs() << "mobileone-run: " << error << "\n";
+    return false;
+  };
   if (!outputFilename.empty() &&
-      !writeTensors(a->entry, outputFilename, false, *outA,
-                    {inputFilename, compareFilename, inputNpy, saveInput}))
+      !write(outputFilename, *outA, false, "--output", saveInput))
     return 1;
   if (!saveInput.empty() &&
-      !writeTensors(a->entry, saveInput, true, inputs,
-                    {inputFilename, compareFilename, inputNpy, outputFilename}))
+      !write(saveInput, inputs, true, "--save-input", outputFilename))
     return 1;
 
   if (profile && failed(printProfile(a->entry, inputs)))

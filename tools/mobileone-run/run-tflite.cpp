@@ -28,98 +28,6 @@ using namespace mobileone::runtime;
 
 namespace {
 
-bool endsWith(const std::string &s, const char *suffix) {
-  size_t n = std::strlen(suffix);
-  return s.size() >= n && s.compare(s.size() - n, n, suffix) == 0;
-}
-
-std::string names(const std::vector<TensorInfo> &ts) {
-  std::string s;
-  for (size_t i = 0; i < ts.size(); ++i)
-    s += (i ? ", '" : "'") + ts[i].name + "' " + shapeText(ts[i].shape);
-  return s;
-}
-
-/// Checks one array against the interface tensor it feeds; the layout hint
-/// where the array is that tensor in NCHW.
-bool checkShape(const std::string &what, const std::vector<int64_t> &shape,
-                const TensorInfo &t, std::string &error) {
-  if (shape == t.shape)
-    return true;
-  const std::vector<int64_t> &s = t.shape;
-  bool nchw = shape.size() == 4 && s.size() == 4 && shape[0] == s[0] &&
-              shape[1] == s[3] && shape[2] == s[1] && shape[3] == s[2];
-  error = what + " has shape " + shapeText(shape) + ", the model's input '" +
-          t.name + "' is " + shapeText(s) +
-          (nchw ? " (NHWC; from NCHW use x.transpose(0, 2, 3, 1))" : "");
-  return false;
-}
-
-/// --input: one .npy for a model of one input, or a .npz holding exactly
-/// one array per input, keyed by the input's name.
-bool readInputs(const std::string &path, const std::vector<TensorInfo> &ins,
-                std::vector<std::vector<float>> &xs, std::string &error) {
-  if (!endsWith(path, ".npz")) {
-    if (ins.size() != 1) {
-      error = "the model has " + std::to_string(ins.size()) + " inputs (" +
-              names(ins) + "): give them as one .npz keyed by input name "
-              "(numpy.savez(path, name=array, ...)), not '" + path + "'";
-      return false;
-    }
-    std::vector<int64_t> shape;
-    return readNpy(path, shape, xs[0], error) &&
-           checkShape(path, shape, ins[0], error);
-  }
-  std::vector<NamedArray> arrays;
-  if (!readNpz(path, arrays, error))
-    return false;
-  for (const NamedArray &a : arrays)
-    if (std::none_of(ins.begin(), ins.end(),
-                     [&](const TensorInfo &t) { return t.name == a.name; })) {
-      error = path + " holds array '" + a.name +
-              "', which is not an input of the model (its inputs: " +
-              names(ins) + ")";
-      return false;
-    }
-  for (size_t i = 0; i < ins.size(); ++i) {
-    auto it = std::find_if(arrays.begin(), arrays.end(), [&](const auto &a) {
-      return a.name == ins[i].name;
-    });
-    if (it == arrays.end()) {
-      error = path + " has no array '" + ins[i].name +
-              "' for the model's input '" + ins[i].name + "' " +
-              shapeText(ins[i].shape);
-      return false;
-    }
-    if (!checkShape(path + " array '" + it->name + "'", it->shape, ins[i],
-                    error))
-      return false;
-    xs[i] = std::move(it->data);
-  }
-  return true;
-}
-
-/// --output and --save-input: a .npz of every tensor keyed by name, or a
-/// .npy when there is one.
-bool writeTensors(const std::string &path, const std::vector<TensorInfo> &ts,
-                  const std::vector<std::vector<float>> &values,
-                  const char *option, const char *what, std::string &error,
-                  const std::vector<std::string> &protect) {
-  if (endsWith(path, ".npz")) {
-    std::vector<NamedArray> arrays;
-    for (size_t i = 0; i < ts.size(); ++i)
-      arrays.push_back({ts[i].name, ts[i].shape, values[i]});
-    return writeNpz(path, arrays, error, protect);
-  }
-  if (ts.size() != 1) {
-    error = std::string(option) + " " + path + ": the model has " +
-            std::to_string(ts.size()) + " " + what + " (" + names(ts) +
-            "); write them all with " + option + " y.npz";
-    return false;
-  }
-  return writeNpy(path, ts[0].shape, values[0].data(), error, protect);
-}
-
 int usage(const char *msg) {
   std::fprintf(
       stderr,
@@ -281,7 +189,7 @@ int runTFLite(int argc, char **argv) {
   std::vector<std::vector<float>> xs(ins.size()), ys(outs.size());
   for (size_t i = 0; i < outs.size(); ++i)
     ys[i].resize(outs[i].numElements());
-  if (!input.empty() && !readInputs(input, ins, xs, error)) {
+  if (!input.empty() && !readTensors(input, ins, xs, /*nhwcInterface=*/true, error)) {
     std::fprintf(stderr, "mobileone-run: %s\n", error.c_str());
     return 1;
   }

@@ -3,6 +3,8 @@
 #ifndef MOBILEONE_RUNTIME_NPY_H
 #define MOBILEONE_RUNTIME_NPY_H
 
+#include "mobileone/Runtime/Runtime.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -31,6 +33,21 @@ bool readNpz(const std::string &path, std::vector<NamedArray> &arrays,
 bool writeNpz(const std::string &path, const std::vector<NamedArray> &arrays,
               std::string &error,
               const std::vector<std::string> &protect = {});
+
+/// The interface tensors `ts` from `path`, as mobileone-run's --input reads
+/// them in both modes: one .npy for a model of one input, or a .npz holding
+/// exactly one array per tensor name. Errors name the array and what was
+/// expected (with the NCHW -> NHWC hint for an `nhwcInterface`).
+bool readTensors(const std::string &path, const std::vector<TensorInfo> &ts,
+                 std::vector<std::vector<float>> &values, bool nhwcInterface,
+                 std::string &error);
+/// `values` of the interface tensors `ts` to `path` (--output,
+/// --save-input): a .npz of every tensor keyed by name, or a .npy when there
+/// is one (else an error naming `option` y.npz).
+bool writeTensors(const std::string &path, const std::vector<TensorInfo> &ts,
+                  const std::vector<std::vector<float>> &values,
+                  const char *option, const char *what, std::string &error,
+                  const std::vector<std::string> &protect = {});
 
 /// "[1, 3, 224, 224]".
 std::string shapeText(const std::vector<int64_t> &shape);

@@ -105,7 +105,7 @@ static const char *attrTypeName(int t) {
 }
 
 const onnx::AttributeProto *
-Importer::readAttr(const onnx::NodeProto &node, StringRef name,
+Importer::findAttr(const onnx::NodeProto &node, StringRef name,
                    onnx::AttributeProto::AttributeType expected) {
   for (int i = 0, e = node.attribute_size(); i < e; ++i) {
     const onnx::AttributeProto &a = node.attribute(i);
@@ -125,22 +125,16 @@ Importer::readAttr(const onnx::NodeProto &node, StringRef name,
   return nullptr;
 }
 
-const onnx::AttributeProto *
-Importer::findAttr(const onnx::NodeProto &node, StringRef name,
-                   onnx::AttributeProto::AttributeType expected) {
-  return readAttr(node, name, expected);
-}
-
 int64_t Importer::intAttr(const onnx::NodeProto &node, StringRef name,
                           int64_t def) {
   const onnx::AttributeProto *a =
-      readAttr(node, name, onnx::AttributeProto::INT);
+      findAttr(node, name, onnx::AttributeProto::INT);
   return a ? a->i() : def;
 }
 
 bool Importer::flagAttr(const onnx::NodeProto &node, StringRef name, bool def) {
   const onnx::AttributeProto *a =
-      readAttr(node, name, onnx::AttributeProto::INT);
+      findAttr(node, name, onnx::AttributeProto::INT);
   if (!a)
     return def;
   if (a->i() != 0 && a->i() != 1) {
@@ -155,7 +149,7 @@ bool Importer::flagAttr(const onnx::NodeProto &node, StringRef name, bool def) {
 float Importer::floatAttr(const onnx::NodeProto &node, StringRef name,
                           float def) {
   const onnx::AttributeProto *a =
-      readAttr(node, name, onnx::AttributeProto::FLOAT);
+      findAttr(node, name, onnx::AttributeProto::FLOAT);
   return a ? a->f() : def;
 }
 
@@ -163,7 +157,7 @@ std::vector<int64_t> Importer::intsAttr(const onnx::NodeProto &node,
                                         StringRef name,
                                         std::vector<int64_t> def) {
   const onnx::AttributeProto *a =
-      readAttr(node, name, onnx::AttributeProto::INTS);
+      findAttr(node, name, onnx::AttributeProto::INTS);
   if (!a)
     return def;
   return std::vector<int64_t>(a->ints().begin(), a->ints().end());
@@ -172,7 +166,7 @@ std::vector<int64_t> Importer::intsAttr(const onnx::NodeProto &node,
 std::string Importer::stringAttr(const onnx::NodeProto &node, StringRef name,
                                  StringRef def) {
   const onnx::AttributeProto *a =
-      readAttr(node, name, onnx::AttributeProto::STRING);
+      findAttr(node, name, onnx::AttributeProto::STRING);
   return a ? a->s() : def.str();
 }
 

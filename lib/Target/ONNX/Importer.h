@@ -127,7 +127,7 @@ public:
   // error at the node, naming the attribute, the expected and the found type:
   // the node then fails whatever its handler returns. Every attribute read
   // counts as understood; after the handler, one it did not read is refused
-  // unless it holds the ONNX default (see checkUnreadAttributes).
+  // unless it holds the ONNX default (see checkUnreadInputsAndAttributes).
   //===--------------------------------------------------------------------===//
 
   int64_t intAttr(const onnx::NodeProto &node, StringRef name, int64_t def);
@@ -167,9 +167,7 @@ private:
   LogicalResult importNode(const onnx::NodeProto &node, int64_t index);
   LogicalResult checkDuplicateAttributes(const onnx::NodeProto &node);
   LogicalResult checkUnreadInputsAndAttributes(const onnx::NodeProto &node);
-  const onnx::AttributeProto *readAttr(const onnx::NodeProto &node,
-                                       StringRef name,
-                                       onnx::AttributeProto::AttributeType t);
+
   SmallVector<Value> foldOp(Operation *op);
   LogicalResult inferFailed(StringRef opName);
 

@@ -29,6 +29,9 @@ public:
            const std::vector<float *> &outputs, std::string &error,
            std::vector<double> *opMs) override;
   const char *name() const override { return "reference"; }
+  /// Called with every float32 activation as it is computed (graph inputs
+  /// first), by tensor index; null: none.
+  const Session::Observer *observer = nullptr;
   size_t plannedBytes() const { return arenaFloats * sizeof(float); }
   size_t unplannedBytes() const { return unplanned * sizeof(float); }
 

@@ -48,6 +48,8 @@ private:
                 "): " + msg);
   }
   bool loadTensors(const tflite::SubGraph &g, const tflite::Model &model);
+  bool loadQuantization(const tflite::Tensor &t, Tensor &out,
+                        const std::string &what);
   bool loadOp(size_t index, const tflite::Operator &op,
               const tflite::Model &model);
   static std::string shapeStr(const std::vector<int64_t> &s) {
@@ -69,21 +71,29 @@ bool Loader::loadTensors(const tflite::SubGraph &g,
     Tensor out;
     out.name = t->name() ? t->name()->str() : "#" + std::to_string(i);
     std::string what = "tensor #" + std::to_string(i) + " '" + out.name + "'";
-    if (t->type() == tflite::TensorType_FLOAT32)
-      out.isInt32 = false;
-    else if (t->type() == tflite::TensorType_INT32)
-      out.isInt32 = true;
-    else if (t->type() == tflite::TensorType_FLOAT16)
-      out.isFloat16 = true;
-    else
+    switch (t->type()) {
+    case tflite::TensorType_FLOAT32:
+      out.type = ElementType::Float32;
+      break;
+    case tflite::TensorType_INT32:
+      out.type = ElementType::Int32;
+      break;
+    case tflite::TensorType_FLOAT16:
+      out.type = ElementType::Float16;
+      break;
+    case tflite::TensorType_INT8:
+      out.type = ElementType::Int8;
+      break;
+    default:
       return fail(what + " has type " + tflite::EnumNameTensorType(t->type()) +
-                  "; only FLOAT32 (INT32 shapes, FLOAT16 weights) are "
-                  "supported");
+                  "; only FLOAT32 and INT8 (INT32 shapes and biases, FLOAT16 "
+                  "weights) are supported");
+    }
     out.elements = 1;
     if (t->shape())
       for (int32_t d : *t->shape()) {
         // An INT32 tensor may be empty: RESHAPE's new_shape of a scalar.
-        if (d < 0 || (d == 0 && !out.isInt32))
+        if (d < 0 || (d == 0 && !out.isInt32()))
           return fail(what + " has a non-positive dimension " +
                       std::to_string(d));
         out.shape.push_back(d);
@@ -99,8 +109,8 @@ bool Loader::loadTensors(const tflite::SubGraph &g,
                     std::to_string(buffers ? buffers->size() : 0));
       const tflite::Buffer *b = buffers->Get(t->buffer());
       if (b->data() && b->data()->size() > 0) {
-        size_t width = out.isFloat16 ? 2 : 4;
-        size_t expected = size_t(out.elements) * width;
+        size_t width = out.elementBytes();
+        size_t expected = out.bytes();
         if (b->data()->size() != expected)
           return fail(what + " of shape " + shapeStr(out.shape) + " needs " +
                       std::to_string(expected) + " bytes, its buffer has " +
@@ -111,7 +121,62 @@ bool Loader::loadTensors(const tflite::SubGraph &g,
         out.data = b->data()->data();
       }
     }
+    if (!loadQuantization(*t, out, what))
+      return false;
     m.tensors.push_back(std::move(out));
+  }
+  return true;
+}
+
+bool Loader::loadQuantization(const tflite::Tensor &t, Tensor &out,
+                              const std::string &what) {
+  const tflite::QuantizationParameters *q = t.quantization();
+  const auto *scale = q ? q->scale() : nullptr;
+  const auto *zero = q ? q->zero_point() : nullptr;
+  const bool present = scale && scale->size() > 0;
+  if (!present) {
+    if (out.isInt8())
+      return fail(what + " is INT8 without quantisation parameters (scale "
+                         "and zero point)");
+    return true; // a float, or a plain INT32 shape
+  }
+  if (!out.isInt8() && !out.isInt32())
+    return true; // min/max or scales on a float tensor: informative only
+  if (q->details_type() != tflite::QuantizationDetails_NONE)
+    return fail(what + " has custom quantisation details; only affine "
+                       "quantisation is supported");
+  if (!zero || zero->size() != scale->size())
+    return fail(what + " has " + std::to_string(scale->size()) +
+                " scales and " + std::to_string(zero ? zero->size() : 0) +
+                " zero points; expected as many of each");
+  const int64_t rank = int64_t(out.shape.size());
+  if (scale->size() > 1) {
+    int64_t axis = q->quantized_dimension();
+    if (axis < 0 || axis >= rank)
+      return fail(what + ": quantized_dimension " + std::to_string(axis) +
+                  " is out of range for rank " + std::to_string(rank));
+    if (int64_t(scale->size()) != out.shape[axis])
+      return fail(what + " has " + std::to_string(scale->size()) +
+                  " scales for the " + std::to_string(out.shape[axis]) +
+                  " slices of dimension " + std::to_string(axis));
+    out.quant.axis = int(axis);
+  }
+  const int64_t lo = out.isInt8() ? -128 : 0, hi = out.isInt8() ? 127 : 0;
+  for (uint32_t i = 0; i < scale->size(); ++i) {
+    float s = scale->Get(i);
+    int64_t z = zero->Get(i);
+    // Scales far from 1 would overflow the fixed-point multipliers derived
+    // from them; 2^-40 .. 2^40 spans every real model by far.
+    if (!(s > 0.0f) || !std::isfinite(s) || s < 0x1p-40f || s > 0x1p40f)
+      return fail(what + " has scale " + numberText(s) + " at slice " +
+                  std::to_string(i) +
+                  "; expected a finite value in [2^-40, 2^40]");
+    if (z < lo || z > hi)
+      return fail(what + " has zero point " + std::to_string(z) +
+                  " at slice " + std::to_string(i) + "; expected " +
+                  (out.isInt8() ? "[-128, 127]" : "0 (an int32 bias)"));
+    out.quant.scale.push_back(s);
+    out.quant.zeroPoint.push_back(int32_t(z));
   }
   return true;
 }
@@ -164,10 +229,10 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     return failOp(index, name, "expected one output");
   out.output = outputs[0];
   const Tensor &y = m.tensors[out.output];
-  if (y.data || y.isInt32 || y.isFloat16)
+  if (y.data || y.isInt32() || y.isFloat16())
     return failOp(index, name, "writes a constant, INT32 or FLOAT16 tensor");
   for (int t : out.inputs)
-    if (m.tensors[t].isFloat16 &&
+    if (m.tensors[t].isFloat16() &&
         builtin != tflite::BuiltinOperator_DEQUANTIZE)
       return failOp(index, name,
                     "reads FLOAT16 tensor '" + m.tensors[t].name +
@@ -192,7 +257,7 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     return true;
   };
   auto floatActivation = [&](const Tensor &t) {
-    if (t.isInt32)
+    if (t.isInt32())
       return failOp(index, name, "tensor '" + t.name + "' must be FLOAT32");
     return true;
   };
@@ -280,8 +345,9 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     const Tensor &x = in(0), &w = in(1);
     if (!floatActivation(x) || x.data || x.shape.size() != 4)
       return failOp(index, name, "expected a 4-D FLOAT32 activation input");
-    if (!w.data || w.isInt32 || w.shape.size() != 4)
-      return failOp(index, name, "expected a constant 4-D FLOAT32 filter");
+    if (!w.data || !(w.isFloat32() || w.isInt8()) || w.shape.size() != 4)
+      return failOp(index, name,
+                    "expected a constant 4-D FLOAT32 (or INT8) filter");
     tflite::Padding padding;
     // Conv2DOptions and DepthwiseConv2DOptions share these fields.
     auto readOptions = [&](const auto *o, const char *what) {
@@ -324,9 +390,11 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     int64_t oc = depthwise ? w.shape[3] : w.shape[0];
     if (out.inputs.size() == 3) {
       const Tensor &b = in(2);
-      if (!b.data || b.isInt32 || b.shape != std::vector<int64_t>{oc})
+      if (!b.data || !(x.isInt8() ? b.isInt32() : b.isFloat32()) ||
+          b.shape != std::vector<int64_t>{oc})
         return failOp(index, name,
-                      "expected a constant FLOAT32 bias of [" +
+                      std::string("expected a constant ") +
+                          (x.isInt8() ? "INT32" : "FLOAT32") + " bias of [" +
                           std::to_string(oc) + "]");
     }
     int64_t oh, ow;
@@ -340,7 +408,7 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
       return false;
     const Tensor &x = in(0), &p = in(1);
     const int64_t rank = x.shape.size();
-    if (!floatActivation(x) || rank == 0 || rank > 6 || !p.data || !p.isInt32 ||
+    if (!floatActivation(x) || rank == 0 || rank > 6 || !p.data || !p.isInt32() ||
         p.shape != std::vector<int64_t>{rank, 2})
       return failOp(index, name,
                     "expected a FLOAT32 input of rank 1 to 6 and constant "
@@ -408,7 +476,7 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
       return false;
     const Tensor &x = in(0), &axes = in(1);
     if (!floatActivation(x) || x.shape.size() != 4 || !axes.data ||
-        !axes.isInt32 || axes.elements != 2 ||
+        !axes.isInt32() || axes.elements != 2 ||
         !((axes.i32()[0] == 1 && axes.i32()[1] == 2) ||
           (axes.i32()[0] == 2 && axes.i32()[1] == 1)))
       return failOp(index, name,
@@ -430,13 +498,14 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     const auto *o = op.builtin_options_as_FullyConnectedOptions();
     if (o && !activation(o->fused_activation_function()))
       return false;
-    if (!floatActivation(x) || x.shape.empty() || !w.data || w.isInt32 ||
-        w.shape.size() != 2 || x.shape.back() != w.shape[1])
+    if (!floatActivation(x) || x.shape.empty() || !w.data ||
+        !(w.isFloat32() || w.isInt8()) || w.shape.size() != 2 ||
+        x.shape.back() != w.shape[1])
       return failOp(index, name,
                     "expected constant weights [M, K] with K "
                     "the input's last dimension");
     if (out.inputs.size() == 3 &&
-        (!in(2).data || in(2).isInt32 ||
+        (!in(2).data || !(x.isInt8() ? in(2).isInt32() : in(2).isFloat32()) ||
          in(2).shape != std::vector<int64_t>{w.shape[0]}))
       return failOp(index, name,
                     "expected a constant bias of [" +
@@ -450,9 +519,14 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     if (!need(1))
       return false;
     const Tensor &x = in(0);
-    if (!x.isFloat16 || !x.data)
-      return failOp(index, name, "expected a constant FLOAT16 input (only "
-                                 "float16 weights are dequantized)");
+    if (x.isInt8() && !x.data) {
+      // An int8 activation back to float32: an operator.
+      out.kind = OpKind::Dequantize;
+      return expectShape(y, x.shape, "output") && (m.ops.push_back(out), true);
+    }
+    if (!x.isFloat16() || !x.data)
+      return failOp(index, name, "expected a constant FLOAT16 input or an "
+                                 "INT8 activation");
     if (!expectShape(y, x.shape, "output"))
       return false;
     std::vector<float> &w = m.widened.emplace_back(size_t(x.elements));
@@ -468,11 +542,18 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     m.tensors[out.output].data = w.data();
     return true;
   }
+  case tflite::BuiltinOperator_QUANTIZE: {
+    out.kind = OpKind::Quantize;
+    if (!need(1))
+      return false;
+    return expectShape(y, in(0).shape, "output") &&
+           (m.ops.push_back(out), true);
+  }
   case tflite::BuiltinOperator_RESHAPE: {
     out.kind = OpKind::Reshape;
     // A constant input too: the copy the compiler writes for a graph output
     // that is a constant.
-    if (out.inputs.empty() || out.inputs.size() > 2 || in(0).isInt32)
+    if (out.inputs.empty() || out.inputs.size() > 2 || in(0).isInt32())
       return failOp(index, name, "expected a FLOAT32 input");
     if (y.elements != in(0).elements)
       return failOp(index, name,
@@ -630,7 +711,7 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
       return failOp(index, name, "expected a FLOAT32 input of rank 1 to 6");
     auto ints = [&](size_t i, int64_t count) {
       const Tensor &t = in(i);
-      if (!t.data || !t.isInt32 || t.elements != count)
+      if (!t.data || !t.isInt32() || t.elements != count)
         return failOp(index, name,
                       "operand #" + std::to_string(i) +
                           " must be a constant "
@@ -676,10 +757,15 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
       }
       break;
     case OpKind::PadV2:
-      if (!ints(1, 2 * rank) || in(2).isInt32 || !in(2).data ||
+      if (!ints(1, 2 * rank) || in(2).type != x.type || !in(2).data ||
           in(2).elements != 1)
-        return failOp(index, name, "expected paddings and a constant value");
-      out.alpha = in(2).f32()[0];
+        return failOp(index, name, "expected paddings and a constant value "
+                                   "of the input's type");
+      if (x.isInt8() && (in(2).quant.scale != x.quant.scale ||
+                         in(2).quant.zeroPoint != x.quant.zeroPoint))
+        return failOp(index, name, "the INT8 value's scale and zero point "
+                                   "must be the input's");
+      out.alpha = x.isInt8() ? float(in(2).i8()[0]) : in(2).f32()[0];
       for (int64_t d = 0; d < rank; ++d) {
         if (out.ints[2 * d] < 0 || out.ints[2 * d + 1] < 0 ||
             out.ints[2 * d] > 1 << 16 || out.ints[2 * d + 1] > 1 << 16)
@@ -732,7 +818,8 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
                   "BATCH_MATMUL, CONCATENATION, CONV_2D (grouped too), "
                   "DEPTHWISE_CONV_2D, DIV, EXP, FULLY_CONNECTED, GELU, "
                   "HARD_SWISH, LEAKY_RELU, LOGISTIC, MAXIMUM, MAX_POOL_2D, "
-                  "MEAN, MINIMUM, MUL, NEG, PAD, PADV2, POW, REDUCE_MAX, "
+                  "MEAN, MINIMUM, MUL, NEG, PAD, PADV2, POW, QUANTIZE, "
+                  "REDUCE_MAX, "
                   "RELU, RELU6, RELU_N1_TO_1, RESHAPE, RSQRT, SLICE, SOFTMAX, "
                   "SQRT, SUB, SUM, TANH, TILE, TRANSPOSE");
   }
@@ -769,9 +856,13 @@ bool Loader::run() {
       if (t < 0 || t >= int(m.tensors.size()))
         return fail(which + " is not a tensor index");
       const Tensor &x = m.tensors[t];
-      if (x.isInt32 || x.data)
+      if (x.isInt32() || x.data)
         return fail(which + " '" + x.name +
                     "' is not a FLOAT32 activation (a constant or INT32)");
+      if (x.isInt8())
+        return fail(which + " '" + x.name +
+                    "' is INT8; the runtime takes and gives float32 (an int8 "
+                    "model's QUANTIZE and DEQUANTIZE at its edges)");
       std::vector<int> &list = isInput ? m.inputs : m.outputs;
       if (std::count(m.inputs.begin(), m.inputs.end(), t) ||
           std::count(list.begin(), list.end(), t))
@@ -803,7 +894,12 @@ bool Loader::run() {
       }
       continue;
     }
-    const Op &op = m.ops.back();
+    Op &op = m.ops.back();
+    if (isQuantizedOp(m, op)) {
+      std::string why;
+      if (!prepareQuantizedOp(m, op, why))
+        return failOp(i, op.opName, why);
+    }
     for (int t : op.inputs)
       if (!defined[t])
         return failOp(i, op.opName,

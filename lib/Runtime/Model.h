@@ -10,6 +10,7 @@
 #ifndef MOBILEONE_LIB_RUNTIME_MODEL_H
 #define MOBILEONE_LIB_RUNTIME_MODEL_H
 
+#include "Quantized.h"
 #include "mobileone/Runtime/Runtime.h"
 
 #include <algorithm>
@@ -17,20 +18,92 @@
 
 namespace mobileone::runtime {
 
+/// The element types a model may hold. FLOAT16 only as constants read by a
+/// DEQUANTIZE, which the loader folds (its output becomes a float32
+/// constant); INT32 as shapes, axes and int8 convolutions' biases; INT8 as
+/// quantised activations and weights.
+enum class ElementType : uint8_t { Float32, Float16, Int32, Int8 };
+
+/// TFLite's affine quantisation of a tensor: real = scale * (q - zeroPoint),
+/// per tensor (one scale) or per slice of `axis`.
+struct Quantization {
+  std::vector<float> scale;
+  std::vector<int32_t> zeroPoint;
+  int axis = 0;
+  bool perAxis() const { return scale.size() > 1; }
+};
+
 struct Tensor {
   std::string name;
   std::vector<int64_t> shape;
   int64_t elements = 0;
-  bool isInt32 = false;
-  /// A FLOAT16 constant: read only by a DEQUANTIZE, which the loader folds
-  /// (its output becomes a float32 constant).
-  bool isFloat16 = false;
-  /// Constant data inside the model bytes (4-byte aligned), or null for an
-  /// activation.
+  ElementType type = ElementType::Float32;
+  /// INT8 tensors' (and int8 biases') parameters; empty otherwise.
+  Quantization quant;
+  /// Constant data inside the model bytes (aligned to its element), or null
+  /// for an activation.
   const void *data = nullptr;
+  bool isFloat32() const { return type == ElementType::Float32; }
+  bool isFloat16() const { return type == ElementType::Float16; }
+  bool isInt32() const { return type == ElementType::Int32; }
+  bool isInt8() const { return type == ElementType::Int8; }
+  size_t elementBytes() const {
+    return isInt8() ? 1 : isFloat16() ? 2 : 4;
+  }
+  size_t bytes() const { return size_t(elements) * elementBytes(); }
+  /// The activation arena is counted in floats: the floats this tensor
+  /// takes there.
+  int64_t arenaFloats() const { return int64_t((bytes() + 3) / 4); }
   const float *f32() const { return static_cast<const float *>(data); }
   const int32_t *i32() const { return static_cast<const int32_t *>(data); }
+  const int8_t *i8() const { return static_cast<const int8_t *>(data); }
 };
+
+/// NumPy broadcasting of two operands (rank <= y's): fn(index into a,
+/// index into b, index into y) for every element of y, in order.
+template <typename Fn>
+void forEachBroadcast(const Tensor &a, const Tensor &b, const Tensor &y, Fn fn) {
+  const size_t rank = y.shape.size();
+  auto strides = [&](const Tensor &t) {
+    std::vector<int64_t> s(rank, 0);
+    int64_t stride = 1;
+    for (int64_t i = int64_t(t.shape.size()) - 1, j = rank - 1; i >= 0;
+         --i, --j) {
+      s[j] = t.shape[i] == 1 ? 0 : stride;
+      stride *= t.shape[i];
+    }
+    return s;
+  };
+  std::vector<int64_t> sa = strides(a), sb = strides(b), index(rank, 0);
+  for (int64_t e = 0; e < y.elements; ++e) {
+    int64_t ia = 0, ib = 0;
+    for (size_t d = 0; d < rank; ++d) {
+      ia += index[d] * sa[d];
+      ib += index[d] * sb[d];
+    }
+    fn(ia, ib, e);
+    for (int64_t d = int64_t(rank) - 1; d >= 0; --d) {
+      if (++index[d] < y.shape[d])
+        break;
+      index[d] = 0;
+    }
+  }
+}
+
+struct Op;
+/// Pooling: for every output element (NHWC), `step(acc, value)` folded over
+/// the in-bounds values of its window from `init` (padding is excluded, as
+/// in TFLite), then `finish(acc, count)` stored.
+template <typename T, typename Acc, typename Step, typename Finish>
+void poolWindows(const Tensor &x, const T *in, const Tensor &y, const Op &op,
+                 Acc init, Step step, Finish finish, T *out);
+
+/// CONCATENATION of `op`'s inputs `ins` along op.axis into y, each value
+/// through `clamp` (the fused activation).
+template <typename T, typename Clamp>
+void concatenate(const Model &model, const Op &op,
+                 const std::vector<const T *> &ins, const Tensor &y, T *out,
+                 Clamp clamp);
 
 enum class OpKind {
   Conv,
@@ -71,6 +144,9 @@ enum class OpKind {
   ReduceMax,
   Softmax,
   BatchMatMul,
+  // int8: float32 -> int8 (or int8 -> int8, a requantisation) and back.
+  Quantize,
+  Dequantize,
 };
 
 struct Op {
@@ -97,6 +173,9 @@ struct Op {
   /// TRANSPOSE's perm, SLICE's begin then size, TILE's multiples, PADV2's
   /// (before, after) pairs.
   std::vector<int64_t> ints;
+  /// Reads or writes INT8 tensors: runs on the int8 kernels with `quant`.
+  bool quantized = false;
+  QuantizedParams quant;
 };
 
 
@@ -142,6 +221,55 @@ struct Model {
 /// for the ops XNNPACK does not take.
 void runReferenceOp(const Model &model, const Op &op,
                     const std::vector<const float *> &in, float *out);
+
+template <typename T, typename Acc, typename Step, typename Finish>
+void poolWindows(const Tensor &x, const T *in, const Tensor &y, const Op &op,
+                 Acc init, Step step, Finish finish, T *out) {
+  const int64_t n = x.shape[0], h = x.shape[1], w = x.shape[2], c = x.shape[3],
+                oh = y.shape[1], ow = y.shape[2];
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t r = 0; r < oh; ++r)
+      for (int64_t q = 0; q < ow; ++q)
+        for (int64_t ch = 0; ch < c; ++ch) {
+          Acc acc = init;
+          int64_t count = 0;
+          for (int64_t ky = 0; ky < op.kernelH; ++ky)
+            for (int64_t kx = 0; kx < op.kernelW; ++kx) {
+              int64_t iy = r * op.strideH + ky - op.padTop;
+              int64_t ix = q * op.strideW + kx - op.padLeft;
+              if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+                continue;
+              acc = step(acc, in[((b * h + iy) * w + ix) * c + ch]);
+              ++count;
+            }
+          out[((b * oh + r) * ow + q) * c + ch] = finish(acc, count);
+        }
+}
+
+template <typename T, typename Clamp>
+void concatenate(const Model &model, const Op &op,
+                 const std::vector<const T *> &ins, const Tensor &y, T *out,
+                 Clamp clamp) {
+  // Outer blocks before the axis; each input contributes its slab.
+  int64_t outer = 1, inner = 1;
+  for (int d = 0; d < op.axis; ++d)
+    outer *= y.shape[d];
+  for (size_t d = op.axis + 1; d < y.shape.size(); ++d)
+    inner *= y.shape[d];
+  T *dst = out;
+  for (int64_t o = 0; o < outer; ++o)
+    for (size_t i = 0; i < op.inputs.size(); ++i) {
+      int64_t slab = model.tensors[op.inputs[i]].shape[op.axis] * inner;
+      for (int64_t k = 0; k < slab; ++k)
+        dst[k] = clamp(ins[i][o * slab + k]);
+      dst += slab;
+    }
+}
+
+/// The element-wise function of one input that `op` is (LOGISTIC, RELU,
+/// GELU, ...) applied to `n` floats; false if `op` is not one. The int8
+/// kernels tabulate the same functions.
+bool elementwiseFunction(const Op &op, const float *in, float *out, int64_t n);
 
 /// Offsets (in floats) of every activation in one arena, so that tensors
 /// whose lifetimes overlap never share memory; returns the arena size.

@@ -54,10 +54,10 @@ size_t mobileone::runtime::planActivations(const Model &model,
     if (!model.tensors[t].data && first[t] != -2 &&
         !(t < readUntil.size() && readUntil[t] == kNeverStored)) {
       order.push_back(int(t));
-      unplanned += model.tensors[t].elements;
+      unplanned += model.tensors[t].arenaFloats();
     }
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-    return model.tensors[a].elements > model.tensors[b].elements;
+    return model.tensors[a].arenaFloats() > model.tensors[b].arenaFloats();
   });
   offsets.assign(n, 0);
   struct Placed {
@@ -69,7 +69,7 @@ size_t mobileone::runtime::planActivations(const Model &model,
   for (int t : order) {
     // Whole 64-byte lines: on a 64-byte aligned arena every tensor starts
     // on a cache line, so a 16-float vector never straddles two.
-    size_t size = (size_t(model.tensors[t].elements) + 15) / 16 * 16;
+    size_t size = (size_t(model.tensors[t].arenaFloats()) + 15) / 16 * 16;
     // Live neighbours sorted by offset; take the first gap that fits.
     std::vector<Placed> live;
     for (const Placed &p : placed)
@@ -176,31 +176,9 @@ void depthwise(const Tensor &x, const float *in, const Tensor &w,
 template <typename Fn>
 void binary(const Tensor &a, const float *pa, const Tensor &b, const float *pb,
             const Tensor &y, float *out, const Op &op, Fn fn) {
-  const size_t rank = y.shape.size();
-  auto strides = [&](const Tensor &t) {
-    std::vector<int64_t> s(rank, 0);
-    int64_t stride = 1;
-    for (int64_t i = int64_t(t.shape.size()) - 1, j = rank - 1; i >= 0;
-         --i, --j) {
-      s[j] = t.shape[i] == 1 ? 0 : stride;
-      stride *= t.shape[i];
-    }
-    return s;
-  };
-  std::vector<int64_t> sa = strides(a), sb = strides(b), index(rank, 0);
-  for (int64_t e = 0; e < y.elements; ++e) {
-    int64_t ia = 0, ib = 0;
-    for (size_t d = 0; d < rank; ++d) {
-      ia += index[d] * sa[d];
-      ib += index[d] * sb[d];
-    }
+  forEachBroadcast(a, b, y, [&](int64_t ia, int64_t ib, int64_t e) {
     out[e] = std::min(std::max(fn(pa[ia], pb[ib]), op.outMin), op.outMax);
-    for (int64_t d = int64_t(rank) - 1; d >= 0; --d) {
-      if (++index[d] < y.shape[d])
-        break;
-      index[d] = 0;
-    }
-  }
+  });
 }
 
 template <typename Fn>
@@ -218,8 +196,8 @@ std::vector<int64_t> stridesOf(const std::vector<int64_t> &shape) {
 }
 
 /// out[e] = value(index of e) over every output element, in order.
-template <typename Fn>
-void gatherElements(const Tensor &y, float *out, Fn value) {
+template <typename T, typename Fn>
+void gatherElements(const Tensor &y, T *out, Fn value) {
   std::vector<int64_t> index(y.shape.size(), 0);
   for (int64_t e = 0; e < y.elements; ++e) {
     out[e] = value(index);
@@ -235,8 +213,9 @@ void gatherElements(const Tensor &y, float *out, Fn value) {
 /// the rest of y's extent after it): filled, then each innermost run of x
 /// copied whole (a 56x56x64 map: 0.1 ms, where an index per element had
 /// taken 2.6).
-void padInto(const Tensor &x, const float *in, const Tensor &y,
-             const std::vector<int64_t> &before, float value, float *out) {
+template <typename T>
+void padInto(const Tensor &x, const T *in, const Tensor &y,
+             const std::vector<int64_t> &before, T value, T *out) {
   std::fill(out, out + y.elements, value);
   const size_t rank = x.shape.size();
   if (x.elements == 0)
@@ -252,7 +231,7 @@ void padInto(const Tensor &x, const float *in, const Tensor &y,
     int64_t dst = 0;
     for (size_t d = 0; d < rank; ++d)
       dst += (index[d] + before[d]) * ys[d];
-    std::memcpy(out + dst, in + e, run * sizeof(float));
+    std::memcpy(out + dst, in + e, run * sizeof(T));
     for (int64_t d = int64_t(rank) - 2; d >= 0; --d) {
       if (++index[d] < x.shape[d])
         break;
@@ -261,7 +240,103 @@ void padInto(const Tensor &x, const float *in, const Tensor &y,
   }
 }
 
+/// SLICE, TRANSPOSE and TILE: each output element from its input index.
+template <typename T>
+void gather(const Tensor &x, const T *in, const Tensor &y, const Op &op,
+            T *out) {
+  std::vector<int64_t> s = stridesOf(x.shape);
+  const size_t rank = x.shape.size();
+  gatherElements(y, out, [&](const std::vector<int64_t> &index) -> T {
+    int64_t e = 0;
+    for (size_t d = 0; d < rank; ++d) {
+      int64_t i = index[d];
+      if (op.kind == OpKind::Slice)
+        i += op.ints[d];
+      else if (op.kind == OpKind::Tile)
+        i %= x.shape[d];
+      if (op.kind == OpKind::Transpose)
+        e += index[d] * s[op.ints[d]];
+      else
+        e += i * s[d];
+    }
+    return in[e];
+  });
+}
+
 } // namespace
+
+void mobileone::runtime::padInt8(const Tensor &x, const int8_t *in,
+                                 const Tensor &y,
+                                 const std::vector<int64_t> &before,
+                                 int8_t value, int8_t *out) {
+  padInto(x, in, y, before, value, out);
+}
+
+void mobileone::runtime::gatherInt8(const Tensor &x, const int8_t *in,
+                                    const Tensor &y, const Op &op,
+                                    int8_t *out) {
+  gather(x, in, y, op, out);
+}
+
+bool mobileone::runtime::elementwiseFunction(const Op &op, const float *in,
+                                             float *out, int64_t n) {
+  switch (op.kind) {
+  case OpKind::Gelu:
+    if (op.approximate)
+      unary(in, out, n, [](float v) {
+        double u = std::sqrt(2.0 / M_PI) * (v + 0.044715 * double(v) * v * v);
+        return float(0.5 * v * (1.0 + std::tanh(u)));
+      });
+    else
+      unary(in, out, n, [](float v) {
+        return 0.5f * v * (1.0f + std::erf(v * float(M_SQRT1_2)));
+      });
+    break;
+  case OpKind::HardSwish:
+    unary(in, out, n, [](float v) {
+      return v * std::min(std::max(v + 3.0f, 0.0f), 6.0f) / 6.0f;
+    });
+    break;
+  case OpKind::LeakyRelu: {
+    float alpha = op.alpha;
+    unary(in, out, n,
+          [alpha](float v) { return v >= 0.0f ? v : alpha * v; });
+    break;
+  }
+  case OpKind::ReluN1To1:
+    unary(in, out, n,
+          [](float v) { return std::min(std::max(v, -1.0f), 1.0f); });
+    break;
+  case OpKind::Tanh:
+    unary(in, out, n, [](float v) { return std::tanh(v); });
+    break;
+  case OpKind::Exp:
+    unary(in, out, n, [](float v) { return std::exp(v); });
+    break;
+  case OpKind::Neg:
+    unary(in, out, n, [](float v) { return -v; });
+    break;
+  case OpKind::Sqrt:
+    unary(in, out, n, [](float v) { return std::sqrt(v); });
+    break;
+  case OpKind::Rsqrt:
+    unary(in, out, n, [](float v) { return 1.0f / std::sqrt(v); });
+    break;
+  case OpKind::Logistic:
+    unary(in, out, n, [](float v) { return 1.0f / (1.0f + std::exp(-v)); });
+    break;
+  case OpKind::Relu:
+    unary(in, out, n, [](float v) { return std::max(v, 0.0f); });
+    break;
+  case OpKind::Relu6:
+    unary(in, out, n,
+          [](float v) { return std::min(std::max(v, 0.0f), 6.0f); });
+    break;
+  default:
+    return false;
+  }
+  return true;
+}
 
 void mobileone::runtime::runReferenceOp(const Model &model, const Op &op,
                                         const std::vector<const float *> &ins,
@@ -295,32 +370,19 @@ void mobileone::runtime::runReferenceOp(const Model &model, const Op &op,
     break;
   }
   case OpKind::AveragePool:
-  case OpKind::MaxPool: {
-    // Padding is excluded (from the average's divisor, as in TFLite).
-    const bool max = op.kind == OpKind::MaxPool;
-    const int64_t n = x.shape[0], h = x.shape[1], w = x.shape[2],
-                  c = x.shape[3], oh = y.shape[1], ow = y.shape[2];
-    for (int64_t b = 0; b < n; ++b)
-      for (int64_t r = 0; r < oh; ++r)
-        for (int64_t q = 0; q < ow; ++q)
-          for (int64_t ch = 0; ch < c; ++ch) {
-            double acc = max ? -std::numeric_limits<double>::infinity() : 0.0;
-            int64_t count = 0;
-            for (int64_t ky = 0; ky < op.kernelH; ++ky)
-              for (int64_t kx = 0; kx < op.kernelW; ++kx) {
-                int64_t iy = r * op.strideH + ky - op.padTop;
-                int64_t ix = q * op.strideW + kx - op.padLeft;
-                if (iy < 0 || iy >= h || ix < 0 || ix >= w)
-                  continue;
-                double v = in[((b * h + iy) * w + ix) * c + ch];
-                acc = max ? nanMax(acc, double(v)) : acc + v;
-                ++count;
-              }
-            float v = max ? float(acc) : count ? float(acc / count) : 0.0f;
-            out[((b * oh + r) * ow + q) * c + ch] = clamp(v);
-          }
+    poolWindows(
+        x, in, y, op, 0.0, [](double acc, float v) { return acc + v; },
+        [&](double acc, int64_t count) {
+          return clamp(count ? float(acc / count) : 0.0f);
+        },
+        out);
     break;
-  }
+  case OpKind::MaxPool:
+    poolWindows(
+        x, in, y, op, -std::numeric_limits<double>::infinity(),
+        [](double acc, float v) { return nanMax(acc, double(v)); },
+        [&](double acc, int64_t) { return clamp(float(acc)); }, out);
+    break;
   case OpKind::Mean: {
     const int64_t n = x.shape[0], plane = x.shape[1] * x.shape[2],
                   c = x.shape[3];
@@ -387,47 +449,6 @@ void mobileone::runtime::runReferenceOp(const Model &model, const Op &op,
     }
     break;
   }
-  case OpKind::Gelu:
-    if (op.approximate)
-      unary(in, out, y.elements, [](float v) {
-        double u = std::sqrt(2.0 / M_PI) * (v + 0.044715 * double(v) * v * v);
-        return float(0.5 * v * (1.0 + std::tanh(u)));
-      });
-    else
-      unary(in, out, y.elements, [](float v) {
-        return 0.5f * v * (1.0f + std::erf(v * float(M_SQRT1_2)));
-      });
-    break;
-  case OpKind::HardSwish:
-    unary(in, out, y.elements, [](float v) {
-      return v * std::min(std::max(v + 3.0f, 0.0f), 6.0f) / 6.0f;
-    });
-    break;
-  case OpKind::LeakyRelu: {
-    float alpha = op.alpha;
-    unary(in, out, y.elements,
-          [alpha](float v) { return v >= 0.0f ? v : alpha * v; });
-    break;
-  }
-  case OpKind::ReluN1To1:
-    unary(in, out, y.elements,
-          [](float v) { return std::min(std::max(v, -1.0f), 1.0f); });
-    break;
-  case OpKind::Tanh:
-    unary(in, out, y.elements, [](float v) { return std::tanh(v); });
-    break;
-  case OpKind::Exp:
-    unary(in, out, y.elements, [](float v) { return std::exp(v); });
-    break;
-  case OpKind::Neg:
-    unary(in, out, y.elements, [](float v) { return -v; });
-    break;
-  case OpKind::Sqrt:
-    unary(in, out, y.elements, [](float v) { return std::sqrt(v); });
-    break;
-  case OpKind::Rsqrt:
-    unary(in, out, y.elements, [](float v) { return 1.0f / std::sqrt(v); });
-    break;
   case OpKind::Softmax: {
     const int64_t n = x.shape.back(), rows = y.elements / n;
     for (int64_t r = 0; r < rows; ++r) {
@@ -442,45 +463,14 @@ void mobileone::runtime::runReferenceOp(const Model &model, const Op &op,
     }
     break;
   }
-  case OpKind::Concatenation: {
-    // Outer blocks before the axis; each input contributes its slab.
-    int64_t outer = 1, inner = 1;
-    for (int d = 0; d < op.axis; ++d)
-      outer *= y.shape[d];
-    for (size_t d = op.axis + 1; d < y.shape.size(); ++d)
-      inner *= y.shape[d];
-    float *dst = out;
-    for (int64_t o = 0; o < outer; ++o)
-      for (size_t i = 0; i < op.inputs.size(); ++i) {
-        int64_t slab = model.tensors[op.inputs[i]].shape[op.axis] * inner;
-        for (int64_t k = 0; k < slab; ++k)
-          dst[k] = clamp(ins[i][o * slab + k]);
-        dst += slab;
-      }
+  case OpKind::Concatenation:
+    concatenate(model, op, ins, y, out, clamp);
     break;
-  }
   case OpKind::Slice:
   case OpKind::Transpose:
-  case OpKind::Tile: {
-    std::vector<int64_t> s = stridesOf(x.shape);
-    const size_t rank = x.shape.size();
-    gatherElements(y, out, [&](const std::vector<int64_t> &index) -> float {
-      int64_t e = 0;
-      for (size_t d = 0; d < rank; ++d) {
-        int64_t i = index[d];
-        if (op.kind == OpKind::Slice)
-          i += op.ints[d];
-        else if (op.kind == OpKind::Tile)
-          i %= x.shape[d];
-        if (op.kind == OpKind::Transpose)
-          e += index[d] * s[op.ints[d]];
-        else
-          e += i * s[d];
-      }
-      return in[e];
-    });
+  case OpKind::Tile:
+    gather(x, in, y, op, out);
     break;
-  }
   case OpKind::Sum:
   case OpKind::ReduceMax: {
     int64_t outer = 1, inner = 1, n = x.shape[op.axis];
@@ -516,16 +506,18 @@ void mobileone::runtime::runReferenceOp(const Model &model, const Op &op,
     break;
   }
   case OpKind::Logistic:
-    for (int64_t i = 0; i < y.elements; ++i)
-      out[i] = 1.0f / (1.0f + std::exp(-in[i]));
-    break;
   case OpKind::Relu:
-    for (int64_t i = 0; i < y.elements; ++i)
-      out[i] = std::max(in[i], 0.0f);
-    break;
   case OpKind::Relu6:
-    for (int64_t i = 0; i < y.elements; ++i)
-      out[i] = std::min(std::max(in[i], 0.0f), 6.0f);
+  case OpKind::Gelu:
+  case OpKind::HardSwish:
+  case OpKind::LeakyRelu:
+  case OpKind::ReluN1To1:
+  case OpKind::Tanh:
+  case OpKind::Exp:
+  case OpKind::Neg:
+  case OpKind::Sqrt:
+  case OpKind::Rsqrt:
+    elementwiseFunction(op, in, out, y.elements);
     break;
   case OpKind::Reshape:
     std::memmove(out, in, y.elements * sizeof(float));
@@ -541,16 +533,25 @@ bool ReferenceExecutor::run(const std::vector<const float *> &inputs,
   for (size_t i = 0; i < inputs.size(); ++i)
     std::memcpy(buffer(model.inputs[i]), inputs[i],
                 model.tensors[model.inputs[i]].elements * sizeof(float));
+  if (observer)
+    for (int t : model.inputs)
+      (*observer)(t, buffer(t), model.tensors[t].elements);
   for (const Op &op : model.ops) {
     auto start = std::chrono::steady_clock::now();
-    const Tensor &x = model.tensors[op.inputs[0]];
-    const Tensor &y = model.tensors[op.output];
-    const float *in = value(op.inputs[0]);
     float *out = buffer(op.output);
-    std::vector<const float *> operands;
-    for (int t : op.inputs)
-      operands.push_back(value(t));
-    runReferenceOp(model, op, operands, out);
+    if (op.quantized) {
+      std::vector<const void *> operands;
+      for (int t : op.inputs)
+        operands.push_back(value(t));
+      runQuantizedOp(model, op, operands, out);
+    } else {
+      std::vector<const float *> operands;
+      for (int t : op.inputs)
+        operands.push_back(value(t));
+      runReferenceOp(model, op, operands, out);
+    }
+    if (observer && model.tensors[op.output].isFloat32())
+      (*observer)(op.output, out, model.tensors[op.output].elements);
     if (opMs)
       opMs->push_back(std::chrono::duration<double, std::milli>(
                           std::chrono::steady_clock::now() - start)

@@ -47,12 +47,12 @@ std::unique_ptr<Session> Session::createImpl(std::unique_ptr<Model> model,
   s->model = std::move(model);
   for (const Tensor &t : s->model->tensors)
     if (t.data)
-      s->weights += size_t(t.elements) * 4;
+      s->weights += t.bytes();
   for (const Op &op : s->model->ops) {
-    size_t pair = size_t(s->model->tensors[op.output].elements) * 4;
+    size_t pair = s->model->tensors[op.output].bytes();
     for (int t : op.inputs)
       if (!s->model->tensors[t].data)
-        pair += size_t(s->model->tensors[t].elements) * 4;
+        pair += s->model->tensors[t].bytes();
     s->livePair = std::max(s->livePair, pair);
   }
   auto reference = std::make_unique<ReferenceExecutor>(*s->model);
@@ -70,6 +70,28 @@ std::unique_ptr<Session> Session::createImpl(std::unique_ptr<Model> model,
   return s;
 }
 
+
+bool Session::observe(const std::vector<ConstTensorView> &inputs,
+                      const Observer &observer, std::string &error) {
+  std::vector<const float *> in;
+  std::vector<float *> out;
+  std::vector<std::vector<float>> outputs;
+  std::vector<TensorView> views;
+  for (const TensorInfo &t : model->outputInfos) {
+    outputs.emplace_back(size_t(t.numElements()));
+    views.emplace_back(outputs.back().data(), outputs.back().size());
+  }
+  if (!bind(inputs, views, in, out, error))
+    return false;
+  try {
+    ReferenceExecutor reference(*model);
+    reference.observer = &observer;
+    return reference.run(in, out, error, nullptr);
+  } catch (const std::bad_alloc &) {
+    error = "out of memory while running the model";
+    return false;
+  }
+}
 
 const std::vector<TensorInfo> &Session::inputs() const {
   return model->inputInfos;

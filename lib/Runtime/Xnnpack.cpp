@@ -107,8 +107,8 @@ XnnpackExecutor::buildNative(const Op &op) const {
   const Tensor &y = model.tensors[op.output];
   const Tensor *b =
       op.inputs.size() > 2 ? &model.tensors[op.inputs[2]] : nullptr;
-  if (!w.data || w.isInt32 || y.shape.empty() ||
-      (b && (!b->data || b->isInt32 || b->elements != y.shape.back())))
+  if (!w.data || w.isInt32() || y.shape.empty() ||
+      (b && (!b->data || b->isInt32() || b->elements != y.shape.back())))
     return nullptr;
   const float *bias = b ? b->f32() : nullptr;
   kernels::ConvShape shape;
@@ -171,7 +171,7 @@ bool XnnpackExecutor::buildOp(const Op &op, xnn_runtime_t &runtime,
   // External values: the activation inputs, then the output.
   std::vector<int> externals;
   for (int t : op.inputs)
-    if (!model.tensors[t].data && !model.tensors[t].isInt32)
+    if (!model.tensors[t].data && !model.tensors[t].isInt32())
       externals.push_back(t);
   externals.push_back(op.output);
   xnn_subgraph_t subgraph = nullptr;
@@ -199,7 +199,7 @@ bool XnnpackExecutor::buildOp(const Op &op, xnn_runtime_t &runtime,
                                   &ids[t]) == xnn_status_success;
   };
   for (int t : op.inputs)
-    if (!model.tensors[t].isInt32)
+    if (!model.tensors[t].isInt32())
       define(t);
   define(op.output);
   const Tensor &x = model.tensors[op.inputs[0]];
@@ -476,6 +476,11 @@ bool XnnpackExecutor::run(const std::vector<const float *> &inputs,
 
 std::unique_ptr<Executor> mobileone::runtime::createXnnpackExecutor(
     const Model &model, const Options &options, std::string &whyNot) {
+  if (std::any_of(model.ops.begin(), model.ops.end(),
+                  [](const Op &op) { return op.quantized; })) {
+    whyNot = "int8 operators run on the reference kernels";
+    return nullptr;
+  }
   auto executor = std::make_unique<XnnpackExecutor>(model, options);
   if (!executor->build(options.threads, whyNot))
     return nullptr;

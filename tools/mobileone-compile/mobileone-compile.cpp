@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "mobileone/Conversion/Passes.h"
+#include "mobileone/Driver/Calibration.h"
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
 #include "mobileone/Evaluator/Evaluator.h"
 #include "mobileone/Runtime/Npy.h"
@@ -90,11 +91,25 @@ static cl::opt<std::string> machineFile(
     cl::value_desc("file"), cl::cat(toolOptions));
 static cl::opt<std::string> precision(
     "precision",
-    cl::desc("Weights of the written model: fp32 (default) or fp16 (.tflite: "
+    cl::desc("Precision of the written model: fp32 (default); fp16 (.tflite: "
              "FLOAT16 weights widened by DEQUANTIZE, TFLite's float16 "
              "quantisation; .onnx: FLOAT16 initializers widened by Cast; "
-             "half the file, float32 interface and arithmetic)"),
-    cl::value_desc("fp32|fp16"), cl::init("fp32"), cl::cat(toolOptions));
+             "half the file, float32 interface and arithmetic); int8 "
+             "(.tflite: TFLite's int8 scheme, activations calibrated on "
+             "--calibration; float32 interface)"),
+    cl::value_desc("fp32|fp16|int8"), cl::init("fp32"), cl::cat(toolOptions));
+static cl::opt<std::string> calibration(
+    "calibration",
+    cl::desc("--precision int8: calibration samples in the ONNX model's "
+             "layout, stacked along dimension 0: x.npy (one input), x.npz "
+             "(one array per input name) or a directory of them"),
+    cl::value_desc("file|dir"), cl::cat(toolOptions));
+static cl::opt<std::string> calibrationMethod(
+    "calibration-method",
+    cl::desc("How --precision int8 ranges activations: minmax (default) or "
+             "percentile (0.01% clipped at each end)"),
+    cl::value_desc("minmax|percentile"), cl::init("minmax"),
+    cl::cat(toolOptions));
 static cl::opt<double>
     checkRtol("check-rtol",
               cl::desc("Tolerance of --check on max |a - b| / max |b| "
@@ -158,10 +173,31 @@ int main(int argc, char **argv) {
       return 1;
     }
   }
-  if (precision != "fp32" && precision != "fp16") {
-    errs() << "mobileone-compile: --precision takes fp32 or fp16"
-           << (precision == "int8" ? " (int8 is not implemented yet)" : "")
-           << ", got '" << precision << "'\n";
+  if (precision != "fp32" && precision != "fp16" && precision != "int8") {
+    errs() << "mobileone-compile: --precision takes fp32, fp16 or int8, got '"
+           << precision << "'\n";
+    return 1;
+  }
+  if (precision == "int8" && ext != ".tflite") {
+    errs() << "mobileone-compile: --precision int8 is implemented for "
+              ".tflite output (QDQ ONNX and quantised TOSA are not yet); for '"
+           << ext << "' use fp32 or fp16\n";
+    return 1;
+  }
+  if (precision == "int8" && calibration.empty()) {
+    errs() << "mobileone-compile: --precision int8 needs --calibration "
+              "samples (x.npy, x.npz or a directory) to range the "
+              "activations\n";
+    return 1;
+  }
+  if (precision != "int8" && !calibration.empty()) {
+    errs() << "mobileone-compile: --calibration is for --precision int8\n";
+    return 1;
+  }
+  if (calibrationMethod != "minmax" && calibrationMethod != "percentile") {
+    errs() << "mobileone-compile: --calibration-method takes minmax or "
+              "percentile, got '"
+           << calibrationMethod << "'\n";
     return 1;
   }
   if (precision == "fp16" && ext != ".tflite" && ext != ".onnx") {
@@ -214,6 +250,33 @@ int main(int argc, char **argv) {
       mlir::mobileone::importONNXFile(&context, inputFilename, options);
   if (!module)
     return 1;
+  // Calibration data is read, and checked against the model's inputs,
+  // before any work.
+  std::unique_ptr<mlir::mobileone::CalibrationSet> calibrationSet;
+  if (precision == "int8") {
+    func::FuncOp entry = mainOf(*module);
+    std::vector<mlir::mobileone::InterfaceTensor> interface;
+    for (unsigned i = 0; i < entry.getNumArguments(); ++i) {
+      auto name = entry.getArgAttrOfType<StringAttr>(
+          i, mlir::mobileone::kONNXNameAttr);
+      auto type = cast<RankedTensorType>(entry.getArgumentTypes()[i]);
+      if (!type.hasStaticShape()) {
+        errs() << "mobileone-compile: --precision int8 needs static input "
+                  "shapes (use --batch)\n";
+        return 1;
+      }
+      interface.push_back({name ? name.str() : std::to_string(i),
+                           std::vector<int64_t>(type.getShape().begin(),
+                                                type.getShape().end())});
+    }
+    std::string error;
+    calibrationSet =
+        mlir::mobileone::CalibrationSet::read(calibration, interface, error);
+    if (!calibrationSet) {
+      errs() << "mobileone-compile: " << error << "\n";
+      return 1;
+    }
+  }
   mlir::mobileone::Cost before = mlir::mobileone::computeCost(mainOf(*module));
   mlir::mobileone::Estimate estimateBefore =
       mlir::mobileone::estimateFunction(mainOf(*module), machine);
@@ -270,6 +333,23 @@ int main(int argc, char **argv) {
     mlir::mobileone::TFLiteOptions tfliteOptions;
     if (precision == "fp16")
       tfliteOptions.weights = mlir::mobileone::WeightPrecision::FP16;
+    if (precision == "int8") {
+      tfliteOptions.weights = mlir::mobileone::WeightPrecision::INT8;
+      tfliteOptions.calibrate =
+          [&](ArrayRef<uint8_t> model,
+              std::vector<mlir::mobileone::TensorRange> &ranges) {
+            std::string error;
+            if (calibrationSet->ranges(
+                    model,
+                    calibrationMethod == "percentile"
+                        ? mlir::mobileone::CalibrationMethod::Percentile
+                        : mlir::mobileone::CalibrationMethod::MinMax,
+                    ranges, error))
+              return success();
+            errs() << "mobileone-compile: " << error << "\n";
+            return failure();
+          };
+    }
     if (failed(mlir::mobileone::emitTFLite(*module, os, tfliteOptions)))
       return 1;
   } else if (ext == ".mlirbc") {
@@ -424,6 +504,12 @@ int main(int argc, char **argv) {
   if (precision == "fp16")
     outs() << "  weights:           float16 (half the file; the interface and "
               "arithmetic stay float32)\n";
+  if (precision == "int8")
+    outs() << "  precision:         int8 weights (per channel) and activations ("
+           << calibrationMethod << " over " << calibrationSet->samples()
+           << " calibration sample"
+           << (calibrationSet->samples() == 1 ? "" : "s")
+           << "); the interface stays float32\n";
   outs() << checkLine;
   if (report)
     outs() << "  report:            " << reportFile << "\n";

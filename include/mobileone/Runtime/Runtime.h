@@ -29,6 +29,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -131,6 +132,16 @@ public:
   bool profile(const std::vector<ConstTensorView> &inputs,
                const std::vector<TensorView> &outputs, int runs,
                std::vector<OpProfile> &ops, std::string &error);
+
+  /// Sees each float32 activation once per inference: the tensor's index in
+  /// the file, its values and their count.
+  using Observer =
+      std::function<void(int tensor, const float *values, int64_t count)>;
+  /// One inference on the reference kernels calling `observer` with every
+  /// float32 tensor computed (graph inputs included): how a compiler
+  /// calibrates a float model for quantisation.
+  bool observe(const std::vector<ConstTensorView> &inputs,
+               const Observer &observer, std::string &error);
 
   /// "native+xnnpack" (some operators on our own kernels), "xnnpack" or
   /// "reference".

@@ -13,6 +13,9 @@
 
 #include "mlir/IR/BuiltinOps.h"
 
+#include <functional>
+#include <vector>
+
 namespace llvm {
 class raw_ostream;
 } // namespace llvm
@@ -27,10 +30,27 @@ enum class WeightPrecision {
   /// (half the file; activations and arithmetic stay float32). A weight
   /// that does not fit fp16 (|w| > 65504) is an error naming it.
   FP16,
+  /// TFLite's int8 scheme: weights int8 symmetric per output channel,
+  /// biases int32, activations int8 per tensor from calibrated ranges
+  /// (TFLiteOptions::calibrate); the graph's inputs and outputs stay float32
+  /// behind a QUANTIZE and a DEQUANTIZE.
+  INT8,
+};
+
+/// The values a float32 tensor took over a calibration set.
+struct TensorRange {
+  float min = 0.0f, max = 0.0f;
+  bool seen = false;
 };
 
 struct TFLiteOptions {
   WeightPrecision weights = WeightPrecision::FP32;
+  /// INT8 only: runs the float32 model `model` (FlatBuffer bytes) on the
+  /// calibration set and gives the range of each float32 tensor, by tensor
+  /// index; on failure it has reported why.
+  std::function<LogicalResult(ArrayRef<uint8_t> model,
+                              std::vector<TensorRange> &ranges)>
+      calibrate;
 };
 
 /// Fails with an error naming the op that the TFLite target cannot express.

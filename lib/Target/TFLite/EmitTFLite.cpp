@@ -23,6 +23,7 @@
 #include "mobileone/Support/Weights.h"
 #include "mobileone/Target/TFLite.h"
 #include "mobileone/Target/TFLite/schema_generated.h"
+#include "Graph.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Matchers.h"
@@ -59,7 +60,9 @@ std::optional<SmallVector<int64_t>> intsOf(Value v) {
 
 class Writer {
 public:
-  explicit Writer(const TFLiteOptions &options) : options(options) {}
+  explicit Writer(const TFLiteOptions &options,
+                  const std::vector<TensorRange> *ranges = nullptr)
+      : options(options), ranges(ranges) {}
   LogicalResult run(ModuleOp module, llvm::raw_ostream &os);
 
 private:
@@ -95,16 +98,18 @@ private:
   int32_t addTensor(ArrayRef<int64_t> shape, StringRef name,
                     tflite::TensorType type = tflite::TensorType_FLOAT32,
                     uint32_t buffer = 0) {
-    std::vector<int32_t> dims(shape.begin(), shape.end());
-    tensors.push_back(tflite::CreateTensorDirect(fbb, &dims, type, buffer,
-                                                 unique(name).c_str()));
-    return tensors.size() - 1;
+    tfl::TensorRecord t;
+    t.shape.assign(shape.begin(), shape.end());
+    t.type = type;
+    t.buffer = buffer;
+    t.name = unique(name);
+    graph.tensors.push_back(std::move(t));
+    return graph.tensors.size() - 1;
   }
   uint32_t addBuffer(const void *data, size_t bytes) {
-    fbb.ForceVectorAlignment(bytes, 1, 16);
-    auto vec = fbb.CreateVector(static_cast<const uint8_t *>(data), bytes);
-    buffers.push_back(tflite::CreateBuffer(fbb, vec));
-    return buffers.size() - 1;
+    const uint8_t *p = static_cast<const uint8_t *>(data);
+    graph.buffers.emplace_back(p, p + bytes);
+    return graph.buffers.size() - 1;
   }
   int32_t addConstant(ArrayRef<int64_t> shape, ArrayRef<float> data,
                       StringRef name) {
@@ -140,19 +145,23 @@ private:
     uint32_t buffer = addBuffer(v.data(), v.size() * sizeof(int32_t));
     return addTensor(shape, name, tflite::TensorType_INT32, buffer);
   }
-  uint32_t opcode(BuiltinOperator op) {
-    auto [it, inserted] = opcodeIndex.try_emplace(op, opcodes.size());
-    if (inserted)
-      opcodes.push_back(op);
-    return it->second;
-  }
   void addOp(BuiltinOperator op, std::vector<int32_t> inputs,
              std::vector<int32_t> outputs,
              BuiltinOptions optionsType = tflite::BuiltinOptions_NONE,
              fb::Offset<void> options = 0) {
-    operators.push_back(tflite::CreateOperatorDirect(
-        fbb, opcode(op), &inputs, &outputs, optionsType, options));
+    graph.ops.push_back({op, std::move(inputs), std::move(outputs),
+                         optionsType, options});
   }
+  /// The graph as a FlatBuffer (tensors no operator or graph interface
+  /// refers to, and their buffers, left out).
+  LogicalResult serialize(func::FuncOp func, llvm::raw_ostream &os);
+
+public:
+  /// After run: the graph's tensor index of each tensor in the file.
+  std::vector<int32_t> fileIndex;
+  size_t graphTensors() const { return graph.tensors.size(); }
+
+private:
   /// The tensor of `v`: an activation already defined, or a constant
   /// written now (once per value).
   FailureOr<int32_t> tensorOf(Value v, Operation *user) {
@@ -219,14 +228,13 @@ private:
     return success();
   }
 
+  /// Operator options; the whole model at the end.
   fb::FlatBufferBuilder fbb{1 << 20};
-  std::vector<fb::Offset<tflite::Buffer>> buffers;
-  std::vector<fb::Offset<tflite::Tensor>> tensors;
-  std::vector<fb::Offset<tflite::Operator>> operators;
-  std::vector<BuiltinOperator> opcodes;
-  std::map<BuiltinOperator, uint32_t> opcodeIndex;
+  tfl::Graph graph;
   DenseMap<Value, int32_t> tensorIds;
   TFLiteOptions options;
+  /// Quantise to int8 with these ranges (by tensor index), or null.
+  const std::vector<TensorRange> *ranges;
   /// The first weight --precision fp16 cannot store (reported after writing).
   std::string halfError;
   DenseMap<Value, std::string> resultNames;
@@ -776,8 +784,7 @@ LogicalResult Writer::run(ModuleOp module, llvm::raw_ostream &os) {
     if (f.getSymName() == func.getSymName())
       func = f;
 
-  buffers.push_back(tflite::CreateBuffer(fbb)); // the empty sentinel
-  std::vector<int32_t> inputs, outputs;
+  std::vector<int32_t> &inputs = graph.inputs, &outputs = graph.outputs;
   Block &body = func.getBody().front();
   Operation *ret = body.getTerminator();
   for (auto [i, v] : llvm::enumerate(ret->getOperands()))
@@ -837,6 +844,82 @@ LogicalResult Writer::run(ModuleOp module, llvm::raw_ostream &os) {
     outputs.push_back(*id);
   }
 
+  if (!halfError.empty())
+    return func.emitError("TFLite target, --precision fp16: ") << halfError;
+  if (ranges) {
+    if (ranges->size() != graph.tensors.size())
+      return func.emitError("TFLite target: calibration ranges for ")
+             << ranges->size() << " tensors, the model has "
+             << graph.tensors.size() << " (this is a bug)";
+    tfl::quantizeGraph(graph, *ranges,
+                       [&](const std::string &n) { return unique(n); });
+  }
+  return serialize(func, os);
+}
+
+LogicalResult Writer::serialize(func::FuncOp func, llvm::raw_ostream &os) {
+  // Keep what is referred to, in the original order.
+  std::vector<int32_t> newIndex(graph.tensors.size(), -1);
+  std::vector<bool> used(graph.tensors.size(), false);
+  for (const tfl::OpRecord &op : graph.ops) {
+    for (int32_t t : op.inputs)
+      if (t >= 0)
+        used[t] = true;
+    for (int32_t t : op.outputs)
+      used[t] = true;
+  }
+  for (int32_t t : graph.inputs)
+    used[t] = true;
+  for (int32_t t : graph.outputs)
+    used[t] = true;
+  std::vector<uint32_t> newBuffer(graph.buffers.size(), 0);
+  std::vector<fb::Offset<tflite::Buffer>> buffers = {
+      tflite::CreateBuffer(fbb)}; // the empty sentinel
+  std::vector<fb::Offset<tflite::Tensor>> tensors;
+  for (size_t t = 0; t < graph.tensors.size(); ++t) {
+    if (!used[t])
+      continue;
+    const tfl::TensorRecord &r = graph.tensors[t];
+    uint32_t buffer = 0;
+    if (r.buffer != 0) {
+      if (newBuffer[r.buffer] == 0) {
+        const std::vector<uint8_t> &bytes = graph.buffers[r.buffer];
+        fbb.ForceVectorAlignment(bytes.size(), 1, 16);
+        auto vec = fbb.CreateVector(bytes.data(), bytes.size());
+        newBuffer[r.buffer] = buffers.size();
+        buffers.push_back(tflite::CreateBuffer(fbb, vec));
+      }
+      buffer = newBuffer[r.buffer];
+    }
+    fb::Offset<tflite::QuantizationParameters> quant = 0;
+    if (!r.quant.scale.empty())
+      quant = tflite::CreateQuantizationParametersDirect(
+          fbb, nullptr, nullptr, &r.quant.scale, &r.quant.zeroPoint,
+          tflite::QuantizationDetails_NONE, 0, r.quant.axis);
+    newIndex[t] = tensors.size();
+    fileIndex.push_back(t);
+    tensors.push_back(tflite::CreateTensorDirect(fbb, &r.shape, r.type, buffer,
+                                                 r.name.c_str(), quant));
+  }
+  auto remap = [&](const std::vector<int32_t> &ids) {
+    std::vector<int32_t> out;
+    for (int32_t t : ids)
+      out.push_back(t < 0 ? t : newIndex[t]);
+    return out;
+  };
+  std::vector<BuiltinOperator> opcodes;
+  std::map<BuiltinOperator, uint32_t> opcodeIndex;
+  std::vector<fb::Offset<tflite::Operator>> operators;
+  for (const tfl::OpRecord &op : graph.ops) {
+    auto [it, inserted] = opcodeIndex.try_emplace(op.code, opcodes.size());
+    if (inserted)
+      opcodes.push_back(op.code);
+    std::vector<int32_t> in = remap(op.inputs), out = remap(op.outputs);
+    operators.push_back(tflite::CreateOperatorDirect(
+        fbb, it->second, &in, &out, op.optionsType, op.options));
+  }
+  std::vector<int32_t> inputs = remap(graph.inputs),
+                       outputs = remap(graph.outputs);
   std::vector<fb::Offset<tflite::OperatorCode>> codes;
   for (BuiltinOperator op : opcodes)
     codes.push_back(tflite::CreateOperatorCode(
@@ -854,8 +937,6 @@ LogicalResult Writer::run(ModuleOp module, llvm::raw_ostream &os) {
   if (!tflite::VerifyModelBuffer(verifier))
     return func.emitError("TFLite target: the emitted FlatBuffer does not "
                           "verify (this is a bug)");
-  if (!halfError.empty())
-    return func.emitError("TFLite target, --precision fp16: ") << halfError;
   os.write(reinterpret_cast<const char *>(fbb.GetBufferPointer()),
            fbb.GetSize());
   return success();
@@ -865,5 +946,37 @@ LogicalResult Writer::run(ModuleOp module, llvm::raw_ostream &os) {
 
 LogicalResult mobileone::emitTFLite(ModuleOp module, llvm::raw_ostream &os,
                                    const TFLiteOptions &options) {
-  return Writer(options).run(module, os);
+  if (options.weights != WeightPrecision::INT8)
+    return Writer(options).run(module, os);
+  if (!options.calibrate)
+    return module.emitError("TFLite target, --precision int8: no "
+                            "calibration data");
+  // The float32 model, calibrated; then the same graph again, quantised
+  // (emission is deterministic: tensor indices agree).
+  TFLiteOptions floatOptions = options;
+  floatOptions.weights = WeightPrecision::FP32;
+  std::string floatBytes;
+  Writer floatWriter(floatOptions);
+  {
+    llvm::raw_string_ostream floatOs(floatBytes);
+    if (failed(floatWriter.run(module, floatOs)))
+      return failure();
+  }
+  std::vector<TensorRange> fileRanges;
+  if (failed(options.calibrate(
+          ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(floatBytes.data()),
+                            floatBytes.size()),
+          fileRanges)))
+    return failure();
+  floatBytes = std::string();
+  std::vector<TensorRange> ranges;
+  for (size_t f = 0; f < floatWriter.fileIndex.size() && f < fileRanges.size();
+       ++f) {
+    int32_t t = floatWriter.fileIndex[f];
+    if (size_t(t) >= ranges.size())
+      ranges.resize(t + 1);
+    ranges[t] = fileRanges[f];
+  }
+  ranges.resize(std::max(ranges.size(), floatWriter.graphTensors()));
+  return Writer(floatOptions, &ranges).run(module, os);
 }

@@ -1,0 +1,60 @@
+//===- Calibration.h - calibration data for int8 quantisation ---*- C++ -*-===//
+//
+// `--calibration` data: samples in the ONNX model's layout (NCHW), stacked
+// along dimension 0: a .npy for a model of one input, a .npz with one array
+// per input name, or a directory of such files (taken in name order).
+// Every sample is checked when read (shape, finite values); the ranges are
+// measured by running the float32 .tflite on the runtime's reference
+// kernels.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MOBILEONE_DRIVER_CALIBRATION_H
+#define MOBILEONE_DRIVER_CALIBRATION_H
+
+#include "mobileone/Target/TFLite.h"
+
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mlir::mobileone {
+
+/// A graph input as the ONNX model has it.
+struct InterfaceTensor {
+  std::string name;
+  std::vector<int64_t> shape;
+};
+
+/// How a tensor's calibrated range is chosen from the values it took.
+enum class CalibrationMethod {
+  /// The smallest and largest value.
+  MinMax,
+  /// The 0.01st and 99.99th percentiles (outliers clipped).
+  Percentile,
+};
+
+class CalibrationSet {
+public:
+  /// Reads `path` for a model with `inputs`; errors name the file, the input
+  /// and the sample.
+  static std::unique_ptr<CalibrationSet>
+  read(const std::string &path, const std::vector<InterfaceTensor> &inputs,
+       std::string &error);
+
+  size_t samples() const { return data.size(); }
+
+  /// Runs the float32 TFLite `model` (4-D inputs NHWC, the rest as in ONNX)
+  /// on every sample and gives each float32 tensor's range, by tensor index.
+  bool ranges(ArrayRef<uint8_t> model, CalibrationMethod method,
+              std::vector<TensorRange> &out, std::string &error) const;
+
+private:
+  std::vector<InterfaceTensor> inputs;
+  /// [sample][input]: one sample's values, ONNX layout.
+  std::vector<std::vector<std::vector<float>>> data;
+};
+
+} // namespace mlir::mobileone
+
+#endif

@@ -1,0 +1,261 @@
+//===- Calibration.cpp - calibration data for int8 quantisation ----------===//
+
+#include "mobileone/Driver/Calibration.h"
+#include "mobileone/Runtime/Npy.h"
+#include "mobileone/Runtime/Runtime.h"
+
+#include "llvm/ADT/STLExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Path.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::mobileone;
+namespace rt = ::mobileone::runtime;
+
+namespace {
+
+std::vector<int64_t> nhwcOf(const std::vector<int64_t> &s) {
+  return {s[0], s[2], s[3], s[1]};
+}
+
+} // namespace
+
+std::unique_ptr<CalibrationSet>
+CalibrationSet::read(const std::string &path,
+                     const std::vector<InterfaceTensor> &inputs,
+                     std::string &error) {
+  auto set = std::unique_ptr<CalibrationSet>(new CalibrationSet());
+  set->inputs = inputs;
+  std::vector<std::string> files;
+  if (llvm::sys::fs::is_directory(path)) {
+    std::error_code ec;
+    for (llvm::sys::fs::directory_iterator it(path, ec), end; it != end && !ec;
+         it.increment(ec)) {
+      llvm::StringRef ext = llvm::sys::path::extension(it->path());
+      if (ext == ".npy" || ext == ".npz")
+        files.push_back(it->path());
+    }
+    if (ec) {
+      error = "calibration directory '" + path + "': " + ec.message();
+      return nullptr;
+    }
+    std::sort(files.begin(), files.end());
+    if (files.empty()) {
+      error = "calibration directory '" + path + "' holds no .npy or .npz file";
+      return nullptr;
+    }
+  } else {
+    files.push_back(path);
+  }
+
+  for (const std::string &file : files) {
+    std::vector<rt::NamedArray> arrays;
+    llvm::StringRef ext = llvm::sys::path::extension(file);
+    if (ext == ".npz") {
+      if (!rt::readNpz(file, arrays, error))
+        return nullptr;
+    } else if (ext == ".npy") {
+      if (inputs.size() != 1) {
+        error = "calibration '" + file + "': the model has " +
+                std::to_string(inputs.size()) +
+                " inputs; give a .npz with one array per input name";
+        return nullptr;
+      }
+      rt::NamedArray a;
+      a.name = inputs[0].name;
+      if (!rt::readNpy(file, a.shape, a.data, error))
+        return nullptr;
+      arrays.push_back(std::move(a));
+    } else {
+      error = "calibration '" + file + "': expected a .npy or .npz file, or a "
+              "directory of them";
+      return nullptr;
+    }
+    // One array per input, each N samples of the input's shape stacked
+    // along dimension 0 (N x the model's batch rows).
+    int64_t count = -1;
+    std::vector<const rt::NamedArray *> byInput;
+    for (const InterfaceTensor &in : inputs) {
+      auto it = llvm::find_if(
+          arrays, [&](const rt::NamedArray &a) { return a.name == in.name; });
+      if (it == arrays.end()) {
+        error = "calibration '" + file + "' has no array '" + in.name +
+                "' (one per model input)";
+        return nullptr;
+      }
+      const std::vector<int64_t> &s = it->shape;
+      const std::vector<int64_t> &want = in.shape;
+      bool fits = !want.empty() && s.size() == want.size() && want[0] > 0 &&
+                  s[0] > 0 && s[0] % want[0] == 0 &&
+                  std::equal(s.begin() + 1, s.end(), want.begin() + 1);
+      if (!fits) {
+        error = "calibration '" + file + "': array '" + in.name +
+                "' has shape " + rt::shapeText(s) + "; expected samples of " +
+                rt::shapeText(want) +
+                " (the ONNX model's input) stacked along dimension 0";
+        if (want.size() == 4 && s.size() == 4) {
+          std::vector<int64_t> nhwc = nhwcOf(want);
+          if (std::equal(s.begin() + 1, s.end(), nhwc.begin() + 1))
+            error += "; this looks NHWC: calibration data is in the ONNX "
+                     "layout (NCHW), x.transpose(0, 3, 1, 2)";
+        }
+        return nullptr;
+      }
+      int64_t n = s[0] / want[0];
+      if (count >= 0 && n != count) {
+        error = "calibration '" + file + "': array '" + in.name + "' holds " +
+                std::to_string(n) + " samples, the others " +
+                std::to_string(count);
+        return nullptr;
+      }
+      count = n;
+      byInput.push_back(&*it);
+    }
+    if (arrays.size() != inputs.size()) {
+      for (const rt::NamedArray &a : arrays)
+        if (!llvm::any_of(inputs, [&](const InterfaceTensor &in) {
+              return in.name == a.name;
+            })) {
+          error = "calibration '" + file + "' has an array '" + a.name +
+                  "' that is no input of the model";
+          return nullptr;
+        }
+    }
+    for (int64_t k = 0; k < count; ++k) {
+      std::vector<std::vector<float>> sample;
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        const rt::NamedArray &a = *byInput[i];
+        const size_t size = a.data.size() / size_t(count);
+        const float *begin = a.data.data() + size_t(k) * size;
+        for (size_t e = 0; e < size; ++e)
+          if (!std::isfinite(begin[e])) {
+            error = "calibration '" + file + "': sample " + std::to_string(k) +
+                    " of input '" + inputs[i].name + "' holds " +
+                    (std::isnan(begin[e]) ? "NaN" : "Inf") + " at element " +
+                    std::to_string(e);
+            return nullptr;
+          }
+        sample.emplace_back(begin, begin + size);
+      }
+      set->data.push_back(std::move(sample));
+    }
+  }
+  if (set->data.empty()) {
+    error = "calibration '" + path + "' holds no samples";
+    return nullptr;
+  }
+  return set;
+}
+
+bool CalibrationSet::ranges(ArrayRef<uint8_t> model, CalibrationMethod method,
+                            std::vector<TensorRange> &out,
+                            std::string &error) const {
+  rt::Options options;
+  options.reference = true;
+  std::unique_ptr<rt::Session> session = rt::Session::create(
+      std::vector<uint8_t>(model.begin(), model.end()), options, error);
+  if (!session) {
+    error = "calibration: the float32 model does not load: " + error;
+    return false;
+  }
+  const std::vector<rt::TensorInfo> &infos = session->inputs();
+  if (infos.size() != inputs.size()) {
+    error = "calibration: the model has " + std::to_string(infos.size()) +
+            " inputs, the data " + std::to_string(inputs.size());
+    return false;
+  }
+  // One sample in the .tflite's layout: 4-D inputs NHWC.
+  auto feed = [&](const std::vector<std::vector<float>> &sample,
+                  std::vector<std::vector<float>> &buffers) {
+    buffers.resize(sample.size());
+    for (size_t i = 0; i < sample.size(); ++i) {
+      const std::vector<int64_t> &s = inputs[i].shape;
+      if (s.size() != 4 || infos[i].shape != nhwcOf(s)) {
+        buffers[i] = sample[i];
+        continue;
+      }
+      const int64_t n = s[0], c = s[1], h = s[2], w = s[3];
+      buffers[i].resize(sample[i].size());
+      for (int64_t b = 0; b < n; ++b)
+        for (int64_t ch = 0; ch < c; ++ch)
+          for (int64_t y = 0; y < h; ++y)
+            for (int64_t x = 0; x < w; ++x)
+              buffers[i][((b * h + y) * w + x) * c + ch] =
+                  sample[i][((b * c + ch) * h + y) * w + x];
+    }
+  };
+  auto runAll = [&](const rt::Session::Observer &observer) {
+    std::vector<std::vector<float>> buffers;
+    for (const auto &sample : data) {
+      feed(sample, buffers);
+      std::vector<rt::ConstTensorView> views;
+      for (const std::vector<float> &b : buffers)
+        views.emplace_back(b.data(), b.size());
+      if (!session->observe(views, observer, error))
+        return false;
+    }
+    return true;
+  };
+  out.clear();
+  // Pass 1: min and max of the finite values.
+  if (!runAll([&](int t, const float *v, int64_t n) {
+        if (size_t(t) >= out.size())
+          out.resize(t + 1);
+        TensorRange &r = out[t];
+        for (int64_t i = 0; i < n; ++i) {
+          if (!std::isfinite(v[i]))
+            continue;
+          if (!r.seen) {
+            r.min = r.max = v[i];
+            r.seen = true;
+          }
+          r.min = std::min(r.min, v[i]);
+          r.max = std::max(r.max, v[i]);
+        }
+      }))
+    return false;
+  if (method == CalibrationMethod::MinMax)
+    return true;
+
+  // Pass 2: a histogram per tensor over its [min, max]; the range keeps
+  // 99.98% of the values, clipping 0.01% at each end.
+  constexpr int kBins = 4096;
+  constexpr double kTail = 1e-4;
+  std::vector<std::vector<uint64_t>> histograms(out.size());
+  if (!runAll([&](int t, const float *v, int64_t n) {
+        const TensorRange &r = out[t];
+        if (!r.seen || !(r.max > r.min))
+          return;
+        std::vector<uint64_t> &h = histograms[t];
+        h.resize(kBins, 0);
+        const double scale = kBins / (double(r.max) - double(r.min));
+        for (int64_t i = 0; i < n; ++i)
+          if (std::isfinite(v[i]))
+            ++h[std::min<int64_t>(kBins - 1,
+                                  int64_t((double(v[i]) - r.min) * scale))];
+      }))
+    return false;
+  for (size_t t = 0; t < out.size(); ++t) {
+    const std::vector<uint64_t> &h = histograms[t];
+    if (h.empty())
+      continue;
+    uint64_t total = 0;
+    for (uint64_t c : h)
+      total += c;
+    const double width = (double(out[t].max) - double(out[t].min)) / kBins;
+    const uint64_t tail = uint64_t(std::floor(double(total) * kTail));
+    int lo = 0, hi = kBins - 1;
+    for (uint64_t below = 0; lo < kBins - 1 && below + h[lo] <= tail; ++lo)
+      below += h[lo];
+    for (uint64_t above = 0; hi > lo && above + h[hi] <= tail; --hi)
+      above += h[hi];
+    float newMin = float(out[t].min + lo * width);
+    float newMax = float(out[t].min + (hi + 1) * width);
+    out[t].min = std::max(out[t].min, newMin);
+    out[t].max = std::min(out[t].max, newMax);
+  }
+  return true;
+}

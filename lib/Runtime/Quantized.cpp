@@ -1,0 +1,555 @@
+//===- Quantized.cpp - int8 operators: checks and reference kernels -------===//
+//
+// Exact to TFLite's integer arithmetic where TFLite defines it
+// (tensorflow/lite/kernels/internal/common.h and reference/integer_ops, with
+// TFLITE_SINGLE_ROUNDING: the requantisation rounds the exact product of
+// the accumulator and the Q31 multiplier once, half up; that is also
+// XNNPACK's "rndnu" and what TensorFlow Lite's interpreter on npm computes:
+// on MobileOne-S0 every int8 tensor of the first 10 layers is bit-equal to
+// it, where gemmlowp's double rounding differs in 0.2% of the elements):
+// convolutions, fully connected, ADD/SUB (inputs rescaled onto twice the
+// larger input scale with 20 bits of headroom), MUL, pooling, QUANTIZE and
+// DEQUANTIZE. MEAN sums (q - zero point) and requantises once. Functions of
+// one input (LOGISTIC, GELU, HARD_SWISH, ...) are tables of the float
+// function at the 256 input values, rounded once: within one output step of
+// TFLite's fixed-point versions. Accumulators are int32 with two's-
+// complement wrap-around, as TFLite's are on every machine it runs on.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Quantized.h"
+#include "Model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+
+using namespace mobileone::runtime;
+
+std::string mobileone::runtime::numberText(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", v);
+  return text;
+}
+
+void mobileone::runtime::quantizeMultiplier(double real, int32_t &multiplier,
+                                            int &shift) {
+  shift = 0;
+  if (!(real > 0.0) || !std::isfinite(real)) {
+    multiplier = 0;
+    return;
+  }
+  const double fraction = std::frexp(real, &shift); // in [0.5, 1)
+  int64_t fixed = int64_t(std::round(fraction * double(int64_t(1) << 31)));
+  if (fixed == (int64_t(1) << 31)) {
+    fixed /= 2;
+    ++shift;
+  }
+  if (shift < -31) { // too small to matter: TFLite's flush to zero
+    shift = 0;
+    fixed = 0;
+  }
+  if (shift > 30) { // TFLite's saturation
+    shift = 30;
+    fixed = (int64_t(1) << 31) - 1;
+  }
+  multiplier = int32_t(fixed);
+}
+
+namespace {
+
+/// Two's-complement int32 wrap-around of a wider sum.
+int32_t wrap(int64_t v) { return int32_t(uint32_t(uint64_t(v))); }
+
+int8_t saturate(int32_t v, int32_t lo = -128, int32_t hi = 127) {
+  return int8_t(std::min(std::max(v, lo), hi));
+}
+
+/// TFLite's AffineQuantize of one value; NaN becomes the zero point.
+int8_t quantizeValue(float v, float scale, int32_t zero) {
+  if (std::isnan(v))
+    return int8_t(zero);
+  float q = std::round(v / scale) + float(zero);
+  return int8_t(std::min(127.0f, std::max(-128.0f, q)));
+}
+
+float dequantizeValue(int32_t q, float scale, int32_t zero) {
+  return float(double(scale) * double(q - zero));
+}
+
+bool sameQuantization(const Tensor &a, const Tensor &b) {
+  return a.quant.scale == b.quant.scale &&
+         a.quant.zeroPoint == b.quant.zeroPoint;
+}
+
+} // namespace
+
+int32_t mobileone::runtime::multiplyByQuantizedMultiplier(int32_t x,
+                                                          int32_t multiplier,
+                                                          int shift) {
+  // One rounding of the exact product, half up: shift is in [-31, 30], so
+  // the product and the rounding term fit 63 bits.
+  const int total = 31 - shift;
+  const int64_t round = int64_t(1) << (total - 1);
+  return int32_t((int64_t(x) * multiplier + round) >> total);
+}
+
+bool mobileone::runtime::isQuantizedOp(const Model &model, const Op &op) {
+  if (op.kind == OpKind::Quantize || op.kind == OpKind::Dequantize)
+    return true;
+  if (model.tensors[op.output].isInt8())
+    return true;
+  return std::any_of(op.inputs.begin(), op.inputs.end(),
+                     [&](int t) { return model.tensors[t].isInt8(); });
+}
+
+bool mobileone::runtime::prepareQuantizedOp(const Model &model, Op &op,
+                                            std::string &why) {
+  auto in = [&](size_t i) -> const Tensor & {
+    return model.tensors[op.inputs[i]];
+  };
+  const Tensor &y = model.tensors[op.output];
+  QuantizedParams &q = op.quant;
+  op.quantized = true;
+  auto fail = [&](const std::string &msg) {
+    why = msg;
+    return false;
+  };
+  auto perTensor = [](const Tensor &t) {
+    return t.isInt8() && !t.quant.perAxis();
+  };
+  auto requireInt8 = [&](std::initializer_list<const Tensor *> ts) {
+    for (const Tensor *t : ts)
+      if (!perTensor(*t))
+        return fail("tensor '" + t->name +
+                    "' must be INT8 with one scale and zero point, as every "
+                    "activation of an int8 " +
+                    op.opName + " (float and int8 operands do not mix)");
+    return true;
+  };
+  auto requireSame = [&](const Tensor &a, const Tensor &b) {
+    if (!sameQuantization(a, b))
+      return fail("tensors '" + a.name + "' and '" + b.name +
+                  "' must have the same scale and zero point (an int8 " +
+                  op.opName + " does not rescale)");
+    return true;
+  };
+  auto setOutput = [&](double real) {
+    q.outputZero = y.quant.zeroPoint[0];
+    q.multiplier.resize(1);
+    q.shift.resize(1);
+    quantizeMultiplier(real, q.multiplier[0], q.shift[0]);
+  };
+  // The fused activation's range in output integers.
+  auto setActivation = [&] {
+    const float s = y.quant.scale[0];
+    const int32_t z = y.quant.zeroPoint[0];
+    q.activationMin = -128;
+    q.activationMax = 127;
+    if (std::isfinite(op.outMin))
+      q.activationMin = std::max<int32_t>(-128, quantizeValue(op.outMin, s, z));
+    if (std::isfinite(op.outMax))
+      q.activationMax = std::min<int32_t>(127, quantizeValue(op.outMax, s, z));
+  };
+
+  switch (op.kind) {
+  case OpKind::Quantize: {
+    const Tensor &x = in(0);
+    if (x.data || !requireInt8({&y}))
+      return x.data ? fail("expected an activation input") : false;
+    q.outputZero = y.quant.zeroPoint[0];
+    if (x.isFloat32()) {
+      q.scale = y.quant.scale[0];
+      return true;
+    }
+    if (!requireInt8({&x}))
+      return false;
+    q.inputZero[0] = x.quant.zeroPoint[0];
+    setOutput(double(x.quant.scale[0]) / double(y.quant.scale[0]));
+    return true;
+  }
+  case OpKind::Dequantize: {
+    const Tensor &x = in(0);
+    if (x.data || !perTensor(x) || !y.isFloat32())
+      return fail("expected an INT8 activation with one scale and zero "
+                  "point, and a FLOAT32 output");
+    q.scale = x.quant.scale[0];
+    q.inputZero[0] = x.quant.zeroPoint[0];
+    return true;
+  }
+  case OpKind::Conv:
+  case OpKind::DepthwiseConv:
+  case OpKind::FullyConnected: {
+    const Tensor &x = in(0), &w = in(1);
+    if (!requireInt8({&x, &y}))
+      return false;
+    const bool fc = op.kind == OpKind::FullyConnected;
+    const int axis = op.kind == OpKind::DepthwiseConv ? 3 : 0;
+    if (!w.isInt8() || !w.data)
+      return fail("expected a constant INT8 filter '" + w.name + "'");
+    if (w.quant.perAxis() && w.quant.axis != axis)
+      return fail("filter '" + w.name + "' is quantised along dimension " +
+                  std::to_string(w.quant.axis) + "; expected " +
+                  std::to_string(axis) + " (the output channels)");
+    for (int32_t z : w.quant.zeroPoint)
+      if (z != 0)
+        return fail("filter '" + w.name +
+                    "' has a non-zero zero point; int8 weights are "
+                    "symmetric");
+    q.inputZero[0] = x.quant.zeroPoint[0];
+    q.outputZero = y.quant.zeroPoint[0];
+    const size_t scales = w.quant.scale.size();
+    q.multiplier.resize(scales);
+    q.shift.resize(scales);
+    for (size_t c = 0; c < scales; ++c) {
+      double product = double(x.quant.scale[0]) * double(w.quant.scale[c]);
+      quantizeMultiplier(product / double(y.quant.scale[0]), q.multiplier[c],
+                         q.shift[c]);
+    }
+    if (op.inputs.size() > 2) {
+      const Tensor &b = in(2);
+      if (!b.isInt32() || !b.data)
+        return fail("expected a constant INT32 bias '" + b.name + "'");
+      if (b.quant.scale.size() != scales && !b.quant.scale.empty())
+        return fail("bias '" + b.name + "' has " +
+                    std::to_string(b.quant.scale.size()) +
+                    " scales; the filter has " + std::to_string(scales));
+      // TFLite's check: bias scale = input scale x filter scale.
+      for (size_t c = 0; c < b.quant.scale.size(); ++c) {
+        double product = double(x.quant.scale[0]) * double(w.quant.scale[c]);
+        double bias = b.quant.scale[c];
+        if (std::abs(product - bias) > 1e-6 * std::min(product, bias))
+          return fail("bias '" + b.name + "' has scale " +
+                      numberText(bias) + " at channel " + std::to_string(c) +
+                      "; expected the input scale x filter scale = " +
+                      numberText(product));
+      }
+    }
+    // Every multiply-add fits an int32 accumulator: 255 x 128 per term.
+    const int64_t depth = fc ? w.shape[1] : w.shape[1] * w.shape[2] *
+                                                (axis == 3 ? 1 : w.shape[3]);
+    if (depth > 65536)
+      return fail("a reduction over " + std::to_string(depth) +
+                  " inputs could overflow the int32 accumulator; at most "
+                  "65536 are supported");
+    setActivation();
+    return true;
+  }
+  case OpKind::Add:
+  case OpKind::Sub: {
+    const Tensor &a = in(0), &b = in(1);
+    if (!requireInt8({&a, &b, &y}))
+      return false;
+    const double sa = a.quant.scale[0], sb = b.quant.scale[0],
+                 twiceMax = 2.0 * std::max(sa, sb);
+    constexpr int kLeftShift = 20;
+    q.inputZero[0] = a.quant.zeroPoint[0];
+    q.inputZero[1] = b.quant.zeroPoint[0];
+    quantizeMultiplier(sa / twiceMax, q.inputMultiplier[0], q.inputShift[0]);
+    quantizeMultiplier(sb / twiceMax, q.inputMultiplier[1], q.inputShift[1]);
+    setOutput(twiceMax / (double(1 << kLeftShift) * y.quant.scale[0]));
+    setActivation();
+    return true;
+  }
+  case OpKind::Mul: {
+    const Tensor &a = in(0), &b = in(1);
+    if (!requireInt8({&a, &b, &y}))
+      return false;
+    q.inputZero[0] = a.quant.zeroPoint[0];
+    q.inputZero[1] = b.quant.zeroPoint[0];
+    setOutput(double(a.quant.scale[0]) * double(b.quant.scale[0]) /
+              double(y.quant.scale[0]));
+    setActivation();
+    return true;
+  }
+  case OpKind::Maximum:
+  case OpKind::Minimum:
+    return requireInt8({&in(0), &in(1), &y}) && requireSame(in(0), y) &&
+           requireSame(in(1), y);
+  case OpKind::AveragePool:
+  case OpKind::MaxPool:
+    if (!requireInt8({&in(0), &y}) || !requireSame(in(0), y))
+      return false;
+    setActivation();
+    return true;
+  case OpKind::Mean: {
+    const Tensor &x = in(0);
+    if (!requireInt8({&x, &y}))
+      return false;
+    const int64_t count = x.shape[1] * x.shape[2];
+    if (count > (int64_t(1) << 23))
+      return fail("an int8 MEAN over more than 2^23 elements could overflow "
+                  "its int32 sum");
+    q.inputZero[0] = x.quant.zeroPoint[0];
+    q.value = int32_t(count);
+    setOutput(double(x.quant.scale[0]) /
+              (double(y.quant.scale[0]) * double(count)));
+    return true;
+  }
+  case OpKind::Reshape:
+  case OpKind::Slice:
+  case OpKind::Transpose:
+  case OpKind::Tile:
+  case OpKind::Pad:
+    if (!requireInt8({&in(0), &y}) || !requireSame(in(0), y))
+      return false;
+    q.value = y.quant.zeroPoint[0];
+    return true;
+  case OpKind::PadV2: {
+    // The loader checked the value operand (its quantisation is the
+    // input's) and kept its integer in op.alpha.
+    if (!requireInt8({&in(0), &y}) || !requireSame(in(0), y))
+      return false;
+    q.value = int32_t(op.alpha);
+    return true;
+  }
+  case OpKind::Concatenation:
+    for (size_t i = 0; i < op.inputs.size(); ++i)
+      if (!requireInt8({&in(i)}) || !requireSame(in(i), y))
+        return false;
+    if (!requireInt8({&y}))
+      return false;
+    setActivation();
+    return true;
+  default:
+    break;
+  }
+  // A function of one input: tabulated.
+  float probe = 0.0f, result;
+  if (op.inputs.size() == 1 && elementwiseFunction(op, &probe, &result, 1)) {
+    const Tensor &x = in(0);
+    if (!requireInt8({&x, &y}))
+      return false;
+    q.table.resize(256);
+    for (int v = -128; v < 128; ++v) {
+      float real = dequantizeValue(v, x.quant.scale[0], x.quant.zeroPoint[0]);
+      elementwiseFunction(op, &real, &result, 1);
+      q.table[v + 128] =
+          quantizeValue(result, y.quant.scale[0], y.quant.zeroPoint[0]);
+    }
+    return true;
+  }
+  return fail("INT8 " + op.opName +
+              " is not supported; supported in int8: ADD, AVERAGE_POOL_2D, "
+              "CONCATENATION, CONV_2D, DEPTHWISE_CONV_2D, DEQUANTIZE, "
+              "FULLY_CONNECTED, GELU, HARD_SWISH, LEAKY_RELU, LOGISTIC, "
+              "MAXIMUM, MAX_POOL_2D, MEAN, MINIMUM, MUL, PAD, PADV2, "
+              "QUANTIZE, RELU, RELU6, RELU_N1_TO_1, RESHAPE, SLICE, SUB, "
+              "TANH, TILE, TRANSPOSE (and EXP, NEG, SQRT, RSQRT)");
+}
+
+namespace {
+
+struct Requantizer {
+  const QuantizedParams &q;
+  int8_t operator()(int32_t acc, size_t channel) const {
+    const size_t i = q.multiplier.size() == 1 ? 0 : channel;
+    int32_t v = multiplyByQuantizedMultiplier(acc, q.multiplier[i], q.shift[i]);
+    return saturate(v + q.outputZero, q.activationMin, q.activationMax);
+  }
+};
+
+void convolution(const Tensor &x, const int8_t *in, const Tensor &w,
+                 const int32_t *bias, const Op &op, const Tensor &y,
+                 int8_t *out) {
+  const int64_t n = x.shape[0], h = x.shape[1], wd = x.shape[2], c = x.shape[3];
+  const int64_t oh = y.shape[1], ow = y.shape[2], oc = y.shape[3];
+  const bool depthwise = op.kind == OpKind::DepthwiseConv;
+  const int64_t icg = w.shape[3], ocg = oc / op.groups, m = op.depthMultiplier;
+  const int8_t *filter = w.i8();
+  const int32_t offset = -op.quant.inputZero[0];
+  const Requantizer requantize{op.quant};
+  std::vector<int64_t> acc(oc);
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t r = 0; r < oh; ++r)
+      for (int64_t p = 0; p < ow; ++p) {
+        std::fill(acc.begin(), acc.end(), 0);
+        for (int64_t ky = 0; ky < op.kernelH; ++ky) {
+          int64_t iy = r * op.strideH + ky * op.dilationH - op.padTop;
+          if (iy < 0 || iy >= h)
+            continue;
+          for (int64_t kx = 0; kx < op.kernelW; ++kx) {
+            int64_t ix = p * op.strideW + kx * op.dilationW - op.padLeft;
+            if (ix < 0 || ix >= wd)
+              continue;
+            const int8_t *pixel = in + ((b * h + iy) * wd + ix) * c;
+            if (depthwise) {
+              const int8_t *f = filter + (ky * op.kernelW + kx) * oc;
+              for (int64_t o = 0; o < oc; ++o)
+                acc[o] += (int32_t(pixel[o / m]) + offset) * int32_t(f[o]);
+              continue;
+            }
+            for (int64_t o = 0; o < oc; ++o) {
+              const int8_t *f =
+                  filter + ((o * op.kernelH + ky) * op.kernelW + kx) * icg;
+              const int8_t *src = pixel + (o / ocg) * icg;
+              int32_t sum = 0;
+              for (int64_t i = 0; i < icg; ++i)
+                sum += (int32_t(src[i]) + offset) * int32_t(f[i]);
+              acc[o] += sum;
+            }
+          }
+        }
+        int8_t *dst = out + ((b * oh + r) * ow + p) * oc;
+        for (int64_t o = 0; o < oc; ++o)
+          dst[o] = requantize(wrap(acc[o] + (bias ? bias[o] : 0)), o);
+      }
+}
+
+} // namespace
+
+void mobileone::runtime::runQuantizedOp(const Model &model, const Op &op,
+                                        const std::vector<const void *> &ins,
+                                        void *outData) {
+  const Tensor &x = model.tensors[op.inputs[0]];
+  const Tensor &y = model.tensors[op.output];
+  const QuantizedParams &q = op.quant;
+  const int8_t *in = static_cast<const int8_t *>(ins[0]);
+  int8_t *out = static_cast<int8_t *>(outData);
+  const Requantizer requantize{q};
+  switch (op.kind) {
+  case OpKind::Quantize:
+    if (x.isFloat32()) {
+      const float *src = static_cast<const float *>(ins[0]);
+      for (int64_t i = 0; i < y.elements; ++i)
+        out[i] = quantizeValue(src[i], q.scale, q.outputZero);
+    } else {
+      for (int64_t i = 0; i < y.elements; ++i)
+        out[i] = requantize(int32_t(in[i]) - q.inputZero[0], 0);
+    }
+    return;
+  case OpKind::Dequantize: {
+    float *dst = static_cast<float *>(outData);
+    for (int64_t i = 0; i < y.elements; ++i)
+      dst[i] = dequantizeValue(in[i], q.scale, q.inputZero[0]);
+    return;
+  }
+  case OpKind::Conv:
+  case OpKind::DepthwiseConv:
+    convolution(x, in, model.tensors[op.inputs[1]],
+                op.inputs.size() > 2 ? model.tensors[op.inputs[2]].i32()
+                                     : nullptr,
+                op, y, out);
+    return;
+  case OpKind::FullyConnected: {
+    const Tensor &w = model.tensors[op.inputs[1]];
+    const int32_t *bias =
+        op.inputs.size() > 2 ? model.tensors[op.inputs[2]].i32() : nullptr;
+    const int64_t m = w.shape[0], k = w.shape[1], rows = x.elements / k;
+    const int32_t offset = -q.inputZero[0];
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t o = 0; o < m; ++o) {
+        int32_t acc = 0;
+        for (int64_t i = 0; i < k; ++i)
+          acc += (int32_t(in[r * k + i]) + offset) * int32_t(w.i8()[o * k + i]);
+        out[r * m + o] = requantize(wrap(int64_t(acc) + (bias ? bias[o] : 0)), o);
+      }
+    return;
+  }
+  case OpKind::Add:
+  case OpKind::Sub: {
+    const Tensor &b = model.tensors[op.inputs[1]];
+    const int8_t *pb = static_cast<const int8_t *>(ins[1]);
+    const bool sub = op.kind == OpKind::Sub;
+    forEachBroadcast(x, b, y, [&](int64_t ia, int64_t ib, int64_t e) {
+      const int32_t va = (int32_t(in[ia]) - q.inputZero[0]) * (1 << 20);
+      const int32_t vb = (int32_t(pb[ib]) - q.inputZero[1]) * (1 << 20);
+      const int32_t sa = multiplyByQuantizedMultiplier(
+          va, q.inputMultiplier[0], q.inputShift[0]);
+      const int32_t sb = multiplyByQuantizedMultiplier(
+          vb, q.inputMultiplier[1], q.inputShift[1]);
+      out[e] = requantize(sub ? sa - sb : sa + sb, 0);
+    });
+    return;
+  }
+  case OpKind::Mul: {
+    const Tensor &b = model.tensors[op.inputs[1]];
+    const int8_t *pb = static_cast<const int8_t *>(ins[1]);
+    forEachBroadcast(x, b, y, [&](int64_t ia, int64_t ib, int64_t e) {
+      out[e] = requantize((int32_t(in[ia]) - q.inputZero[0]) *
+                              (int32_t(pb[ib]) - q.inputZero[1]),
+                          0);
+    });
+    return;
+  }
+  case OpKind::Maximum:
+  case OpKind::Minimum: {
+    const Tensor &b = model.tensors[op.inputs[1]];
+    const int8_t *pb = static_cast<const int8_t *>(ins[1]);
+    const bool max = op.kind == OpKind::Maximum;
+    forEachBroadcast(x, b, y, [&](int64_t ia, int64_t ib, int64_t e) {
+      out[e] = max ? std::max(in[ia], pb[ib]) : std::min(in[ia], pb[ib]);
+    });
+    return;
+  }
+  case OpKind::AveragePool:
+    poolWindows(
+        x, in, y, op, int32_t(0),
+        [](int32_t acc, int8_t v) { return acc + v; },
+        [&](int32_t acc, int64_t n) {
+          // TFLite's rounding of the average: half away from zero.
+          const int32_t count = int32_t(n);
+          if (count == 0)
+            return int8_t(q.outputZero);
+          acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+          return saturate(acc, q.activationMin, q.activationMax);
+        },
+        out);
+    return;
+  case OpKind::MaxPool:
+    poolWindows(
+        x, in, y, op, int32_t(-128),
+        [](int32_t acc, int8_t v) { return std::max<int32_t>(acc, v); },
+        [&](int32_t acc, int64_t) {
+          return saturate(acc, q.activationMin, q.activationMax);
+        },
+        out);
+    return;
+  case OpKind::Mean: {
+    const int64_t n = x.shape[0], plane = x.shape[1] * x.shape[2],
+                  c = x.shape[3];
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t ch = 0; ch < c; ++ch) {
+        int32_t sum = 0;
+        for (int64_t i = 0; i < plane; ++i)
+          sum += int32_t(in[(b * plane + i) * c + ch]) - q.inputZero[0];
+        out[b * c + ch] = requantize(sum, 0);
+      }
+    return;
+  }
+  case OpKind::Reshape:
+    std::memmove(out, in, size_t(y.elements));
+    return;
+  case OpKind::Pad:
+    padInt8(x, in, y, {0, op.padTop, op.padLeft, 0}, int8_t(q.value), out);
+    return;
+  case OpKind::PadV2: {
+    std::vector<int64_t> before;
+    for (size_t d = 0; d < x.shape.size(); ++d)
+      before.push_back(op.ints[2 * d]);
+    padInt8(x, in, y, before, int8_t(q.value), out);
+    return;
+  }
+  case OpKind::Slice:
+  case OpKind::Transpose:
+  case OpKind::Tile:
+    gatherInt8(x, in, y, op, out);
+    return;
+  case OpKind::Concatenation: {
+    std::vector<const int8_t *> parts;
+    for (const void *p : ins)
+      parts.push_back(static_cast<const int8_t *>(p));
+    concatenate(model, op, parts, y, out, [&](int8_t v) {
+      return saturate(v, q.activationMin, q.activationMax);
+    });
+    return;
+  }
+  default:
+    // A tabulated function of one input.
+    for (int64_t i = 0; i < y.elements; ++i)
+      out[i] = q.table[size_t(int32_t(in[i]) + 128)];
+    return;
+  }
+}

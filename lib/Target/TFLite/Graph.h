@@ -1,0 +1,73 @@
+//===- Graph.h - a TFLite subgraph before serialisation (internal) -*- C++ -*-===//
+//
+// The emitter builds the model as plain records (tensors, operators,
+// buffers) and serialises them last, so that passes over the emitted graph
+// (int8 quantisation) rewrite records, not FlatBuffer bytes. Operator
+// options are tables already in the builder that serialises the graph.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef MOBILEONE_LIB_TARGET_TFLITE_GRAPH_H
+#define MOBILEONE_LIB_TARGET_TFLITE_GRAPH_H
+
+#include "mobileone/Target/TFLite.h"
+#include "mobileone/Target/TFLite/schema_generated.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlir::mobileone::tfl {
+
+struct Quantization {
+  std::vector<float> scale;
+  std::vector<int64_t> zeroPoint;
+  int32_t axis = 0;
+};
+
+struct TensorRecord {
+  std::vector<int32_t> shape;
+  tflite::TensorType type = tflite::TensorType_FLOAT32;
+  std::string name;
+  /// Index into Graph::buffers; 0 (the empty buffer) for an activation.
+  uint32_t buffer = 0;
+  Quantization quant;
+};
+
+struct OpRecord {
+  tflite::BuiltinOperator code;
+  std::vector<int32_t> inputs, outputs;
+  tflite::BuiltinOptions optionsType = tflite::BuiltinOptions_NONE;
+  flatbuffers::Offset<void> options = 0;
+};
+
+struct Graph {
+  /// Buffer 0 is the empty sentinel every activation refers to.
+  std::vector<std::vector<uint8_t>> buffers{1};
+  std::vector<TensorRecord> tensors;
+  std::vector<OpRecord> ops;
+  std::vector<int32_t> inputs, outputs;
+
+  bool isConstant(int32_t t) const { return tensors[t].buffer != 0; }
+  const float *floats(int32_t t) const {
+    return reinterpret_cast<const float *>(buffers[tensors[t].buffer].data());
+  }
+  int64_t elements(int32_t t) const {
+    int64_t n = 1;
+    for (int32_t d : tensors[t].shape)
+      n *= d;
+    return n;
+  }
+};
+
+/// Rewrites the float32 graph `g` to TFLite's int8 scheme with the
+/// activation ranges `ranges` (by tensor index; every float activation's
+/// [min, max] over the calibration set). Operators without an int8 form
+/// stay float32 between a DEQUANTIZE and a QUANTIZE; graph inputs and
+/// outputs stay float32. `unique` makes a tensor name unique.
+void quantizeGraph(Graph &g, const std::vector<TensorRange> &ranges,
+                   const std::function<std::string(const std::string &)> &unique);
+
+} // namespace mlir::mobileone::tfl
+
+#endif

@@ -1,0 +1,427 @@
+//===- Quantize.cpp - the emitted float32 graph to TFLite's int8 scheme ---===//
+//
+// TFLite's quantisation spec (https://www.tensorflow.org/lite/performance/
+// quantization_spec): activations int8 per tensor, asymmetric, from the
+// calibrated [min, max] widened to hold 0; convolution and fully connected
+// weights int8 symmetric (zero point 0), per output channel for CONV_2D
+// (dimension 0) and DEPTHWISE_CONV_2D (dimension 3), per tensor for
+// FULLY_CONNECTED; biases int32 at input scale x weight scale. Operators
+// that do not rescale (RESHAPE, PAD, pooling, SLICE, TRANSPOSE, TILE,
+// MAXIMUM, MINIMUM) give their output the input's parameters; LOGISTIC
+// writes scale 1/256 and zero point -128, TANH 1/128 and 0, as TFLite
+// requires; CONCATENATION's inputs are requantised onto the output's
+// parameters where they differ. Operators without an int8 form stay float32
+// between a DEQUANTIZE and a QUANTIZE, and the graph's inputs and outputs
+// stay float32.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Graph.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <optional>
+
+using namespace mlir::mobileone;
+using namespace mlir::mobileone::tfl;
+using tflite::BuiltinOperator;
+
+namespace {
+
+/// How an int8 operator's output parameters are chosen.
+enum class OutputRule { OwnRange, SameAsInput, Logistic, Tanh };
+
+/// The int8 form of `code`, if TFLite has one that the runtimes run.
+std::optional<OutputRule> int8Rule(BuiltinOperator code) {
+  switch (code) {
+  case tflite::BuiltinOperator_CONV_2D:
+  case tflite::BuiltinOperator_DEPTHWISE_CONV_2D:
+  case tflite::BuiltinOperator_FULLY_CONNECTED:
+  case tflite::BuiltinOperator_ADD:
+  case tflite::BuiltinOperator_SUB:
+  case tflite::BuiltinOperator_MUL:
+  case tflite::BuiltinOperator_MEAN:
+  case tflite::BuiltinOperator_CONCATENATION:
+  case tflite::BuiltinOperator_RELU:
+  case tflite::BuiltinOperator_RELU6:
+  case tflite::BuiltinOperator_RELU_N1_TO_1:
+  case tflite::BuiltinOperator_HARD_SWISH:
+  case tflite::BuiltinOperator_GELU:
+  case tflite::BuiltinOperator_LEAKY_RELU:
+    return OutputRule::OwnRange;
+  case tflite::BuiltinOperator_RESHAPE:
+  case tflite::BuiltinOperator_PAD:
+  case tflite::BuiltinOperator_PADV2:
+  case tflite::BuiltinOperator_AVERAGE_POOL_2D:
+  case tflite::BuiltinOperator_MAX_POOL_2D:
+  case tflite::BuiltinOperator_SLICE:
+  case tflite::BuiltinOperator_TRANSPOSE:
+  case tflite::BuiltinOperator_TILE:
+  case tflite::BuiltinOperator_MAXIMUM:
+  case tflite::BuiltinOperator_MINIMUM:
+    return OutputRule::SameAsInput;
+  case tflite::BuiltinOperator_LOGISTIC:
+    return OutputRule::Logistic;
+  case tflite::BuiltinOperator_TANH:
+    return OutputRule::Tanh;
+  default:
+    return std::nullopt;
+  }
+}
+
+/// Asymmetric int8 parameters for values in [lo, hi] (widened to hold 0,
+/// so that zero padding is exact). A range of one point (an activation
+/// constant over the calibration set, e.g. a ReLU that never fires) gets
+/// scale 1 and zero point 0, as ONNX Runtime's quantiser does.
+Quantization asymmetric(double lo, double hi) {
+  lo = std::min(lo, 0.0);
+  hi = std::max(hi, 0.0);
+  Quantization q;
+  if (!(hi - lo > 1e-30) || !std::isfinite(hi - lo)) {
+    q.scale = {1.0f};
+    q.zeroPoint = {0};
+    return q;
+  }
+  // The runtimes' multipliers need scales in a sane range.
+  double scale = std::max((hi - lo) / 255.0, 0x1p-30);
+  double zero = std::round(-128.0 - lo / scale);
+  q.scale = {float(scale)};
+  q.zeroPoint = {int64_t(std::min(127.0, std::max(-128.0, zero)))};
+  return q;
+}
+
+int8_t quantizeValue(double v, float scale, int64_t zero) {
+  double q = std::round(v / double(scale)) + double(zero);
+  if (std::isnan(q))
+    return int8_t(zero);
+  return int8_t(std::min(127.0, std::max(-128.0, q)));
+}
+
+class Quantizer {
+public:
+  Quantizer(Graph &g, const std::vector<TensorRange> &ranges,
+            const std::function<std::string(const std::string &)> &unique)
+      : g(g), ranges(ranges), unique(unique) {}
+  void run();
+
+private:
+  bool eligible(const OpRecord &op) const;
+  bool isActivation(int32_t t) const { return t >= 0 && !g.isConstant(t); }
+  bool observed(int32_t t) const {
+    return size_t(t) < ranges.size() && ranges[t].seen;
+  }
+  Quantization rangeParams(int32_t t) const {
+    return asymmetric(ranges[t].min, ranges[t].max);
+  }
+  /// The int8 / float32 form of activation `t`, converting (once) if need be.
+  int32_t int8Of(int32_t t);
+  int32_t floatOf(int32_t t);
+  /// A new activation like `like` with `type` and `name`.
+  int32_t newTensor(int32_t like, tflite::TensorType type,
+                    const std::string &name, const Quantization &q) {
+    TensorRecord r;
+    r.shape = g.tensors[like].shape;
+    r.type = type;
+    r.name = unique(name);
+    r.quant = q;
+    g.tensors.push_back(std::move(r));
+    int8Form.push_back(-1);
+    floatForm.push_back(-1);
+    return g.tensors.size() - 1;
+  }
+  int32_t newConstant(const std::vector<int32_t> &shape, tflite::TensorType type,
+                      const std::string &name, const void *data, size_t bytes,
+                      const Quantization &q) {
+    const uint8_t *p = static_cast<const uint8_t *>(data);
+    g.buffers.emplace_back(p, p + bytes);
+    TensorRecord r;
+    r.shape = shape;
+    r.type = type;
+    r.name = unique(name);
+    r.buffer = g.buffers.size() - 1;
+    r.quant = q;
+    g.tensors.push_back(std::move(r));
+    int8Form.push_back(-1);
+    floatForm.push_back(-1);
+    return g.tensors.size() - 1;
+  }
+  /// A float32 constant as int8 with `q` (one scale) or with its own range.
+  int32_t quantizeConstant(int32_t t, std::optional<Quantization> q);
+  /// Weights symmetric per slice of `axis` (or per tensor for axis -1),
+  /// and the bias at input scale x weight scale.
+  int32_t quantizeWeights(int32_t w, int axis);
+  int32_t quantizeBias(int32_t b, int32_t input, int32_t weights);
+
+  Graph &g;
+  const std::vector<TensorRange> &ranges;
+  const std::function<std::string(const std::string &)> &unique;
+  std::vector<int32_t> int8Form, floatForm;
+  /// The float graph's types (tensors are retyped in place as it goes).
+  std::vector<tflite::TensorType> originalType;
+  std::vector<OpRecord> out;
+};
+
+bool Quantizer::eligible(const OpRecord &op) const {
+  std::optional<OutputRule> rule = int8Rule(op.code);
+  if (!rule || op.outputs.size() != 1 || op.inputs.empty())
+    return false;
+  // A tensor needs a calibrated range where its parameters come from it:
+  // not where they follow another's (a PAD the runtime folded into the
+  // convolution after it was never computed, so never observed).
+  const int32_t y = op.outputs[0];
+  if (originalType[y] != tflite::TensorType_FLOAT32 ||
+      (*rule == OutputRule::OwnRange && !observed(y)) ||
+      !isActivation(op.inputs[0]))
+    return false;
+  for (size_t i = 0; i < op.inputs.size(); ++i) {
+    int32_t t = op.inputs[i];
+    if (t < 0)
+      continue;
+    if (isActivation(t) &&
+        (originalType[t] != tflite::TensorType_FLOAT32 ||
+         (int8Form[t] < 0 && !observed(t))))
+      return false;
+  }
+  auto floatConstant = [&](size_t i) {
+    return i < op.inputs.size() && op.inputs[i] >= 0 &&
+           g.isConstant(op.inputs[i]) &&
+           g.tensors[op.inputs[i]].type == tflite::TensorType_FLOAT32;
+  };
+  switch (op.code) {
+  case tflite::BuiltinOperator_CONV_2D:
+  case tflite::BuiltinOperator_DEPTHWISE_CONV_2D:
+  case tflite::BuiltinOperator_FULLY_CONNECTED:
+    return floatConstant(1) && (op.inputs.size() < 3 || op.inputs[2] < 0 ||
+                                floatConstant(2));
+  case tflite::BuiltinOperator_MAXIMUM:
+  case tflite::BuiltinOperator_MINIMUM:
+    return floatConstant(1) && g.elements(op.inputs[1]) == 1;
+  case tflite::BuiltinOperator_PADV2:
+    return floatConstant(2);
+  case tflite::BuiltinOperator_ADD:
+  case tflite::BuiltinOperator_SUB:
+  case tflite::BuiltinOperator_MUL:
+    return isActivation(op.inputs[1]) || floatConstant(1);
+  case tflite::BuiltinOperator_CONCATENATION:
+    return std::all_of(op.inputs.begin(), op.inputs.end(),
+                       [&](int32_t t) { return isActivation(t); });
+  default:
+    return true;
+  }
+}
+
+int32_t Quantizer::int8Of(int32_t t) {
+  if (int8Form[t] >= 0)
+    return int8Form[t];
+  int32_t q = newTensor(t, tflite::TensorType_INT8,
+                        g.tensors[t].name + "/int8", rangeParams(t));
+  out.push_back({tflite::BuiltinOperator_QUANTIZE, {floatForm[t]}, {q}});
+  int8Form[t] = q;
+  return q;
+}
+
+int32_t Quantizer::floatOf(int32_t t) {
+  if (floatForm[t] >= 0)
+    return floatForm[t];
+  int32_t f = newTensor(t, tflite::TensorType_FLOAT32,
+                        g.tensors[t].name + "/float", {});
+  out.push_back({tflite::BuiltinOperator_DEQUANTIZE, {int8Form[t]}, {f}});
+  floatForm[t] = f;
+  return f;
+}
+
+int32_t Quantizer::quantizeConstant(int32_t t, std::optional<Quantization> q) {
+  const int64_t n = g.elements(t);
+  const float *v = g.floats(t);
+  if (!q) {
+    double lo = 0.0, hi = 0.0;
+    for (int64_t i = 0; i < n; ++i)
+      if (std::isfinite(v[i])) {
+        lo = std::min(lo, double(v[i]));
+        hi = std::max(hi, double(v[i]));
+      }
+    q = asymmetric(lo, hi);
+  }
+  std::vector<int8_t> data(n);
+  for (int64_t i = 0; i < n; ++i)
+    data[i] = quantizeValue(v[i], q->scale[0], q->zeroPoint[0]);
+  return newConstant(g.tensors[t].shape, tflite::TensorType_INT8,
+                     g.tensors[t].name + "/int8", data.data(), data.size(), *q);
+}
+
+int32_t Quantizer::quantizeWeights(int32_t w, int axis) {
+  const std::vector<int32_t> &shape = g.tensors[w].shape;
+  const int64_t n = g.elements(w);
+  const float *v = g.floats(w);
+  int64_t channels = 1, inner = n;
+  if (axis >= 0) {
+    channels = shape[axis];
+    inner = 1;
+    for (size_t d = axis + 1; d < shape.size(); ++d)
+      inner *= shape[d];
+  }
+  auto channelOf = [&](int64_t e) {
+    return axis < 0 ? 0 : (e / inner) % channels;
+  };
+  std::vector<double> peak(channels, 0.0);
+  for (int64_t e = 0; e < n; ++e)
+    peak[channelOf(e)] = std::max(peak[channelOf(e)], std::abs(double(v[e])));
+  Quantization q;
+  q.axis = std::max(axis, 0);
+  for (int64_t c = 0; c < channels; ++c) {
+    // An all-zero channel: any scale represents it; 1 keeps the bias exact.
+    q.scale.push_back(peak[c] > 0.0 ? float(std::max(peak[c] / 127.0, 0x1p-30))
+                                    : 1.0f);
+    q.zeroPoint.push_back(0);
+  }
+  std::vector<int8_t> data(n);
+  for (int64_t e = 0; e < n; ++e) {
+    double r = std::round(double(v[e]) / double(q.scale[channelOf(e)]));
+    data[e] = int8_t(std::min(127.0, std::max(-127.0, r)));
+  }
+  return newConstant(shape, tflite::TensorType_INT8,
+                     g.tensors[w].name + "/int8", data.data(), data.size(), q);
+}
+
+int32_t Quantizer::quantizeBias(int32_t b, int32_t input, int32_t weights) {
+  const int64_t n = g.elements(b);
+  const float *v = g.floats(b);
+  const Quantization &wq = g.tensors[weights].quant;
+  const float inputScale = g.tensors[input].quant.scale[0];
+  Quantization q;
+  std::vector<int32_t> data(n);
+  for (int64_t c = 0; c < n; ++c) {
+    float ws = wq.scale[wq.scale.size() == 1 ? 0 : c];
+    q.scale.push_back(float(double(inputScale) * double(ws)));
+    q.zeroPoint.push_back(0);
+    double r = std::round(double(v[c]) / double(q.scale.back()));
+    data[c] = int32_t(std::min(2147483647.0, std::max(-2147483648.0, r)));
+  }
+  if (wq.scale.size() == 1) {
+    q.scale.resize(1);
+    q.zeroPoint.resize(1);
+  }
+  return newConstant(g.tensors[b].shape, tflite::TensorType_INT32,
+                     g.tensors[b].name + "/int32", data.data(),
+                     data.size() * sizeof(int32_t), q);
+}
+
+void Quantizer::run() {
+  const size_t original = g.tensors.size();
+  int8Form.assign(original, -1);
+  floatForm.assign(original, -1);
+  std::vector<bool> isOutput(original, false);
+  for (int32_t t : g.outputs)
+    isOutput[t] = true;
+  for (int32_t t : g.inputs)
+    floatForm[t] = t;
+  for (const TensorRecord &t : g.tensors)
+    originalType.push_back(t.type);
+  std::vector<OpRecord> ops = std::move(g.ops);
+  for (OpRecord &op : ops) {
+    if (!eligible(op)) {
+      for (int32_t &t : op.inputs)
+        if (isActivation(t) && size_t(t) < original && floatForm[t] != t)
+          t = floatOf(t);
+      for (int32_t t : op.outputs)
+        floatForm[t] = t;
+      out.push_back(std::move(op));
+      continue;
+    }
+    const int32_t x = op.inputs[0], y = op.outputs[0];
+    const int32_t xq = int8Of(x);
+    // The output's parameters.
+    Quantization yq;
+    switch (*int8Rule(op.code)) {
+    case OutputRule::OwnRange:
+      yq = rangeParams(y);
+      break;
+    case OutputRule::SameAsInput:
+      yq = g.tensors[xq].quant;
+      break;
+    case OutputRule::Logistic:
+      yq.scale = {1.0f / 256.0f};
+      yq.zeroPoint = {-128};
+      break;
+    case OutputRule::Tanh:
+      yq.scale = {1.0f / 128.0f};
+      yq.zeroPoint = {0};
+      break;
+    }
+    // Operands.
+    std::vector<int32_t> inputs = op.inputs;
+    inputs[0] = xq;
+    switch (op.code) {
+    case tflite::BuiltinOperator_CONV_2D:
+    case tflite::BuiltinOperator_DEPTHWISE_CONV_2D:
+    case tflite::BuiltinOperator_FULLY_CONNECTED: {
+      int axis = op.code == tflite::BuiltinOperator_CONV_2D ? 0
+                 : op.code == tflite::BuiltinOperator_DEPTHWISE_CONV_2D
+                     ? 3
+                     : -1; // per tensor: FULLY_CONNECTED as every TFLite runs it
+      inputs[1] = quantizeWeights(op.inputs[1], axis);
+      if (inputs.size() > 2 && inputs[2] >= 0)
+        inputs[2] = quantizeBias(op.inputs[2], xq, inputs[1]);
+      break;
+    }
+    case tflite::BuiltinOperator_MAXIMUM:
+    case tflite::BuiltinOperator_MINIMUM:
+      inputs[1] = quantizeConstant(op.inputs[1], g.tensors[xq].quant);
+      break;
+    case tflite::BuiltinOperator_PADV2:
+      inputs[2] = quantizeConstant(op.inputs[2], g.tensors[xq].quant);
+      break;
+    case tflite::BuiltinOperator_ADD:
+    case tflite::BuiltinOperator_SUB:
+    case tflite::BuiltinOperator_MUL:
+      inputs[1] = isActivation(op.inputs[1])
+                      ? int8Of(op.inputs[1])
+                      : quantizeConstant(op.inputs[1], std::nullopt);
+      break;
+    case tflite::BuiltinOperator_CONCATENATION:
+      for (size_t i = 0; i < inputs.size(); ++i) {
+        int32_t q = int8Of(op.inputs[i]);
+        const Quantization &p = g.tensors[q].quant;
+        if (p.scale != yq.scale || p.zeroPoint != yq.zeroPoint) {
+          int32_t r = newTensor(q, tflite::TensorType_INT8,
+                                g.tensors[op.inputs[i]].name + "/requantized",
+                                yq);
+          out.push_back({tflite::BuiltinOperator_QUANTIZE, {q}, {r}});
+          q = r;
+        }
+        inputs[i] = q;
+      }
+      break;
+    default:
+      break;
+    }
+    op.inputs = inputs;
+    // The output: int8 in place, or, for a graph output (float32 at the
+    // interface), a new int8 tensor and a DEQUANTIZE into the output.
+    if (isOutput[y]) {
+      int32_t yi = newTensor(y, tflite::TensorType_INT8,
+                             g.tensors[y].name + "/int8", yq);
+      op.outputs = {yi};
+      out.push_back(std::move(op));
+      out.push_back({tflite::BuiltinOperator_DEQUANTIZE, {yi}, {y}});
+      int8Form[y] = yi;
+      floatForm[y] = y;
+    } else {
+      g.tensors[y].type = tflite::TensorType_INT8;
+      g.tensors[y].quant = yq;
+      out.push_back(std::move(op));
+      int8Form[y] = y;
+    }
+  }
+  g.ops = std::move(out);
+}
+
+} // namespace
+
+void mlir::mobileone::tfl::quantizeGraph(
+    Graph &g, const std::vector<TensorRange> &ranges,
+    const std::function<std::string(const std::string &)> &unique) {
+  Quantizer(g, ranges, unique).run();
+}

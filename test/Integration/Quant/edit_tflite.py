@@ -1,0 +1,78 @@
+"""Writes a hostile variant of an int8 .tflite: the model goes to JSON and
+back with flatc (the schema the runtime is built from), one quantisation
+field changed.
+
+    edit_tflite.py SCHEMA IN.tflite OUT_PREFIX MUTATION...
+
+writes OUT_PREFIX-MUTATION.tflite for each mutation.
+
+Mutations: scale-zero, scale-nan, zero-point-range, axis-count, axis-range,
+no-quantization, bias-scale, filter-zero-point.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+
+def main():
+    schema, src, prefix = sys.argv[1:4]
+    for mutation in sys.argv[4:]:
+        edit(schema, src, f'{prefix}-{mutation}.tflite', mutation)
+
+
+def edit(schema, src, dst, mutation):
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(['flatc', '--json', '--strict-json', '--raw-binary',
+                        '-o', tmp, schema, '--', src], check=True)
+        name = os.path.splitext(os.path.basename(src))[0]
+        with open(os.path.join(tmp, name + '.json')) as f:
+            model = json.load(f)
+        tensors = model['subgraphs'][0]['tensors']
+
+        def first(pred):
+            return next(t for t in tensors if pred(t))
+
+        def quant(t):
+            return t.get('quantization', {})
+
+        activation = first(lambda t: t.get('type') == 'INT8' and
+                           'buffer' not in t and quant(t).get('scale'))
+        per_axis = first(lambda t: t.get('type') == 'INT8' and
+                         len(quant(t).get('scale', [])) > 1)
+        bias = first(lambda t: t.get('type') == 'INT32' and
+                     quant(t).get('scale'))
+        nan = False
+        if mutation == 'scale-zero':
+            activation['quantization']['scale'][0] = 0.0
+        elif mutation == 'scale-nan':
+            activation['quantization']['scale'][0] = 12345.5
+            nan = True
+        elif mutation == 'zero-point-range':
+            activation['quantization']['zero_point'][0] = 200
+        elif mutation == 'axis-count':
+            per_axis['quantization']['scale'].pop()
+            per_axis['quantization']['zero_point'].pop()
+        elif mutation == 'axis-range':
+            per_axis['quantization']['quantized_dimension'] = 9
+        elif mutation == 'no-quantization':
+            del activation['quantization']
+        elif mutation == 'bias-scale':
+            bias['quantization']['scale'][0] *= 2.0
+        elif mutation == 'filter-zero-point':
+            per_axis['quantization']['zero_point'][0] = 3
+        else:
+            sys.exit('unknown mutation ' + mutation)
+        text = json.dumps(model)
+        if nan:  # flatc's JSON reader takes nan; strict JSON has no NaN
+            text = text.replace('12345.5', 'nan')
+        edited = os.path.join(tmp, name + '.json')
+        with open(edited, 'w') as f:
+            f.write(text)
+        subprocess.run(['flatc', '-b', '-o', tmp, schema, edited], check=True)
+        os.replace(os.path.join(tmp, name + '.tflite'), dst)
+
+
+if __name__ == '__main__':
+    main()

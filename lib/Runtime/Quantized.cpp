@@ -9,7 +9,8 @@
 // it, where gemmlowp's double rounding differs in 0.2% of the elements):
 // convolutions, fully connected, ADD/SUB (inputs rescaled onto twice the
 // larger input scale with 20 bits of headroom), MUL, pooling, QUANTIZE and
-// DEQUANTIZE. MEAN sums (q - zero point) and requantises once. Functions of
+// DEQUANTIZE. MEAN sums (q - zero point) and requantises once (TFLite's
+// MEAN kernels round the zero point's share separately: within one step). Functions of
 // one input (LOGISTIC, GELU, HARD_SWISH, ...) are tables of the float
 // function at the 256 input values, rounded once: within one output step of
 // TFLite's fixed-point versions. Accumulators are int32 with two's-

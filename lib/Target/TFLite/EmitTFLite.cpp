@@ -465,6 +465,8 @@ LogicalResult Writer::emitPool(Operation *op, bool max) {
     *x = explicitPad(*x, is, pad, name, -std::numeric_limits<float>::max());
     padding = tflite::Padding_VALID;
   }
+  const bool global = !max && *padding == tflite::Padding_VALID &&
+                      kernel[0] == is[1] && kernel[1] == is[2];
   addOp(max ? tflite::BuiltinOperator_MAX_POOL_2D
             : tflite::BuiltinOperator_AVERAGE_POOL_2D,
         {*x}, {define(op->getResult(0), name)},
@@ -472,6 +474,7 @@ LogicalResult Writer::emitPool(Operation *op, bool max) {
         tflite::CreatePool2DOptions(fbb, *padding, stride[1], stride[0],
                                     kernel[1], kernel[0])
             .Union());
+  graph.ops.back().globalAverage = global;
   return success();
 }
 
@@ -851,8 +854,8 @@ LogicalResult Writer::run(ModuleOp module, llvm::raw_ostream &os) {
       return func.emitError("TFLite target: calibration ranges for ")
              << ranges->size() << " tensors, the model has "
              << graph.tensors.size() << " (this is a bug)";
-    tfl::quantizeGraph(graph, *ranges,
-                       [&](const std::string &n) { return unique(n); });
+    tfl::quantizeGraph(
+        graph, *ranges, [&](const std::string &n) { return unique(n); }, fbb);
   }
   return serialize(func, os);
 }

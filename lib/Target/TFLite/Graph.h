@@ -39,6 +39,8 @@ struct OpRecord {
   std::vector<int32_t> inputs, outputs;
   tflite::BuiltinOptions optionsType = tflite::BuiltinOptions_NONE;
   flatbuffers::Offset<void> options = 0;
+  /// An AVERAGE_POOL_2D whose window is its whole input (no padding).
+  bool globalAverage = false;
 };
 
 struct Graph {
@@ -64,9 +66,11 @@ struct Graph {
 /// activation ranges `ranges` (by tensor index; every float activation's
 /// [min, max] over the calibration set). Operators without an int8 form
 /// stay float32 between a DEQUANTIZE and a QUANTIZE; graph inputs and
-/// outputs stay float32. `unique` makes a tensor name unique.
+/// outputs stay float32. `unique` makes a tensor name unique; `fbb` holds
+/// the options of operators the rewrite creates.
 void quantizeGraph(Graph &g, const std::vector<TensorRange> &ranges,
-                   const std::function<std::string(const std::string &)> &unique);
+                   const std::function<std::string(const std::string &)> &unique,
+                   flatbuffers::FlatBufferBuilder &fbb);
 
 } // namespace mlir::mobileone::tfl
 

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::mobileone;
@@ -201,10 +202,18 @@ bool CalibrationSet::ranges(ArrayRef<uint8_t> model, CalibrationMethod method,
   };
   out.clear();
   // Pass 1: min and max of the finite values.
-  if (!runAll([&](int t, const float *v, int64_t n) {
+  if (!runAll([&](int t, const float *v, int64_t n, int64_t channels) {
         if (size_t(t) >= out.size())
           out.resize(t + 1);
         TensorRange &r = out[t];
+        if (channels < 1 || n % channels != 0)
+          channels = 1;
+        if (r.channelMin.size() != size_t(channels)) {
+          r.channelMin.assign(channels, std::numeric_limits<float>::infinity());
+          r.channelMax.assign(channels, -std::numeric_limits<float>::infinity());
+          r.channelSum.assign(channels, 0.0);
+          r.channelCount = 0;
+        }
         for (int64_t i = 0; i < n; ++i) {
           if (!std::isfinite(v[i]))
             continue;
@@ -214,7 +223,12 @@ bool CalibrationSet::ranges(ArrayRef<uint8_t> model, CalibrationMethod method,
           }
           r.min = std::min(r.min, v[i]);
           r.max = std::max(r.max, v[i]);
+          const int64_t c = i % channels;
+          r.channelMin[c] = std::min(r.channelMin[c], v[i]);
+          r.channelMax[c] = std::max(r.channelMax[c], v[i]);
+          r.channelSum[c] += v[i];
         }
+        r.channelCount += n / channels;
       }))
     return false;
   if (method == CalibrationMethod::MinMax)
@@ -225,7 +239,7 @@ bool CalibrationSet::ranges(ArrayRef<uint8_t> model, CalibrationMethod method,
   constexpr int kBins = 4096;
   constexpr double kTail = 1e-4;
   std::vector<std::vector<uint64_t>> histograms(out.size());
-  if (!runAll([&](int t, const float *v, int64_t n) {
+  if (!runAll([&](int t, const float *v, int64_t n, int64_t) {
         const TensorRange &r = out[t];
         if (!r.seen || !(r.max > r.min))
           return;

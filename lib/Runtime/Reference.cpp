@@ -533,9 +533,13 @@ bool ReferenceExecutor::run(const std::vector<const float *> &inputs,
   for (size_t i = 0; i < inputs.size(); ++i)
     std::memcpy(buffer(model.inputs[i]), inputs[i],
                 model.tensors[model.inputs[i]].elements * sizeof(float));
+  auto channels = [&](int t) {
+    const std::vector<int64_t> &s = model.tensors[t].shape;
+    return s.empty() ? int64_t(1) : s.back();
+  };
   if (observer)
     for (int t : model.inputs)
-      (*observer)(t, buffer(t), model.tensors[t].elements);
+      (*observer)(t, buffer(t), model.tensors[t].elements, channels(t));
   for (const Op &op : model.ops) {
     auto start = std::chrono::steady_clock::now();
     float *out = buffer(op.output);
@@ -551,7 +555,8 @@ bool ReferenceExecutor::run(const std::vector<const float *> &inputs,
       runReferenceOp(model, op, operands, out);
     }
     if (observer && model.tensors[op.output].isFloat32())
-      (*observer)(op.output, out, model.tensors[op.output].elements);
+      (*observer)(op.output, out, model.tensors[op.output].elements,
+                  channels(op.output));
     if (opMs)
       opMs->push_back(std::chrono::duration<double, std::milli>(
                           std::chrono::steady_clock::now() - start)

@@ -324,6 +324,7 @@ int main(int argc, char **argv) {
   // Serialise in memory first: a failure leaves no output file behind.
   std::string bytes;
   raw_string_ostream os(bytes);
+  mlir::mobileone::QuantizationSummary quantization;
   if (ext == ".onnx") {
     mlir::mobileone::ONNXExportOptions onnxOptions;
     onnxOptions.fp16Weights = precision == "fp16";
@@ -335,6 +336,7 @@ int main(int argc, char **argv) {
       tfliteOptions.weights = mlir::mobileone::WeightPrecision::FP16;
     if (precision == "int8") {
       tfliteOptions.weights = mlir::mobileone::WeightPrecision::INT8;
+      tfliteOptions.summary = &quantization;
       tfliteOptions.calibrate =
           [&](ArrayRef<uint8_t> model,
               std::vector<mlir::mobileone::TensorRange> &ranges) {
@@ -510,6 +512,20 @@ int main(int argc, char **argv) {
            << " calibration sample"
            << (calibrationSet->samples() == 1 ? "" : "s")
            << "); the interface stays float32\n";
+  if (!quantization.foldedChannels.empty()) {
+    int channels = 0;
+    for (const auto &[layer, n] : quantization.foldedChannels)
+      channels += n;
+    outs() << "  int8 folding:      " << channels
+           << " input channel(s) constant over the calibration set folded "
+              "into the bias of "
+           << quantization.foldedChannels.size() << " layer(s)";
+    for (const auto &[layer, n] : quantization.foldedChannels)
+      outs() << (&layer == &quantization.foldedChannels.front().first ? ": "
+                                                                        : ", ")
+             << layer << " (" << n << ")";
+    outs() << "\n";
+  }
   outs() << checkLine;
   if (report)
     outs() << "  report:            " << reportFile << "\n";

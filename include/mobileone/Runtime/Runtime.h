@@ -134,9 +134,10 @@ public:
                std::vector<OpProfile> &ops, std::string &error);
 
   /// Sees each float32 activation once per inference: the tensor's index in
-  /// the file, its values and their count.
-  using Observer =
-      std::function<void(int tensor, const float *values, int64_t count)>;
+  /// the file, its values, their count and the size of the tensor's last
+  /// dimension (its channels, NHWC; 1 for a scalar).
+  using Observer = std::function<void(int tensor, const float *values,
+                                      int64_t count, int64_t channels)>;
   /// One inference on the reference kernels calling `observer` with every
   /// float32 tensor computed (graph inputs included): how a compiler
   /// calibrates a float model for quantisation.

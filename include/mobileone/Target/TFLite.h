@@ -37,10 +37,23 @@ enum class WeightPrecision {
   INT8,
 };
 
-/// The values a float32 tensor took over a calibration set.
+/// The values a float32 tensor took over a calibration set: overall, and
+/// per channel (its last dimension).
 struct TensorRange {
   float min = 0.0f, max = 0.0f;
   bool seen = false;
+  std::vector<float> channelMin, channelMax;
+  std::vector<double> channelSum;
+  /// Values seen per channel.
+  int64_t channelCount = 0;
+};
+
+/// What --precision int8 decided, for the summary and the report.
+struct QuantizationSummary {
+  /// Input channels of 1x1 convolutions and fully connected layers that were
+  /// constant over the calibration set to within 1/16 of a quantisation step,
+  /// folded into the layer's bias (layer name, channels).
+  std::vector<std::pair<std::string, int>> foldedChannels;
 };
 
 struct TFLiteOptions {
@@ -51,6 +64,8 @@ struct TFLiteOptions {
   std::function<LogicalResult(ArrayRef<uint8_t> model,
                               std::vector<TensorRange> &ranges)>
       calibrate;
+  /// INT8: filled with what the quantisation decided, if set.
+  QuantizationSummary *summary = nullptr;
 };
 
 /// Fails with an error naming the op that the TFLite target cannot express.

@@ -855,7 +855,8 @@ LogicalResult Writer::run(ModuleOp module, llvm::raw_ostream &os) {
              << ranges->size() << " tensors, the model has "
              << graph.tensors.size() << " (this is a bug)";
     tfl::quantizeGraph(
-        graph, *ranges, [&](const std::string &n) { return unique(n); }, fbb);
+        graph, *ranges, [&](const std::string &n) { return unique(n); }, fbb,
+        options.summary);
   }
   return serialize(func, os);
 }

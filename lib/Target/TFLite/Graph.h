@@ -70,7 +70,8 @@ struct Graph {
 /// the options of operators the rewrite creates.
 void quantizeGraph(Graph &g, const std::vector<TensorRange> &ranges,
                    const std::function<std::string(const std::string &)> &unique,
-                   flatbuffers::FlatBufferBuilder &fbb);
+                   flatbuffers::FlatBufferBuilder &fbb,
+                   QuantizationSummary *summary);
 
 } // namespace mlir::mobileone::tfl
 

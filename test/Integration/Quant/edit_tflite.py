@@ -30,6 +30,14 @@ def edit(schema, src, dst, mutation):
         with open(os.path.join(tmp, name + '.json')) as f:
             model = json.load(f)
         tensors = model['subgraphs'][0]['tensors']
+        # flatc writes floats with six decimals: a scale below 5e-7 (a
+        # dead channel's) comes back as 0. Restore such scales to a small
+        # valid value so that only the intended field is hostile.
+        for t in tensors:
+            scales = t.get('quantization', {}).get('scale', [])
+            for i, v in enumerate(scales):
+                if v == 0:
+                    scales[i] = 1e-6
 
         def first(pred):
             return next(t for t in tensors if pred(t))

@@ -1,0 +1,105 @@
+"""Top-1 of a trained Fashion-MNIST model (models/train/fmnist.py) on the
+full test set, per deployment target, and how many test images' predicted
+class differs from PyTorch's.
+
+    bench/train/evaluate.py RUN_DIR [--calibration N]
+
+Targets: the training-time export (BN kept) compiled to a float32 .tflite,
+to a re-parameterised ONNX (run by ONNX Runtime), to a float16 .tflite and to
+an int8 .tflite (minmax and percentile calibration on the first N training
+images); PyTorch's BN-folded export compiled to a float32 .tflite. Prints a
+markdown table.
+"""
+import argparse
+import glob
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.path.join(ROOT, 'build')
+BIN = os.path.join(BUILD, 'bin')
+sys.path.insert(0, os.path.join(ROOT, 'models', 'train'))
+import fmnist  # noqa: E402
+
+BATCH = 500
+
+
+def run(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{r.stdout}\n{r.stderr}")
+    return r.stdout
+
+
+def tflite_logits(model, images, tmp):
+    out = []
+    for i in range(0, len(images), BATCH):
+        x = os.path.join(tmp, 'x.npy')
+        y = os.path.join(tmp, 'y.npy')
+        np.save(x, images[i:i + BATCH].transpose(0, 2, 3, 1).copy())
+        run([os.path.join(BIN, 'mobileone-run'), model, '--input', x, '--output', y])
+        out.append(np.load(y))
+    return np.concatenate(out)
+
+
+def onnx_logits(model, images, tmp, env):
+    out = []
+    for i in range(0, len(images), BATCH):
+        x = os.path.join(tmp, 'x.npy')
+        np.save(x, images[i:i + BATCH])
+        o = os.path.join(tmp, 'o')
+        run(['node', os.path.join(ROOT, 'test/Integration/MultiIO/ort_run.js'), model, o,
+             f'image={x}'], env=env)
+        out.append(np.load(glob.glob(os.path.join(o, '*.npy'))[0]))
+    return np.concatenate(out)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument('run_dir')
+    p.add_argument('--calibration', type=int, default=1000)
+    a = p.parse_args()
+    d = a.run_dir
+    env = dict(os.environ, NODE_PATH=os.path.join(BUILD, 'node', 'node_modules'))
+    images = np.load(os.path.join(d, 'test_images.npy'))
+    labels = np.load(os.path.join(d, 'test_labels.npy'))
+    torch_pred = np.load(os.path.join(d, 'torch_logits.npy')).argmax(1)
+    train_images, _ = fmnist.load('train')
+    np.save(os.path.join(d, 'cal.npy'), train_images[:a.calibration].numpy())
+    compile_ = os.path.join(BIN, 'mobileone-compile')
+    rows = [('PyTorch (training-time, EMA weights)', torch_pred)]
+    with tempfile.TemporaryDirectory() as tmp:
+        targets = [
+            ('float32 .tflite', 'model.onnx', 'f32.tflite', []),
+            ('float32 .tflite from the BN-folded export', 'model_folded.onnx', 'folded.tflite', []),
+            ('float16 .tflite', 'model.onnx', 'f16.tflite', ['--precision', 'fp16']),
+            ('int8 .tflite, minmax', 'model.onnx', 'int8.tflite',
+             ['--precision', 'int8', '--calibration', os.path.join(d, 'cal.npy')]),
+            ('int8 .tflite, percentile', 'model.onnx', 'int8p.tflite',
+             ['--precision', 'int8', '--calibration', os.path.join(d, 'cal.npy'),
+              '--calibration-method', 'percentile']),
+        ]
+        for label, src, out, extra in targets:
+            path = os.path.join(d, out)
+            run([compile_, os.path.join(d, src), '-o', path, '--batch', str(BATCH), '--quiet',
+                 *extra])
+            rows.append((label, tflite_logits(path, images, tmp).argmax(1)))
+        deploy = os.path.join(d, 'deploy.onnx')
+        run([compile_, os.path.join(d, 'model.onnx'), '-o', deploy, '--quiet'])
+        rows.insert(2, ('re-parameterised ONNX in ONNX Runtime',
+                        onnx_logits(deploy, images, tmp, env).argmax(1)))
+    print(f'{d}: {len(labels)} test images')
+    print()
+    print('| target | top-1 | images predicted differently from PyTorch |')
+    print('|---|---|---|')
+    for label, pred in rows:
+        print(f'| {label} | {100.0 * (pred == labels).mean():.2f}% | '
+              f'{int((pred != torch_pred).sum())} |')
+
+
+if __name__ == '__main__':
+    main()

@@ -9,6 +9,7 @@
 #include "llvm/Support/Path.h"
 
 #include <algorithm>
+#include <map>
 #include <cmath>
 #include <limits>
 
@@ -151,6 +152,94 @@ CalibrationSet::read(const std::string &path,
   return set;
 }
 
+void CalibrationSet::feed(size_t k, const std::vector<rt::TensorInfo> &infos,
+                          std::vector<std::vector<float>> &buffers) const {
+  const std::vector<std::vector<float>> &sample = data[k];
+  buffers.resize(sample.size());
+  for (size_t i = 0; i < sample.size(); ++i) {
+    const std::vector<int64_t> &s = inputs[i].shape;
+    if (s.size() != 4 || infos[i].shape != nhwcOf(s)) {
+      buffers[i] = sample[i];
+      continue;
+    }
+    const int64_t n = s[0], c = s[1], h = s[2], w = s[3];
+    buffers[i].resize(sample[i].size());
+    for (int64_t b = 0; b < n; ++b)
+      for (int64_t ch = 0; ch < c; ++ch)
+        for (int64_t y = 0; y < h; ++y)
+          for (int64_t x = 0; x < w; ++x)
+            buffers[i][((b * h + y) * w + x) * c + ch] =
+                sample[i][((b * c + ch) * h + y) * w + x];
+  }
+}
+
+bool CalibrationSet::errors(ArrayRef<uint8_t> floatModel,
+                            ArrayRef<uint8_t> int8Model, size_t samples,
+                            std::vector<TensorError> &out,
+                            std::string &error) const {
+  rt::Options options;
+  options.reference = true;
+  auto load = [&](ArrayRef<uint8_t> bytes) {
+    return rt::Session::create(std::vector<uint8_t>(bytes.begin(), bytes.end()),
+                               options, error);
+  };
+  std::unique_ptr<rt::Session> f = load(floatModel), q = load(int8Model);
+  if (!f || !q)
+    return false;
+  std::vector<std::string> outputs;
+  for (const rt::TensorInfo &t : q->outputs())
+    outputs.push_back(t.name);
+  std::vector<std::string> order;
+  std::map<std::string, std::pair<double, double>> energy; // signal, noise
+  std::vector<std::vector<float>> buffers;
+  for (size_t k = 0; k < std::min(samples, data.size()); ++k) {
+    feed(k, f->inputs(), buffers);
+    std::vector<rt::ConstTensorView> views;
+    for (const std::vector<float> &b : buffers)
+      views.emplace_back(b.data(), b.size());
+    std::map<std::string, std::vector<float>> reference;
+    if (!f->observe(views,
+                    [&](int t, const float *v, int64_t n, int64_t) {
+                      reference[f->tensorName(t)].assign(v, v + n);
+                    },
+                    error) ||
+        !q->observe(views,
+                    [&](int t, const float *v, int64_t n, int64_t) {
+                      std::string name = q->tensorName(t);
+                      if (llvm::StringRef(name).ends_with("/int8"))
+                        name.resize(name.size() - 5);
+                      auto it = reference.find(name);
+                      if (it == reference.end() ||
+                          int64_t(it->second.size()) != n)
+                        return;
+                      auto [e, fresh] = energy.try_emplace(name, 0.0, 0.0);
+                      if (fresh)
+                        order.push_back(name);
+                      for (int64_t i = 0; i < n; ++i) {
+                        double r = it->second[i], d = r - v[i];
+                        e->second.first += r * r;
+                        e->second.second += d * d;
+                      }
+                    },
+                    error))
+      return false;
+  }
+  out.clear();
+  for (const std::string &name : order) {
+    auto [signal, noise] = energy[name];
+    // Every quantised tensor, and the outputs (once each: an output is seen
+    // as its int8 value and again after DEQUANTIZE).
+    bool output = llvm::is_contained(outputs, name);
+    if (output && llvm::any_of(out, [&](const TensorError &e) {
+          return e.name == name;
+        }))
+      continue;
+    double sqnr = noise == 0.0 ? 200.0 : 10.0 * std::log10(signal / noise);
+    out.push_back({name, sqnr, output});
+  }
+  return true;
+}
+
 bool CalibrationSet::ranges(ArrayRef<uint8_t> model, CalibrationMethod method,
                             std::vector<TensorRange> &out,
                             std::string &error) const {
@@ -168,30 +257,10 @@ bool CalibrationSet::ranges(ArrayRef<uint8_t> model, CalibrationMethod method,
             " inputs, the data " + std::to_string(inputs.size());
     return false;
   }
-  // One sample in the .tflite's layout: 4-D inputs NHWC.
-  auto feed = [&](const std::vector<std::vector<float>> &sample,
-                  std::vector<std::vector<float>> &buffers) {
-    buffers.resize(sample.size());
-    for (size_t i = 0; i < sample.size(); ++i) {
-      const std::vector<int64_t> &s = inputs[i].shape;
-      if (s.size() != 4 || infos[i].shape != nhwcOf(s)) {
-        buffers[i] = sample[i];
-        continue;
-      }
-      const int64_t n = s[0], c = s[1], h = s[2], w = s[3];
-      buffers[i].resize(sample[i].size());
-      for (int64_t b = 0; b < n; ++b)
-        for (int64_t ch = 0; ch < c; ++ch)
-          for (int64_t y = 0; y < h; ++y)
-            for (int64_t x = 0; x < w; ++x)
-              buffers[i][((b * h + y) * w + x) * c + ch] =
-                  sample[i][((b * c + ch) * h + y) * w + x];
-    }
-  };
   auto runAll = [&](const rt::Session::Observer &observer) {
     std::vector<std::vector<float>> buffers;
-    for (const auto &sample : data) {
-      feed(sample, buffers);
+    for (size_t k = 0; k < data.size(); ++k) {
+      feed(k, infos, buffers);
       std::vector<rt::ConstTensorView> views;
       for (const std::vector<float> &b : buffers)
         views.emplace_back(b.data(), b.size());

@@ -554,9 +554,18 @@ bool ReferenceExecutor::run(const std::vector<const float *> &inputs,
         operands.push_back(value(t));
       runReferenceOp(model, op, operands, out);
     }
-    if (observer && model.tensors[op.output].isFloat32())
-      (*observer)(op.output, out, model.tensors[op.output].elements,
-                  channels(op.output));
+    const Tensor &y = model.tensors[op.output];
+    if (observer && y.isFloat32())
+      (*observer)(op.output, out, y.elements, channels(op.output));
+    if (observer && y.isInt8()) {
+      // An int8 tensor is shown as the values it stands for.
+      std::vector<float> real(size_t(y.elements));
+      const int8_t *q = reinterpret_cast<const int8_t *>(out);
+      for (int64_t i = 0; i < y.elements; ++i)
+        real[i] = float(double(y.quant.scale[0]) *
+                        double(int32_t(q[i]) - y.quant.zeroPoint[0]));
+      (*observer)(op.output, real.data(), y.elements, channels(op.output));
+    }
     if (opMs)
       opMs->push_back(std::chrono::duration<double, std::milli>(
                           std::chrono::steady_clock::now() - start)

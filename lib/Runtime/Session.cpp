@@ -93,6 +93,10 @@ bool Session::observe(const std::vector<ConstTensorView> &inputs,
   }
 }
 
+const std::string &Session::tensorName(int index) const {
+  return model->tensors.at(size_t(index)).name;
+}
+
 const std::vector<TensorInfo> &Session::inputs() const {
   return model->inputInfos;
 }

@@ -325,6 +325,7 @@ int main(int argc, char **argv) {
   std::string bytes;
   raw_string_ostream os(bytes);
   mlir::mobileone::QuantizationSummary quantization;
+  std::vector<mlir::mobileone::CalibrationSet::TensorError> int8Errors;
   if (ext == ".onnx") {
     mlir::mobileone::ONNXExportOptions onnxOptions;
     onnxOptions.fp16Weights = precision == "fp16";
@@ -354,6 +355,25 @@ int main(int argc, char **argv) {
     }
     if (failed(mlir::mobileone::emitTFLite(*module, os, tfliteOptions)))
       return 1;
+    if (precision == "int8" && !quiet) {
+      // What quantising cost, tensor by tensor, on a few calibration
+      // samples: the float32 model beside the int8 one.
+      std::string floatBytes;
+      raw_string_ostream floatOs(floatBytes);
+      if (failed(mlir::mobileone::emitTFLite(*module, floatOs, {})))
+        return 1;
+      auto bytesOf = [](const std::string &s) {
+        return ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(s.data()),
+                                 s.size());
+      };
+      std::string error;
+      if (!calibrationSet->errors(bytesOf(floatBytes), bytesOf(os.str()), 2,
+                                  int8Errors, error)) {
+        errs() << "mobileone-compile: measuring the int8 model: " << error
+               << "\n";
+        return 1;
+      }
+    }
   } else if (ext == ".mlirbc") {
     if (failed(writeBytecodeToFile(*module, os)))
       return 1;
@@ -512,6 +532,26 @@ int main(int argc, char **argv) {
            << " calibration sample"
            << (calibrationSet->samples() == 1 ? "" : "s")
            << "); the interface stays float32\n";
+  if (!int8Errors.empty()) {
+    outs() << "  int8 error:        SQNR against float32 on "
+           << std::min<size_t>(2, calibrationSet->samples())
+           << " calibration sample(s):";
+    for (const auto &e : int8Errors)
+      if (e.output)
+        outs() << " output '" << e.name << "' " << format("%.1f", e.sqnr)
+               << " dB;";
+    std::vector<mlir::mobileone::CalibrationSet::TensorError> layers;
+    for (const auto &e : int8Errors)
+      if (!e.output)
+        layers.push_back(e);
+    llvm::stable_sort(layers,
+                      [](const auto &a, const auto &b) { return a.sqnr < b.sqnr; });
+    outs() << " lowest layers:";
+    for (size_t i = 0; i < std::min<size_t>(3, layers.size()); ++i)
+      outs() << (i ? "," : "") << " " << layers[i].name << " "
+             << format("%.1f", layers[i].sqnr) << " dB";
+    outs() << "\n";
+  }
   if (!quantization.foldedChannels.empty()) {
     int channels = 0;
     for (const auto &[layer, n] : quantization.foldedChannels)

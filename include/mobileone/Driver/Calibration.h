@@ -12,6 +12,7 @@
 #ifndef MOBILEONE_DRIVER_CALIBRATION_H
 #define MOBILEONE_DRIVER_CALIBRATION_H
 
+#include "mobileone/Runtime/Runtime.h"
 #include "mobileone/Target/TFLite.h"
 
 #include <memory>
@@ -49,7 +50,24 @@ public:
   bool ranges(ArrayRef<uint8_t> model, CalibrationMethod method,
               std::vector<TensorRange> &out, std::string &error) const;
 
+  /// What quantising cost, tensor by tensor: the SQNR of each tensor of the
+  /// int8 model (its real values) against the same tensor of the float32
+  /// model, over the first `samples` samples, in the int8 model's order
+  /// (graph outputs included, by their names).
+  struct TensorError {
+    std::string name;
+    double sqnr;
+    bool output;
+  };
+  bool errors(ArrayRef<uint8_t> floatModel, ArrayRef<uint8_t> int8Model,
+              size_t samples, std::vector<TensorError> &out,
+              std::string &error) const;
+
 private:
+  /// Sample `k` in the .tflite's layout for a model with inputs `infos`.
+  void feed(size_t k, const std::vector<::mobileone::runtime::TensorInfo> &infos,
+            std::vector<std::vector<float>> &buffers) const;
+
   std::vector<InterfaceTensor> inputs;
   /// [sample][input]: one sample's values, ONNX layout.
   std::vector<std::vector<std::vector<float>>> data;

@@ -112,6 +112,9 @@ public:
                                                  std::string &error);
   ~Session();
 
+  /// The name of tensor `index` of the file.
+  const std::string &tensorName(int index) const;
+
   /// The graph inputs and outputs, in the model's order.
   const std::vector<TensorInfo> &inputs() const;
   const std::vector<TensorInfo> &outputs() const;
@@ -133,14 +136,15 @@ public:
                const std::vector<TensorView> &outputs, int runs,
                std::vector<OpProfile> &ops, std::string &error);
 
-  /// Sees each float32 activation once per inference: the tensor's index in
-  /// the file, its values, their count and the size of the tensor's last
+  /// Sees each activation once per inference: the tensor's index in the
+  /// file, its values, their count and the size of the tensor's last
   /// dimension (its channels, NHWC; 1 for a scalar).
   using Observer = std::function<void(int tensor, const float *values,
                                       int64_t count, int64_t channels)>;
   /// One inference on the reference kernels calling `observer` with every
-  /// float32 tensor computed (graph inputs included): how a compiler
-  /// calibrates a float model for quantisation.
+  /// tensor computed (graph inputs included; an int8 tensor as the real
+  /// values it stands for): how a compiler calibrates a float model for
+  /// quantisation and measures what quantising cost, layer by layer.
   bool observe(const std::vector<ConstTensorView> &inputs,
                const Observer &observer, std::string &error);
 

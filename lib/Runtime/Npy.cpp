@@ -551,6 +551,7 @@ bool mobileone::runtime::readTensors(const std::string &path,
                                      const std::vector<TensorInfo> &ins,
                                      std::vector<std::vector<float>> &xs,
                                      bool nhwcInterface, std::string &error) {
+  xs.resize(ins.size());
   if (!endsWith(path, ".npz")) {
     if (ins.size() != 1) {
       error = "the model has " + std::to_string(ins.size()) + " inputs (" +

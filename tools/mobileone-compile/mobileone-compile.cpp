@@ -9,6 +9,7 @@
 
 #include "mobileone/Conversion/Passes.h"
 #include "mobileone/Driver/Calibration.h"
+#include "mobileone/Driver/Check.h"
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
 #include "mobileone/Evaluator/Evaluator.h"
 #include "mobileone/Runtime/Npy.h"
@@ -68,9 +69,22 @@ static cl::opt<bool>
             cl::cat(toolOptions));
 static cl::opt<bool>
     check("check",
-          cl::desc("Evaluate the training-time and the deployed model on a "
-                   "seeded input and fail beyond --check-rtol"),
+          cl::desc("Run the written file (a .tflite in the runtime, an .onnx "
+                   "re-imported from its bytes, a deploy-time .mlir in the "
+                   "evaluator) against the training-time model on seeded "
+                   "inputs (or --check-input) and fail beyond --check-rtol; "
+                   "the model is not written then"),
           cl::cat(toolOptions));
+static cl::opt<std::string> checkInput(
+    "check-input",
+    cl::desc("Inputs for --check (implied) in the ONNX model's layout: x.npy "
+             "for a model of one input, x.npz with one array per input name"),
+    cl::value_desc("file"), cl::cat(toolOptions));
+static cl::opt<double> checkAtol(
+    "check-atol",
+    cl::desc("--check (implied) also passes an output whose max |a - b| is "
+             "at most this (default 0)"),
+    cl::init(0.0), cl::cat(toolOptions));
 static cl::opt<std::string>
     reportFile("report",
                cl::desc("Also write one self-contained HTML page: what was "
@@ -112,8 +126,9 @@ static cl::opt<std::string> calibrationMethod(
     cl::cat(toolOptions));
 static cl::opt<double>
     checkRtol("check-rtol",
-              cl::desc("Tolerance of --check on max |a - b| / max |b| "
-                       "(default 1e-4)"),
+              cl::desc("Tolerance of --check (implied) on max |a - b| / max "
+                       "|b| per output (default by --precision: fp32 1e-4, "
+                       "fp16 1e-2, int8 0.25)"),
               cl::init(1e-4), cl::cat(toolOptions));
 
 namespace {
@@ -281,7 +296,14 @@ int main(int argc, char **argv) {
   mlir::mobileone::Estimate estimateBefore =
       mlir::mobileone::estimateFunction(mainOf(*module), machine);
   OwningOpRef<ModuleOp> trainingTime;
-  bool runCheck = check || report;
+  const bool checkAsked = check || !checkInput.empty() ||
+                          checkRtol.getNumOccurrences() ||
+                          checkAtol.getNumOccurrences();
+  bool runCheck = checkAsked || report;
+  const double rtol = checkRtol.getNumOccurrences() ? checkRtol.getValue()
+                      : precision == "fp16"         ? 1e-2
+                      : precision == "int8"         ? 0.25
+                                                    : 1e-4;
   if (runCheck)
     trainingTime = module->clone();
 
@@ -404,46 +426,80 @@ int main(int argc, char **argv) {
     func::FuncOp train = mainOf(*trainingTime);
     func::FuncOp deploy = mainOf(*deployed);
     SmallVector<mlir::mobileone::Tensor> inputs;
-    for (auto [i, type] : llvm::enumerate(train.getArgumentTypes()))
-      inputs.push_back(mlir::mobileone::randomTensor(
-          cast<RankedTensorType>(type).getShape(), 1 + i));
+    std::string inputText = "a seeded input";
+    if (!checkInput.empty()) {
+      std::vector<::mobileone::runtime::TensorInfo> infos;
+      for (auto [i, type] : llvm::enumerate(train.getArgumentTypes())) {
+        auto name =
+            train.getArgAttrOfType<StringAttr>(i, mlir::mobileone::kONNXNameAttr);
+        auto shape = cast<RankedTensorType>(type).getShape();
+        infos.push_back({name ? name.str() : std::to_string(i),
+                         std::vector<int64_t>(shape.begin(), shape.end())});
+      }
+      std::vector<std::vector<float>> values;
+      std::string error;
+      if (!::mobileone::runtime::readTensors(checkInput, infos, values,
+                                             /*nhwcInterface=*/false, error)) {
+        errs() << "mobileone-compile: --check-input: " << error << "\n";
+        return 1;
+      }
+      for (auto [info, v] : llvm::zip(infos, values)) {
+        mlir::mobileone::Tensor t(info.shape);
+        t.data = std::move(v);
+        inputs.push_back(std::move(t));
+      }
+      inputText = sys::path::filename(checkInput).str();
+    } else {
+      for (auto [i, type] : llvm::enumerate(train.getArgumentTypes()))
+        inputs.push_back(mlir::mobileone::randomTensor(
+            cast<RankedTensorType>(type).getShape(), 1 + i));
+    }
     FailureOr<SmallVector<mlir::mobileone::Tensor>> a =
         mlir::mobileone::evaluate(train, inputs);
-    FailureOr<SmallVector<mlir::mobileone::Tensor>> b = failure();
-    if (succeeded(a))
-      b = mlir::mobileone::evaluate(deploy, inputs);
-    if (failed(a) || failed(b)) {
-      if (check)
+    mlir::mobileone::ArtifactCheck artifact;
+    std::string error;
+    bool ran = succeeded(a) &&
+               succeeded(mlir::mobileone::checkArtifact(
+                   outputFilename, os.str(), target == "tosa", deploy, inputs,
+                   *a, artifact, error));
+    if (!ran) {
+      if (!error.empty())
+        errs() << "mobileone-compile: --check: " << error << "\n";
+      if (checkAsked)
         return 1;
       // --report alone: the page says the check could not run.
-      outcome.note = "the evaluator could not run the model (see the error "
-                     "mobileone-compile printed)";
+      outcome.note = "the check could not run (see the error mobileone-compile "
+                     "printed)";
       errs() << "mobileone-compile: warning: --report: the check could not "
                 "run; the report says so\n";
+    } else if (artifact.outputs.empty()) {
+      outcome.note = artifact.note;
+      checkLine = "  check:             " + artifact.what + ": " +
+                  artifact.note + "\n";
     } else {
       double maxDiff = 0.0, rel = 0.0;
-      for (auto [x, ref] : llvm::zip(*b, *a)) {
-        if (x.data.size() != ref.data.size()) {
-          errs() << "mobileone-compile: --check: the deployed model's output "
-                    "has another size than the training-time model's\n";
-          return 1;
-        }
-        ::mobileone::runtime::Difference d = ::mobileone::runtime::difference(
-            x.data.data(), ref.data.data(), x.data.size());
-        if (!(d.maxAbs <= maxDiff) && !std::isnan(maxDiff))
-          maxDiff = d.maxAbs;
-        if (!(d.relative <= rel) && !std::isnan(rel))
-          rel = d.relative;
+      bool pass = true;
+      for (const auto &o : artifact.outputs) {
+        if (!(o.maxAbs <= maxDiff) && !std::isnan(maxDiff))
+          maxDiff = o.maxAbs;
+        if (!(o.relative <= rel) && !std::isnan(rel))
+          rel = o.relative;
+        pass = pass && (o.relative <= rtol || o.maxAbs <= checkAtol);
       }
-      bool pass = rel <= checkRtol;
-      outcome = {true, maxDiff, rel, checkRtol, pass, ""};
-      checkLine = (Twine("  check:             deployed vs training-time on a "
-                         "seeded input: max abs diff ") +
+      outcome = {true, maxDiff, rel, rtol, pass, ""};
+      checkLine = (Twine("  check:             ") + artifact.what +
+                   " vs training-time on " + inputText + ": max abs diff " +
                    formatv("{0:e3}", maxDiff).str() + ", relative " +
                    formatv("{0:e3}", rel).str() + " (rtol " +
-                   formatv("{0:e1}", checkRtol.getValue()).str() + "): " +
+                   formatv("{0:e1}", rtol).str() + "): " +
                    (pass ? "PASS" : "FAIL") + "\n")
                       .str();
+      if (artifact.outputs.size() > 1)
+        for (const auto &o : artifact.outputs)
+          checkLine += (Twine("    output '") + o.name + "': max abs diff " +
+                        formatv("{0:e3}", o.maxAbs).str() + ", relative " +
+                        formatv("{0:e3}", o.relative).str() + "\n")
+                           .str();
       if (!pass) {
         // The model is not written; the report, if asked, shows why.
         bool wrote = writeReport();

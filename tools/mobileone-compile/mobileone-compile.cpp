@@ -75,6 +75,12 @@ static cl::opt<bool>
                    "inputs (or --check-input) and fail beyond --check-rtol; "
                    "the model is not written then"),
           cl::cat(toolOptions));
+static cl::list<std::string> inputShape(
+    "input-shape",
+    cl::desc("Fix a graph input's shape, e.g. images:1x3x640x640 (symbolic "
+             "height and width; fixed dimensions must agree, the batch with "
+             "--batch); repeat for several inputs"),
+    cl::value_desc("name:d0xd1x..."), cl::cat(toolOptions));
 static cl::opt<std::string> checkInput(
     "check-input",
     cl::desc("Inputs for --check (implied) in the ONNX model's layout: x.npy "
@@ -261,6 +267,34 @@ int main(int argc, char **argv) {
   // An explicit batch fixes a symbolic one; otherwise ONNX output keeps it.
   options.batchRequested = batch.getNumOccurrences() > 0;
   options.keepSymbolicBatch = !options.batchRequested;
+  for (const std::string &spec : inputShape) {
+    // name:d0xd1x...; the name may itself hold ':' (the last one splits).
+    size_t colon = spec.rfind(':');
+    std::vector<int64_t> dims;
+    bool ok = colon != std::string::npos && colon > 0;
+    if (ok)
+      for (StringRef d : split(StringRef(spec).substr(colon + 1), 'x')) {
+        int64_t v;
+        if (d.getAsInteger(10, v) || v < 1 || v > (int64_t(1) << 24)) {
+          ok = false;
+          break;
+        }
+        dims.push_back(v);
+      }
+    if (!ok || dims.empty()) {
+      errs() << "mobileone-compile: --input-shape takes name:d0xd1x... with "
+                "positive dimensions (e.g. images:1x3x640x640), got '"
+             << spec << "'\n";
+      return 1;
+    }
+    if (!options.inputShapes.emplace(spec.substr(0, colon), dims).second) {
+      errs() << "mobileone-compile: --input-shape names '"
+             << spec.substr(0, colon) << "' twice\n";
+      return 1;
+    }
+    // A fixed shape fixes the batch too.
+    options.keepSymbolicBatch = false;
+  }
   OwningOpRef<ModuleOp> module =
       mlir::mobileone::importONNXFile(&context, inputFilename, options);
   if (!module)

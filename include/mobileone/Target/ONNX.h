@@ -15,6 +15,10 @@
 #define MOBILEONE_TARGET_ONNX_H
 
 #include "mlir/IR/BuiltinOps.h"
+
+#include <map>
+#include <string>
+#include <vector>
 #include "mlir/IR/OwningOpRef.h"
 
 #include <string>
@@ -34,6 +38,11 @@ struct ONNXImportOptions {
   /// `batch` was asked for: a graph input whose static batch differs is an
   /// error rather than ignored.
   bool batchRequested = false;
+  /// Shapes for graph inputs by name: their symbolic dimensions (height,
+  /// width, ...) become these; a fixed dimension must agree, and so must
+  /// `batch` when it was asked for. A name that is no graph input is an
+  /// error.
+  std::map<std::string, std::vector<int64_t>> inputShapes;
 };
 
 /// Reads and imports the ONNX model at `path`. Returns null after emitting

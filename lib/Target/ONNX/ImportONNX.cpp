@@ -882,6 +882,21 @@ OwningOpRef<ModuleOp> Importer::run() {
   SmallVector<Type> inputTypes;
   SmallVector<Attribute> inputNames;
   SmallVector<std::string> batchNames;
+  for (const auto &[name, dims] : options.inputShapes) {
+    bool known = llvm::any_of(graph.input(), [&](const auto &in) {
+      return in.name() == name && !values.count(in.name());
+    });
+    if (!known) {
+      std::string names;
+      for (const onnx::ValueInfoProto &in : graph.input())
+        if (!values.count(in.name()))
+          names += (names.empty() ? "'" : ", '") + in.name() + "'";
+      emitError(UnknownLoc::get(b.getContext()))
+          << "--input-shape " << name << ": the model has no graph input '"
+          << name << "' (its inputs: " << names << ")";
+      return nullptr;
+    }
+  }
   for (const onnx::ValueInfoProto &in : graph.input()) {
     if (values.count(in.name()))
       continue; // an initializer listed as input (IR version < 4)
@@ -896,7 +911,37 @@ OwningOpRef<ModuleOp> Importer::run() {
     }
     SmallVector<int64_t> shape;
     std::string batchName;
+    const std::vector<int64_t> *given = nullptr;
+    if (auto it = options.inputShapes.find(in.name());
+        it != options.inputShapes.end()) {
+      given = &it->second;
+      int rank = type.tensor_type().shape().dim_size();
+      if (int(given->size()) != rank) {
+        emitError(loc) << "--input-shape " << in.name() << ": "
+                       << given->size() << " dimensions given, the graph "
+                       << "input has " << rank;
+        return nullptr;
+      }
+      if (options.batchRequested && !given->empty() &&
+          (*given)[0] != options.batch) {
+        emitError(loc) << "--batch " << options.batch << " and --input-shape "
+                       << in.name() << " (batch " << (*given)[0]
+                       << ") disagree";
+        return nullptr;
+      }
+    }
     for (auto [i, d] : llvm::enumerate(type.tensor_type().shape().dim())) {
+      if (given) {
+        int64_t want = (*given)[i];
+        if (d.has_dim_value() && d.dim_value() > 0 && d.dim_value() != want) {
+          emitError(loc) << "--input-shape " << in.name() << ": dimension #"
+                         << i << " is fixed at " << d.dim_value()
+                         << " in the model, " << want << " given";
+          return nullptr;
+        }
+        shape.push_back(want);
+        continue;
+      }
       if (d.has_dim_value() && d.dim_value() == 0) {
         emitError(loc) << "graph input '" << in.name() << "' has an empty "
                        << "dimension #" << i
@@ -921,7 +966,9 @@ OwningOpRef<ModuleOp> Importer::run() {
       } else {
         emitError(loc) << "graph input '" << in.name() << "' has symbolic "
                        << "dimension #" << i << " ('" << d.dim_param()
-                       << "'); only the batch dimension may be symbolic";
+                       << "'); fix it with --input-shape " << in.name()
+                       << ":" << "<d0>x<d1>x... (only a symbolic batch is "
+                       << "taken as it is)";
         return nullptr;
       }
     }

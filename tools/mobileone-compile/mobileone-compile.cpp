@@ -413,17 +413,14 @@ int main(int argc, char **argv) {
       return 1;
     if (precision == "int8" && !quiet) {
       // What quantising cost, tensor by tensor, on a few calibration
-      // samples: the float32 model beside the int8 one.
-      std::string floatBytes;
-      raw_string_ostream floatOs(floatBytes);
-      if (failed(mlir::mobileone::emitTFLite(*module, floatOs, {})))
-        return 1;
+      // samples: the calibrated float32 model beside the int8 one.
       auto bytesOf = [](const std::string &s) {
         return ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(s.data()),
                                  s.size());
       };
       std::string error;
-      if (!calibrationSet->errors(bytesOf(floatBytes), bytesOf(os.str()), 2,
+      if (!calibrationSet->errors(bytesOf(quantization.floatModel),
+                                  bytesOf(os.str()), 2,
                                   int8Errors, error)) {
         errs() << "mobileone-compile: measuring the int8 model: " << error
                << "\n";

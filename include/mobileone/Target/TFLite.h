@@ -14,6 +14,7 @@
 #include "mlir/IR/BuiltinOps.h"
 
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace llvm {
@@ -54,6 +55,9 @@ struct QuantizationSummary {
   /// constant over the calibration set to within 1/16 of a quantisation step,
   /// folded into the layer's bias (layer name, channels).
   std::vector<std::pair<std::string, int>> foldedChannels;
+  /// The float32 model that was calibrated (FlatBuffer bytes): what the int8
+  /// one is measured against.
+  std::string floatModel;
 };
 
 struct TFLiteOptions {

@@ -972,6 +972,8 @@ LogicalResult mobileone::emitTFLite(ModuleOp module, llvm::raw_ostream &os,
                             floatBytes.size()),
           fileRanges)))
     return failure();
+  if (options.summary)
+    options.summary->floatModel = std::move(floatBytes);
   floatBytes = std::string();
   std::vector<TensorRange> ranges;
   for (size_t f = 0; f < floatWriter.fileIndex.size() && f < fileRanges.size();

@@ -151,8 +151,8 @@ private:
   }
   /// A float32 constant as int8 with `q` (one scale) or with its own range.
   int32_t quantizeConstant(int32_t t, std::optional<Quantization> q);
-  /// Weights symmetric per slice of `axis` (or per tensor for axis -1),
-  /// each slice's scale large enough that `bias` (or -1) at input scale x
+  /// Weights symmetric per slice of `axis` (the output channels), each
+  /// slice's scale large enough that `bias` (or -1) at input scale x
   /// weight scale fits int32; and the bias at that scale.
   int32_t quantizeWeights(int32_t w, int axis, float inputScale, int32_t bias);
   int32_t quantizeBias(int32_t b, int32_t input, int32_t weights);
@@ -267,16 +267,11 @@ int32_t Quantizer::quantizeWeights(int32_t w, int axis, float inputScale,
   const std::vector<int32_t> &shape = g.tensors[w].shape;
   const int64_t n = g.elements(w);
   const float *v = g.floats(w);
-  int64_t channels = 1, inner = n;
-  if (axis >= 0) {
-    channels = shape[axis];
-    inner = 1;
-    for (size_t d = axis + 1; d < shape.size(); ++d)
-      inner *= shape[d];
-  }
-  auto channelOf = [&](int64_t e) {
-    return axis < 0 ? 0 : (e / inner) % channels;
-  };
+  const int64_t channels = shape[axis];
+  int64_t inner = 1;
+  for (size_t d = axis + 1; d < shape.size(); ++d)
+    inner *= shape[d];
+  auto channelOf = [&](int64_t e) { return (e / inner) % channels; };
   std::vector<double> peak(channels, 0.0);
   for (int64_t e = 0; e < n; ++e)
     peak[channelOf(e)] = std::max(peak[channelOf(e)], std::abs(double(v[e])));
@@ -289,11 +284,10 @@ int32_t Quantizer::quantizeWeights(int32_t w, int axis, float inputScale,
   if (bias >= 0) {
     const float *b = g.floats(bias);
     for (int64_t c = 0; c < g.elements(bias); ++c)
-      biasPeak[axis < 0 ? 0 : c] =
-          std::max(biasPeak[axis < 0 ? 0 : c], std::abs(double(b[c])));
+      biasPeak[c] = std::abs(double(b[c]));
   }
   Quantization q;
-  q.axis = std::max(axis, 0);
+  q.axis = axis;
   for (int64_t c = 0; c < channels; ++c) {
     // An all-zero channel (every input folded away, or dead): any scale
     // represents its weights, so the one that gives its bias 30 bits (an SE
@@ -324,15 +318,10 @@ int32_t Quantizer::quantizeBias(int32_t b, int32_t input, int32_t weights) {
   Quantization q;
   std::vector<int32_t> data(n);
   for (int64_t c = 0; c < n; ++c) {
-    float ws = wq.scale[wq.scale.size() == 1 ? 0 : c];
-    q.scale.push_back(float(double(inputScale) * double(ws)));
+    q.scale.push_back(float(double(inputScale) * double(wq.scale[c])));
     q.zeroPoint.push_back(0);
     double r = std::round(double(v[c]) / double(q.scale.back()));
     data[c] = int32_t(std::min(2147483647.0, std::max(-2147483648.0, r)));
-  }
-  if (wq.scale.size() == 1) {
-    q.scale.resize(1);
-    q.zeroPoint.resize(1);
   }
   return newConstant(g.tensors[b].shape, tflite::TensorType_INT32,
                      g.tensors[b].name + "/int32", data.data(),

@@ -1,6 +1,7 @@
 //===- Evaluator.cpp - reference evaluation of mobileone modules ----------===//
 
 #include "mobileone/Evaluator/Evaluator.h"
+#include "mobileone/Math/Resize.h"
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
 #include "mobileone/Support/Indexing.h"
 #include "mobileone/Support/Weights.h"
@@ -135,6 +136,90 @@ Tensor conv2d(const Tensor &in, const Tensor &w, const float *bias,
       }
     }
   });
+  return out;
+}
+
+/// ONNX ConvTranspose: input pixel (iy, ix) adds w * x to output pixel
+/// (iy * s + ky * d - pad); one (batch, output channel) plane per task.
+Tensor convTranspose2d(const Tensor &in, const Tensor &w, const float *bias,
+                       ArrayRef<int64_t> outShape, const ConvParams &p,
+                       unsigned threads) {
+  Tensor out(outShape);
+  const int64_t n = in.shape[0], c = in.shape[1], h = in.shape[2],
+                wd = in.shape[3];
+  const int64_t ocg = w.shape[1], kh = w.shape[2], kw = w.shape[3];
+  const int64_t oc = ocg * p.group, icg = c / p.group;
+  const int64_t oh = outShape[2], ow = outShape[3];
+  parallelFor(n * oc, threads, [&](int64_t task) {
+    const int64_t b = task / oc, o = task % oc, g = o / ocg, j = o % ocg;
+    float *dst = out.data.data() + task * oh * ow;
+    std::fill(dst, dst + oh * ow, bias ? bias[o] : 0.0f);
+    for (int64_t i = g * icg; i < (g + 1) * icg; ++i) {
+      const float *src = in.data.data() + (b * c + i) * h * wd;
+      for (int64_t y = 0; y < kh; ++y)
+        for (int64_t x = 0; x < kw; ++x) {
+          const float wv = w.data[((i * ocg + j) * kh + y) * kw + x];
+          for (int64_t iy = 0; iy < h; ++iy) {
+            const int64_t oy = iy * p.strideH + y * p.dilH - p.padTop;
+            if (oy < 0 || oy >= oh)
+              continue;
+            for (int64_t ix = 0; ix < wd; ++ix) {
+              const int64_t ox = ix * p.strideW + x * p.dilW - p.padLeft;
+              if (ox >= 0 && ox < ow)
+                dst[oy * ow + ox] += wv * src[iy * wd + ix];
+            }
+          }
+        }
+    }
+  });
+  return out;
+}
+
+/// ONNX Resize of H and W (math/Resize.h says which source pixels).
+Tensor resize2d(const Tensor &in, ArrayRef<int64_t> outShape, ResizeOp op) {
+  Tensor out(outShape);
+  math::ResizeMode mode = *math::parseResizeMode(op.getMode());
+  math::ResizeCoordinates coords =
+      *math::parseResizeCoordinates(op.getCoordinateTransformationMode());
+  math::NearestRounding rounding =
+      *math::parseNearestRounding(op.getNearestMode());
+  const int64_t planes = in.shape[0] * in.shape[1], h = in.shape[2],
+                wd = in.shape[3], oh = outShape[2], ow = outShape[3];
+  // Per output row (column): the two source indices and the weight of the
+  // second (nearest: one index, weight 0).
+  struct Tap {
+    int64_t lo, hi;
+    double t;
+  };
+  auto taps = [&](int64_t inLen, int64_t outLen, double scale) {
+    std::vector<Tap> v;
+    for (int64_t o = 0; o < outLen; ++o) {
+      double src = math::resizeSource(coords, o, inLen, outLen, scale);
+      if (mode == math::ResizeMode::Nearest) {
+        int64_t i = math::nearestIndex(rounding, src, inLen);
+        v.push_back({i, i, 0.0});
+        continue;
+      }
+      src = std::clamp(src, 0.0, double(inLen - 1));
+      int64_t lo = int64_t(std::floor(src));
+      v.push_back({lo, std::min(lo + 1, inLen - 1), src - double(lo)});
+    }
+    return v;
+  };
+  std::vector<Tap> ty = taps(h, oh, op.getScales()[0]),
+                   tx = taps(wd, ow, op.getScales()[1]);
+  for (int64_t p = 0; p < planes; ++p) {
+    const float *src = in.data.data() + p * h * wd;
+    float *dst = out.data.data() + p * oh * ow;
+    for (int64_t r = 0; r < oh; ++r)
+      for (int64_t q = 0; q < ow; ++q) {
+        const Tap &a = ty[r], &b = tx[q];
+        double top = src[a.lo * wd + b.lo] * (1 - b.t) + src[a.lo * wd + b.hi] * b.t;
+        double bottom =
+            src[a.hi * wd + b.lo] * (1 - b.t) + src[a.hi * wd + b.hi] * b.t;
+        dst[r * ow + q] = float(top * (1 - a.t) + bottom * a.t);
+      }
+  }
   return out;
 }
 
@@ -455,6 +540,19 @@ LogicalResult Interpreter::execute(Operation &op) {
         const float *bias = conv.getBias() ? args[2]->data.data() : nullptr;
         bind(result,
              conv2d(*args[0], *args[1], bias, outShape, params, threads));
+        return success();
+      })
+      .Case([&](ConvTranspose2DOp ct) {
+        ArrayRef<int64_t> s = ct.getStrides(), p = ct.getPads(),
+                          d = ct.getDilations();
+        ConvParams params{s[0], s[1], p[0], p[1], d[0], d[1], ct.getGroup()};
+        const float *bias = ct.getBias() ? args[2]->data.data() : nullptr;
+        bind(result, convTranspose2d(*args[0], *args[1], bias, outShape,
+                                     params, threads));
+        return success();
+      })
+      .Case([&](ResizeOp r) {
+        bind(result, resize2d(*args[0], outShape, r));
         return success();
       })
       .Case([&](BatchNormOp bn) {

@@ -106,7 +106,7 @@ bool keepsBatch(Operation *op, const llvm::DenseSet<Value> &batched) {
             ReciprocalOp, GeluOp, HardSigmoidOp, HardSwishOp, LeakyReluOp,
             ClipOp, CastOp>([&](Operation *) { return true; })
       .Case<Conv2DOp, BatchNormOp, GlobalAvgPoolOp, MaxPoolOp, AvgPoolOp,
-            SqueezeExciteOp, LinearOp>(
+            SqueezeExciteOp, LinearOp, ConvTranspose2DOp, ResizeOp>(
           [&](Operation *) { return onlyFirstBatched(); })
       .Case([&](SoftmaxOp o) { return o.getAxis() != 0; })
       .Case(
@@ -443,6 +443,42 @@ LogicalResult exportConv(ExportContext &c) {
   return success();
 }
 
+LogicalResult exportConvTranspose(ExportContext &c) {
+  auto ct = cast<ConvTranspose2DOp>(c.op);
+  onnx::NodeProto *node = c.node("ConvTranspose", c.in, {c.output()});
+  copyAttributes(c.op, node);
+  ArrayRef<int64_t> ws = ct.getWeight().getType().getShape();
+  addInts(node, "kernel_shape", {ws[2], ws[3]});
+  return success();
+}
+
+/// Resize: `sizes` where the scale is out / in (ONNX then derives the same
+/// scale), else the scales themselves (out = floor(in * scale), which the
+/// verifier checks); scales too for a symbolic batch.
+LogicalResult exportResize(ExportContext &c) {
+  auto r = cast<ResizeOp>(c.op);
+  ArrayRef<int64_t> in = r.getInput().getType().getShape(),
+                    out = r.getType().getShape();
+  ArrayRef<double> sc = r.getScales();
+  bool bySize = !c.ex.batched.contains(c.op->getOperand(0));
+  for (int d = 0; d < 2; ++d)
+    bySize &= float(double(out[2 + d]) / double(in[2 + d])) == float(sc[d]);
+  std::string empty = c.opset < 13 ? c.ex.addInitializer(c.name + ".empty",
+                                                         {0}, {})
+                                   : std::string();
+  SmallVector<std::string> ins = {c.in[0], empty};
+  if (bySize) {
+    ins.push_back(empty);
+    ins.push_back(c.ints("sizes", out));
+  } else {
+    ins.push_back(c.ex.addInitializer(c.name + ".scales", {4},
+                                      {1.0f, 1.0f, float(sc[0]), float(sc[1])}));
+  }
+  onnx::NodeProto *node = c.node("Resize", ins, {c.output()});
+  copyAttributes(c.op, node, {"scales"});
+  return success();
+}
+
 /// Reshape and Expand: the result shape as an int64 input. With a symbolic
 /// batch, dimension 0 is `batchDim` (Reshape's 0 copies the input's, and
 /// Expand's 1 keeps it).
@@ -652,6 +688,8 @@ LogicalResult exportSqueezeExcite(ExportContext &c) {
 const llvm::StringMap<ExportFn> &exportTable() {
   static const llvm::StringMap<ExportFn> table = {
       {Conv2DOp::getOperationName(), exportConv},
+      {ConvTranspose2DOp::getOperationName(), exportConvTranspose},
+      {ResizeOp::getOperationName(), exportResize},
       {BatchNormOp::getOperationName(), generic<kBatchNormalization>},
       {ReluOp::getOperationName(), generic<kRelu>},
       {SigmoidOp::getOperationName(), generic<kSigmoid>},

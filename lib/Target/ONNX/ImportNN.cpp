@@ -2,7 +2,10 @@
 
 #include "Importer.h"
 
+#include "mobileone/Math/Resize.h"
 #include "mobileone/Support/Weights.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace mlir::mobileone;
@@ -577,8 +580,245 @@ LogicalResult importLayerNorm(Importer &im, const onnx::NodeProto &node) {
   return stats ? defineLayerNormStats(im, node, *x, *axis, eps) : success();
 }
 
+
+//===----------------------------------------------------------------------===//
+// Upsampling
+//===----------------------------------------------------------------------===//
+
+/// ConvTranspose (opsets 11+): pads from `pads`, `auto_pad` or
+/// `output_shape`, which must agree with explicit pads when both are given.
+LogicalResult importConvTranspose(Importer &im, const onnx::NodeProto &node) {
+  FailureOr<Value> x = im.floatInput(node, 0), w = im.floatInput(node, 1);
+  if (failed(x) || failed(w))
+    return failure();
+  FailureOr<Value> bias = im.optionalFloatInput(node, 2);
+  if (failed(bias))
+    return failure();
+  ArrayRef<int64_t> xs = shapeOf(*x), ws = shapeOf(*w);
+  if (xs.size() != 4 || ws.size() != 4)
+    return im.nodeError(node)
+           << "only 2-D transposed convolutions (4-D NCHW input and weight) "
+              "are supported, got input "
+           << formatShape(xs) << " and weight " << formatShape(ws);
+  int64_t group = im.intAttr(node, "group", 1);
+  std::vector<int64_t> strides = im.intsAttr(node, "strides", {1, 1});
+  std::vector<int64_t> dilations = im.intsAttr(node, "dilations", {1, 1});
+  std::vector<int64_t> kernel =
+      im.intsAttr(node, "kernel_shape", {ws[2], ws[3]});
+  std::vector<int64_t> outPad = im.intsAttr(node, "output_padding", {0, 0});
+  std::vector<int64_t> outShape = im.intsAttr(node, "output_shape", {});
+  const onnx::AttributeProto *padsAttr =
+      im.findAttr(node, "pads", onnx::AttributeProto::INTS);
+  std::vector<int64_t> pads = im.intsAttr(node, "pads", {0, 0, 0, 0});
+  std::string autoPad = im.stringAttr(node, "auto_pad", "NOTSET");
+  if (strides.size() != 2 || dilations.size() != 2 || kernel.size() != 2 ||
+      outPad.size() != 2 || pads.size() != 4)
+    return im.nodeError(node) << "expected 2-D strides, dilations, "
+                                 "kernel_shape, output_padding and 4 pads";
+  if (!inRange(strides, 1, 1 << 16) || !inRange(dilations, 1, 1 << 16) ||
+      !inRange(pads, 0, 1 << 16) || !inRange(outPad, 0, 1 << 16))
+    return im.nodeError(node) << "strides and dilations must be in [1, 65536] "
+                                 "and pads and output_padding in [0, 65536]";
+  if (kernel[0] != ws[2] || kernel[1] != ws[3])
+    return im.nodeError(node)
+           << "inconsistent shapes: kernel_shape " << formatShape(kernel)
+           << " but weight " << formatShape(ws);
+  if (group < 1 || ws[0] != xs[1] || xs[1] % group != 0)
+    return im.nodeError(node)
+           << "inconsistent shapes: input " << formatShape(xs) << ", weight "
+           << formatShape(ws) << " (expected [C, OC / group, KH, KW]), group "
+           << group;
+  for (int d = 0; d < 2; ++d)
+    if (outPad[d] >= strides[d] && outPad[d] >= dilations[d])
+      return im.nodeError(node)
+             << "output_padding " << formatShape(outPad)
+             << " must be smaller than the stride or the dilation";
+  if (autoPad != "NOTSET" && autoPad != "VALID" && autoPad != "SAME_UPPER" &&
+      autoPad != "SAME_LOWER")
+    return im.nodeError(node) << "unsupported auto_pad '" << autoPad << "'";
+  // The full output before cropping, per dimension.
+  int64_t full[2];
+  for (int d = 0; d < 2; ++d)
+    full[d] = strides[d] * (xs[2 + d] - 1) + outPad[d] +
+              dilations[d] * (kernel[d] - 1) + 1;
+  if (!outShape.empty() || autoPad == "SAME_UPPER" ||
+      autoPad == "SAME_LOWER") {
+    // The requested size: output_shape (its last two entries), or
+    // input * stride for SAME; the total padding crops the difference.
+    if (!outShape.empty() && outShape.size() != 2 && outShape.size() != 4)
+      return im.nodeError(node) << "expected output_shape of 2 (H, W) or 4 "
+                                   "entries, got "
+                                << formatShape(outShape);
+    std::vector<int64_t> derived(4);
+    for (int d = 0; d < 2; ++d) {
+      int64_t want = outShape.empty() ? xs[2 + d] * strides[d]
+                                      : outShape[outShape.size() - 2 + d];
+      int64_t total = full[d] - want;
+      if (want < 1 || total < 0)
+        return im.nodeError(node)
+               << "output_shape " << formatShape(outShape)
+               << " is not reachable: dimension " << 2 + d << " gives "
+               << full[d] << " before padding, which can only be cropped";
+      // ONNX: SAME_UPPER puts the larger half at the end.
+      int64_t small = total / 2, large = total - small;
+      derived[d] = autoPad == "SAME_UPPER" ? small : large;
+      derived[d + 2] = autoPad == "SAME_UPPER" ? large : small;
+    }
+    if (padsAttr && autoPad == "NOTSET" && pads != derived &&
+        llvm::any_of(pads, [](int64_t p) { return p != 0; }))
+      return im.nodeError(node)
+             << "output_shape " << formatShape(outShape)
+             << " contradicts pads " << formatShape(pads)
+             << " (they give the pads " << formatShape(derived) << ")";
+    pads = derived;
+  } else if (autoPad == "VALID") {
+    pads = {0, 0, 0, 0};
+  }
+  SmallVector<int64_t> shape = {xs[0], ws[1] * group};
+  for (int d = 0; d < 2; ++d)
+    shape.push_back(full[d] - pads[d] - pads[d + 2]);
+  if (shape[2] < 1 || shape[3] < 1)
+    return im.nodeError(node) << "pads " << formatShape(pads)
+                              << " crop the whole output";
+  if (!validShape(shape))
+    return im.nodeError(node) << "output " << invalidShapeReason(shape);
+  OpBuilder &b = im.builder();
+  Value y = im.createTyped<ConvTranspose2DOp>(
+      f32Type(im, shape), *x, *w, *bias, b.getDenseI64ArrayAttr(strides),
+      b.getDenseI64ArrayAttr(pads), b.getDenseI64ArrayAttr(dilations),
+      b.getDenseI64ArrayAttr(outPad), b.getI64IntegerAttr(group));
+  return im.define(node, y);
+}
+
+/// Resize (opsets 11+) of H and W of an NCHW tensor, nearest or linear, from
+/// constant scales or sizes.
+LogicalResult importResize(Importer &im, const onnx::NodeProto &node) {
+  FailureOr<Value> x = im.floatInput(node, 0);
+  if (failed(x))
+    return failure();
+  ArrayRef<int64_t> xs = shapeOf(*x);
+  std::string mode = im.stringAttr(node, "mode", "nearest");
+  std::string coords =
+      im.stringAttr(node, "coordinate_transformation_mode", "half_pixel");
+  std::string nearest =
+      im.stringAttr(node, "nearest_mode", "round_prefer_floor");
+  // Read, and meaningful only for modes refused below.
+  (void)im.floatAttr(node, "cubic_coeff_a", -0.75f);
+  (void)im.floatAttr(node, "extrapolation_value", 0.0f);
+  if (im.intAttr(node, "exclude_outside", 0) != 0)
+    return im.nodeError(node) << "exclude_outside = 1 is only meaningful for "
+                                 "cubic mode, which is not supported";
+  if (im.opset() >= 18) {
+    if (im.intAttr(node, "antialias", 0) != 0)
+      return im.nodeError(node) << "antialias = 1 is not supported";
+    if (im.stringAttr(node, "keep_aspect_ratio_policy", "stretch") !=
+        "stretch")
+      return im.nodeError(node) << "only keep_aspect_ratio_policy 'stretch' "
+                                   "is supported";
+  }
+  if (!math::parseResizeMode(mode))
+    return im.nodeError(node) << "mode '" << mode
+                              << "' is not supported (nearest, linear)";
+  if (!math::parseResizeCoordinates(coords))
+    return im.nodeError(node)
+           << "coordinate_transformation_mode '" << coords
+           << "' is not supported (asymmetric, half_pixel, "
+              "pytorch_half_pixel, align_corners)";
+  if (!math::parseNearestRounding(nearest))
+    return im.nodeError(node) << "unknown nearest_mode '" << nearest << "'";
+  if (xs.size() != 4)
+    return im.nodeError(node) << "only resizing the H and W of a 4-D NCHW "
+                                 "tensor is supported, got "
+                              << formatShape(xs);
+  // axes (opset 18): the scales or sizes then cover only those dimensions.
+  std::vector<int64_t> axes = {0, 1, 2, 3};
+  if (im.opset() >= 18)
+    axes = im.intsAttr(node, "axes", axes);
+  for (int64_t &a : axes) {
+    std::optional<int64_t> n = normalizeAxis(a, 4);
+    if (!n)
+      return im.nodeError(node) << "axes " << formatShape(axes)
+                                << " out of range for rank 4";
+    a = *n;
+  }
+  (void)im.hasInput(node, 1); // roi: only tf_crop_and_resize reads it
+  bool hasScales = im.hasInput(node, 2), hasSizes = im.hasInput(node, 3);
+  SmallVector<float> scales;
+  SmallVector<int64_t> sizes;
+  if (hasScales) {
+    FailureOr<SmallVector<float>> s = im.floatConstantInput(node, 2);
+    if (failed(s))
+      return failure();
+    scales = *s;
+  }
+  if (hasSizes) {
+    FailureOr<SmallVector<int64_t>> s = im.intInput(node, 3);
+    if (failed(s))
+      return failure();
+    sizes = *s;
+  }
+  if (scales.empty() == sizes.empty())
+    return im.nodeError(node) << "expected exactly one of scales and sizes "
+                                 "(a non-empty tensor), got "
+                              << (scales.empty() ? "neither" : "both");
+  size_t given = scales.empty() ? sizes.size() : scales.size();
+  if (given != axes.size())
+    return im.nodeError(node)
+           << "expected " << axes.size() << " " << (scales.empty() ? "sizes" : "scales")
+           << " (one per resized axis), got " << given;
+  // Per dimension: the scale and the output size.
+  SmallVector<double> scale(4, 1.0);
+  SmallVector<int64_t> out(xs.begin(), xs.end());
+  for (size_t i = 0; i < axes.size(); ++i) {
+    int64_t d = axes[i], in = xs[d];
+    if (!scales.empty()) {
+      float s = scales[i];
+      if (!std::isfinite(s) || !(s > 0) || s > float(kMaxTensorElements))
+        return im.nodeError(node)
+               << "scale " << s << " of dimension " << d
+               << " must be positive and finite";
+      scale[d] = s;
+      if (!ShapedType::isDynamic(in)) {
+        double o = std::floor(double(in) * double(s));
+        if (o < 1 || o > double(kMaxTensorElements))
+          return im.nodeError(node)
+                 << "scale " << s << " gives dimension " << d << " of size "
+                 << o << " from " << in;
+        out[d] = int64_t(o);
+      }
+    } else {
+      int64_t o = sizes[i];
+      if (o < 1 || o > kMaxTensorElements)
+        return im.nodeError(node) << "size " << o << " of dimension " << d
+                                  << " must be positive";
+      if (ShapedType::isDynamic(in)) {
+        out[d] = in; // the symbolic batch
+        continue;
+      }
+      out[d] = o;
+      scale[d] = double(o) / double(in);
+    }
+  }
+  if (out[1] != xs[1] || scale[1] != 1.0 ||
+      (!ShapedType::isDynamic(xs[0]) && out[0] != xs[0]) || scale[0] != 1.0)
+    return im.nodeError(node) << "only H and W may be resized, got "
+                              << formatShape(xs) << " -> "
+                              << formatShape(out);
+  if (!validShape(out))
+    return im.nodeError(node) << "output " << invalidShapeReason(out);
+  if (out == SmallVector<int64_t>(xs) && scale[2] == 1.0 && scale[3] == 1.0)
+    return im.define(node, *x); // the identity
+  OpBuilder &b = im.builder();
+  Value y = im.createTyped<ResizeOp>(
+      f32Type(im, out), *x, b.getStringAttr(mode), b.getStringAttr(coords),
+      b.getStringAttr(nearest), b.getDenseF64ArrayAttr({scale[2], scale[3]}));
+  return im.define(node, y);
+}
+
 const OpEntry kOps[] = {
     {"Conv", 11, importConv},
+    {"ConvTranspose", 11, importConvTranspose},
+    {"Resize", 11, importResize},
     {"BatchNormalization", 11, importBatchNorm},
     {"Gemm", 11, importGemm},
     {"MatMul", 11, importMatMul},

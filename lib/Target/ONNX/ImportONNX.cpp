@@ -670,6 +670,32 @@ FailureOr<Value> Importer::tensorConstant(const onnx::TensorProto &t,
     }
     return f32Constant(shape, data, name);
   }
+  case onnx::TensorProto::DOUBLE: {
+    // Exporters write DOUBLE constants for anchor grids and the like, cast to
+    // FLOAT before use: held as float32 when every value is exactly a float
+    // (the model then computes the same), refused otherwise.
+    std::vector<float> data(n);
+    if (raw && raw->size() != static_cast<size_t>(n) * 8)
+      return sizeError(raw->size() / 8);
+    if (!raw && t.double_data_size() != n)
+      return sizeError(t.double_data_size());
+    for (int64_t i = 0; i < n; ++i) {
+      double v;
+      if (raw)
+        std::memcpy(&v, raw->data() + 8 * i, 8);
+      else
+        v = t.double_data(i);
+      data[i] = float(v);
+      if (double(data[i]) != v && !std::isnan(v)) {
+        emitError(loc) << "DOUBLE tensor '" << t.name() << "' holds " << v
+                       << " (element " << i
+                       << "), which float32 cannot represent exactly; only "
+                          "DOUBLE constants of float32 values are supported";
+        return failure();
+      }
+    }
+    return f32Constant(shape, data, name);
+  }
   case onnx::TensorProto::INT64:
   case onnx::TensorProto::INT32:
   case onnx::TensorProto::INT16:

@@ -504,11 +504,25 @@ LogicalResult importGather(Importer &im, const onnx::NodeProto &node) {
   return failed(y) ? failure() : im.define(node, *y);
 }
 
+/// The ONNX data type Cast converts to: `to`, or for CastLike (opset 15)
+/// that of its second input.
 LogicalResult importCast(Importer &im, const onnx::NodeProto &node) {
   FailureOr<Value> x = im.input(node, 0);
   if (failed(x))
     return failure();
-  int64_t to = im.intAttr(node, "to", 0);
+  int64_t to;
+  if (node.op_type() == "CastLike") {
+    FailureOr<Value> like = im.input(node, 1);
+    if (failed(like))
+      return failure();
+    Type e = cast<ShapedType>(like->getType()).getElementType();
+    to = e.isF32()           ? onnx::TensorProto::FLOAT
+         : e.isInteger(64)   ? onnx::TensorProto::INT64
+         : e.isInteger(1)    ? onnx::TensorProto::BOOL
+                             : onnx::TensorProto::UNDEFINED;
+  } else {
+    to = im.intAttr(node, "to", 0);
+  }
   OpBuilder &b = im.builder();
   Type elem;
   switch (to) {
@@ -522,6 +536,14 @@ LogicalResult importCast(Importer &im, const onnx::NodeProto &node) {
   case onnx::TensorProto::BOOL:
     elem = b.getI1Type();
     break;
+  case onnx::TensorProto::DOUBLE:
+    // DOUBLE constants are held as float32 when exact (tensorConstant):
+    // casting one is the identity. Double arithmetic on data is not.
+    if (cast<ShapedType>(x->getType()).getElementType().isF32() &&
+        matchPattern(*x, m_Constant()))
+      return im.define(node, *x);
+    return im.nodeError(node) << "cast to DOUBLE is supported for constants "
+                                 "only (the compiler computes in float32)";
   default:
     return im.nodeError(node)
            << "cast to "
@@ -636,6 +658,7 @@ const OpEntry kOps[] = {
     {"Size", 11, importSize},
     {"Gather", 11, importGather},
     {"Cast", 11, importCast},
+    {"CastLike", 15, importCast},
     {"ConstantOfShape", 11, importConstantOfShape},
     {"Range", 11, importRange},
     {"Expand", 11, importExpand},

@@ -21,6 +21,13 @@ std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,
                                                     ArrayRef<int64_t> b);
 /// Folds a broadcasting i64 binary op whose operands are constants; `fn`
 /// returns nullopt where the result is undefined (division by zero).
+/// `2x3x?x4`: a shape in diagnostics (`?` for a dynamic dimension).
+std::string formatDims(ArrayRef<int64_t> shape);
+/// Output size of one dimension of a transposed convolution (ONNX
+/// ConvTranspose); dynamic in, dynamic out.
+int64_t convTransposeOutputSize(int64_t in, int64_t kernel, int64_t stride,
+                                int64_t padBegin, int64_t padEnd,
+                                int64_t dilation, int64_t outputPadding);
 OpFoldResult
 foldIntBinary(Type resultType, Attribute lhs, Attribute rhs,
               function_ref<std::optional<int64_t>(int64_t, int64_t)> fn);

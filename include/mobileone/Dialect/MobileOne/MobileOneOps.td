@@ -431,6 +431,86 @@ def MobileOne_MatMulOp : MobileOne_InferredOp<"matmul"> {
 }
 
 //===----------------------------------------------------------------------===//
+// Upsampling
+//===----------------------------------------------------------------------===//
+
+def MobileOne_ResizeOp : MobileOne_Op<"resize", [Pure]> {
+  let summary = "2-D resize of an NCHW tensor (ONNX Resize: nearest or linear)";
+  let description = [{
+    Resizes H and W to the result type's. Output pixel `o` of a dimension of
+    input length `in` and output length `out` reads the source coordinate
+
+    | `coordinate_transformation_mode` | source coordinate |
+    |---|---|
+    | `asymmetric` | `o / scale` |
+    | `half_pixel` | `(o + 0.5) / scale - 0.5` |
+    | `pytorch_half_pixel` | as `half_pixel`, 0 when `out == 1` |
+    | `align_corners` | `o * (in - 1) / (out - 1)`, 0 when `out == 1` |
+
+    with `scale` the dimension's entry of `scales` (`[h, w]`: the ONNX scales,
+    or `out / in` when the model gave sizes). `mode = "nearest"` rounds it
+    by `nearest_mode` (`round_prefer_floor`, `round_prefer_ceil`, `floor`,
+    `ceil`) and clamps it to `[0, in - 1]`; `mode = "linear"` interpolates
+    between its two neighbours, clamped to the input (edge replication).
+    The verifier checks that every `out` is `floor(in * scale)` or, for
+    sizes, that `scale` is `out / in`.
+
+    ```mlir
+    %y = mobileone.resize %x {mode = "nearest",
+           coordinate_transformation_mode = "asymmetric",
+           nearest_mode = "floor", scales = array<f64: 2.0, 2.0>}
+         : (tensor<1x64x20x20xf32>) -> tensor<1x64x40x40xf32>
+    ```
+  }];
+  let arguments = (ins F32Tensor4D:$input, StrAttr:$mode,
+                   StrAttr:$coordinate_transformation_mode,
+                   StrAttr:$nearest_mode, DenseF64ArrayAttr:$scales);
+  let results = (outs F32Tensor4D:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+  let hasVerifier = 1;
+}
+
+def MobileOne_ConvTranspose2DOp : MobileOne_Op<"conv_transpose2d", [Pure]> {
+  let summary = "2-D transposed convolution with ONNX ConvTranspose semantics";
+  let description = [{
+    NCHW input `[N, C, H, W]`, weight `[C, OC / group, KH, KW]` (the ONNX
+    layout: input channels first), optional bias `[OC]`. Input pixel `i`
+    contributes to output pixel `i * stride + k * dilation - pad_begin` for
+    every kernel tap `k`; `pads` is in ONNX order `[top, left, bottom,
+    right]` and crops the full output, `output_padding` `[h, w]` extends its
+    end. The result size is
+    `stride * (H - 1) + output_padding + dilation * (KH - 1) + 1 - top - bottom`.
+
+    ```mlir
+    %y = mobileone.conv_transpose2d %x, %w, %b {strides = array<i64: 2, 2>,
+           pads = array<i64: 0, 0, 0, 0>, dilations = array<i64: 1, 1>,
+           output_padding = array<i64: 0, 0>, group = 1 : i64}
+         : (tensor<1x64x20x20xf32>, tensor<64x64x2x2xf32>, tensor<64xf32>)
+           -> tensor<1x64x40x40xf32>
+    ```
+
+    A per-channel affine map after it (batch_norm, a per-channel multiply or
+    add by constants) folds into its weight and bias.
+  }];
+  let arguments = (ins F32Tensor4D:$input, F32Tensor4D:$weight,
+                   Optional<F32Tensor1D>:$bias,
+                   DenseI64ArrayAttr:$strides, DenseI64ArrayAttr:$pads,
+                   DenseI64ArrayAttr:$dilations,
+                   DenseI64ArrayAttr:$output_padding, I64Attr:$group);
+  let results = (outs F32Tensor4D:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`,` $bias^)? attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+  let hasCanonicalizer = 1;
+  let extraClassDeclaration = [{
+    int64_t getOutChannels() {
+      return getWeight().getType().getDimSize(1) * getGroup();
+    }
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // The re-parameterisable block
 //===----------------------------------------------------------------------===//
 

@@ -3,11 +3,13 @@
 // Rewrites that put imported graphs into the one form the passes match:
 // a zero Pad in front of a conv becomes the conv's padding, and the GELU
 // that exporters before opset 20 write as `Div -> Erf -> Add -> Mul -> Mul`
-// becomes one `mobileone.gelu`.
+// becomes one `mobileone.gelu`. A batch_norm after a transposed convolution
+// folds into it (a per-channel affine map of its output channels).
 //
 //===----------------------------------------------------------------------===//
 
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
+#include "mobileone/Math/Reparam.h"
 #include "mobileone/Support/Weights.h"
 
 #include "mlir/IR/PatternMatch.h"
@@ -119,7 +121,67 @@ struct RecognizeGelu : OpRewritePattern<MulOp> {
   }
 };
 
+/// `batch_norm(conv_transpose2d(x))` with constant weights and statistics,
+/// the transposed convolution used only there: scale the weights of each
+/// output channel and shift its bias, in double, rounded once.
+struct FoldBatchNormIntoConvTranspose : OpRewritePattern<BatchNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(BatchNormOp bn,
+                                PatternRewriter &rewriter) const override {
+    auto ct = bn.getInput().getDefiningOp<ConvTranspose2DOp>();
+    if (!ct || !ct->hasOneUse())
+      return failure();
+    auto read = [](Value v, StringRef) -> std::optional<std::vector<double>> {
+      SmallVector<float> storage;
+      std::optional<ArrayRef<float>> d = getConstantF32(v, storage);
+      if (!d)
+        return std::nullopt;
+      return std::vector<double>(d->begin(), d->end());
+    };
+    std::vector<double> scale, shift;
+    std::optional<std::vector<double>> w = read(ct.getWeight(), "weight");
+    std::optional<std::vector<double>> b =
+        ct.getBias() ? read(ct.getBias(), "bias") : std::nullopt;
+    if (!w || (ct.getBias() && !b) || !batchNormAffine(bn, read, scale, shift))
+      return failure();
+    int64_t oc = ct.getOutChannels();
+    if (int64_t(scale.size()) != oc)
+      return failure();
+    ArrayRef<int64_t> ws = ct.getWeight().getType().getShape();
+    // [C, OC / g, KH, KW]: input channel i feeds group i / (C / g).
+    int64_t inPerGroup = ws[0] / ct.getGroup(), outPerGroup = ws[1],
+            taps = ws[2] * ws[3];
+    std::vector<double> weight = *w;
+    for (int64_t i = 0; i < ws[0]; ++i)
+      for (int64_t j = 0; j < outPerGroup; ++j) {
+        double s = scale[(i / inPerGroup) * outPerGroup + j];
+        for (int64_t t = 0; t < taps; ++t)
+          weight[(i * outPerGroup + j) * taps + t] *= s;
+      }
+    std::vector<double> bias(oc);
+    for (int64_t o = 0; o < oc; ++o)
+      bias[o] = (b ? (*b)[o] * scale[o] : 0.0) + shift[o];
+    Location loc = ct.getLoc();
+    Value newW = createWeightConstant(rewriter, loc, ct.getWeight().getType(),
+                                      math::toF32(weight), "conv_transpose.w");
+    Value newB = createWeightConstant(
+        rewriter, loc, RankedTensorType::get({oc}, rewriter.getF32Type()),
+        math::toF32(bias), "conv_transpose.b");
+    rewriter.replaceOpWithNewOp<ConvTranspose2DOp>(
+        bn, bn.getType(), ct.getInput(), newW, newB, ct.getStridesAttr(),
+        ct.getPadsAttr(), ct.getDilationsAttr(), ct.getOutputPaddingAttr(),
+        ct.getGroupAttr());
+    rewriter.eraseOp(ct);
+    return success();
+  }
+};
+
 } // namespace
+
+void ConvTranspose2DOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                                    MLIRContext *context) {
+  patterns.add<FoldBatchNormIntoConvTranspose>(context);
+}
 
 void Conv2DOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                            MLIRContext *context) {

@@ -12,9 +12,7 @@
 using namespace mlir;
 using namespace mlir::mobileone;
 
-namespace {
-
-std::string formatShape(ArrayRef<int64_t> shape) {
+std::string mlir::mobileone::formatDims(ArrayRef<int64_t> shape) {
   std::string s;
   llvm::raw_string_ostream os(s);
   llvm::interleave(
@@ -28,6 +26,8 @@ std::string formatShape(ArrayRef<int64_t> shape) {
       "x");
   return s;
 }
+
+namespace {
 
 /// Checks the convolution attributes shared by conv2d and block.
 LogicalResult verifyConvAttrs(Operation *op, ArrayRef<int64_t> strides,
@@ -80,12 +80,12 @@ LogicalResult verifyConvResult(Operation *op, RankedTensorType input,
   if (expected[2] == -1 || expected[3] == -1)
     return op->emitOpError("kernel ")
            << kh << "x" << kw << " does not fit the padded input "
-           << formatShape(input.getShape());
+           << formatDims(input.getShape());
   for (auto [e, r] : llvm::zip(expected, result.getShape())) {
     if (!ShapedType::isDynamic(e) && !ShapedType::isDynamic(r) && e != r)
       return op->emitOpError("expected result shape ")
-             << formatShape(expected) << ", got "
-             << formatShape(result.getShape());
+             << formatDims(expected) << ", got "
+             << formatDims(result.getShape());
   }
   return success();
 }
@@ -191,8 +191,8 @@ static LogicalResult verifyBroadcast(Operation *op, Type lhsT, Type rhsT,
       continue;
     if (a != b && a != 1 && b != 1)
       return op->emitOpError("operand shapes ")
-             << formatShape(lhs.getShape()) << " and "
-             << formatShape(rhs.getShape()) << " are not broadcastable";
+             << formatDims(lhs.getShape()) << " and "
+             << formatDims(rhs.getShape()) << " are not broadcastable";
     int64_t e = a == 1 ? b : a;
     if (!ShapedType::isDynamic(r) && r != e)
       return op->emitOpError("expected result dimension ")
@@ -297,7 +297,7 @@ LogicalResult LayerNormOp::verify() {
   for (Value v : {getScale(), getBias()})
     if (v && cast<RankedTensorType>(v.getType()).getShape() != normalized)
       return emitOpError("expected scale and bias of shape [")
-             << formatShape(normalized) << "], got " << v.getType();
+             << formatDims(normalized) << "], got " << v.getType();
   if (getOutput().getType() != in)
     return emitOpError("expected the result type to equal the input type");
   if (!(getEpsilon().convertToDouble() > 0.0))
@@ -314,8 +314,8 @@ LogicalResult GlobalAvgPoolOp::verify() {
   SmallVector<int64_t> expected = {in[0], in[1], 1, 1};
   if (getOutput().getType().getShape() != ArrayRef<int64_t>(expected))
     return emitOpError("expected result shape ")
-           << formatShape(expected) << ", got "
-           << formatShape(getOutput().getType().getShape());
+           << formatDims(expected) << ", got "
+           << formatDims(getOutput().getType().getShape());
   return success();
 }
 
@@ -329,8 +329,8 @@ LogicalResult ReshapeOp::verify() {
   if (in && out && in.hasStaticShape() && out.hasStaticShape() &&
       in.getNumElements() != out.getNumElements())
     return emitOpError("cannot reshape ")
-           << formatShape(in.getShape()) << " (" << in.getNumElements()
-           << " elements) to " << formatShape(out.getShape()) << " ("
+           << formatDims(in.getShape()) << " (" << in.getNumElements()
+           << " elements) to " << formatDims(out.getShape()) << " ("
            << out.getNumElements() << " elements)";
   return success();
 }
@@ -358,12 +358,12 @@ LogicalResult LinearOp::verify() {
   ArrayRef<int64_t> out = getOutput().getType().getShape();
   if (!ShapedType::isDynamic(in[1]) && in[1] != w[1])
     return emitOpError("expected weight [M, K] with K = ")
-           << in[1] << " input features, got " << formatShape(w);
+           << in[1] << " input features, got " << formatDims(w);
   if (getBias() && failed(verifyPerChannel(*this, "bias", getBias(), w[0])))
     return failure();
   if (out[0] != in[0] || out[1] != w[0])
     return emitOpError("expected result shape ")
-           << formatShape({in[0], w[0]}) << ", got " << formatShape(out);
+           << formatDims({in[0], w[0]}) << ", got " << formatDims(out);
   return success();
 }
 
@@ -377,11 +377,11 @@ LogicalResult SqueezeExciteOp::verify() {
   SmallVector<int64_t> rwExpected = {r, c, 1, 1}, ewExpected = {c, r, 1, 1};
   if (rw != ArrayRef<int64_t>(rwExpected))
     return emitOpError("expected 'reduce_weight' of shape ")
-           << formatShape(rwExpected) << " (a 1x1 conv from " << c
-           << " channels), got " << formatShape(rw);
+           << formatDims(rwExpected) << " (a 1x1 conv from " << c
+           << " channels), got " << formatDims(rw);
   if (ew != ArrayRef<int64_t>(ewExpected))
     return emitOpError("expected 'expand_weight' of shape ")
-           << formatShape(ewExpected) << ", got " << formatShape(ew);
+           << formatDims(ewExpected) << ", got " << formatDims(ew);
   if (failed(verifyPerChannel(*this, "reduce_bias", getReduceBias(), r)) ||
       failed(verifyPerChannel(*this, "expand_bias", getExpandBias(), c)))
     return failure();

@@ -25,6 +25,9 @@ namespace {
 /// Bound on slice steps and pad widths: keeps the arithmetic far from
 /// overflow. Element counts are bounded by kMaxTensorElements.
 constexpr int64_t kMaxElements = int64_t(1) << 31;
+/// The largest result concat and expand fold: shapes and small tables
+/// (anchor grids), never weights.
+constexpr int64_t kMaxFoldedElements = int64_t(1) << 16;
 
 RankedTensorType ranked(Value v) {
   return v ? dyn_cast<RankedTensorType>(v.getType()) : RankedTensorType();
@@ -279,26 +282,28 @@ OpFoldResult ConcatOp::fold(FoldAdaptor adaptor) {
   if (getInputs().size() == 1 && getInputs()[0].getType() == getType())
     return getInputs()[0];
   auto type = cast<RankedTensorType>(getType());
-  if (!type.getElementType().isInteger(64) || !type.hasStaticShape())
+  // Shape arithmetic and small float tables (anchor grids); weights stay.
+  if (!type.hasStaticShape() || type.getNumElements() > kMaxFoldedElements)
     return {};
   int64_t axis = getAxis();
   int64_t outer = 1;
   for (int64_t i = 0; i < axis; ++i)
     outer *= type.getDimSize(i);
-  SmallVector<SmallVector<int64_t>> parts;
+  SmallVector<SmallVector<Attribute>> parts;
   SmallVector<int64_t> chunk;
-  for (auto [v, attr] : llvm::zip(getInputs(), adaptor.getInputs())) {
-    std::optional<SmallVector<int64_t>> vals = intValues(attr);
-    if (!vals)
+  for (Attribute attr : adaptor.getInputs()) {
+    auto dense = dyn_cast_or_null<DenseElementsAttr>(attr);
+    if (!dense)
       return {};
-    chunk.push_back(outer ? static_cast<int64_t>(vals->size()) / outer : 0);
-    parts.push_back(std::move(*vals));
+    auto vals = llvm::to_vector(dense.getValues<Attribute>());
+    chunk.push_back(outer ? static_cast<int64_t>(vals.size()) / outer : 0);
+    parts.push_back(std::move(vals));
   }
-  SmallVector<int64_t> out;
+  SmallVector<Attribute> out;
   for (int64_t o = 0; o < outer; ++o)
     for (auto [p, c] : llvm::zip(parts, chunk))
       out.append(p.begin() + o * c, p.begin() + (o + 1) * c);
-  return intAttr(type, out);
+  return DenseElementsAttr::get(type, out);
 }
 
 //===----------------------------------------------------------------------===//
@@ -376,17 +381,19 @@ LogicalResult ExpandOp::verify() {
 OpFoldResult ExpandOp::fold(FoldAdaptor adaptor) {
   if (getInput().getType() == getType())
     return getInput();
-  std::optional<SmallVector<int64_t>> in = intValues(adaptor.getInput());
+  auto dense = dyn_cast_or_null<DenseElementsAttr>(adaptor.getInput());
   auto type = cast<RankedTensorType>(getType());
-  if (!in || !type.hasStaticShape())
+  if (!dense || !type.hasStaticShape() ||
+      type.getNumElements() > kMaxFoldedElements)
     return {};
   ArrayRef<int64_t> is =
       cast<RankedTensorType>(getInput().getType()).getShape();
-  SmallVector<int64_t> out;
+  auto in = llvm::to_vector(dense.getValues<Attribute>());
+  SmallVector<Attribute> out;
   forEachIndex(type.getShape(), [&](ArrayRef<int64_t> idx, int64_t) {
-    out.push_back((*in)[broadcastOffset(is, idx)]);
+    out.push_back(in[broadcastOffset(is, idx)]);
   });
-  return intAttr(type, out);
+  return DenseElementsAttr::get(type, out);
 }
 
 //===----------------------------------------------------------------------===//

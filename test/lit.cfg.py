@@ -34,10 +34,10 @@ config.environment["NODE_PATH"] = os.path.join(config.mobileone_obj_root, "node"
 config.substitutions.append(("%node", "node"))
 
 # The upstream lowering of TOSA to the CPU (TOOLCHAIN.md), and its runner.
-tosa_pipeline = ("builtin.module(func.func(tosa-to-linalg-named,tosa-to-linalg,tosa-to-arith,"
+tosa_pipeline = ("builtin.module(func.func(tosa-optional-decompositions,tosa-to-linalg-named,tosa-to-linalg,tosa-to-arith,"
                  "tosa-to-tensor),one-shot-bufferize{bufferize-function-boundaries},"
                  "buffer-deallocation-pipeline,convert-linalg-to-loops,lower-affine,convert-scf-to-cf,"
-                 "expand-strided-metadata,finalize-memref-to-llvm,convert-math-to-libm,convert-math-to-llvm,"
+                 "expand-strided-metadata,finalize-memref-to-llvm,convert-math-to-libm,convert-math-to-llvm,arith-expand,"
                  "convert-arith-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,reconcile-unrealized-casts)")
 config.substitutions.append(("%tosa-lower", "/usr/bin/mlir-opt-19 '--pass-pipeline=%s'" % tosa_pipeline))
 config.substitutions.append((

@@ -208,10 +208,13 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     if (!v)
       return true;
     for (int32_t t : *v) {
-      if (t == -1 && dst.size() == 2 &&
-          (builtin == tflite::BuiltinOperator_CONV_2D ||
-           builtin == tflite::BuiltinOperator_DEPTHWISE_CONV_2D ||
-           builtin == tflite::BuiltinOperator_FULLY_CONNECTED))
+      if (t == -1 &&
+          ((dst.size() == 2 &&
+            (builtin == tflite::BuiltinOperator_CONV_2D ||
+             builtin == tflite::BuiltinOperator_DEPTHWISE_CONV_2D ||
+             builtin == tflite::BuiltinOperator_FULLY_CONNECTED)) ||
+           (dst.size() == 3 &&
+            builtin == tflite::BuiltinOperator_TRANSPOSE_CONV)))
         continue; // an absent optional bias
       if (t < 0 || t >= int32_t(m.tensors.size()))
         return failOp(index, name,
@@ -401,6 +404,98 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     if (!resolvePadding(padding, x.shape[1], x.shape[2], oh, ow))
       return false;
     return expectShape(y, {x.shape[0], oh, ow, oc}, "output") &&
+           (m.ops.push_back(out), true);
+  }
+  case tflite::BuiltinOperator_TRANSPOSE_CONV: {
+    // Inputs: output shape, filter [OC, KH, KW, C], input, optional bias.
+    // Held as input, filter, bias like a convolution; padTop/padLeft crop
+    // the full output's start (SAME), its end is cropped to the shape.
+    out.kind = OpKind::TransposeConv;
+    if (out.inputs.size() != 3 && out.inputs.size() != 4)
+      return failOp(index, name, "expected output shape, filter, input and "
+                                 "an optional bias");
+    const Tensor &s = in(0), &w = in(1), &x = in(2);
+    if (!s.data || !s.isInt32() || s.shape != std::vector<int64_t>{4})
+      return failOp(index, name, "expected a constant INT32 output shape of "
+                                 "4 entries");
+    if (!floatActivation(x) || x.data || x.isInt8() || x.shape.size() != 4)
+      return failOp(index, name, "expected a 4-D FLOAT32 activation input");
+    if (!w.data || !w.isFloat32() || w.shape.size() != 4 ||
+        w.shape[3] != x.shape[3])
+      return failOp(index, name,
+                    "expected a constant FLOAT32 filter [OC, KH, KW, " +
+                        std::to_string(x.shape[3]) + "]");
+    const int64_t oc = w.shape[0];
+    if (out.inputs.size() == 4) {
+      const Tensor &b = in(3);
+      if (!b.data || !b.isFloat32() || b.shape != std::vector<int64_t>{oc})
+        return failOp(index, name, "expected a constant FLOAT32 bias of [" +
+                                       std::to_string(oc) + "]");
+    }
+    const auto *o = op.builtin_options_as_TransposeConvOptions();
+    if (!o)
+      return failOp(index, name, "missing TransposeConvOptions");
+    out.strideH = o->stride_h(), out.strideW = o->stride_w();
+    if (!positive(out.strideH, "stride") || !positive(out.strideW, "stride") ||
+        !activation(o->fused_activation_function()))
+      return false;
+    out.kernelH = int(w.shape[1]);
+    out.kernelW = int(w.shape[2]);
+    const int32_t *shape = s.i32();
+    std::vector<int64_t> want(shape, shape + 4);
+    if (want[0] != x.shape[0] || want[3] != oc || want[1] < 1 ||
+        want[2] < 1 || want[1] > 1 << 16 || want[2] > 1 << 16)
+      return failOp(index, name, "output shape " + shapeStr(want) +
+                                     " does not fit input " +
+                                     shapeStr(x.shape) + " and filter " +
+                                     shapeStr(w.shape));
+    if (o->padding() == tflite::Padding_SAME) {
+      // TFLite pads as for the convolution from the output to the input.
+      int64_t th = std::max<int64_t>(
+          (x.shape[1] - 1) * out.strideH + out.kernelH - want[1], 0);
+      int64_t tw = std::max<int64_t>(
+          (x.shape[2] - 1) * out.strideW + out.kernelW - want[2], 0);
+      out.padTop = int(th / 2);
+      out.padLeft = int(tw / 2);
+    }
+    out.inputs = out.inputs.size() == 4
+                     ? std::vector<int>{out.inputs[2], out.inputs[1],
+                                        out.inputs[3]}
+                     : std::vector<int>{out.inputs[2], out.inputs[1]};
+    return expectShape(y, want, "output") && (m.ops.push_back(out), true);
+  }
+  case tflite::BuiltinOperator_RESIZE_NEAREST_NEIGHBOR:
+  case tflite::BuiltinOperator_RESIZE_BILINEAR: {
+    const bool nearest =
+        builtin == tflite::BuiltinOperator_RESIZE_NEAREST_NEIGHBOR;
+    out.kind = nearest ? OpKind::ResizeNearest : OpKind::ResizeBilinear;
+    if (!need(2))
+      return false;
+    const Tensor &x = in(0), &s = in(1);
+    if (!floatActivation(x) || x.data || x.shape.size() != 4)
+      return failOp(index, name, "expected a 4-D activation input");
+    if (!s.data || !s.isInt32() || s.shape != std::vector<int64_t>{2} ||
+        s.i32()[0] < 1 || s.i32()[1] < 1 || s.i32()[0] > 1 << 16 ||
+        s.i32()[1] > 1 << 16)
+      return failOp(index, name, "expected a constant INT32 size [2] of "
+                                 "positive entries up to 65536");
+    if (nearest) {
+      const auto *o = op.builtin_options_as_ResizeNearestNeighborOptions();
+      if (o)
+        out.alignCorners = o->align_corners(),
+        out.halfPixelCenters = o->half_pixel_centers();
+    } else {
+      const auto *o = op.builtin_options_as_ResizeBilinearOptions();
+      if (o)
+        out.alignCorners = o->align_corners(),
+        out.halfPixelCenters = o->half_pixel_centers();
+    }
+    if (out.alignCorners && out.halfPixelCenters)
+      return failOp(index, name, "align_corners and half_pixel_centers "
+                                 "cannot both be set");
+    out.inputs.resize(1);
+    return expectShape(y, {x.shape[0], s.i32()[0], s.i32()[1], x.shape[3]},
+                       "output") &&
            (m.ops.push_back(out), true);
   }
   case tflite::BuiltinOperator_PAD: {
@@ -819,9 +914,10 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
                   "DEPTHWISE_CONV_2D, DIV, EXP, FULLY_CONNECTED, GELU, "
                   "HARD_SWISH, LEAKY_RELU, LOGISTIC, MAXIMUM, MAX_POOL_2D, "
                   "MEAN, MINIMUM, MUL, NEG, PAD, PADV2, POW, QUANTIZE, "
-                  "REDUCE_MAX, "
-                  "RELU, RELU6, RELU_N1_TO_1, RESHAPE, RSQRT, SLICE, SOFTMAX, "
-                  "SQRT, SUB, SUM, TANH, TILE, TRANSPOSE");
+                  "REDUCE_MAX, RELU, RELU6, RELU_N1_TO_1, RESHAPE, "
+                  "RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR, RSQRT, SLICE, "
+                  "SOFTMAX, SQRT, SUB, SUM, TANH, TILE, TRANSPOSE, "
+                  "TRANSPOSE_CONV");
   }
 }
 

@@ -147,6 +147,10 @@ enum class OpKind {
   // int8: float32 -> int8 (or int8 -> int8, a requantisation) and back.
   Quantize,
   Dequantize,
+  // Upsampling (detection and segmentation necks).
+  TransposeConv,
+  ResizeNearest,
+  ResizeBilinear,
 };
 
 struct Op {
@@ -170,6 +174,8 @@ struct Op {
   int axis = 0;
   /// GELU's tanh approximation.
   bool approximate = false;
+  /// RESIZE_NEAREST_NEIGHBOR and RESIZE_BILINEAR's coordinate flags.
+  bool alignCorners = false, halfPixelCenters = false;
   /// TRANSPOSE's perm, SLICE's begin then size, TILE's multiples, PADV2's
   /// (before, after) pairs.
   std::vector<int64_t> ints;

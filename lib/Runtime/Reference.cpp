@@ -141,6 +141,102 @@ void conv(const Tensor &x, const float *in, const Tensor &w, const float *bias,
       }
 }
 
+/// TFLite's TRANSPOSE_CONV: input pixel (iy, ix) adds to output pixel
+/// (iy * stride - padTop + ky, ix * stride - padLeft + kx); filter
+/// [OC, KH, KW, C].
+void transposeConv(const Tensor &x, const float *in, const Tensor &w,
+                   const float *bias, const Op &op, const Tensor &y,
+                   float *out) {
+  const int64_t n = x.shape[0], h = x.shape[1], wd = x.shape[2], c = x.shape[3];
+  const int64_t oh = y.shape[1], ow = y.shape[2], oc = y.shape[3];
+  const float *filter = w.f32();
+  std::fill(out, out + y.elements, 0.0f);
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t iy = 0; iy < h; ++iy)
+      for (int64_t ix = 0; ix < wd; ++ix) {
+        const float *pixel = in + ((b * h + iy) * wd + ix) * c;
+        for (int64_t ky = 0; ky < op.kernelH; ++ky) {
+          int64_t oy = iy * op.strideH - op.padTop + ky;
+          if (oy < 0 || oy >= oh)
+            continue;
+          for (int64_t kx = 0; kx < op.kernelW; ++kx) {
+            int64_t ox = ix * op.strideW - op.padLeft + kx;
+            if (ox < 0 || ox >= ow)
+              continue;
+            float *dst = out + ((b * oh + oy) * ow + ox) * oc;
+            for (int64_t o = 0; o < oc; ++o) {
+              const float *f = filter + ((o * op.kernelH + ky) * op.kernelW + kx) * c;
+              float acc = 0.0f;
+              for (int64_t i = 0; i < c; ++i)
+                acc += pixel[i] * f[i];
+              dst[o] += acc;
+            }
+          }
+        }
+      }
+  for (int64_t i = 0; i < y.elements; ++i)
+    out[i] = std::min(std::max(out[i] + (bias ? bias[i % oc] : 0.0f),
+                               op.outMin),
+                      op.outMax);
+}
+
+/// TFLite's RESIZE_NEAREST_NEIGHBOR and RESIZE_BILINEAR (reference
+/// semantics, float arithmetic as TFLite computes it).
+template <typename T>
+void resize(const Tensor &x, const T *in, const Op &op, const Tensor &y,
+            T *out) {
+  const int64_t n = x.shape[0], h = x.shape[1], wd = x.shape[2], c = x.shape[3];
+  const int64_t oh = y.shape[1], ow = y.shape[2];
+  auto scaleOf = [&](int64_t inLen, int64_t outLen) {
+    return op.alignCorners && outLen > 1 ? float(inLen - 1) / float(outLen - 1)
+                                         : float(inLen) / float(outLen);
+  };
+  const float sy = scaleOf(h, oh), sx = scaleOf(wd, ow);
+  struct Tap {
+    int64_t lo, hi;
+    float t;
+  };
+  auto taps = [&](int64_t outLen, int64_t inLen, float scale) {
+    std::vector<Tap> v(outLen);
+    for (int64_t o = 0; o < outLen; ++o) {
+      if (op.kind == OpKind::ResizeNearest) {
+        float s = (float(o) + (op.halfPixelCenters ? 0.5f : 0.0f)) * scale;
+        int64_t i = std::min<int64_t>(
+            op.alignCorners ? int64_t(std::round(s)) : int64_t(std::floor(s)),
+            inLen - 1);
+        if (op.halfPixelCenters)
+          i = std::max<int64_t>(i, 0);
+        v[o] = {i, i, 0.0f};
+        continue;
+      }
+      float s = op.halfPixelCenters ? (float(o) + 0.5f) * scale - 0.5f
+                                    : float(o) * scale;
+      int64_t lo = std::max<int64_t>(int64_t(std::floor(s)), 0);
+      int64_t hi = std::min<int64_t>(int64_t(std::ceil(s)), inLen - 1);
+      v[o] = {lo, hi, s - float(lo)};
+    }
+    return v;
+  };
+  const std::vector<Tap> ty = taps(oh, h, sy), tx = taps(ow, wd, sx);
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t r = 0; r < oh; ++r)
+      for (int64_t q = 0; q < ow; ++q) {
+        T *dst = out + ((b * oh + r) * ow + q) * c;
+        const T *p00 = in + ((b * h + ty[r].lo) * wd + tx[q].lo) * c;
+        if (op.kind == OpKind::ResizeNearest) {
+          std::copy(p00, p00 + c, dst);
+          continue;
+        }
+        const T *p01 = in + ((b * h + ty[r].lo) * wd + tx[q].hi) * c;
+        const T *p10 = in + ((b * h + ty[r].hi) * wd + tx[q].lo) * c;
+        const T *p11 = in + ((b * h + ty[r].hi) * wd + tx[q].hi) * c;
+        const float dy = ty[r].t, dx = tx[q].t;
+        for (int64_t ch = 0; ch < c; ++ch)
+          dst[ch] = T(p00[ch] * (1 - dy) * (1 - dx) + p10[ch] * dy * (1 - dx) +
+                      p01[ch] * (1 - dy) * dx + p11[ch] * dy * dx);
+      }
+}
+
 void depthwise(const Tensor &x, const float *in, const Tensor &w,
                const float *bias, const Op &op, const Tensor &y, float *out) {
   const int64_t n = x.shape[0], h = x.shape[1], wd = x.shape[2], c = x.shape[3],
@@ -359,6 +455,16 @@ void mobileone::runtime::runReferenceOp(const Model &model, const Op &op,
       depthwise(x, in, w, bias, op, y, out);
     break;
   }
+  case OpKind::TransposeConv:
+    transposeConv(x, in, model.tensors[op.inputs[1]],
+                  op.inputs.size() > 2 ? model.tensors[op.inputs[2]].f32()
+                                       : nullptr,
+                  op, y, out);
+    break;
+  case OpKind::ResizeNearest:
+  case OpKind::ResizeBilinear:
+    resize(x, in, op, y, out);
+    break;
   case OpKind::Pad:
     padInto(x, in, y, {0, op.padTop, op.padLeft, 0}, 0.0f, out);
     break;

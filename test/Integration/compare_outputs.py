@@ -6,6 +6,10 @@ with printMemrefF32 (anything else: every printed memref in order). Two
 .npz files are compared array by array (the same keys; one line each, the
 label followed by the key); an .npz against anything else stands for its
 arrays concatenated in order. Exits 1 beyond tolerance.
+
+--columns K:W compares only columns K.. of rows of width W (a detector's
+[1, anchors, 85] output: its class scores, on their own scale, without the
+box coordinates that set the relative tolerance's scale otherwise).
 """
 import argparse
 import re
@@ -34,6 +38,10 @@ def load(path):
 
 
 def compare(x, y, a, label):
+    if a.columns and x.size == y.size:
+        start, width = (int(v) for v in a.columns.split(":"))
+        x, y = x.reshape(-1, width)[:, start:].ravel(), y.reshape(-1, width)[:, start:].ravel()
+        label = f"{label} columns {start}:"
     if x.size != y.size:
         print(f"{label}: FAIL: {x.size} values, expected {y.size}")
         return False
@@ -55,6 +63,7 @@ def main():
     p.add_argument("--atol", type=float, default=1e-4)
     p.add_argument("--rtol", type=float, default=1e-5)
     p.add_argument("--label", default="")
+    p.add_argument("--columns", default="")
     a = p.parse_args()
     if a.actual.endswith(".npz") and a.expected.endswith(".npz"):
         xs, ys = np.load(a.actual), np.load(a.expected)

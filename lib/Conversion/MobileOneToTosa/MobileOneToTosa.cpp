@@ -17,6 +17,7 @@
 
 #include "mobileone/Conversion/Passes.h"
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
+#include "mobileone/Math/Resize.h"
 #include "mobileone/Support/Layout.h"
 #include "mobileone/Support/Weights.h"
 #include "mobileone/Transforms/BranchKernels.h"
@@ -58,6 +59,8 @@ private:
 
   FailureOr<Value> lowerConv(Conv2DOp conv);
   FailureOr<Value> lowerPool(Operation *op, bool max);
+  FailureOr<Value> lowerConvTranspose(ConvTranspose2DOp ct);
+  FailureOr<Value> lowerResize(ResizeOp r);
   FailureOr<Value> lowerMatMul(MatMulOp mm);
   FailureOr<Value> lowerLayerNorm(LayerNormOp ln);
   FailureOr<Value> lowerSqueezeExcite(SqueezeExciteOp se);
@@ -297,6 +300,99 @@ FailureOr<Value> Lowering::lowerPool(Operation *op, bool max) {
   return toNCHW(result);
 }
 
+/// tosa.transpose_conv2d per group (sliced and concatenated like grouped
+/// convolutions), a dilated kernel spread out with zeros (exact), ONNX pads
+/// as negative out_pad (cropping) and output_padding as extra rows at the
+/// end.
+FailureOr<Value> Lowering::lowerConvTranspose(ConvTranspose2DOp ct) {
+  std::string name = nameOf(ct);
+  std::optional<std::vector<float>> w = requireConstantF32(
+      ct.getWeight(), ct, who(), "weight (re-laid out at compile time)");
+  if (!w)
+    return failure();
+  int64_t oc = ct.getOutChannels();
+  std::vector<float> bias(oc, 0.0f);
+  if (ct.getBias()) {
+    std::optional<std::vector<float>> bv =
+        requireConstantF32(ct.getBias(), ct, who(), "bias");
+    if (!bv)
+      return failure();
+    bias = *bv;
+  }
+  ArrayRef<int64_t> ws = ct.getWeight().getType().getShape(); // [C, OC/g, KH, KW]
+  ArrayRef<int64_t> d = ct.getDilations(), p = ct.getPads(),
+                    op = ct.getOutputPadding();
+  int64_t group = ct.getGroup(), icg = ws[0] / group, ocg = ws[1];
+  int64_t kh = d[0] * (ws[2] - 1) + 1, kw = d[1] * (ws[3] - 1) + 1;
+  ArrayRef<int64_t> os = ct.getType().getShape();
+  Value x = toNHWC(ct.getInput());
+  ArrayRef<int64_t> xs = shapeOf(x);
+  auto outPad = b.getDenseI64ArrayAttr(
+      {-p[0], -p[2] + op[0], -p[1], -p[3] + op[1]});
+  SmallVector<Value> parts;
+  for (int64_t g = 0; g < group; ++g) {
+    // [OC/g, KH', KW', C/g]: weight[o][y * dh][x * dw][i] = W[g*icg + i][o][y][x].
+    std::vector<float> ohwi(ocg * kh * kw * icg, 0.0f);
+    for (int64_t i = 0; i < icg; ++i)
+      for (int64_t o = 0; o < ocg; ++o)
+        for (int64_t y = 0; y < ws[2]; ++y)
+          for (int64_t x2 = 0; x2 < ws[3]; ++x2)
+            ohwi[((o * kh + y * d[0]) * kw + x2 * d[1]) * icg + i] =
+                (*w)[(((g * icg + i) * ocg + o) * ws[2] + y) * ws[3] + x2];
+    Value slice = x;
+    if (group > 1)
+      slice = b.create<tosa::SliceOp>(
+          loc, tensor({xs[0], xs[1], xs[2], icg}), x,
+          b.getDenseI64ArrayAttr({0, 0, 0, g * icg}),
+          b.getDenseI64ArrayAttr({xs[0], xs[1], xs[2], icg}));
+    std::string suffix = group > 1 ? std::to_string(g) : "";
+    std::vector<float> bg(bias.begin() + g * ocg, bias.begin() + (g + 1) * ocg);
+    SmallVector<int64_t> outShape = {os[0], os[2], os[3], ocg};
+    parts.push_back(b.create<tosa::TransposeConv2DOp>(
+        loc, tensor(outShape), slice,
+        constant({ocg, kh, kw, icg}, ohwi, name + ".w" + suffix),
+        constant({ocg}, bg, name + ".b" + suffix), outPad,
+        b.getDenseI64ArrayAttr(ct.getStrides()),
+        b.getDenseI64ArrayAttr(outShape), /*quantization_info=*/nullptr,
+        /*local_bound=*/nullptr));
+  }
+  Value result = parts.size() == 1
+                     ? parts[0]
+                     : b.create<tosa::ConcatOp>(
+                           loc, tensor({os[0], os[2], os[3], os[1]}), parts,
+                           b.getI32IntegerAttr(3));
+  return toNCHW(result);
+}
+
+/// tosa.resize in its exact integer form (math/Resize.h): the nearest
+/// rounding folded into the offset.
+FailureOr<Value> Lowering::lowerResize(ResizeOp r) {
+  auto mode = *math::parseResizeMode(r.getMode());
+  auto coords =
+      *math::parseResizeCoordinates(r.getCoordinateTransformationMode());
+  auto rounding = *math::parseNearestRounding(r.getNearestMode());
+  ArrayRef<int64_t> is = shapeOf(r.getInput()), os = r.getType().getShape();
+  SmallVector<int64_t> scale, offset, border;
+  for (int d = 0; d < 2; ++d) {
+    std::optional<math::RationalResize> q = math::rationalResize(
+        mode, coords, rounding, is[2 + d], os[2 + d], r.getScales()[d]);
+    if (!q)
+      return r.emitError(who() + " cannot express the scale ")
+             << r.getScales()[d] << " as a ratio of integers up to 4096";
+    scale.append({q->n, q->d});
+    offset.push_back(q->offset);
+    border.push_back(math::resizeBorder(*q, is[2 + d], os[2 + d]));
+  }
+  Value x = toNHWC(r.getInput());
+  Value y = b.create<tosa::ResizeOp>(
+      loc, tensor({os[0], os[2], os[3], os[1]}), x,
+      b.getDenseI64ArrayAttr(scale), b.getDenseI64ArrayAttr(offset),
+      b.getDenseI64ArrayAttr(border),
+      b.getStringAttr(mode == math::ResizeMode::Nearest ? "NEAREST_NEIGHBOR"
+                                                         : "BILINEAR"));
+  return toNCHW(y);
+}
+
 FailureOr<Value> Lowering::lowerMatMul(MatMulOp mm) {
   // TOSA's matmul is [B, M, K] x [B, K, N]: collapse the batch dimensions
   // (broadcast first where they differ).
@@ -448,6 +544,8 @@ FailureOr<SmallVector<Value>> Lowering::lower(Operation &op) {
   return one(
       llvm::TypeSwitch<Operation *, R>(&op)
           .Case([&](Conv2DOp conv) { return lowerConv(conv); })
+          .Case([&](ConvTranspose2DOp ct) { return lowerConvTranspose(ct); })
+          .Case([&](ResizeOp r) { return lowerResize(r); })
           .Case([&](ReluOp) { return clamp(in(), 0.0f, kFloatMax); })
           .Case([&](ClipOp c) {
             return clamp(in(), c.getMin().convertToFloat(),

@@ -18,6 +18,7 @@
 #include "mobileone/Conversion/Passes.h"
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
 #include "mobileone/Support/Layout.h"
+#include "mobileone/Math/Resize.h"
 #include "mobileone/Support/Half.h"
 #include "mobileone/Support/Limits.h"
 #include "mobileone/Support/Weights.h"
@@ -70,6 +71,8 @@ private:
   LogicalResult emitConv(Operation *conv, bool depthwise);
   LogicalResult emitGroupedConv(tosa::ConcatOp concat);
   LogicalResult emitPool(Operation *op, bool max);
+  LogicalResult emitTransposeConv(tosa::TransposeConv2DOp conv);
+  LogicalResult emitResize(tosa::ResizeOp resize);
   LogicalResult emitClamp(tosa::ClampOp clamp);
   /// An explicit PAD (PADV2 with `value`) of NHWC `x` by TOSA `pad`
   /// [top, bottom, left, right]; the padded tensor.
@@ -478,6 +481,124 @@ LogicalResult Writer::emitPool(Operation *op, bool max) {
   return success();
 }
 
+/// TRANSPOSE_CONV: VALID (no crop at the start) or SAME where TFLite's split
+/// of the padding is TOSA's; otherwise the full output and a SLICE.
+LogicalResult Writer::emitTransposeConv(tosa::TransposeConv2DOp conv) {
+  FailureOr<int32_t> x = tensorOf(conv.getInput(), conv);
+  if (failed(x))
+    return failure();
+  std::string name = nameOf(conv);
+  ArrayRef<int64_t> pad = conv.getOutPad(), stride = conv.getStride();
+  ArrayRef<int64_t> is = shapeOf(conv.getInput()),
+                    ws = shapeOf(conv.getFilter()),
+                    os = shapeOf(conv.getOutput());
+  if (pad[0] > 0 || pad[2] > 0)
+    return conv.emitError("TFLite target cannot express a transposed "
+                          "convolution that pads the start of its output");
+  SmallVector<float> wStorage, bStorage;
+  std::optional<ArrayRef<float>> w = getConstantF32(conv.getFilter(), wStorage);
+  std::optional<ArrayRef<float>> b = getConstantF32(conv.getBias(), bStorage);
+  if (!w || !b)
+    return conv.emitError("TFLite target: the transposed convolution's "
+                          "weights and bias must be constants");
+  auto sameStart = [&](int d) {
+    int64_t total = std::max<int64_t>(
+        (is[1 + d] - 1) * stride[d] + ws[1 + d] - os[1 + d], 0);
+    return -pad[2 * d] == total / 2;
+  };
+  tflite::Padding padding = tflite::Padding_VALID;
+  SmallVector<int64_t> full(os);
+  if (pad[0] != 0 || pad[2] != 0) {
+    if (sameStart(0) && sameStart(1)) {
+      padding = tflite::Padding_SAME;
+    } else {
+      full[1] -= pad[0];
+      full[2] -= pad[2];
+    }
+  }
+  int32_t shapeId = addInt32Constant({4}, full, name + "/output_shape");
+  int32_t filterId = addConstant(ws, *w, name + "/filter");
+  int32_t biasId = addConstant({ws[0]}, *b, name + "/bias");
+  bool crop = full != SmallVector<int64_t>(os);
+  Value out = conv.getOutput();
+  int32_t result = crop ? addTensor(full, name + "/full") : define(out, name);
+  addOp(tflite::BuiltinOperator_TRANSPOSE_CONV, {shapeId, filterId, *x, biasId},
+        {result}, tflite::BuiltinOptions_TransposeConvOptions,
+        tflite::CreateTransposeConvOptions(fbb, padding, stride[1], stride[0])
+            .Union());
+  if (crop) {
+    int32_t begin =
+        addInt32Constant({4}, {0, -pad[0], -pad[2], 0}, name + "/begin");
+    int32_t size = addInt32Constant({4}, os, name + "/size");
+    addOp(tflite::BuiltinOperator_SLICE, {result, begin, size},
+          {define(out, name + "/crop")}, tflite::BuiltinOptions_SliceOptions,
+          tflite::CreateSliceOptions(fbb).Union());
+  }
+  return success();
+}
+
+/// RESIZE_NEAREST_NEIGHBOR or RESIZE_BILINEAR with the flags whose source
+/// pixels are the tosa.resize's on both axes (math/Resize.h), or an error.
+LogicalResult Writer::emitResize(tosa::ResizeOp resize) {
+  FailureOr<int32_t> x = tensorOf(resize.getInput(), resize);
+  if (failed(x))
+    return failure();
+  using namespace math;
+  bool nearest = resize.getMode() == "NEAREST_NEIGHBOR";
+  ArrayRef<int64_t> is = shapeOf(resize.getInput()),
+                    os = shapeOf(resize.getOutput()),
+                    scale = resize.getScale(), offset = resize.getOffset();
+  struct Flags {
+    bool alignCorners, halfPixel;
+    ResizeCoordinates coords;
+  };
+  // TFLite's three coordinate rules in ONNX's terms; its nearest rounds
+  // floor(v) without flags, half up (floor(v + 1/2), round()) with them.
+  const Flags candidates[] = {
+      {false, false, ResizeCoordinates::Asymmetric},
+      {false, true, ResizeCoordinates::HalfPixel},
+      {true, false, ResizeCoordinates::AlignCorners},
+  };
+  for (const Flags &f : candidates) {
+    bool all = true;
+    for (int d = 0; d < 2 && all; ++d) {
+      NearestRounding rounding = f.alignCorners || f.halfPixel
+                                     ? NearestRounding::RoundPreferCeil
+                                     : NearestRounding::Floor;
+      std::optional<RationalResize> want = rationalResize(
+          nearest ? ResizeMode::Nearest : ResizeMode::Linear, f.coords,
+          rounding, is[1 + d], os[1 + d],
+          double(os[1 + d]) / double(is[1 + d]));
+      all = want && sameSource(*want, {scale[2 * d], scale[2 * d + 1],
+                                       offset[d]});
+    }
+    if (!all)
+      continue;
+    std::string name = nameOf(resize);
+    int32_t size = addInt32Constant({2}, {os[1], os[2]}, name + "/size");
+    int32_t y = define(resize.getOutput(), name);
+    if (nearest)
+      addOp(tflite::BuiltinOperator_RESIZE_NEAREST_NEIGHBOR, {*x, size}, {y},
+            tflite::BuiltinOptions_ResizeNearestNeighborOptions,
+            tflite::CreateResizeNearestNeighborOptions(fbb, f.alignCorners,
+                                                       f.halfPixel)
+                .Union());
+    else
+      addOp(tflite::BuiltinOperator_RESIZE_BILINEAR, {*x, size}, {y},
+            tflite::BuiltinOptions_ResizeBilinearOptions,
+            tflite::CreateResizeBilinearOptions(fbb, f.alignCorners,
+                                                f.halfPixel)
+                .Union());
+    return success();
+  }
+  return resize.emitError(
+      "TFLite target cannot express this resize: TFLite derives the scale "
+      "from the sizes and knows the asymmetric (nearest: floor), half-pixel "
+      "(nearest: round half up) and align-corners (nearest: round) "
+      "coordinates only; use mode and coordinate_transformation_mode of one "
+      "of those, or the ONNX or TOSA target");
+}
+
 LogicalResult Writer::emitClamp(tosa::ClampOp clamp) {
   if (std::optional<tflite::ActivationFunctionType> a = activationOf(clamp)) {
     BuiltinOperator code = *a == tflite::ActivationFunctionType_RELU
@@ -605,6 +726,8 @@ LogicalResult Writer::emit(Operation &op) {
                       tflite::BuiltinOptions_MaximumMinimumOptions,
                       tflite::CreateMaximumMinimumOptions(fbb).Union());
       })
+      .Case([&](tosa::TransposeConv2DOp c) { return emitTransposeConv(c); })
+      .Case([&](tosa::ResizeOp r) { return emitResize(r); })
       .Case([&](tosa::AvgPool2dOp) { return emitPool(&op, false); })
       .Case([&](tosa::MaxPool2dOp) { return emitPool(&op, true); })
       .Case([&](tosa::FullyConnectedOp) {

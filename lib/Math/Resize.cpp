@@ -52,8 +52,12 @@ double math::resizeSource(ResizeCoordinates c, int64_t o, int64_t in,
     [[fallthrough]];
   case ResizeCoordinates::HalfPixel:
     return (double(o) + 0.5) / scale - 0.5;
-  case ResizeCoordinates::AlignCorners:
-    return out <= 1 ? 0.0 : double(o) * double(in - 1) / double(out - 1);
+  case ResizeCoordinates::AlignCorners: {
+    // ONNX's resized length is in * scale, not rounded down to out.
+    double length = double(in) * scale;
+    return out <= 1 || length <= 1 ? 0.0
+                                   : double(o) * double(in - 1) / (length - 1);
+  }
   }
   return 0.0;
 }
@@ -107,23 +111,25 @@ math::rationalResize(ResizeMode mode, ResizeCoordinates c,
         c == ResizeCoordinates::PytorchHalfPixel)
       return RationalResize{1, 1, 0};
   }
+  // Use out / in when it is the scale (sizes given): exact whatever its
+  // size; otherwise the scale's own ratio.
+  std::pair<int64_t, int64_t> pq = {out, in};
+  if (float(double(out) / double(in)) != float(scale)) {
+    std::optional<std::pair<int64_t, int64_t>> s = ratio(scale);
+    if (!s)
+      return std::nullopt;
+    pq = *s;
+  }
+  auto [p, q] = pq;
   if (c == ResizeCoordinates::AlignCorners) {
-    r = {out - 1, in - 1, 0};
+    // o (in - 1) / (in p / q - 1): the resized length is in * scale.
+    if (in * p - q <= 0)
+      return RationalResize{1, 1, 0};
+    r = {in * p - q, (in - 1) * q, 0};
+  } else if (c == ResizeCoordinates::Asymmetric) {
+    r = {p, q, 0}; // o * q / p
   } else {
-    // Use out / in when it is the scale (sizes given): exact whatever its
-    // size; otherwise the scale's own ratio.
-    std::pair<int64_t, int64_t> pq = {out, in};
-    if (float(double(out) / double(in)) != float(scale)) {
-      std::optional<std::pair<int64_t, int64_t>> s = ratio(scale);
-      if (!s)
-        return std::nullopt;
-      pq = *s;
-    }
-    auto [p, q] = pq;
-    if (c == ResizeCoordinates::Asymmetric)
-      r = {p, q, 0}; // o * q / p
-    else
-      r = {2 * p, 2 * q, q - p}; // ((o + 1/2) q - p / 2) / p
+    r = {2 * p, 2 * q, q - p}; // ((o + 1/2) q - p / 2) / p
   }
   if (mode == ResizeMode::Linear ||
       rounding == NearestRounding::RoundPreferCeil)

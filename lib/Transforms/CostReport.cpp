@@ -114,6 +114,15 @@ Cost mobileone::opCost(Operation *op) {
     auto w = conv.getWeight().getType();
     c.macs = numElements(conv.getOutput()) * w.getDimSize(1) * w.getDimSize(2) *
              w.getDimSize(3);
+  } else if (auto ct = dyn_cast<ConvTranspose2DOp>(op)) {
+    c.params = numElements(ct.getWeight()) + numElements(ct.getBias());
+    // Every input element takes (OC / group) * KH * KW multiply-adds.
+    auto w = ct.getWeight().getType();
+    c.macs = numElements(ct.getInput()) * w.getDimSize(1) * w.getDimSize(2) *
+             w.getDimSize(3);
+  } else if (isa<ResizeOp>(op)) {
+    // Linear: 3 lerps of 2 flops per output element; nearest copies.
+    c.flops = cast<ResizeOp>(op).getMode() == "linear" ? 6 * outputs : 0;
   } else if (auto lin = dyn_cast<LinearOp>(op)) {
     c.params = numElements(lin.getWeight()) + numElements(lin.getBias());
     c.macs =

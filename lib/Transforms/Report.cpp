@@ -173,7 +173,7 @@ const Style kStyles[] = {
 };
 
 const char *kindOf(Operation *op) {
-  if (isa<Conv2DOp>(op))
+  if (isa<Conv2DOp, ConvTranspose2DOp>(op))
     return "conv";
   if (isa<BlockOp>(op))
     return "block";
@@ -181,7 +181,7 @@ const char *kindOf(Operation *op) {
           LeakyReluOp, ClipOp, SoftmaxOp, ExpOp, SqrtOp, ReciprocalOp>(op))
     return "act";
   if (isa<GlobalAvgPoolOp, MaxPoolOp, AvgPoolOp, ReduceMeanOp, ReduceSumOp,
-          ReduceMaxOp, SqueezeExciteOp>(op))
+          ReduceMaxOp, SqueezeExciteOp, ResizeOp>(op))
     return "pool";
   if (isa<LinearOp, MatMulOp>(op))
     return "dense";

@@ -654,11 +654,22 @@ LogicalResult importConvTranspose(Importer &im, const onnx::NodeProto &node) {
       int64_t want = outShape.empty() ? xs[2 + d] * strides[d]
                                       : outShape[outShape.size() - 2 + d];
       int64_t total = full[d] - want;
-      if (want < 1 || total < 0)
-        return im.nodeError(node)
-               << "output_shape " << formatShape(outShape)
-               << " is not reachable: dimension " << 2 + d << " gives "
-               << full[d] << " before padding, which can only be cropped";
+      if (total < 0 && want >= 1) {
+        // Larger than the full output: the extra rows come at the end, as
+        // output_padding would add them (bias only).
+        outPad[d] -= total;
+        full[d] -= total;
+        total = 0;
+        if (outPad[d] >= strides[d] && outPad[d] >= dilations[d])
+          return im.nodeError(node)
+                 << "output_shape " << formatShape(outShape)
+                 << " is not reachable: dimension " << 2 + d
+                 << " needs output padding " << outPad[d]
+                 << ", which must be smaller than the stride or the dilation";
+      }
+      if (want < 1)
+        return im.nodeError(node) << "output_shape " << formatShape(outShape)
+                                  << " must be positive";
       // ONNX: SAME_UPPER puts the larger half at the end.
       int64_t small = total / 2, large = total - small;
       derived[d] = autoPad == "SAME_UPPER" ? small : large;

@@ -29,6 +29,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <onnx/defs/schema.h>
+#include <onnx/version_converter/convert.h>
 
 #include <climits>
 #include <cstring>
@@ -869,6 +870,48 @@ OwningOpRef<ModuleOp> Importer::run() {
                           "supported";
     return nullptr;
   }
+  if (opsetVersion >= 7 && opsetVersion < kMinOpset) {
+    // Old exports: ONNX's own version converter rewrites the graph to the
+    // oldest opset the registry implements, and the user is told so.
+    try {
+      // The converter expects every initializer among the graph inputs, as
+      // IR versions before 4 required: list them for it, then drop them.
+      onnx::GraphProto *g = model->mutable_graph();
+      llvm::StringSet<> listed, added;
+      for (const onnx::ValueInfoProto &v : g->input())
+        listed.insert(v.name());
+      for (const onnx::TensorProto &t : g->initializer()) {
+        if (listed.contains(t.name()) || !added.insert(t.name()).second)
+          continue;
+        onnx::ValueInfoProto *v = g->add_input();
+        v->set_name(t.name());
+        auto *tt = v->mutable_type()->mutable_tensor_type();
+        tt->set_elem_type(t.data_type());
+        for (int64_t d : t.dims())
+          tt->mutable_shape()->add_dim()->set_dim_value(d);
+      }
+      onnx::ModelProto upgraded =
+          onnx::version_conversion::ConvertVersion(*model, int(kMinOpset));
+      auto *inputs = upgraded.mutable_graph()->mutable_input();
+      for (int i = inputs->size() - 1; i >= 0; --i)
+        if (added.contains(inputs->Get(i).name()))
+          inputs->DeleteSubrange(i, 1);
+      // Opset 11 came with IR version 6 (initializers need not be inputs).
+      if (upgraded.ir_version() < 6)
+        upgraded.set_ir_version(6);
+      *model = std::move(upgraded);
+    } catch (const std::exception &e) {
+      emitError(fileLoc) << "the model uses ONNX opset " << opsetVersion
+                         << "; ONNX's version converter could not upgrade it "
+                            "to opset "
+                         << kMinOpset << ": " << e.what();
+      return nullptr;
+    }
+    emitWarning(fileLoc) << "the model uses ONNX opset " << opsetVersion
+                         << "; upgraded to opset " << kMinOpset
+                         << " by ONNX's version converter";
+    opsetVersion = kMinOpset;
+  }
   if (opsetVersion < kMinOpset || opsetVersion > kMaxOpset) {
     emitError(fileLoc) << "the model uses ONNX opset " << opsetVersion
                        << "; supported opsets are " << kMinOpset << " to "
@@ -876,7 +919,8 @@ OwningOpRef<ModuleOp> Importer::run() {
                        << (opsetVersion > kMaxOpset
                                ? " (export with opset_version=" +
                                      std::to_string(kMaxOpset) + " or older)"
-                               : std::string());
+                               : std::string(" (7 to 10 are upgraded by "
+                                             "ONNX's version converter)"));
     return nullptr;
   }
   const onnx::GraphProto &graph = model->graph();

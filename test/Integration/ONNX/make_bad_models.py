@@ -43,9 +43,9 @@ def main():
     # Every unsupported op is listed at once: two of one type, one of another,
     # one in a custom domain, and an op that this opset does not have yet.
     onnx.save(conv_model(extra_nodes=[
-        helper.make_node("Resize", ["y"], ["r1"], name="up1"),
+        helper.make_node("LpNormalization", ["y"], ["r1"], name="up1"),
         helper.make_node("Mish", ["r1"], ["r2"], name="mish"),
-        helper.make_node("Resize", ["r2"], ["r3"], name="up2"),
+        helper.make_node("LpNormalization", ["r2"], ["r3"], name="up2"),
         helper.make_node("Gelu", ["r3"], ["r4"], name="gelu"),
         helper.make_node("FusedConv", ["r4"], ["z"], name="fused", domain="com.microsoft"),
     ]), path("unsupported-op.onnx"))
@@ -72,6 +72,7 @@ def main():
     onnx.save(m, path("negative-variance.onnx"))
     onnx.save(conv_model(opset=22), path("opset22.onnx"))
     onnx.save(conv_model(opset=10), path("opset10.onnx"))
+    onnx.save(conv_model(opset=6), path("opset6.onnx"))
 
     # Malformed nodes and values that once reached unchecked code.
     m = conv_model()

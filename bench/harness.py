@@ -34,6 +34,8 @@ FAMILIES = {
     "fastvit_t8": ("test/Integration/Torch2/Inputs/timm_fastvit_t8_dynamo.onnx", 128),
     "repghostnet_050": ("test/Integration/Torch2/Inputs/timm_repghostnet_050_dynamo.onnx", 160),
     "repvit": (None, 224),
+    "yolov6n": ("test/Integration/Detection/Inputs/yolov6n_preserve.onnx", 320),
+    "yolov7_tiny": ("test/Integration/Detection/Inputs/yolov7_tiny_preserve.onnx", 320),
 }
 MOBILEONE = ["s0", "s1", "s2", "s3", "s4"]
 

@@ -1,4 +1,5 @@
-"""Latency of MobileOne S0..S4 at 224x224 and of the other families (timm
+"""Latency of MobileOne S0..S4 at 224x224, of the detectors YOLOv6-n and
+YOLOv7-tiny at 320x320 (the fixtures, BN kept), and of the other families (timm
 FastViT-T8 at 128x128 and RepGhostNet-0.5 at 160x160 as PyTorch 2.11
 exports them, our RepViT at 224x224), batch 1, on 1 and 2 threads (or the
 --threads list):

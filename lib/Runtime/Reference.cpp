@@ -336,10 +336,96 @@ void padInto(const Tensor &x, const T *in, const Tensor &y,
   }
 }
 
+/// TRANSPOSE: dimensions of size 1 dropped and runs that stay contiguous
+/// merged; then either whole rows copied (the innermost dimension stays
+/// innermost) or 2-D tiles transposed between the output's innermost
+/// dimension and the one the input holds contiguously.
+template <typename T>
+void transposeTensor(const Tensor &x, const T *in, const Tensor &y,
+                     const std::vector<int64_t> &perm, T *out) {
+  std::vector<int64_t> xs = stridesOf(x.shape);
+  // Output dimensions with their input strides, size-1 dimensions dropped.
+  std::vector<int64_t> size, istride;
+  for (size_t d = 0; d < perm.size(); ++d)
+    if (y.shape[d] != 1) {
+      size.push_back(y.shape[d]);
+      istride.push_back(xs[perm[d]]);
+    }
+  // Merge d into d + 1 where the input is contiguous across them too.
+  for (int64_t d = int64_t(size.size()) - 2; d >= 0; --d)
+    if (istride[d] == istride[d + 1] * size[d + 1]) {
+      size[d] *= size[d + 1];
+      istride[d] = istride[d + 1];
+      size.erase(size.begin() + d + 1);
+      istride.erase(istride.begin() + d + 1);
+    }
+  const auto contiguous =
+      std::find(istride.begin(), istride.end(), int64_t(1));
+  if (size.empty() || istride.back() == 1 || contiguous == istride.end()) {
+    // Rows of the innermost dimension, contiguous (memcpy) or strided.
+    const int64_t run = size.empty() ? 1 : size.back();
+    const int64_t step = size.empty() ? 1 : istride.back();
+    const int64_t rank = int64_t(size.size()) - 1;
+    std::vector<int64_t> index(std::max<int64_t>(rank, 0), 0);
+    for (int64_t o = 0; o < y.elements; o += run) {
+      int64_t src = 0;
+      for (int64_t d = 0; d < rank; ++d)
+        src += index[d] * istride[d];
+      if (step == 1)
+        std::memcpy(out + o, in + src, run * sizeof(T));
+      else
+        for (int64_t j = 0; j < run; ++j)
+          out[o + j] = in[src + j * step];
+      for (int64_t d = rank - 1; d >= 0; --d) {
+        if (++index[d] < size[d])
+          break;
+        index[d] = 0;
+      }
+    }
+    return;
+  }
+  // k: the output dimension the input holds contiguously; r: the innermost.
+  const int64_t rank = size.size(), r = rank - 1;
+  const int64_t k = contiguous - istride.begin();
+  std::vector<int64_t> ostride(rank, 1);
+  for (int64_t d = rank - 2; d >= 0; --d)
+    ostride[d] = ostride[d + 1] * size[d + 1];
+  constexpr int64_t kTile = 16;
+  std::vector<int64_t> index(rank, 0); // the other dimensions
+  while (true) {
+    int64_t src = 0, dst = 0;
+    for (int64_t d = 0; d < rank; ++d)
+      if (d != k && d != r) {
+        src += index[d] * istride[d];
+        dst += index[d] * ostride[d];
+      }
+    for (int64_t a = 0; a < size[k]; a += kTile)
+      for (int64_t b = 0; b < size[r]; b += kTile) {
+        const int64_t ae = std::min(a + kTile, size[k]),
+                      be = std::min(b + kTile, size[r]);
+        for (int64_t i = a; i < ae; ++i)
+          for (int64_t j = b; j < be; ++j)
+            out[dst + i * ostride[k] + j] = in[src + i + j * istride[r]];
+      }
+    int64_t d = rank - 1;
+    for (; d >= 0; --d) {
+      if (d == k || d == r)
+        continue;
+      if (++index[d] < size[d])
+        break;
+      index[d] = 0;
+    }
+    if (d < 0)
+      break;
+  }
+}
+
 /// SLICE, TRANSPOSE and TILE: each output element from its input index.
 template <typename T>
 void gather(const Tensor &x, const T *in, const Tensor &y, const Op &op,
             T *out) {
+  if (op.kind == OpKind::Transpose)
+    return transposeTensor(x, in, y, op.ints, out);
   std::vector<int64_t> s = stridesOf(x.shape);
   const size_t rank = x.shape.size();
   gatherElements(y, out, [&](const std::vector<int64_t> &index) -> T {

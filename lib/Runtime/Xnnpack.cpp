@@ -307,6 +307,28 @@ bool XnnpackExecutor::buildOp(const Op &op, xnn_runtime_t &runtime,
           op.kernelH, op.kernelW, op.strideH, op.strideW, 1, 1, op.outMin,
           op.outMax, in, out, 0);
       break;
+    case OpKind::TransposeConv: {
+      // The output's end: cropped (padding) or extended (adjustment).
+      const Tensor &y = model.tensors[op.output];
+      int64_t crop[2], adjust[2] = {0, 0};
+      const int kernel[2] = {op.kernelH, op.kernelW},
+                stride[2] = {op.strideH, op.strideW},
+                start[2] = {op.padTop, op.padLeft};
+      for (int d = 0; d < 2; ++d) {
+        crop[d] = (x.shape[1 + d] - 1) * stride[d] + kernel[d] - start[d] -
+                  y.shape[1 + d];
+        if (crop[d] < 0)
+          adjust[d] = -crop[d], crop[d] = 0;
+      }
+      if (adjust[0] < op.strideH && adjust[1] < op.strideW)
+        s = xnn_define_deconvolution_2d(
+            subgraph, op.padTop, uint32_t(crop[1]), uint32_t(crop[0]),
+            op.padLeft, uint32_t(adjust[0]), uint32_t(adjust[1]), op.kernelH,
+            op.kernelW, op.strideH, op.strideW, 1, 1, 1, x.shape[3],
+            y.shape[3], op.outMin, op.outMax, in, ids[op.inputs[1]], bias, out,
+            0);
+      break;
+    }
     case OpKind::Reshape:
       break; // a copy in the arena, see run()
     default:

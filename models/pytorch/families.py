@@ -13,6 +13,13 @@ hand-writes, and what the compiler must reproduce from the exported graph.
   acnet     ACNet: BN(conv3x3) + BN(conv1x3) + BN(conv3x1).
   dbb       Diverse Branch Block: kxk conv-BN, 1x1 conv-BN, 1x1 -> kxk and
             1x1 -> kxk average pool in sequence (pad-with-bias as DBB does).
+  yolo      The blocks of YOLOv6 and YOLOv7 as a small detector: YOLOv7's
+            RepConv (3x3 conv-BN + 1x1 conv-BN + BN identity, SiLU written
+            x * sigmoid(x)), YOLOv6's QARepVGG v2 (BN after the sum of a 3x3
+            conv-BN, a bare 1x1 conv, the identity and a 3x3 average pool),
+            MBLA's BottleRep (f(x) + alpha * x), a ConvTranspose -> BN
+            upsampling, nearest and bilinear Resize, YOLOv7's implicit
+            add/multiply around a 1x1 head, and a rank-5 head reshape.
 
 `build(name)` gives the training-time model; `reparameterize(model)` a deploy
 model of plain convs (and one Linear head), computing the same function;
@@ -446,6 +453,161 @@ def _scaled(conv, gamma):
     return out
 
 
+# ---------------------------------------------------------------------------
+# YOLO blocks (YOLOv6, YOLOv7).
+# ---------------------------------------------------------------------------
+
+
+class RepConv(nn.Module):
+    """YOLOv7's RepConv: SiLU(BN(conv3x3) + BN(conv1x1) [+ BN(x)])."""
+
+    def __init__(self, cin, cout, stride=1, act=F.silu):
+        super().__init__()
+        self.act = act
+        self.dense = ConvBN(cin, cout, 3, stride, 1)
+        self.one = ConvBN(cin, cout, 1, stride, 0)
+        self.ident = nn.BatchNorm2d(cin) if cin == cout and stride == 1 else None
+
+    def forward(self, x):
+        y = self.dense(x) + self.one(x)
+        if self.ident is not None:
+            y = y + self.ident(x)
+        return self.act(y)
+
+    def kernel(self):
+        w, b = self.dense.kernel()
+        w1, b1 = self.one.kernel()
+        w, b = w + pad_to(w1, 3), b + b1
+        if self.ident is not None:
+            s, t = bn_affine(self.ident)
+            w, b = w + identity_kernel(w.shape[0], 1, 3) * s.view(-1, 1, 1, 1), b + t
+        return w, b
+
+    def deploy(self):
+        act = self.act
+
+        class Deployed(nn.Module):
+            def __init__(self, conv):
+                super().__init__()
+                self.conv = conv
+
+            def forward(self, x):
+                return act(self.conv(x))
+        return Deployed(deploy_conv(*self.kernel(), self.dense.c))
+
+
+class QARepVGG(nn.Module):
+    """YOLOv6's QARepVGGBlockV2: ReLU(BN(BN(conv3x3) + conv1x1 + x + avgpool3x3(x)))."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.dense = ConvBN(c, c, 3, 1, 1)
+        self.one = nn.Conv2d(c, c, 1, bias=False)
+        self.avg = nn.AvgPool2d(3, 1, 1)
+        self.bn = nn.BatchNorm2d(c)
+
+    def forward(self, x):
+        return F.relu(self.bn(self.dense(x) + self.one(x) + x + self.avg(x)))
+
+    def deploy(self):
+        c = self.one.in_channels
+        w, b = self.dense.kernel()
+        w = w + pad_to(self.one.weight.double(), 3) + identity_kernel(c, 1, 3)
+        avg = torch.zeros(c, c, 3, 3, dtype=torch.float64)
+        for i in range(c):
+            avg[i, i] = 1.0 / 9.0  # count_include_pad: every window divides by 9
+        w, b = fuse_bn(w + avg, b, self.bn)
+        return nn.Sequential(deploy_conv(w, b, self.dense.c), nn.ReLU())
+
+
+class BottleRep(nn.Module):
+    """YOLOv6 MBLA's BottleRep: conv2(conv1(x)) + alpha * x."""
+
+    def __init__(self, c):
+        super().__init__()
+        self.conv1 = RepConv(c, c, act=F.relu)
+        self.conv2 = RepConv(c, c, act=F.relu)
+        self.alpha = nn.Parameter(torch.tensor(0.7))
+
+    def forward(self, x):
+        return self.conv2(self.conv1(x)) + self.alpha * x
+
+    def deploy(self):
+        m = copy.deepcopy(self)
+        m.conv1, m.conv2 = self.conv1.deploy(), self.conv2.deploy()
+        return m
+
+
+class UpsampleBN(nn.Module):
+    """YOLOv6's transposed-conv upsampling, here with a BN after it."""
+
+    def __init__(self, cin, cout):
+        super().__init__()
+        self.up = nn.ConvTranspose2d(cin, cout, 2, 2, bias=True)
+        self.bn = nn.BatchNorm2d(cout)
+
+    def forward(self, x):
+        return F.relu(self.bn(self.up(x)))
+
+    def deploy(self):
+        s, t = bn_affine(self.bn)
+        up = nn.ConvTranspose2d(self.up.in_channels, self.up.out_channels, 2, 2, bias=True)
+        up.weight.data.copy_((self.up.weight.double() * s.view(1, -1, 1, 1)).float())
+        up.bias.data.copy_((self.up.bias.double() * s + t).float())
+        return nn.Sequential(up, nn.ReLU())
+
+
+class ImplicitHead(nn.Module):
+    """YOLOv7's IDetect layer: (conv1x1(x + a)) * m, as [1, anchors * cells, 10]."""
+
+    def __init__(self, c, outputs=10, anchors=3):
+        super().__init__()
+        self.a = nn.Parameter(torch.randn(1, c, 1, 1) * 0.2)
+        self.conv = nn.Conv2d(c, anchors * outputs, 1)
+        self.m = nn.Parameter(1.0 + torch.randn(1, anchors * outputs, 1, 1) * 0.2)
+        self.outputs, self.anchors = outputs, anchors
+
+    def forward(self, x):
+        y = self.conv(x + self.a) * self.m
+        n, _, h, w = y.shape
+        y = y.view(n, self.anchors, self.outputs, h, w).permute(0, 1, 3, 4, 2)
+        return y.reshape(n, -1, self.outputs)
+
+    def deploy(self):
+        m = copy.deepcopy(self)
+        w, b = conv_kernel(self.conv)
+        scale = self.m.double().view(-1)
+        b = b + (w.sum((2, 3)) * self.a.double().view(1, -1)).sum(1)
+        conv = nn.Conv2d(self.conv.in_channels, self.conv.out_channels, 1)
+        conv.weight.data.copy_((w * scale.view(-1, 1, 1, 1)).float())
+        conv.bias.data.copy_((b * scale).float())
+        m.conv = conv
+        m.a.data.zero_()
+        m.m.data.fill_(1.0)
+        return m
+
+
+class Yolo(nn.Module):
+    def __init__(self, classes=10):
+        super().__init__()
+        self.stem = RepConv(3, 16, 2)
+        self.c3 = QARepVGG(16)
+        self.down = RepConv(16, 32, 2)
+        self.c4 = BottleRep(32)
+        self.up = UpsampleBN(32, 16)
+        self.fuse = RepConv(32, 32)
+        self.side = RepConv(32, 32, act=F.relu)
+        self.head = ImplicitHead(32, classes)
+
+    def forward(self, x):
+        p3 = self.c3(self.stem(x))
+        p4 = self.c4(self.down(p3))
+        y = self.fuse(torch.cat([self.up(p4), p3], 1))
+        y = y + F.interpolate(self.side(p4), scale_factor=2, mode="bilinear", align_corners=False)
+        y = F.interpolate(y, scale_factor=2, mode="nearest")
+        return self.head(y)
+
+
 def reparameterize(model):
     """The family's own deploy form: plain convs (+ activations, SE), one
     Linear head, computing what `model` computes."""
@@ -490,6 +652,10 @@ def reparameterize(model):
                     ([nn.ReLU()] if relu else [])
                 setattr(blk, "ghost1" if g is blk.ghost1 else "ghost2", nn.Sequential(*layers))
         return m
+    if isinstance(m, Yolo):
+        for name in ("stem", "c3", "down", "c4", "up", "fuse", "side", "head"):
+            setattr(m, name, getattr(m, name).deploy())
+        return m
     if isinstance(m, (ACNet, DBBNet)):
         m.blocks = nn.Sequential(*[b.deploy() for b in m.blocks])
         return m
@@ -502,7 +668,7 @@ def count_convs(model):
 
 def build(name, classes=10):
     return {"repvit": RepViT, "fastvit": FastViT, "repghost": RepGhost, "acnet": ACNet,
-            "dbb": DBBNet}[name](classes)
+            "dbb": DBBNet, "yolo": Yolo}[name](classes)
 
 
 def randomize_(model, seed):

@@ -3,7 +3,7 @@
 usage: make_fixture.py MODEL MODE OPSET RESOLUTION OUTDIR
   MODEL   s0..s4, repvgg, plain (models/pytorch/reparam_models.py), or a
           family of models/pytorch/families.py: repvit, fastvit, repghost,
-          acnet, dbb
+          acnet, dbb, yolo
   MODE    eval (BN folded into each branch conv) or preserve (every BN kept)
 Writes OUTDIR/model.onnx, input.bin (float32 NCHW, seeded) and logits.bin,
 and the same as input.npy, input_nhwc.npy and logits.npy.
@@ -21,7 +21,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "mo
 import families  # noqa: E402
 import reparam_models  # noqa: E402
 
-FAMILIES = ("repvit", "fastvit", "repghost", "acnet", "dbb")
+FAMILIES = ("repvit", "fastvit", "repghost", "acnet", "dbb", "yolo")
 
 
 def main():

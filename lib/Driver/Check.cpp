@@ -91,10 +91,12 @@ LogicalResult mlir::mobileone::checkArtifact(
       got.emplace_back(size_t(t.numElements()));
       names.push_back(t.name);
     }
-    for (std::vector<float> &g : got)
-      results.emplace_back(g.data(), g.size());
+    for (size_t i = 0; i < got.size(); ++i)
+      results.emplace_back(got[i].data(), got[i].size(), outs[i].dtype);
     if (!session->run(views, results, error))
       return failure();
+    for (size_t i = 0; i < got.size(); ++i)
+      rt::widenIndices(outs[i].dtype, got[i].data(), got[i].size());
     for (size_t i = 0; i < got.size(); ++i)
       if (outs[i].shape.size() == 4 &&
           outs[i].shape != std::vector<int64_t>(reference[i].shape.begin(),

@@ -555,6 +555,26 @@ LogicalResult Interpreter::execute(Operation &op) {
         bind(result, resize2d(*args[0], outShape, r));
         return success();
       })
+      .Case([&](ArgMaxOp a) {
+        // Indices held as floats, as every integer tensor here (exact to
+        // 2^24).
+        const Tensor &x = *args[0];
+        auto [outer, n, inner] = around(x.shape, a.getAxis());
+        Tensor out(outShape);
+        const bool last = a.getSelectLastIndex() != 0;
+        for (int64_t o = 0; o < outer; ++o)
+          for (int64_t i = 0; i < inner; ++i) {
+            const float *p = x.data.data() + o * n * inner + i;
+            int64_t best = 0;
+            for (int64_t k = 1; k < n; ++k)
+              if (p[k * inner] > p[best * inner] ||
+                  (last && p[k * inner] == p[best * inner]))
+                best = k;
+            out.data[o * inner + i] = float(best);
+          }
+        bind(result, std::move(out));
+        return success();
+      })
       .Case([&](BatchNormOp bn) {
         Tensor out = *args[0];
         const int64_t c = out.shape[1],

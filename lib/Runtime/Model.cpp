@@ -232,8 +232,16 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     return failOp(index, name, "expected one output");
   out.output = outputs[0];
   const Tensor &y = m.tensors[out.output];
-  if (y.data || y.isInt32() || y.isFloat16())
+  // INT32 activations are indices: ARG_MAX writes them, RESHAPE moves them.
+  const bool indices = builtin == tflite::BuiltinOperator_ARG_MAX ||
+                       (builtin == tflite::BuiltinOperator_RESHAPE &&
+                        !out.inputs.empty() &&
+                        m.tensors[out.inputs[0]].isInt32() &&
+                        !m.tensors[out.inputs[0]].data);
+  if (y.data || (y.isInt32() && !indices) || y.isFloat16())
     return failOp(index, name, "writes a constant, INT32 or FLOAT16 tensor");
+  if (indices && !y.isInt32())
+    return failOp(index, name, "expected an INT32 output");
   for (int t : out.inputs)
     if (m.tensors[t].isFloat16() &&
         builtin != tflite::BuiltinOperator_DEQUANTIZE)
@@ -498,6 +506,33 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
                        "output") &&
            (m.ops.push_back(out), true);
   }
+  case tflite::BuiltinOperator_ARG_MAX: {
+    // Indices of the maximum along one axis, INT32 (the first on ties).
+    out.kind = OpKind::ArgMax;
+    if (!need(2))
+      return false;
+    const Tensor &x = in(0), &a = in(1);
+    if (!floatActivation(x) || x.data || x.isInt8() || x.shape.empty() ||
+        x.shape.size() > 6)
+      return failOp(index, name, "expected a FLOAT32 activation input of "
+                                 "rank 1 to 6");
+    if (!a.data || !a.isInt32() || a.elements != 1)
+      return failOp(index, name, "expected a constant INT32 axis");
+    int64_t axis = a.i32()[0];
+    if (axis < 0)
+      axis += int64_t(x.shape.size());
+    if (axis < 0 || axis >= int64_t(x.shape.size()) || x.shape[axis] < 1)
+      return failOp(index, name, "axis " + std::to_string(a.i32()[0]) +
+                                     " out of range for " + shapeStr(x.shape));
+    const auto *o = op.builtin_options_as_ArgMaxOptions();
+    if (o && o->output_type() != tflite::TensorType_INT32)
+      return failOp(index, name, "only INT32 indices are supported");
+    out.axis = int(axis);
+    std::vector<int64_t> shape = x.shape;
+    shape.erase(shape.begin() + axis);
+    out.inputs.resize(1);
+    return expectShape(y, shape, "output") && (m.ops.push_back(out), true);
+  }
   case tflite::BuiltinOperator_PAD: {
     if (!need(2))
       return false;
@@ -648,8 +683,10 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
     out.kind = OpKind::Reshape;
     // A constant input too: the copy the compiler writes for a graph output
     // that is a constant.
-    if (out.inputs.empty() || out.inputs.size() > 2 || in(0).isInt32())
-      return failOp(index, name, "expected a FLOAT32 input");
+    // INT32 indices (ARG_MAX's) move too; INT32 constants are shapes.
+    if (out.inputs.empty() || out.inputs.size() > 2 ||
+        (in(0).isInt32() && (in(0).data || !y.isInt32())))
+      return failOp(index, name, "expected a FLOAT32 input (or INT32 indices)");
     if (y.elements != in(0).elements)
       return failOp(index, name,
                     "cannot reshape " + shapeStr(in(0).shape) + " to " +
@@ -914,7 +951,7 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
                   "DEPTHWISE_CONV_2D, DIV, EXP, FULLY_CONNECTED, GELU, "
                   "HARD_SWISH, LEAKY_RELU, LOGISTIC, MAXIMUM, MAX_POOL_2D, "
                   "MEAN, MINIMUM, MUL, NEG, PAD, PADV2, POW, QUANTIZE, "
-                  "REDUCE_MAX, RELU, RELU6, RELU_N1_TO_1, RESHAPE, "
+                  "REDUCE_MAX, RELU, RELU6, RELU_N1_TO_1, RESHAPE, ARG_MAX, "
                   "RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR, RSQRT, SLICE, "
                   "SOFTMAX, SQRT, SUB, SUM, TANH, TILE, TRANSPOSE, "
                   "TRANSPOSE_CONV");
@@ -952,7 +989,9 @@ bool Loader::run() {
       if (t < 0 || t >= int(m.tensors.size()))
         return fail(which + " is not a tensor index");
       const Tensor &x = m.tensors[t];
-      if (x.isInt32() || x.data)
+      // Outputs may be INT32 indices (ARG_MAX's, checked with the
+      // operator that writes them); inputs are FLOAT32.
+      if ((x.isInt32() && isInput) || x.data)
         return fail(which + " '" + x.name +
                     "' is not a FLOAT32 activation (a constant or INT32)");
       if (x.isInt8())
@@ -1023,7 +1062,9 @@ bool Loader::run() {
   for (int t : m.inputs)
     m.inputInfos.push_back({m.tensors[t].name, m.tensors[t].shape});
   for (int t : m.outputs)
-    m.outputInfos.push_back({m.tensors[t].name, m.tensors[t].shape});
+    m.outputInfos.push_back({m.tensors[t].name, m.tensors[t].shape,
+                             m.tensors[t].isInt32() ? DType::Int32
+                                                    : DType::Float32});
   return true;
 }
 

@@ -151,6 +151,8 @@ enum class OpKind {
   TransposeConv,
   ResizeNearest,
   ResizeBilinear,
+  // Segmentation heads: per-pixel class indices (INT32).
+  ArgMax,
 };
 
 struct Op {

@@ -365,9 +365,12 @@ bool mobileone::runtime::readNpz(const std::string &path,
   return true;
 }
 
+/// float32, or int32 (`data` then holds their bits): 4 bytes either way.
 static std::string npyBytes(const std::vector<int64_t> &shape,
-                            const float *data) {
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (";
+                            const float *data, DType dtype = DType::Float32) {
+  std::string header = std::string("{'descr': '") +
+                       (dtype == DType::Int32 ? "<i4" : "<f4") +
+                       "', 'fortran_order': False, 'shape': (";
   int64_t n = 1;
   for (int64_t d : shape) {
     header += std::to_string(d) + ", ";
@@ -396,7 +399,7 @@ bool mobileone::runtime::writeNpz(const std::string &path,
       s += char(v >> (8 * i) & 0xFF);
   };
   for (const NamedArray &a : arrays) {
-    std::string body = npyBytes(a.shape, a.data.data());
+    std::string body = npyBytes(a.shape, a.data.data(), a.dtype);
     std::string name = a.name + ".npy";
     if (zip.size() + body.size() + name.size() + 30 > 0xFFFFFFFFull) {
       error = "cannot write '" + path + "': over 4 GiB, too large for .npz "
@@ -515,8 +518,9 @@ bool mobileone::runtime::writeFileWhole(const std::string &path,
 bool mobileone::runtime::writeNpy(const std::string &path,
                                   const std::vector<int64_t> &shape,
                                   const float *data, std::string &error,
-                                  const std::vector<std::string> &protect) {
-  return writeFileWhole(path, npyBytes(shape, data), protect, error);
+                                  const std::vector<std::string> &protect,
+                                  DType dtype) {
+  return writeFileWhole(path, npyBytes(shape, data, dtype), protect, error);
 }
 
 static bool endsWith(const std::string &s, const char *suffix) {
@@ -600,7 +604,7 @@ bool mobileone::runtime::writeTensors(
   if (endsWith(path, ".npz")) {
     std::vector<NamedArray> arrays;
     for (size_t i = 0; i < ts.size(); ++i)
-      arrays.push_back({ts[i].name, ts[i].shape, values[i]});
+      arrays.push_back({ts[i].name, ts[i].shape, values[i], ts[i].dtype});
     return writeNpz(path, arrays, error, protect);
   }
   if (ts.size() != 1) {
@@ -609,7 +613,8 @@ bool mobileone::runtime::writeTensors(
             "); write them all with " + option + " y.npz";
     return false;
   }
-  return writeNpy(path, ts[0].shape, values[0].data(), error, protect);
+  return writeNpy(path, ts[0].shape, values[0].data(), error, protect,
+                  ts[0].dtype);
 }
 
 mobileone::runtime::Difference

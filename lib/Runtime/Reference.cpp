@@ -551,6 +551,25 @@ void mobileone::runtime::runReferenceOp(const Model &model, const Op &op,
   case OpKind::ResizeBilinear:
     resize(x, in, op, y, out);
     break;
+  case OpKind::ArgMax: {
+    // int32 indices into the (float-typed) output buffer; a NaN never wins.
+    int64_t outer = 1, inner = 1, n = x.shape[op.axis];
+    for (int d = 0; d < op.axis; ++d)
+      outer *= x.shape[d];
+    for (size_t d = op.axis + 1; d < x.shape.size(); ++d)
+      inner *= x.shape[d];
+    int32_t *idx = reinterpret_cast<int32_t *>(out);
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i) {
+        const float *p = in + o * n * inner + i;
+        int64_t best = 0;
+        for (int64_t k = 1; k < n; ++k)
+          if (p[k * inner] > p[best * inner])
+            best = k;
+        idx[o * inner + i] = int32_t(best);
+      }
+    break;
+  }
   case OpKind::Pad:
     padInto(x, in, y, {0, op.padTop, op.padLeft, 0}, 0.0f, out);
     break;

@@ -79,7 +79,7 @@ bool Session::observe(const std::vector<ConstTensorView> &inputs,
   std::vector<TensorView> views;
   for (const TensorInfo &t : model->outputInfos) {
     outputs.emplace_back(size_t(t.numElements()));
-    views.emplace_back(outputs.back().data(), outputs.back().size());
+    views.emplace_back(outputs.back().data(), outputs.back().size(), t.dtype);
   }
   if (!bind(inputs, views, in, out, error))
     return false;
@@ -123,8 +123,10 @@ bool Session::bind(const std::vector<ConstTensorView> &inputs,
                    const void *data, const char *what) {
     if (!data || elements != t.numElements() || dtype != t.dtype) {
       error = std::string(what) + " '" + t.name + "' needs " +
-              std::to_string(t.numElements()) + " float32 values, given " +
-              (data ? std::to_string(elements) : std::string("none"));
+              std::to_string(t.numElements()) + " " + dtypeName(t.dtype) +
+              " values, given " +
+              (data ? std::to_string(elements) + " " + dtypeName(dtype)
+                    : std::string("none"));
       return false;
     }
     return true;

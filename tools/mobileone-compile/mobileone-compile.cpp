@@ -595,7 +595,11 @@ int main(int argc, char **argv) {
                          "':").str();
     outs() << "  " << left_justify(label, 18) << " [";
     llvm::interleaveComma(shape, outs());
-    outs() << "] float32";
+    // Indices (ArgMax) are int64 in ONNX and MLIR, int32 in TFLite.
+    outs() << "] "
+           << (ranked.getElementType().isF32() ? "float32"
+               : ext == ".tflite"              ? "int32"
+                                               : "int64");
     if (shape.size() == 4)
       outs() << (!nhwc           ? ", NCHW"
                  : kind == "input" ? ", NHWC (from NCHW: x.transpose(0, 2, 3, 1))"

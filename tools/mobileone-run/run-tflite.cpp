@@ -217,8 +217,8 @@ int runTFLite(int argc, char **argv) {
   for (const std::vector<float> &x : xs)
     inViews.push_back({x.data(), x.size()});
   std::vector<TensorView> outViews;
-  for (std::vector<float> &y : ys)
-    outViews.push_back({y.data(), y.size()});
+  for (size_t o = 0; o < ys.size(); ++o)
+    outViews.push_back({ys[o].data(), ys[o].size(), outs[o].dtype});
 
   if (!session->run(inViews, outViews, error)) {
     std::fprintf(stderr, "mobileone-run: %s\n", error.c_str());
@@ -237,10 +237,16 @@ int runTFLite(int argc, char **argv) {
     std::fprintf(stderr, "mobileone-run: %s\n", error.c_str());
     return 1;
   }
+  // Written as they are; compared and summarised as values.
+  for (size_t o = 0; o < ys.size(); ++o)
+    widenIndices(outs[o].dtype, ys[o].data(), ys[o].size());
   auto interface = [](const std::vector<TensorInfo> &ts) {
     std::string s;
     for (size_t i = 0; i < ts.size(); ++i)
-      s += (i ? ", '" : "'") + ts[i].name + "' " + shapeText(ts[i].shape);
+      s += (i ? ", '" : "'") + ts[i].name + "' " + shapeText(ts[i].shape) +
+           (ts[i].dtype == DType::Float32
+                ? std::string()
+                : std::string(" ") + dtypeName(ts[i].dtype));
     return s;
   };
   std::printf("%s: backend %s, %ld thread%s, input%s %s -> output%s %s\n",
@@ -298,13 +304,16 @@ int runTFLite(int argc, char **argv) {
     std::vector<TensorView> refViews;
     for (size_t o = 0; o < outs.size(); ++o) {
       refs[o].resize(ys[o].size());
-      refViews.push_back({refs[o].data(), refs[o].size()});
+      refViews.push_back({refs[o].data(), refs[o].size(),
+                          other->outputs()[o].dtype});
     }
     if (!other->run(inViews, refViews, error)) {
       std::fprintf(stderr, "mobileone-run: %s: %s\n", compare.c_str(),
                    error.c_str());
       return 1;
     }
+    for (size_t o = 0; o < refs.size(); ++o)
+      widenIndices(other->outputs()[o].dtype, refs[o].data(), refs[o].size());
     bool allPass = true;
     for (size_t o = 0; o < outs.size(); ++o) {
       Difference d = difference(ys[o].data(), refs[o].data(), ys[o].size());

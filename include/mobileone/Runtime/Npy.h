@@ -21,7 +21,8 @@ bool readNpy(const std::string &path, std::vector<int64_t> &shape,
 struct NamedArray {
   std::string name; ///< the key, without ".npy"
   std::vector<int64_t> shape;
-  std::vector<float> data;
+  std::vector<float> data; ///< int32 values (their bits) when dtype says so
+  DType dtype = DType::Float32;
 };
 /// Reads a .npz file as numpy.savez writes it (a zip of stored .npy files,
 /// ZIP64 too; each array float32 as readNpy requires, CRC checked). A
@@ -54,7 +55,8 @@ std::string shapeText(const std::vector<int64_t> &shape);
 /// Writes one through writeFileWhole.
 bool writeNpy(const std::string &path, const std::vector<int64_t> &shape,
               const float *data, std::string &error,
-              const std::vector<std::string> &protect = {});
+              const std::vector<std::string> &protect = {},
+              DType dtype = DType::Float32);
 
 /// Writes `bytes` to `path` whole or not at all: through a temporary file
 /// beside it, synced and renamed over it only when complete, so a failed

@@ -55,9 +55,13 @@ struct Options {
   bool fuse = true;
 };
 
-/// Element types of the interface tensors: float32 today (the kernels
-/// compute in float32); quantised interfaces join here.
-enum class DType { Float32 };
+/// Element types of the interface tensors: float32 (the kernels compute in
+/// float32), int32 for indices (ARG_MAX's output); quantised interfaces join
+/// here. Both are 4 bytes: a float buffer of the same size holds either.
+enum class DType { Float32, Int32 };
+inline const char *dtypeName(DType t) {
+  return t == DType::Int32 ? "int32" : "float32";
+}
 
 /// A caller's buffer for one graph output: `elements` values of `dtype`.
 struct TensorView {
@@ -66,6 +70,11 @@ struct TensorView {
   DType dtype = DType::Float32;
   TensorView(float *data, size_t elements)
       : data(data), elements(int64_t(elements)) {}
+  TensorView(int32_t *data, size_t elements)
+      : data(data), elements(int64_t(elements)), dtype(DType::Int32) {}
+  /// `elements` 4-byte values of `dtype` in a float buffer.
+  TensorView(float *data, size_t elements, DType dtype)
+      : data(data), elements(int64_t(elements)), dtype(dtype) {}
 };
 /// The same for one graph input.
 struct ConstTensorView {
@@ -75,6 +84,19 @@ struct ConstTensorView {
   ConstTensorView(const float *data, size_t elements)
       : data(data), elements(int64_t(elements)) {}
 };
+
+/// int32 values held in a float buffer (their bits, as a TensorView of
+/// DType::Int32 writes them) converted to float values in place, for
+/// comparisons and summaries; float32 data is left alone.
+inline void widenIndices(DType dtype, float *values, size_t n) {
+  if (dtype != DType::Int32)
+    return;
+  for (size_t i = 0; i < n; ++i) {
+    int32_t v;
+    __builtin_memcpy(&v, values + i, sizeof v);
+    values[i] = float(v);
+  }
+}
 
 struct TensorInfo {
   std::string name;

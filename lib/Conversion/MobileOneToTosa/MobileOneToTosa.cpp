@@ -546,6 +546,35 @@ FailureOr<SmallVector<Value>> Lowering::lower(Operation &op) {
           .Case([&](Conv2DOp conv) { return lowerConv(conv); })
           .Case([&](ConvTranspose2DOp ct) { return lowerConvTranspose(ct); })
           .Case([&](ResizeOp r) { return lowerResize(r); })
+          .Case([&](ArgMaxOp a) -> R {
+            // tosa.argmax writes i32; a cast gives ONNX's i64. Over the
+            // channels of a 4-D tensor it reads NHWC (the transpose then
+            // cancels against the producer's), the rest keeps its order.
+            if (a.getSelectLastIndex())
+              return unsupported(": select_last_index = 1 (tosa.argmax and "
+                                 "TFLite's ARG_MAX take the first maximum)");
+            Value x = in();
+            int64_t axis = a.getAxis();
+            if (shapeOf(x).size() == 4 && axis == 1) {
+              x = toNHWC(x);
+              axis = 3;
+            }
+            SmallVector<int64_t> reduced(shapeOf(x));
+            reduced.erase(reduced.begin() + axis);
+            Value idx = b.create<tosa::ArgMaxOp>(
+                loc, RankedTensorType::get(reduced, b.getI32Type()), x,
+                b.getI32IntegerAttr(axis));
+            auto outType = cast<RankedTensorType>(a.getType());
+            Value wide = b.create<tosa::CastOp>(
+                loc, RankedTensorType::get(reduced, outType.getElementType()),
+                idx);
+            if (reduced == outType.getShape())
+              return wide;
+            return b.create<tosa::ReshapeOp>(loc, outType, wide,
+                                             b.getDenseI64ArrayAttr(
+                                                 outType.getShape()))
+                .getResult();
+          })
           .Case([&](ReluOp) { return clamp(in(), 0.0f, kFloatMax); })
           .Case([&](ClipOp c) {
             return clamp(in(), c.getMin().convertToFloat(),

@@ -19,11 +19,27 @@ LogicalResult mobileone::addRunnerHarness(ModuleOp module, uint64_t seed,
   Location loc = model.getLoc();
   model.setSymName("model");
   b.setInsertionPointToEnd(module.getBody());
-  auto unranked = UnrankedTensorType::get(b.getF32Type());
-  auto print = b.create<func::FuncOp>(loc, "printMemrefF32",
-                                      b.getFunctionType({unranked}, {}));
-  print.setPrivate();
-  print->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+  // One printer per result element type (the runner utilities' C
+  // interface): printMemrefF32, printMemrefI64 (ArgMax's indices), ...
+  llvm::DenseMap<Type, func::FuncOp> printers;
+  for (Type t : model.getResultTypes()) {
+    Type elem = cast<ShapedType>(t).getElementType();
+    if (printers.count(elem))
+      continue;
+    std::string name = elem.isF32()           ? "printMemrefF32"
+                       : elem.isInteger(64)   ? "printMemrefI64"
+                       : elem.isInteger(32)   ? "printMemrefI32"
+                                              : "";
+    if (name.empty())
+      return model.emitError("runner harness: cannot print a result of ")
+             << t;
+    auto unranked = UnrankedTensorType::get(elem);
+    auto print = b.create<func::FuncOp>(loc, name,
+                                        b.getFunctionType({unranked}, {}));
+    print.setPrivate();
+    print->setAttr("llvm.emit_c_interface", b.getUnitAttr());
+    printers[elem] = print;
+  }
   auto main = b.create<func::FuncOp>(loc, "main", b.getFunctionType({}, {}));
   b.setInsertionPointToStart(main.addEntryBlock());
   SmallVector<Value> inputs;
@@ -44,9 +60,13 @@ LogicalResult mobileone::addRunnerHarness(ModuleOp module, uint64_t seed,
                                           "input" + std::to_string(i)));
   }
   auto call = b.create<func::CallOp>(loc, model, inputs);
-  for (Value r : call.getResults())
+  for (Value r : call.getResults()) {
+    Type elem = cast<ShapedType>(r.getType()).getElementType();
     b.create<func::CallOp>(
-        loc, print, ValueRange{b.create<tensor::CastOp>(loc, unranked, r)});
+        loc, printers[elem],
+        ValueRange{b.create<tensor::CastOp>(
+            loc, UnrankedTensorType::get(elem), r)});
+  }
   b.create<func::ReturnOp>(loc);
   return success();
 }

@@ -109,6 +109,7 @@ bool keepsBatch(Operation *op, const llvm::DenseSet<Value> &batched) {
             SqueezeExciteOp, LinearOp, ConvTranspose2DOp, ResizeOp>(
           [&](Operation *) { return onlyFirstBatched(); })
       .Case([&](SoftmaxOp o) { return o.getAxis() != 0; })
+      .Case([&](ArgMaxOp o) { return o.getAxis() != 0; })
       .Case(
           [&](LayerNormOp o) { return o.getAxis() != 0 && onlyFirstBatched(); })
       .Case<ReduceMeanOp, ReduceSumOp, ReduceMaxOp>([&](Operation *o) {
@@ -202,11 +203,13 @@ void addString(onnx::NodeProto *node, StringRef name, StringRef value) {
   a->set_s(value.str());
 }
 
-/// A float tensor type; `batchName` makes dimension 0 symbolic.
+/// A float (or, `integer`, int64) tensor type; `batchName` makes dimension
+/// 0 symbolic.
 void setTensorType(onnx::ValueInfoProto *info, ArrayRef<int64_t> shape,
-                   StringRef batchName = "") {
+                   StringRef batchName = "", bool integer = false) {
   onnx::TypeProto_Tensor *t = info->mutable_type()->mutable_tensor_type();
-  t->set_elem_type(onnx::TensorProto::FLOAT);
+  t->set_elem_type(integer ? onnx::TensorProto::INT64
+                           : onnx::TensorProto::FLOAT);
   onnx::TensorShapeProto *s = t->mutable_shape();
   for (auto [i, d] : llvm::enumerate(shape)) {
     if (i == 0 && !batchName.empty())
@@ -433,6 +436,7 @@ ONNX_TYPE(Expand)
 ONNX_TYPE(ReduceMean)
 ONNX_TYPE(ReduceSum)
 ONNX_TYPE(ReduceMax)
+ONNX_TYPE(ArgMax)
 #undef ONNX_TYPE
 
 LogicalResult exportConv(ExportContext &c) {
@@ -690,6 +694,7 @@ const llvm::StringMap<ExportFn> &exportTable() {
       {Conv2DOp::getOperationName(), exportConv},
       {ConvTranspose2DOp::getOperationName(), exportConvTranspose},
       {ResizeOp::getOperationName(), exportResize},
+      {ArgMaxOp::getOperationName(), generic<kArgMax>},
       {BatchNormOp::getOperationName(), generic<kBatchNormalization>},
       {ReluOp::getOperationName(), generic<kRelu>},
       {SigmoidOp::getOperationName(), generic<kSigmoid>},
@@ -848,8 +853,10 @@ LogicalResult Exporter::run(llvm::raw_ostream &os) {
     }
     onnx::ValueInfoProto *info = graph->add_output();
     info->set_name(outName);
-    setTensorType(info, cast<RankedTensorType>(v.getType()).getShape(),
-                  batched.contains(v) ? StringRef(batchName) : StringRef());
+    auto type = cast<RankedTensorType>(v.getType());
+    setTensorType(info, type.getShape(),
+                  batched.contains(v) ? StringRef(batchName) : StringRef(),
+                  type.getElementType().isInteger(64));
   }
 
   if (!halfError.empty())

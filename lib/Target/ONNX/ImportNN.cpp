@@ -826,6 +826,24 @@ LogicalResult importResize(Importer &im, const onnx::NodeProto &node) {
   return im.define(node, y);
 }
 
+/// ArgMax (opsets 11+; select_last_index from 12): int64 indices.
+LogicalResult importArgMax(Importer &im, const onnx::NodeProto &node) {
+  FailureOr<Value> x = im.floatInput(node, 0);
+  if (failed(x))
+    return failure();
+  int64_t rank = shapeOf(*x).size();
+  std::optional<int64_t> axis =
+      normalizeAxis(im.intAttr(node, "axis", 0), rank);
+  if (!axis)
+    return im.nodeError(node) << "axis out of range for rank " << rank;
+  bool keepDims = im.flagAttr(node, "keepdims", true);
+  bool last = im.opset() >= 12 && im.flagAttr(node, "select_last_index", false);
+  FailureOr<Value> y = im.create1<ArgMaxOp>(
+      {*x}, {im.i64("axis", *axis), im.i64("keepdims", keepDims),
+             im.i64("select_last_index", last)});
+  return failed(y) ? failure() : im.define(node, *y);
+}
+
 const OpEntry kOps[] = {
     {"Conv", 11, importConv},
     {"ConvTranspose", 11, importConvTranspose},
@@ -840,6 +858,7 @@ const OpEntry kOps[] = {
     {"AveragePool", 11, importPool<AvgPoolOp>},
     {"MaxPool", 11, importPool<MaxPoolOp>},
     {"Softmax", 11, importSoftmax},
+    {"ArgMax", 11, importArgMax},
     {"LayerNormalization", 17, importLayerNorm},
 };
 

@@ -1073,10 +1073,14 @@ OwningOpRef<ModuleOp> Importer::run() {
     }
     Value v = it->second;
     auto vt = cast<RankedTensorType>(v.getType());
-    if (!vt.getElementType().isF32()) {
+    // Indices (ArgMax, possibly reshaped) are the one integer output.
+    Value source = v;
+    while (auto r = source.getDefiningOp<ReshapeOp>())
+      source = r.getInput();
+    if (!vt.getElementType().isF32() && !source.getDefiningOp<ArgMaxOp>()) {
       emitError(loc) << "graph output '" << out.name() << "' is a tensor of "
-                     << vt.getElementType() << "; only FLOAT outputs are "
-                     << "supported";
+                     << vt.getElementType() << "; only FLOAT outputs (and "
+                     << "ArgMax indices) are supported";
       return nullptr;
     }
     ArrayRef<int64_t> shape = vt.getShape();
@@ -1124,11 +1128,14 @@ OwningOpRef<ModuleOp> Importer::run() {
   config.useTopDownTraversal = true;
   (void)applyPatternsAndFoldGreedily(func.getBody(), std::move(patterns),
                                      config);
-  // Integer values left are computed from data, and nothing reads them.
+  // Integer values left are computed from data, and nothing reads them but
+  // the graph outputs that are ArgMax indices (and their reshapes).
   for (Operation &op : *entry)
     for (Value r : op.getResults())
       if (!cast<ShapedType>(r.getType()).getElementType().isF32() &&
-          !isa<arith::ConstantOp>(op)) {
+          !isa<arith::ConstantOp, ArgMaxOp>(op) &&
+          !(isa<ReshapeOp>(op) &&
+            r.getDefiningOp<ReshapeOp>().getInput().getDefiningOp<ArgMaxOp>())) {
         op.emitError("computes a ")
             << r.getType()
             << " from data; integer tensors are supported only as shapes "

@@ -728,6 +728,34 @@ LogicalResult Writer::emit(Operation &op) {
       })
       .Case([&](tosa::TransposeConv2DOp c) { return emitTransposeConv(c); })
       .Case([&](tosa::ResizeOp r) { return emitResize(r); })
+      .Case([&](tosa::ArgMaxOp a) -> LogicalResult {
+        // ARG_MAX with int32 indices; the cast the lowering adds for ONNX's
+        // int64 is absorbed (the TFLite interface says int32).
+        FailureOr<int32_t> x = tensorOf(a.getInput(), a);
+        if (failed(x))
+          return failure();
+        std::string name = nameOf(a);
+        int32_t axis = addInt32Constant({1}, {int64_t(a.getAxis())},
+                                        name + "/axis");
+        Value out = a.getOutput();
+        if (out.hasOneUse())
+          if (auto c = dyn_cast<tosa::CastOp>(*out.user_begin());
+              c && c.getType().getElementType().isInteger(64)) {
+            absorbed.insert(c);
+            out = c.getOutput();
+          }
+        auto it = resultNames.find(out);
+        int32_t y = addTensor(shapeOf(out),
+                              it != resultNames.end() ? StringRef(it->second)
+                                                      : StringRef(name),
+                              tflite::TensorType_INT32);
+        tensorIds[out] = y;
+        addOp(tflite::BuiltinOperator_ARG_MAX, {*x, axis}, {y},
+              tflite::BuiltinOptions_ArgMaxOptions,
+              tflite::CreateArgMaxOptions(fbb, tflite::TensorType_INT32)
+                  .Union());
+        return success();
+      })
       .Case([&](tosa::AvgPool2dOp) { return emitPool(&op, false); })
       .Case([&](tosa::MaxPool2dOp) { return emitPool(&op, true); })
       .Case([&](tosa::FullyConnectedOp) {
@@ -743,10 +771,16 @@ LogicalResult Writer::emit(Operation &op) {
       .Case([&](tosa::ReshapeOp r) -> LogicalResult {
         ArrayRef<int64_t> shape = shapeOf(r.getOutput());
         std::vector<int32_t> dims(shape.begin(), shape.end());
-        return withInts(op, tflite::BuiltinOperator_RESHAPE, shape,
-                        {int64_t(shape.size())}, "shape",
-                        tflite::BuiltinOptions_ReshapeOptions,
-                        tflite::CreateReshapeOptionsDirect(fbb, &dims).Union());
+        if (failed(withInts(op, tflite::BuiltinOperator_RESHAPE, shape,
+                            {int64_t(shape.size())}, "shape",
+                            tflite::BuiltinOptions_ReshapeOptions,
+                            tflite::CreateReshapeOptionsDirect(fbb, &dims)
+                                .Union())))
+          return failure();
+        // Indices (ARG_MAX's) stay int32 through a reshape.
+        graph.tensors[tensorIds[r.getOutput()]].type =
+            graph.tensors[tensorIds[r.getInput1()]].type;
+        return success();
       })
       .Case([&](tosa::TransposeOp t) -> LogicalResult {
         FailureOr<SmallVector<int64_t>> perm =

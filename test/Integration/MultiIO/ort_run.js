@@ -1,5 +1,5 @@
 // Runs an ONNX model with ONNX Runtime on named inputs and writes every
-// output as OUTDIR/<output name>.npy (float32, its shape):
+// output as OUTDIR/<output name>.npy (float32, or int64 indices; its shape):
 //
 //   node ort_run.js MODEL.onnx OUTDIR name=input.npy [name=input.npy ...]
 'use strict';
@@ -19,7 +19,9 @@ function readNpy(file) {
 }
 
 function writeNpy(file, data, dims) {
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${dims.join(', ')}${dims.length === 1 ? ',' : ''}), }`;
+  // float32, or int64 (ArgMax's indices) as they come.
+  const descr = data instanceof BigInt64Array ? '<i8' : data instanceof Int32Array ? '<i4' : '<f4';
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims.join(', ')}${dims.length === 1 ? ',' : ''}), }`;
   const total = 10 + header.length + 1;
   header += ' '.repeat((64 - total % 64) % 64) + '\n';
   const head = Buffer.alloc(10);

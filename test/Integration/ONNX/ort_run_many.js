@@ -14,7 +14,9 @@ function readNpy(file) {
 }
 
 function writeNpy(file, array, dims) {
-  let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${dims.join(', ')}${dims.length === 1 ? ',' : ''}), }`;
+  // float32, or int64 (ArgMax's indices) as they come.
+  const descr = array instanceof BigInt64Array ? '<i8' : '<f4';
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims.join(', ')}${dims.length === 1 ? ',' : ''}), }`;
   const total = 10 + header.length + 1;
   header += ' '.repeat((64 - total % 64) % 64) + '\n';
   const head = Buffer.alloc(10);

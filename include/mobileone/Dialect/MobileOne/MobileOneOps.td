@@ -402,6 +402,19 @@ def MobileOne_AvgPoolOp : MobileOne_PoolOp<"avg_pool",
     "2-D average pooling (ONNX AveragePool)", (ins I64Attr:$count_include_pad),
     [Linear]>;
 
+def MobileOne_ArgMaxOp : MobileOne_InferredOp<"argmax"> {
+  let summary = "index of the largest element along an axis (ONNX ArgMax)";
+  let description = [{
+    The first index of the maximum along `axis` (the last with
+    `select_last_index = 1`); `keepdims = 1` keeps the axis as size 1. The
+    result is i64, as in ONNX (the TFLite target writes int32 indices).
+  }];
+  let arguments = (ins TensorOf<[F32]>:$input, I64Attr:$axis,
+                   I64Attr:$keepdims, I64Attr:$select_last_index);
+  let results = (outs TensorOf<[I64]>:$output);
+  let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
+}
+
 def MobileOne_LayerNormOp : MobileOne_Op<"layer_norm", [Pure]> {
   let summary = "layer normalisation over the dimensions from `axis` on";
   let description = [{

@@ -718,3 +718,25 @@ LogicalResult MatMulOp::inferReturnTypes(MLIRContext *,
   types.push_back(RankedTensorType::get(*batch, l.getElementType()));
   return success();
 }
+
+LogicalResult ArgMaxOp::inferReturnTypes(MLIRContext *ctx,
+                                         std::optional<Location> loc,
+                                         Adaptor adaptor,
+                                         SmallVectorImpl<Type> &types) {
+  RankedTensorType in = ranked(adaptor.getInput());
+  if (!in || in.getRank() < 1)
+    return fail(loc, "expected a ranked input of rank >= 1");
+  int64_t axis = adaptor.getAxis();
+  if (axis < 0 || axis >= in.getRank())
+    return fail(loc, "axis " + Twine(axis) + " is out of range for rank " +
+                         Twine(in.getRank()));
+  if (in.getDimSize(axis) == 0)
+    return fail(loc, "the reduced dimension is empty");
+  SmallVector<int64_t> shape(in.getShape());
+  if (adaptor.getKeepdims())
+    shape[axis] = 1;
+  else
+    shape.erase(shape.begin() + axis);
+  types.push_back(RankedTensorType::get(shape, IntegerType::get(ctx, 64)));
+  return success();
+}

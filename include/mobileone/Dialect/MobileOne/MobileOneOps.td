@@ -436,11 +436,14 @@ def MobileOne_MatMulOp : MobileOne_InferredOp<"matmul"> {
   let summary = "matrix product with batch broadcasting (ONNX MatMul)";
   let description = [{
     NumPy `matmul`: both operands of rank >= 2 (the importer reshapes 1-D
-    operands), batch dimensions broadcast.
+    operands), batch dimensions broadcast. A batch_norm whose channels reach
+    the contracted axis through reshapes and transposes folds into a
+    constant right operand (attention's BN2d -> flatten -> projections).
   }];
   let arguments = (ins TensorOf<[F32]>:$lhs, TensorOf<[F32]>:$rhs);
   let results = (outs TensorOf<[F32]>:$output);
   let assemblyFormat = "$lhs `,` $rhs attr-dict `:` functional-type(operands, results)";
+  let hasCanonicalizer = 1;
 }
 
 //===----------------------------------------------------------------------===//

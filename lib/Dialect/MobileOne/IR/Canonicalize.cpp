@@ -4,7 +4,8 @@
 // a zero Pad in front of a conv becomes the conv's padding, and the GELU
 // that exporters before opset 20 write as `Div -> Erf -> Add -> Mul -> Mul`
 // becomes one `mobileone.gelu`. A batch_norm after a transposed convolution
-// folds into it (a per-channel affine map of its output channels).
+// folds into it (a per-channel affine map of its output channels), and one
+// before layout ops into matrix products (attention's projections).
 //
 //===----------------------------------------------------------------------===//
 
@@ -176,11 +177,143 @@ struct FoldBatchNormIntoConvTranspose : OpRewritePattern<BatchNormOp> {
   }
 };
 
+/// Where dimension `axis` of `in` goes in a reshape to `out`: the same
+/// extent after the same number of elements, or nullopt (split or merged).
+std::optional<int64_t> reshapedAxis(ArrayRef<int64_t> in,
+                                    ArrayRef<int64_t> out, int64_t axis) {
+  int64_t before = 1;
+  for (int64_t d = 0; d < axis; ++d)
+    before *= in[d];
+  int64_t seen = 1;
+  for (int64_t d = 0; d < int64_t(out.size()); ++d) {
+    if (seen == before && out[d] == in[axis])
+      return d;
+    seen *= out[d];
+  }
+  return std::nullopt;
+}
+
+/// `matmul(layout(batch_norm(x)), W)` with W a constant [C, D], the layout
+/// ops (reshape, transpose) carrying the channel axis to the contracted one,
+/// every reader a matmul like that (attention's BN2d -> flatten -> transpose
+/// -> q/k/v projections): the BN's scale goes into W's rows and its shift
+/// through W into a bias added after each product (merged into an existing
+/// constant bias add), in double, rounded once.
+struct FoldBatchNormIntoMatMul : OpRewritePattern<BatchNormOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(BatchNormOp bn,
+                                PatternRewriter &rewriter) const override {
+    auto read = [](Value v, StringRef) -> std::optional<std::vector<double>> {
+      SmallVector<float> storage;
+      std::optional<ArrayRef<float>> d = getConstantF32(v, storage);
+      if (!d)
+        return std::nullopt;
+      return std::vector<double>(d->begin(), d->end());
+    };
+    std::vector<double> scale, shift;
+    if (!batchNormAffine(bn, read, scale, shift))
+      return failure();
+    // Follow the channel axis through single-reader layout ops.
+    Value v = bn.getResult();
+    int64_t axis = 1;
+    SmallVector<Operation *> chain;
+    while (v.hasOneUse()) {
+      Operation *user = *v.user_begin();
+      ArrayRef<int64_t> in = cast<RankedTensorType>(v.getType()).getShape();
+      std::optional<int64_t> next;
+      if (auto r = dyn_cast<ReshapeOp>(user))
+        next = reshapedAxis(in, r.getType().getShape(), axis);
+      else if (auto t = dyn_cast<TransposeOp>(user))
+        next = llvm::find(t.getPerm(), axis) - t.getPerm().begin();
+      else
+        break;
+      if (!next)
+        return failure();
+      axis = *next;
+      chain.push_back(user);
+      v = user->getResult(0);
+    }
+    auto vt = cast<RankedTensorType>(v.getType());
+    if (chain.empty() || !vt.hasStaticShape() || axis != vt.getRank() - 1 ||
+        v.use_empty())
+      return failure();
+    const int64_t c = int64_t(scale.size());
+    SmallVector<std::pair<MatMulOp, std::vector<double>>> products;
+    for (Operation *user : v.getUsers()) {
+      auto mm = dyn_cast<MatMulOp>(user);
+      std::optional<std::vector<double>> w =
+          mm && mm.getLhs() == v ? read(mm.getRhs(), "weight") : std::nullopt;
+      if (!w || cast<RankedTensorType>(mm.getRhs().getType()).getRank() != 2 ||
+          cast<RankedTensorType>(mm.getRhs().getType()).getDimSize(0) != c)
+        return failure();
+      products.push_back({mm, std::move(*w)});
+    }
+    // The layout ops again, on the BN's input.
+    Value x = bn.getInput();
+    for (Operation *op : chain) {
+      rewriter.setInsertionPoint(op);
+      Operation *clone = rewriter.clone(*op);
+      clone->setOperand(0, x);
+      x = clone->getResult(0);
+    }
+    for (auto &[mm, w] : products) {
+      const int64_t d = int64_t(w.size()) / c;
+      std::vector<double> bias(d, 0.0);
+      for (int64_t i = 0; i < c; ++i)
+        for (int64_t j = 0; j < d; ++j) {
+          bias[j] += shift[i] * w[i * d + j];
+          w[i * d + j] *= scale[i];
+        }
+      rewriter.setInsertionPoint(mm);
+      Location loc = mm.getLoc();
+      auto f32 = rewriter.getF32Type();
+      Value newW = createWeightConstant(
+          rewriter, loc, cast<RankedTensorType>(mm.getRhs().getType()),
+          math::toF32(w), "matmul.w");
+      auto product = rewriter.create<MatMulOp>(loc, mm.getType(), x, newW);
+      // An existing constant bias add takes the shift; else a new add.
+      AddOp add = mm->hasOneUse() ? dyn_cast<AddOp>(*mm->user_begin()) : AddOp();
+      Value other = add ? (add.getLhs() == mm.getResult() ? add.getRhs()
+                                                          : add.getLhs())
+                        : Value();
+      std::optional<std::vector<double>> existing =
+          other ? read(other, "bias") : std::nullopt;
+      if (existing && int64_t(existing->size()) == d &&
+          add.getType() == mm.getType()) {
+        for (int64_t j = 0; j < d; ++j)
+          bias[j] += (*existing)[j];
+        rewriter.setInsertionPoint(add);
+        Value b = createWeightConstant(
+            rewriter, add.getLoc(), RankedTensorType::get({d}, f32),
+            math::toF32(bias), "matmul.b");
+        rewriter.replaceOpWithNewOp<AddOp>(add, add.getType(),
+                                           product.getResult(), b);
+        rewriter.eraseOp(mm);
+        continue;
+      }
+      Value b = createWeightConstant(rewriter, loc,
+                                     RankedTensorType::get({d}, f32),
+                                     math::toF32(bias), "matmul.b");
+      rewriter.replaceOpWithNewOp<AddOp>(mm, mm.getType(), product.getResult(),
+                                         b);
+    }
+    for (Operation *op : llvm::reverse(chain))
+      rewriter.eraseOp(op);
+    rewriter.eraseOp(bn);
+    return success();
+  }
+};
+
 } // namespace
 
 void ConvTranspose2DOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                                     MLIRContext *context) {
   patterns.add<FoldBatchNormIntoConvTranspose>(context);
+}
+
+void MatMulOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
+                                           MLIRContext *context) {
+  patterns.add<FoldBatchNormIntoMatMul>(context);
 }
 
 void Conv2DOp::getCanonicalizationPatterns(RewritePatternSet &patterns,

@@ -122,6 +122,16 @@ struct RecognizeGelu : OpRewritePattern<MulOp> {
   }
 };
 
+/// The f32 elements of constant `v` in double (the reader batchNormAffine
+/// takes), or nullopt.
+std::optional<std::vector<double>> readConstant(Value v, StringRef) {
+  SmallVector<float> storage;
+  std::optional<ArrayRef<float>> d = getConstantF32(v, storage);
+  if (!d)
+    return std::nullopt;
+  return std::vector<double>(d->begin(), d->end());
+}
+
 /// `batch_norm(conv_transpose2d(x))` with constant weights and statistics,
 /// the transposed convolution used only there: scale the weights of each
 /// output channel and shift its bias, in double, rounded once.
@@ -132,13 +142,7 @@ struct FoldBatchNormIntoConvTranspose : OpRewritePattern<BatchNormOp> {
     auto ct = bn.getInput().getDefiningOp<ConvTranspose2DOp>();
     if (!ct || !ct->hasOneUse())
       return failure();
-    auto read = [](Value v, StringRef) -> std::optional<std::vector<double>> {
-      SmallVector<float> storage;
-      std::optional<ArrayRef<float>> d = getConstantF32(v, storage);
-      if (!d)
-        return std::nullopt;
-      return std::vector<double>(d->begin(), d->end());
-    };
+    auto read = readConstant;
     std::vector<double> scale, shift;
     std::optional<std::vector<double>> w = read(ct.getWeight(), "weight");
     std::optional<std::vector<double>> b =
@@ -203,13 +207,7 @@ struct FoldBatchNormIntoMatMul : OpRewritePattern<BatchNormOp> {
   using OpRewritePattern::OpRewritePattern;
   LogicalResult matchAndRewrite(BatchNormOp bn,
                                 PatternRewriter &rewriter) const override {
-    auto read = [](Value v, StringRef) -> std::optional<std::vector<double>> {
-      SmallVector<float> storage;
-      std::optional<ArrayRef<float>> d = getConstantF32(v, storage);
-      if (!d)
-        return std::nullopt;
-      return std::vector<double>(d->begin(), d->end());
-    };
+    auto read = readConstant;
     std::vector<double> scale, shift;
     if (!batchNormAffine(bn, read, scale, shift))
       return failure();

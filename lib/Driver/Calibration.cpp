@@ -153,12 +153,13 @@ CalibrationSet::read(const std::string &path,
 }
 
 void CalibrationSet::feed(size_t k, const std::vector<rt::TensorInfo> &infos,
+                          bool nhwcInterface,
                           std::vector<std::vector<float>> &buffers) const {
   const std::vector<std::vector<float>> &sample = data[k];
   buffers.resize(sample.size());
   for (size_t i = 0; i < sample.size(); ++i) {
     const std::vector<int64_t> &s = inputs[i].shape;
-    if (s.size() != 4 || infos[i].shape != nhwcOf(s)) {
+    if (!nhwcInterface || s.size() != 4 || infos[i].shape != nhwcOf(s)) {
       buffers[i] = sample[i];
       continue;
     }
@@ -193,7 +194,7 @@ bool CalibrationSet::errors(ArrayRef<uint8_t> floatModel,
   std::map<std::string, std::pair<double, double>> energy; // signal, noise
   std::vector<std::vector<float>> buffers;
   for (size_t k = 0; k < std::min(samples, data.size()); ++k) {
-    feed(k, f->inputs(), buffers);
+    feed(k, f->inputs(), f->nhwcInterface(), buffers);
     std::vector<rt::ConstTensorView> views;
     for (const std::vector<float> &b : buffers)
       views.emplace_back(b.data(), b.size());
@@ -260,7 +261,7 @@ bool CalibrationSet::ranges(ArrayRef<uint8_t> model, CalibrationMethod method,
   auto runAll = [&](const rt::Session::Observer &observer) {
     std::vector<std::vector<float>> buffers;
     for (size_t k = 0; k < data.size(); ++k) {
-      feed(k, infos, buffers);
+      feed(k, infos, session->nhwcInterface(), buffers);
       std::vector<rt::ConstTensorView> views;
       for (const std::vector<float> &b : buffers)
         views.emplace_back(b.data(), b.size());

@@ -977,6 +977,8 @@ bool Loader::run() {
   if (!model->subgraphs() || model->subgraphs()->size() != 1)
     return fail("expected exactly one subgraph");
   const tflite::SubGraph &g = *model->subgraphs()->Get(0);
+  m.nhwcInterface = !model->description() ||
+                    model->description()->str() != kNCHWInterfaceDescription;
   if (!loadTensors(g, *model))
     return false;
   if (!g.inputs() || g.inputs()->size() == 0 || !g.outputs() ||

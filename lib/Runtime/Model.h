@@ -203,6 +203,9 @@ struct Model {
   /// twice.
   std::vector<int> inputs, outputs;
   std::vector<TensorInfo> inputInfos, outputInfos;
+  /// 4-D interface tensors are NHWC (TFLite's way) unless the description
+  /// says the model kept its NCHW interface.
+  bool nhwcInterface = true;
 
   bool isOutput(int tensor) const {
     return std::find(outputs.begin(), outputs.end(), tensor) != outputs.end();

@@ -103,6 +103,7 @@ const std::vector<TensorInfo> &Session::inputs() const {
 const std::vector<TensorInfo> &Session::outputs() const {
   return model->outputInfos;
 }
+bool Session::nhwcInterface() const { return model->nhwcInterface; }
 const char *Session::backend() const { return executor->name(); }
 size_t Session::plannedActivationBytes() const { return planned; }
 size_t Session::unplannedActivationBytes() const { return unplanned; }

@@ -118,6 +118,12 @@ static cl::opt<std::string> precision(
              "(.tflite: TFLite's int8 scheme, activations calibrated on "
              "--calibration; float32 interface)"),
     cl::value_desc("fp32|fp16|int8"), cl::init("fp32"), cl::cat(toolOptions));
+static cl::opt<std::string> tfliteLayout(
+    "tflite-layout",
+    cl::desc("Layout of a .tflite's 4-D inputs and outputs: nhwc (TFLite's "
+             "convention, default) or nchw (the ONNX model's interface kept; "
+             "transposes inside the model)"),
+    cl::value_desc("nhwc|nchw"), cl::init("nhwc"), cl::cat(toolOptions));
 static cl::opt<std::string> calibration(
     "calibration",
     cl::desc("--precision int8: calibration samples in the ONNX model's "
@@ -197,6 +203,16 @@ int main(int argc, char **argv) {
   if (precision != "fp32" && precision != "fp16" && precision != "int8") {
     errs() << "mobileone-compile: --precision takes fp32, fp16 or int8, got '"
            << precision << "'\n";
+    return 1;
+  }
+  if (tfliteLayout != "nhwc" && tfliteLayout != "nchw") {
+    errs() << "mobileone-compile: --tflite-layout takes nhwc or nchw, got '"
+           << tfliteLayout << "'\n";
+    return 1;
+  }
+  if (tfliteLayout.getNumOccurrences() && ext != ".tflite") {
+    errs() << "mobileone-compile: --tflite-layout is for .tflite output; '"
+           << ext << "' keeps the ONNX model's layout\n";
     return 1;
   }
   if (precision == "int8" && ext != ".tflite") {
@@ -389,6 +405,7 @@ int main(int argc, char **argv) {
       return 1;
   } else if (ext == ".tflite") {
     mlir::mobileone::TFLiteOptions tfliteOptions;
+    tfliteOptions.nchwInterface = tfliteLayout == "nchw";
     if (precision == "fp16")
       tfliteOptions.weights = mlir::mobileone::WeightPrecision::FP16;
     if (precision == "int8") {
@@ -585,7 +602,7 @@ int main(int argc, char **argv) {
   // The interface, as the written file has it: a .tflite's 4-D tensors are
   // NHWC; ONNX, MLIR and TOSA keep the ONNX model's layout.
   func::FuncOp entry = mainOf(*module);
-  bool nhwc = ext == ".tflite";
+  bool nhwc = ext == ".tflite" && tfliteLayout == "nhwc";
   auto describe = [&](StringRef kind, unsigned i, Type type, StringAttr name) {
     auto ranked = cast<RankedTensorType>(type);
     SmallVector<int64_t> shape(ranked.getShape());

@@ -189,7 +189,7 @@ int runTFLite(int argc, char **argv) {
   std::vector<std::vector<float>> xs(ins.size()), ys(outs.size());
   for (size_t i = 0; i < outs.size(); ++i)
     ys[i].resize(outs[i].numElements());
-  if (!input.empty() && !readTensors(input, ins, xs, /*nhwcInterface=*/true, error)) {
+  if (!input.empty() && !readTensors(input, ins, xs, session->nhwcInterface(), error)) {
     std::fprintf(stderr, "mobileone-run: %s\n", error.c_str());
     return 1;
   }
@@ -258,8 +258,11 @@ int runTFLite(int argc, char **argv) {
                   [](const TensorInfo &t) { return t.shape.size() == 4; }) ||
       std::any_of(outs.begin(), outs.end(),
                   [](const TensorInfo &t) { return t.shape.size() == 4; }))
-    std::printf("  layout: 4-D tensors are NHWC (the .tflite interface; "
-                "from NCHW: x.transpose(0, 2, 3, 1))\n");
+    std::printf(session->nhwcInterface()
+                    ? "  layout: 4-D tensors are NHWC (the .tflite interface; "
+                      "from NCHW: x.transpose(0, 2, 3, 1))\n"
+                    : "  layout: 4-D tensors are NCHW (the ONNX model's "
+                      "interface, kept: --tflite-layout nchw)\n");
   if (isa == "avx2")
     std::printf("  kernels: as on a CPU with AVX2 + FMA only (--isa avx2; "
                 "XNNPACK keeps its own CPU detection)\n");

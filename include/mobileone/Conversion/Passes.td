@@ -53,7 +53,11 @@ def ConvertMobileOneToTosa : Pass<"convert-mobileone-to-tosa", "::mlir::ModuleOp
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"tosa\"",
-           "tosa (pure TOSA) or tflite (keep the element-wise ops TFLite has)">
+           "tosa (pure TOSA) or tflite (keep the element-wise ops TFLite has)">,
+    Option<"interfaceLayout", "interface-layout", "std::string",
+           /*default=*/"\"nhwc\"",
+           "target=tflite: nhwc (TFLite's convention: 4-D inputs and outputs "
+           "transposed) or nchw (the ONNX model's interface kept)">
   ];
   let dependentDialects = ["::mlir::tosa::TosaDialect"];
 }

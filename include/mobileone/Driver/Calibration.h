@@ -64,8 +64,10 @@ public:
               std::string &error) const;
 
 private:
-  /// Sample `k` in the .tflite's layout for a model with inputs `infos`.
+  /// Sample `k` in the .tflite's layout for a model with inputs `infos`
+  /// (4-D ones transposed where the file's interface is NHWC).
   void feed(size_t k, const std::vector<::mobileone::runtime::TensorInfo> &infos,
+            bool nhwcInterface,
             std::vector<std::vector<float>> &buffers) const;
 
   std::vector<InterfaceTensor> inputs;

@@ -55,6 +55,11 @@ struct Options {
   bool fuse = true;
 };
 
+/// The FlatBuffer description of a model whose 4-D interface tensors keep
+/// the ONNX model's NCHW layout (mobileone-compile --tflite-layout nchw);
+/// any other description means TFLite's NHWC.
+constexpr const char *kNCHWInterfaceDescription = "mobileone; interface NCHW";
+
 /// Element types of the interface tensors: float32 (the kernels compute in
 /// float32), int32 for indices (ARG_MAX's output); quantised interfaces join
 /// here. Both are 4 bytes: a float buffer of the same size holds either.
@@ -139,6 +144,9 @@ public:
 
   /// The graph inputs and outputs, in the model's order.
   const std::vector<TensorInfo> &inputs() const;
+  /// Whether 4-D interface tensors are NHWC (TFLite's convention; false for
+  /// a model written with --tflite-layout nchw).
+  bool nhwcInterface() const;
   const std::vector<TensorInfo> &outputs() const;
   /// The first input and output (a model's only ones, usually).
   const TensorInfo &inputInfo() const { return inputs().front(); }

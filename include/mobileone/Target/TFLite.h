@@ -62,6 +62,9 @@ struct QuantizationSummary {
 
 struct TFLiteOptions {
   WeightPrecision weights = WeightPrecision::FP32;
+  /// Keep the ONNX model's NCHW interface (transposes inside the model)
+  /// instead of TFLite's NHWC.
+  bool nchwInterface = false;
   /// INT8 only: runs the float32 model `model` (FlatBuffer bytes) on the
   /// calibration set and gives the range of each float32 tensor, by tensor
   /// index; on failure it has reported why.

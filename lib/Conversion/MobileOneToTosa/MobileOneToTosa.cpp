@@ -45,8 +45,9 @@ constexpr float kFloatMax = std::numeric_limits<float>::max();
 
 class Lowering {
 public:
-  Lowering(func::FuncOp func, bool forTFLite)
-      : func(func), b(func.getContext()), forTFLite(forTFLite) {}
+  Lowering(func::FuncOp func, bool forTFLite, bool nhwcInterface = true)
+      : func(func), b(func.getContext()), forTFLite(forTFLite),
+        nhwcInterface(nhwcInterface) {}
 
   LogicalResult run();
 
@@ -178,6 +179,8 @@ private:
   OpBuilder b;
   Location loc = UnknownLoc::get(b.getContext());
   bool forTFLite;
+  /// target=tflite: 4-D inputs and outputs in NHWC (else the ONNX layout).
+  bool nhwcInterface;
 };
 
 FailureOr<Value> Lowering::lowerConv(Conv2DOp conv) {
@@ -812,7 +815,7 @@ LogicalResult Lowering::run() {
       return failure();
     rewriter.replaceOp(op, *lowered);
   }
-  if (forTFLite) {
+  if (forTFLite && nhwcInterface) {
     // TFLite's interface is NHWC for 4-D inputs and outputs: a transpose
     // after each such input and before each such result, which the cleanup
     // cancels against the lowering's own.
@@ -848,9 +851,16 @@ struct ConvertMobileOneToTosaPass
           << target << "': expected tosa or tflite";
       return signalPassFailure();
     }
+    if (interfaceLayout != "nhwc" && interfaceLayout != "nchw") {
+      getOperation().emitError(
+          "convert-mobileone-to-tosa: unknown interface-layout '")
+          << interfaceLayout << "': expected nhwc or nchw";
+      return signalPassFailure();
+    }
     for (auto func : getOperation().getOps<func::FuncOp>())
       if (!func.isExternal() &&
-          failed(Lowering(func, target == "tflite").run()))
+          failed(Lowering(func, target == "tflite", interfaceLayout == "nhwc")
+                     .run()))
         return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     populateLayoutCleanupPatterns(patterns);

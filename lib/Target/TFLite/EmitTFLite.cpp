@@ -19,6 +19,7 @@
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
 #include "mobileone/Support/Layout.h"
 #include "mobileone/Math/Resize.h"
+#include "mobileone/Runtime/Runtime.h"
 #include "mobileone/Support/Half.h"
 #include "mobileone/Support/Limits.h"
 #include "mobileone/Support/Weights.h"
@@ -936,6 +937,7 @@ LogicalResult Writer::run(ModuleOp module, llvm::raw_ostream &os) {
     PassManager pm(module.getContext());
     ConvertMobileOneToTosaOptions options;
     options.target = "tflite";
+    options.interfaceLayout = this->options.nchwInterface ? "nchw" : "nhwc";
     pm.addPass(createConvertMobileOneToTosa(options));
     if (failed(pm.run(*lowered)))
       return failure();
@@ -1088,8 +1090,11 @@ LogicalResult Writer::serialize(func::FuncOp func, llvm::raw_ostream &os) {
   std::vector<fb::Offset<tflite::SubGraph>> subgraphs = {
       tflite::CreateSubGraphDirect(fbb, &tensors, &inputs, &outputs, &operators,
                                    func.getSymName().str().c_str())};
-  auto model = tflite::CreateModelDirect(fbb, 3, &codes, &subgraphs,
-                                         "mobileone", &buffers);
+  auto model = tflite::CreateModelDirect(
+      fbb, 3, &codes, &subgraphs,
+      options.nchwInterface ? ::mobileone::runtime::kNCHWInterfaceDescription
+                            : "mobileone",
+      &buffers);
   tflite::FinishModelBuffer(fbb, model);
 
   // Check what we wrote, as a loader would.
@@ -1105,7 +1110,7 @@ LogicalResult Writer::serialize(func::FuncOp func, llvm::raw_ostream &os) {
 
 } // namespace
 
-LogicalResult mobileone::emitTFLite(ModuleOp module, llvm::raw_ostream &os,
+LogicalResult mlir::mobileone::emitTFLite(ModuleOp module, llvm::raw_ostream &os,
                                    const TFLiteOptions &options) {
   if (options.weights != WeightPrecision::INT8)
     return Writer(options).run(module, os);

@@ -294,6 +294,7 @@ bool mobileone::runtime::prepareQuantizedOp(const Model &model, Op &op,
   case OpKind::Transpose:
   case OpKind::Tile:
   case OpKind::Pad:
+  case OpKind::ResizeNearest:
     if (!requireInt8({&in(0), &y}) || !requireSame(in(0), y))
       return false;
     q.value = y.quant.zeroPoint[0];
@@ -337,7 +338,8 @@ bool mobileone::runtime::prepareQuantizedOp(const Model &model, Op &op,
               "CONCATENATION, CONV_2D, DEPTHWISE_CONV_2D, DEQUANTIZE, "
               "FULLY_CONNECTED, GELU, HARD_SWISH, LEAKY_RELU, LOGISTIC, "
               "MAXIMUM, MAX_POOL_2D, MEAN, MINIMUM, MUL, PAD, PADV2, "
-              "QUANTIZE, RELU, RELU6, RELU_N1_TO_1, RESHAPE, SLICE, SUB, "
+              "QUANTIZE, RELU, RELU6, RELU_N1_TO_1, RESHAPE, "
+              "RESIZE_NEAREST_NEIGHBOR, SLICE, SUB, "
               "TANH, TILE, TRANSPOSE (and EXP, NEG, SQRT, RSQRT)");
 }
 
@@ -537,6 +539,9 @@ void mobileone::runtime::runQuantizedOp(const Model &model, const Op &op,
   case OpKind::Transpose:
   case OpKind::Tile:
     gatherInt8(x, in, y, op, out);
+    return;
+  case OpKind::ResizeNearest:
+    resizeNearestInt8(x, in, y, op, out);
     return;
   case OpKind::Concatenation: {
     std::vector<const int8_t *> parts;

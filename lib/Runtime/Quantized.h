@@ -74,6 +74,9 @@ struct Tensor;
 /// and SLICE / TRANSPOSE / TILE.
 void padInt8(const Tensor &x, const int8_t *in, const Tensor &y,
              const std::vector<int64_t> &before, int8_t value, int8_t *out);
+/// RESIZE_NEAREST_NEIGHBOR on int8 values (the float kernel's pixels).
+void resizeNearestInt8(const Tensor &x, const int8_t *in, const Tensor &y,
+                       const Op &op, int8_t *out);
 void gatherInt8(const Tensor &x, const int8_t *in, const Tensor &y,
                 const Op &op, int8_t *out);
 

@@ -454,6 +454,12 @@ void mobileone::runtime::padInt8(const Tensor &x, const int8_t *in,
   padInto(x, in, y, before, value, out);
 }
 
+void mobileone::runtime::resizeNearestInt8(const Tensor &x, const int8_t *in,
+                                           const Tensor &y, const Op &op,
+                                           int8_t *out) {
+  resize(x, in, op, y, out);
+}
+
 void mobileone::runtime::gatherInt8(const Tensor &x, const int8_t *in,
                                     const Tensor &y, const Op &op,
                                     int8_t *out) {

@@ -8,7 +8,8 @@
 // at input scale x weight scale. A global average pool becomes MEAN, which
 // may rescale. Operators
 // that do not rescale (RESHAPE, PAD, pooling, SLICE, TRANSPOSE, TILE,
-// MAXIMUM, MINIMUM) give their output the input's parameters; LOGISTIC
+// MAXIMUM, MINIMUM, RESIZE_NEAREST_NEIGHBOR) give their output the input's
+// parameters; LOGISTIC
 // writes scale 1/256 and zero point -128, TANH 1/128 and 0, as TFLite
 // requires; CONCATENATION's inputs are requantised onto the output's
 // parameters where they differ. Operators without an int8 form stay float32
@@ -62,6 +63,7 @@ std::optional<OutputRule> int8Rule(BuiltinOperator code) {
   case tflite::BuiltinOperator_TILE:
   case tflite::BuiltinOperator_MAXIMUM:
   case tflite::BuiltinOperator_MINIMUM:
+  case tflite::BuiltinOperator_RESIZE_NEAREST_NEIGHBOR:
     return OutputRule::SameAsInput;
   case tflite::BuiltinOperator_LOGISTIC:
     return OutputRule::Logistic;

@@ -38,6 +38,9 @@ struct ConvShape {
   int kernelH = 1, kernelW = 1, strideH = 1, strideW = 1;
   int dilationH = 1, dilationW = 1, padTop = 0, padLeft = 0;
   float outMin, outMax;
+  /// A LeakyReLU fused before the clamp: max(x, slope x), slope in [0, 1]
+  /// (1: none). Dense convolutions (GEMM and direct) only.
+  float slope = 1.0f;
 };
 
 class RowProducer;

@@ -93,18 +93,32 @@ inline void loadBias(typename T::V (&acc)[R][NV], const float *bias) {
       acc[r][v] = T::load(bias + T::kLanes * v);
 }
 
-/// Row r of the tile to out + r * stride, clamped to [lo, hi]; the last
-/// vector of each row under `lastMask`.
+/// The fused activation of one vector: LeakyReLU with `slope` in [0, 1]
+/// (max(x, slope x); 1: none), then the clamp to [lo, hi]. A NaN stays.
+template <class T>
+inline typename T::V activate(typename T::V x, typename T::V vlo,
+                              typename T::V vhi, typename T::V vslope,
+                              bool leaky) {
+  if (leaky)
+    x = T::max(T::mul(x, vslope), x);
+  return T::min(vhi, T::max(vlo, x));
+}
+
+/// Row r of the tile to out + r * stride, through the fused activation
+/// (LeakyReLU `slope`, clamp to [lo, hi]); the last vector of each row
+/// under `lastMask`.
 template <class T, int R, int NV>
 inline void storeClamped(const typename T::V (&acc)[R][NV], float *out,
                          size_t stride, typename T::Mask lastMask, float lo,
-                         float hi) {
-  const typename T::V vlo = T::set1(lo), vhi = T::set1(hi);
+                         float hi, float slope) {
+  const typename T::V vlo = T::set1(lo), vhi = T::set1(hi),
+                      vslope = T::set1(slope);
+  const bool leaky = slope != 1.0f;
 #pragma GCC unroll 16
   for (int r = 0; r < R; ++r)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) {
-      typename T::V y = T::min(vhi, T::max(vlo, acc[r][v]));
+      typename T::V y = activate<T>(acc[r][v], vlo, vhi, vslope, leaky);
       if (v == NV - 1)
         T::storeMasked(out + r * stride + T::kLanes * v, lastMask, y);
       else
@@ -161,8 +175,8 @@ struct TileTaps {
 template <class T, int MR, int NV, bool Strided>
 void gemmTile(const TileTaps &taps, size_t c, const float *b,
               const float *bias, float *out, size_t ldc,
-              typename T::Mask lastMask, float lo, float hi, const char *pf,
-              const char *pfEnd, size_t pfStride) {
+              typename T::Mask lastMask, float lo, float hi, float slope,
+              const char *pf, const char *pfEnd, size_t pfStride) {
   constexpr size_t W = T::kLanes * NV;
   typename T::V acc[MR][NV];
   loadBias<T>(acc, bias);
@@ -187,13 +201,14 @@ void gemmTile(const TileTaps &taps, size_t c, const float *b,
         rankOneUpdate<T>(acc, bt, [&rows, i](int r) { return rows[r][i]; });
     }
   }
-  storeClamped<T>(acc, out, ldc, lastMask, lo, hi);
+  storeClamped<T>(acc, out, ldc, lastMask, lo, hi, slope);
 }
 
 template <class T>
 using TileFn = void (*)(const TileTaps &, size_t, const float *,
                         const float *, float *, size_t, typename T::Mask,
-                        float, float, const char *, const char *, size_t);
+                        float, float, float, const char *, const char *,
+                        size_t);
 
 template <class T, bool Strided, int NV, size_t... MR>
 constexpr auto makeTileTable(std::index_sequence<MR...>) {
@@ -450,7 +465,8 @@ void ConvGemm<T>::computePanel(const float *a, size_t m0, size_t rows,
     table[nv - 1][mr - 1](taps, perTap, packed.get() + panelOffset[p],
                           bias.get() + col,
                           output + (m0 + r) * n + col, n, lastMask, s.outMin,
-                          s.outMax, pf, pf ? pf + share : nullptr, stride);
+                          s.outMax, s.slope, pf, pf ? pf + share : nullptr,
+                          stride);
   }
 }
 
@@ -1057,20 +1073,21 @@ void DepthwiseKxK<T>::run(const float *input, float *output,
 template <class T, int R, int NV>
 void directTile(const float *p, size_t step, const ptrdiff_t *tapOffset,
                 int taps, const float *w, const float *bias, float *out,
-                size_t outStep, typename T::Mask lastMask, float lo, float hi) {
+                size_t outStep, typename T::Mask lastMask, float lo, float hi,
+                float slope) {
   typename T::V acc[R][NV];
   loadBias<T>(acc, bias);
   for (int t = 0; t < taps; ++t, w += T::kLanes * NV) {
     const float *q = p + tapOffset[t];
     rankOneUpdate<T>(acc, w, [q, step](int r) { return q[r * step]; });
   }
-  storeClamped<T>(acc, out, outStep, lastMask, lo, hi);
+  storeClamped<T>(acc, out, outStep, lastMask, lo, hi, slope);
 }
 
 template <class T>
 using DirectFn = void (*)(const float *, size_t, const ptrdiff_t *, int,
                           const float *, const float *, float *, size_t,
-                          typename T::Mask, float, float);
+                          typename T::Mask, float, float, float);
 constexpr int kDirectMaxPixels = 14;
 
 template <class T, int R, int NV> constexpr DirectFn<T> directEntry() {
@@ -1189,8 +1206,8 @@ void DirectConv<T>::border(const float *input, size_t b, long iy0, long ix0,
   const typename T::Mask last =
       T::tail(s.outC - g.channel - L * (g.vectors - 1));
   for (int v = 0; v < g.vectors; ++v) {
-    typename T::V y =
-        T::min(T::set1(s.outMax), T::max(T::set1(s.outMin), acc[v]));
+    typename T::V y = activate<T>(acc[v], T::set1(s.outMin), T::set1(s.outMax),
+                                  T::set1(s.slope), s.slope != 1.0f);
     if (v == g.vectors - 1)
       T::storeMasked(out + g.channel + L * v, last, y);
     else
@@ -1224,7 +1241,7 @@ template <class T> void DirectConv<T>::runRow(void *context, size_t row) {
             line + (long(ox) * s.strideW - s.padLeft) * s.inC, step,
             d.tapOffset.data(), d.taps, d.weights.get() + g.offset,
             d.bias.get() + g.channel, out + size_t(ox) * s.outC + g.channel,
-            s.outC, last, s.outMin, s.outMax);
+            s.outC, last, s.outMin, s.outMax, s.slope);
         ox += r;
       }
     }

@@ -21,6 +21,7 @@
 #include <xnnpack.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <mutex>
@@ -61,7 +62,11 @@ public:
 private:
   bool buildOp(const Op &op, xnn_runtime_t &runtime, std::string &whyNot);
   std::vector<int> fuseDepthwiseIntoPointwise(int threads);
-  std::unique_ptr<kernels::Kernel> buildNative(const Op &op) const;
+  /// `slope` != 1: a LeakyReLU fused into a dense convolution's epilogue.
+  std::unique_ptr<kernels::Kernel> buildNative(const Op &op,
+                                               float slope = 1.0f) const;
+  void absorbActivations(const std::vector<bool> &leaky,
+                         std::vector<int> &readUntil);
   float *buffer(int tensor) { return arenaBase + offsets[tensor]; }
 
   const Model &model;
@@ -74,6 +79,9 @@ private:
   /// Per op with a native kernel: the tensor it reads (the fused producer's
   /// input where it computes one).
   std::vector<int> nativeInput;
+  /// Per op with a native kernel: the tensor it writes (the absorbed
+  /// activation's output where it computes one).
+  std::vector<int> nativeOutput;
   size_t nativeOps = 0;
   size_t referenceOps = 0;
   std::vector<xnn_runtime_t> runtimes; ///< per op; null for a RESHAPE copy
@@ -91,7 +99,7 @@ private:
 /// well-formed constant, or null to leave the op to XNNPACK (no AVX-512F, or
 /// a shape our kernels do not take or would not run faster).
 std::unique_ptr<kernels::Kernel>
-XnnpackExecutor::buildNative(const Op &op) const {
+XnnpackExecutor::buildNative(const Op &op, float slope) const {
   // XNNPACK has no GELU: ours (AVX-512 or AVX2 + FMA, threaded) on every
   // such CPU, with or without --xnnpack-only; the portable kernel
   // elsewhere.
@@ -114,6 +122,9 @@ XnnpackExecutor::buildNative(const Op &op) const {
   kernels::ConvShape shape;
   shape.outMin = op.outMin;
   shape.outMax = op.outMax;
+  shape.slope = slope;
+  if (slope != 1.0f && op.kind != OpKind::Conv)
+    return nullptr; // only the dense kernels fuse a LeakyReLU
   if (op.kind == OpKind::FullyConnected) {
     // Rows of K times [N, K]: a 1x1 convolution over `rows` pixels.
     if (w.shape.size() != 2 || w.shape[1] == 0 || x.elements % w.shape[1] != 0)
@@ -376,11 +387,37 @@ bool XnnpackExecutor::build(int threads, std::string &whyNot) {
     for (size_t k = 1; k < model.ops[i].inputs.size(); ++k)
       model.releasePages(model.ops[i].inputs[k]);
   };
+  // A LEAKY_RELU right after a dense convolution that alone reads its
+  // output runs in that convolution's epilogue (XNNPACK's convolutions take
+  // a clamp only): one pass over the activation instead of two.
+  std::vector<float> slope(model.ops.size(), 1.0f);
+  if (allowFusion) {
+    std::vector<int> readers(model.tensors.size(), 0);
+    for (const Op &op : model.ops)
+      for (int t : op.inputs)
+        ++readers[t];
+    for (size_t i = 0; i + 1 < model.ops.size(); ++i) {
+      const Op &conv = model.ops[i], &act = model.ops[i + 1];
+      if (conv.kind == OpKind::Conv && act.kind == OpKind::LeakyRelu &&
+          !conv.quantized && !act.quantized && !act.inputs.empty() &&
+          act.inputs[0] == conv.output && readers[conv.output] == 1 &&
+          !model.isOutput(conv.output) && std::isinf(conv.outMin) &&
+          std::isinf(conv.outMax) && act.alpha >= 0.0f && act.alpha <= 1.0f)
+        slope[i] = act.alpha;
+    }
+  }
   native.resize(model.ops.size());
-  for (size_t i = 0; i < model.ops.size(); ++i)
-    if ((native[i] = buildNative(model.ops[i])))
+  std::vector<bool> leaky(model.ops.size(), false);
+  for (size_t i = 0; i < model.ops.size(); ++i) {
+    if (slope[i] != 1.0f && (native[i] = buildNative(model.ops[i], slope[i])))
+      leaky[i] = true;
+    else
+      native[i] = buildNative(model.ops[i]);
+    if (native[i])
       releaseWeights(i);
+  }
   std::vector<int> readUntil = fuseDepthwiseIntoPointwise(threads);
+  absorbActivations(leaky, readUntil);
   size_t unplanned;
   arena.assign(planActivations(model, offsets, unplanned, readUntil) + 16,
                0.0f);
@@ -393,6 +430,8 @@ bool XnnpackExecutor::build(int threads, std::string &whyNot) {
   operands.resize(model.ops.size());
   for (size_t i = 0; i < model.ops.size(); ++i) {
     std::string opWhyNot;
+    if (fused[i] && !native[i])
+      continue; // an activation computed by the convolution before it
     if (native[i])
       ++nativeOps;
     else if (!buildOp(model.ops[i], runtimes[i], opWhyNot)) {
@@ -456,6 +495,27 @@ std::vector<int> XnnpackExecutor::fuseDepthwiseIntoPointwise(int threads) {
   return readUntil;
 }
 
+/// The LEAKY_RELUs whose convolution's kernel took their slope: the kernel
+/// writes the activation's output, the convolution's own output is never
+/// stored, and the kernel's input stays in the arena until the activation's
+/// output exists (the two must not share memory).
+void XnnpackExecutor::absorbActivations(const std::vector<bool> &leaky,
+                                        std::vector<int> &readUntil) {
+  nativeOutput.assign(model.ops.size(), -1);
+  for (size_t i = 0; i < model.ops.size(); ++i)
+    nativeOutput[i] = model.ops[i].output;
+  for (size_t i = 0; i + 1 < model.ops.size(); ++i) {
+    if (!leaky[i])
+      continue;
+    fused[i + 1] = true;
+    nativeOutput[i] = model.ops[i + 1].output;
+    readUntil[model.ops[i].output] = kNeverStored;
+    int in = nativeInput[i];
+    if (in >= 0 && readUntil[in] != kNeverStored)
+      readUntil[in] = std::max(readUntil[in], int(i + 1));
+  }
+}
+
 bool XnnpackExecutor::run(const std::vector<const float *> &inputs,
                           const std::vector<float *> &outputs,
                           std::string &error, std::vector<double> *opMs) {
@@ -467,8 +527,7 @@ bool XnnpackExecutor::run(const std::vector<const float *> &inputs,
     if (fused[i]) {
       // Computed by the next op's kernel.
     } else if (native[i]) {
-      native[i]->run(buffer(nativeInput[i]), buffer(model.ops[i].output),
-                     pool);
+      native[i]->run(buffer(nativeInput[i]), buffer(nativeOutput[i]), pool);
     } else if (reference[i]) {
       runReferenceOp(model, model.ops[i], operands[i],
                      buffer(model.ops[i].output));

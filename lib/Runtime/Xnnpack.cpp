@@ -30,6 +30,15 @@ using namespace mobileone::runtime;
 
 namespace {
 
+/// How many operators read each tensor.
+std::vector<int> readerCounts(const Model &model) {
+  std::vector<int> readers(model.tensors.size(), 0);
+  for (const Op &op : model.ops)
+    for (int t : op.inputs)
+      ++readers[t];
+  return readers;
+}
+
 class XnnpackExecutor : public Executor {
 public:
   XnnpackExecutor(const Model &model, const Options &options)
@@ -392,10 +401,7 @@ bool XnnpackExecutor::build(int threads, std::string &whyNot) {
   // a clamp only): one pass over the activation instead of two.
   std::vector<float> slope(model.ops.size(), 1.0f);
   if (allowFusion) {
-    std::vector<int> readers(model.tensors.size(), 0);
-    for (const Op &op : model.ops)
-      for (int t : op.inputs)
-        ++readers[t];
+    const std::vector<int> readers = readerCounts(model);
     for (size_t i = 0; i + 1 < model.ops.size(); ++i) {
       const Op &conv = model.ops[i], &act = model.ops[i + 1];
       if (conv.kind == OpKind::Conv && act.kind == OpKind::LeakyRelu &&
@@ -474,10 +480,7 @@ std::vector<int> XnnpackExecutor::fuseDepthwiseIntoPointwise(int threads) {
       nativeInput[i] = model.ops[i].inputs[0];
   if (!allowFusion)
     return readUntil;
-  std::vector<int> readers(model.tensors.size(), 0);
-  for (const Op &op : model.ops)
-    for (int t : op.inputs)
-      ++readers[t];
+  const std::vector<int> readers = readerCounts(model);
   for (size_t i = 0; i + 1 < model.ops.size(); ++i) {
     const Op &dw = model.ops[i], &pw = model.ops[i + 1];
     if (!native[i] || !native[i + 1] || dw.inputs.empty() ||

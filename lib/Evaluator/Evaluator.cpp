@@ -600,6 +600,10 @@ LogicalResult Interpreter::execute(Operation &op) {
       .Case([&](SigmoidOp) {
         return unary([](float v) { return 1.0f / (1.0f + std::exp(-v)); });
       })
+      .Case([&](SiluOp) {
+        return unary(
+            [](float v) { return v * (1.0f / (1.0f + std::exp(-v))); });
+      })
       .Case([&](AddOp) {
         return binary([](float a, float b) { return a + b; });
       })

@@ -56,6 +56,8 @@ int64_t elementwiseFlops(Operation *op) {
     return 14;
   if (isa<ErfOp>(op))
     return 12;
+  if (isa<SiluOp>(op))
+    return 11;
   if (isa<SigmoidOp, TanhOp, ExpOp>(op))
     return 10;
   if (isa<LayerNormOp, SoftmaxOp>(op))

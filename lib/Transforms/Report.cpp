@@ -177,7 +177,8 @@ const char *kindOf(Operation *op) {
     return "conv";
   if (isa<BlockOp>(op))
     return "block";
-  if (isa<ReluOp, SigmoidOp, TanhOp, ErfOp, GeluOp, HardSwishOp, HardSigmoidOp,
+  if (isa<ReluOp, SigmoidOp, SiluOp, TanhOp, ErfOp, GeluOp, HardSwishOp,
+          HardSigmoidOp,
           LeakyReluOp, ClipOp, SoftmaxOp, ExpOp, SqrtOp, ReciprocalOp>(op))
     return "act";
   if (isa<GlobalAvgPoolOp, MaxPoolOp, AvgPoolOp, ReduceMeanOp, ReduceSumOp,

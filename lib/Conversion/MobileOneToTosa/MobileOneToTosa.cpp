@@ -613,6 +613,9 @@ FailureOr<SmallVector<Value>> Lowering::lower(Operation &op) {
                                scalar(h.getBeta().convertToFloat(), rank));
             return clamp(affine, 0.0f, 1.0f);
           })
+          .Case([&](SiluOp) {
+            return mul(in(), b.create<tosa::SigmoidOp>(loc, type, in()));
+          })
           .Case([&](HardSwishOp) {
             Value x = in();
             Value gate = clamp(

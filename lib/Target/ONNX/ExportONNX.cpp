@@ -104,6 +104,7 @@ bool keepsBatch(Operation *op, const llvm::DenseSet<Value> &batched) {
           [&](Operation *) { return broadcasting(); })
       .Case<ReluOp, SigmoidOp, TanhOp, ErfOp, SqrtOp, ExpOp, NegOp,
             ReciprocalOp, GeluOp, HardSigmoidOp, HardSwishOp, LeakyReluOp,
+            SiluOp,
             ClipOp, CastOp>([&](Operation *) { return true; })
       .Case<Conv2DOp, BatchNormOp, GlobalAvgPoolOp, MaxPoolOp, AvgPoolOp,
             SqueezeExciteOp, LinearOp, ConvTranspose2DOp, ResizeOp>(
@@ -579,6 +580,14 @@ LogicalResult exportSoftmax(ExportContext &c) {
   return success();
 }
 
+/// SiLU as PyTorch writes it: Sigmoid, then Mul by the input.
+LogicalResult exportSilu(ExportContext &c) {
+  std::string gate = c.temp("sigmoid");
+  c.node("Sigmoid", c.in, {gate}, "sigmoid");
+  c.node("Mul", {c.in[0], gate}, {c.output()});
+  return success();
+}
+
 LogicalResult exportSplit(ExportContext &c) {
   auto split = cast<SplitOp>(c.op);
   SmallVector<std::string> outs;
@@ -708,6 +717,7 @@ const llvm::StringMap<ExportFn> &exportTable() {
       {HardSigmoidOp::getOperationName(), generic<kHardSigmoid>},
       {LeakyReluOp::getOperationName(), generic<kLeakyRelu>},
       {HardSwishOp::getOperationName(), exportHardSwish},
+      {SiluOp::getOperationName(), exportSilu},
       {GeluOp::getOperationName(), exportGelu},
       {ClipOp::getOperationName(), exportClip},
       {SoftmaxOp::getOperationName(), exportSoftmax},

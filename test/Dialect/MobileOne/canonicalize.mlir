@@ -112,3 +112,20 @@ func.func @pads(%x: tensor<1x4x8x8xf32>, %w: tensor<4x4x3x3xf32>) -> (tensor<1x4
   // CHECK: return %{{.*}}, %[[X]], %{{.*}}
   return %c, %z, %o : tensor<1x4x9x7xf32>, tensor<1x4x8x8xf32>, tensor<1x4x10x10xf32>
 }
+
+// -----
+
+// SiLU as PyTorch exports it, in either operand order; a product with the
+// sigmoid of something else stays.
+// CHECK-LABEL: func.func @silu
+// CHECK-SAME: (%[[X:.*]]: tensor<1x8xf32>, %[[Y:.*]]: tensor<1x8xf32>)
+func.func @silu(%x: tensor<1x8xf32>, %y: tensor<1x8xf32>) -> (tensor<1x8xf32>, tensor<1x8xf32>, tensor<1x8xf32>) {
+  %s = mobileone.sigmoid %x : tensor<1x8xf32>
+  %a = mobileone.mul %x, %s : (tensor<1x8xf32>, tensor<1x8xf32>) -> tensor<1x8xf32>
+  %b = mobileone.mul %s, %x : (tensor<1x8xf32>, tensor<1x8xf32>) -> tensor<1x8xf32>
+  %c = mobileone.mul %y, %s : (tensor<1x8xf32>, tensor<1x8xf32>) -> tensor<1x8xf32>
+  // CHECK: %[[A:.*]] = mobileone.silu %[[X]]
+  // CHECK: %[[B:.*]] = mobileone.silu %[[X]]
+  // CHECK: %[[C:.*]] = mobileone.mul %[[Y]]
+  return %a, %b, %c : tensor<1x8xf32>, tensor<1x8xf32>, tensor<1x8xf32>
+}

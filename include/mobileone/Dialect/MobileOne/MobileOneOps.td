@@ -102,6 +102,11 @@ def MobileOne_SqrtOp : MobileOne_UnaryOp<"sqrt", "square root">;
 def MobileOne_ExpOp : MobileOne_UnaryOp<"exp", "exponential">;
 def MobileOne_NegOp : MobileOne_UnaryOp<"neg", "negation", (ins), "", [Linear]>;
 def MobileOne_ReciprocalOp : MobileOne_UnaryOp<"reciprocal", "1 / x">;
+def MobileOne_SiluOp : MobileOne_UnaryOp<"silu",
+    "x * sigmoid(x) (SiLU, Swish)", (ins), [{
+    What PyTorch's `nn.SiLU` exports as `Mul(x, Sigmoid(x))`: the importer's
+    canonicalisation recognises that pair (either operand order) as one op.
+  }]>;
 def MobileOne_HardSwishOp : MobileOne_UnaryOp<"hard_swish",
     "x * max(0, min(1, x / 6 + 1 / 2)) (ONNX HardSwish)">;
 def MobileOne_GeluOp : MobileOne_UnaryOp<"gelu",

@@ -1,9 +1,9 @@
 //===- Canonicalize.cpp - canonicalisation patterns of mobileone ops ------===//
 //
 // Rewrites that put imported graphs into the one form the passes match:
-// a zero Pad in front of a conv becomes the conv's padding, and the GELU
+// a zero Pad in front of a conv becomes the conv's padding, the GELU
 // that exporters before opset 20 write as `Div -> Erf -> Add -> Mul -> Mul`
-// becomes one `mobileone.gelu`. A batch_norm after a transposed convolution
+// becomes one `mobileone.gelu`, and `x * sigmoid(x)` one `mobileone.silu`. A batch_norm after a transposed convolution
 // folds into it (a per-channel affine map of its output channels), and one
 // before layout ops into matrix products (attention's projections).
 //
@@ -302,6 +302,22 @@ struct FoldBatchNormIntoMatMul : OpRewritePattern<BatchNormOp> {
   }
 };
 
+/// `x * sigmoid(x)`, in either operand order: SiLU.
+struct RecognizeSilu : OpRewritePattern<MulOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(MulOp mul,
+                                PatternRewriter &rewriter) const override {
+    for (auto [x, s] : {std::pair(mul.getLhs(), mul.getRhs()),
+                        std::pair(mul.getRhs(), mul.getLhs())})
+      if (auto sig = s.getDefiningOp<SigmoidOp>();
+          sig && sig.getInput() == x && x.getType() == mul.getType()) {
+        rewriter.replaceOpWithNewOp<SiluOp>(mul, x);
+        return success();
+      }
+    return failure();
+  }
+};
+
 } // namespace
 
 void ConvTranspose2DOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
@@ -321,5 +337,5 @@ void Conv2DOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
 
 void MulOp::getCanonicalizationPatterns(RewritePatternSet &patterns,
                                         MLIRContext *context) {
-  patterns.add<RecognizeGelu>(context);
+  patterns.add<RecognizeGelu, RecognizeSilu>(context);
 }

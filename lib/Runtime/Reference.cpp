@@ -10,6 +10,7 @@
 #include "Executor.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstring>
@@ -139,6 +140,17 @@ void conv(const Tensor &x, const float *in, const Tensor &w, const float *bias,
         for (int64_t o = 0; o < oc; ++o)
           dst[o] = std::min(std::max(dst[o], op.outMin), op.outMax);
       }
+}
+
+/// The elements before `axis`, its extent, and the elements after it.
+std::array<int64_t, 3> aroundAxis(const std::vector<int64_t> &shape,
+                                  int axis) {
+  int64_t outer = 1, inner = 1;
+  for (int d = 0; d < axis; ++d)
+    outer *= shape[d];
+  for (size_t d = axis + 1; d < shape.size(); ++d)
+    inner *= shape[d];
+  return {outer, shape[axis], inner};
 }
 
 /// TFLite's TRANSPOSE_CONV: input pixel (iy, ix) adds to output pixel
@@ -559,11 +571,7 @@ void mobileone::runtime::runReferenceOp(const Model &model, const Op &op,
     break;
   case OpKind::ArgMax: {
     // int32 indices into the (float-typed) output buffer; a NaN never wins.
-    int64_t outer = 1, inner = 1, n = x.shape[op.axis];
-    for (int d = 0; d < op.axis; ++d)
-      outer *= x.shape[d];
-    for (size_t d = op.axis + 1; d < x.shape.size(); ++d)
-      inner *= x.shape[d];
+    auto [outer, n, inner] = aroundAxis(x.shape, op.axis);
     int32_t *idx = reinterpret_cast<int32_t *>(out);
     for (int64_t o = 0; o < outer; ++o)
       for (int64_t i = 0; i < inner; ++i) {
@@ -690,11 +698,7 @@ void mobileone::runtime::runReferenceOp(const Model &model, const Op &op,
     break;
   case OpKind::Sum:
   case OpKind::ReduceMax: {
-    int64_t outer = 1, inner = 1, n = x.shape[op.axis];
-    for (int d = 0; d < op.axis; ++d)
-      outer *= x.shape[d];
-    for (size_t d = op.axis + 1; d < x.shape.size(); ++d)
-      inner *= x.shape[d];
+    auto [outer, n, inner] = aroundAxis(x.shape, op.axis);
     for (int64_t o = 0; o < outer; ++o)
       for (int64_t i = 0; i < inner; ++i) {
         double acc = op.kind == OpKind::Sum

@@ -354,6 +354,14 @@ FailureOr<Value> Importer::floatInput(const onnx::NodeProto &node, int i) {
   return v;
 }
 
+/// ArgMax's indices, possibly reshaped: the one integer tensor computed
+/// from data that the importer keeps (a graph output).
+static bool isIndices(Value v) {
+  while (auto r = v.getDefiningOp<ReshapeOp>())
+    v = r.getInput();
+  return bool(v.getDefiningOp<ArgMaxOp>());
+}
+
 /// Names the node that computes `v`, for "depends on data" errors.
 static std::string producerName(Value v) {
   if (Operation *def = v.getDefiningOp())
@@ -1073,11 +1081,7 @@ OwningOpRef<ModuleOp> Importer::run() {
     }
     Value v = it->second;
     auto vt = cast<RankedTensorType>(v.getType());
-    // Indices (ArgMax, possibly reshaped) are the one integer output.
-    Value source = v;
-    while (auto r = source.getDefiningOp<ReshapeOp>())
-      source = r.getInput();
-    if (!vt.getElementType().isF32() && !source.getDefiningOp<ArgMaxOp>()) {
+    if (!vt.getElementType().isF32() && !isIndices(v)) {
       emitError(loc) << "graph output '" << out.name() << "' is a tensor of "
                      << vt.getElementType() << "; only FLOAT outputs (and "
                      << "ArgMax indices) are supported";
@@ -1133,9 +1137,7 @@ OwningOpRef<ModuleOp> Importer::run() {
   for (Operation &op : *entry)
     for (Value r : op.getResults())
       if (!cast<ShapedType>(r.getType()).getElementType().isF32() &&
-          !isa<arith::ConstantOp, ArgMaxOp>(op) &&
-          !(isa<ReshapeOp>(op) &&
-            r.getDefiningOp<ReshapeOp>().getInput().getDefiningOp<ArgMaxOp>())) {
+          !isa<arith::ConstantOp>(op) && !isIndices(r)) {
         op.emitError("computes a ")
             << r.getType()
             << " from data; integer tensors are supported only as shapes "

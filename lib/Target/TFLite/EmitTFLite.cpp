@@ -188,10 +188,12 @@ private:
   }
   /// An activation output tensor for `v`; graph outputs keep the name the
   /// import recorded.
-  int32_t define(Value v, StringRef name) {
+  int32_t define(Value v, StringRef name,
+                 tflite::TensorType type = tflite::TensorType_FLOAT32) {
     auto it = resultNames.find(v);
     int32_t id = addTensor(
-        shapeOf(v), it != resultNames.end() ? StringRef(it->second) : name);
+        shapeOf(v), it != resultNames.end() ? StringRef(it->second) : name,
+        type);
     tensorIds[v] = id;
     return id;
   }
@@ -745,12 +747,7 @@ LogicalResult Writer::emit(Operation &op) {
             absorbed.insert(c);
             out = c.getOutput();
           }
-        auto it = resultNames.find(out);
-        int32_t y = addTensor(shapeOf(out),
-                              it != resultNames.end() ? StringRef(it->second)
-                                                      : StringRef(name),
-                              tflite::TensorType_INT32);
-        tensorIds[out] = y;
+        int32_t y = define(out, name, tflite::TensorType_INT32);
         addOp(tflite::BuiltinOperator_ARG_MAX, {*x, axis}, {y},
               tflite::BuiltinOptions_ArgMaxOptions,
               tflite::CreateArgMaxOptions(fbb, tflite::TensorType_INT32)

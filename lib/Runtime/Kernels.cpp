@@ -1,6 +1,7 @@
 //===- Kernels.cpp - choosing a convolution kernel for the CPU ------------===//
 //
-// Which ISA class this CPU has and which shapes our kernels take; the
+// Which ISA class this CPU has and which shapes our kernels take (and how a
+// model's operator reads as a kernel shape); the
 // kernels themselves are KernelsImpl.h, compiled once per ISA
 // (KernelsAvx512.cpp, KernelsAvx2.cpp). This file is compiled for the
 // baseline CPU: nothing here may use more than it.
@@ -8,10 +9,12 @@
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
+#include "Model.h"
 
 #include <cstdlib>
 #include <cstring>
 
+using namespace mobileone::runtime;
 using namespace mobileone::runtime::kernels;
 
 Isa mobileone::runtime::kernels::detectIsa() {
@@ -46,6 +49,91 @@ const char *mobileone::runtime::kernels::isaName(Isa isa) {
 /// Whether `isa` can run here.
 static bool runs(Isa isa) {
   return isa != Isa::None && int(isa) <= int(detectIsa());
+}
+
+std::unique_ptr<KernelInt8>
+mobileone::runtime::kernels::createConvInt8(const QuantizedConv &conv,
+                                            Isa isa) {
+  // AVX-512 CPUs run the AVX2 build (no VNNI build yet).
+  return runs(isa) ? detail::createConvInt8Avx2(conv) : nullptr;
+}
+
+bool mobileone::runtime::kernels::convShapeOf(const Model &model, const Op &op,
+                                              ConvShape &shape) {
+  if (op.inputs.size() < 2)
+    return false;
+  const Tensor &x = model.tensors[op.inputs[0]];
+  const Tensor &w = model.tensors[op.inputs[1]];
+  const Tensor &y = model.tensors[op.output];
+  if (y.shape.empty() ||
+      (op.inputs.size() > 2 &&
+       model.tensors[op.inputs[2]].elements != y.shape.back()))
+    return false;
+  if (op.kind == OpKind::FullyConnected) {
+    if (w.shape.size() != 2 || w.shape[1] == 0 || x.elements % w.shape[1] != 0)
+      return false;
+    shape.batch = int(x.elements / w.shape[1]);
+    shape.inH = shape.inW = shape.outH = shape.outW = 1;
+    shape.inC = int(w.shape[1]);
+    shape.outC = int(w.shape[0]);
+    return true;
+  }
+  if ((op.kind != OpKind::Conv && op.kind != OpKind::DepthwiseConv) ||
+      x.shape.size() != 4 || y.shape.size() != 4 || w.shape.size() != 4 ||
+      x.shape[0] != y.shape[0])
+    return false;
+  shape.batch = int(x.shape[0]);
+  shape.inH = int(x.shape[1]);
+  shape.inW = int(x.shape[2]);
+  shape.inC = int(x.shape[3]);
+  shape.outH = int(y.shape[1]);
+  shape.outW = int(y.shape[2]);
+  shape.outC = int(y.shape[3]);
+  shape.kernelH = op.kernelH;
+  shape.kernelW = op.kernelW;
+  shape.strideH = op.strideH;
+  shape.strideW = op.strideW;
+  shape.dilationH = op.dilationH;
+  shape.dilationW = op.dilationW;
+  shape.padTop = op.padTop;
+  shape.padLeft = op.padLeft;
+  if (op.kind == OpKind::Conv)
+    return w.shape == std::vector<int64_t>{y.shape[3], op.kernelH, op.kernelW,
+                                           x.shape[3]};
+  return op.depthMultiplier >= 1 &&
+         y.shape[3] == x.shape[3] * op.depthMultiplier &&
+         w.shape == std::vector<int64_t>{1, op.kernelH, op.kernelW, y.shape[3]};
+}
+
+std::unique_ptr<KernelInt8>
+mobileone::runtime::kernels::createConvInt8(const Model &model, const Op &op,
+                                            Isa isa) {
+  if (!op.quantized || op.inputs.size() < 2 ||
+      (op.kind == OpKind::DepthwiseConv && op.depthMultiplier != 1) ||
+      (op.kind == OpKind::Conv && op.groups != 1))
+    return nullptr;
+  const Tensor &x = model.tensors[op.inputs[0]];
+  const Tensor &w = model.tensors[op.inputs[1]];
+  const Tensor &y = model.tensors[op.output];
+  const Tensor *b =
+      op.inputs.size() > 2 ? &model.tensors[op.inputs[2]] : nullptr;
+  QuantizedConv conv;
+  if (!x.isInt8() || !y.isInt8() || !w.isInt8() || !w.data ||
+      (b && (!b->data || !b->isInt32())) ||
+      !convShapeOf(model, op, conv.shape) || op.quant.multiplier.empty() ||
+      op.quant.multiplier.size() != op.quant.shift.size())
+    return nullptr;
+  conv.depthwise = op.kind == OpKind::DepthwiseConv;
+  conv.weights = w.i8();
+  conv.bias = b ? b->i32() : nullptr;
+  conv.inputZero = op.quant.inputZero[0];
+  conv.outputZero = op.quant.outputZero;
+  conv.activationMin = op.quant.activationMin;
+  conv.activationMax = op.quant.activationMax;
+  conv.multiplier = op.quant.multiplier.data();
+  conv.shift = op.quant.shift.data();
+  conv.channels = op.quant.multiplier.size();
+  return createConvInt8(conv, isa);
 }
 
 /// The kernel of `kind` built for `isa` (which runs here).

@@ -14,9 +14,15 @@
 #define MOBILEONE_LIB_RUNTIME_KERNELS_H
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 
 typedef struct pthreadpool *pthreadpool_t;
+
+namespace mobileone::runtime {
+struct Model;
+struct Op;
+} // namespace mobileone::runtime
 
 namespace mobileone::runtime::kernels {
 
@@ -149,6 +155,55 @@ bool depthwiseKxKBeatsXnnpack(const ConvShape &shape);
 /// for Isa::None, an ISA this CPU does not have, or no elements.
 std::unique_ptr<Kernel> createGelu(size_t elements, bool approximate, Isa isa);
 
+/// An int8 convolution in TFLite's scheme (Quantized.h): per-tensor affine
+/// int8 activations, symmetric int8 weights, int32 bias, per output channel
+/// (or one) fixed-point multiplier and shift, the output clamped to
+/// [activationMin, activationMax]. Pointers are read at creation only.
+struct QuantizedConv {
+  ConvShape shape; ///< outMin, outMax and slope unused
+  bool depthwise = false;
+  const int8_t *weights = nullptr; ///< OHWI, or [1, kH, kW, C] depthwise
+  const int32_t *bias = nullptr;   ///< outC, or null
+  int32_t inputZero = 0, outputZero = 0;
+  int32_t activationMin = -128, activationMax = 127;
+  /// `channels` (outC or 1) multipliers and shifts of quantizeMultiplier.
+  const int32_t *multiplier = nullptr;
+  const int *shift = nullptr;
+  size_t channels = 1;
+};
+
+/// A prepared int8 operator: NHWC int8 in, int8 out.
+class KernelInt8 {
+public:
+  virtual ~KernelInt8() = default;
+  virtual void run(const int8_t *input, int8_t *output,
+                   pthreadpool_t pool) const = 0;
+};
+
+/// The int8 convolution on AVX2 (KernelsInt8.cpp), bit-exact to the
+/// reference kernels of Quantized.cpp: dense convolutions of any kernel,
+/// stride, dilation and padding (groups 1; fully connected as a 1x1) as a
+/// GEMM on int16 pairs (vpmaddwd: exact, never saturates) over rows packed
+/// from the input (im2col for kernels past 1x1); depthwise convolutions of
+/// any kernel (multiplier 1) with two taps per vpmaddwd. Requantisation
+/// (TFLite's single rounding, per channel), the zero points and the clamp
+/// in each kernel's epilogue. Null for other shapes, or where `isa` is
+/// Isa::None or not this CPU's. (No VNNI build: the CPUs measured have
+/// none.)
+std::unique_ptr<KernelInt8> createConvInt8(const QuantizedConv &conv, Isa isa);
+
+/// The kernel shape of a model's convolution (dense or depthwise, weights
+/// OHWI or [1, kH, kW, C]) or fully connected layer (rows of K times
+/// [N, K]: a 1x1 convolution over the rows); false for other ops and
+/// inconsistent shapes. outMin and outMax are left to the caller.
+bool convShapeOf(const Model &model, const Op &op, ConvShape &shape);
+
+/// createConvInt8 for a model's int8 operator whose load-time checks
+/// (prepareQuantizedOp) passed: dense with one group, fully connected,
+/// depthwise with multiplier 1; null otherwise (the reference runs it).
+std::unique_ptr<KernelInt8> createConvInt8(const Model &model, const Op &op,
+                                           Isa isa);
+
 namespace detail {
 /// The kernels built per ISA (KernelsImpl.h), by the shape class
 /// createConv and createDepthwiseConv have checked.
@@ -159,6 +214,7 @@ std::unique_ptr<Kernel> createAvx2(KernelKind kind, const ConvShape &shape,
                                    const float *weights, const float *bias);
 std::unique_ptr<Kernel> createGeluAvx512(size_t elements, bool approximate);
 std::unique_ptr<Kernel> createGeluAvx2(size_t elements, bool approximate);
+std::unique_ptr<KernelInt8> createConvInt8Avx2(const QuantizedConv &conv);
 } // namespace detail
 
 } // namespace mobileone::runtime::kernels

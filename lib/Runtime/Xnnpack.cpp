@@ -12,10 +12,16 @@
 // our own kernels (Kernels.h) instead, on the same arena and thread pool:
 // they keep more of the machine's FMA peak on MobileOne's layer shapes.
 //
+// int8 models: their convolutions run on our int8 kernels (AVX2,
+// KernelsInt8.cpp), their other operators on the reference int8 kernels;
+// both bit-exact to TFLite's arithmetic (XNNPACK's int8 operators round
+// their requantisation differently, so none is used).
+//
 //===----------------------------------------------------------------------===//
 
 #include "Executor.h"
 #include "Kernels.h"
+#include "Quantized.h"
 
 #include <pthreadpool.h>
 #include <xnnpack.h>
@@ -62,8 +68,8 @@ public:
                                      : "xnnpack";
   }
   const char *opKernel(size_t op) const override {
-    return fused[op]      ? "fused"
-           : native[op]   ? "native"
+    return fused[op]                     ? "fused"
+           : native[op] || native8[op]   ? "native"
            : reference[op] ? "reference"
                            : "xnnpack";
   }
@@ -74,6 +80,7 @@ private:
   /// `slope` != 1: a LeakyReLU fused into a dense convolution's epilogue.
   std::unique_ptr<kernels::Kernel> buildNative(const Op &op,
                                                float slope = 1.0f) const;
+  std::unique_ptr<kernels::KernelInt8> buildNativeInt8(const Op &op) const;
   void absorbActivations(const std::vector<bool> &leaky,
                          std::vector<int> &readUntil);
   float *buffer(int tensor) { return arenaBase + offsets[tensor]; }
@@ -83,6 +90,8 @@ private:
   const bool allowFusion;
   const kernels::Isa isa; ///< which build of our kernels runs
   std::vector<std::unique_ptr<kernels::Kernel>> native; ///< per op, or null
+  /// Per int8 op: our int8 kernel, or null.
+  std::vector<std::unique_ptr<kernels::KernelInt8>> native8;
   /// Per op: computed by the next op's kernel (its output is never stored).
   std::vector<bool> fused;
   /// Per op with a native kernel: the tensor it reads (the fused producer's
@@ -97,7 +106,7 @@ private:
   /// Per op: XNNPACK cannot take it, our reference kernel runs it.
   std::vector<bool> reference;
   /// Per fallback op: its operands' addresses (constants or the arena).
-  std::vector<std::vector<const float *>> operands;
+  std::vector<std::vector<const void *>> operands;
   std::vector<float> arena;
   float *arenaBase = nullptr; ///< arena.data() rounded up to 64 bytes
   std::vector<size_t> offsets;
@@ -117,73 +126,40 @@ XnnpackExecutor::buildNative(const Op &op, float slope) const {
                ? nullptr // a constant input: the reference kernel reads it
                : kernels::createGelu(model.tensors[op.output].elements,
                                      op.approximate, isa);
-  if (!allowNative || op.inputs.size() < 2)
+  if (!allowNative || op.inputs.size() < 2 || op.quantized)
     return nullptr;
-  const Tensor &x = model.tensors[op.inputs[0]];
   const Tensor &w = model.tensors[op.inputs[1]];
   const Tensor &y = model.tensors[op.output];
   const Tensor *b =
       op.inputs.size() > 2 ? &model.tensors[op.inputs[2]] : nullptr;
-  if (!w.data || w.isInt32() || y.shape.empty() ||
-      (b && (!b->data || b->isInt32() || b->elements != y.shape.back())))
+  kernels::ConvShape shape;
+  if (!w.data || !w.isFloat32() || (b && (!b->data || !b->isFloat32())) ||
+      !kernels::convShapeOf(model, op, shape))
     return nullptr;
   const float *bias = b ? b->f32() : nullptr;
-  kernels::ConvShape shape;
   shape.outMin = op.outMin;
   shape.outMax = op.outMax;
   shape.slope = slope;
   if (slope != 1.0f && op.kind != OpKind::Conv)
     return nullptr; // only the dense kernels fuse a LeakyReLU
-  if (op.kind == OpKind::FullyConnected) {
-    // Rows of K times [N, K]: a 1x1 convolution over `rows` pixels.
-    if (w.shape.size() != 2 || w.shape[1] == 0 || x.elements % w.shape[1] != 0)
-      return nullptr;
-    shape.batch = int(x.elements / w.shape[1]);
-    shape.inH = shape.inW = shape.outH = shape.outW = 1;
-    shape.inC = int(w.shape[1]);
-    shape.outC = int(w.shape[0]);
-    if (!kernels::convBeatsXnnpack(shape))
-      return nullptr;
-    return kernels::createConv(shape, w.f32(), bias, isa);
-  }
-  if ((op.kind != OpKind::Conv && op.kind != OpKind::DepthwiseConv) ||
-      x.shape.size() != 4 || y.shape.size() != 4 || w.shape.size() != 4 ||
-      x.shape[0] != y.shape[0])
+  const bool dense = op.kind != OpKind::DepthwiseConv;
+  if (op.kind != OpKind::FullyConnected && y.elements / y.shape[3] < 16)
     return nullptr;
-  shape.batch = int(x.shape[0]);
-  shape.inH = int(x.shape[1]);
-  shape.inW = int(x.shape[2]);
-  shape.inC = int(x.shape[3]);
-  shape.outH = int(y.shape[1]);
-  shape.outW = int(y.shape[2]);
-  shape.outC = int(y.shape[3]);
-  shape.kernelH = op.kernelH;
-  shape.kernelW = op.kernelW;
-  shape.strideH = op.strideH;
-  shape.strideW = op.strideW;
-  shape.dilationH = op.dilationH;
-  shape.dilationW = op.dilationW;
-  shape.padTop = op.padTop;
-  shape.padLeft = op.padLeft;
-  if (y.elements / y.shape[3] < 16)
-    return nullptr;
-  if (op.kind == OpKind::Conv) {
-    if (w.shape != std::vector<int64_t>{y.shape[3], op.kernelH, op.kernelW,
-                                        x.shape[3]} ||
-        !kernels::convBeatsXnnpack(shape))
-      return nullptr;
-    return kernels::createConv(shape, w.f32(), bias, isa);
-  }
-  if (op.depthMultiplier < 1 ||
-      y.shape[3] != x.shape[3] * op.depthMultiplier ||
-      w.shape != std::vector<int64_t>{1, op.kernelH, op.kernelW, y.shape[3]})
-    return nullptr;
+  if (dense)
+    return kernels::convBeatsXnnpack(shape)
+               ? kernels::createConv(shape, w.f32(), bias, isa)
+               : nullptr;
   if (kernels::depthwise3x3BeatsXnnpack(shape))
     if (auto k = kernels::createDepthwiseConv(shape, w.f32(), bias, isa))
       return k; // 3x3, stride 1 or 2, multiplier 1
   if (kernels::depthwiseKxKBeatsXnnpack(shape))
     return kernels::createDepthwiseKxK(shape, w.f32(), bias, isa);
   return nullptr;
+}
+
+std::unique_ptr<kernels::KernelInt8>
+XnnpackExecutor::buildNativeInt8(const Op &op) const {
+  return allowNative ? kernels::createConvInt8(model, op, isa) : nullptr;
 }
 
 bool XnnpackExecutor::buildOp(const Op &op, xnn_runtime_t &runtime,
@@ -413,13 +389,15 @@ bool XnnpackExecutor::build(int threads, std::string &whyNot) {
     }
   }
   native.resize(model.ops.size());
+  native8.resize(model.ops.size());
   std::vector<bool> leaky(model.ops.size(), false);
   for (size_t i = 0; i < model.ops.size(); ++i) {
     if (slope[i] != 1.0f && (native[i] = buildNative(model.ops[i], slope[i])))
       leaky[i] = true;
     else
       native[i] = buildNative(model.ops[i]);
-    if (native[i])
+    native8[i] = buildNativeInt8(model.ops[i]);
+    if (native[i] || native8[i])
       releaseWeights(i);
   }
   std::vector<int> readUntil = fuseDepthwiseIntoPointwise(threads);
@@ -438,9 +416,12 @@ bool XnnpackExecutor::build(int threads, std::string &whyNot) {
     std::string opWhyNot;
     if (fused[i] && !native[i])
       continue; // an activation computed by the convolution before it
-    if (native[i])
+    if (native[i] || native8[i])
       ++nativeOps;
-    else if (!buildOp(model.ops[i], runtimes[i], opWhyNot)) {
+    else if (model.ops[i].quantized ||
+             !buildOp(model.ops[i], runtimes[i], opWhyNot)) {
+      // int8 ops without our kernel run on the reference int8 kernels
+      // (bit-exact to ours; XNNPACK's requantisation is not).
       // This op alone falls back (the profile names its kernel).
       if (runtimes[i])
         xnn_delete_runtime(runtimes[i]); // created, but setup failed
@@ -448,7 +429,7 @@ bool XnnpackExecutor::build(int threads, std::string &whyNot) {
       reference[i] = true;
       ++referenceOps;
       for (int t : model.ops[i].inputs)
-        operands[i].push_back(model.tensors[t].data ? model.tensors[t].f32()
+        operands[i].push_back(model.tensors[t].data ? model.tensors[t].data
                                                     : buffer(t));
       continue; // its constants are read at every run
     }
@@ -459,7 +440,7 @@ bool XnnpackExecutor::build(int threads, std::string &whyNot) {
         if (model.ops[j].output == model.ops[i].inputs[0] && native[j] &&
             native[j]->splitsByChannel())
           native[i]->preferChannelSplit();
-    if (!native[i])
+    if (!native[i] && !native8[i])
       releaseWeights(i);
   }
   return true;
@@ -531,9 +512,18 @@ bool XnnpackExecutor::run(const std::vector<const float *> &inputs,
       // Computed by the next op's kernel.
     } else if (native[i]) {
       native[i]->run(buffer(nativeInput[i]), buffer(nativeOutput[i]), pool);
-    } else if (reference[i]) {
-      runReferenceOp(model, model.ops[i], operands[i],
+    } else if (native8[i]) {
+      const Op &op = model.ops[i];
+      native8[i]->run(reinterpret_cast<const int8_t *>(buffer(op.inputs[0])),
+                      reinterpret_cast<int8_t *>(buffer(op.output)), pool);
+    } else if (reference[i] && model.ops[i].quantized) {
+      runQuantizedOp(model, model.ops[i], operands[i],
                      buffer(model.ops[i].output));
+    } else if (reference[i]) {
+      std::vector<const float *> in;
+      for (const void *p : operands[i])
+        in.push_back(static_cast<const float *>(p));
+      runReferenceOp(model, model.ops[i], in, buffer(model.ops[i].output));
     } else if (runtimes[i]) {
       if (xnn_invoke_runtime(runtimes[i]) != xnn_status_success) {
         error = "XNNPACK failed to run " + model.ops[i].opName;
@@ -560,11 +550,6 @@ bool XnnpackExecutor::run(const std::vector<const float *> &inputs,
 
 std::unique_ptr<Executor> mobileone::runtime::createXnnpackExecutor(
     const Model &model, const Options &options, std::string &whyNot) {
-  if (std::any_of(model.ops.begin(), model.ops.end(),
-                  [](const Op &op) { return op.quantized; })) {
-    whyNot = "int8 operators run on the reference kernels";
-    return nullptr;
-  }
   auto executor = std::make_unique<XnnpackExecutor>(model, options);
   if (!executor->build(options.threads, whyNot))
     return nullptr;

@@ -15,7 +15,7 @@ parsed here.
 
 Writes DIR/model.onnx (BatchNormalization kept), DIR/model_folded.onnx
 (PyTorch's own constant folding of BN into conv), DIR/test_images.npy (the
-10000 test images, NCHW float32, normalised as the network sees them),
+10000 test images, NCHW float32, pixel / 255: the model normalises inside),
 DIR/test_labels.npy, DIR/torch_logits.npy (the trained model's logits on
 them) and appends one JSON line of results to --results.
 """
@@ -25,6 +25,7 @@ import json
 import math
 import os
 import struct
+import sys
 import time
 
 import numpy as np
@@ -36,17 +37,30 @@ DATA = '/usr/share/datasets/fashion-mnist'
 MEAN, STD = 0.2860, 0.3530
 
 
+class DataError(Exception):
+    pass
+
+
 def read_idx(path):
     """An IDX file (gzip): unsigned bytes of the shape its header gives."""
-    with gzip.open(path, 'rb') as f:
-        data = f.read()
+    package = 'Debian package dataset-fashion-mnist (scripts/setup.sh installs it)'
+    try:
+        with gzip.open(path, 'rb') as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise DataError(f'{path}: no such file; it comes with the {package}')
+    except (OSError, EOFError) as e:
+        raise DataError(f'{path}: not a complete gzip file ({e}); reinstall the {package}')
+    if len(data) < 4:
+        raise DataError(f'{path}: {len(data)} bytes, shorter than an IDX header')
     zero, dtype, dims = struct.unpack('>HBB', data[:4])
-    if zero != 0 or dtype != 0x08:
-        raise ValueError(f'{path}: not an IDX file of unsigned bytes')
+    if zero != 0 or dtype != 0x08 or len(data) < 4 + 4 * dims:
+        raise DataError(f'{path}: not an IDX file of unsigned bytes')
     shape = struct.unpack('>' + 'I' * dims, data[4:4 + 4 * dims])
     body = np.frombuffer(data, np.uint8, offset=4 + 4 * dims)
     if body.size != int(np.prod(shape)):
-        raise ValueError(f'{path}: {body.size} bytes for shape {shape}')
+        raise DataError(f'{path}: {body.size} bytes of data where the header gives shape '
+                        f'{list(shape)} ({int(np.prod(shape))} bytes): truncated? Reinstall the {package}')
     return body.reshape(shape)
 
 
@@ -54,7 +68,9 @@ def load(split):
     prefix = 'train' if split == 'train' else 't10k'
     images = read_idx(os.path.join(DATA, f'{prefix}-images-idx3-ubyte.gz'))
     labels = read_idx(os.path.join(DATA, f'{prefix}-labels-idx1-ubyte.gz'))
-    x = (images.astype(np.float32) / 255.0 - MEAN) / STD
+    if labels.shape[0] != images.shape[0]:
+        raise DataError(f'{DATA}/{prefix}: {images.shape[0]} images but {labels.shape[0]} labels')
+    x = images.astype(np.float32) / 255.0
     return torch.from_numpy(x[:, None]), torch.from_numpy(labels.astype(np.int64))
 
 
@@ -99,13 +115,15 @@ class MobileOne(nn.Module):
         self.head = nn.Linear(cin, classes)
 
     def forward(self, x):
+        # The input is pixel / 255; the normalisation is part of the model.
+        x = (x - MEAN) / STD
         return self.head(self.body(x).mean((2, 3)))
 
 
 def augment(x, g):
     """Random crop (padding 2) and horizontal flip, per batch."""
     n = x.shape[0]
-    x = F.pad(x, (2, 2, 2, 2), value=-MEAN / STD)
+    x = F.pad(x, (2, 2, 2, 2), value=0.0)
     dy, dx = torch.randint(0, 5, (2,), generator=g).tolist()
     x = x[:, :, dy:dy + 28, dx:dx + 28]
     flip = torch.rand(n, generator=g) < 0.5
@@ -143,8 +161,11 @@ def main():
     g = torch.Generator().manual_seed(a.seed)
     os.makedirs(a.out, exist_ok=True)
 
-    xtr, ytr = load('train')
-    xte, yte = load('test')
+    try:
+        xtr, ytr = load('train')
+        xte, yte = load('test')
+    except DataError as e:
+        sys.exit(f'fmnist.py: {e}')
     if a.subset:
         xtr, ytr = xtr[:a.subset], ytr[:a.subset]
     model = MobileOne(a.k, not a.no_scale, not a.no_skip)

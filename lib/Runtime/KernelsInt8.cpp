@@ -1,0 +1,511 @@
+//===- KernelsInt8.cpp - int8 convolutions for AVX2 -----------------------===//
+//
+// The int8 operators that carry a quantised MobileOne's time, bit-exact to
+// the reference kernels of Quantized.cpp (TFLite's integer arithmetic with
+// single rounding). Both multiply int8 values widened to int16 pairs with
+// vpmaddwd: 16 multiply-adds per instruction (twice an fp32 FMA's), exact
+// (|2 x 128 x 128| fits int32) where vpmaddubsw's u8 x s8 pairs saturate
+// int16 (ONNX Runtime's AVX2 path accepts that error, or asks for 7-bit
+// weights). The zero point of the input is folded into each channel's
+// starting value (bias - zero x sum of the channel's weights; int32 sums
+// wrap as the reference's do, and the true sum fits int32), padding reads
+// the zero point itself, so the inner loops see raw int8 values only.
+//
+//  - Dense convolution (any kernel, stride, dilation, padding; fully
+//    connected as 1x1): a GEMM of 6 output pixels x 16 output channels
+//    (12 int32 accumulators) over rows packed to int16 from the input, the
+//    pixel's channels for 1x1 layers, its patch (im2col, zero point where
+//    the patch leaves the image) otherwise. Weights packed at creation as
+//    int8, 32 bytes per input-channel pair and 16 output channels, widened
+//    in the loop (half the bytes of int16 weights to stream). The rows of a
+//    chunk are packed once and every weight block runs over them.
+//  - Depthwise convolution (any kernel, multiplier 1): 16 channels of one
+//    output pixel per step, two taps per vpmaddwd (their int16 values
+//    interleaved by vpunpck, the weights interleaved to match at
+//    creation); taps outside the image read a row of zero points.
+//
+// The epilogue: acc x multiplier (vpmuldq, 64-bit) + rounding, an
+// arithmetic right shift by a per-lane count (AVX2 has only the logical
+// one: shifted with the sign flipped in and out), the output zero point,
+// the clamp, packed to int8.
+//
+//===----------------------------------------------------------------------===//
+
+#include "Kernels.h"
+
+#include <immintrin.h>
+#include <pthreadpool.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <type_traits>
+#include <vector>
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+
+using namespace mobileone::runtime::kernels;
+
+namespace {
+
+/// One vector of 8 output lanes: which channel each lane holds decides the
+/// values (the GEMM's lanes are consecutive channels, the depthwise
+/// kernel's interleaved).
+struct alignas(32) LaneParams {
+  int32_t start[8];      ///< bias - input zero point x sum of weights
+  int32_t multiplier[8]; ///< Q31
+  int64_t shiftEven[4], shiftOdd[4]; ///< 31 - shift, lanes 0,2,4,6 / 1,3,5,7
+  int64_t roundEven[4], roundOdd[4]; ///< 1 << (31 - shift - 1)
+};
+
+/// Lane params for the channels `channel[0..7]` (-1: a padding lane).
+LaneParams laneParams(const QuantizedConv &c, const int64_t *weightSums,
+                      const int channel[8]) {
+  LaneParams p;
+  for (int j = 0; j < 8; ++j) {
+    int32_t start = 0, multiplier = 0;
+    int total = 31;
+    if (channel[j] >= 0) {
+      const size_t i = c.channels == 1 ? 0 : size_t(channel[j]);
+      int64_t sum = (c.bias ? int64_t(c.bias[channel[j]]) : 0) -
+                    int64_t(c.inputZero) * weightSums[channel[j]];
+      start = int32_t(uint32_t(uint64_t(sum))); // wraps as the reference
+      multiplier = c.multiplier[i];
+      total = 31 - c.shift[i];
+    }
+    p.start[j] = start;
+    p.multiplier[j] = multiplier;
+    (j % 2 ? p.shiftOdd : p.shiftEven)[j / 2] = total;
+    (j % 2 ? p.roundOdd : p.roundEven)[j / 2] = int64_t(1) << (total - 1);
+  }
+  return p;
+}
+
+inline __m256i load(const void *p) {
+  return _mm256_loadu_si256(static_cast<const __m256i *>(p));
+}
+
+/// (acc + start) requantised as multiplyByQuantizedMultiplier, plus the
+/// output zero point, clamped to [lo, hi].
+inline __m256i requantize(__m256i acc, const LaneParams &p, __m256i zero,
+                          __m256i lo, __m256i hi) {
+  acc = _mm256_add_epi32(acc, load(p.start));
+  const __m256i m = load(p.multiplier);
+  __m256i even =
+      _mm256_add_epi64(_mm256_mul_epi32(acc, m), load(p.roundEven));
+  __m256i odd = _mm256_add_epi64(
+      _mm256_mul_epi32(_mm256_srli_epi64(acc, 32), _mm256_srli_epi64(m, 32)),
+      load(p.roundOdd));
+  const __m256i none = _mm256_setzero_si256();
+  const __m256i signEven = _mm256_cmpgt_epi64(none, even);
+  const __m256i signOdd = _mm256_cmpgt_epi64(none, odd);
+  even = _mm256_xor_si256(
+      _mm256_srlv_epi64(_mm256_xor_si256(even, signEven), load(p.shiftEven)),
+      signEven);
+  odd = _mm256_xor_si256(
+      _mm256_srlv_epi64(_mm256_xor_si256(odd, signOdd), load(p.shiftOdd)),
+      signOdd);
+  __m256i v = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+  v = _mm256_add_epi32(v, zero);
+  return _mm256_min_epi32(_mm256_max_epi32(v, lo), hi);
+}
+
+/// 16 clamped int32 as int8: `first` lanes [0-3, 4-7] of 128-bit halves
+/// (the depthwise order) or, with `natural`, channels 0-7 then 8-15.
+inline __m128i packInt8(__m256i a, __m256i b, bool natural) {
+  __m256i s = _mm256_packs_epi32(a, b);
+  if (natural)
+    s = _mm256_permute4x64_epi64(s, 0xD8);
+  return _mm_packs_epi16(_mm256_castsi256_si128(s),
+                         _mm256_extracti128_si256(s, 1));
+}
+
+/// Stores the first `n` of 16 bytes.
+inline void store16(int8_t *dst, __m128i v, size_t n) {
+  if (n >= 16) {
+    _mm_storeu_si128(reinterpret_cast<__m128i *>(dst), v);
+    return;
+  }
+  alignas(16) int8_t tmp[16];
+  _mm_store_si128(reinterpret_cast<__m128i *>(tmp), v);
+  std::memcpy(dst, tmp, n);
+}
+
+/// n int8 widened to int16.
+inline void widen(const int8_t *src, int16_t *dst, size_t n) {
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm256_storeu_si256(
+        reinterpret_cast<__m256i *>(dst + i),
+        _mm256_cvtepi8_epi16(
+            _mm_loadu_si128(reinterpret_cast<const __m128i *>(src + i))));
+  for (; i < n; ++i)
+    dst[i] = src[i];
+}
+
+/// f(i) for i in [0, n), on the pool's threads where there is one.
+template <class F> void parallel(pthreadpool_t pool, size_t n, F &f) {
+  if (!pool || n <= 1) {
+    for (size_t i = 0; i < n; ++i)
+      f(i);
+    return;
+  }
+  pthreadpool_parallelize_1d(
+      pool, [](void *f, size_t i) { (*static_cast<F *>(f))(i); }, &f, n, 0);
+}
+
+size_t threadsOf(pthreadpool_t pool) {
+  return pool ? std::max<size_t>(1, pthreadpool_get_threads_count(pool)) : 1;
+}
+
+constexpr size_t kTileRows = 6;
+constexpr size_t kBlock = 16; ///< output channels per weight block
+
+class GemmInt8 final : public KernelInt8 {
+public:
+  explicit GemmInt8(const QuantizedConv &c);
+  void run(const int8_t *input, int8_t *output,
+           pthreadpool_t pool) const override;
+
+private:
+  /// Rows [m0, m0 + rows) of the GEMM's left operand as int16, `stride`
+  /// apart: a pixel's channels (direct), or its patch from `wide` (the
+  /// input widened to int16), the input zero point outside the image.
+  void packRows(const int8_t *in, const int16_t *wide, size_t m0,
+                size_t rows, int16_t *dst) const;
+  void block(const int16_t *a, size_t rows, size_t block, int8_t *out) const;
+
+  ConvShape s;
+  bool direct; ///< 1x1, stride 1, no padding: a row is a pixel's channels
+  size_t M, K, pairs, stride, N, blocks;
+  int16_t inputZero;
+  int32_t outputZero, lo, hi;
+  std::vector<int8_t> w;         ///< [blocks][pairs][32]
+  std::vector<LaneParams> lanes; ///< [blocks][2]
+  /// Not direct: the input widened once per run, for im2col's row copies.
+  mutable std::vector<int16_t> wide;
+};
+
+GemmInt8::GemmInt8(const QuantizedConv &c) : s(c.shape) {
+  direct = s.kernelH == 1 && s.kernelW == 1 && s.strideH == 1 &&
+           s.strideW == 1 && s.padTop == 0 && s.padLeft == 0 &&
+           s.inH == s.outH && s.inW == s.outW;
+  M = size_t(s.batch) * s.outH * s.outW;
+  K = size_t(s.kernelH) * s.kernelW * s.inC;
+  pairs = (K + 1) / 2;
+  stride = (K + 15) / 16 * 16;
+  N = size_t(s.outC);
+  blocks = (N + kBlock - 1) / kBlock;
+  inputZero = int16_t(c.inputZero);
+  outputZero = c.outputZero;
+  lo = c.activationMin;
+  hi = c.activationMax;
+  w.assign(blocks * pairs * 32, 0);
+  std::vector<int64_t> sums(N, 0);
+  for (size_t o = 0; o < N; ++o)
+    for (size_t k = 0; k < K; ++k) {
+      const int8_t v = c.weights[o * K + k];
+      sums[o] += v;
+      // Block o / 16, pair k / 2: vector (o % 16) / 8, lane o % 8, k % 2.
+      w[((o / kBlock) * pairs + k / 2) * 32 + (o % kBlock) / 8 * 16 +
+        (o % 8) * 2 + k % 2] = v;
+    }
+  lanes.resize(blocks * 2);
+  for (size_t b = 0; b < blocks * 2; ++b) {
+    int channel[8];
+    for (int j = 0; j < 8; ++j)
+      channel[j] = b * 8 + j < N ? int(b * 8 + j) : -1;
+    lanes[b] = laneParams(c, sums.data(), channel);
+  }
+}
+
+void GemmInt8::packRows(const int8_t *in, const int16_t *wide, size_t m0,
+                        size_t rows, int16_t *dst) const {
+  const size_t C = size_t(s.inC), span = size_t(s.kernelW) * C;
+  for (size_t r = 0; r < rows; ++r, dst += stride) {
+    const size_t m = m0 + r;
+    if (direct) {
+      widen(in + m * K, dst, K);
+      std::fill(dst + K, dst + stride, int16_t(0));
+      continue;
+    }
+    const size_t ox = m % s.outW, oy = m / s.outW % s.outH,
+                 n = m / (size_t(s.outW) * s.outH);
+    const long ix0 = long(ox) * s.strideW - s.padLeft;
+    for (int ky = 0; ky < s.kernelH; ++ky) {
+      const long iy = long(oy) * s.strideH + ky * s.dilationH - s.padTop;
+      int16_t *d = dst + size_t(ky) * span;
+      if (iy < 0 || iy >= s.inH) {
+        std::fill(d, d + span, inputZero);
+        continue;
+      }
+      const int16_t *row = wide + (n * s.inH + size_t(iy)) * s.inW * C;
+      if (s.dilationW == 1) {
+        // The taps inside the image are one contiguous span of the row.
+        const long kx0 = std::min<long>(s.kernelW, std::max(0L, -ix0));
+        const long kx1 = std::max(kx0, std::min<long>(s.kernelW, s.inW - ix0));
+        std::fill(d, d + kx0 * C, inputZero);
+        std::memcpy(d + kx0 * C, row + (ix0 + kx0) * long(C),
+                    size_t(kx1 - kx0) * C * sizeof(int16_t));
+        std::fill(d + kx1 * C, d + span, inputZero);
+        continue;
+      }
+      for (int kx = 0; kx < s.kernelW; ++kx) {
+        const long ix = ix0 + long(kx) * s.dilationW;
+        int16_t *t = d + size_t(kx) * C;
+        if (ix < 0 || ix >= s.inW)
+          std::fill(t, t + C, inputZero);
+        else
+          std::memcpy(t, row + size_t(ix) * C, C * sizeof(int16_t));
+      }
+    }
+    std::fill(dst + K, dst + stride, int16_t(0));
+  }
+}
+
+inline int32_t pairAt(const int16_t *p) {
+  int32_t v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+
+/// Output channels [16 block, +16) of `rows` packed rows at `a` (the
+/// chunk's first row's output at `out`), 6 rows at a time.
+void GemmInt8::block(const int16_t *a, size_t rows, size_t b,
+                     int8_t *out) const {
+  const int8_t *wb = w.data() + b * pairs * 32;
+  const LaneParams &p0 = lanes[2 * b], &p1 = lanes[2 * b + 1];
+  const __m256i zero = _mm256_set1_epi32(outputZero),
+                low = _mm256_set1_epi32(lo), high = _mm256_set1_epi32(hi);
+  const size_t n0 = b * kBlock, width = std::min(kBlock, N - n0);
+  for (size_t t = 0; t < rows; t += kTileRows) {
+    const size_t valid = std::min(kTileRows, rows - t);
+    const int16_t *row[kTileRows];
+    for (size_t r = 0; r < kTileRows; ++r)
+      row[r] = a + (t + std::min(r, valid - 1)) * stride;
+    __m256i c0[kTileRows], c1[kTileRows];
+#pragma GCC unroll 6
+    for (size_t r = 0; r < kTileRows; ++r)
+      c0[r] = c1[r] = _mm256_setzero_si256();
+    const int8_t *wp = wb;
+    for (size_t k = 0; k < pairs; ++k, wp += 32) {
+      const __m256i w0 = _mm256_cvtepi8_epi16(
+          _mm_loadu_si128(reinterpret_cast<const __m128i *>(wp)));
+      const __m256i w1 = _mm256_cvtepi8_epi16(
+          _mm_loadu_si128(reinterpret_cast<const __m128i *>(wp + 16)));
+#pragma GCC unroll 6
+      for (size_t r = 0; r < kTileRows; ++r) {
+        const __m256i x = _mm256_set1_epi32(pairAt(row[r] + 2 * k));
+        c0[r] = _mm256_add_epi32(c0[r], _mm256_madd_epi16(x, w0));
+        c1[r] = _mm256_add_epi32(c1[r], _mm256_madd_epi16(x, w1));
+      }
+    }
+    for (size_t r = 0; r < valid; ++r) {
+      const __m256i v0 = requantize(c0[r], p0, zero, low, high);
+      const __m256i v1 = requantize(c1[r], p1, zero, low, high);
+      store16(out + (t + r) * N + n0, packInt8(v0, v1, true), width);
+    }
+  }
+}
+
+void GemmInt8::run(const int8_t *input, int8_t *output,
+                   pthreadpool_t pool) const {
+  // Rows per chunk: its packed rows (int16) about 64 KB, L2-resident while
+  // every weight block runs over them; with threads, at least 4 chunks per
+  // thread where the rows allow, and channel groups where they do not.
+  const size_t threads = threadsOf(pool);
+  auto roundUp = [](size_t v) { return (v + kTileRows - 1) / kTileRows * kTileRows; };
+  size_t chunkRows = std::max(kTileRows, 32768 / stride / kTileRows * kTileRows);
+  if (threads > 1)
+    chunkRows = std::min(chunkRows,
+                         std::max(kTileRows, roundUp((M + 4 * threads - 1) /
+                                                     (4 * threads))));
+  chunkRows = std::min(chunkRows, roundUp(M));
+  const size_t chunks = (M + chunkRows - 1) / chunkRows;
+  size_t groups = 1;
+  if (chunks < 2 * threads)
+    groups = std::min(blocks, (2 * threads + chunks - 1) / chunks);
+  const size_t perGroup = (blocks + groups - 1) / groups;
+  if (!direct) {
+    const size_t elements = size_t(s.batch) * s.inH * s.inW * s.inC;
+    wide.resize(elements);
+    const size_t parts = std::min<size_t>(threads, (elements + 4095) / 4096);
+    auto widenPart = [&](size_t i) {
+      const size_t begin = elements * i / parts, end = elements * (i + 1) / parts;
+      widen(input + begin, wide.data() + begin, end - begin);
+    };
+    parallel(pool, parts, widenPart);
+  }
+  auto task = [&](size_t i) {
+    const size_t chunk = i / groups, group = i % groups;
+    const size_t m0 = chunk * chunkRows, rows = std::min(chunkRows, M - m0);
+    thread_local std::vector<int16_t> packed;
+    if (packed.size() < chunkRows * stride)
+      packed.resize(chunkRows * stride);
+    packRows(input, wide.data(), m0, rows, packed.data());
+    const size_t b1 = std::min(blocks, (group + 1) * perGroup);
+    for (size_t b = group * perGroup; b < b1; ++b)
+      block(packed.data(), rows, b, output + m0 * N);
+  };
+  parallel(pool, chunks * groups, task);
+}
+
+class DepthwiseInt8 final : public KernelInt8 {
+public:
+  explicit DepthwiseInt8(const QuantizedConv &c);
+  void run(const int8_t *input, int8_t *output,
+           pthreadpool_t pool) const override;
+
+private:
+  void rows(const int8_t *in, int8_t *out, size_t row0, size_t count) const;
+
+  ConvShape s;
+  size_t C, taps, pairs, groups;
+  int32_t outputZero, lo, hi;
+  std::vector<int8_t> zeroRow; ///< groups x 16 bytes of the input zero point
+  std::vector<int32_t> w;      ///< [groups][pairs][2][8] int16 pairs
+  std::vector<LaneParams> lanes; ///< [groups][2]
+};
+
+/// The channel of lane j of the low (half 0) or high (half 1) vector of a
+/// 16-channel group: vpunpck{l,h}wd order, [0-3, 8-11] and [4-7, 12-15].
+int depthwiseChannel(int half, int j) {
+  return (j < 4 ? j : j + 4) + 4 * half;
+}
+
+DepthwiseInt8::DepthwiseInt8(const QuantizedConv &c) : s(c.shape) {
+  C = size_t(s.outC);
+  taps = size_t(s.kernelH) * s.kernelW;
+  pairs = (taps + 1) / 2;
+  groups = (C + 15) / 16;
+  outputZero = c.outputZero;
+  lo = c.activationMin;
+  hi = c.activationMax;
+  zeroRow.assign(groups * 16, int8_t(c.inputZero));
+  auto weight = [&](size_t t, size_t ch) -> int32_t {
+    return t < taps && ch < C ? c.weights[t * C + ch] : 0;
+  };
+  std::vector<int64_t> sums(C, 0);
+  for (size_t t = 0; t < taps; ++t)
+    for (size_t ch = 0; ch < C; ++ch)
+      sums[ch] += c.weights[t * C + ch];
+  w.assign(groups * pairs * 16, 0);
+  lanes.resize(groups * 2);
+  for (size_t g = 0; g < groups; ++g)
+    for (int half = 0; half < 2; ++half) {
+      int channel[8];
+      for (int j = 0; j < 8; ++j) {
+        const size_t ch = g * 16 + depthwiseChannel(half, j);
+        channel[j] = ch < C ? int(ch) : -1;
+        for (size_t p = 0; p < pairs; ++p) {
+          const uint32_t a = uint16_t(int16_t(weight(2 * p, ch))),
+                         b = uint16_t(int16_t(weight(2 * p + 1, ch)));
+          w[((g * pairs + p) * 2 + half) * 8 + j] = int32_t(a | b << 16);
+        }
+      }
+      lanes[g * 2 + half] = laneParams(c, sums.data(), channel);
+    }
+}
+
+void DepthwiseInt8::rows(const int8_t *in, int8_t *out, size_t row0,
+                         size_t count) const {
+  const __m256i zero = _mm256_set1_epi32(outputZero),
+                low = _mm256_set1_epi32(lo), high = _mm256_set1_epi32(hi);
+  std::vector<const int8_t *> tap(2 * pairs);
+  std::vector<int8_t> tail(2 * pairs * 16);
+  std::vector<const int8_t *> tailTap(2 * pairs);
+  const size_t full = C / 16;
+  for (size_t row = row0; row < row0 + count; ++row) {
+    const size_t n = row / s.outH, oy = row % s.outH;
+    for (size_t ox = 0; ox < size_t(s.outW); ++ox) {
+      size_t t = 0;
+      for (int ky = 0; ky < s.kernelH; ++ky) {
+        const long iy = long(oy) * s.strideH + long(ky) * s.dilationH - s.padTop;
+        const bool inside = iy >= 0 && iy < s.inH;
+        const int8_t *row = in + (n * s.inH + (inside ? iy : 0)) * s.inW * C;
+        long ix = long(ox) * s.strideW - s.padLeft;
+        for (int kx = 0; kx < s.kernelW; ++kx, ++t, ix += s.dilationW)
+          tap[t] = inside && ix >= 0 && ix < s.inW ? row + ix * long(C)
+                                                   : zeroRow.data();
+      }
+      for (; t < 2 * pairs; ++t)
+        tap[t] = zeroRow.data(); // the odd tap's partner (weight 0)
+      int8_t *dst = out + (row * s.outW + ox) * C;
+      for (size_t g = 0; g < groups; ++g) {
+        const int8_t *const *src = tap.data();
+        size_t offset = g * 16;
+        if (g == full) {
+          // The last, partial group: its channels copied out, so no load
+          // reads past the tensor.
+          for (size_t t = 0; t < 2 * pairs; ++t) {
+            std::memcpy(&tail[t * 16], tap[t] + g * 16, C - g * 16);
+            tailTap[t] = &tail[t * 16];
+          }
+          src = tailTap.data();
+          offset = 0;
+        }
+        const int32_t *wg = w.data() + g * pairs * 16;
+        __m256i accLo = _mm256_setzero_si256(), accHi = accLo;
+        for (size_t p = 0; p < pairs; ++p, wg += 16) {
+          const __m256i a = _mm256_cvtepi8_epi16(_mm_loadu_si128(
+              reinterpret_cast<const __m128i *>(src[2 * p] + offset)));
+          const __m256i b = _mm256_cvtepi8_epi16(_mm_loadu_si128(
+              reinterpret_cast<const __m128i *>(src[2 * p + 1] + offset)));
+          accLo = _mm256_add_epi32(
+              accLo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), load(wg)));
+          accHi = _mm256_add_epi32(
+              accHi,
+              _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), load(wg + 8)));
+        }
+        const __m256i vLo = requantize(accLo, lanes[2 * g], zero, low, high);
+        const __m256i vHi =
+            requantize(accHi, lanes[2 * g + 1], zero, low, high);
+        store16(dst + g * 16, packInt8(vLo, vHi, false),
+                std::min<size_t>(16, C - g * 16));
+      }
+    }
+  }
+}
+
+void DepthwiseInt8::run(const int8_t *input, int8_t *output,
+                        pthreadpool_t pool) const {
+  const size_t total = size_t(s.batch) * s.outH;
+  const size_t tasks = std::min(total, 4 * threadsOf(pool));
+  const size_t per = (total + tasks - 1) / tasks;
+  auto task = [&](size_t i) {
+    const size_t row0 = i * per;
+    if (row0 < total)
+      rows(input, output, row0, std::min(per, total - row0));
+  };
+  parallel(pool, tasks, task);
+}
+
+} // namespace
+
+std::unique_ptr<KernelInt8>
+mobileone::runtime::kernels::detail::createConvInt8Avx2(
+    const QuantizedConv &c) {
+  const ConvShape &s = c.shape;
+  if (s.batch <= 0 || s.outH <= 0 || s.outW <= 0 || s.inC <= 0 ||
+      s.outC <= 0 || s.kernelH <= 0 || s.kernelW <= 0 || s.strideH <= 0 ||
+      s.strideW <= 0 || s.dilationH <= 0 || s.dilationW <= 0 ||
+      !c.weights || !c.multiplier || !c.shift ||
+      (c.channels != 1 && c.channels != size_t(s.outC)))
+    return nullptr;
+  for (size_t i = 0; i < c.channels; ++i)
+    if (c.shift[i] < -31 || c.shift[i] > 30)
+      return nullptr;
+  if (c.depthwise) {
+    if (s.inC != s.outC || size_t(s.kernelH) * s.kernelW > 64)
+      return nullptr;
+    return std::make_unique<DepthwiseInt8>(c);
+  }
+  // The reference's bound: a reduction the int32 accumulator holds.
+  if (size_t(s.kernelH) * s.kernelW * s.inC > 65536)
+    return nullptr;
+  return std::make_unique<GemmInt8>(c);
+}
+
+#pragma GCC pop_options

@@ -369,3 +369,41 @@ TEST_F(KernelsInt8Test, DeclinesWhatItDoesNotTake) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(QuantizeFloats, MatchesTheScalarDefinition) {
+  if (detectIsa() == Isa::None)
+    GTEST_SKIP() << "this CPU has no AVX2";
+  // Ties in both directions, values just inside and outside the int8
+  // range, infinities, NaN, zeros of both signs, denormals; then random
+  // values; every length mod 8.
+  std::vector<float> values = {0.5f,  -0.5f, 1.5f,     -1.5f,   2.5f,
+                               -2.5f, 0.0f,  -0.0f,    126.5f,  127.5f,
+                               -128.5f, -127.5f, 1e30f, -1e30f, INFINITY,
+                               -INFINITY, NAN, 1e-40f, -1e-40f,
+                               std::nextafter(0.5f, 0.0f),
+                               std::nextafter(-0.5f, 0.0f), 8388609.0f};
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> wide(-300.0f, 300.0f);
+  for (int i = 0; i < 1000; ++i)
+    values.push_back(wide(rng));
+  for (float scale : {1.0f, 0.5f, 0.0371f, 3.0f})
+    for (int32_t zero : {-128, -3, 0, 127})
+      for (size_t n : {values.size(), size_t(7), size_t(9), size_t(16)}) {
+        std::vector<int8_t> out(n, 0x55);
+        ASSERT_TRUE(quantizeFloats(values.data(), out.data(), n, scale, zero));
+        for (size_t i = 0; i < n; ++i) {
+          const float v = values[i];
+          int8_t want = int8_t(zero);
+          if (!std::isnan(v))
+            want = int8_t(std::min(
+                127.0f,
+                std::max(-128.0f, std::round(v / scale) + float(zero))));
+          ASSERT_EQ(int(out[i]), int(want))
+              << "value " << v << " scale " << scale << " zero " << zero;
+        }
+      }
+}
+
+} // namespace

@@ -136,6 +136,15 @@ mobileone::runtime::kernels::createConvInt8(const Model &model, const Op &op,
   return createConvInt8(conv, isa);
 }
 
+bool mobileone::runtime::kernels::quantizeFloats(const float *in, int8_t *out,
+                                                 size_t n, float scale,
+                                                 int32_t zero) {
+  if (!runs(Isa::Avx2))
+    return false;
+  detail::quantizeFloatsAvx2(in, out, n, scale, zero);
+  return true;
+}
+
 /// The kernel of `kind` built for `isa` (which runs here).
 static std::unique_ptr<Kernel> create(Isa isa, detail::KernelKind kind,
                                       const ConvShape &shape,

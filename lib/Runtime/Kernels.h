@@ -192,6 +192,13 @@ public:
 /// none.)
 std::unique_ptr<KernelInt8> createConvInt8(const QuantizedConv &conv, Isa isa);
 
+/// TFLite's AffineQuantize of n floats (round half away from zero of
+/// v / scale, plus the zero point, saturated; NaN to the zero point), bit-
+/// exact to Quantized.cpp's scalar loop, on AVX2. False where the CPU has
+/// no AVX2 (nothing written: the caller's scalar loop runs).
+bool quantizeFloats(const float *in, int8_t *out, size_t n, float scale,
+                    int32_t zero);
+
 /// The kernel shape of a model's convolution (dense or depthwise, weights
 /// OHWI or [1, kH, kW, C]) or fully connected layer (rows of K times
 /// [N, K]: a 1x1 convolution over the rows); false for other ops and
@@ -215,6 +222,8 @@ std::unique_ptr<Kernel> createAvx2(KernelKind kind, const ConvShape &shape,
 std::unique_ptr<Kernel> createGeluAvx512(size_t elements, bool approximate);
 std::unique_ptr<Kernel> createGeluAvx2(size_t elements, bool approximate);
 std::unique_ptr<KernelInt8> createConvInt8Avx2(const QuantizedConv &conv);
+void quantizeFloatsAvx2(const float *in, int8_t *out, size_t n, float scale,
+                        int32_t zero);
 } // namespace detail
 
 } // namespace mobileone::runtime::kernels

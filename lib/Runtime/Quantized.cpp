@@ -19,6 +19,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Quantized.h"
+#include "Kernels.h"
 #include "Model.h"
 
 #include <algorithm>
@@ -416,6 +417,9 @@ void mobileone::runtime::runQuantizedOp(const Model &model, const Op &op,
   case OpKind::Quantize:
     if (x.isFloat32()) {
       const float *src = static_cast<const float *>(ins[0]);
+      if (kernels::quantizeFloats(src, out, size_t(y.elements), q.scale,
+                                  q.outputZero))
+        return; // the same values, 8 at a time
       for (int64_t i = 0; i < y.elements; ++i)
         out[i] = quantizeValue(src[i], q.scale, q.outputZero);
     } else {

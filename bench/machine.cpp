@@ -7,6 +7,11 @@
 //   peak_gflops          fp32 FMA peak on T threads, widest vector ISA
 //                        (AVX-512 where the CPU has it, else AVX2 + FMA);
 //                        12 independent chains per thread, best of 20
+//   peak_int8_gops       int8 multiply-add peak on T threads as our int8
+//                        kernels compute it (vpmaddwd on int16 pairs, then
+//                        vpaddd: exact, never saturating; 16 multiply-adds =
+//                        32 ops per vpmaddwd), 12 chains per thread, best of
+//                        20. (No VNNI path: the CPUs measured have none.)
 //   cache_bandwidth_gbs  STREAM triad a = b + s * c (bytes counted as STREAM
 //                        does), best over working sets of 384 KiB and up
 //   dram_bandwidth_gbs   the same triad on a 192 MiB working set
@@ -81,6 +86,45 @@ __attribute__((target("avx512f"))) float chainsAvx512(long iterations) {
   return _mm512_reduce_add_ps(sum);
 }
 
+__attribute__((target("avx2"))) int chainsInt8(long iterations) {
+  // Twelve chains in ymm0-11, each multiplying its own value (no two
+  // vpmaddwd are the same, as a GEMM's accumulators each take their own
+  // product), in assembly: from intrinsics GCC spills chains to the stack.
+#define MOBILEONE_STEP(i)                                                      \
+  "vpmaddwd %%ymm12, %%ymm" #i ", %%ymm13\n\t"                                  \
+  "vpaddd %%ymm13, %%ymm" #i ", %%ymm" #i "\n\t"
+  int out[8];
+  asm volatile(
+      "vpcmpeqd %%ymm12, %%ymm12, %%ymm12\n\t"
+      "vpabsw %%ymm12, %%ymm12\n\t" // 1 in every int16 lane
+      "vmovdqa %%ymm12, %%ymm0\n\t"
+      "vmovdqa %%ymm12, %%ymm1\n\t"
+      "vmovdqa %%ymm12, %%ymm2\n\t"
+      "vmovdqa %%ymm12, %%ymm3\n\t"
+      "vmovdqa %%ymm12, %%ymm4\n\t"
+      "vmovdqa %%ymm12, %%ymm5\n\t"
+      "vmovdqa %%ymm12, %%ymm6\n\t"
+      "vmovdqa %%ymm12, %%ymm7\n\t"
+      "vmovdqa %%ymm12, %%ymm8\n\t"
+      "vmovdqa %%ymm12, %%ymm9\n\t"
+      "vmovdqa %%ymm12, %%ymm10\n\t"
+      "vmovdqa %%ymm12, %%ymm11\n\t"
+      "1:\n\t" MOBILEONE_STEP(0) MOBILEONE_STEP(1) MOBILEONE_STEP(2)
+          MOBILEONE_STEP(3) MOBILEONE_STEP(4) MOBILEONE_STEP(5)
+              MOBILEONE_STEP(6) MOBILEONE_STEP(7) MOBILEONE_STEP(8)
+                  MOBILEONE_STEP(9) MOBILEONE_STEP(10) MOBILEONE_STEP(11)
+      "dec %[n]\n\t"
+      "jnz 1b\n\t"
+      "vpaddd %%ymm1, %%ymm0, %%ymm0\n\t"
+      "vmovdqu %%ymm0, (%[out])\n\t"
+      : [n] "+r"(iterations)
+      : [out] "r"(out)
+      : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
+        "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "cc", "memory");
+#undef MOBILEONE_STEP
+  return out[0];
+}
+
 /// Runs `work(t)` on `threads` threads at once; returns the wall seconds.
 template <typename F> double parallel(int threads, F work) {
   std::vector<std::thread> pool;
@@ -105,6 +149,19 @@ double peakGflops(int threads, bool avx512, int reps) {
                               s / 1e9);
   }
   if (sink[0] == 12345.0f)
+    std::printf("#\n");
+  return best;
+}
+
+double peakInt8Gops(int threads, int reps) {
+  const long iterations = 200000000 / 12;
+  double best = 0.0;
+  std::vector<int> sink(threads);
+  for (int rep = 0; rep < reps; ++rep) {
+    double s = parallel(threads, [&](int t) { sink[t] = chainsInt8(iterations); });
+    best = std::max(best, 32.0 * 12 * double(iterations) * threads / s / 1e9);
+  }
+  if (sink[0] == 12345)
     std::printf("#\n");
   return best;
 }
@@ -300,6 +357,7 @@ int main(int argc, char **argv) {
   std::printf("isa = %s\n", avx512 ? "avx512" : "avx2");
   std::printf("threads = %d\n", threads);
   std::printf("peak_gflops = %.1f\n", peakGflops(threads, avx512, reps));
+  std::printf("peak_int8_gops = %.1f\n", peakInt8Gops(threads, reps));
   std::printf("bandwidth_curve =");
   for (auto &[bytes, gbs] : memory.curve)
     std::printf(" %g:%.1f", bytes / 1048576.0, gbs);

@@ -33,12 +33,10 @@ config.substitutions.append(("%objroot", config.mobileone_obj_root))
 config.environment["NODE_PATH"] = os.path.join(config.mobileone_obj_root, "node", "node_modules")
 config.substitutions.append(("%node", "node"))
 
-# The upstream lowering of TOSA to the CPU (TOOLCHAIN.md), and its runner.
-tosa_pipeline = ("builtin.module(func.func(tosa-optional-decompositions,tosa-to-linalg-named,tosa-to-linalg,tosa-to-arith,"
-                 "tosa-to-tensor),one-shot-bufferize{bufferize-function-boundaries},"
-                 "buffer-deallocation-pipeline,convert-linalg-to-loops,lower-affine,convert-scf-to-cf,"
-                 "expand-strided-metadata,finalize-memref-to-llvm,convert-math-to-libm,convert-math-to-llvm,arith-expand,"
-                 "convert-arith-to-llvm,convert-func-to-llvm,convert-cf-to-llvm,reconcile-unrealized-casts)")
+# The upstream lowering of TOSA to the CPU (TOOLCHAIN.md), and its runner:
+# the pipeline is scripts/tosa-pipeline.txt, as scripts/tosa-run.sh runs it.
+with open(os.path.join(config.mobileone_src_root, "scripts", "tosa-pipeline.txt")) as f:
+    tosa_pipeline = f.read().strip()
 config.substitutions.append(("%tosa-lower", "/usr/bin/mlir-opt-19 '--pass-pipeline=%s'" % tosa_pipeline))
 config.substitutions.append((
     "%tosa-run", "/usr/bin/mlir-cpu-runner-19 -e main -entry-point-result=void "

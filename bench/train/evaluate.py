@@ -5,8 +5,9 @@ class differs from PyTorch's.
     bench/train/evaluate.py RUN_DIR [--calibration N]
 
 Targets: the training-time export (BN kept) compiled to a float32 .tflite,
-to a re-parameterised ONNX (run by ONNX Runtime), to a float16 .tflite and to
-an int8 .tflite (minmax and percentile calibration on the first N training
+to a re-parameterised ONNX (run by ONNX Runtime), to TOSA (lowered and run
+by upstream MLIR 19: scripts/tosa-run.sh), to a float16 .tflite and to an
+int8 .tflite (minmax and percentile calibration on the first N training
 images); PyTorch's BN-folded export compiled to a float32 .tflite. Prints a
 markdown table.
 """
@@ -25,11 +26,16 @@ BIN = os.path.join(BUILD, 'bin')
 sys.path.insert(0, os.path.join(ROOT, 'models', 'train'))
 import fmnist  # noqa: E402
 
+sys.path.insert(0, os.path.join(ROOT, 'test', 'Integration'))
+import compare_outputs  # noqa: E402
+
 BATCH = 500
 
 
 def run(cmd, **kw):
-    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    env = dict(kw.pop('env', os.environ))
+    env['PATH'] = BIN + os.pathsep + env.get('PATH', '')
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env, **kw)
     if r.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{r.stdout}\n{r.stderr}")
     return r.stdout
@@ -55,6 +61,20 @@ def onnx_logits(model, images, tmp, env):
         run(['node', os.path.join(ROOT, 'test/Integration/MultiIO/ort_run.js'), model, o,
              f'image={x}'], env=env)
         out.append(np.load(glob.glob(os.path.join(o, '*.npy'))[0]))
+    return np.concatenate(out)
+
+
+def tosa_logits(model, images, tmp):
+    """The TOSA module (batch BATCH) on every batch of images: lowered and
+    run by mlir-opt-19 and mlir-cpu-runner-19 (scripts/tosa-run.sh)."""
+    out = []
+    for i in range(0, len(images), BATCH):
+        x = os.path.join(tmp, 'x.npy')
+        np.save(x, images[i:i + BATCH])
+        text = os.path.join(tmp, 'tosa.txt')
+        with open(text, 'w') as f:
+            f.write(run([os.path.join(ROOT, 'scripts', 'tosa-run.sh'), model, '--input', x]))
+        out.append(compare_outputs.load(text).reshape(-1, 10))
     return np.concatenate(out)
 
 
@@ -92,6 +112,11 @@ def main():
         run([compile_, os.path.join(d, 'model.onnx'), '-o', deploy, '--quiet'])
         rows.insert(2, ('re-parameterised ONNX in ONNX Runtime',
                         onnx_logits(deploy, images, tmp, env).argmax(1)))
+        tosa = os.path.join(d, 'tosa.mlirbc')
+        run([compile_, os.path.join(d, 'model.onnx'), '--target=tosa', '-o', tosa,
+             '--batch', str(BATCH), '--quiet'])
+        rows.insert(3, ('TOSA in upstream MLIR (mlir-cpu-runner-19)',
+                        tosa_logits(tosa, images, tmp).argmax(1)))
     print(f'{d}: {len(labels)} test images')
     print()
     print('| target | top-1 | images predicted differently from PyTorch |')

@@ -34,6 +34,7 @@ FAMILIES = {
     "fastvit_t8": ("test/Integration/Torch2/Inputs/timm_fastvit_t8_dynamo.onnx", 128),
     "repghostnet_050": ("test/Integration/Torch2/Inputs/timm_repghostnet_050_dynamo.onnx", 160),
     "repvit": (None, 224),
+    "repvgg": (None, 224),
     "yolov6n": ("test/Integration/Detection/Inputs/yolov6n_preserve.onnx", 320),
     "yolov7_tiny": ("test/Integration/Detection/Inputs/yolov7_tiny_preserve.onnx", 320),
 }
@@ -78,6 +79,25 @@ def make(build, variants, resolution, work):
         macs = float(re.search(r"multiply-adds:\s+[\d.]+ M -> ([\d.]+) M", summary).group(1)) * 1e6
         models[v] = Model(d, onnx, macs, res, v in MOBILEONE)
     return models
+
+
+def make_int8(build, models):
+    """Per model: cal.npy (8 seeded standard-normal samples), our int8
+    .tflite (`--precision int8`, minmax), and ONNX Runtime's QDQ models of
+    the deployed ONNX quantised the standard way (bench/quant/baseline.py:
+    per-channel int8 weights, per-tensor uint8 or int8 activations)."""
+    import numpy as np
+    compile_ = os.path.join(build, "bin", "mobileone-compile")
+    for m in models.values():
+        cal = m.path("cal.npy")
+        shape = [8] + [int(d) for d in m.shape.split(",")[1:]]
+        np.save(cal, np.random.default_rng(5).standard_normal(shape).astype(np.float32))
+        run([compile_, m.train, "-o", m.path("int8.tflite"), "--precision", "int8",
+             "--calibration", cal, "--quiet"])
+        for act in ("uint8", "int8"):
+            run([PY, os.path.join(ROOT, "bench/quant/baseline.py"), "--model", m.path("deploy.onnx"),
+                 "--calibration", cal, "--out", m.dir, "--activations", act,
+                 "--name", f"qdq-{act}.onnx"], node_env(build))
 
 
 def check_variants(variants):

@@ -16,8 +16,16 @@ a ratio always runs first (or right after PyTorch). Next to each ours/ORT
 ratio the table prints the range of its middle half of rounds (the
 quartiles), which shows how far a cell is from 1.0 in this machine's noise.
 
+With --precision int8, a table of the int8 models instead: our int8
+.tflite (`--precision int8`, 8 seeded calibration samples), ONNX Runtime on
+QDQ models of the same deployed network quantised the standard way (per-
+channel int8 weights, per-tensor uint8 or int8 activations: the faster of
+the two is the bar), and our fp32 .tflite, interleaved the same way; with
+the int8 roofline (mobileone-machine's peak_int8_gops).
+
 usage: latency.py BUILD_DIR [--variants s0 ... fastvit_t8 ...] [--rounds R] [--runs N]
                   [--torch-runs N] [--resolution 224] [--threads 1 2 ...]
+                  [--precision fp32|int8]
 """
 import argparse
 import json
@@ -27,7 +35,8 @@ import statistics
 import sys
 import tempfile
 
-from harness import FAMILIES, MOBILEONE, PY, ROOT, check_variants, make, ort_median, ours_median, run
+from harness import (FAMILIES, MOBILEONE, PY, ROOT, check_variants, make, make_int8, ort_median,
+                     ours_median, run)
 
 
 def machine_peak(bin_dir, threads, isa="auto"):
@@ -36,6 +45,12 @@ def machine_peak(bin_dir, threads, isa="auto"):
     out = run([os.path.join(bin_dir, "mobileone-machine"), "--threads", str(threads),
                "--isa", isa])
     return float(re.search(r"^peak_gflops = ([\d.]+)", out, re.M).group(1))
+
+
+def machine_int8_peak(bin_dir, threads):
+    """The int8 multiply-add peak in GOPS (mobileone-machine)."""
+    out = run([os.path.join(bin_dir, "mobileone-machine"), "--threads", str(threads)])
+    return float(re.search(r"^peak_int8_gops = ([\d.]+)", out, re.M).group(1))
 
 
 def main():
@@ -48,13 +63,75 @@ def main():
     p.add_argument("--resolution", type=int, default=224)
     p.add_argument("--threads", type=int, nargs="+", default=[1, 2],
                    help="thread counts to measure (up to the machine's cores)")
+    p.add_argument("--precision", choices=["fp32", "int8"], default="fp32")
     a = p.parse_args()
     check_variants(a.variants)
     cores = os.cpu_count() or 1
     if any(t < 1 or t > cores for t in a.threads):
         sys.exit(f"latency.py: --threads takes counts from 1 to {cores} (this machine's cores)")
     with tempfile.TemporaryDirectory(prefix="mobileone-bench-") as work:
-        table(a, make(a.build, a.variants, a.resolution, work))
+        models = make(a.build, a.variants, a.resolution, work)
+        if a.precision == "int8":
+            make_int8(a.build, models)
+            int8_table(a, models)
+        else:
+            table(a, models)
+
+
+def int8_table(a, models):
+    bin_dir = os.path.join(a.build, "bin")
+    peak = {t: machine_int8_peak(bin_dir, t) for t in a.threads}
+
+    def measure(runner, v, t):
+        m = models[v]
+        if runner == "ours-int8":
+            return ours_median(a.build, m.path("int8.tflite"), t, a.runs)
+        if runner == "ours-fp32":
+            return ours_median(a.build, m.path("model.tflite"), t, a.runs)
+        return ort_median(a.build, m.path(f"qdq-{runner[4:]}.onnx"), t, a.runs, m.shape)
+
+    runners = ["ours-int8", "ort-uint8", "ort-int8", "ours-fp32"]
+    results = {}
+    for r in range(a.rounds):
+        for t in a.threads:
+            for v in a.variants:
+                for runner in (runners if r % 2 == 0 else runners[::-1]):
+                    results.setdefault((runner, v, t), []).append(measure(runner, v, t))
+        print(f"round {r + 1}/{a.rounds} done", file=sys.stderr)
+    peak = {t: max(p, machine_int8_peak(bin_dir, t)) for t, p in peak.items()}
+    cell = {k: statistics.median(vals) for k, vals in results.items()}
+
+    def ratios(x, v, t, against):
+        return [p / q for p, q in zip(results[(x, v, t)], against)]
+
+    print(f"int8, batch 1; medians over {a.rounds} interleaved rounds ({a.runs} runs per round). "
+          "int8 peak (mobileone-machine, vpmaddwd): "
+          + ", ".join(f"{peak[t]:.0f} GOPS on {t} thread{'s' if t > 1 else ''}" for t in a.threads)
+          + ".")
+    met = 0
+    for t in a.threads:
+        print(f"\n{t} thread{'s' if t > 1 else ''} (latency in ms; GOPS = 2 x deployed multiply-adds / latency)")
+        print(f"{'model':15} {'input':>5} {'ours int8':>9} {'ORT u8':>8} {'ORT s8':>8} {'ours fp32':>9} "
+              f"{'int8/ORT':>9} {'(quartiles)':>11} {'int8/fp32':>9} {'ours GOPS':>16} {'ORT GOPS':>9}")
+        for v in a.variants:
+            m = models[v]
+            c = lambda r: cell[(r, v, t)]
+            # The bar: per round, the faster of ORT's two QDQ models.
+            bar = [min(p, q) for p, q in zip(results[("ort-uint8", v, t)], results[("ort-int8", v, t)])]
+            vs_ort = ratios("ours-int8", v, t, bar)
+            q = statistics.quantiles(vs_ort, n=4) if len(vs_ort) >= 4 else [min(vs_ort), 0, max(vs_ort)]
+            vs_fp32 = statistics.median(ratios("ours-int8", v, t, results[("ours-fp32", v, t)]))
+            gops = lambda ms: 2 * m.macs / (ms * 1e-3) / 1e9
+            met += statistics.median(vs_ort) <= 0.9
+            print(f"{v:15} {m.resolution:5} {c('ours-int8'):9.2f} {c('ort-uint8'):8.2f} {c('ort-int8'):8.2f} "
+                  f"{c('ours-fp32'):9.2f} {statistics.median(vs_ort):9.2f} {q[0]:5.2f}-{q[2]:<5.2f} "
+                  f"{vs_fp32:9.2f} {gops(c('ours-int8')):7.1f} ({100 * gops(c('ours-int8')) / peak[t]:3.0f}%) "
+                  f"{gops(statistics.median(bar)):9.1f}")
+    print(f"\nint8/ORT <= 0.9 on {met} of {len(a.variants) * len(a.threads)} cells.")
+    print("int8/ORT: our int8 .tflite's latency over ONNX Runtime's faster QDQ model (per round);")
+    print("int8/fp32: over our fp32 .tflite's. ORT's AVX2 int8 GEMM multiplies u8 x s8 pairs with")
+    print("vpmaddubsw, which saturates int16 sums; ours multiplies int16 pairs (vpmaddwd: exact,")
+    print("half the multiply-adds per instruction), bit-exact to TFLite's reference kernels.")
 
 
 def table(a, models):

@@ -7,8 +7,10 @@ in ONNX Runtime (npm onnxruntime-node, which fuses the QDQ pairs into
 QLinearConv).
 
     baseline.py --model deploy.onnx --calibration cal.npy --out DIR
+                [--activations uint8|int8] [--name qdq.onnx]
 
-writes DIR/qdq.onnx. The calibration samples (NCHW, stacked along
+writes DIR/qdq.onnx (or --name). --activations int8: per-tensor asymmetric
+int8 activations instead (quantize_static's QInt8 activation type). The calibration samples (NCHW, stacked along
 dimension 0) are run through ONNX Runtime with every quantised tensor as an
 extra output to find the ranges.
 """
@@ -37,6 +39,8 @@ def main():
     p.add_argument('--model', required=True)
     p.add_argument('--calibration', required=True)
     p.add_argument('--out', required=True)
+    p.add_argument('--activations', choices=['uint8', 'int8'], default='uint8')
+    p.add_argument('--name', default='qdq.onnx')
     a = p.parse_args()
     os.makedirs(a.out, exist_ok=True)
     env = dict(os.environ)
@@ -83,18 +87,19 @@ def main():
                 lo[i] = min(lo[i], float(v.min()))
                 hi[i] = max(hi[i], float(v.max()))
 
-    def uint8_params(rmin, rmax):
+    def activation_params(rmin, rmax):
         rmin, rmax = min(rmin, 0.0), max(rmax, 0.0)
         scale = (rmax - rmin) / 255.0 if rmax > rmin else 1.0
-        zero = int(np.clip(round(-rmin / scale), 0, 255))
-        return np.float32(scale), np.uint8(zero)
+        qmin = 0 if a.activations == 'uint8' else -128
+        zero = int(np.clip(qmin + round(-rmin / scale), qmin, qmin + 255))
+        return np.float32(scale), (np.uint8 if qmin == 0 else np.int8)(zero)
 
     new_inits, qparams = [], {}
     for i, t in enumerate(targets):
-        scale, zero = uint8_params(lo[i], hi[i])
+        scale, zero = activation_params(lo[i], hi[i])
         qparams[t] = float(scale)
         new_inits += [numpy_helper.from_array(np.array(scale, np.float32), f'{t}_scale'),
-                      numpy_helper.from_array(np.array(zero, np.uint8), f'{t}_zero')]
+                      numpy_helper.from_array(np.array(zero), f'{t}_zero')]
 
     def qdq(t):
         """The Q -> DQ pair through which every reader sees target t."""
@@ -158,8 +163,8 @@ def main():
     graph.initializer.extend(kept + [i for i in new_inits if i.name in used])
     # (Debian's onnx 1.12 checker refuses the IR versions PyTorch 2.x
     # writes; ONNX Runtime loads the model and is the check.)
-    onnx.save(model, os.path.join(a.out, 'qdq.onnx'))
-    print(f'{len(targets)} activations quantised; wrote {os.path.join(a.out, "qdq.onnx")}')
+    onnx.save(model, os.path.join(a.out, a.name))
+    print(f'{len(targets)} activations quantised; wrote {os.path.join(a.out, a.name)}')
 
 
 if __name__ == '__main__':

@@ -59,6 +59,12 @@ struct alignas(32) LaneParams {
   int32_t multiplier[8]; ///< Q31
   int64_t shiftEven[4], shiftOdd[4]; ///< 31 - shift, lanes 0,2,4,6 / 1,3,5,7
   int64_t roundEven[4], roundOdd[4]; ///< 1 << (31 - shift - 1)
+  /// Where every lane shifts by t = 31 - shift >= 33 (multipliers below
+  /// 1/4, the usual case): the rounding and shift applied to the high 32
+  /// bits of the product alone, 2^(t - 33) and t - 32 (see requantize).
+  int32_t multiplierOdd[8]; ///< lane 2i + 1's multiplier in lane 2i
+  int32_t roundHigh[8], shiftHigh[8];
+  bool highOnly = false;
 };
 
 /// Lane params for the channels `channel[0..7]` (-1: a padding lane).
@@ -67,7 +73,7 @@ LaneParams laneParams(const QuantizedConv &c, const int64_t *weightSums,
   LaneParams p;
   for (int j = 0; j < 8; ++j) {
     int32_t start = 0, multiplier = 0;
-    int total = 31;
+    int total = 33; // a padding lane: 0 either way
     if (channel[j] >= 0) {
       const size_t i = c.channels == 1 ? 0 : size_t(channel[j]);
       int64_t sum = (c.bias ? int64_t(c.bias[channel[j]]) : 0) -
@@ -80,6 +86,13 @@ LaneParams laneParams(const QuantizedConv &c, const int64_t *weightSums,
     p.multiplier[j] = multiplier;
     (j % 2 ? p.shiftOdd : p.shiftEven)[j / 2] = total;
     (j % 2 ? p.roundOdd : p.roundEven)[j / 2] = int64_t(1) << (total - 1);
+    p.roundHigh[j] = total >= 33 ? int32_t(1) << (total - 33) : 0;
+    p.shiftHigh[j] = total - 32;
+  }
+  p.highOnly = true;
+  for (int j = 0; j < 8; ++j) {
+    p.multiplierOdd[j] = j % 2 ? 0 : p.multiplier[j + 1];
+    p.highOnly &= p.shiftHigh[j] >= 1;
   }
   return p;
 }
@@ -90,9 +103,25 @@ inline __m256i load(const void *p) {
 
 /// (acc + start) requantised as multiplyByQuantizedMultiplier, plus the
 /// output zero point, clamped to [lo, hi].
+///
+/// With p.highOnly (every t = 31 - shift >= 33): for the product P = H 2^32
+/// + L (0 <= L < 2^32), (P + 2^(t-1)) >> t = (H + 2^(t-33) + L / 2^32) >>
+/// (t - 32), and a fraction below one never changes the floor of an
+/// integer over a power of two: the high halves alone, an add and a 32-bit
+/// arithmetic shift per lane (vpsravd), exactly.
 inline __m256i requantize(__m256i acc, const LaneParams &p, __m256i zero,
                           __m256i lo, __m256i hi) {
   acc = _mm256_add_epi32(acc, load(p.start));
+  if (p.highOnly) {
+    const __m256i even = _mm256_mul_epi32(acc, load(p.multiplier));
+    const __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(acc, 32),
+                                         load(p.multiplierOdd));
+    __m256i v = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+    v = _mm256_srav_epi32(_mm256_add_epi32(v, load(p.roundHigh)),
+                          load(p.shiftHigh));
+    v = _mm256_add_epi32(v, zero);
+    return _mm256_min_epi32(_mm256_max_epi32(v, lo), hi);
+  }
   const __m256i m = load(p.multiplier);
   __m256i even =
       _mm256_add_epi64(_mm256_mul_epi32(acc, m), load(p.roundEven));

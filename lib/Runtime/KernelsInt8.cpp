@@ -327,6 +327,15 @@ void GemmInt8::packRows(const int8_t *in, const int16_t *wide, size_t m0,
         continue;
       }
       const int16_t *row = wide + (n * s.inH + size_t(iy)) * s.inW * C;
+      if (s.dilationW == 1 && span <= 16 && ix0 >= 0 &&
+          ix0 + s.kernelW <= s.inW) {
+        // A stem's row of taps (3 x 3 channels): one 32-byte copy; what it
+        // writes past the span is rewritten by the next span, the padding
+        // below, or lands in the buffers' 16 spare elements.
+        _mm256_storeu_si256(reinterpret_cast<__m256i *>(d),
+                            load(row + ix0 * long(C)));
+        continue;
+      }
       if (s.dilationW == 1) {
         // The taps inside the image are one contiguous span of the row.
         const long kx0 = std::min<long>(s.kernelW, std::max(0L, -ix0));
@@ -400,7 +409,7 @@ void GemmInt8::run(const int8_t *input, int8_t *output,
   const size_t perGroup = (blocks + groups - 1) / groups;
   if (!direct) {
     const size_t elements = size_t(s.batch) * s.inH * s.inW * s.inC;
-    wide.resize(elements);
+    wide.resize(elements + 16); // a 32-byte copy may read past the end
     const size_t parts = std::min<size_t>(threads, (elements + 4095) / 4096);
     auto widenPart = [&](size_t i) {
       const size_t begin = elements * i / parts, end = elements * (i + 1) / parts;
@@ -412,8 +421,8 @@ void GemmInt8::run(const int8_t *input, int8_t *output,
     const size_t chunk = i / groups, group = i % groups;
     const size_t m0 = chunk * chunkRows, rows = std::min(chunkRows, M - m0);
     thread_local std::vector<int16_t> packed;
-    if (packed.size() < chunkRows * stride)
-      packed.resize(chunkRows * stride);
+    if (packed.size() < chunkRows * stride + 16)
+      packed.resize(chunkRows * stride + 16); // 16 spare: see packRows
     packRows(input, wide.data(), m0, rows, packed.data());
     const size_t b1 = std::min(blocks, (group + 1) * perGroup);
     for (size_t b = group * perGroup; b < b1; ++b)
@@ -429,6 +438,9 @@ public:
            pthreadpool_t pool) const override;
 
 private:
+  /// Output rows [row0, row0 + count) of the batch; Pairs as in
+  /// depthwiseGroup (5: 3x3 kernels).
+  template <int Pairs>
   void rows(const int8_t *in, int8_t *out, size_t row0, size_t count) const;
 
   ConvShape s;
@@ -479,61 +491,91 @@ DepthwiseInt8::DepthwiseInt8(const QuantizedConv &c) : s(c.shape) {
     }
 }
 
+/// One output pixel's 16 channels [offset, offset + 16) of `tap`: the
+/// pairs' multiply-adds and the epilogue. `Pairs` > 0: a fixed count (the
+/// loop unrolled, the tap pointers in registers); 0: `pairs` at run time.
+template <int Pairs>
+inline __m128i depthwiseGroup(const int8_t *const *tap, size_t offset,
+                              const int32_t *wg, size_t pairs,
+                              const LaneParams *lanes, __m256i zero,
+                              __m256i low, __m256i high) {
+  __m256i accLo = _mm256_setzero_si256(), accHi = accLo;
+  const size_t n = Pairs > 0 ? size_t(Pairs) : pairs;
+#pragma GCC unroll 8
+  for (size_t p = 0; p < n; ++p, wg += 16) {
+    const __m256i a = _mm256_cvtepi8_epi16(_mm_loadu_si128(
+        reinterpret_cast<const __m128i *>(tap[2 * p] + offset)));
+    const __m256i b = _mm256_cvtepi8_epi16(_mm_loadu_si128(
+        reinterpret_cast<const __m128i *>(tap[2 * p + 1] + offset)));
+    accLo = _mm256_add_epi32(
+        accLo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), load(wg)));
+    accHi = _mm256_add_epi32(
+        accHi, _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), load(wg + 8)));
+  }
+  return packInt8(requantize(accLo, lanes[0], zero, low, high),
+                  requantize(accHi, lanes[1], zero, low, high), false);
+}
+
+template <int Pairs>
 void DepthwiseInt8::rows(const int8_t *in, int8_t *out, size_t row0,
                          size_t count) const {
   const __m256i zero = _mm256_set1_epi32(outputZero),
                 low = _mm256_set1_epi32(lo), high = _mm256_set1_epi32(hi);
-  std::vector<const int8_t *> tap(2 * pairs);
-  std::vector<int8_t> tail(2 * pairs * 16);
-  std::vector<const int8_t *> tailTap(2 * pairs);
-  const size_t full = C / 16;
+  constexpr size_t kMaxTaps = 2 * 32; // createConvInt8Avx2: at most 64 taps
+  const int8_t *tap[kMaxTaps], *tailTap[kMaxTaps];
+  alignas(16) int8_t tail[kMaxTaps * 16];
+  const size_t full = C / 16, taps2 = 2 * pairs;
+  // Each tap's offset from the window's top-left pixel, for windows inside
+  // the image.
+  long offset[kMaxTaps];
+  for (size_t t = 0; t < taps2; ++t)
+    offset[t] = t < taps ? (long(t / s.kernelW) * s.dilationH * s.inW +
+                            long(t % s.kernelW) * s.dilationW) * long(C)
+                         : 0;
+  const long lastX = long(s.kernelW - 1) * s.dilationW;
+  const long lastY = long(s.kernelH - 1) * s.dilationH;
   for (size_t row = row0; row < row0 + count; ++row) {
     const size_t n = row / s.outH, oy = row % s.outH;
+    const long iy0 = long(oy) * s.strideH - s.padTop;
+    const bool rowInside = iy0 >= 0 && iy0 + lastY < s.inH;
     for (size_t ox = 0; ox < size_t(s.outW); ++ox) {
-      size_t t = 0;
-      for (int ky = 0; ky < s.kernelH; ++ky) {
-        const long iy = long(oy) * s.strideH + long(ky) * s.dilationH - s.padTop;
-        const bool inside = iy >= 0 && iy < s.inH;
-        const int8_t *row = in + (n * s.inH + (inside ? iy : 0)) * s.inW * C;
-        long ix = long(ox) * s.strideW - s.padLeft;
-        for (int kx = 0; kx < s.kernelW; ++kx, ++t, ix += s.dilationW)
-          tap[t] = inside && ix >= 0 && ix < s.inW ? row + ix * long(C)
-                                                   : zeroRow.data();
+      const long ix0 = long(ox) * s.strideW - s.padLeft;
+      if (rowInside && ix0 >= 0 && ix0 + lastX < s.inW) {
+        const int8_t *corner = in + ((n * s.inH + iy0) * s.inW + ix0) * C;
+        for (size_t t = 0; t < taps; ++t)
+          tap[t] = corner + offset[t];
+      } else {
+        size_t t = 0;
+        for (int ky = 0; ky < s.kernelH; ++ky) {
+          const long iy = iy0 + long(ky) * s.dilationH;
+          const bool inside = iy >= 0 && iy < s.inH;
+          const int8_t *line = in + (n * s.inH + (inside ? iy : 0)) * s.inW * C;
+          long ix = ix0;
+          for (int kx = 0; kx < s.kernelW; ++kx, ++t, ix += s.dilationW)
+            tap[t] = inside && ix >= 0 && ix < s.inW ? line + ix * long(C)
+                                                     : zeroRow.data();
+        }
       }
-      for (; t < 2 * pairs; ++t)
+      for (size_t t = taps; t < taps2; ++t)
         tap[t] = zeroRow.data(); // the odd tap's partner (weight 0)
       int8_t *dst = out + (row * s.outW + ox) * C;
-      for (size_t g = 0; g < groups; ++g) {
-        const int8_t *const *src = tap.data();
-        size_t offset = g * 16;
-        if (g == full) {
-          // The last, partial group: its channels copied out, so no load
-          // reads past the tensor.
-          for (size_t t = 0; t < 2 * pairs; ++t) {
-            std::memcpy(&tail[t * 16], tap[t] + g * 16, C - g * 16);
-            tailTap[t] = &tail[t * 16];
-          }
-          src = tailTap.data();
-          offset = 0;
+      for (size_t g = 0; g < full; ++g)
+        _mm_storeu_si128(reinterpret_cast<__m128i *>(dst + g * 16),
+                         depthwiseGroup<Pairs>(tap, g * 16,
+                                               w.data() + g * pairs * 16, pairs,
+                                               &lanes[2 * g], zero, low, high));
+      if (full < groups) {
+        // The last, partial group: its channels copied out, so no load
+        // reads past the tensor.
+        const size_t g = full, width = C - g * 16;
+        for (size_t t = 0; t < taps2; ++t) {
+          std::memcpy(&tail[t * 16], tap[t] + g * 16, width);
+          tailTap[t] = &tail[t * 16];
         }
-        const int32_t *wg = w.data() + g * pairs * 16;
-        __m256i accLo = _mm256_setzero_si256(), accHi = accLo;
-        for (size_t p = 0; p < pairs; ++p, wg += 16) {
-          const __m256i a = _mm256_cvtepi8_epi16(_mm_loadu_si128(
-              reinterpret_cast<const __m128i *>(src[2 * p] + offset)));
-          const __m256i b = _mm256_cvtepi8_epi16(_mm_loadu_si128(
-              reinterpret_cast<const __m128i *>(src[2 * p + 1] + offset)));
-          accLo = _mm256_add_epi32(
-              accLo, _mm256_madd_epi16(_mm256_unpacklo_epi16(a, b), load(wg)));
-          accHi = _mm256_add_epi32(
-              accHi,
-              _mm256_madd_epi16(_mm256_unpackhi_epi16(a, b), load(wg + 8)));
-        }
-        const __m256i vLo = requantize(accLo, lanes[2 * g], zero, low, high);
-        const __m256i vHi =
-            requantize(accHi, lanes[2 * g + 1], zero, low, high);
-        store16(dst + g * 16, packInt8(vLo, vHi, false),
-                std::min<size_t>(16, C - g * 16));
+        store16(dst + g * 16,
+                depthwiseGroup<Pairs>(tailTap, 0, w.data() + g * pairs * 16,
+                                      pairs, &lanes[2 * g], zero, low, high),
+                width);
       }
     }
   }
@@ -546,8 +588,12 @@ void DepthwiseInt8::run(const int8_t *input, int8_t *output,
   const size_t per = (total + tasks - 1) / tasks;
   auto task = [&](size_t i) {
     const size_t row0 = i * per;
-    if (row0 < total)
-      rows(input, output, row0, std::min(per, total - row0));
+    if (row0 >= total)
+      return;
+    if (pairs == 5) // 3x3
+      rows<5>(input, output, row0, std::min(per, total - row0));
+    else
+      rows<0>(input, output, row0, std::min(per, total - row0));
   };
   parallel(pool, tasks, task);
 }

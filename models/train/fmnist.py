@@ -33,7 +33,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-DATA = '/usr/share/datasets/fashion-mnist'
+# Debian's dataset-fashion-mnist; FASHION_MNIST_DIR points elsewhere.
+DATA = os.environ.get('FASHION_MNIST_DIR', '/usr/share/datasets/fashion-mnist')
 MEAN, STD = 0.2860, 0.3530
 
 

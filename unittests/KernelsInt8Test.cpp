@@ -407,3 +407,57 @@ TEST(QuantizeFloats, MatchesTheScalarDefinition) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(MulInt8, MatchesTheScalarDefinition) {
+  if (detectIsa() == Isa::None)
+    GTEST_SKIP() << "this CPU has no AVX2";
+  // Same shapes and squeeze-excite's [N, 1, 1, C] gate, channel tails,
+  // zero points at both ends, multipliers on both requantisation paths
+  // (below 1/4: the high halves; above: the 64-bit rounding), a clamp.
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int> byte(-128, 127);
+  for (bool perPixel : {true, false})
+    for (size_t channels : {size_t(1), size_t(7), size_t(8), size_t(19), size_t(64)})
+      for (double real : {3e-3, 0.2, 0.9, 7.0})
+        for (int32_t zeros : {-128, 0, 127}) {
+          const size_t images = 2, pixels = 5;
+          std::vector<int8_t> a(images * pixels * channels),
+              b((perPixel ? images * pixels : images) * channels);
+          for (int8_t &v : a)
+            v = int8_t(byte(rng));
+          for (int8_t &v : b)
+            v = int8_t(byte(rng));
+          MulInt8 m;
+          m.a = a.data();
+          m.b = b.data();
+          m.images = images;
+          m.pixels = pixels;
+          m.channels = channels;
+          m.bPerPixel = perPixel;
+          m.zeroA = zeros;
+          m.zeroB = -zeros / 2;
+          m.outputZero = zeros == 127 ? -20 : zeros;
+          m.activationMin = zeros == 0 ? -100 : -128;
+          quantizeMultiplier(real, m.multiplier, m.shift);
+          std::vector<int8_t> out(a.size(), 0x55), out2(a.size(), -0x56);
+          m.out = out.data();
+          ASSERT_TRUE(mulInt8(m));
+          m.out = out2.data();
+          ASSERT_TRUE(mulInt8(m));
+          for (size_t i = 0; i < a.size(); ++i) {
+            const size_t row = i / channels, c = i % channels;
+            const int8_t vb = b[(perPixel ? row : row / pixels) * channels + c];
+            int32_t want = multiplyByQuantizedMultiplier(
+                (int32_t(a[i]) - m.zeroA) * (int32_t(vb) - m.zeroB),
+                m.multiplier, m.shift);
+            want = std::min(std::max(want + m.outputZero, m.activationMin),
+                            m.activationMax);
+            ASSERT_EQ(int(out[i]), want) << "element " << i << " real " << real;
+            ASSERT_EQ(int(out2[i]), want) << "element " << i;
+          }
+        }
+}
+
+} // namespace

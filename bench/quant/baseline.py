@@ -107,23 +107,27 @@ def main():
                 helper.make_node('DequantizeLinear', [t + '_q', f'{t}_scale', f'{t}_zero'],
                                  [t + '_dq'])]
 
-    def weights(w, axis, input_scale):
-        """int8 per-channel symmetric weights (and the int32 bias's scale)."""
+    def weights(w, axis, input_scale, key):
+        """int8 per-channel symmetric weights (and the int32 bias's scale),
+        named after `key` (the node's index: a constant may be shared, by
+        convolutions of different input scales)."""
         wt = numpy_helper.to_array(inits[w]).astype(np.float64)
         peak = np.abs(np.moveaxis(wt, axis, 0).reshape(wt.shape[axis], -1)).max(1)
         wscale = np.where(peak > 0, peak / 127.0, 1.0)
         shape = [1] * wt.ndim
         shape[axis] = -1
         q = np.clip(np.round(wt / wscale.reshape(shape)), -127, 127).astype(np.int8)
+        w = f'{w}_{key}'
         new_inits.extend([numpy_helper.from_array(q, w + '_q'),
                           numpy_helper.from_array(wscale.astype(np.float32), w + '_scale'),
                           numpy_helper.from_array(np.zeros(len(wscale), np.int8), w + '_zero')])
         return helper.make_node('DequantizeLinear', [w + '_q', w + '_scale', w + '_zero'],
                                 [w + '_dq'], axis=axis), wscale
 
-    def bias(b, bscale):
+    def bias(b, bscale, key):
         bt = numpy_helper.to_array(inits[b]).astype(np.float64)
         bscale = bscale.astype(np.float32)
+        b = f'{b}_{key}'
         new_inits.extend([numpy_helper.from_array(np.round(bt / bscale).astype(np.int32), b + '_q'),
                           numpy_helper.from_array(bscale, b + '_scale'),
                           numpy_helper.from_array(np.zeros(len(bscale), np.int32), b + '_zero')])
@@ -134,18 +138,18 @@ def main():
     for i in graph.input:
         if i.name in qparams:
             nodes += qdq(i.name)
-    for n in graph.node:
+    for index, n in enumerate(graph.node):
         inputs = [t + '_dq' if t in qparams else t for t in n.input]
         if n.op_type in ('Conv', 'Gemm'):
             axis = 0
             if n.op_type == 'Gemm':
                 axis = 0 if next((at.i for at in n.attribute if at.name == 'transB'), 0) else 1
-            dq, wscale = weights(n.input[1], axis, qparams[n.input[0]])
+            dq, wscale = weights(n.input[1], axis, qparams[n.input[0]], index)
             nodes.append(dq)
-            inputs[1] = n.input[1] + '_dq'
+            inputs[1] = f'{n.input[1]}_{index}_dq'
             if len(n.input) > 2 and n.input[2]:
-                nodes.append(bias(n.input[2], qparams[n.input[0]] * wscale))
-                inputs[2] = n.input[2] + '_dq'
+                nodes.append(bias(n.input[2], qparams[n.input[0]] * wscale, index))
+                inputs[2] = f'{n.input[2]}_{index}_dq'
         m = helper.make_node(n.op_type, inputs, list(n.output), name=n.name)
         m.attribute.extend(n.attribute)
         nodes.append(m)

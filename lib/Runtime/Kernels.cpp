@@ -145,6 +145,13 @@ bool mobileone::runtime::kernels::quantizeFloats(const float *in, int8_t *out,
   return true;
 }
 
+bool mobileone::runtime::kernels::mulInt8(const MulInt8 &mul) {
+  if (!runs(Isa::Avx2) || mul.shift < -31 || mul.shift > 30)
+    return false;
+  detail::mulInt8Avx2(mul);
+  return true;
+}
+
 /// The kernel of `kind` built for `isa` (which runs here).
 static std::unique_ptr<Kernel> create(Isa isa, detail::KernelKind kind,
                                       const ConvShape &shape,

@@ -199,6 +199,24 @@ std::unique_ptr<KernelInt8> createConvInt8(const QuantizedConv &conv, Isa isa);
 bool quantizeFloats(const float *in, int8_t *out, size_t n, float scale,
                     int32_t zero);
 
+/// int8 MUL of a [images, pixels, channels] tensor `a` by `b`, either the
+/// same shape (bPerPixel) or [images, 1, channels] (broadcast over the
+/// pixels: squeeze-excite's gate), TFLite's arithmetic: (a - zeroA) x
+/// (b - zeroB) requantised by (multiplier, shift), plus the output zero
+/// point, clamped. Bit-exact to Quantized.cpp's MUL.
+struct MulInt8 {
+  const int8_t *a = nullptr, *b = nullptr;
+  int8_t *out = nullptr;
+  size_t images = 0, pixels = 0, channels = 0;
+  bool bPerPixel = false;
+  int32_t zeroA = 0, zeroB = 0, outputZero = 0;
+  int32_t multiplier = 0;
+  int shift = 0;
+  int32_t activationMin = -128, activationMax = 127;
+};
+/// False where the CPU has no AVX2 (nothing written).
+bool mulInt8(const MulInt8 &mul);
+
 /// The kernel shape of a model's convolution (dense or depthwise, weights
 /// OHWI or [1, kH, kW, C]) or fully connected layer (rows of K times
 /// [N, K]: a 1x1 convolution over the rows); false for other ops and
@@ -224,6 +242,7 @@ std::unique_ptr<Kernel> createGeluAvx2(size_t elements, bool approximate);
 std::unique_ptr<KernelInt8> createConvInt8Avx2(const QuantizedConv &conv);
 void quantizeFloatsAvx2(const float *in, int8_t *out, size_t n, float scale,
                         int32_t zero);
+void mulInt8Avx2(const MulInt8 &mul);
 } // namespace detail
 
 } // namespace mobileone::runtime::kernels

@@ -68,33 +68,44 @@ struct alignas(32) LaneParams {
 };
 
 /// Lane params for the channels `channel[0..7]` (-1: a padding lane).
+/// Lane j: starting value start[j], Q31 multiplier[j], right shift
+/// total[j] = 31 - shift (in [1, 62]).
+LaneParams makeLanes(const int32_t start[8], const int32_t multiplier[8],
+                     const int total[8]) {
+  LaneParams p;
+  p.highOnly = true;
+  for (int j = 0; j < 8; ++j) {
+    p.start[j] = start[j];
+    p.multiplier[j] = multiplier[j];
+    (j % 2 ? p.shiftOdd : p.shiftEven)[j / 2] = total[j];
+    (j % 2 ? p.roundOdd : p.roundEven)[j / 2] = int64_t(1) << (total[j] - 1);
+    p.roundHigh[j] = total[j] >= 33 ? int32_t(1) << (total[j] - 33) : 0;
+    p.shiftHigh[j] = total[j] - 32;
+    p.highOnly &= total[j] >= 33;
+  }
+  for (int j = 0; j < 8; ++j)
+    p.multiplierOdd[j] = j % 2 ? 0 : multiplier[j + 1];
+  return p;
+}
+
+/// Lane params for the channels `channel[0..7]` (-1: a padding lane).
 LaneParams laneParams(const QuantizedConv &c, const int64_t *weightSums,
                       const int channel[8]) {
-  LaneParams p;
+  int32_t start[8], multiplier[8];
+  int total[8];
   for (int j = 0; j < 8; ++j) {
-    int32_t start = 0, multiplier = 0;
-    int total = 33; // a padding lane: 0 either way
+    start[j] = 0, multiplier[j] = 0;
+    total[j] = 33; // a padding lane: 0 either way
     if (channel[j] >= 0) {
       const size_t i = c.channels == 1 ? 0 : size_t(channel[j]);
       int64_t sum = (c.bias ? int64_t(c.bias[channel[j]]) : 0) -
                     int64_t(c.inputZero) * weightSums[channel[j]];
-      start = int32_t(uint32_t(uint64_t(sum))); // wraps as the reference
-      multiplier = c.multiplier[i];
-      total = 31 - c.shift[i];
+      start[j] = int32_t(uint32_t(uint64_t(sum))); // wraps as the reference
+      multiplier[j] = c.multiplier[i];
+      total[j] = 31 - c.shift[i];
     }
-    p.start[j] = start;
-    p.multiplier[j] = multiplier;
-    (j % 2 ? p.shiftOdd : p.shiftEven)[j / 2] = total;
-    (j % 2 ? p.roundOdd : p.roundEven)[j / 2] = int64_t(1) << (total - 1);
-    p.roundHigh[j] = total >= 33 ? int32_t(1) << (total - 33) : 0;
-    p.shiftHigh[j] = total - 32;
   }
-  p.highOnly = true;
-  for (int j = 0; j < 8; ++j) {
-    p.multiplierOdd[j] = j % 2 ? 0 : p.multiplier[j + 1];
-    p.highOnly &= p.shiftHigh[j] >= 1;
-  }
-  return p;
+  return makeLanes(start, multiplier, total);
 }
 
 inline __m256i load(const void *p) {
@@ -599,6 +610,56 @@ void DepthwiseInt8::run(const int8_t *input, int8_t *output,
 }
 
 } // namespace
+
+namespace {
+/// 8 int8 at q widened to int32, minus z.
+inline __m256i widen8(const int8_t *q, __m256i z) {
+  int64_t bytes;
+  std::memcpy(&bytes, q, 8);
+  return _mm256_sub_epi32(_mm256_cvtepi8_epi32(_mm_cvtsi64_si128(bytes)), z);
+}
+} // namespace
+
+void mobileone::runtime::kernels::detail::mulInt8Avx2(const MulInt8 &m) {
+  const int32_t start[8] = {}, multiplier[8] = {m.multiplier, m.multiplier,
+                                                m.multiplier, m.multiplier,
+                                                m.multiplier, m.multiplier,
+                                                m.multiplier, m.multiplier};
+  int total[8];
+  std::fill(total, total + 8, 31 - m.shift);
+  const LaneParams p = makeLanes(start, multiplier, total);
+  const __m256i za = _mm256_set1_epi32(m.zeroA), zb = _mm256_set1_epi32(m.zeroB);
+  const __m256i zero = _mm256_set1_epi32(m.outputZero),
+                low = _mm256_set1_epi32(m.activationMin),
+                high = _mm256_set1_epi32(m.activationMax);
+  for (size_t image = 0; image < m.images; ++image)
+    for (size_t pixel = 0; pixel < m.pixels; ++pixel) {
+      const size_t row = image * m.pixels + pixel;
+      const int8_t *a = m.a + row * m.channels;
+      const int8_t *b =
+          m.b + (m.bPerPixel ? row : image) * m.channels;
+      int8_t *out = m.out + row * m.channels;
+      size_t c = 0;
+      for (; c + 8 <= m.channels; c += 8) {
+        // (a - za)(b - zb) fits int32: at most 255 x 255.
+        const __m256i v = requantize(
+            _mm256_mullo_epi32(widen8(a + c, za), widen8(b + c, zb)), p, zero,
+            low, high);
+        const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(v),
+                                              _mm256_extracti128_si256(v, 1));
+        const int64_t bytes = _mm_cvtsi128_si64(_mm_packs_epi16(words, words));
+        std::memcpy(out + c, &bytes, 8);
+      }
+      for (; c < m.channels; ++c) {
+        const int64_t product =
+            int64_t(int32_t(a[c]) - m.zeroA) * (int32_t(b[c]) - m.zeroB);
+        const int t = 31 - m.shift;
+        int32_t v = int32_t((product * m.multiplier + (int64_t(1) << (t - 1))) >> t);
+        v = std::min(std::max(v + m.outputZero, m.activationMin), m.activationMax);
+        out[c] = int8_t(v);
+      }
+    }
+}
 
 void mobileone::runtime::kernels::detail::quantizeFloatsAvx2(
     const float *in, int8_t *out, size_t n, float scale, int32_t zero) {

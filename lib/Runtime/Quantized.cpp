@@ -474,6 +474,31 @@ void mobileone::runtime::runQuantizedOp(const Model &model, const Op &op,
   case OpKind::Mul: {
     const Tensor &b = model.tensors[op.inputs[1]];
     const int8_t *pb = static_cast<const int8_t *>(ins[1]);
+    // Same shapes, or [N, 1, 1, C] times [N, H, W, C] (squeeze-excite's
+    // gate): 8 at a time.
+    const bool same = b.shape == x.shape && x.shape == y.shape;
+    const bool gate = x.shape.size() == 4 && x.shape == y.shape &&
+                      b.shape == std::vector<int64_t>{x.shape[0], 1, 1,
+                                                      x.shape[3]};
+    if ((same || gate) && !x.shape.empty()) {
+      kernels::MulInt8 m;
+      m.a = in;
+      m.b = pb;
+      m.out = out;
+      m.channels = size_t(x.shape.back());
+      m.images = same ? 1 : size_t(x.shape[0]);
+      m.pixels = m.channels ? size_t(x.elements) / m.channels / m.images : 0;
+      m.bPerPixel = same;
+      m.zeroA = q.inputZero[0];
+      m.zeroB = q.inputZero[1];
+      m.outputZero = q.outputZero;
+      m.multiplier = q.multiplier[0];
+      m.shift = q.shift[0];
+      m.activationMin = q.activationMin;
+      m.activationMax = q.activationMax;
+      if (kernels::mulInt8(m))
+        return;
+    }
     forEachBroadcast(x, b, y, [&](int64_t ia, int64_t ib, int64_t e) {
       out[e] = requantize((int32_t(in[ia]) - q.inputZero[0]) *
                               (int32_t(pb[ib]) - q.inputZero[1]),
@@ -517,13 +542,18 @@ void mobileone::runtime::runQuantizedOp(const Model &model, const Op &op,
   case OpKind::Mean: {
     const int64_t n = x.shape[0], plane = x.shape[1] * x.shape[2],
                   c = x.shape[3];
-    for (int64_t b = 0; b < n; ++b)
-      for (int64_t ch = 0; ch < c; ++ch) {
-        int32_t sum = 0;
-        for (int64_t i = 0; i < plane; ++i)
-          sum += int32_t(in[(b * plane + i) * c + ch]) - q.inputZero[0];
-        out[b * c + ch] = requantize(sum, 0);
+    std::vector<int32_t> sums(static_cast<size_t>(c));
+    for (int64_t b = 0; b < n; ++b) {
+      // Pixel by pixel (the channels contiguous): the same integer sums.
+      std::fill(sums.begin(), sums.end(), -q.inputZero[0] * int32_t(plane));
+      for (int64_t i = 0; i < plane; ++i) {
+        const int8_t *pixel = in + (b * plane + i) * c;
+        for (int64_t ch = 0; ch < c; ++ch)
+          sums[ch] += pixel[ch];
       }
+      for (int64_t ch = 0; ch < c; ++ch)
+        out[b * c + ch] = requantize(sums[ch], 0);
+    }
     return;
   }
   case OpKind::Reshape:

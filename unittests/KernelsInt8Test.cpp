@@ -413,18 +413,20 @@ namespace {
 TEST(MulInt8, MatchesTheScalarDefinition) {
   if (detectIsa() == Isa::None)
     GTEST_SKIP() << "this CPU has no AVX2";
-  // Same shapes and squeeze-excite's [N, 1, 1, C] gate, channel tails,
+  // Same shapes, squeeze-excite's [N, 1, 1, C] gate and one value (an
+  // int8 -> int8 QUANTIZE multiplies by 1), channel tails,
   // zero points at both ends, multipliers on both requantisation paths
   // (below 1/4: the high halves; above: the 64-bit rounding), a clamp.
   std::mt19937 rng(11);
   std::uniform_int_distribution<int> byte(-128, 127);
-  for (bool perPixel : {true, false})
+  for (int bKind : {0, 1, 2}) // per pixel, per image, one value
+    for (bool perPixel : {bKind == 0})
     for (size_t channels : {size_t(1), size_t(7), size_t(8), size_t(19), size_t(64)})
       for (double real : {3e-3, 0.2, 0.9, 7.0})
         for (int32_t zeros : {-128, 0, 127}) {
           const size_t images = 2, pixels = 5;
           std::vector<int8_t> a(images * pixels * channels),
-              b((perPixel ? images * pixels : images) * channels);
+              b(bKind == 2 ? 1 : (perPixel ? images * pixels : images) * channels);
           for (int8_t &v : a)
             v = int8_t(byte(rng));
           for (int8_t &v : b)
@@ -436,6 +438,7 @@ TEST(MulInt8, MatchesTheScalarDefinition) {
           m.pixels = pixels;
           m.channels = channels;
           m.bPerPixel = perPixel;
+          m.bScalar = bKind == 2;
           m.zeroA = zeros;
           m.zeroB = -zeros / 2;
           m.outputZero = zeros == 127 ? -20 : zeros;
@@ -448,7 +451,8 @@ TEST(MulInt8, MatchesTheScalarDefinition) {
           ASSERT_TRUE(mulInt8(m));
           for (size_t i = 0; i < a.size(); ++i) {
             const size_t row = i / channels, c = i % channels;
-            const int8_t vb = b[(perPixel ? row : row / pixels) * channels + c];
+            const int8_t vb =
+                bKind == 2 ? b[0] : b[(perPixel ? row : row / pixels) * channels + c];
             int32_t want = multiplyByQuantizedMultiplier(
                 (int32_t(a[i]) - m.zeroA) * (int32_t(vb) - m.zeroB),
                 m.multiplier, m.shift);

@@ -200,8 +200,8 @@ bool quantizeFloats(const float *in, int8_t *out, size_t n, float scale,
                     int32_t zero);
 
 /// int8 MUL of a [images, pixels, channels] tensor `a` by `b`, either the
-/// same shape (bPerPixel) or [images, 1, channels] (broadcast over the
-/// pixels: squeeze-excite's gate), TFLite's arithmetic: (a - zeroA) x
+/// same shape (bPerPixel), [images, 1, channels] (broadcast over the
+/// pixels: squeeze-excite's gate) or one value (bScalar), TFLite's arithmetic: (a - zeroA) x
 /// (b - zeroB) requantised by (multiplier, shift), plus the output zero
 /// point, clamped. Bit-exact to Quantized.cpp's MUL.
 struct MulInt8 {
@@ -209,6 +209,7 @@ struct MulInt8 {
   int8_t *out = nullptr;
   size_t images = 0, pixels = 0, channels = 0;
   bool bPerPixel = false;
+  bool bScalar = false; ///< b is one value (a requantisation when it is 1)
   int32_t zeroA = 0, zeroB = 0, outputZero = 0;
   int32_t multiplier = 0;
   int shift = 0;

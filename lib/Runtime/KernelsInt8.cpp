@@ -637,22 +637,23 @@ void mobileone::runtime::kernels::detail::mulInt8Avx2(const MulInt8 &m) {
       const size_t row = image * m.pixels + pixel;
       const int8_t *a = m.a + row * m.channels;
       const int8_t *b =
-          m.b + (m.bPerPixel ? row : image) * m.channels;
+          m.bScalar ? m.b : m.b + (m.bPerPixel ? row : image) * m.channels;
       int8_t *out = m.out + row * m.channels;
       size_t c = 0;
       for (; c + 8 <= m.channels; c += 8) {
         // (a - za)(b - zb) fits int32: at most 255 x 255.
-        const __m256i v = requantize(
-            _mm256_mullo_epi32(widen8(a + c, za), widen8(b + c, zb)), p, zero,
-            low, high);
+        const __m256i vb =
+            m.bScalar ? _mm256_set1_epi32(int32_t(*b) - m.zeroB) : widen8(b + c, zb);
+        const __m256i v = requantize(_mm256_mullo_epi32(widen8(a + c, za), vb),
+                                     p, zero, low, high);
         const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(v),
                                               _mm256_extracti128_si256(v, 1));
         const int64_t bytes = _mm_cvtsi128_si64(_mm_packs_epi16(words, words));
         std::memcpy(out + c, &bytes, 8);
       }
       for (; c < m.channels; ++c) {
-        const int64_t product =
-            int64_t(int32_t(a[c]) - m.zeroA) * (int32_t(b[c]) - m.zeroB);
+        const int64_t product = int64_t(int32_t(a[c]) - m.zeroA) *
+                                (int32_t(b[m.bScalar ? 0 : c]) - m.zeroB);
         const int t = 31 - m.shift;
         int32_t v = int32_t((product * m.multiplier + (int64_t(1) << (t - 1))) >> t);
         v = std::min(std::max(v + m.outputZero, m.activationMin), m.activationMax);

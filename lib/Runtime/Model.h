@@ -14,7 +14,10 @@
 #include "mobileone/Runtime/Runtime.h"
 
 #include <algorithm>
+#include <cstddef>
+#include <cstring>
 #include <limits>
+#include <type_traits>
 
 namespace mobileone::runtime {
 
@@ -99,7 +102,7 @@ void poolWindows(const Tensor &x, const T *in, const Tensor &y, const Op &op,
                  Acc init, Step step, Finish finish, T *out);
 
 /// CONCATENATION of `op`'s inputs `ins` along op.axis into y, each value
-/// through `clamp` (the fused activation).
+/// through `clamp` (the fused activation; nullptr: none, a copy).
 template <typename T, typename Clamp>
 void concatenate(const Model &model, const Op &op,
                  const std::vector<const T *> &ins, const Tensor &y, T *out,
@@ -238,23 +241,29 @@ void poolWindows(const Tensor &x, const T *in, const Tensor &y, const Op &op,
                  Acc init, Step step, Finish finish, T *out) {
   const int64_t n = x.shape[0], h = x.shape[1], w = x.shape[2], c = x.shape[3],
                 oh = y.shape[1], ow = y.shape[2];
+  // Every channel of a window at once (the channels contiguous): each
+  // channel still takes its taps in the same order.
+  std::vector<Acc> acc(static_cast<size_t>(c));
   for (int64_t b = 0; b < n; ++b)
     for (int64_t r = 0; r < oh; ++r)
-      for (int64_t q = 0; q < ow; ++q)
-        for (int64_t ch = 0; ch < c; ++ch) {
-          Acc acc = init;
-          int64_t count = 0;
-          for (int64_t ky = 0; ky < op.kernelH; ++ky)
-            for (int64_t kx = 0; kx < op.kernelW; ++kx) {
-              int64_t iy = r * op.strideH + ky - op.padTop;
-              int64_t ix = q * op.strideW + kx - op.padLeft;
-              if (iy < 0 || iy >= h || ix < 0 || ix >= w)
-                continue;
-              acc = step(acc, in[((b * h + iy) * w + ix) * c + ch]);
-              ++count;
-            }
-          out[((b * oh + r) * ow + q) * c + ch] = finish(acc, count);
-        }
+      for (int64_t q = 0; q < ow; ++q) {
+        std::fill(acc.begin(), acc.end(), init);
+        int64_t count = 0;
+        for (int64_t ky = 0; ky < op.kernelH; ++ky)
+          for (int64_t kx = 0; kx < op.kernelW; ++kx) {
+            int64_t iy = r * op.strideH + ky - op.padTop;
+            int64_t ix = q * op.strideW + kx - op.padLeft;
+            if (iy < 0 || iy >= h || ix < 0 || ix >= w)
+              continue;
+            const T *pixel = in + ((b * h + iy) * w + ix) * c;
+            for (int64_t ch = 0; ch < c; ++ch)
+              acc[ch] = step(acc[ch], pixel[ch]);
+            ++count;
+          }
+        T *dst = out + ((b * oh + r) * ow + q) * c;
+        for (int64_t ch = 0; ch < c; ++ch)
+          dst[ch] = finish(acc[ch], count);
+      }
 }
 
 template <typename T, typename Clamp>
@@ -271,8 +280,11 @@ void concatenate(const Model &model, const Op &op,
   for (int64_t o = 0; o < outer; ++o)
     for (size_t i = 0; i < op.inputs.size(); ++i) {
       int64_t slab = model.tensors[op.inputs[i]].shape[op.axis] * inner;
-      for (int64_t k = 0; k < slab; ++k)
-        dst[k] = clamp(ins[i][o * slab + k]);
+      if constexpr (std::is_same_v<Clamp, std::nullptr_t>)
+        std::memcpy(dst, ins[i] + o * slab, size_t(slab) * sizeof(T));
+      else
+        for (int64_t k = 0; k < slab; ++k)
+          dst[k] = clamp(ins[i][o * slab + k]);
       dst += slab;
     }
 }

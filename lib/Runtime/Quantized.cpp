@@ -423,8 +423,24 @@ void mobileone::runtime::runQuantizedOp(const Model &model, const Op &op,
       for (int64_t i = 0; i < y.elements; ++i)
         out[i] = quantizeValue(src[i], q.scale, q.outputZero);
     } else {
-      for (int64_t i = 0; i < y.elements; ++i)
-        out[i] = requantize(int32_t(in[i]) - q.inputZero[0], 0);
+      kernels::MulInt8 m; // (in - z) x 1, requantised: the same arithmetic
+      const int8_t one = 1;
+      m.a = in;
+      m.b = &one;
+      m.out = out;
+      m.images = 1;
+      m.pixels = 1;
+      m.channels = size_t(y.elements);
+      m.bScalar = true;
+      m.zeroA = q.inputZero[0];
+      m.outputZero = q.outputZero;
+      m.multiplier = q.multiplier[0];
+      m.shift = q.shift[0];
+      m.activationMin = q.activationMin;
+      m.activationMax = q.activationMax;
+      if (!kernels::mulInt8(m))
+        for (int64_t i = 0; i < y.elements; ++i)
+          out[i] = requantize(int32_t(in[i]) - q.inputZero[0], 0);
     }
     return;
   case OpKind::Dequantize: {
@@ -581,9 +597,12 @@ void mobileone::runtime::runQuantizedOp(const Model &model, const Op &op,
     std::vector<const int8_t *> parts;
     for (const void *p : ins)
       parts.push_back(static_cast<const int8_t *>(p));
-    concatenate(model, op, parts, y, out, [&](int8_t v) {
-      return saturate(v, q.activationMin, q.activationMax);
-    });
+    if (q.activationMin == -128 && q.activationMax == 127)
+      concatenate(model, op, parts, y, out, nullptr); // row copies
+    else
+      concatenate(model, op, parts, y, out, [&](int8_t v) {
+        return saturate(v, q.activationMin, q.activationMax);
+      });
     return;
   }
   default:

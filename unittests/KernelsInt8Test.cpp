@@ -465,3 +465,28 @@ TEST(MulInt8, MatchesTheScalarDefinition) {
 }
 
 } // namespace
+
+namespace {
+
+TEST(LookupInt8, EveryIndexEveryLength) {
+  if (detectIsa() == Isa::None)
+    GTEST_SKIP() << "this CPU has no AVX2";
+  std::mt19937 rng(13);
+  std::uniform_int_distribution<int> byte(-128, 127);
+  std::vector<int8_t> table(256);
+  for (int8_t &v : table)
+    v = int8_t(byte(rng));
+  std::vector<int8_t> in;
+  for (int v = -128; v < 128; ++v) // every index, in order and shuffled
+    in.push_back(int8_t(v));
+  for (int i = 0; i < 1000; ++i)
+    in.push_back(int8_t(byte(rng)));
+  for (size_t n : {in.size(), size_t(31), size_t(33), size_t(64)}) {
+    std::vector<int8_t> out(n, 0x55);
+    ASSERT_TRUE(lookupInt8(in.data(), out.data(), n, table.data()));
+    for (size_t i = 0; i < n; ++i)
+      ASSERT_EQ(int(out[i]), int(table[size_t(int(in[i]) + 128)])) << i;
+  }
+}
+
+} // namespace

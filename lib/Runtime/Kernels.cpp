@@ -152,6 +152,14 @@ bool mobileone::runtime::kernels::mulInt8(const MulInt8 &mul) {
   return true;
 }
 
+bool mobileone::runtime::kernels::lookupInt8(const int8_t *in, int8_t *out,
+                                             size_t n, const int8_t *table) {
+  if (!runs(Isa::Avx2))
+    return false;
+  detail::lookupInt8Avx2(in, out, n, table);
+  return true;
+}
+
 /// The kernel of `kind` built for `isa` (which runs here).
 static std::unique_ptr<Kernel> create(Isa isa, detail::KernelKind kind,
                                       const ConvShape &shape,

@@ -218,6 +218,12 @@ struct MulInt8 {
 /// False where the CPU has no AVX2 (nothing written).
 bool mulInt8(const MulInt8 &mul);
 
+/// out[i] = table[in[i] + 128] for n int8 values (the int8 kernels'
+/// tabulated functions: LOGISTIC, LEAKY_RELU, HARD_SWISH, ...), 32 at a
+/// time with vpshufb over the table's sixteen 16-byte rows. False where the
+/// CPU has no AVX2 (nothing written).
+bool lookupInt8(const int8_t *in, int8_t *out, size_t n, const int8_t *table);
+
 /// The kernel shape of a model's convolution (dense or depthwise, weights
 /// OHWI or [1, kH, kW, C]) or fully connected layer (rows of K times
 /// [N, K]: a 1x1 convolution over the rows); false for other ops and
@@ -244,6 +250,8 @@ std::unique_ptr<KernelInt8> createConvInt8Avx2(const QuantizedConv &conv);
 void quantizeFloatsAvx2(const float *in, int8_t *out, size_t n, float scale,
                         int32_t zero);
 void mulInt8Avx2(const MulInt8 &mul);
+void lookupInt8Avx2(const int8_t *in, int8_t *out, size_t n,
+                    const int8_t *table);
 } // namespace detail
 
 } // namespace mobileone::runtime::kernels

@@ -662,6 +662,34 @@ void mobileone::runtime::kernels::detail::mulInt8Avx2(const MulInt8 &m) {
     }
 }
 
+void mobileone::runtime::kernels::detail::lookupInt8Avx2(const int8_t *in,
+                                                         int8_t *out, size_t n,
+                                                         const int8_t *table) {
+  // Index u = q + 128: row u >> 4 of the table, column u & 15. Each row is
+  // looked up for all 32 bytes (vpshufb) and kept where the row matches.
+  __m256i rows[16];
+  for (int r = 0; r < 16; ++r)
+    rows[r] = _mm256_broadcastsi128_si256(
+        _mm_loadu_si128(reinterpret_cast<const __m128i *>(table + 16 * r)));
+  const __m256i bias = _mm256_set1_epi8(int8_t(-128)),
+                low4 = _mm256_set1_epi8(15);
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    const __m256i u = _mm256_xor_si256(
+        load(in + i), bias); // q + 128 as an unsigned byte
+    const __m256i column = _mm256_and_si256(u, low4);
+    const __m256i row = _mm256_and_si256(_mm256_srli_epi16(u, 4), low4);
+    __m256i v = _mm256_setzero_si256();
+    for (int r = 0; r < 16; ++r)
+      v = _mm256_or_si256(
+          v, _mm256_and_si256(_mm256_cmpeq_epi8(row, _mm256_set1_epi8(int8_t(r))),
+                              _mm256_shuffle_epi8(rows[r], column)));
+    _mm256_storeu_si256(reinterpret_cast<__m256i *>(out + i), v);
+  }
+  for (; i < n; ++i)
+    out[i] = table[int32_t(in[i]) + 128];
+}
+
 void mobileone::runtime::kernels::detail::quantizeFloatsAvx2(
     const float *in, int8_t *out, size_t n, float scale, int32_t zero) {
   const __m256 s = _mm256_set1_ps(scale), z = _mm256_set1_ps(float(zero));

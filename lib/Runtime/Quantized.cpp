@@ -607,6 +607,8 @@ void mobileone::runtime::runQuantizedOp(const Model &model, const Op &op,
   }
   default:
     // A tabulated function of one input.
+    if (kernels::lookupInt8(in, out, size_t(y.elements), q.table.data()))
+      return;
     for (int64_t i = 0; i < y.elements; ++i)
       out[i] = q.table[size_t(int32_t(in[i]) + 128)];
     return;

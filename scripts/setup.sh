@@ -17,6 +17,7 @@ PACKAGES=(
   libonnx-dev libprotobuf-dev protobuf-compiler
   libflatbuffers-dev flatbuffers-compiler
   libxnnpack-dev libpthreadpool-dev
+  pybind11-dev python3-dev python3-numpy
 )
 # Test peers: PyTorch exports the fixtures and is the reference; ONNX Runtime
 # (npm) runs the exported models.

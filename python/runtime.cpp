@@ -49,17 +49,28 @@ py::dict describe(const TensorInfo &t, bool nhwc) {
 
 class PySession {
 public:
-  PySession(const std::string &path, int threads, bool reference) {
+  /// From a file (messages name it) or from the bytes of one.
+  PySession(const py::object &source, int threads, bool reference) {
     if (threads < 1 || threads > 256)
       throw py::value_error("threads must be between 1 and 256, got " +
                             std::to_string(threads));
     Options options;
     options.threads = threads;
     options.reference = reference;
-    std::string error;
-    session = Session::createFromFile(path, options, error);
+    std::string error, what;
+    if (py::isinstance<py::bytes>(source)) {
+      std::string data = source.cast<std::string>();
+      what = "the model bytes";
+      py::gil_scoped_release release;
+      session = Session::create(std::vector<uint8_t>(data.begin(), data.end()),
+                                options, error);
+    } else {
+      what = py::str(source).cast<std::string>();
+      py::gil_scoped_release release;
+      session = Session::createFromFile(what, options, error);
+    }
     if (!session)
-      throw ModelError(path + ": " + error);
+      throw ModelError(what + ": " + error);
   }
 
   py::list inputs() const {
@@ -141,7 +152,7 @@ PYBIND11_MODULE(_runtime, m) {
   m.doc() = "mobileone's runtime: run a .tflite written by mobileone-compile";
   py::register_exception<ModelError>(m, "ModelError", PyExc_RuntimeError);
   py::class_<PySession>(m, "Session")
-      .def(py::init<const std::string &, int, bool>(), py::arg("path"),
+      .def(py::init<const py::object &, int, bool>(), py::arg("source"),
            py::arg("threads") = 1, py::arg("reference") = false)
       .def_property_readonly("inputs", &PySession::inputs)
       .def_property_readonly("outputs", &PySession::outputs)

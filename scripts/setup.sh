@@ -22,7 +22,7 @@ PACKAGES=(
 # Test peers: PyTorch exports the fixtures and is the reference; ONNX Runtime
 # (npm) runs the exported models.
 # Arm NN's TfLite parser on CpuRef is the independent TFLite consumer.
-TEST_PACKAGES=(python3-torch python3-onnx python3-numpy libonnx-testdata dataset-fashion-mnist
+TEST_PACKAGES=(python3-torch python3-onnx python3-numpy python3-pytest libonnx-testdata dataset-fashion-mnist
   python3-pyarmnn libarmnn-cpuref-backend22 libarmnntfliteparser22
   chromium python3-matplotlib)
 ORT_VERSION=1.30.0

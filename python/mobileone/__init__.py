@@ -1,18 +1,20 @@
 """mobileone: compile re-parameterisable networks and run what it writes.
 
-    import mobileone, numpy as np
-    result = mobileone.compile("model.onnx", "model.tflite")
-    print(result.summary)
-    session = mobileone.Session("model.tflite", threads=2)
-    logits = session.run(x_nhwc)["logits"]          # {output name: array}
+    import mobileone
+    result = mobileone.compile("model.onnx", "model.tflite", check=True)
+    print(result.summary, result.check)
+    runtime = mobileone.Runtime("model.tflite", threads=2)
+    outputs = runtime.run({"image": x_nhwc})        # {output name: array}
+    result = mobileone.from_torch(module, (x,), "model.tflite")
 
 `compile` runs `mobileone-compile` (the compiler is an MLIR tool, as
 `iree.compiler` runs `iree-compile`): every option of the tool is a keyword,
-calibration data may be an array, and a refused model raises CompileError
-with the tool's message (naming the file, node or op). No output file is
-left behind on failure. `Session` is the runtime in process (the same
+calibration data and check inputs may be arrays, and a refused model raises
+CompileError with the tool's message (naming the file, node or op); no
+output file is left behind then. `Runtime` is the runtime in process (the
 library `mobileone-run` links): the loader's checks, NumPy in and out, the
-GIL released while it runs.
+GIL released while it loads and runs (and while a compile waits for the
+tool).
 """
 import os
 import shutil
@@ -23,7 +25,7 @@ import numpy as np
 
 from . import _runtime
 
-__all__ = ["compile", "CompileError", "CompileResult", "ModelError", "Session", "tool"]
+__all__ = ["compile", "from_torch", "CompileError", "ModelError", "Result", "Runtime", "tool"]
 
 ModelError = _runtime.ModelError
 """A .tflite the runtime refuses (the message names the tensor or operator),
@@ -31,28 +33,33 @@ or a run that fails."""
 
 
 class CompileError(RuntimeError):
-    """mobileone-compile refused the model or an option; str() is its
-    message."""
+    """mobileone-compile refused the model or an option (str(): its
+    message), or from_torch's check failed."""
 
 
-class CompileResult:
-    """What `compile` wrote: `output` (the path) and `summary` (the text
-    mobileone-compile prints: blocks fused, parameters, the interface)."""
+class Result:
+    """What `compile` wrote. `bytes`: the file's contents; `output`: its path
+    (None when compile was given no destination); `summary`: the text
+    mobileone-compile prints (blocks fused, parameters, the interface);
+    `remarks`: the --explain remarks, one string each (explain=True);
+    `check`: the --check lines (check=True), else None."""
 
-    def __init__(self, output, summary):
-        self.output, self.summary = output, summary
+    def __init__(self, output, data, summary, remarks, check):
+        self.output, self.bytes, self.summary = output, data, summary
+        self.remarks, self.check = remarks, check
 
     def __repr__(self):
-        return f"CompileResult(output={self.output!r})"
+        return f"Result(output={self.output!r}, {len(self.bytes)} bytes)"
 
 
 def tool(name):
-    """The path of a mobileone tool: $MOBILEONE_BIN/name, else next to this
-    package in a build tree (build/python/mobileone -> build/bin), else on
-    PATH."""
+    """The path of a mobileone tool: $MOBILEONE_BIN/name, else the prefix's
+    bin (an installed package: PREFIX/lib/python3/dist-packages/mobileone)
+    or the build tree's (build/python/mobileone -> build/bin), else PATH."""
     here = os.path.dirname(os.path.abspath(__file__))
     for directory in (os.environ.get("MOBILEONE_BIN"),
-                      os.path.join(here, "..", "..", "bin")):
+                      os.path.join(here, "..", "..", "bin"),
+                      os.path.join(here, "..", "..", "..", "..", "bin")):
         if directory and os.access(os.path.join(directory, name), os.X_OK):
             return os.path.normpath(os.path.join(directory, name))
     found = shutil.which(name)
@@ -65,11 +72,13 @@ def _shape_text(shape):
     return "x".join(str(int(d)) for d in shape)
 
 
-def compile(model, output, *, precision="fp32", calibration=None, calibration_method=None,
+def compile(src, dst=None, *, precision="fp32", calibration=None, calibration_method=None,
             batch=None, input_shapes=None, tflite_layout=None, target=None, check=False,
-            check_input=None, report=None, reparameterize=True):
-    """Compiles `model` (an ONNX file) to `output`, whose extension picks the
-    format (.tflite, .onnx, .mlir/.mlirbc; `target="tosa"` for TOSA).
+            check_input=None, check_atol=None, check_rtol=None, report=None, explain=False,
+            reparameterize=True):
+    """Compiles `src` (an ONNX file) to `dst`, whose extension picks the
+    format (.tflite, .onnx, .mlir/.mlirbc; `target="tosa"` for TOSA); dst
+    None: a .tflite in memory only (Result.bytes).
 
     precision: "fp32", "fp16" or "int8" (int8 needs `calibration`: an array
     of samples stacked along dimension 0 in the ONNX model's layout, a dict
@@ -77,12 +86,14 @@ def compile(model, output, *, precision="fp32", calibration=None, calibration_me
     calibration_method: "minmax" or "percentile". batch: fixes a symbolic
     batch. input_shapes: {input name: shape} fixes symbolic dimensions.
     tflite_layout: "nhwc" (default) or "nchw". check: compares the written
-    artifact with the training-time model (check_input: its input as an
-    array or a path). report: a directory for the HTML report.
-    reparameterize=False keeps the branches (for comparisons).
-    Returns a CompileResult; raises CompileError."""
-    args = [tool("mobileone-compile"), os.fspath(model), "-o", os.fspath(output)]
+    artifact with the training-time model (check_input: its input, an array
+    or a dict or a path; check_atol / check_rtol). report: a directory for
+    the HTML report. explain: Result.remarks. reparameterize=False keeps the
+    branches. Returns a Result; raises CompileError."""
     with tempfile.TemporaryDirectory(prefix="mobileone-") as tmp:
+        output = os.fspath(dst) if dst is not None else os.path.join(tmp, "model.tflite")
+        args = [tool("mobileone-compile"), os.fspath(src), "-o", output]
+
         def as_file(value, name):
             if isinstance(value, (str, os.PathLike)):
                 return os.fspath(value)
@@ -111,32 +122,49 @@ def compile(model, output, *, precision="fp32", calibration=None, calibration_me
             args += ["--check"]
         if check_input is not None:
             args += ["--check-input", as_file(check_input, "check_input")]
+        if check_atol is not None:
+            args += ["--check-atol", repr(float(check_atol))]
+        if check_rtol is not None:
+            args += ["--check-rtol", repr(float(check_rtol))]
         if report:
             args += ["--report", os.fspath(report)]
+        if explain:
+            args += ["--explain"]
         if not reparameterize:
             args += ["--no-reparameterize"]
-        r = subprocess.run(args, capture_output=True, text=True)
-    if r.returncode != 0:
-        message = (r.stderr.strip() or r.stdout.strip()).replace("mobileone-compile: ", "", 1)
-        raise CompileError(message)
-    return CompileResult(os.fspath(output), r.stdout)
+        r = subprocess.run(args, capture_output=True, text=True)  # the GIL is released
+        if r.returncode != 0:
+            lines = [l for l in r.stderr.splitlines() if ": remark: " not in l]
+            message = ("\n".join(lines).strip() or r.stdout.strip())
+            raise CompileError(message.replace("mobileone-compile: ", "", 1))
+        with open(output, "rb") as f:
+            data = f.read()
+    checks = [l.strip() for l in r.stdout.splitlines()
+              if l.strip().startswith(("check:", "output '")) and "diff" in l]
+    remarks = [l.split(": remark: ", 1)[1] for l in r.stderr.splitlines() if ": remark: " in l]
+    return Result(os.fspath(dst) if dst is not None else None, data, r.stdout, remarks,
+                  "\n".join(checks) if check or check_input is not None else None)
 
 
-class Session:
-    """A .tflite loaded by the runtime.
+class Runtime:
+    """A .tflite loaded by the runtime, from a path or from its bytes
+    (Result.bytes).
 
-    inputs / outputs: one dict per tensor, in the file's order: name, shape,
-    dtype, layout ("NHWC" for a 4-D tensor of a .tflite written with the
-    default --tflite-layout, "NCHW" with nchw). run(x) for a model of one
-    input, run(a, b) or run({"name": a, ...}) for several: float32 arrays of
-    exactly the input's shape (a wrong shape or dtype raises naming the
-    tensor and what was expected); returns {output name: array} in the
-    model's output order."""
+    input_names / output_names, in the file's order; inputs / outputs: one
+    dict per tensor: name, shape, dtype (float32; int32 for ArgMax's
+    indices), layout ("NHWC" for a 4-D tensor of a .tflite written with the
+    default tflite_layout, "NCHW" with "nchw"). run({name: array}) (or
+    run(x) for one input, run(a, b) by position): float32 arrays of exactly
+    the input's shape (a wrong shape or dtype raises naming the tensor and
+    what was expected); returns {output name: array} in the model's order."""
 
-    def __init__(self, path, threads=1, reference=False):
-        self._session = _runtime.Session(os.fspath(path), threads, reference)
+    def __init__(self, path_or_bytes, threads=1, reference=False):
+        source = path_or_bytes if isinstance(path_or_bytes, bytes) else os.fspath(path_or_bytes)
+        self._session = _runtime.Session(source, threads, reference)
         self.inputs = self._session.inputs
         self.outputs = self._session.outputs
+        self.input_names = [t["name"] for t in self.inputs]
+        self.output_names = [t["name"] for t in self.outputs]
 
     @property
     def backend(self):
@@ -144,7 +172,7 @@ class Session:
         return self._session.backend
 
     def run(self, *arrays, **named):
-        names = [t["name"] for t in self.inputs]
+        names = self.input_names
         if len(arrays) == 1 and isinstance(arrays[0], dict):
             named, arrays = dict(arrays[0], **named), ()
         if named:
@@ -157,10 +185,59 @@ class Session:
                                  + (f"unknown {unknown}" if unknown else f"missing {missing}"))
             arrays = [named[n] for n in names]
         arrays = [a if isinstance(a, np.ndarray) else np.asarray(a) for a in arrays]
-        results = self._session.run(arrays)
-        return {t["name"]: v for t, v in zip(self.outputs, results)}
+        return dict(zip(self.output_names, self._session.run(arrays)))
 
     def __repr__(self):
         def text(ts):
             return ", ".join(f"{t['name']} {list(t['shape'])} {t['dtype']}" for t in ts)
-        return f"<mobileone.Session inputs: {text(self.inputs)}; outputs: {text(self.outputs)}>"
+        return f"<mobileone.Runtime inputs: {text(self.inputs)}; outputs: {text(self.outputs)}>"
+
+
+def from_torch(module, example_inputs, dst, *, rtol=1e-4, opset=13, **options):
+    """Exports `module` (in eval mode) with torch.onnx (BatchNormalization
+    kept: the compiler folds it), compiles it to `dst` with `options` (as
+    compile's) and checks the written .tflite against the module itself on
+    `example_inputs` (a tensor or a tuple of tensors, NCHW): the largest
+    |difference| over the largest |output| must be at most `rtol`, else
+    CompileError. Returns the Result (Result.check: the comparison)."""
+    import torch
+
+    if isinstance(example_inputs, torch.Tensor):
+        example_inputs = (example_inputs,)
+    module = module.eval()
+    names = [f"input{i}" for i in range(len(example_inputs))]
+    with torch.no_grad():
+        expected = module(*example_inputs)
+    expected = expected if isinstance(expected, (tuple, list)) else (expected,)
+    with tempfile.TemporaryDirectory(prefix="mobileone-") as tmp:
+        onnx_path = os.path.join(tmp, "model.onnx")
+        torch.onnx.export(module, tuple(example_inputs), onnx_path, opset_version=opset,
+                          input_names=names,
+                          output_names=[f"output{i}" for i in range(len(expected))],
+                          training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False)
+        result = compile(onnx_path, dst, **options)
+    if not str(dst).endswith(".tflite"):
+        return result
+    runtime = Runtime(result.bytes)
+    feeds = {}
+    for name, x, info in zip(names, example_inputs, runtime.inputs):
+        x = x.detach().numpy().astype(np.float32)
+        if info["layout"] == "NHWC":
+            x = x.transpose(0, 2, 3, 1)
+        feeds[name] = np.ascontiguousarray(x)
+    got = runtime.run(feeds)
+    lines, worst = [], 0.0
+    for (name, y), e, info in zip(got.items(), expected, runtime.outputs):
+        e = e.detach().numpy()
+        if info["layout"] == "NHWC":
+            y = y.transpose(0, 3, 1, 2)
+        diff = float(np.max(np.abs(y - e))) if e.size else 0.0
+        scale = float(np.max(np.abs(e))) if e.size else 0.0
+        rel = diff / scale if scale > 0 else diff
+        worst = max(worst, rel)
+        lines.append(f"output '{name}': max abs diff {diff:.3e}, relative {rel:.3e} against the module")
+    result.check = "\n".join(lines)
+    if worst > rtol:
+        raise CompileError(f"{dst}: the compiled model differs from the module "
+                           f"(relative {worst:.3e} > rtol {rtol:g}):\n" + result.check)
+    return result

@@ -26,7 +26,7 @@ import tempfile
 
 import numpy as np
 
-ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.realpath(__file__))))
 BUILD = os.environ.get('MOBILEONE_BUILD', os.path.join(ROOT, 'build'))
 BIN = os.path.join(BUILD, 'bin')
 sys.path.insert(0, os.path.join(ROOT, 'models', 'train'))

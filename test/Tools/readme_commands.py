@@ -1,7 +1,10 @@
-"""Runs every `$ command` of the README's worked example exactly as written
+"""Runs every `$ command` of the README's examples exactly as written
 and compares its output with the README's, numbers aside (they vary with the
 machine in their last digits; the words, counts' shape and PASS must not).
 Also runs the README's IR-printing command and checks that it stays small.
+The commands run in WORKDIR, where `build` is the build tree and `models`
+the repository's models; `python3` is the interpreter running this script
+(the Debian one, with NumPy and PyTorch), whatever else is on PATH.
 
 usage: readme_commands.py README.md BUILD_DIR WORKDIR
 """
@@ -12,9 +15,12 @@ import sys
 
 readme, build, work = sys.argv[1:4]
 os.makedirs(work, exist_ok=True)
-link = os.path.join(work, "build")
-if not os.path.exists(link):
-    os.symlink(os.path.abspath(build), link)
+source = os.path.dirname(os.path.abspath(readme))
+for name, target in (("build", os.path.abspath(build)), ("models", os.path.join(source, "models"))):
+    link = os.path.join(work, name)
+    if not os.path.lexists(link):
+        os.symlink(target, link)
+env = dict(os.environ, PATH=os.path.dirname(sys.executable) + os.pathsep + os.environ["PATH"])
 
 text = open(readme).read()
 commands = []  # (command, expected output lines)
@@ -40,7 +46,7 @@ skeleton = lambda s: re.sub(r"[-+]?\d+(\.\d+)?(e[-+]?\d+)?", "#", s.strip())
 failed = 0
 for cmd, expected in commands:
     r = subprocess.run(["bash", "-c", cmd], cwd=work, stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True)
+                       stderr=subprocess.STDOUT, text=True, env=env)
     r.stderr = ""
     got = [l for l in r.stdout.splitlines() if l.strip()]
     want = [l for l in expected if l.strip()]

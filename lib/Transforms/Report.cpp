@@ -408,6 +408,21 @@ std::string mobileone::renderReport(const ReportInput &in) {
   os << "<p class='muted'>mobileone-compile report: training-time model as "
         "imported, and the deployed model written.</p>\n";
 
+  // The compilation: what ran, what the written file takes and gives.
+  os << "<h2>Compilation</h2><table id='compilation'>\n";
+  if (!in.tool.empty())
+    os << "<tr><th>tool</th><td>" << esc(in.tool) << "</td></tr>\n";
+  if (!in.commandLine.empty())
+    os << "<tr><th>command line</th><td><code>" << esc(in.commandLine)
+       << "</code></td></tr>\n";
+  for (const std::string &line : in.interface)
+    os << "<tr><th>interface</th><td><code>" << esc(line)
+       << "</code></td></tr>\n";
+  if (!in.estimate.empty())
+    os << "<tr><th>estimated latency</th><td>" << esc(in.estimate)
+       << "</td></tr>\n";
+  os << "</table>\n";
+
   // The summary.
   int64_t blocks = 0, branches = 0;
   if (func::FuncOp recovered = in.recovered)

@@ -153,6 +153,62 @@ func::FuncOp mainOf(ModuleOp module) {
   return found;
 }
 
+/// The written file's interface, one line per tensor, as the summary and
+/// the report show it: a .tflite's 4-D tensors are NHWC (`nhwc`); ONNX,
+/// MLIR and TOSA keep the ONNX model's layout. Indices (ArgMax) are int64
+/// in ONNX and MLIR, int32 in TFLite.
+std::vector<std::string> interfaceLines(func::FuncOp entry, bool nhwc,
+                                        bool tflite) {
+  std::vector<std::string> lines;
+  auto describe = [&](StringRef kind, unsigned i, Type type, StringAttr name) {
+    auto ranked = cast<RankedTensorType>(type);
+    SmallVector<int64_t> shape(ranked.getShape());
+    if (nhwc && shape.size() == 4)
+      shape = {shape[0], shape[2], shape[3], shape[1]};
+    std::string label = (kind + " '" + (name ? name.str() : std::to_string(i)) +
+                         "':").str();
+    std::string line;
+    llvm::raw_string_ostream os(line);
+    os << left_justify(label, 18) << " [";
+    llvm::interleaveComma(shape, os);
+    os << "] "
+       << (ranked.getElementType().isF32() ? "float32"
+           : tflite                        ? "int32"
+                                           : "int64");
+    if (shape.size() == 4)
+      os << (!nhwc             ? ", NCHW"
+             : kind == "input" ? ", NHWC (from NCHW: x.transpose(0, 2, 3, 1))"
+                               : ", NHWC (to NCHW: y.transpose(0, 3, 1, 2))");
+    lines.push_back(os.str());
+  };
+  for (unsigned i = 0; i < entry.getNumArguments(); ++i)
+    describe("input", i, entry.getArgumentTypes()[i],
+             entry.getArgAttrOfType<StringAttr>(
+                 i, mlir::mobileone::kONNXNameAttr));
+  for (unsigned i = 0; i < entry.getNumResults(); ++i)
+    describe("output", i, entry.getResultTypes()[i],
+             entry.getResultAttrOfType<StringAttr>(
+                 i, mlir::mobileone::kONNXNameAttr));
+  return lines;
+}
+
+/// argv as one line a shell reads back (arguments quoted where needed).
+std::string commandLineOf(int argc, char **argv) {
+  std::string line;
+  for (int i = 0; i < argc; ++i) {
+    StringRef a(argv[i]);
+    if (i)
+      line += ' ';
+    if (!a.empty() && a.find_first_not_of(
+                          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                          "0123456789-_=./:,+@%") == StringRef::npos)
+      line += a.str();
+    else
+      line += "'" + a.str() + "'"; // (a quote inside is rare enough)
+  }
+  return line;
+}
+
 int64_t opCount(const mlir::mobileone::Cost &c, StringRef op) {
   auto it = c.ops.find(op);
   return it == c.ops.end() ? 0 : it->second;
@@ -163,6 +219,7 @@ int64_t opCount(const mlir::mobileone::Cost &c, StringRef op) {
 int main(int argc, char **argv) {
   InitLLVM y(argc, argv);
   mlir::mobileone::setUpCommandLine("mobileone-compile", {&toolOptions});
+  const std::string commandLine = commandLineOf(argc, argv);
   cl::ParseCommandLineOptions(argc, argv,
                               "mobileone compiler: ONNX in, re-parameterised "
                               "model out\n");
@@ -383,6 +440,13 @@ int main(int argc, char **argv) {
   mlir::mobileone::Cost after = mlir::mobileone::computeCost(mainOf(*module));
   mlir::mobileone::Estimate estimateAfter =
       mlir::mobileone::estimateFunction(mainOf(*module), machine);
+  const std::vector<std::string> interface = interfaceLines(
+      mainOf(*module), ext == ".tflite" && tfliteLayout == "nhwc",
+      ext == ".tflite");
+  const std::string estimateText =
+      formatv("{0:f2} ms -> {1:f2} ms on {2}", estimateBefore.totalMs,
+              estimateAfter.totalMs, machine.name)
+          .str();
   OwningOpRef<ModuleOp> deployed;
   if (runCheck)
     deployed = module->clone();
@@ -457,10 +521,19 @@ int main(int argc, char **argv) {
   auto writeReport = [&]() -> bool {
     if (!report)
       return true;
-    mlir::mobileone::ReportInput in{inputFilename, outputFilename,
-                                    mainOf(*trainingTime),
-                                    mainOf(*recoveredModule), mainOf(*deployed),
-                                    std::move(remarks), outcome};
+    mlir::mobileone::ReportInput in;
+    in.model = inputFilename;
+    in.output = outputFilename;
+    in.tool = std::string("mobileone-compile ") +
+              mlir::mobileone::projectVersion();
+    in.commandLine = commandLine;
+    in.interface = interface;
+    in.estimate = estimateText;
+    in.trainingTime = mainOf(*trainingTime);
+    in.recovered = mainOf(*recoveredModule);
+    in.deployed = mainOf(*deployed);
+    in.remarks = std::move(remarks);
+    in.check = outcome;
     std::string error;
     if (!mlir::mobileone::writeOutputFile(reportFile,
                                           mlir::mobileone::renderReport(in),
@@ -590,47 +663,15 @@ int main(int argc, char **argv) {
                    before.bytesMoved() / 1048576.0,
                    after.bytesMoved() / 1048576.0,
                    (long long)before.syncPoints, (long long)after.syncPoints);
-  outs() << format("  estimated latency: %.2f ms -> %.2f ms on ",
-                   estimateBefore.totalMs, estimateAfter.totalMs)
-         << machine.name << "\n";
+  outs() << "  estimated latency: " << estimateText << "\n";
   outs() << "  conv2d:            " << opCount(before, "mobileone.conv2d")
          << " -> " << opCount(after, "mobileone.conv2d")
          << "; batch_norm: " << opCount(before, "mobileone.batch_norm")
          << " -> " << opCount(after, "mobileone.batch_norm")
          << "; add: " << opCount(before, "mobileone.add") << " -> "
          << opCount(after, "mobileone.add") << "\n";
-  // The interface, as the written file has it: a .tflite's 4-D tensors are
-  // NHWC; ONNX, MLIR and TOSA keep the ONNX model's layout.
-  func::FuncOp entry = mainOf(*module);
-  bool nhwc = ext == ".tflite" && tfliteLayout == "nhwc";
-  auto describe = [&](StringRef kind, unsigned i, Type type, StringAttr name) {
-    auto ranked = cast<RankedTensorType>(type);
-    SmallVector<int64_t> shape(ranked.getShape());
-    if (nhwc && shape.size() == 4)
-      shape = {shape[0], shape[2], shape[3], shape[1]};
-    std::string label = (kind + " '" + (name ? name.str() : std::to_string(i)) +
-                         "':").str();
-    outs() << "  " << left_justify(label, 18) << " [";
-    llvm::interleaveComma(shape, outs());
-    // Indices (ArgMax) are int64 in ONNX and MLIR, int32 in TFLite.
-    outs() << "] "
-           << (ranked.getElementType().isF32() ? "float32"
-               : ext == ".tflite"              ? "int32"
-                                               : "int64");
-    if (shape.size() == 4)
-      outs() << (!nhwc           ? ", NCHW"
-                 : kind == "input" ? ", NHWC (from NCHW: x.transpose(0, 2, 3, 1))"
-                                   : ", NHWC (to NCHW: y.transpose(0, 3, 1, 2))");
-    outs() << "\n";
-  };
-  for (unsigned i = 0; i < entry.getNumArguments(); ++i)
-    describe("input", i, entry.getArgumentTypes()[i],
-             entry.getArgAttrOfType<StringAttr>(
-                 i, mlir::mobileone::kONNXNameAttr));
-  for (unsigned i = 0; i < entry.getNumResults(); ++i)
-    describe("output", i, entry.getResultTypes()[i],
-             entry.getResultAttrOfType<StringAttr>(
-                 i, mlir::mobileone::kONNXNameAttr));
+  for (const std::string &line : interface)
+    outs() << "  " << line << "\n";
   if (precision == "fp16")
     outs() << "  weights:           float16 (half the file; the interface and "
               "arithmetic stay float32)\n";

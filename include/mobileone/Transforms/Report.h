@@ -1,6 +1,8 @@
 //===- Report.h - a compilation as one self-contained HTML page -*- C++ -*-===//
 //
-// `mobileone-compile --report report.html`: what was fused (per block:
+// `mobileone-compile --report report.html`: the tool, its version and command
+// line, the written file's interface and the estimated latency before and
+// after; what was fused (per block:
 // branches in, kernel out), what was not and why (the --explain remarks),
 // parameters, multiply-adds and feature-map bytes per stage before and after,
 // the --check result, and a drawing of the network before (blocks with their
@@ -35,6 +37,12 @@ struct CheckOutcome {
 struct ReportInput {
   std::string model;  ///< the input file, as the user named it
   std::string output; ///< the deployed file
+  std::string tool;        ///< e.g. "mobileone-compile 0.2.0"
+  std::string commandLine; ///< as run, arguments quoted where needed
+  /// The written file's interface, one line per tensor: name, shape,
+  /// element type, layout (as the summary prints it).
+  std::vector<std::string> interface;
+  std::string estimate; ///< "0.29 ms -> 0.05 ms on <machine>"
   func::FuncOp trainingTime; ///< as imported
   func::FuncOp recovered;    ///< blocks explicit, before merging
   func::FuncOp deployed;     ///< re-parameterised (mobileone dialect)

@@ -423,6 +423,22 @@ std::string mobileone::renderReport(const ReportInput &in) {
        << "</td></tr>\n";
   os << "</table>\n";
 
+  // int8: every tensor's SQNR, weakest first (where to look when a model
+  // quantises badly: a folded block with a dominant identity shows here).
+  if (!in.int8Errors.empty()) {
+    std::vector<ReportInput::Int8Error> errors = in.int8Errors;
+    llvm::stable_sort(errors, [](const auto &a, const auto &b) {
+      return a.sqnr < b.sqnr;
+    });
+    os << "<h2>int8 error per tensor</h2><p class='muted'>" << esc(in.int8Note)
+       << "</p><table id='int8'><tr><th>tensor</th><th>SQNR (dB)</th></tr>\n";
+    for (const auto &e : errors)
+      os << "<tr><td><code>" << esc(e.tensor) << "</code>"
+         << (e.output ? " (output)" : "") << "</td><td>"
+         << llvm::formatv("{0:f1}", e.sqnr).str() << "</td></tr>\n";
+    os << "</table>\n";
+  }
+
   // The summary.
   int64_t blocks = 0, branches = 0;
   if (func::FuncOp recovered = in.recovered)

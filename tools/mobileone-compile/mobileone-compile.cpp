@@ -492,7 +492,7 @@ int main(int argc, char **argv) {
     }
     if (failed(mlir::mobileone::emitTFLite(*module, os, tfliteOptions)))
       return 1;
-    if (precision == "int8" && !quiet) {
+    if (precision == "int8" && (!quiet || report)) {
       // What quantising cost, tensor by tensor, on a few calibration
       // samples: the calibrated float32 model beside the int8 one.
       auto bytesOf = [](const std::string &s) {
@@ -534,6 +534,12 @@ int main(int argc, char **argv) {
     in.deployed = mainOf(*deployed);
     in.remarks = std::move(remarks);
     in.check = outcome;
+    for (const auto &e : int8Errors)
+      in.int8Errors.push_back({e.name, e.sqnr, e.output});
+    if (!int8Errors.empty())
+      in.int8Note = "SQNR of the int8 model against the float32 one on " +
+                    std::to_string(std::min<size_t>(2, calibrationSet->samples())) +
+                    " calibration sample(s), per tensor, weakest first";
     std::string error;
     if (!mlir::mobileone::writeOutputFile(reportFile,
                                           mlir::mobileone::renderReport(in),

@@ -2,7 +2,8 @@
 //
 // `mobileone-compile --report report.html`: the tool, its version and command
 // line, the written file's interface and the estimated latency before and
-// after; what was fused (per block:
+// after; with --precision int8, the quantisation error of every tensor;
+// what was fused (per block:
 // branches in, kernel out), what was not and why (the --explain remarks),
 // parameters, multiply-adds and feature-map bytes per stage before and after,
 // the --check result, and a drawing of the network before (blocks with their
@@ -43,6 +44,15 @@ struct ReportInput {
   /// element type, layout (as the summary prints it).
   std::vector<std::string> interface;
   std::string estimate; ///< "0.29 ms -> 0.05 ms on <machine>"
+  /// --precision int8: what quantising cost, per tensor (SQNR of the int8
+  /// model against the float32 one, dB), outputs flagged; empty otherwise.
+  struct Int8Error {
+    std::string tensor;
+    double sqnr = 0.0;
+    bool output = false;
+  };
+  std::vector<Int8Error> int8Errors;
+  std::string int8Note; ///< how they were measured
   func::FuncOp trainingTime; ///< as imported
   func::FuncOp recovered;    ///< blocks explicit, before merging
   func::FuncOp deployed;     ///< re-parameterised (mobileone dialect)

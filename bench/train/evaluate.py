@@ -12,7 +12,6 @@ images); PyTorch's BN-folded export compiled to a float32 .tflite. Prints a
 markdown table.
 """
 import argparse
-import glob
 import os
 import subprocess
 import sys
@@ -29,39 +28,17 @@ import fmnist  # noqa: E402
 sys.path.insert(0, os.path.join(ROOT, 'test', 'Integration'))
 import compare_outputs  # noqa: E402
 
-BATCH = 500
+sys.path.insert(0, os.path.join(ROOT, 'models', 'trained'))
+from top1 import BATCH, ort_logits, tflite_logits  # noqa: E402
 
 
-def run(cmd, **kw):
-    env = dict(kw.pop('env', os.environ))
-    env['PATH'] = BIN + os.pathsep + env.get('PATH', '')
-    r = subprocess.run(cmd, capture_output=True, text=True, env=env, **kw)
+
+def run(cmd):
+    env = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get('PATH', ''))
+    r = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if r.returncode != 0:
         sys.exit(f"failed: {' '.join(cmd)}\n{r.stdout}\n{r.stderr}")
     return r.stdout
-
-
-def tflite_logits(model, images, tmp):
-    out = []
-    for i in range(0, len(images), BATCH):
-        x = os.path.join(tmp, 'x.npy')
-        y = os.path.join(tmp, 'y.npy')
-        np.save(x, images[i:i + BATCH].transpose(0, 2, 3, 1).copy())
-        run([os.path.join(BIN, 'mobileone-run'), model, '--input', x, '--output', y])
-        out.append(np.load(y))
-    return np.concatenate(out)
-
-
-def onnx_logits(model, images, tmp, env):
-    out = []
-    for i in range(0, len(images), BATCH):
-        x = os.path.join(tmp, 'x.npy')
-        np.save(x, images[i:i + BATCH])
-        o = os.path.join(tmp, 'o')
-        run(['node', os.path.join(ROOT, 'test/Integration/MultiIO/ort_run.js'), model, o,
-             f'image={x}'], env=env)
-        out.append(np.load(glob.glob(os.path.join(o, '*.npy'))[0]))
-    return np.concatenate(out)
 
 
 def tosa_logits(model, images, tmp):
@@ -84,7 +61,6 @@ def main():
     p.add_argument('--calibration', type=int, default=1000)
     a = p.parse_args()
     d = a.run_dir
-    env = dict(os.environ, NODE_PATH=os.path.join(BUILD, 'node', 'node_modules'))
     images = np.load(os.path.join(d, 'test_images.npy'))
     labels = np.load(os.path.join(d, 'test_labels.npy'))
     torch_pred = np.load(os.path.join(d, 'torch_logits.npy')).argmax(1)
@@ -111,7 +87,7 @@ def main():
         deploy = os.path.join(d, 'deploy.onnx')
         run([compile_, os.path.join(d, 'model.onnx'), '-o', deploy, '--quiet'])
         rows.insert(2, ('re-parameterised ONNX in ONNX Runtime',
-                        onnx_logits(deploy, images, tmp, env).argmax(1)))
+                        ort_logits(deploy, images, tmp).argmax(1)))
         tosa = os.path.join(d, 'tosa.mlirbc')
         run([compile_, os.path.join(d, 'model.onnx'), '--target=tosa', '-o', tosa,
              '--batch', str(BATCH), '--quiet'])

@@ -86,6 +86,20 @@ bool sameQuantization(const Tensor &a, const Tensor &b) {
          a.quant.zeroPoint == b.quant.zeroPoint;
 }
 
+/// The requantisation of `q` (zero points, output multiplier and shift,
+/// clamp) as the int8 MUL kernel takes it; the operands are the caller's.
+kernels::MulInt8 mulInt8Of(const QuantizedParams &q) {
+  kernels::MulInt8 m;
+  m.zeroA = q.inputZero[0];
+  m.zeroB = q.inputZero[1];
+  m.outputZero = q.outputZero;
+  m.multiplier = q.multiplier[0];
+  m.shift = q.shift[0];
+  m.activationMin = q.activationMin;
+  m.activationMax = q.activationMax;
+  return m;
+}
+
 } // namespace
 
 int32_t mobileone::runtime::multiplyByQuantizedMultiplier(int32_t x,
@@ -423,21 +437,17 @@ void mobileone::runtime::runQuantizedOp(const Model &model, const Op &op,
       for (int64_t i = 0; i < y.elements; ++i)
         out[i] = quantizeValue(src[i], q.scale, q.outputZero);
     } else {
-      kernels::MulInt8 m; // (in - z) x 1, requantised: the same arithmetic
+      // (in - z) x (1 - 0), requantised: the same arithmetic.
+      kernels::MulInt8 m = mulInt8Of(q);
       const int8_t one = 1;
       m.a = in;
       m.b = &one;
+      m.zeroB = 0;
       m.out = out;
       m.images = 1;
       m.pixels = 1;
       m.channels = size_t(y.elements);
       m.bScalar = true;
-      m.zeroA = q.inputZero[0];
-      m.outputZero = q.outputZero;
-      m.multiplier = q.multiplier[0];
-      m.shift = q.shift[0];
-      m.activationMin = q.activationMin;
-      m.activationMax = q.activationMax;
       if (!kernels::mulInt8(m))
         for (int64_t i = 0; i < y.elements; ++i)
           out[i] = requantize(int32_t(in[i]) - q.inputZero[0], 0);
@@ -497,7 +507,7 @@ void mobileone::runtime::runQuantizedOp(const Model &model, const Op &op,
                       b.shape == std::vector<int64_t>{x.shape[0], 1, 1,
                                                       x.shape[3]};
     if ((same || gate) && !x.shape.empty()) {
-      kernels::MulInt8 m;
+      kernels::MulInt8 m = mulInt8Of(q);
       m.a = in;
       m.b = pb;
       m.out = out;
@@ -505,13 +515,6 @@ void mobileone::runtime::runQuantizedOp(const Model &model, const Op &op,
       m.images = same ? 1 : size_t(x.shape[0]);
       m.pixels = m.channels ? size_t(x.elements) / m.channels / m.images : 0;
       m.bPerPixel = same;
-      m.zeroA = q.inputZero[0];
-      m.zeroB = q.inputZero[1];
-      m.outputZero = q.outputZero;
-      m.multiplier = q.multiplier[0];
-      m.shift = q.shift[0];
-      m.activationMin = q.activationMin;
-      m.activationMax = q.activationMax;
       if (kernels::mulInt8(m))
         return;
     }

@@ -107,6 +107,8 @@ private:
   std::vector<bool> reference;
   /// Per fallback op: its operands' addresses (constants or the arena).
   std::vector<std::vector<const void *>> operands;
+  /// run()'s view of a float fallback op's operands (reused across runs).
+  std::vector<const float *> floatOperands;
   std::vector<float> arena;
   float *arenaBase = nullptr; ///< arena.data() rounded up to 64 bytes
   std::vector<size_t> offsets;
@@ -520,10 +522,11 @@ bool XnnpackExecutor::run(const std::vector<const float *> &inputs,
       runQuantizedOp(model, model.ops[i], operands[i],
                      buffer(model.ops[i].output));
     } else if (reference[i]) {
-      std::vector<const float *> in;
+      floatOperands.clear(); // reused: no allocation per run
       for (const void *p : operands[i])
-        in.push_back(static_cast<const float *>(p));
-      runReferenceOp(model, model.ops[i], in, buffer(model.ops[i].output));
+        floatOperands.push_back(static_cast<const float *>(p));
+      runReferenceOp(model, model.ops[i], floatOperands,
+                     buffer(model.ops[i].output));
     } else if (runtimes[i]) {
       if (xnn_invoke_runtime(runtimes[i]) != xnn_status_success) {
         error = "XNNPACK failed to run " + model.ops[i].opName;

@@ -43,7 +43,8 @@ def run(cmd):
     return r.stdout
 
 
-def ort_predictions(model, images, tmp):
+def ort_logits(model, images, tmp):
+    """ONNX Runtime's outputs of `model` on NCHW `images`, BATCH at a time."""
     out = []
     for i in range(0, len(images), BATCH):
         x = os.path.join(tmp, 'x.npy')
@@ -51,18 +52,20 @@ def ort_predictions(model, images, tmp):
         o = os.path.join(tmp, 'ort')
         run(['node', os.path.join(ROOT, 'test/Integration/MultiIO/ort_run.js'), model, o,
              f'image={x}'])
-        out.append(np.load(glob.glob(os.path.join(o, '*.npy'))[0]).argmax(1))
+        out.append(np.load(glob.glob(os.path.join(o, '*.npy'))[0]))
     return np.concatenate(out)
 
 
-def tflite_predictions(model, images, tmp):
+def tflite_logits(model, images, tmp):
+    """mobileone-run's outputs of the .tflite `model` (batch BATCH, NHWC) on
+    NCHW `images`."""
     out = []
     for i in range(0, len(images), BATCH):
         x = os.path.join(tmp, 'x.npy')
         y = os.path.join(tmp, 'y.npy')
         np.save(x, images[i:i + BATCH].transpose(0, 2, 3, 1).copy())  # NHWC
         run([os.path.join(BIN, 'mobileone-run'), model, '--input', x, '--output', y])
-        out.append(np.load(y).argmax(1))
+        out.append(np.load(y))
     return np.concatenate(out)
 
 
@@ -87,10 +90,10 @@ def main():
         deploy = os.path.join(tmp, 'deploy.onnx')
         run([compile_, a.model, '-o', tflite, '--batch', str(BATCH), '--quiet'])
         run([compile_, a.model, '-o', deploy, '--quiet'])
-        before = ort_predictions(a.model, images, tmp)
+        before = ort_logits(a.model, images, tmp).argmax(1)
         rows = [('training-time export, ONNX Runtime', before),
-                ('compiled .tflite, mobileone-run', tflite_predictions(tflite, images, tmp)),
-                ('compiled .onnx, ONNX Runtime', ort_predictions(deploy, images, tmp))]
+                ('compiled .tflite, mobileone-run', tflite_logits(tflite, images, tmp).argmax(1)),
+                ('compiled .onnx, ONNX Runtime', ort_logits(deploy, images, tmp).argmax(1))]
         print(f'    {len(labels)} test images (dataset-fashion-mnist)')
         worst_top1, worst_differ = 100.0, 0
         for label, pred in rows:

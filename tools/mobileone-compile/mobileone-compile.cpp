@@ -203,8 +203,8 @@ std::string commandLineOf(int argc, char **argv) {
                           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                           "0123456789-_=./:,+@%") == StringRef::npos)
       line += a.str();
-    else
-      line += "'" + a.str() + "'"; // (a quote inside is rare enough)
+    else // single-quoted, a quote inside written '\''
+      line += "'" + llvm::join(llvm::split(a, '\''), "'\\''") + "'";
   }
   return line;
 }

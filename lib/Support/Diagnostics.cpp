@@ -25,9 +25,14 @@ static StringRef severityName(DiagnosticSeverity s) {
 
 ModelDiagnosticHandler::ModelDiagnosticHandler(llvm::SourceMgr &mgr,
                                                MLIRContext *ctx, StringRef file)
-    : SourceMgrDiagnosticHandler(mgr, ctx), modelFile(file.str()) {
+    : ModelDiagnosticHandler(mgr, ctx, file, llvm::errs()) {}
+
+ModelDiagnosticHandler::ModelDiagnosticHandler(llvm::SourceMgr &mgr,
+                                               MLIRContext *ctx, StringRef file,
+                                               llvm::raw_ostream &out)
+    : SourceMgrDiagnosticHandler(mgr, ctx, out), modelFile(file.str()) {
   // Replaces the handler the base class registered.
-  setHandler([this](Diagnostic &diag) {
+  setHandler([this, &out](Diagnostic &diag) {
     Location loc = diag.getLocation();
     auto fileLoc = dyn_cast<FileLineColLoc>(loc);
     if (fileLoc && fileLoc.getLine() > 0) {
@@ -42,9 +47,9 @@ ModelDiagnosticHandler::ModelDiagnosticHandler(llvm::SourceMgr &mgr,
         where = " (at '" + node + "')";
     }
     StringRef file = fileLoc ? fileLoc.getFilename().strref() : modelFile;
-    llvm::errs() << file << ": " << severityName(diag.getSeverity()) << ": "
+    out << file << ": " << severityName(diag.getSeverity()) << ": "
                  << message << where << "\n";
     for (Diagnostic &note : diag.getNotes())
-      llvm::errs() << file << ": note: " << note.str() << "\n";
+      out << file << ": note: " << note.str() << "\n";
   });
 }

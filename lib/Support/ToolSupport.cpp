@@ -254,3 +254,19 @@ bool mlir::mobileone::checkMLIRInput(StringRef path, std::string &error) {
   }
   return true;
 }
+
+std::string mlir::mobileone::commandLineOf(int argc, char **argv) {
+  std::string line;
+  for (int i = 0; i < argc; ++i) {
+    StringRef a(argv[i]);
+    if (i)
+      line += ' ';
+    if (!a.empty() && a.find_first_not_of(
+                          "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                          "0123456789-_=./:,+@%") == StringRef::npos)
+      line += a.str();
+    else // single-quoted, a quote inside written '\''
+      line += "'" + llvm::join(llvm::split(a, '\''), "'\\''") + "'";
+  }
+  return line;
+}

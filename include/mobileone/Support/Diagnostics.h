@@ -18,8 +18,11 @@ namespace mlir::mobileone {
 class ModelDiagnosticHandler : public SourceMgrDiagnosticHandler {
 public:
   /// `modelFile` names the binary input in messages without a text location.
+  /// Messages go to `os` (default: stderr).
   ModelDiagnosticHandler(llvm::SourceMgr &mgr, MLIRContext *ctx,
                          StringRef modelFile);
+  ModelDiagnosticHandler(llvm::SourceMgr &mgr, MLIRContext *ctx,
+                         StringRef modelFile, llvm::raw_ostream &os);
 
 private:
   std::string modelFile;

@@ -27,6 +27,10 @@ const char *projectVersion();
 void setUpCommandLine(llvm::StringRef tool,
                       llvm::ArrayRef<const llvm::cl::OptionCategory *> categories);
 
+/// argv as one line a shell reads back (arguments quoted where needed), as
+/// reports record it.
+std::string commandLineOf(int argc, char **argv);
+
 /// Writes `bytes` to `path` ("-" is standard output) through a temporary file
 /// in the same directory that is renamed over `path` only when complete: a
 /// failed write (disk full, file-size limit, a killed process) leaves any

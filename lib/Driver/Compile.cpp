@@ -1,0 +1,588 @@
+//===- Compile.cpp - the whole compile pipeline as one call ---------------===//
+
+#include "mobileone/Driver/Compile.h"
+
+#include "mobileone/Conversion/Passes.h"
+#include "mobileone/Dialect/MobileOne/MobileOneOps.h"
+#include "mobileone/Driver/Calibration.h"
+#include "mobileone/Driver/Check.h"
+#include "mobileone/Evaluator/Evaluator.h"
+#include "mobileone/Runtime/Npy.h"
+#include "mobileone/Support/Diagnostics.h"
+#include "mobileone/Support/ToolSupport.h"
+#include "mobileone/Target/ONNX.h"
+#include "mobileone/Target/TFLite.h"
+#include "mobileone/Transforms/Cost.h"
+#include "mobileone/Transforms/Passes.h"
+
+#include "mlir/Bytecode/BytecodeWriter.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tosa/IR/TosaOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+
+using namespace mlir;
+using namespace mlir::mobileone;
+using namespace llvm;
+
+double mlir::mobileone::defaultCheckRtol(const std::string &precision) {
+  return precision == "fp16" ? 1e-2 : precision == "int8" ? 0.25 : 1e-4;
+}
+
+namespace {
+
+func::FuncOp mainOf(ModuleOp module) {
+  func::FuncOp found;
+  for (auto f : module.getOps<func::FuncOp>())
+    if (!found || f.getSymName() == "main")
+      found = f;
+  return found;
+}
+
+/// The written file's interface, one line per tensor, as the summary and
+/// the report show it: a .tflite's 4-D tensors are NHWC (`nhwc`); ONNX,
+/// MLIR and TOSA keep the ONNX model's layout. Indices (ArgMax) are int64
+/// in ONNX and MLIR, int32 in TFLite.
+std::vector<std::string> interfaceLines(func::FuncOp entry, bool nhwc,
+                                        bool tflite) {
+  std::vector<std::string> lines;
+  auto describe = [&](StringRef kind, unsigned i, Type type, StringAttr name) {
+    auto ranked = cast<RankedTensorType>(type);
+    SmallVector<int64_t> shape(ranked.getShape());
+    if (nhwc && shape.size() == 4)
+      shape = {shape[0], shape[2], shape[3], shape[1]};
+    std::string label = (kind + " '" + (name ? name.str() : std::to_string(i)) +
+                         "':").str();
+    std::string line;
+    llvm::raw_string_ostream os(line);
+    os << left_justify(label, 18) << " [";
+    llvm::interleaveComma(shape, os);
+    os << "] "
+       << (ranked.getElementType().isF32() ? "float32"
+           : tflite                        ? "int32"
+                                           : "int64");
+    if (shape.size() == 4)
+      os << (!nhwc             ? ", NCHW"
+             : kind == "input" ? ", NHWC (from NCHW: x.transpose(0, 2, 3, 1))"
+                               : ", NHWC (to NCHW: y.transpose(0, 3, 1, 2))");
+    lines.push_back(os.str());
+  };
+  for (unsigned i = 0; i < entry.getNumArguments(); ++i)
+    describe("input", i, entry.getArgumentTypes()[i],
+             entry.getArgAttrOfType<StringAttr>(
+                 i, mlir::mobileone::kONNXNameAttr));
+  for (unsigned i = 0; i < entry.getNumResults(); ++i)
+    describe("output", i, entry.getResultTypes()[i],
+             entry.getResultAttrOfType<StringAttr>(
+                 i, mlir::mobileone::kONNXNameAttr));
+  return lines;
+}
+
+int64_t opCount(const mlir::mobileone::Cost &c, StringRef op) {
+  auto it = c.ops.find(op);
+  return it == c.ops.end() ? 0 : it->second;
+}
+
+/// The options' own consistency, checked before any work.
+bool validate(const CompileOptions &options, raw_ostream &diag) {
+  auto fail = [&]() -> raw_ostream & { return diag << "mobileone-compile: "; };
+  StringRef ext = sys::path::extension(options.output);
+  const std::string layout = options.tfliteLayout.value_or("nhwc");
+  if (ext != ".onnx" && ext != ".tflite" && ext != ".mlir" &&
+      ext != ".mlirbc") {
+    fail() << "unknown output format '" << ext << "' for '" << options.output
+           << "': expected .onnx, .tflite, .mlir or .mlirbc\n";
+    return false;
+  }
+  if (options.batch && (*options.batch < 1 || *options.batch > (1 << 16))) {
+    fail() << "--batch must be in [1, 65536], got " << *options.batch << "\n";
+    return false;
+  }
+  for (const auto &[name, dims] : options.inputShapes)
+    for (int64_t d : dims)
+      if (d < 1 || d > (int64_t(1) << 24)) {
+        fail() << "--input-shape " << name << ": dimension " << d
+               << " is not in [1, 16777216]\n";
+        return false;
+      }
+  if (options.target != "mobileone" && options.target != "tosa") {
+    fail() << "unknown --target '" << options.target
+           << "': expected mobileone or tosa\n";
+    return false;
+  }
+  if (!options.reportFile.empty()) {
+    if (sys::path::extension(options.reportFile) != ".html") {
+      fail() << "--report writes HTML: got '" << options.reportFile
+             << "', expected a name ending in .html\n";
+      return false;
+    }
+    // Checked before any work: a report that cannot be written leaves no
+    // model either.
+    SmallString<256> dir(options.reportFile);
+    sys::path::remove_filename(dir);
+    if (!dir.empty() && !sys::fs::is_directory(dir)) {
+      fail() << "--report " << options.reportFile << ": no directory '" << dir
+             << "'\n";
+      return false;
+    }
+  }
+  const std::string &precision = options.precision;
+  if (precision != "fp32" && precision != "fp16" && precision != "int8") {
+    fail() << "--precision takes fp32, fp16 or int8, got '" << precision
+           << "'\n";
+    return false;
+  }
+  if (layout != "nhwc" && layout != "nchw") {
+    fail() << "--tflite-layout takes nhwc or nchw, got '" << layout << "'\n";
+    return false;
+  }
+  if (options.tfliteLayout && ext != ".tflite") {
+    fail() << "--tflite-layout is for .tflite output; '" << ext
+           << "' keeps the ONNX model's layout\n";
+    return false;
+  }
+  if (precision == "int8" && ext != ".tflite") {
+    fail() << "--precision int8 is implemented for .tflite output (QDQ ONNX "
+              "and quantised TOSA are not yet); for '"
+           << ext << "' use fp32 or fp16\n";
+    return false;
+  }
+  if (precision == "int8" && options.calibration.empty()) {
+    fail() << "--precision int8 needs --calibration samples (x.npy, x.npz or "
+              "a directory) to range the activations\n";
+    return false;
+  }
+  if (precision != "int8" && !options.calibration.empty()) {
+    fail() << "--calibration is for --precision int8\n";
+    return false;
+  }
+  if (options.calibrationMethod != "minmax" &&
+      options.calibrationMethod != "percentile") {
+    fail() << "--calibration-method takes minmax or percentile, got '"
+           << options.calibrationMethod << "'\n";
+    return false;
+  }
+  if (precision == "fp16" && ext != ".tflite" && ext != ".onnx") {
+    fail() << "--precision fp16 is implemented for .tflite and .onnx output; "
+              "for '"
+           << ext << "' use fp32\n";
+    return false;
+  }
+  if (options.target == "tosa" && ext != ".mlir" && ext != ".mlirbc") {
+    fail() << "--target=tosa writes MLIR: use -o x.mlir or x.mlirbc\n";
+    return false;
+  }
+  if (options.noReparameterize &&
+      (options.explain || !options.reportFile.empty())) {
+    fail() << "--no-reparameterize fuses nothing: --explain and --report "
+              "have nothing to say\n";
+    return false;
+  }
+  return true;
+}
+
+} // namespace
+
+CompileResult mlir::mobileone::compile(const CompileOptions &options,
+                                       raw_ostream &diag) {
+  CompileResult result;
+  if (!validate(options, diag))
+    return result;
+  raw_string_ostream summary(result.summary);
+  StringRef ext = sys::path::extension(options.output);
+  const std::string layout = options.tfliteLayout.value_or("nhwc");
+
+  Machine machine;
+  if (!options.machineFile.empty()) {
+    std::string error;
+    if (!readMachine(options.machineFile, machine, error)) {
+      diag << "mobileone-compile: " << error << "\n";
+      return result;
+    }
+  }
+
+  DialectRegistry registry;
+  registry.insert<MobileOneDialect, func::FuncDialect,
+                  arith::ArithDialect, tosa::TosaDialect>();
+  MLIRContext context(registry);
+  context.printOpOnDiagnostic(false); // the message names the op already
+  SourceMgr sourceMgr;
+  ModelDiagnosticHandler handler(sourceMgr, &context, options.input, diag);
+  // The report keeps the --explain remarks; they are printed only if asked.
+  const bool report = !options.reportFile.empty();
+  std::vector<ExplainRemark> &remarks = result.remarks;
+  context.getDiagEngine().registerHandler([&](Diagnostic &d) {
+    if (!report || d.getSeverity() != DiagnosticSeverity::Remark)
+      return failure();
+    std::string node;
+    if (auto name = dyn_cast<NameLoc>(d.getLocation()))
+      node = name.getName().str();
+    remarks.push_back({node, d.str()});
+    return success(!options.explain);
+  });
+
+  ONNXImportOptions importOptions;
+  importOptions.batch = options.batch.value_or(1);
+  // An explicit batch fixes a symbolic one; otherwise ONNX output keeps it,
+  // and so does a fixed input shape.
+  importOptions.batchRequested = options.batch.has_value();
+  importOptions.keepSymbolicBatch =
+      !importOptions.batchRequested && options.inputShapes.empty();
+  importOptions.inputShapes = options.inputShapes;
+  OwningOpRef<ModuleOp> module =
+      importONNXFile(&context, options.input, importOptions);
+  if (!module)
+    return result;
+  // Calibration data is read, and checked against the model's inputs,
+  // before any work.
+  std::unique_ptr<CalibrationSet> calibrationSet;
+  if (options.precision == "int8") {
+    func::FuncOp entry = mainOf(*module);
+    std::vector<InterfaceTensor> interface;
+    for (unsigned i = 0; i < entry.getNumArguments(); ++i) {
+      auto name = entry.getArgAttrOfType<StringAttr>(
+          i, kONNXNameAttr);
+      auto type = cast<RankedTensorType>(entry.getArgumentTypes()[i]);
+      if (!type.hasStaticShape()) {
+        diag << "mobileone-compile: --precision int8 needs static input "
+                  "shapes (use --batch)\n";
+        return result;
+      }
+      interface.push_back({name ? name.str() : std::to_string(i),
+                           std::vector<int64_t>(type.getShape().begin(),
+                                                type.getShape().end())});
+    }
+    std::string error;
+    calibrationSet =
+        CalibrationSet::read(options.calibration, interface, error);
+    if (!calibrationSet) {
+      diag << "mobileone-compile: " << error << "\n";
+      return result;
+    }
+  }
+  Cost before = computeCost(mainOf(*module));
+  Estimate estimateBefore =
+      estimateFunction(mainOf(*module), machine);
+  OwningOpRef<ModuleOp> trainingTime;
+  const bool checkAsked = options.check || !options.checkInput.empty() ||
+                          options.checkRtol || options.checkAtol;
+  bool runCheck = checkAsked || report;
+  const double rtol =
+      options.checkRtol.value_or(defaultCheckRtol(options.precision));
+  if (runCheck)
+    trainingTime = module->clone();
+
+  PassManager recover(&context);
+  RecoverStructureOptions recoverOptions;
+  recoverOptions.explain = options.explain || report;
+  recover.addPass(createRecoverStructure(recoverOptions));
+  if (!options.noReparameterize && failed(recover.run(*module)))
+    return result;
+  int64_t branches = 0;
+  Cost recovered = computeCost(mainOf(*module));
+  module->walk(
+      [&](BlockOp b) { branches += b.getBranches().size(); });
+  OwningOpRef<ModuleOp> recoveredModule;
+  if (report)
+    recoveredModule = module->clone();
+
+  PassManager pm(&context);
+  buildReparameterizePipeline(pm, {});
+  if (!options.noReparameterize && failed(pm.run(*module)))
+    return result;
+  Cost after = computeCost(mainOf(*module));
+  Estimate estimateAfter =
+      estimateFunction(mainOf(*module), machine);
+  const std::vector<std::string> interface = interfaceLines(
+      mainOf(*module), ext == ".tflite" && layout == "nhwc",
+      ext == ".tflite");
+  const std::string estimateText =
+      formatv("{0:f2} ms -> {1:f2} ms on {2}", estimateBefore.totalMs,
+              estimateAfter.totalMs, machine.name)
+          .str();
+  OwningOpRef<ModuleOp> deployed;
+  if (runCheck)
+    deployed = module->clone();
+  if (options.target == "tosa") {
+    PassManager lower(&context);
+    lower.addPass(createConvertMobileOneToTosa());
+    if (failed(lower.run(*module)))
+      return result;
+  }
+
+  // Serialise in memory first: a failure leaves no output file behind.
+  std::string bytes;
+  raw_string_ostream os(bytes);
+  QuantizationSummary quantization;
+  std::vector<CalibrationSet::TensorError> int8Errors;
+  if (ext == ".onnx") {
+    ONNXExportOptions onnxOptions;
+    onnxOptions.fp16Weights = options.precision == "fp16";
+    if (failed(exportONNX(*module, os, onnxOptions)))
+      return result;
+  } else if (ext == ".tflite") {
+    TFLiteOptions tfliteOptions;
+    tfliteOptions.nchwInterface = layout == "nchw";
+    if (options.precision == "fp16")
+      tfliteOptions.weights = WeightPrecision::FP16;
+    if (options.precision == "int8") {
+      tfliteOptions.weights = WeightPrecision::INT8;
+      tfliteOptions.summary = &quantization;
+      tfliteOptions.calibrate =
+          [&](ArrayRef<uint8_t> model,
+              std::vector<TensorRange> &ranges) {
+            std::string error;
+            if (calibrationSet->ranges(
+                    model,
+                    options.calibrationMethod == "percentile"
+                        ? CalibrationMethod::Percentile
+                        : CalibrationMethod::MinMax,
+                    ranges, error))
+              return success();
+            diag << "mobileone-compile: " << error << "\n";
+            return failure();
+          };
+    }
+    if (failed(emitTFLite(*module, os, tfliteOptions)))
+      return result;
+    if (options.precision == "int8" && (options.summary || report)) {
+      // What quantising cost, tensor by tensor, on a few calibration
+      // samples: the calibrated float32 model beside the int8 one.
+      auto bytesOf = [](const std::string &s) {
+        return ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(s.data()),
+                                 s.size());
+      };
+      std::string error;
+      if (!calibrationSet->errors(bytesOf(quantization.floatModel),
+                                  bytesOf(os.str()), 2,
+                                  int8Errors, error)) {
+        diag << "mobileone-compile: measuring the int8 model: " << error
+               << "\n";
+        return result;
+      }
+    }
+  } else if (ext == ".mlirbc") {
+    if (failed(writeBytecodeToFile(*module, os)))
+      return result;
+  } else {
+    module->print(os);
+    os << "\n";
+  }
+  // The deployed module is checked before anything is written.
+  std::string checkLine;
+  CheckOutcome outcome;
+  auto writeReport = [&]() -> bool {
+    if (!report)
+      return true;
+    ReportInput in;
+    in.model = options.input;
+    in.output = options.output;
+    in.tool = std::string("mobileone-compile ") +
+              projectVersion();
+    in.commandLine = options.commandLine;
+    in.interface = interface;
+    in.estimate = estimateText;
+    in.trainingTime = mainOf(*trainingTime);
+    in.recovered = mainOf(*recoveredModule);
+    in.deployed = mainOf(*deployed);
+    in.remarks = remarks;
+    in.check = outcome;
+    for (const auto &e : int8Errors)
+      in.int8Errors.push_back({e.name, e.sqnr, e.output});
+    if (!int8Errors.empty())
+      in.int8Note = "SQNR of the int8 model against the float32 one on " +
+                    std::to_string(std::min<size_t>(2, calibrationSet->samples())) +
+                    " calibration sample(s), per tensor, weakest first";
+    std::string error;
+    if (!writeOutputFile(options.reportFile,
+                                          renderReport(in),
+                                          {options.input}, error)) {
+      diag << "mobileone-compile: " << error << "\n";
+      return false;
+    }
+    return true;
+  };
+  if (runCheck) {
+    func::FuncOp train = mainOf(*trainingTime);
+    func::FuncOp deploy = mainOf(*deployed);
+    SmallVector<Tensor> inputs;
+    std::string inputText = "a seeded input";
+    if (!options.checkInput.empty()) {
+      std::vector<::mobileone::runtime::TensorInfo> infos;
+      for (auto [i, type] : llvm::enumerate(train.getArgumentTypes())) {
+        auto name =
+            train.getArgAttrOfType<StringAttr>(i, kONNXNameAttr);
+        auto shape = cast<RankedTensorType>(type).getShape();
+        infos.push_back({name ? name.str() : std::to_string(i),
+                         std::vector<int64_t>(shape.begin(), shape.end())});
+      }
+      std::vector<std::vector<float>> values;
+      std::string error;
+      if (!::mobileone::runtime::readTensors(options.checkInput, infos, values,
+                                             /*nhwcInterface=*/false, error)) {
+        diag << "mobileone-compile: --check-input: " << error << "\n";
+        return result;
+      }
+      for (auto [info, v] : llvm::zip(infos, values)) {
+        Tensor t(info.shape);
+        t.data = std::move(v);
+        inputs.push_back(std::move(t));
+      }
+      inputText = sys::path::filename(options.checkInput).str();
+    } else {
+      for (auto [i, type] : llvm::enumerate(train.getArgumentTypes()))
+        inputs.push_back(randomTensor(
+            cast<RankedTensorType>(type).getShape(), 1 + i));
+    }
+    FailureOr<SmallVector<Tensor>> a =
+        evaluate(train, inputs);
+    ArtifactCheck artifact;
+    std::string error;
+    bool ran = succeeded(a) &&
+               succeeded(checkArtifact(
+                   options.output, os.str(), options.target == "tosa", deploy, inputs,
+                   *a, artifact, error));
+    if (!ran) {
+      if (!error.empty())
+        diag << "mobileone-compile: --check: " << error << "\n";
+      if (checkAsked)
+        return result;
+      // --report alone: the page says the check could not run.
+      outcome.note = "the check could not run (see the error mobileone-compile "
+                     "printed)";
+      diag << "mobileone-compile: warning: --report: the check could not "
+                "run; the report says so\n";
+    } else if (artifact.outputs.empty()) {
+      outcome.note = artifact.note;
+      checkLine = "  check:             " + artifact.what + ": " +
+                  artifact.note + "\n";
+    } else {
+      double maxDiff = 0.0, rel = 0.0;
+      bool pass = true;
+      for (const auto &o : artifact.outputs) {
+        if (!(o.maxAbs <= maxDiff) && !std::isnan(maxDiff))
+          maxDiff = o.maxAbs;
+        if (!(o.relative <= rel) && !std::isnan(rel))
+          rel = o.relative;
+        pass = pass && (o.relative <= rtol || o.maxAbs <= options.checkAtol.value_or(0.0));
+      }
+      outcome = {true, maxDiff, rel, rtol, pass, ""};
+      checkLine = (Twine("  check:             ") + artifact.what +
+                   " vs training-time on " + inputText + ": max abs diff " +
+                   formatv("{0:e3}", maxDiff).str() + ", relative " +
+                   formatv("{0:e3}", rel).str() + " (rtol " +
+                   formatv("{0:e1}", rtol).str() + "): " +
+                   (pass ? "PASS" : "FAIL") + "\n")
+                      .str();
+      if (artifact.outputs.size() > 1)
+        for (const auto &o : artifact.outputs)
+          checkLine += (Twine("    output '") + o.name + "': max abs diff " +
+                        formatv("{0:e3}", o.maxAbs).str() + ", relative " +
+                        formatv("{0:e3}", o.relative).str() + "\n")
+                           .str();
+      if (!pass) {
+        // The model is not written; the report, if asked, shows why.
+        bool wrote = writeReport();
+        diag << "mobileone-compile: --check failed, the model was not "
+                  "written"
+               << (report && wrote ? " (the report was: " + options.reportFile + ")"
+                                   : std::string())
+               << "\n"
+               << checkLine;
+        return result;
+      }
+    }
+  }
+
+  // The report first: a report that cannot be written leaves no model.
+  if (!writeReport())
+    return result;
+  std::string error;
+  if (options.write &&
+      !writeOutputFile(options.output, os.str(), {options.input}, error)) {
+    diag << "mobileone-compile: " << error << "\n";
+    return result;
+  }
+  result.bytes = std::move(bytes);
+  result.check = outcome;
+
+  summary << "mobileone-compile: " << options.input << " -> " << options.output
+         << "\n";
+  summary << "  blocks fused:      " << opCount(recovered, "mobileone.block")
+         << " (" << branches << " branches)";
+  if (int64_t se = opCount(recovered, "mobileone.squeeze_excite"))
+    summary << ", squeeze-excite kept: " << se;
+  summary << "\n";
+  summary << format("  parameters:        %.3f M -> %.3f M\n",
+                   before.params / 1e6, after.params / 1e6);
+  summary << format("  multiply-adds:     %.1f M -> %.1f M\n", before.macs / 1e6,
+                   after.macs / 1e6);
+  summary << format("  bytes moved:       %.1f MiB -> %.1f MiB (sync points %lld "
+                   "-> %lld)\n",
+                   before.bytesMoved() / 1048576.0,
+                   after.bytesMoved() / 1048576.0,
+                   (long long)before.syncPoints, (long long)after.syncPoints);
+  summary << "  estimated latency: " << estimateText << "\n";
+  summary << "  conv2d:            " << opCount(before, "mobileone.conv2d")
+         << " -> " << opCount(after, "mobileone.conv2d")
+         << "; batch_norm: " << opCount(before, "mobileone.batch_norm")
+         << " -> " << opCount(after, "mobileone.batch_norm")
+         << "; add: " << opCount(before, "mobileone.add") << " -> "
+         << opCount(after, "mobileone.add") << "\n";
+  for (const std::string &line : interface)
+    summary << "  " << line << "\n";
+  if (options.precision == "fp16")
+    summary << "  weights:           float16 (half the file; the interface and "
+              "arithmetic stay float32)\n";
+  if (options.precision == "int8")
+    summary << "  precision:         int8 weights (per channel) and activations ("
+           << options.calibrationMethod << " over " << calibrationSet->samples()
+           << " calibration sample"
+           << (calibrationSet->samples() == 1 ? "" : "s")
+           << "); the interface stays float32\n";
+  if (!int8Errors.empty()) {
+    summary << "  int8 error:        SQNR against float32 on "
+           << std::min<size_t>(2, calibrationSet->samples())
+           << " calibration sample(s):";
+    for (const auto &e : int8Errors)
+      if (e.output)
+        summary << " output '" << e.name << "' " << format("%.1f", e.sqnr)
+               << " dB;";
+    std::vector<CalibrationSet::TensorError> layers;
+    for (const auto &e : int8Errors)
+      if (!e.output)
+        layers.push_back(e);
+    llvm::stable_sort(layers,
+                      [](const auto &a, const auto &b) { return a.sqnr < b.sqnr; });
+    summary << " lowest layers:";
+    for (size_t i = 0; i < std::min<size_t>(3, layers.size()); ++i)
+      summary << (i ? "," : "") << " " << layers[i].name << " "
+             << format("%.1f", layers[i].sqnr) << " dB";
+    summary << "\n";
+  }
+  if (!quantization.foldedChannels.empty()) {
+    int channels = 0;
+    for (const auto &[layer, n] : quantization.foldedChannels)
+      channels += n;
+    summary << "  int8 folding:      " << channels
+           << " input channel(s) constant over the calibration set folded "
+              "into the bias of "
+           << quantization.foldedChannels.size() << " layer(s)";
+    for (const auto &[layer, n] : quantization.foldedChannels)
+      summary << (&layer == &quantization.foldedChannels.front().first ? ": "
+                                                                        : ", ")
+             << layer << " (" << n << ")";
+    summary << "\n";
+  }
+  summary << checkLine;
+  if (report)
+    summary << "  report:            " << options.reportFile << "\n";
+  result.ok = true;
+  return result;
+}

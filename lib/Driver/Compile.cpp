@@ -168,6 +168,17 @@ bool validate(const CompileOptions &options, raw_ostream &diag) {
            << options.calibrationMethod << "'\n";
     return false;
   }
+  if (options.int8Fold != "auto" && options.int8Fold != "all") {
+    fail() << "--int8-fold takes auto or all, got '" << options.int8Fold
+           << "'\n";
+    return false;
+  }
+  if (!(options.maxSlowdown >= 0.0 && options.maxSlowdown <= 10.0)) {
+    fail() << "--max-slowdown must be a fraction in [0, 10] (0.1 is 10%), "
+              "got "
+           << options.maxSlowdown << "\n";
+    return false;
+  }
   if (precision == "fp16" && ext != ".tflite" && ext != ".onnx") {
     fail() << "--precision fp16 is implemented for .tflite and .onnx output; "
               "for '"
@@ -334,6 +345,13 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     if (options.precision == "int8") {
       tfliteOptions.weights = WeightPrecision::INT8;
       tfliteOptions.summary = &quantization;
+      // The folding's latency budget on the machine's int8 roofline: the
+      // exact int16-pair path runs ~1.5 int8 multiply-adds per fp32 FMA.
+      tfliteOptions.folding.splitIdentity = options.int8Fold == "auto";
+      tfliteOptions.folding.maxSlowdown = options.maxSlowdown;
+      tfliteOptions.folding.macsPerSecond = machine.peakGflops * 1e9 / 2 * 1.5;
+      tfliteOptions.folding.bytesPerSecond = machine.cacheBandwidthGBs * 1e9;
+      tfliteOptions.folding.opSeconds = machine.opOverheadUs * 1e-6;
       tfliteOptions.calibrate =
           [&](ArrayRef<uint8_t> model,
               std::vector<TensorRange> &ranges) {
@@ -566,11 +584,40 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
              << format("%.1f", layers[i].sqnr) << " dB";
     summary << "\n";
   }
+  if (options.precision == "int8") {
+    // What the quantisation-aware folding chose (IdentitySplit.h).
+    const auto &splits = quantization.identitySplits;
+    int chosen = 0;
+    double cost = 0.0, worst = 200.0, worstAfter = 200.0;
+    for (const IdentitySplit &s : splits) {
+      worst = std::min(worst, s.sqnrIn);
+      worstAfter = std::min(worstAfter, s.chosen ? s.sqnrOut : s.sqnrIn);
+      if (s.chosen) {
+        ++chosen;
+        cost += s.cost;
+      }
+    }
+    summary << "  int8 folding:      ";
+    if (options.int8Fold == "all")
+      summary << "every branch folded into its kernel (--int8-fold all)\n";
+    else if (splits.empty())
+      summary << "every branch folded: no kernel's identity tap costs its "
+                 "weights precision\n";
+    else
+      summary << "identity taps kept out of " << chosen << " of "
+              << splits.size()
+              << " kernel(s) they dominate (a 1x1 depthwise + ADD each): "
+                 "lowest weight SQNR "
+              << format("%.1f", worst) << " -> " << format("%.1f", worstAfter)
+              << " dB, estimated latency +" << format("%.1f", 100.0 * cost)
+              << "% (budget " << format("%.0f", 100.0 * options.maxSlowdown)
+              << "%, --max-slowdown)\n";
+  }
   if (!quantization.foldedChannels.empty()) {
     int channels = 0;
     for (const auto &[layer, n] : quantization.foldedChannels)
       channels += n;
-    summary << "  int8 folding:      " << channels
+    summary << "  constant channels: " << channels
            << " input channel(s) constant over the calibration set folded "
               "into the bias of "
            << quantization.foldedChannels.size() << " layer(s)";

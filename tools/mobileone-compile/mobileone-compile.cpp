@@ -117,6 +117,18 @@ static cl::opt<std::string> calibrationMethod(
              "percentile (0.01% clipped at each end)"),
     cl::value_desc("minmax|percentile"), cl::init("minmax"),
     cl::cat(toolOptions));
+static cl::opt<std::string> int8Fold(
+    "int8-fold",
+    cl::desc("How --precision int8 folds: auto (default: a kernel whose "
+             "identity tap costs its weights precision keeps the tap out, as "
+             "a 1x1 depthwise + ADD, within --max-slowdown) or all (every "
+             "branch in its kernel, fastest)"),
+    cl::value_desc("auto|all"), cl::init("auto"), cl::cat(toolOptions));
+static cl::opt<double> maxSlowdown(
+    "max-slowdown",
+    cl::desc("Latency --int8-fold auto may add, as a fraction of the "
+             "estimated int8 time (default 0.1; --machine for the estimate)"),
+    cl::value_desc("fraction"), cl::init(0.1), cl::cat(toolOptions));
 static cl::opt<double>
     checkRtol("check-rtol",
               cl::desc("Tolerance of --check (implied) on max |a - b| / max "
@@ -172,6 +184,8 @@ int main(int argc, char **argv) {
   options.tfliteLayout = given(tfliteLayout);
   options.calibration = calibration;
   options.calibrationMethod = calibrationMethod;
+  options.int8Fold = int8Fold;
+  options.maxSlowdown = maxSlowdown;
   options.check = check;
   options.checkInput = checkInput;
   options.checkAtol = given(checkAtol);

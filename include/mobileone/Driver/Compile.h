@@ -48,6 +48,11 @@ struct CompileOptions {
   /// (minmax or percentile).
   std::string calibration;
   std::string calibrationMethod = "minmax";
+  /// int8: `auto` keeps identity taps out of the kernels where that buys
+  /// weight SQNR, within `maxSlowdown` of estimated latency; `all` folds
+  /// every branch into its kernel (fastest).
+  std::string int8Fold = "auto";
+  double maxSlowdown = 0.10;
   /// Checks the written artifact against the training-time model; implied
   /// by `checkInput`, `checkAtol` and `checkRtol`.
   bool check = false;

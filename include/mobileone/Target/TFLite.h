@@ -49,8 +49,39 @@ struct TensorRange {
   int64_t channelCount = 0;
 };
 
+/// A convolution whose kernel holds an identity tap (a folded identity or
+/// BN-skip branch: the centre tap of channel c reading channel c), and what
+/// keeping that tap out of the kernel is worth in int8: the kernel's weight
+/// SQNR (per-channel int8 rounding noise against the weights) with the tap
+/// in and out, and what the extra DEPTHWISE_CONV_2D 1x1 and ADD cost, as a
+/// fraction of the model's estimated int8 time.
+struct IdentitySplit {
+  std::string layer;
+  double sqnrIn = 0.0, sqnrOut = 0.0;
+  double cost = 0.0;
+  bool chosen = false;
+  /// Why not, when not chosen.
+  std::string reason;
+};
+
+/// How int8 deployment folds: the choices `--int8-fold` makes.
+struct Int8Folding {
+  /// Consider keeping identity taps out of kernels (`auto`); `all` folds
+  /// everything (fastest).
+  bool splitIdentity = false;
+  /// The latency the splits may add, as a fraction of the model's
+  /// estimated int8 time.
+  double maxSlowdown = 0.10;
+  /// The estimate's int8 roofline: multiply-adds and bytes per second and
+  /// a fixed cost per operator.
+  double macsPerSecond = 80e9, bytesPerSecond = 40e9, opSeconds = 1e-6;
+};
+
 /// What --precision int8 decided, for the summary and the report.
 struct QuantizationSummary {
+  /// Every convolution with an identity tap worth considering, chosen or
+  /// not, in model order.
+  std::vector<IdentitySplit> identitySplits;
   /// Input channels of 1x1 convolutions and fully connected layers that were
   /// constant over the calibration set to within 1/16 of a quantisation step,
   /// folded into the layer's bias (layer name, channels).
@@ -73,6 +104,8 @@ struct TFLiteOptions {
       calibrate;
   /// INT8: filled with what the quantisation decided, if set.
   QuantizationSummary *summary = nullptr;
+  /// INT8: the quantisation-aware choices of how to fold.
+  Int8Folding folding;
 };
 
 /// Fails with an error naming the op that the TFLite target cannot express.

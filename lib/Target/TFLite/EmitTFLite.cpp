@@ -26,6 +26,7 @@
 #include "mobileone/Target/TFLite.h"
 #include "mobileone/Target/TFLite/schema_generated.h"
 #include "Graph.h"
+#include "IdentitySplit.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Matchers.h"
@@ -248,6 +249,8 @@ private:
   llvm::DenseSet<Operation *> absorbed;
   /// Concats that are grouped convolutions (their parts are absorbed).
   llvm::DenseSet<Operation *> groupedConcats;
+  /// int8: convolutions whose identity taps stay out of their kernels.
+  llvm::DenseMap<Operation *, tfl::IdentityTaps> identitySplits;
   llvm::StringSet<> usedNames;
 };
 
@@ -329,6 +332,7 @@ LogicalResult Writer::emitConv(Operation *conv, bool depthwise) {
   FailureOr<int32_t> x = tensorOf(input, conv);
   if (failed(x))
     return failure();
+  const int32_t unpadded = *x;
   std::string name = nameOf(conv);
   ArrayRef<int64_t> pad = conv->getAttrOfType<DenseI64ArrayAttr>("pad"),
                     stride = conv->getAttrOfType<DenseI64ArrayAttr>("stride"),
@@ -353,6 +357,49 @@ LogicalResult Writer::emitConv(Operation *conv, bool depthwise) {
                            "bias must be constants");
   int32_t biasId = addConstant(shapeOf(bias), *b, name + "/bias");
   int32_t outId = define(out, name);
+  if (auto split = identitySplits.find(conv); split != identitySplits.end()) {
+    // y = act(conv(x, W - T) + T x): the identity taps T as a 1x1
+    // depthwise convolution of the unpadded input, the sum an ADD carrying
+    // the activation (IdentitySplit.h).
+    const std::vector<float> &taps = split->second.taps;
+    const int64_t channels = taps.size();
+    ArrayRef<int64_t> os = shapeOf(conv->getResult(0));
+    int32_t kernelOut = addTensor(os, name + "/kernel");
+    int32_t tapsOut = addTensor(os, name + "/identity");
+    if (depthwise)
+      addOp(tflite::BuiltinOperator_DEPTHWISE_CONV_2D,
+            {*x, addConstant({1, ws[0], ws[1], ws[2] * ws[3]},
+                             split->second.kernel, name + "/filter"),
+             biasId},
+            {kernelOut}, tflite::BuiltinOptions_DepthwiseConv2DOptions,
+            tflite::CreateDepthwiseConv2DOptions(
+                fbb, *padding, stride[1], stride[0], ws[3],
+                tflite::ActivationFunctionType_NONE, dilation[1], dilation[0])
+                .Union());
+    else
+      addOp(tflite::BuiltinOperator_CONV_2D,
+            {*x, addConstant(ws, split->second.kernel, name + "/filter"),
+             biasId},
+            {kernelOut}, tflite::BuiltinOptions_Conv2DOptions,
+            tflite::CreateConv2DOptions(fbb, *padding, stride[1], stride[0],
+                                        tflite::ActivationFunctionType_NONE,
+                                        dilation[1], dilation[0])
+                .Union());
+    std::vector<float> zeros(channels, 0.0f);
+    addOp(tflite::BuiltinOperator_DEPTHWISE_CONV_2D,
+          {unpadded,
+           addConstant({1, 1, 1, channels}, taps, name + "/identity_taps"),
+           addConstant({channels}, zeros, name + "/identity_bias")},
+          {tapsOut}, tflite::BuiltinOptions_DepthwiseConv2DOptions,
+          tflite::CreateDepthwiseConv2DOptions(
+              fbb, tflite::Padding_VALID, 1, 1, 1,
+              tflite::ActivationFunctionType_NONE, 1, 1)
+              .Union());
+    addOp(tflite::BuiltinOperator_ADD, {kernelOut, tapsOut}, {outId},
+          tflite::BuiltinOptions_AddOptions,
+          tflite::CreateAddOptions(fbb, activation).Union());
+    return success();
+  }
   if (depthwise) {
     // TOSA HWCM [KH, KW, C, M] is TFLite's [1, KH, KW, C * M] in memory.
     int32_t filterId =
@@ -966,6 +1013,11 @@ LogicalResult Writer::run(ModuleOp module, llvm::raw_ostream &os) {
       groupedConcats.insert(c);
     }
   });
+  // The quantisation-aware folding's choice, recorded once (the quantising
+  // run) for the summary.
+  identitySplits = tfl::chooseIdentitySplits(
+      func, absorbed, options.folding,
+      ranges && options.summary ? &options.summary->identitySplits : nullptr);
   // TFLite tensors have positive dimensions (the runtimes refuse empty ones).
   for (Operation &op : body.without_terminator())
     for (Value r : op.getResults())

@@ -348,14 +348,25 @@ int Quantizer::foldConstantChannels(OpRecord &op, int32_t x, float step,
   const int32_t w = op.inputs[1], b = op.inputs[2];
   const std::vector<int32_t> &ws = g.tensors[w].shape;
   const TensorRange &r = ranges[x];
-  const int64_t in = ws.back(), out = ws[0];
-  // A 1x1 convolution (no padding can reach it) or a fully connected layer,
-  // reading all of x's channels.
+  // A 1x1 convolution (no padding can reach it), a 1x1 depthwise one (an
+  // identity tap kept out of a kernel, IdentitySplit.h) or a fully
+  // connected layer, reading all of x's channels.
+  const bool depthwise = op.code == tflite::BuiltinOperator_DEPTHWISE_CONV_2D &&
+                         ws.size() == 4 && ws[0] == 1 && ws[1] == 1 &&
+                         ws[2] == 1;
   const bool oneByOne = op.code == tflite::BuiltinOperator_CONV_2D &&
                         ws.size() == 4 && ws[1] == 1 && ws[2] == 1;
-  if ((!oneByOne && op.code != tflite::BuiltinOperator_FULLY_CONNECTED) ||
+  const int64_t in = ws.back(), out = depthwise ? ws.back() : ws[0];
+  if ((!oneByOne && !depthwise &&
+       op.code != tflite::BuiltinOperator_FULLY_CONNECTED) ||
       r.channelCount == 0 || int64_t(r.channelMin.size()) != in)
     return 0;
+  // Where output i's weight for input j is, if it has one.
+  auto weightOf = [&](int64_t i, int64_t j) -> std::optional<int64_t> {
+    if (depthwise)
+      return i == j ? std::optional<int64_t>(j) : std::nullopt;
+    return i * in + j;
+  };
   const float *wv = g.floats(w);
   std::vector<int64_t> constant;
   for (int64_t j = 0; j < in; ++j) {
@@ -363,7 +374,8 @@ int Quantizer::foldConstantChannels(OpRecord &op, int32_t x, float step,
       continue;
     double largest = 0.0;
     for (int64_t i = 0; i < out; ++i)
-      largest = std::max(largest, std::abs(double(wv[i * in + j])));
+      if (std::optional<int64_t> e = weightOf(i, j))
+        largest = std::max(largest, std::abs(double(wv[*e])));
     if (largest * 0.5 * step > outputStep)
       constant.push_back(j);
   }
@@ -373,10 +385,11 @@ int Quantizer::foldConstantChannels(OpRecord &op, int32_t x, float step,
   std::vector<float> bias(g.floats(b), g.floats(b) + g.elements(b));
   for (int64_t i = 0; i < out; ++i) {
     double sum = bias[i];
-    for (int64_t j : constant) {
-      sum += double(weights[i * in + j]) * (r.channelSum[j] / r.channelCount);
-      weights[i * in + j] = 0.0f;
-    }
+    for (int64_t j : constant)
+      if (std::optional<int64_t> e = weightOf(i, j)) {
+        sum += double(weights[*e]) * (r.channelSum[j] / r.channelCount);
+        weights[*e] = 0.0f;
+      }
     bias[i] = float(sum);
   }
   op.inputs[1] = newConstant(ws, tflite::TensorType_FLOAT32,

@@ -83,7 +83,8 @@ def make(build, variants, resolution, work):
 
 def make_int8(build, models):
     """Per model: cal.npy (8 seeded standard-normal samples), our int8
-    .tflite (`--precision int8`, minmax), and ONNX Runtime's QDQ models of
+    .tflite (`--precision int8`, minmax; and with `--int8-fold all`), and
+    ONNX Runtime's QDQ models of
     the deployed ONNX quantised the standard way (bench/quant/baseline.py:
     per-channel int8 weights, per-tensor uint8 or int8 activations)."""
     import numpy as np
@@ -94,6 +95,8 @@ def make_int8(build, models):
         np.save(cal, np.random.default_rng(5).standard_normal(shape).astype(np.float32))
         run([compile_, m.train, "-o", m.path("int8.tflite"), "--precision", "int8",
              "--calibration", cal, "--quiet"])
+        run([compile_, m.train, "-o", m.path("int8-all.tflite"), "--precision", "int8",
+             "--calibration", cal, "--quiet", "--int8-fold", "all"])
         for act in ("uint8", "int8"):
             run([PY, os.path.join(ROOT, "bench/quant/baseline.py"), "--model", m.path("deploy.onnx"),
                  "--calibration", cal, "--out", m.dir, "--activations", act,

@@ -86,11 +86,13 @@ def int8_table(a, models):
         m = models[v]
         if runner == "ours-int8":
             return ours_median(a.build, m.path("int8.tflite"), t, a.runs)
+        if runner == "ours-int8-all":
+            return ours_median(a.build, m.path("int8-all.tflite"), t, a.runs)
         if runner == "ours-fp32":
             return ours_median(a.build, m.path("model.tflite"), t, a.runs)
         return ort_median(a.build, m.path(f"qdq-{runner[4:]}.onnx"), t, a.runs, m.shape)
 
-    runners = ["ours-int8", "ort-uint8", "ort-int8", "ours-fp32"]
+    runners = ["ours-int8", "ort-uint8", "ort-int8", "ours-fp32", "ours-int8-all"]
     results = {}
     for r in range(a.rounds):
         for t in a.threads:
@@ -112,7 +114,8 @@ def int8_table(a, models):
     for t in a.threads:
         print(f"\n{t} thread{'s' if t > 1 else ''} (latency in ms; GOPS = 2 x deployed multiply-adds / latency)")
         print(f"{'model':15} {'input':>5} {'ours int8':>9} {'ORT u8':>8} {'ORT s8':>8} {'ours fp32':>9} "
-              f"{'int8/ORT':>9} {'(quartiles)':>11} {'int8/fp32':>9} {'ours GOPS':>16} {'ORT GOPS':>9}")
+              f"{'int8/ORT':>9} {'(quartiles)':>11} {'int8/fp32':>9} {'ours GOPS':>16} {'ORT GOPS':>9} "
+              f"{'auto/all':>8}")
         for v in a.variants:
             m = models[v]
             c = lambda r: cell[(r, v, t)]
@@ -121,15 +124,18 @@ def int8_table(a, models):
             vs_ort = ratios("ours-int8", v, t, bar)
             q = statistics.quantiles(vs_ort, n=4) if len(vs_ort) >= 4 else [min(vs_ort), 0, max(vs_ort)]
             vs_fp32 = statistics.median(ratios("ours-int8", v, t, results[("ours-fp32", v, t)]))
+            vs_all = statistics.median(ratios("ours-int8", v, t, results[("ours-int8-all", v, t)]))
             gops = lambda ms: 2 * m.macs / (ms * 1e-3) / 1e9
             met += statistics.median(vs_ort) <= 0.9
             print(f"{v:15} {m.resolution:5} {c('ours-int8'):9.2f} {c('ort-uint8'):8.2f} {c('ort-int8'):8.2f} "
                   f"{c('ours-fp32'):9.2f} {statistics.median(vs_ort):9.2f} {q[0]:5.2f}-{q[2]:<5.2f} "
                   f"{vs_fp32:9.2f} {gops(c('ours-int8')):7.1f} ({100 * gops(c('ours-int8')) / peak[t]:3.0f}%) "
-                  f"{gops(statistics.median(bar)):9.1f}")
+                  f"{gops(statistics.median(bar)):9.1f} {vs_all:8.2f}")
     print(f"\nint8/ORT <= 0.9 on {met} of {len(a.variants) * len(a.threads)} cells.")
     print("int8/ORT: our int8 .tflite's latency over ONNX Runtime's faster QDQ model (per round);")
-    print("int8/fp32: over our fp32 .tflite's. ORT's AVX2 int8 GEMM multiplies u8 x s8 pairs with")
+    print("int8/fp32: over our fp32 .tflite's. auto/all: the default .tflite (identity taps kept")
+    print("out where they cost precision, --int8-fold auto) over --int8-fold all's (every branch folded).")
+    print("ORT's AVX2 int8 GEMM multiplies u8 x s8 pairs with")
     print("vpmaddubsw, which saturates int16 sums; ours multiplies int16 pairs (vpmaddwd: exact,")
     print("half the multiply-adds per instruction), bit-exact to TFLite's reference kernels.")
 

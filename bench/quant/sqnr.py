@@ -3,8 +3,9 @@ deployed model on held-out inputs, of
   - the baseline: the re-parameterised ONNX quantised as ONNX Runtime's
     quantize_static does it (bench/quant/baseline.py), run in ONNX Runtime;
   - ours: `mobileone-compile --precision int8` (.tflite) run by mobileone-run,
-    with minmax and with percentile calibration;
-  - TensorFlow Lite's interpreter on our minmax .tflite.
+    with minmax (the default), percentile and mse calibration;
+  - TensorFlow Lite's interpreter on our minmax .tflite;
+  - ONNX Runtime on our QDQ .onnx (`-o int8.onnx --precision int8`, minmax).
 Calibration: 8 seeded standard-normal samples; held-out: 4 others.
 
     bench/quant/sqnr.py [--models s0,s1,...] [--work DIR]
@@ -76,22 +77,24 @@ def main():
         compile_ = os.path.join(BIN, 'mobileone-compile')
         run([compile_, onnx_path, '-o', os.path.join(d, 'deploy.onnx'), '--quiet'])
         run([compile_, onnx_path, '-o', os.path.join(d, 'f32.tflite'), '--quiet'])
-        for method in ('minmax', 'percentile'):
+        for method in ('minmax', 'percentile', 'mse'):
             run([compile_, onnx_path, '-o', os.path.join(d, f'{method}.tflite'), '--quiet',
                  '--precision', 'int8', '--calibration', os.path.join(d, 'cal.npy'),
                  '--calibration-method', method])
+        run([compile_, onnx_path, '-o', os.path.join(d, 'int8.onnx'), '--quiet',
+             '--precision', 'int8', '--calibration', os.path.join(d, 'cal.npy')])
         run([PY, os.path.join(ROOT, 'bench/quant/baseline.py'), '--model',
              os.path.join(d, 'deploy.onnx'), '--calibration', os.path.join(d, 'cal.npy'),
              '--out', d], env=env)
         input_name = onnx.load(onnx_path).graph.input[0].name
-        scores = {k: [] for k in ('baseline', 'minmax', 'percentile', 'tflite')}
+        scores = {k: [] for k in ('baseline', 'minmax', 'percentile', 'mse', 'tflite', 'qdq')}
         for i in range(len(held)):
             x = os.path.join(d, f'x{i}.npy')
             xn = os.path.join(d, f'x{i}_nhwc.npy')
             np.save(x, held[i:i + 1])
             np.save(xn, held[i:i + 1].transpose(0, 2, 3, 1).copy())
             outs = {}
-            for k in ('f32', 'minmax', 'percentile'):
+            for k in ('f32', 'minmax', 'percentile', 'mse'):
                 y = os.path.join(d, f'{k}{i}.npy')
                 run([os.path.join(BIN, 'mobileone-run'), os.path.join(d, f'{k}.tflite'),
                      '--input', xn, '--output', y])
@@ -104,6 +107,10 @@ def main():
             run(['node', os.path.join(ROOT, 'test/Integration/MultiIO/ort_run.js'),
                  os.path.join(d, 'qdq.onnx'), o, f'{input_name}={x}'], env=env)
             outs['baseline'] = np.load(glob.glob(os.path.join(o, '*.npy'))[0])
+            o = os.path.join(d, f'ourqdq{i}')
+            run(['node', os.path.join(ROOT, 'test/Integration/MultiIO/ort_run.js'),
+                 os.path.join(d, 'int8.onnx'), o, f'{input_name}={x}'], env=env)
+            outs['qdq'] = np.load(glob.glob(os.path.join(o, '*.npy'))[0])
             for k in scores:
                 scores[k].append(sqnr(outs['f32'], outs[k].reshape(outs['f32'].shape)))
         size = os.path.getsize(os.path.join(d, 'minmax.tflite')) / os.path.getsize(
@@ -111,16 +118,19 @@ def main():
         rows.append((name, {k: float(np.mean(v)) for k, v in scores.items()}, size))
         r = rows[-1][1]
         print(f'{name}: baseline {r["baseline"]:.1f} dB, ours minmax {r["minmax"]:.1f}, '
-              f'percentile {r["percentile"]:.1f}, TFLite on ours {r["tflite"]:.1f}, '
-              f'file {size:.2f}x', flush=True)
+              f'percentile {r["percentile"]:.1f}, mse {r["mse"]:.1f}, TFLite on ours {r["tflite"]:.1f}, '
+              f'ORT on our QDQ {r["qdq"]:.1f}, file {size:.2f}x', flush=True)
     print()
-    print('| model | baseline (ORT quantize_static style) | ours, minmax | ours, percentile '
-          '| TFLite on ours (minmax) | ours - baseline | int8 / fp32 file |')
-    print('|---|---|---|---|---|---|---|')
+    print('| model | baseline (ORT quantize_static style) | ours, minmax (default) | ours, percentile '
+          '| ours, mse | TFLite on ours (minmax) | ORT on our QDQ .onnx (minmax) | default - baseline '
+          '| best - baseline | int8 / fp32 file |')
+    print('|---|---|---|---|---|---|---|---|---|---|')
     for name, r, size in rows:
+        best = max(r["minmax"], r["percentile"], r["mse"])
         print(f'| {name} | {r["baseline"]:.1f} dB | {r["minmax"]:.1f} dB | {r["percentile"]:.1f} dB '
-              f'| {r["tflite"]:.1f} dB | {max(r["minmax"], r["percentile"]) - r["baseline"]:+.1f} dB '
-              f'| {size:.2f}x |')
+              f'| {r["mse"]:.1f} dB | {r["tflite"]:.1f} dB | {r["qdq"]:.1f} dB '
+              f'| {r["minmax"] - r["baseline"]:+.1f} dB '
+              f'| {best - r["baseline"]:+.1f} dB | {size:.2f}x |')
 
 
 if __name__ == '__main__':

@@ -7,7 +7,8 @@ class differs from PyTorch's.
 Targets: the training-time export (BN kept) compiled to a float32 .tflite,
 to a re-parameterised ONNX (run by ONNX Runtime), to TOSA (lowered and run
 by upstream MLIR 19: scripts/tosa-run.sh), to a float16 .tflite and to an
-int8 .tflite (minmax and percentile calibration on the first N training
+int8 .tflite (minmax, percentile and mse calibration, and minmax with every
+branch folded, on the first N training
 images); PyTorch's BN-folded export compiled to a float32 .tflite. Prints a
 markdown table.
 """
@@ -78,6 +79,12 @@ def main():
             ('int8 .tflite, percentile', 'model.onnx', 'int8p.tflite',
              ['--precision', 'int8', '--calibration', os.path.join(d, 'cal.npy'),
               '--calibration-method', 'percentile']),
+            ('int8 .tflite, mse', 'model.onnx', 'int8m.tflite',
+             ['--precision', 'int8', '--calibration', os.path.join(d, 'cal.npy'),
+              '--calibration-method', 'mse']),
+            ('int8 .tflite, minmax, every branch folded (--int8-fold all)', 'model.onnx',
+             'int8a.tflite', ['--precision', 'int8', '--calibration', os.path.join(d, 'cal.npy'),
+                              '--int8-fold', 'all']),
         ]
         for label, src, out, extra in targets:
             path = os.path.join(d, out)

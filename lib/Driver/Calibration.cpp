@@ -241,6 +241,80 @@ bool CalibrationSet::errors(ArrayRef<uint8_t> floatModel,
   return true;
 }
 
+namespace {
+
+/// The range of a histogram `h` of values in [min, max] that keeps 99.98%
+/// of them, clipping 0.01% at each end.
+std::pair<float, float> percentileRange(const std::vector<uint64_t> &h,
+                                        float min, float max) {
+  constexpr double kTail = 1e-4;
+  const int bins = h.size();
+  uint64_t total = 0;
+  for (uint64_t c : h)
+    total += c;
+  const double width = (double(max) - double(min)) / bins;
+  const uint64_t tail = uint64_t(std::floor(double(total) * kTail));
+  int lo = 0, hi = bins - 1;
+  for (uint64_t below = 0; lo < bins - 1 && below + h[lo] <= tail; ++lo)
+    below += h[lo];
+  for (uint64_t above = 0; hi > lo && above + h[hi] <= tail; --hi)
+    above += h[hi];
+  return {float(min + lo * width), float(min + (hi + 1) * width)};
+}
+
+/// The range [lo, hi] (lo <= 0 <= hi, on bin edges) of a histogram `h` of
+/// values in [min, max] whose int8 quantisation has the least squared
+/// error: a value inside rounds to a step (hi - lo) / 255, error step^2 / 12
+/// on average; a value outside clips to the nearer end. Every pair of
+/// candidate edges (at most 256 per side) is scored in O(1) from prefix
+/// sums of count, count x and count x^2 (x a bin's centre).
+std::pair<float, float> mseRange(const std::vector<uint64_t> &h, float min,
+                                 float max) {
+  const int bins = h.size();
+  const double width = (double(max) - double(min)) / bins;
+  // Prefix sums over bins [0, i).
+  std::vector<double> n(bins + 1, 0.0), s(bins + 1, 0.0), q(bins + 1, 0.0);
+  for (int i = 0; i < bins; ++i) {
+    const double x = double(min) + (i + 0.5) * width, c = double(h[i]);
+    n[i + 1] = n[i] + c;
+    s[i + 1] = s[i] + c * x;
+    q[i + 1] = q[i] + c * x * x;
+  }
+  auto edge = [&](int i) { return double(min) + i * width; };
+  // Candidate edges: bins 0..b for lo and b'..bins for hi, where the
+  // range must hold 0 (bin b holds 0).
+  const int zero = std::clamp(int(std::floor(-double(min) / width)), 0, bins);
+  std::vector<int> los, his;
+  const int loStep = std::max(1, zero / 256);
+  for (int i = 0; i <= zero; i += loStep)
+    los.push_back(i);
+  const int hiStep = std::max(1, (bins - zero) / 256);
+  for (int i = bins; i >= zero; i -= hiStep)
+    his.push_back(i);
+  double best = std::numeric_limits<double>::infinity();
+  std::pair<int, int> choice = {0, bins};
+  for (int l : los)
+    for (int u : his) {
+      const double a = std::min(edge(l), 0.0), b = std::max(edge(u), 0.0);
+      if (!(b > a))
+        continue;
+      const double step = (b - a) / 255.0;
+      // Clipped below: sum over bins < l of c (x - a)^2; above: bins >= u.
+      const double below = q[l] - 2.0 * a * s[l] + a * a * n[l];
+      const double above = (q[bins] - q[u]) - 2.0 * b * (s[bins] - s[u]) +
+                           b * b * (n[bins] - n[u]);
+      const double inside = (n[u] - n[l]) * step * step / 12.0;
+      const double error = below + above + inside;
+      if (error < best) {
+        best = error;
+        choice = {l, u};
+      }
+    }
+  return {float(edge(choice.first)), float(edge(choice.second))};
+}
+
+} // namespace
+
 bool CalibrationSet::ranges(ArrayRef<uint8_t> model, CalibrationMethod method,
                             std::vector<TensorRange> &out,
                             std::string &error) const {
@@ -304,10 +378,8 @@ bool CalibrationSet::ranges(ArrayRef<uint8_t> model, CalibrationMethod method,
   if (method == CalibrationMethod::MinMax)
     return true;
 
-  // Pass 2: a histogram per tensor over its [min, max]; the range keeps
-  // 99.98% of the values, clipping 0.01% at each end.
+  // Pass 2: a histogram per tensor over its [min, max].
   constexpr int kBins = 4096;
-  constexpr double kTail = 1e-4;
   std::vector<std::vector<uint64_t>> histograms(out.size());
   if (!runAll([&](int t, const float *v, int64_t n, int64_t) {
         const TensorRange &r = out[t];
@@ -326,20 +398,11 @@ bool CalibrationSet::ranges(ArrayRef<uint8_t> model, CalibrationMethod method,
     const std::vector<uint64_t> &h = histograms[t];
     if (h.empty())
       continue;
-    uint64_t total = 0;
-    for (uint64_t c : h)
-      total += c;
-    const double width = (double(out[t].max) - double(out[t].min)) / kBins;
-    const uint64_t tail = uint64_t(std::floor(double(total) * kTail));
-    int lo = 0, hi = kBins - 1;
-    for (uint64_t below = 0; lo < kBins - 1 && below + h[lo] <= tail; ++lo)
-      below += h[lo];
-    for (uint64_t above = 0; hi > lo && above + h[hi] <= tail; --hi)
-      above += h[hi];
-    float newMin = float(out[t].min + lo * width);
-    float newMax = float(out[t].min + (hi + 1) * width);
-    out[t].min = std::max(out[t].min, newMin);
-    out[t].max = std::min(out[t].max, newMax);
+    auto [lo, hi] = method == CalibrationMethod::Percentile
+                        ? percentileRange(h, out[t].min, out[t].max)
+                        : mseRange(h, out[t].min, out[t].max);
+    out[t].min = std::max(out[t].min, lo);
+    out[t].max = std::min(out[t].max, hi);
   }
   return true;
 }

@@ -147,9 +147,9 @@ bool validate(const CompileOptions &options, raw_ostream &diag) {
            << "' keeps the ONNX model's layout\n";
     return false;
   }
-  if (precision == "int8" && ext != ".tflite") {
-    fail() << "--precision int8 is implemented for .tflite output (QDQ ONNX "
-              "and quantised TOSA are not yet); for '"
+  if (precision == "int8" && ext != ".tflite" && ext != ".onnx") {
+    fail() << "--precision int8 writes .tflite or QDQ .onnx (quantised TOSA "
+              "is not implemented yet); for '"
            << ext << "' use fp32 or fp16\n";
     return false;
   }
@@ -163,9 +163,15 @@ bool validate(const CompileOptions &options, raw_ostream &diag) {
     return false;
   }
   if (options.calibrationMethod != "minmax" &&
-      options.calibrationMethod != "percentile") {
-    fail() << "--calibration-method takes minmax or percentile, got '"
+      options.calibrationMethod != "percentile" &&
+      options.calibrationMethod != "mse") {
+    fail() << "--calibration-method takes minmax, percentile or mse, got '"
            << options.calibrationMethod << "'\n";
+    return false;
+  }
+  if (options.qdqWeightBits != 7 && options.qdqWeightBits != 8) {
+    fail() << "--qdq-weight-bits takes 7 or 8, got " << options.qdqWeightBits
+           << "\n";
     return false;
   }
   if (options.int8Fold != "auto" && options.int8Fold != "all") {
@@ -332,44 +338,37 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
   raw_string_ostream os(bytes);
   QuantizationSummary quantization;
   std::vector<CalibrationSet::TensorError> int8Errors;
-  if (ext == ".onnx") {
-    ONNXExportOptions onnxOptions;
-    onnxOptions.fp16Weights = options.precision == "fp16";
-    if (failed(exportONNX(*module, os, onnxOptions)))
-      return result;
-  } else if (ext == ".tflite") {
+  // int8: the int8 .tflite, written as it is or as the quantisation behind
+  // a QDQ .onnx (one quantisation for both formats).
+  std::string int8Tflite;
+  if (options.precision == "int8") {
     TFLiteOptions tfliteOptions;
     tfliteOptions.nchwInterface = layout == "nchw";
-    if (options.precision == "fp16")
-      tfliteOptions.weights = WeightPrecision::FP16;
-    if (options.precision == "int8") {
-      tfliteOptions.weights = WeightPrecision::INT8;
-      tfliteOptions.summary = &quantization;
-      // The folding's latency budget on the machine's int8 roofline: the
-      // exact int16-pair path runs ~1.5 int8 multiply-adds per fp32 FMA.
-      tfliteOptions.folding.splitIdentity = options.int8Fold == "auto";
-      tfliteOptions.folding.maxSlowdown = options.maxSlowdown;
-      tfliteOptions.folding.macsPerSecond = machine.peakGflops * 1e9 / 2 * 1.5;
-      tfliteOptions.folding.bytesPerSecond = machine.cacheBandwidthGBs * 1e9;
-      tfliteOptions.folding.opSeconds = machine.opOverheadUs * 1e-6;
-      tfliteOptions.calibrate =
-          [&](ArrayRef<uint8_t> model,
-              std::vector<TensorRange> &ranges) {
-            std::string error;
-            if (calibrationSet->ranges(
-                    model,
-                    options.calibrationMethod == "percentile"
-                        ? CalibrationMethod::Percentile
-                        : CalibrationMethod::MinMax,
-                    ranges, error))
-              return success();
-            diag << "mobileone-compile: " << error << "\n";
-            return failure();
-          };
-    }
-    if (failed(emitTFLite(*module, os, tfliteOptions)))
+    tfliteOptions.weights = WeightPrecision::INT8;
+    tfliteOptions.summary = &quantization;
+    // The folding's latency budget on the machine's int8 roofline: the
+    // exact int16-pair path runs ~1.5 int8 multiply-adds per fp32 FMA.
+    tfliteOptions.folding.splitIdentity = options.int8Fold == "auto";
+    tfliteOptions.folding.maxSlowdown = options.maxSlowdown;
+    tfliteOptions.folding.macsPerSecond = machine.peakGflops * 1e9 / 2 * 1.5;
+    tfliteOptions.folding.bytesPerSecond = machine.cacheBandwidthGBs * 1e9;
+    tfliteOptions.folding.opSeconds = machine.opOverheadUs * 1e-6;
+    const CalibrationMethod method =
+        options.calibrationMethod == "percentile" ? CalibrationMethod::Percentile
+        : options.calibrationMethod == "mse"      ? CalibrationMethod::Mse
+                                                  : CalibrationMethod::MinMax;
+    tfliteOptions.calibrate = [&](ArrayRef<uint8_t> model,
+                                  std::vector<TensorRange> &ranges) {
+      std::string error;
+      if (calibrationSet->ranges(model, method, ranges, error))
+        return success();
+      diag << "mobileone-compile: " << error << "\n";
+      return failure();
+    };
+    raw_string_ostream int8Os(int8Tflite);
+    if (failed(emitTFLite(*module, int8Os, tfliteOptions)))
       return result;
-    if (options.precision == "int8" && (options.summary || report)) {
+    if (options.summary || report) {
       // What quantising cost, tensor by tensor, on a few calibration
       // samples: the calibrated float32 model beside the int8 one.
       auto bytesOf = [](const std::string &s) {
@@ -378,13 +377,30 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
       };
       std::string error;
       if (!calibrationSet->errors(bytesOf(quantization.floatModel),
-                                  bytesOf(os.str()), 2,
-                                  int8Errors, error)) {
+                                  bytesOf(int8Tflite), 2, int8Errors, error)) {
         diag << "mobileone-compile: measuring the int8 model: " << error
-               << "\n";
+             << "\n";
         return result;
       }
     }
+  }
+  if (ext == ".onnx") {
+    ONNXExportOptions onnxOptions;
+    onnxOptions.fp16Weights = options.precision == "fp16";
+    if (options.precision == "int8")
+      onnxOptions.int8 = &quantization.int8;
+    onnxOptions.reduceRange = options.qdqWeightBits == 7;
+    if (failed(exportONNX(*module, os, onnxOptions)))
+      return result;
+  } else if (ext == ".tflite" && options.precision == "int8") {
+    os << int8Tflite;
+  } else if (ext == ".tflite") {
+    TFLiteOptions tfliteOptions;
+    tfliteOptions.nchwInterface = layout == "nchw";
+    if (options.precision == "fp16")
+      tfliteOptions.weights = WeightPrecision::FP16;
+    if (failed(emitTFLite(*module, os, tfliteOptions)))
+      return result;
   } else if (ext == ".mlirbc") {
     if (failed(writeBytecodeToFile(*module, os)))
       return result;
@@ -393,6 +409,7 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     os << "\n";
   }
   // The deployed module is checked before anything is written.
+  const bool qdqOnnx = ext == ".onnx" && options.precision == "int8";
   std::string checkLine;
   CheckOutcome outcome;
   auto writeReport = [&]() -> bool {
@@ -413,6 +430,10 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     in.check = outcome;
     for (const auto &e : int8Errors)
       in.int8Errors.push_back({e.name, e.sqnr, e.output});
+    for (const IdentitySplit &f : quantization.identitySplits)
+      in.int8Folds.push_back(
+          {f.layer, f.sqnrIn, f.sqnrOut, f.cost, f.chosen, f.reason});
+    in.int8ConstantChannels = quantization.foldedChannels;
     if (!int8Errors.empty())
       in.int8Note = "SQNR of the int8 model against the float32 one on " +
                     std::to_string(std::min<size_t>(2, calibrationSet->samples())) +
@@ -464,8 +485,15 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     std::string error;
     bool ran = succeeded(a) &&
                succeeded(checkArtifact(
-                   options.output, os.str(), options.target == "tosa", deploy, inputs,
-                   *a, artifact, error));
+                   qdqOnnx ? options.output + ".int8.tflite" : options.output,
+                   qdqOnnx ? StringRef(int8Tflite) : StringRef(os.str()),
+                   options.target == "tosa", deploy, inputs, *a, artifact,
+                   error));
+    if (ran && qdqOnnx)
+      // Nothing here runs QDQ ONNX; the .tflite of the same quantisation
+      // stands in for it.
+      artifact.what = "the int8 .tflite of the same quantisation (the QDQ "
+                      "model itself runs in ONNX Runtime)";
     if (!ran) {
       if (!error.empty())
         diag << "mobileone-compile: --check: " << error << "\n";

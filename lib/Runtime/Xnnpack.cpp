@@ -122,8 +122,8 @@ std::unique_ptr<kernels::Kernel>
 XnnpackExecutor::buildNative(const Op &op, float slope) const {
   // XNNPACK has no GELU: ours (AVX-512 or AVX2 + FMA, threaded) on every
   // such CPU, with or without --xnnpack-only; the portable kernel
-  // elsewhere.
-  if (op.kind == OpKind::Gelu)
+  // elsewhere. (An int8 GELU is a table: the int8 reference kernel.)
+  if (op.kind == OpKind::Gelu && !op.quantized)
     return model.tensors[op.inputs[0]].data
                ? nullptr // a constant input: the reference kernel reads it
                : kernels::createGelu(model.tensors[op.output].elements,

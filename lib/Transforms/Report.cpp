@@ -439,6 +439,39 @@ std::string mobileone::renderReport(const ReportInput &in) {
     os << "</table>\n";
   }
 
+  // int8: what the quantisation-aware folding chose, and why.
+  if (!in.int8Folds.empty() || !in.int8ConstantChannels.empty()) {
+    os << "<h2>int8 folding</h2><p class='muted'>A folded identity branch "
+          "is the centre tap (c, c) of its kernel, often the largest weight "
+          "of its output channel: int8's per-channel step, set by it, is "
+          "coarse for the rest of the row. Kept out of the kernel (a 1x1 "
+          "depthwise + ADD), the tap is exact and the rest gets the "
+          "steps. Chosen by weight SQNR gained, largest first, within "
+          "--max-slowdown.</p>\n";
+    if (!in.int8Folds.empty()) {
+      os << "<table id='int8-fold'><tr><th>layer</th><th>weight SQNR, tap "
+            "folded (dB)</th><th>tap kept out (dB)</th><th>estimated "
+            "latency</th><th>choice</th></tr>\n";
+      for (const auto &f : in.int8Folds)
+        os << "<tr><td><code>" << esc(f.layer) << "</code></td><td>"
+           << llvm::formatv("{0:f1}", f.sqnrIn).str() << "</td><td>"
+           << llvm::formatv("{0:f1}", f.sqnrOut).str() << "</td><td>+"
+           << llvm::formatv("{0:f2}", 100.0 * f.cost).str() << "%</td><td>"
+           << (f.chosen ? "tap kept out" : "folded: " + esc(f.reason))
+           << "</td></tr>\n";
+      os << "</table>\n";
+    }
+    if (!in.int8ConstantChannels.empty()) {
+      os << "<p>Input channels constant over the calibration set, folded "
+            "into the bias (their rounding, times a folded identity weight, "
+            "would be a constant error):</p><ul>\n";
+      for (const auto &[layer, n] : in.int8ConstantChannels)
+        os << "<li><code>" << esc(layer) << "</code>: " << n
+           << " channel(s)</li>\n";
+      os << "</ul>\n";
+    }
+  }
+
   // The summary.
   int64_t blocks = 0, branches = 0;
   if (func::FuncOp recovered = in.recovered)

@@ -75,7 +75,7 @@ def _shape_text(shape):
 def compile(src, dst=None, *, precision="fp32", calibration=None, calibration_method=None,
             batch=None, input_shapes=None, tflite_layout=None, target=None, check=False,
             check_input=None, check_atol=None, check_rtol=None, report=None, explain=False,
-            reparameterize=True):
+            reparameterize=True, int8_fold=None, max_slowdown=None):
     """Compiles `src` (an ONNX file) to `dst`, whose extension picks the
     format (.tflite, .onnx, .mlir/.mlirbc; `target="tosa"` for TOSA); dst
     None: a .tflite in memory only (Result.bytes).
@@ -83,7 +83,9 @@ def compile(src, dst=None, *, precision="fp32", calibration=None, calibration_me
     precision: "fp32", "fp16" or "int8" (int8 needs `calibration`: an array
     of samples stacked along dimension 0 in the ONNX model's layout, a dict
     of such arrays by input name, or a path to .npy/.npz/a directory).
-    calibration_method: "minmax" or "percentile". batch: fixes a symbolic
+    calibration_method: "minmax", "percentile" or "mse"; int8_fold: "auto"
+    (identity taps kept out of kernels they cost precision, within
+    max_slowdown, a fraction) or "all". batch: fixes a symbolic
     batch. input_shapes: {input name: shape} fixes symbolic dimensions.
     tflite_layout: "nhwc" (default) or "nchw". check: compares the written
     artifact with the training-time model (check_input: its input, an array
@@ -110,6 +112,10 @@ def compile(src, dst=None, *, precision="fp32", calibration=None, calibration_me
             args += ["--calibration", as_file(calibration, "calibration")]
         if calibration_method:
             args += ["--calibration-method", calibration_method]
+        if int8_fold:
+            args += ["--int8-fold", int8_fold]
+        if max_slowdown is not None:
+            args += ["--max-slowdown", repr(float(max_slowdown))]
         if batch is not None:
             args += ["--batch", str(int(batch))]
         for name, shape in (input_shapes or {}).items():

@@ -113,9 +113,10 @@ static cl::opt<std::string> calibration(
     cl::value_desc("file|dir"), cl::cat(toolOptions));
 static cl::opt<std::string> calibrationMethod(
     "calibration-method",
-    cl::desc("How --precision int8 ranges activations: minmax (default) or "
-             "percentile (0.01% clipped at each end)"),
-    cl::value_desc("minmax|percentile"), cl::init("minmax"),
+    cl::desc("How --precision int8 ranges activations: minmax (default), "
+             "percentile (0.01% clipped at each end) or mse (the range of "
+             "least int8 error over the values seen)"),
+    cl::value_desc("minmax|percentile|mse"), cl::init("minmax"),
     cl::cat(toolOptions));
 static cl::opt<std::string> int8Fold(
     "int8-fold",
@@ -124,6 +125,12 @@ static cl::opt<std::string> int8Fold(
              "a 1x1 depthwise + ADD, within --max-slowdown) or all (every "
              "branch in its kernel, fastest)"),
     cl::value_desc("auto|all"), cl::init("auto"), cl::cat(toolOptions));
+static cl::opt<int> qdqWeightBits(
+    "qdq-weight-bits",
+    cl::desc("int8 .onnx: weight bits, 7 (default: ONNX Runtime's u8 x s8 "
+             "kernels on x86 without VNNI saturate int16 sums of full-range "
+             "weights) or 8 (the .tflite's weights exactly)"),
+    cl::value_desc("7|8"), cl::init(7), cl::cat(toolOptions));
 static cl::opt<double> maxSlowdown(
     "max-slowdown",
     cl::desc("Latency --int8-fold auto may add, as a fraction of the "
@@ -186,6 +193,7 @@ int main(int argc, char **argv) {
   options.calibrationMethod = calibrationMethod;
   options.int8Fold = int8Fold;
   options.maxSlowdown = maxSlowdown;
+  options.qdqWeightBits = qdqWeightBits;
   options.check = check;
   options.checkInput = checkInput;
   options.checkAtol = given(checkAtol);

@@ -33,6 +33,9 @@ enum class CalibrationMethod {
   MinMax,
   /// The 0.01st and 99.99th percentiles (outliers clipped).
   Percentile,
+  /// The range whose int8 quantisation has the least mean squared error
+  /// over the values seen: rounding inside the range, clipping outside.
+  Mse,
 };
 
 class CalibrationSet {

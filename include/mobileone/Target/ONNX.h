@@ -14,9 +14,11 @@
 #ifndef MOBILEONE_TARGET_ONNX_H
 #define MOBILEONE_TARGET_ONNX_H
 
+#include "mobileone/Target/Quantization.h"
 #include "mlir/IR/BuiltinOps.h"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 #include "mlir/IR/OwningOpRef.h"
@@ -59,6 +61,14 @@ struct ONNXExportOptions {
   /// ONNX Runtime folds the casts at load). A weight beyond float16's range
   /// is an error naming it.
   bool fp16Weights = false;
+  /// int8: QuantizeLinear / DequantizeLinear pairs (ONNX Runtime's QDQ
+  /// format) on every activation and int8 weights, as `int8` says.
+  const Int8Quantization *int8 = nullptr;
+  /// int8: weights in [-64, 64] at twice the .tflite's scale (its int8
+  /// weights halved, rounded half away from zero; biases at the new scale):
+  /// ONNX Runtime's u8 x s8 kernels without VNNI add pairs of products in
+  /// saturating int16, which 7-bit weights cannot overflow.
+  bool reduceRange = false;
 };
 LogicalResult exportONNX(ModuleOp module, llvm::raw_ostream &os,
                          const ONNXExportOptions &options = {});

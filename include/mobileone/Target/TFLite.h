@@ -11,6 +11,7 @@
 #ifndef MOBILEONE_TARGET_TFLITE_H
 #define MOBILEONE_TARGET_TFLITE_H
 
+#include "mobileone/Target/Quantization.h"
 #include "mlir/IR/BuiltinOps.h"
 
 #include <functional>
@@ -89,6 +90,8 @@ struct QuantizationSummary {
   /// The float32 model that was calibrated (FlatBuffer bytes): what the int8
   /// one is measured against.
   std::string floatModel;
+  /// The quantisation, by op name, for the other formats (QDQ ONNX).
+  Int8Quantization int8;
 };
 
 struct TFLiteOptions {

@@ -53,6 +53,19 @@ struct ReportInput {
   };
   std::vector<Int8Error> int8Errors;
   std::string int8Note; ///< how they were measured
+  /// --precision int8: the quantisation-aware folding's candidates (kernels
+  /// whose identity taps cost their weights precision) and its choice.
+  struct Int8Fold {
+    std::string layer;
+    double sqnrIn = 0.0, sqnrOut = 0.0; ///< weight SQNR, tap in / out (dB)
+    double cost = 0.0; ///< added latency, fraction of the model's estimate
+    bool chosen = false;
+    std::string reason; ///< why not, when not chosen
+  };
+  std::vector<Int8Fold> int8Folds;
+  /// Input channels constant over the calibration set, folded into a
+  /// layer's bias: (layer, channels).
+  std::vector<std::pair<std::string, int>> int8ConstantChannels;
   func::FuncOp trainingTime; ///< as imported
   func::FuncOp recovered;    ///< blocks explicit, before merging
   func::FuncOp deployed;     ///< re-parameterised (mobileone dialect)

@@ -25,6 +25,7 @@
 #include <onnx/onnx_pb.h>
 
 #include <cstring>
+#include <deque>
 
 using namespace mlir;
 using namespace mlir::mobileone;
@@ -53,6 +54,33 @@ struct Exporter {
   addInt64Initializer(StringRef hint, ArrayRef<int64_t> data,
                       std::optional<ArrayRef<int64_t>> shape = std::nullopt);
   void setOutput(Value v, const std::string &name) { names[v] = name; }
+
+  // int8 QDQ (options.int8).
+  /// A typed initializer from raw bytes.
+  std::string addRawInitializer(StringRef hint, ArrayRef<int64_t> shape,
+                                int32_t type, const void *data, size_t bytes);
+  /// QuantizeLinear -> DequantizeLinear of `name` with `p`: the name every
+  /// reader then uses.
+  std::string qdq(const std::string &name, const QdqParams &p);
+  /// `data` (`type`, `elementBytes` each) through a DequantizeLinear along
+  /// axis 0 with `scales` and zero points 0.
+  std::string dequantizeLinear(StringRef hint, ArrayRef<int64_t> shape,
+                               int32_t type, const void *data,
+                               size_t elementBytes, ArrayRef<float> scales);
+  /// int8 weights (or int32 bias) through a per-channel DequantizeLinear.
+  std::string dequantizedWeights(StringRef hint, const QdqWeights &w);
+  std::string dequantizedBias(StringRef hint, const QdqWeights &w);
+  /// The int8 form of `op`'s result, if the quantisation has one: after
+  /// the op, or after the ReLU / Clip the TFLite target fused into it.
+  void quantizeResult(Operation &op);
+  /// The quantised layer `op` is (a conv2d or linear whose weights the
+  /// quantisation holds in the op's shape), or null.
+  const QdqLayer *quantizedLayer(Operation &op);
+  LogicalResult exportQuantizedLayer(Operation &op, const QdqLayer &layer);
+  llvm::DenseMap<Operation *, QdqParams> fusedInto;
+  std::deque<QdqWeights> reducedStorage;
+  /// Op names that more than one op has: their tensors are not matched.
+  llvm::StringSet<> ambiguous;
 
   ModuleOp module;
   ONNXExportOptions options;
@@ -760,12 +788,218 @@ LogicalResult Exporter::exportOp(Operation &op) {
   auto it = exportTable().find(op.getName().getStringRef());
   if (it == exportTable().end())
     return op.emitError("ONNX export cannot express '") << op.getName() << "'";
+  if (const QdqLayer *layer = quantizedLayer(op)) {
+    if (failed(exportQuantizedLayer(op, *layer)))
+      return failure();
+    quantizeResult(op);
+    return success();
+  }
   ExportContext c{*this, &op, uniqueName(nodeName(&op)), opset, {}};
   FailureOr<SmallVector<std::string>> in = c.operands();
   if (failed(in))
     return failure();
   c.in = std::move(*in);
-  return it->second(c);
+  if (failed(it->second(c)))
+    return failure();
+  quantizeResult(op);
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// int8 QDQ: the quantisation of the int8 .tflite (Target/Quantization.h) as
+// ONNX Runtime's static quantiser writes it: a QuantizeLinear ->
+// DequantizeLinear pair after every int8 activation (as uint8, zero point
+// + 128: the same values), int8 weights and int32 biases through
+// DequantizeLinear. ONNX Runtime fuses DQ -> Conv -> Q into
+// QLinearConv (and Add, GlobalAveragePool, ...), and drops a ReLU before a
+// Q whose zero point is the int8 minimum.
+//===----------------------------------------------------------------------===//
+
+std::string Exporter::addRawInitializer(StringRef hint, ArrayRef<int64_t> shape,
+                                        int32_t type, const void *data,
+                                        size_t bytes) {
+  onnx::TensorProto *t = graph->add_initializer();
+  std::string name = uniqueName(hint);
+  t->set_name(name);
+  t->set_data_type(type);
+  for (int64_t d : shape)
+    t->add_dims(d);
+  t->set_raw_data(std::string(static_cast<const char *>(data), bytes));
+  return name;
+}
+
+std::string Exporter::qdq(const std::string &name, const QdqParams &p) {
+  std::string scale = addRawInitializer(name + "_scale", {},
+                                        onnx::TensorProto::FLOAT, &p.scale, 4);
+  // uint8 with the zero point moved by 128: the same real values as the
+  // .tflite's int8, in the form ONNX Runtime's quantiser writes by default
+  // and fuses on every CPU (its int8 activations need VNNI or Arm to fuse
+  // where a tensor has several readers).
+  uint8_t z = uint8_t(p.zeroPoint + 128);
+  std::string zero = addRawInitializer(name + "_zero_point", {},
+                                       onnx::TensorProto::UINT8, &z, 1);
+  std::string q = uniqueName(name + "_quantized");
+  std::string dq = uniqueName(name + "_dequantized");
+  addNode("QuantizeLinear", uniqueName(name + "_QuantizeLinear"),
+          {name, scale, zero}, {q});
+  addNode("DequantizeLinear", uniqueName(name + "_DequantizeLinear"),
+          {q, scale, zero}, {dq});
+  return dq;
+}
+
+/// `w` with 7-bit weights at twice the scale (ONNXExportOptions::reduceRange).
+static QdqWeights reducedRange(const QdqWeights &w) {
+  QdqWeights r = w;
+  for (int8_t &q : r.weights)
+    q = int8_t(q >= 0 ? (q + 1) / 2 : -((-q + 1) / 2));
+  for (float &s : r.weightScales)
+    s *= 2.0f;
+  for (size_t c = 0; c < r.bias.size(); ++c) {
+    r.biasScales[c] *= 2.0f;
+    int64_t b = r.bias[c];
+    r.bias[c] = int32_t(b >= 0 ? (b + 1) / 2 : -((-b + 1) / 2));
+  }
+  return r;
+}
+
+std::string Exporter::dequantizeLinear(StringRef hint, ArrayRef<int64_t> shape,
+                                       int32_t type, const void *data,
+                                       size_t elementBytes,
+                                       ArrayRef<float> scales) {
+  const int64_t channels = scales.size();
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  std::string values = addRawInitializer(hint.str() + "_quantized", shape, type,
+                                         data, n * elementBytes);
+  std::string scale =
+      addRawInitializer(hint.str() + "_scale", {channels},
+                        onnx::TensorProto::FLOAT, scales.data(), channels * 4);
+  std::vector<uint8_t> zeros(channels * elementBytes, 0);
+  std::string zero = addRawInitializer(hint.str() + "_zero_point", {channels},
+                                       type, zeros.data(), zeros.size());
+  std::string out = uniqueName(hint.str() + "_dequantized");
+  addInt(addNode("DequantizeLinear",
+                 uniqueName(hint.str() + "_DequantizeLinear"),
+                 {values, scale, zero}, {out}),
+         "axis", 0);
+  return out;
+}
+
+std::string Exporter::dequantizedWeights(StringRef hint,
+                                         const QdqWeights &given) {
+  const QdqWeights &w =
+      options.reduceRange ? reducedStorage.emplace_back(reducedRange(given))
+                          : given;
+  return dequantizeLinear(hint, w.shape, onnx::TensorProto::INT8,
+                          w.weights.data(), 1, w.weightScales);
+}
+
+std::string Exporter::dequantizedBias(StringRef hint,
+                                      const QdqWeights &given) {
+  const QdqWeights &w =
+      options.reduceRange ? reducedStorage.emplace_back(reducedRange(given))
+                          : given;
+  return dequantizeLinear(hint, {int64_t(w.bias.size())},
+                          onnx::TensorProto::INT32, w.bias.data(), 4,
+                          w.biasScales);
+}
+
+void Exporter::quantizeResult(Operation &op) {
+  if (!options.int8 || op.getNumResults() != 1)
+    return;
+  Value v = op.getResult(0);
+  if (auto it = fusedInto.find(&op); it != fusedInto.end()) {
+    names[v] = qdq(names[v], it->second);
+    return;
+  }
+  std::string name = nodeName(&op);
+  if (ambiguous.contains(name))
+    return;
+  auto found = options.int8->activations.find(name);
+  if (found == options.int8->activations.end())
+    return;
+  if (v.hasOneUse()) {
+    Operation *user = *v.user_begin();
+    if (isa<ReluOp, ClipOp>(user) &&
+        !options.int8->activations.count(nodeName(user))) {
+      fusedInto[user] = found->second;
+      return;
+    }
+  }
+  names[v] = qdq(names[v], found->second);
+}
+
+/// Whether `w` holds weights and (if any) a bias for a layer of weight
+/// shape `shape` and `channels` outputs.
+static bool fits(const QdqWeights &w, ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape)
+    n *= d;
+  return ArrayRef<int64_t>(w.shape) == shape && int64_t(w.weights.size()) == n &&
+         int64_t(w.weightScales.size()) == shape[0] &&
+         (w.bias.empty() || (int64_t(w.bias.size()) == shape[0] &&
+                             w.biasScales.size() == w.bias.size()));
+}
+
+const QdqLayer *Exporter::quantizedLayer(Operation &op) {
+  if (!options.int8 || !isa<Conv2DOp, LinearOp>(op))
+    return nullptr;
+  std::string name = nodeName(&op);
+  auto it = options.int8->layers.find(name);
+  if (it == options.int8->layers.end() || ambiguous.contains(name) ||
+      !names.count(op.getOperand(0)))
+    return nullptr;
+  auto shape = cast<RankedTensorType>(op.getOperand(1).getType()).getShape();
+  const QdqLayer &layer = it->second;
+  if (!fits(layer.kernel, shape) || layer.kernel.bias.empty())
+    return nullptr;
+  if (layer.taps) {
+    auto conv = dyn_cast<Conv2DOp>(op);
+    if (!conv || !fits(*layer.taps, {shape[0], 1, 1, 1}) ||
+        layer.taps->bias.empty())
+      return nullptr;
+  }
+  return &layer;
+}
+
+LogicalResult Exporter::exportQuantizedLayer(Operation &op,
+                                             const QdqLayer &layer) {
+  std::string name = uniqueName(nodeName(&op));
+  std::string x = names[op.getOperand(0)];
+  std::string w = dequantizedWeights(name + ".weight", layer.kernel);
+  std::string b = dequantizedBias(name + ".bias", layer.kernel);
+  std::string out = uniqueName(name + "_out");
+  if (isa<LinearOp>(op)) {
+    addInt(addNode("Gemm", name, {x, w, b}, {out}), "transB", 1);
+    names[op.getResult(0)] = out;
+    return success();
+  }
+  auto conv = cast<Conv2DOp>(op);
+  auto attributes = [&](onnx::NodeProto *node) {
+    copyAttributes(&op, node);
+    addInts(node, "kernel_shape", {conv.getKernelH(), conv.getKernelW()});
+  };
+  if (!layer.taps) {
+    attributes(addNode("Conv", name, {x, w, b}, {out}));
+    names[op.getResult(0)] = out;
+    return success();
+  }
+  // y = conv(x, W - T) + T x (IdentitySplit.h), each term int8.
+  std::string kernel = uniqueName(name + "_kernel");
+  attributes(addNode("Conv", uniqueName(name + ".kernel"), {x, w, b}, {kernel}));
+  std::string taps = uniqueName(name + "_identity");
+  onnx::NodeProto *dw = addNode(
+      "Conv", uniqueName(name + ".identity"),
+      {x, dequantizedWeights(name + ".identity_weight", *layer.taps),
+       dequantizedBias(name + ".identity_bias", *layer.taps)},
+      {taps});
+  addInt(dw, "group", layer.taps->shape[0]);
+  addInts(dw, "kernel_shape", {1, 1});
+  addNode("Add", name, {qdq(kernel, layer.kernelOutput), qdq(taps, layer.tapsOutput)},
+          {out});
+  names[op.getResult(0)] = out;
+  return success();
 }
 
 LogicalResult Exporter::run(llvm::raw_ostream &os) {
@@ -786,6 +1020,9 @@ LogicalResult Exporter::run(llvm::raw_ostream &os) {
     opset = 17;
   if (auto a = module->getAttrOfType<IntegerAttr>(kONNXIRVersionAttr))
     irVersion = a.getInt();
+  // Per-axis DequantizeLinear (int8 weights per output channel) is opset 13.
+  if (options.int8)
+    opset = std::max<int64_t>(opset, 13);
   model.set_ir_version(irVersion);
   model.set_producer_name("mobileone");
   model.set_producer_version("0.1");
@@ -800,6 +1037,16 @@ LogicalResult Exporter::run(llvm::raw_ostream &os) {
         << cast<RankedTensorType>(func.getArgument(0).getType()).getDimSize(0)
         << ": this op does not keep dimension 0 as the batch";
     batched.clear();
+  }
+  if (options.int8) {
+    // An op name two ops share cannot say which tensor is whose.
+    llvm::StringSet<> seen;
+    // (Constants become initializers, not nodes: a merged kernel's
+    // weights carry its conv's name.)
+    for (Operation &op : func.getBody().front().without_terminator())
+      if (!op.hasTrait<OpTrait::ConstantLike>() &&
+          !seen.insert(nodeName(&op)).second)
+        ambiguous.insert(nodeName(&op));
   }
   for (BlockArgument arg : func.getArguments()) {
     auto type = dyn_cast<RankedTensorType>(arg.getType());
@@ -821,6 +1068,10 @@ LogicalResult Exporter::run(llvm::raw_ostream &os) {
       batchName = batch.str();
     }
     setTensorType(info, type.getShape(), batch);
+    if (options.int8)
+      if (auto q = options.int8->activations.find(name);
+          q != options.int8->activations.end())
+        names[arg] = qdq(name, q->second);
   }
 
   Block &body = func.getBody().front();

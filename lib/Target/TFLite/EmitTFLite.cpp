@@ -108,6 +108,7 @@ private:
     t.type = type;
     t.buffer = buffer;
     t.name = unique(name);
+    t.origin = name.str();
     graph.tensors.push_back(std::move(t));
     return graph.tensors.size() - 1;
   }
@@ -195,6 +196,8 @@ private:
     int32_t id = addTensor(
         shapeOf(v), it != resultNames.end() ? StringRef(it->second) : name,
         type);
+    // A graph output is named after the interface, but computed by `name`.
+    graph.tensors[id].origin = name.str();
     tensorIds[v] = id;
     return id;
   }
@@ -1065,6 +1068,8 @@ LogicalResult Writer::run(ModuleOp module, llvm::raw_ostream &os) {
     tfl::quantizeGraph(
         graph, *ranges, [&](const std::string &n) { return unique(n); }, fbb,
         options.summary);
+    if (options.summary)
+      tfl::collectQuantization(graph, options.summary->int8);
   }
   return serialize(func, os);
 }

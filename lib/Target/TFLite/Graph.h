@@ -32,6 +32,9 @@ struct TensorRecord {
   /// Index into Graph::buffers; 0 (the empty buffer) for an activation.
   uint32_t buffer = 0;
   Quantization quant;
+  /// The name of the op (or part of it, e.g. "<op>/kernel") that computes
+  /// the tensor, before names were made unique.
+  std::string origin;
 };
 
 struct OpRecord {
@@ -72,6 +75,11 @@ void quantizeGraph(Graph &g, const std::vector<TensorRange> &ranges,
                    const std::function<std::string(const std::string &)> &unique,
                    flatbuffers::FlatBufferBuilder &fbb,
                    QuantizationSummary *summary);
+
+/// The int8 quantisation of the quantised graph `g` by origin: each op's
+/// last int8 activation, each int8 convolution's and fully connected
+/// layer's weights in ONNX layout.
+void collectQuantization(const Graph &g, Int8Quantization &out);
 
 } // namespace mlir::mobileone::tfl
 

@@ -130,6 +130,7 @@ private:
     r.type = type;
     r.name = unique(name);
     r.quant = q;
+    r.origin = g.tensors[like].origin;
     g.tensors.push_back(std::move(r));
     int8Form.push_back(-1);
     floatForm.push_back(-1);
@@ -543,4 +544,83 @@ void mlir::mobileone::tfl::quantizeGraph(
     const std::function<std::string(const std::string &)> &unique,
     flatbuffers::FlatBufferBuilder &fbb, QuantizationSummary *summary) {
   Quantizer(g, ranges, unique, fbb, summary).run();
+}
+
+void mlir::mobileone::tfl::collectQuantization(const Graph &g,
+                                               Int8Quantization &out) {
+  auto params = [&](int32_t t) {
+    return QdqParams{g.tensors[t].quant.scale[0],
+                     int32_t(g.tensors[t].quant.zeroPoint[0])};
+  };
+  auto isInt8 = [&](int32_t t) {
+    return t >= 0 && g.tensors[t].type == tflite::TensorType_INT8 &&
+           g.tensors[t].quant.scale.size() == 1;
+  };
+  for (const OpRecord &op : g.ops) {
+    for (int32_t t : op.outputs)
+      if (isInt8(t) && !g.tensors[t].origin.empty())
+        out.activations[g.tensors[t].origin] = params(t);
+    const bool depthwise = op.code == tflite::BuiltinOperator_DEPTHWISE_CONV_2D;
+    if ((op.code != tflite::BuiltinOperator_CONV_2D && !depthwise &&
+         op.code != tflite::BuiltinOperator_FULLY_CONNECTED) ||
+        op.inputs.size() < 2 || op.outputs.size() != 1 ||
+        !isInt8(op.outputs[0]))
+      continue;
+    const int32_t w = op.inputs[1];
+    const int32_t b = op.inputs.size() > 2 ? op.inputs[2] : -1;
+    const TensorRecord &wr = g.tensors[w];
+    if (wr.type != tflite::TensorType_INT8 || !g.isConstant(w))
+      continue;
+    // TFLite's [OC, KH, KW, IC] / [1, KH, KW, OC] / [OC, IC] to ONNX's
+    // [OC, IC, KH, KW] / [OC, 1, KH, KW] / [OC, IC].
+    const std::vector<int32_t> &s = wr.shape;
+    const int8_t *data =
+        reinterpret_cast<const int8_t *>(g.buffers[wr.buffer].data());
+    QdqWeights q;
+    if (s.size() == 4) {
+      const int64_t oc = depthwise ? s[3] : s[0], kh = s[1], kw = s[2],
+                    ic = depthwise ? 1 : s[3];
+      q.shape = {oc, ic, kh, kw};
+      q.weights.resize(oc * ic * kh * kw);
+      for (int64_t o = 0; o < oc; ++o)
+        for (int64_t i = 0; i < ic; ++i)
+          for (int64_t y = 0; y < kh; ++y)
+            for (int64_t x = 0; x < kw; ++x)
+              q.weights[((o * ic + i) * kh + y) * kw + x] =
+                  depthwise ? data[(y * kw + x) * oc + o]
+                            : data[((o * kh + y) * kw + x) * ic + i];
+    } else if (s.size() == 2) {
+      q.shape = {s[0], s[1]};
+      q.weights.assign(data, data + int64_t(s[0]) * s[1]);
+    } else {
+      continue;
+    }
+    q.weightScales = wr.quant.scale;
+    if (q.weightScales.size() == 1)
+      q.weightScales.assign(q.shape[0], q.weightScales[0]);
+    if (b >= 0 && g.tensors[b].type == tflite::TensorType_INT32 &&
+        g.isConstant(b)) {
+      const int32_t *bias =
+          reinterpret_cast<const int32_t *>(g.buffers[g.tensors[b].buffer].data());
+      q.bias.assign(bias, bias + g.elements(b));
+      q.biasScales = g.tensors[b].quant.scale;
+    }
+    const std::string &origin = g.tensors[op.outputs[0]].origin;
+    auto ends = [&](const std::string &suffix) {
+      return origin.size() > suffix.size() &&
+             origin.compare(origin.size() - suffix.size(), suffix.size(),
+                            suffix) == 0;
+    };
+    if (ends("/kernel")) {
+      QdqLayer &layer = out.layers[origin.substr(0, origin.size() - 7)];
+      layer.kernel = std::move(q);
+      layer.kernelOutput = params(op.outputs[0]);
+    } else if (ends("/identity")) {
+      QdqLayer &layer = out.layers[origin.substr(0, origin.size() - 9)];
+      layer.taps = std::move(q);
+      layer.tapsOutput = params(op.outputs[0]);
+    } else {
+      out.layers[origin].kernel = std::move(q);
+    }
+  }
 }

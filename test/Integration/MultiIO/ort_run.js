@@ -2,6 +2,9 @@
 // output as OUTDIR/<output name>.npy (float32, or int64 indices; its shape):
 //
 //   node ort_run.js MODEL.onnx OUTDIR name=input.npy [name=input.npy ...]
+//
+// With ORT_OPTIMIZED=FILE in the environment, ONNX Runtime also writes the
+// model as its graph optimisations left it (which QDQ pairs it fused).
 'use strict';
 const fs = require('fs');
 const path = require('path');
@@ -34,7 +37,9 @@ function writeNpy(file, data, dims) {
 
 async function main() {
   const [model, outDir, ...pairs] = process.argv.slice(2);
-  const session = await ort.InferenceSession.create(model, {intraOpNumThreads: 1});
+  const options = {intraOpNumThreads: 1};
+  if (process.env.ORT_OPTIMIZED) options.optimizedModelFilePath = process.env.ORT_OPTIMIZED;
+  const session = await ort.InferenceSession.create(model, options);
   const feeds = {};
   for (const p of pairs) {
     const [name, file] = p.split('=');

@@ -127,10 +127,11 @@ static cl::opt<std::string> int8Fold(
     cl::value_desc("auto|all"), cl::init("auto"), cl::cat(toolOptions));
 static cl::opt<int> qdqWeightBits(
     "qdq-weight-bits",
-    cl::desc("int8 .onnx: weight bits, 7 (default: ONNX Runtime's u8 x s8 "
-             "kernels on x86 without VNNI saturate int16 sums of full-range "
-             "weights) or 8 (the .tflite's weights exactly)"),
-    cl::value_desc("7|8"), cl::init(7), cl::cat(toolOptions));
+    cl::desc("int8 .onnx: weight bits, 8 (default: the .tflite's weights "
+             "exactly) or 7 (ONNX Runtime's u8 x s8 kernels on x86 without "
+             "VNNI add pairs of products in saturating int16; 7-bit weights "
+             "cannot overflow it)"),
+    cl::value_desc("7|8"), cl::init(8), cl::cat(toolOptions));
 static cl::opt<double> maxSlowdown(
     "max-slowdown",
     cl::desc("Latency --int8-fold auto may add, as a fraction of the "

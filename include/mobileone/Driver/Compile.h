@@ -53,10 +53,10 @@ struct CompileOptions {
   /// every branch into its kernel (fastest).
   std::string int8Fold = "auto";
   double maxSlowdown = 0.10;
-  /// int8 .onnx: weight bits, 7 (default: ONNX Runtime's u8 x s8 kernels
-  /// on x86 without VNNI cannot saturate, ONNXExportOptions::reduceRange)
-  /// or 8 (the .tflite's weights exactly).
-  int qdqWeightBits = 7;
+  /// int8 .onnx: weight bits, 8 (default: the .tflite's weights exactly)
+  /// or 7 (ONNX Runtime's u8 x s8 kernels on x86 without VNNI cannot
+  /// saturate, ONNXExportOptions::reduceRange).
+  int qdqWeightBits = 8;
   /// Checks the written artifact against the training-time model; implied
   /// by `checkInput`, `checkAtol` and `checkRtol`.
   bool check = false;

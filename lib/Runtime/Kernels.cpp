@@ -152,6 +152,16 @@ bool mobileone::runtime::kernels::mulInt8(const MulInt8 &mul) {
   return true;
 }
 
+bool mobileone::runtime::kernels::addInt8(const AddInt8 &add) {
+  for (int shift : {add.shiftA, add.shiftB, add.shift})
+    if (shift < -31 || shift > 30)
+      return false;
+  if (!runs(Isa::Avx2))
+    return false;
+  detail::addInt8Avx2(add);
+  return true;
+}
+
 bool mobileone::runtime::kernels::lookupInt8(const int8_t *in, int8_t *out,
                                              size_t n, const int8_t *table) {
   if (!runs(Isa::Avx2))

@@ -218,6 +218,23 @@ struct MulInt8 {
 /// False where the CPU has no AVX2 (nothing written).
 bool mulInt8(const MulInt8 &mul);
 
+/// int8 ADD (or SUB) of two tensors of one shape, TFLite's arithmetic: each
+/// input (q - z) << 20 requantised onto twice the larger input scale, the
+/// sum requantised to the output, plus its zero point, clamped; bit-exact
+/// to the reference kernel.
+struct AddInt8 {
+  const int8_t *a = nullptr, *b = nullptr;
+  int8_t *out = nullptr;
+  size_t elements = 0;
+  bool subtract = false;
+  int32_t zeroA = 0, zeroB = 0, outputZero = 0;
+  int32_t multiplierA = 0, multiplierB = 0, multiplier = 0;
+  int shiftA = 0, shiftB = 0, shift = 0;
+  int32_t activationMin = -128, activationMax = 127;
+};
+/// False where the CPU has no AVX2 (nothing written).
+bool addInt8(const AddInt8 &add);
+
 /// out[i] = table[in[i] + 128] for n int8 values (the int8 kernels'
 /// tabulated functions: LOGISTIC, LEAKY_RELU, HARD_SWISH, ...), 32 at a
 /// time with vpshufb over the table's sixteen 16-byte rows. False where the
@@ -250,6 +267,7 @@ std::unique_ptr<KernelInt8> createConvInt8Avx2(const QuantizedConv &conv);
 void quantizeFloatsAvx2(const float *in, int8_t *out, size_t n, float scale,
                         int32_t zero);
 void mulInt8Avx2(const MulInt8 &mul);
+void addInt8Avx2(const AddInt8 &add);
 void lookupInt8Avx2(const int8_t *in, int8_t *out, size_t n,
                     const int8_t *table);
 } // namespace detail

@@ -662,6 +662,62 @@ void mobileone::runtime::kernels::detail::mulInt8Avx2(const MulInt8 &m) {
     }
 }
 
+namespace {
+/// Lane params with one multiplier and shift in every lane, no start.
+LaneParams uniformLanes(int32_t multiplier, int shift) {
+  const int32_t start[8] = {};
+  int32_t multipliers[8];
+  int total[8];
+  std::fill(multipliers, multipliers + 8, multiplier);
+  std::fill(total, total + 8, 31 - shift);
+  return makeLanes(start, multipliers, total);
+}
+
+/// multiplyByQuantizedMultiplier, one value (the tails).
+int32_t requantizeOne(int64_t x, int32_t multiplier, int shift) {
+  const int t = 31 - shift;
+  return int32_t((x * multiplier + (int64_t(1) << (t - 1))) >> t);
+}
+} // namespace
+
+void mobileone::runtime::kernels::detail::addInt8Avx2(const AddInt8 &m) {
+  const LaneParams pa = uniformLanes(m.multiplierA, m.shiftA),
+                   pb = uniformLanes(m.multiplierB, m.shiftB),
+                   po = uniformLanes(m.multiplier, m.shift);
+  const __m256i za = _mm256_set1_epi32(m.zeroA), zb = _mm256_set1_epi32(m.zeroB);
+  const __m256i zero = _mm256_set1_epi32(m.outputZero),
+                low = _mm256_set1_epi32(m.activationMin),
+                high = _mm256_set1_epi32(m.activationMax);
+  const __m256i none = _mm256_setzero_si256(),
+                min32 = _mm256_set1_epi32(INT32_MIN),
+                max32 = _mm256_set1_epi32(INT32_MAX);
+  size_t i = 0;
+  for (; i + 8 <= m.elements; i += 8) {
+    // (q - z) << 20 fits int32: |q - z| <= 255.
+    const __m256i sa = requantize(_mm256_slli_epi32(widen8(m.a + i, za), 20),
+                                  pa, none, min32, max32);
+    const __m256i sb = requantize(_mm256_slli_epi32(widen8(m.b + i, zb), 20),
+                                  pb, none, min32, max32);
+    const __m256i v =
+        requantize(m.subtract ? _mm256_sub_epi32(sa, sb) : _mm256_add_epi32(sa, sb),
+                   po, zero, low, high);
+    const __m128i words = _mm_packs_epi32(_mm256_castsi256_si128(v),
+                                          _mm256_extracti128_si256(v, 1));
+    const int64_t bytes = _mm_cvtsi128_si64(_mm_packs_epi16(words, words));
+    std::memcpy(m.out + i, &bytes, 8);
+  }
+  for (; i < m.elements; ++i) {
+    const int32_t sa = requantizeOne(int64_t(int32_t(m.a[i]) - m.zeroA) << 20,
+                                     m.multiplierA, m.shiftA);
+    const int32_t sb = requantizeOne(int64_t(int32_t(m.b[i]) - m.zeroB) << 20,
+                                     m.multiplierB, m.shiftB);
+    int32_t v = requantizeOne(m.subtract ? sa - sb : sa + sb, m.multiplier,
+                              m.shift) +
+                m.outputZero;
+    m.out[i] = int8_t(std::min(std::max(v, m.activationMin), m.activationMax));
+  }
+}
+
 void mobileone::runtime::kernels::detail::lookupInt8Avx2(const int8_t *in,
                                                          int8_t *out, size_t n,
                                                          const int8_t *table) {

@@ -486,6 +486,27 @@ void mobileone::runtime::runQuantizedOp(const Model &model, const Op &op,
     const Tensor &b = model.tensors[op.inputs[1]];
     const int8_t *pb = static_cast<const int8_t *>(ins[1]);
     const bool sub = op.kind == OpKind::Sub;
+    if (b.shape == x.shape && x.shape == y.shape) {
+      kernels::AddInt8 k;
+      k.a = in;
+      k.b = pb;
+      k.out = out;
+      k.elements = size_t(x.elements);
+      k.subtract = sub;
+      k.zeroA = q.inputZero[0];
+      k.zeroB = q.inputZero[1];
+      k.outputZero = q.outputZero;
+      k.multiplierA = q.inputMultiplier[0];
+      k.multiplierB = q.inputMultiplier[1];
+      k.shiftA = q.inputShift[0];
+      k.shiftB = q.inputShift[1];
+      k.multiplier = q.multiplier[0];
+      k.shift = q.shift[0];
+      k.activationMin = q.activationMin;
+      k.activationMax = q.activationMax;
+      if (kernels::addInt8(k))
+        return;
+    }
     forEachBroadcast(x, b, y, [&](int64_t ia, int64_t ib, int64_t e) {
       const int32_t va = (int32_t(in[ia]) - q.inputZero[0]) * (1 << 20);
       const int32_t vb = (int32_t(pb[ib]) - q.inputZero[1]) * (1 << 20);

@@ -21,6 +21,7 @@
 #include "mlir/Dialect/Tosa/IR/TosaOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -30,6 +31,34 @@
 using namespace mlir;
 using namespace mlir::mobileone;
 using namespace llvm;
+
+bool mlir::mobileone::addInputShape(
+    const std::string &spec,
+    std::map<std::string, std::vector<int64_t>> &shapes, std::string &error) {
+  size_t colon = spec.rfind(':');
+  std::vector<int64_t> dims;
+  bool ok = colon != std::string::npos && colon > 0;
+  if (ok)
+    for (StringRef d : split(StringRef(spec).substr(colon + 1), 'x')) {
+      int64_t v;
+      if (d.getAsInteger(10, v) || v < 1 || v > (int64_t(1) << 24)) {
+        ok = false;
+        break;
+      }
+      dims.push_back(v);
+    }
+  if (!ok || dims.empty()) {
+    error = "--input-shape takes name:d0xd1x... with positive dimensions "
+            "(e.g. images:1x3x640x640), got '" +
+            spec + "'";
+    return false;
+  }
+  if (!shapes.emplace(spec.substr(0, colon), dims).second) {
+    error = "--input-shape names '" + spec.substr(0, colon) + "' twice";
+    return false;
+  }
+  return true;
+}
 
 double mlir::mobileone::defaultCheckRtol(const std::string &precision) {
   return precision == "fp16" ? 1e-2 : precision == "int8" ? 0.25 : 1e-4;

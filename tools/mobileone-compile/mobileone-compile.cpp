@@ -11,7 +11,6 @@
 #include "mobileone/Driver/Compile.h"
 #include "mobileone/Support/ToolSupport.h"
 
-#include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
@@ -96,8 +95,8 @@ static cl::opt<std::string> precision(
              "FLOAT16 weights widened by DEQUANTIZE, TFLite's float16 "
              "quantisation; .onnx: FLOAT16 initializers widened by Cast; "
              "half the file, float32 interface and arithmetic); int8 "
-             "(.tflite: TFLite's int8 scheme, activations calibrated on "
-             "--calibration; float32 interface)"),
+             "(.tflite: TFLite's int8 scheme; .onnx: the same as QDQ; "
+             "calibrated on --calibration; float32 interface)"),
     cl::value_desc("fp32|fp16|int8"), cl::init("fp32"), cl::cat(toolOptions));
 static cl::opt<std::string> tfliteLayout(
     "tflite-layout",
@@ -163,28 +162,9 @@ int main(int argc, char **argv) {
   options.target = target;
   options.batch = given(batch);
   for (const std::string &spec : inputShape) {
-    // name:d0xd1x...; the name may itself hold ':' (the last one splits).
-    size_t colon = spec.rfind(':');
-    std::vector<int64_t> dims;
-    bool ok = colon != std::string::npos && colon > 0;
-    if (ok)
-      for (StringRef d : split(StringRef(spec).substr(colon + 1), 'x')) {
-        int64_t v;
-        if (d.getAsInteger(10, v) || v < 1 || v > (int64_t(1) << 24)) {
-          ok = false;
-          break;
-        }
-        dims.push_back(v);
-      }
-    if (!ok || dims.empty()) {
-      errs() << "mobileone-compile: --input-shape takes name:d0xd1x... with "
-                "positive dimensions (e.g. images:1x3x640x640), got '"
-             << spec << "'\n";
-      return 1;
-    }
-    if (!options.inputShapes.emplace(spec.substr(0, colon), dims).second) {
-      errs() << "mobileone-compile: --input-shape names '"
-             << spec.substr(0, colon) << "' twice\n";
+    std::string error;
+    if (!mlir::mobileone::addInputShape(spec, options.inputShapes, error)) {
+      errs() << "mobileone-compile: " << error << "\n";
       return 1;
     }
   }

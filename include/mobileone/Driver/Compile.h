@@ -93,6 +93,13 @@ struct CompileResult {
 CompileResult compile(const CompileOptions &options,
                       llvm::raw_ostream &diagnostics);
 
+/// Parses `--input-shape` text, name:d0xd1x... (the name may hold ':'; the
+/// last one splits), into `shapes`; false with `error` for bad text or a
+/// name given twice.
+bool addInputShape(const std::string &spec,
+                   std::map<std::string, std::vector<int64_t>> &shapes,
+                   std::string &error);
+
 /// The check tolerance `precision` implies: fp32 1e-4, fp16 1e-2, int8 0.25.
 double defaultCheckRtol(const std::string &precision);
 

@@ -32,6 +32,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Kernels.h"
+#include "Quantized.h"
 
 #include <immintrin.h>
 #include <pthreadpool.h>
@@ -652,10 +653,10 @@ void mobileone::runtime::kernels::detail::mulInt8Avx2(const MulInt8 &m) {
         std::memcpy(out + c, &bytes, 8);
       }
       for (; c < m.channels; ++c) {
-        const int64_t product = int64_t(int32_t(a[c]) - m.zeroA) *
-                                (int32_t(b[m.bScalar ? 0 : c]) - m.zeroB);
-        const int t = 31 - m.shift;
-        int32_t v = int32_t((product * m.multiplier + (int64_t(1) << (t - 1))) >> t);
+        // (a - za)(b - zb) fits int32: at most 255 x 255.
+        int32_t v = mobileone::runtime::multiplyByQuantizedMultiplier(
+            (int32_t(a[c]) - m.zeroA) * (int32_t(b[m.bScalar ? 0 : c]) - m.zeroB),
+            m.multiplier, m.shift);
         v = std::min(std::max(v + m.outputZero, m.activationMin), m.activationMax);
         out[c] = int8_t(v);
       }
@@ -671,12 +672,6 @@ LaneParams uniformLanes(int32_t multiplier, int shift) {
   std::fill(multipliers, multipliers + 8, multiplier);
   std::fill(total, total + 8, 31 - shift);
   return makeLanes(start, multipliers, total);
-}
-
-/// multiplyByQuantizedMultiplier, one value (the tails).
-int32_t requantizeOne(int64_t x, int32_t multiplier, int shift) {
-  const int t = 31 - shift;
-  return int32_t((x * multiplier + (int64_t(1) << (t - 1))) >> t);
 }
 } // namespace
 
@@ -707,12 +702,12 @@ void mobileone::runtime::kernels::detail::addInt8Avx2(const AddInt8 &m) {
     std::memcpy(m.out + i, &bytes, 8);
   }
   for (; i < m.elements; ++i) {
-    const int32_t sa = requantizeOne(int64_t(int32_t(m.a[i]) - m.zeroA) << 20,
-                                     m.multiplierA, m.shiftA);
-    const int32_t sb = requantizeOne(int64_t(int32_t(m.b[i]) - m.zeroB) << 20,
-                                     m.multiplierB, m.shiftB);
-    int32_t v = requantizeOne(m.subtract ? sa - sb : sa + sb, m.multiplier,
-                              m.shift) +
+    const int32_t sa = mobileone::runtime::multiplyByQuantizedMultiplier(
+        (int32_t(m.a[i]) - m.zeroA) * (1 << 20), m.multiplierA, m.shiftA);
+    const int32_t sb = mobileone::runtime::multiplyByQuantizedMultiplier(
+        (int32_t(m.b[i]) - m.zeroB) * (1 << 20), m.multiplierB, m.shiftB);
+    int32_t v = mobileone::runtime::multiplyByQuantizedMultiplier(
+                    m.subtract ? sa - sb : sa + sb, m.multiplier, m.shift) +
                 m.outputZero;
     m.out[i] = int8_t(std::min(std::max(v, m.activationMin), m.activationMax));
   }

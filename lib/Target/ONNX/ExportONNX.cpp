@@ -25,7 +25,6 @@
 #include <onnx/onnx_pb.h>
 
 #include <cstring>
-#include <deque>
 
 using namespace mlir;
 using namespace mlir::mobileone;
@@ -78,7 +77,6 @@ struct Exporter {
   const QdqLayer *quantizedLayer(Operation &op);
   LogicalResult exportQuantizedLayer(Operation &op, const QdqLayer &layer);
   llvm::DenseMap<Operation *, QdqParams> fusedInto;
-  std::deque<QdqWeights> reducedStorage;
   /// Op names that more than one op has: their tensors are not matched.
   llvm::StringSet<> ambiguous;
 
@@ -886,20 +884,12 @@ std::string Exporter::dequantizeLinear(StringRef hint, ArrayRef<int64_t> shape,
   return out;
 }
 
-std::string Exporter::dequantizedWeights(StringRef hint,
-                                         const QdqWeights &given) {
-  const QdqWeights &w =
-      options.reduceRange ? reducedStorage.emplace_back(reducedRange(given))
-                          : given;
+std::string Exporter::dequantizedWeights(StringRef hint, const QdqWeights &w) {
   return dequantizeLinear(hint, w.shape, onnx::TensorProto::INT8,
                           w.weights.data(), 1, w.weightScales);
 }
 
-std::string Exporter::dequantizedBias(StringRef hint,
-                                      const QdqWeights &given) {
-  const QdqWeights &w =
-      options.reduceRange ? reducedStorage.emplace_back(reducedRange(given))
-                          : given;
+std::string Exporter::dequantizedBias(StringRef hint, const QdqWeights &w) {
   return dequantizeLinear(hint, {int64_t(w.bias.size())},
                           onnx::TensorProto::INT32, w.bias.data(), 4,
                           w.biasScales);
@@ -964,7 +954,15 @@ const QdqLayer *Exporter::quantizedLayer(Operation &op) {
 }
 
 LogicalResult Exporter::exportQuantizedLayer(Operation &op,
-                                             const QdqLayer &layer) {
+                                             const QdqLayer &given) {
+  QdqLayer reduced;
+  if (options.reduceRange) {
+    reduced = given;
+    reduced.kernel = reducedRange(given.kernel);
+    if (given.taps)
+      reduced.taps = reducedRange(*given.taps);
+  }
+  const QdqLayer &layer = options.reduceRange ? reduced : given;
   std::string name = uniqueName(nodeName(&op));
   std::string x = names[op.getOperand(0)];
   std::string w = dequantizedWeights(name + ".weight", layer.kernel);

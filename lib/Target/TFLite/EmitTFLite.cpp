@@ -84,15 +84,7 @@ private:
   /// (`out` becomes the clamp's result), or NONE.
   tflite::ActivationFunctionType fuseActivation(Value &out);
 
-  static std::string nameOf(Operation *op) {
-    if (auto loc = dyn_cast<NameLoc>(op->getLoc()))
-      return loc.getName().str();
-    if (auto fused = dyn_cast<FusedLoc>(op->getLoc()))
-      for (Location l : fused.getLocations())
-        if (auto n = dyn_cast<NameLoc>(l))
-          return n.getName().str();
-    return op->getName().stripDialect().str();
-  }
+  static std::string nameOf(Operation *op) { return tfl::opName(op); }
   std::string unique(StringRef base) {
     std::string name = base.str();
     for (int i = 1; usedNames.contains(name); ++i)
@@ -367,8 +359,8 @@ LogicalResult Writer::emitConv(Operation *conv, bool depthwise) {
     const std::vector<float> &taps = split->second.taps;
     const int64_t channels = taps.size();
     ArrayRef<int64_t> os = shapeOf(conv->getResult(0));
-    int32_t kernelOut = addTensor(os, name + "/kernel");
-    int32_t tapsOut = addTensor(os, name + "/identity");
+    int32_t kernelOut = addTensor(os, name + tfl::kKernelPart);
+    int32_t tapsOut = addTensor(os, name + tfl::kIdentityPart);
     if (depthwise)
       addOp(tflite::BuiltinOperator_DEPTHWISE_CONV_2D,
             {*x, addConstant({1, ws[0], ws[1], ws[2] * ws[3]},

@@ -76,6 +76,10 @@ void quantizeGraph(Graph &g, const std::vector<TensorRange> &ranges,
                    flatbuffers::FlatBufferBuilder &fbb,
                    QuantizationSummary *summary);
 
+/// The origins of an identity split's two terms (IdentitySplit.h): "<conv>"
+/// followed by these.
+constexpr const char kKernelPart[] = "/kernel", kIdentityPart[] = "/identity";
+
 /// The int8 quantisation of the quantised graph `g` by origin: each op's
 /// last int8 activation, each int8 convolution's and fully connected
 /// layer's weights in ONNX layout.

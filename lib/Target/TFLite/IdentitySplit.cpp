@@ -80,17 +80,6 @@ double weightSqnr(ArrayRef<float> w, int64_t channels, ChannelOf channelOf,
   return 10.0 * std::log10(signal / noise);
 }
 
-std::string nameOf(Operation *op) {
-  Location loc = op->getLoc();
-  if (auto fused = dyn_cast<FusedLoc>(loc))
-    for (Location l : fused.getLocations())
-      if (isa<NameLoc>(l))
-        loc = l;
-  if (auto name = dyn_cast<NameLoc>(loc))
-    return name.getName().str();
-  return op->getName().getStringRef().str();
-}
-
 struct Candidate {
   Operation *op;
   tfl::IdentityTaps taps;
@@ -144,7 +133,7 @@ std::optional<Candidate> candidateOf(Operation *conv) {
     int64_t c = channelOf(e);
     return e == tapOf(c);
   };
-  cand.record.layer = nameOf(conv);
+  cand.record.layer = tfl::opName(conv);
   cand.record.sqnrIn =
       weightSqnr(*w, channels, channelOf, [](int64_t) { return false; });
   cand.record.sqnrOut = weightSqnr(*w, channels, channelOf, isTap);
@@ -155,6 +144,16 @@ std::optional<Candidate> candidateOf(Operation *conv) {
 }
 
 } // namespace
+
+std::string mlir::mobileone::tfl::opName(Operation *op) {
+  if (auto loc = dyn_cast<NameLoc>(op->getLoc()))
+    return loc.getName().str();
+  if (auto fused = dyn_cast<FusedLoc>(op->getLoc()))
+    for (Location l : fused.getLocations())
+      if (auto n = dyn_cast<NameLoc>(l))
+        return n.getName().str();
+  return op->getName().stripDialect().str();
+}
 
 llvm::DenseMap<Operation *, tfl::IdentityTaps> mlir::mobileone::tfl::
     chooseIdentitySplits(func::FuncOp func,

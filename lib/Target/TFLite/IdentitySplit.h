@@ -9,9 +9,9 @@
 //
 // The exact alternative: y = conv(x, W - T) + T x, the identity taps T as a
 // DEPTHWISE_CONV_2D 1x1 (per-channel int8 weights: each tap exact) and an
-// ADD that carries the conv's fused activation. It costs two memory-bound
-// operators; they are chosen where they buy the most weight SQNR, within a
-// latency budget.
+// ADD that carries the conv's fused activation. It costs two operators
+// (compute-bound in int8: the ADD requantises each input and the sum); they
+// are chosen where they buy the most weight SQNR, within a latency budget.
 //
 //===----------------------------------------------------------------------===//
 
@@ -27,6 +27,10 @@
 #include <vector>
 
 namespace mlir::mobileone::tfl {
+
+/// The name the TFLite target gives `op`'s tensors: its NameLoc (the ONNX
+/// node), the first one of a fused location, else the op's name.
+std::string opName(Operation *op);
 
 /// A convolution's kernel split into the rest and its identity taps.
 struct IdentityTaps {

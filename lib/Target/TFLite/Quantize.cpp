@@ -606,17 +606,19 @@ void mlir::mobileone::tfl::collectQuantization(const Graph &g,
       q.biasScales = g.tensors[b].quant.scale;
     }
     const std::string &origin = g.tensors[op.outputs[0]].origin;
-    auto ends = [&](const std::string &suffix) {
-      return origin.size() > suffix.size() &&
-             origin.compare(origin.size() - suffix.size(), suffix.size(),
-                            suffix) == 0;
+    // The layer's name without `part`, if the origin ends in it.
+    auto layerOf = [&](const std::string &part) -> std::optional<std::string> {
+      if (origin.size() <= part.size() ||
+          origin.compare(origin.size() - part.size(), part.size(), part) != 0)
+        return std::nullopt;
+      return origin.substr(0, origin.size() - part.size());
     };
-    if (ends("/kernel")) {
-      QdqLayer &layer = out.layers[origin.substr(0, origin.size() - 7)];
+    if (std::optional<std::string> name = layerOf(kKernelPart)) {
+      QdqLayer &layer = out.layers[*name];
       layer.kernel = std::move(q);
       layer.kernelOutput = params(op.outputs[0]);
-    } else if (ends("/identity")) {
-      QdqLayer &layer = out.layers[origin.substr(0, origin.size() - 9)];
+    } else if (std::optional<std::string> name = layerOf(kIdentityPart)) {
+      QdqLayer &layer = out.layers[*name];
       layer.taps = std::move(q);
       layer.tapsOutput = params(op.outputs[0]);
     } else {

@@ -2,6 +2,7 @@
 
 #include "mobileone/Driver/Compile.h"
 
+#include "mobileone/Conversion/Int8ToTosa.h"
 #include "mobileone/Conversion/Passes.h"
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
 #include "mobileone/Driver/Calibration.h"
@@ -93,9 +94,20 @@ std::vector<std::string> interfaceLines(func::FuncOp entry, bool nhwc,
     os << left_justify(label, 18) << " [";
     llvm::interleaveComma(shape, os);
     os << "] "
-       << (ranked.getElementType().isF32() ? "float32"
-           : tflite                        ? "int32"
-                                           : "int64");
+       << (ranked.getElementType().isF32()       ? "float32"
+           : ranked.getElementType().isInteger(8) ? "int8"
+           : tflite                              ? "int32"
+                                                 : "int64");
+    // An int8 interface (quantised TOSA): its float meaning.
+    auto attrs = kind == "input" ? entry.getArgAttrDict(i)
+                                 : entry.getResultAttrDict(i);
+    auto scale = attrs ? attrs.getAs<FloatAttr>(kQuantScaleAttr) : FloatAttr();
+    auto zero =
+        attrs ? attrs.getAs<IntegerAttr>(kQuantZeroPointAttr) : IntegerAttr();
+    if (scale && zero)
+      os << " (real = " << format("%.6g", scale.getValueAsDouble())
+         << " x (q " << (zero.getInt() < 0 ? "+ " : "- ")
+         << std::abs(zero.getInt()) << "))";
     if (shape.size() == 4)
       os << (!nhwc             ? ", NCHW"
              : kind == "input" ? ", NHWC (from NCHW: x.transpose(0, 2, 3, 1))"
@@ -176,9 +188,10 @@ bool validate(const CompileOptions &options, raw_ostream &diag) {
            << "' keeps the ONNX model's layout\n";
     return false;
   }
-  if (precision == "int8" && ext != ".tflite" && ext != ".onnx") {
-    fail() << "--precision int8 writes .tflite or QDQ .onnx (quantised TOSA "
-              "is not implemented yet); for '"
+  if (precision == "int8" && ext != ".tflite" && ext != ".onnx" &&
+      options.target != "tosa") {
+    fail() << "--precision int8 writes .tflite, QDQ .onnx or quantised TOSA "
+              "(--target=tosa); for '"
            << ext << "' use fp32 or fp16\n";
     return false;
   }
@@ -345,7 +358,7 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
   Cost after = computeCost(mainOf(*module));
   Estimate estimateAfter =
       estimateFunction(mainOf(*module), machine);
-  const std::vector<std::string> interface = interfaceLines(
+  std::vector<std::string> interface = interfaceLines(
       mainOf(*module), ext == ".tflite" && layout == "nhwc",
       ext == ".tflite");
   const std::string estimateText =
@@ -355,7 +368,9 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
   OwningOpRef<ModuleOp> deployed;
   if (runCheck)
     deployed = module->clone();
-  if (options.target == "tosa") {
+  // int8 TOSA is lowered from the int8 .tflite below (one quantisation).
+  const bool int8Tosa = options.target == "tosa" && options.precision == "int8";
+  if (options.target == "tosa" && !int8Tosa) {
     PassManager lower(&context);
     lower.addPass(createConvertMobileOneToTosa());
     if (failed(lower.run(*module)))
@@ -372,7 +387,8 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
   std::string int8Tflite;
   if (options.precision == "int8") {
     TFLiteOptions tfliteOptions;
-    tfliteOptions.nchwInterface = layout == "nchw";
+    // TOSA keeps the ONNX model's layout.
+    tfliteOptions.nchwInterface = layout == "nchw" || int8Tosa;
     tfliteOptions.weights = WeightPrecision::INT8;
     tfliteOptions.summary = &quantization;
     // The folding's latency budget on the machine's int8 roofline: the
@@ -426,6 +442,26 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
       return result;
   } else if (ext == ".tflite" && options.precision == "int8") {
     os << int8Tflite;
+  } else if (int8Tosa) {
+    std::string error;
+    OwningOpRef<ModuleOp> tosa = lowerInt8TFLiteToTosa(
+        &context,
+        ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(int8Tflite.data()),
+                          int8Tflite.size()),
+        error);
+    if (!tosa) {
+      diag << "mobileone-compile: quantised TOSA: " << error << "\n";
+      return result;
+    }
+    interface = interfaceLines(*tosa->getOps<func::FuncOp>().begin(),
+                               /*nhwc=*/false, /*tflite=*/false);
+    if (ext == ".mlirbc") {
+      if (failed(writeBytecodeToFile(*tosa, os)))
+        return result;
+    } else {
+      tosa->print(os);
+      os << "\n";
+    }
   } else if (ext == ".tflite") {
     TFLiteOptions tfliteOptions;
     tfliteOptions.nchwInterface = layout == "nchw";
@@ -441,7 +477,10 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     os << "\n";
   }
   // The deployed module is checked before anything is written.
+  // QDQ ONNX and int8 TOSA are checked through the int8 .tflite of the same
+  // quantisation (nothing here runs either).
   const bool qdqOnnx = ext == ".onnx" && options.precision == "int8";
+  const bool int8Twin = qdqOnnx || int8Tosa;
   std::string checkLine;
   CheckOutcome outcome;
   auto writeReport = [&]() -> bool {
@@ -517,15 +556,16 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     std::string error;
     bool ran = succeeded(a) &&
                succeeded(checkArtifact(
-                   qdqOnnx ? options.output + ".int8.tflite" : options.output,
-                   qdqOnnx ? StringRef(int8Tflite) : StringRef(os.str()),
-                   options.target == "tosa", deploy, inputs, *a, artifact,
-                   error));
-    if (ran && qdqOnnx)
-      // Nothing here runs QDQ ONNX; the .tflite of the same quantisation
-      // stands in for it.
-      artifact.what = "the int8 .tflite of the same quantisation (the QDQ "
-                      "model itself runs in ONNX Runtime)";
+                   int8Twin ? options.output + ".int8.tflite" : options.output,
+                   int8Twin ? StringRef(int8Tflite) : StringRef(os.str()),
+                   options.target == "tosa" && !int8Tosa, deploy, inputs, *a,
+                   artifact, error));
+    if (ran && int8Twin)
+      artifact.what =
+          qdqOnnx ? "the int8 .tflite of the same quantisation (the QDQ "
+                    "model itself runs in ONNX Runtime)"
+                  : "the int8 .tflite the TOSA was lowered from (the same "
+                    "integers; run the TOSA with scripts/tosa-run.sh)";
     if (!ran) {
       if (!error.empty())
         diag << "mobileone-compile: --check: " << error << "\n";
@@ -623,7 +663,9 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
            << options.calibrationMethod << " over " << calibrationSet->samples()
            << " calibration sample"
            << (calibrationSet->samples() == 1 ? "" : "s")
-           << "); the interface stays float32\n";
+           << (int8Tosa ? "); the TOSA function's interface is int8 "
+                          "(quantise inputs, dequantise outputs as below)\n"
+                        : "); the interface stays float32\n");
   if (!int8Errors.empty()) {
     summary << "  int8 error:        SQNR against float32 on "
            << std::min<size_t>(2, calibrationSet->samples())

@@ -69,14 +69,6 @@ int8_t saturate(int32_t v, int32_t lo = -128, int32_t hi = 127) {
   return int8_t(std::min(std::max(v, lo), hi));
 }
 
-/// TFLite's AffineQuantize of one value; NaN becomes the zero point.
-int8_t quantizeValue(float v, float scale, int32_t zero) {
-  if (std::isnan(v))
-    return int8_t(zero);
-  float q = std::round(v / scale) + float(zero);
-  return int8_t(std::min(127.0f, std::max(-128.0f, q)));
-}
-
 float dequantizeValue(int32_t q, float scale, int32_t zero) {
   return float(double(scale) * double(q - zero));
 }
@@ -101,6 +93,13 @@ kernels::MulInt8 mulInt8Of(const QuantizedParams &q) {
 }
 
 } // namespace
+
+int8_t mobileone::runtime::quantizeToInt8(float v, float scale, int32_t zero) {
+  if (std::isnan(v))
+    return int8_t(zero);
+  float q = std::round(v / scale) + float(zero);
+  return int8_t(std::min(127.0f, std::max(-128.0f, q)));
+}
 
 int32_t mobileone::runtime::multiplyByQuantizedMultiplier(int32_t x,
                                                           int32_t multiplier,
@@ -165,9 +164,9 @@ bool mobileone::runtime::prepareQuantizedOp(const Model &model, Op &op,
     q.activationMin = -128;
     q.activationMax = 127;
     if (std::isfinite(op.outMin))
-      q.activationMin = std::max<int32_t>(-128, quantizeValue(op.outMin, s, z));
+      q.activationMin = std::max<int32_t>(-128, quantizeToInt8(op.outMin, s, z));
     if (std::isfinite(op.outMax))
-      q.activationMax = std::min<int32_t>(127, quantizeValue(op.outMax, s, z));
+      q.activationMax = std::min<int32_t>(127, quantizeToInt8(op.outMax, s, z));
   };
 
   switch (op.kind) {
@@ -344,7 +343,7 @@ bool mobileone::runtime::prepareQuantizedOp(const Model &model, Op &op,
       float real = dequantizeValue(v, x.quant.scale[0], x.quant.zeroPoint[0]);
       elementwiseFunction(op, &real, &result, 1);
       q.table[v + 128] =
-          quantizeValue(result, y.quant.scale[0], y.quant.zeroPoint[0]);
+          quantizeToInt8(result, y.quant.scale[0], y.quant.zeroPoint[0]);
     }
     return true;
   }
@@ -435,7 +434,7 @@ void mobileone::runtime::runQuantizedOp(const Model &model, const Op &op,
                                   q.outputZero))
         return; // the same values, 8 at a time
       for (int64_t i = 0; i < y.elements; ++i)
-        out[i] = quantizeValue(src[i], q.scale, q.outputZero);
+        out[i] = quantizeToInt8(src[i], q.scale, q.outputZero);
     } else {
       // (in - z) x (1 - 0), requantised: the same arithmetic.
       kernels::MulInt8 m = mulInt8Of(q);

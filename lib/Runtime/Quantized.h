@@ -30,6 +30,11 @@ void quantizeMultiplier(double real, int32_t &multiplier, int &shift);
 int32_t multiplyByQuantizedMultiplier(int32_t x, int32_t multiplier,
                                       int shift);
 
+/// TFLite's AffineQuantize of one value (QUANTIZE from float32): v / scale
+/// rounded half away from zero, plus the zero point, saturated; NaN becomes
+/// the zero point.
+int8_t quantizeToInt8(float v, float scale, int32_t zero);
+
 /// A number for messages: "3.5e-05", "0.0625", "nan".
 std::string numberText(double v);
 

@@ -96,7 +96,8 @@ static cl::opt<std::string> precision(
              "quantisation; .onnx: FLOAT16 initializers widened by Cast; "
              "half the file, float32 interface and arithmetic); int8 "
              "(.tflite: TFLite's int8 scheme; .onnx: the same as QDQ; "
-             "calibrated on --calibration; float32 interface)"),
+             "--target=tosa: the same as TOSA integer arithmetic with an "
+             "int8 interface; calibrated on --calibration)"),
     cl::value_desc("fp32|fp16|int8"), cl::init("fp32"), cl::cat(toolOptions));
 static cl::opt<std::string> tfliteLayout(
     "tflite-layout",

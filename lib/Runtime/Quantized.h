@@ -82,6 +82,10 @@ void padInt8(const Tensor &x, const int8_t *in, const Tensor &y,
 /// RESIZE_NEAREST_NEIGHBOR on int8 values (the float kernel's pixels).
 void resizeNearestInt8(const Tensor &x, const int8_t *in, const Tensor &y,
                        const Op &op, int8_t *out);
+/// RESIZE_NEAREST_NEIGHBOR's source index along one axis of `inLen`
+/// elements for each of the `outLen` outputs (what resizeNearestInt8 reads).
+std::vector<int64_t> nearestSources(const Op &op, int64_t inLen,
+                                    int64_t outLen);
 void gatherInt8(const Tensor &x, const int8_t *in, const Tensor &y,
                 const Op &op, int8_t *out);
 

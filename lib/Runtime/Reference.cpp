@@ -194,14 +194,30 @@ void transposeConv(const Tensor &x, const float *in, const Tensor &w,
 
 /// TFLite's RESIZE_NEAREST_NEIGHBOR and RESIZE_BILINEAR (reference
 /// semantics, float arithmetic as TFLite computes it).
+/// TFLite's resize scale along one axis: input over output length (minus
+/// one each with align_corners).
+float resizeScale(const Op &op, int64_t inLen, int64_t outLen) {
+  return op.alignCorners && outLen > 1 ? float(inLen - 1) / float(outLen - 1)
+                                       : float(inLen) / float(outLen);
+}
+
+/// RESIZE_NEAREST_NEIGHBOR's source of output index `o` (TFLite's float
+/// arithmetic).
+int64_t nearestSource(const Op &op, int64_t o, int64_t inLen, float scale) {
+  float s = (float(o) + (op.halfPixelCenters ? 0.5f : 0.0f)) * scale;
+  int64_t i = std::min<int64_t>(
+      op.alignCorners ? int64_t(std::round(s)) : int64_t(std::floor(s)),
+      inLen - 1);
+  return op.halfPixelCenters ? std::max<int64_t>(i, 0) : i;
+}
+
 template <typename T>
 void resize(const Tensor &x, const T *in, const Op &op, const Tensor &y,
             T *out) {
   const int64_t n = x.shape[0], h = x.shape[1], wd = x.shape[2], c = x.shape[3];
   const int64_t oh = y.shape[1], ow = y.shape[2];
   auto scaleOf = [&](int64_t inLen, int64_t outLen) {
-    return op.alignCorners && outLen > 1 ? float(inLen - 1) / float(outLen - 1)
-                                         : float(inLen) / float(outLen);
+    return resizeScale(op, inLen, outLen);
   };
   const float sy = scaleOf(h, oh), sx = scaleOf(wd, ow);
   struct Tap {
@@ -212,12 +228,7 @@ void resize(const Tensor &x, const T *in, const Op &op, const Tensor &y,
     std::vector<Tap> v(outLen);
     for (int64_t o = 0; o < outLen; ++o) {
       if (op.kind == OpKind::ResizeNearest) {
-        float s = (float(o) + (op.halfPixelCenters ? 0.5f : 0.0f)) * scale;
-        int64_t i = std::min<int64_t>(
-            op.alignCorners ? int64_t(std::round(s)) : int64_t(std::floor(s)),
-            inLen - 1);
-        if (op.halfPixelCenters)
-          i = std::max<int64_t>(i, 0);
+        int64_t i = nearestSource(op, o, inLen, scale);
         v[o] = {i, i, 0.0f};
         continue;
       }
@@ -470,6 +481,16 @@ void mobileone::runtime::resizeNearestInt8(const Tensor &x, const int8_t *in,
                                            const Tensor &y, const Op &op,
                                            int8_t *out) {
   resize(x, in, op, y, out);
+}
+
+std::vector<int64_t> mobileone::runtime::nearestSources(const Op &op,
+                                                        int64_t inLen,
+                                                        int64_t outLen) {
+  std::vector<int64_t> sources;
+  const float scale = resizeScale(op, inLen, outLen);
+  for (int64_t o = 0; o < outLen; ++o)
+    sources.push_back(nearestSource(op, o, inLen, scale));
+  return sources;
 }
 
 void mobileone::runtime::gatherInt8(const Tensor &x, const int8_t *in,

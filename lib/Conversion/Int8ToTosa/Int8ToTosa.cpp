@@ -20,7 +20,8 @@
 //     (tosa.int_div truncates), as TFLite does;
 //   MAX_POOL_2D, CONCATENATION, RESHAPE, PAD, PADV2, SLICE, TRANSPOSE,
 //     TILE, MAXIMUM, MINIMUM: their TOSA operators on int8; a requantising
-//     QUANTIZE (int8 -> int8): tosa.rescale;
+//     QUANTIZE (int8 -> int8): tosa.rescale; RESIZE_NEAREST_NEIGHBOR:
+//     tosa.gather of the pixels the runtime reads;
 //   functions of one int8 input (LOGISTIC, HARD_SWISH, GELU, ...):
 //     tosa.table with the runtime's 256-entry table.
 //
@@ -463,6 +464,25 @@ bool Lowering::lower(size_t index, const rt::Op &op) {
     result = b.create<tosa::TileOp>(loc, yType, in(op, 0),
                                     b.getDenseI64ArrayAttr(op.ints));
     break;
+  case OpKind::ResizeNearest: {
+    // A gather of the source pixels the runtime reads, flattened to
+    // [N, H x W, C].
+    ArrayRef<int64_t> xs = tensor(op.inputs[0]).shape;
+    const int64_t n = xs[0], oh = y.shape[1], ow = y.shape[2], c = xs[3];
+    std::vector<int64_t> rows = rt::nearestSources(op, xs[1], oh),
+                         cols = rt::nearestSources(op, xs[2], ow);
+    std::vector<int32_t> pixels;
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t r : rows)
+        for (int64_t q : cols)
+          pixels.push_back(int32_t(r * xs[2] + q));
+    Value gathered = b.create<tosa::GatherOp>(
+        loc, type({n, oh * ow, c}, i8()),
+        reshape(in(op, 0), {n, xs[1] * xs[2], c}),
+        constantI32({n, oh * ow}, pixels));
+    result = reshape(gathered, y.shape);
+    break;
+  }
   case OpKind::Maximum:
     result = binary<tosa::MaximumOp>(in(op, 0), in(op, 1), y.shape);
     break;
@@ -484,7 +504,8 @@ bool Lowering::lower(size_t index, const rt::Op &op) {
                           "ADD, AVERAGE_POOL_2D, CONCATENATION, CONV_2D, "
                           "DEPTHWISE_CONV_2D, FULLY_CONNECTED, MAXIMUM, "
                           "MAX_POOL_2D, MEAN, MINIMUM, MUL, PAD, PADV2, "
-                          "QUANTIZE, RESHAPE, SLICE, SUB, TILE, TRANSPOSE "
+                          "QUANTIZE, RESHAPE, RESIZE_NEAREST_NEIGHBOR, "
+                          "SLICE, SUB, TILE, TRANSPOSE "
                           "and functions of one input)");
     result = b.create<tosa::TableOp>(
         loc, yType, in(op, 0),
@@ -510,6 +531,22 @@ OwningOpRef<ModuleOp> Lowering::run(std::string &errorOut) {
     for (int t : model.ops[i].inputs)
       readers[t].push_back(i);
     writer[model.ops[i].output] = int(i);
+  }
+  // A float32 island (an operator without an int8 form, between a
+  // DEQUANTIZE and a QUANTIZE) is named by its float operator.
+  for (size_t i = 0; i < model.ops.size(); ++i) {
+    const rt::Op &op = model.ops[i];
+    const bool interface =
+        (op.kind == OpKind::Quantize &&
+         llvm::is_contained(model.inputs, op.inputs[0])) ||
+        (op.kind == OpKind::Dequantize && model.isOutput(op.output));
+    if (!interface && !op.quantized) {
+      errorOut = "operator #" + std::to_string(i) + " (" + op.opName +
+                 ", output '" + tensor(op.output).name +
+                 "') has no int8 form and runs in float32 in the int8 "
+                 ".tflite; quantised TOSA lowers int8 operators only";
+      return nullptr;
+    }
   }
   std::set<size_t> interfaceOps;
   SmallVector<Type> argTypes, resultTypes;
@@ -569,18 +606,6 @@ OwningOpRef<ModuleOp> Lowering::run(std::string &errorOut) {
                  Attribute a) { func.setResultAttr(n, name, a); },
              i, model.outputs[i], q);
 
-  // A float32 island (an operator without an int8 form, between a
-  // DEQUANTIZE and a QUANTIZE) is named by its float operator.
-  for (size_t i = 0; i < model.ops.size(); ++i) {
-    const rt::Op &op = model.ops[i];
-    if (!interfaceOps.count(i) && !op.quantized) {
-      errorOut = "operator #" + std::to_string(i) + " (" + op.opName +
-                 ", output '" + tensor(op.output).name +
-                 "') has no int8 form and runs in float32 in the int8 "
-                 ".tflite; quantised TOSA lowers int8 operators only";
-      return nullptr;
-    }
-  }
   b.setInsertionPointToStart(body);
   for (size_t i = 0; i < model.ops.size(); ++i) {
     if (interfaceOps.count(i))

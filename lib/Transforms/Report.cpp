@@ -104,6 +104,23 @@ struct Refusal {
   SmallVector<std::string> nodes;
 };
 
+/// Why a non-fusion is expected (a join through a nonlinearity, the cost
+/// model's choice, a composition no single conv can express exactly), or
+/// empty for one the compiler missed (no rule composes the ops).
+std::string expectedBecause(StringRef reason) {
+  if (reason.contains("not linear in one common input"))
+    return "a join of two paths, one through a nonlinearity (a residual "
+           "add, a squeeze-excite gate): nothing linear to compose";
+  if (reason.contains(" would cost ") && reason.contains("multiply-adds"))
+    return "the cost model: one conv would do more work than the ops in "
+           "sequence";
+  if (reason.contains("zero-padded conv follows") ||
+      reason.contains("zero padding follows"))
+    return "no single conv is exact: the zero border of the second conv is "
+           "not the first map's output there";
+  return "";
+}
+
 /// "fused 9 ops of 'x' (branches: a, b) into one 3x3 conv (stride 1, group 1)"
 std::optional<Fused> parseFused(const ExplainRemark &r) {
   StringRef t = r.text;
@@ -170,6 +187,7 @@ const Style kStyles[] = {
     {"act", "#4c8c43", "#dcefd8"},    {"pool", "#8e5a84", "#efe0ec"},
     {"dense", "#c9363a", "#f9dcdc"},  {"arith", "#7a7a7a", "#ececec"},
     {"layout", "#9a8f8a", "#f7f5f4"}, {"io", "#333333", "#ffffff"},
+    {"other", "#b07aa1", "#ffffff"},
 };
 
 const char *kindOf(Operation *op) {
@@ -182,14 +200,19 @@ const char *kindOf(Operation *op) {
           LeakyReluOp, ClipOp, SoftmaxOp, ExpOp, SqrtOp, ReciprocalOp>(op))
     return "act";
   if (isa<GlobalAvgPoolOp, MaxPoolOp, AvgPoolOp, ReduceMeanOp, ReduceSumOp,
-          ReduceMaxOp, SqueezeExciteOp, ResizeOp>(op))
+          ReduceMaxOp, SqueezeExciteOp, ResizeOp, ArgMaxOp>(op))
     return "pool";
   if (isa<LinearOp, MatMulOp>(op))
     return "dense";
-  if (isa<AddOp, SubOp, MulOp, DivOp, PowOp, NegOp, BatchNormOp, LayerNormOp>(
+  if (isa<AddOp, SubOp, MulOp, DivOp, PowOp, NegOp, BatchNormOp, LayerNormOp,
+          EqualOp, WhereOp>(
           op))
     return "arith";
-  return "layout";
+  if (isa<ReshapeOp, TransposeOp, ConcatOp, SliceOp, SplitOp, PadOp, ExpandOp,
+          GatherOp, ShapeOp, CastOp>(op))
+    return "layout";
+  // Not drawn as one of the above: said so by its own style.
+  return "other";
 }
 
 std::string convLabel(int64_t kh, int64_t kw, int64_t stride, int64_t in,
@@ -581,9 +604,23 @@ std::string mobileone::renderReport(const ReportInput &in) {
        << esc(f.root) << "</code></td><td>" << esc(f.branches) << "</td><td>"
        << esc(f.kernel) << "</td></tr>\n";
   os << "</table></details>\n";
+  // Missed non-fusions first: those are the ones worth a look.
+  size_t expected = 0, missed = 0;
+  for (auto &[key, r] : refused.items)
+    (expectedBecause(r.example).empty() ? missed : expected) +=
+        r.nodes.size();
+  llvm::stable_sort(refused.items, [](const auto &a, const auto &b) {
+    return expectedBecause(a.second.example).empty() &&
+           !expectedBecause(b.second.example).empty();
+  });
   os << "<h2>Not fused (" << (in.remarks.size() - fused.size())
-     << ")</h2>\n<table id='refused'><tr><th>reason (one example)</th>"
-        "<th>times</th><th>at nodes</th></tr>\n";
+     << ")</h2>\n<p id='not-fused-kinds'>" << expected << " expected, "
+     << missed
+     << " missed. Expected: a join through a nonlinearity, the cost model's "
+        "choice, or a composition no single conv expresses exactly. Missed: "
+        "ops no rule of the compiler composes (a gap worth a report, with "
+        "the model).</p>\n<table id='refused'><tr><th>reason (one example)"
+        "</th><th>kind</th><th>times</th><th>at nodes</th></tr>\n";
   for (auto &[key, r] : refused.items) {
     std::string nodes;
     for (auto [i, n] : llvm::enumerate(r.nodes)) {
@@ -593,8 +630,12 @@ std::string mobileone::renderReport(const ReportInput &in) {
       }
       nodes += (i ? ", " : "") + n;
     }
-    os << "<tr><td>" << esc(r.example) << "</td><td>" << r.nodes.size()
-       << "</td><td><code>" << esc(nodes) << "</code></td></tr>\n";
+    std::string because = expectedBecause(r.example);
+    os << "<tr><td>" << esc(r.example) << "</td><td>"
+       << (because.empty() ? std::string("<span class='fail'>missed</span>")
+                           : "expected: " + esc(because))
+       << "</td><td>" << r.nodes.size() << "</td><td><code>" << esc(nodes)
+       << "</code></td></tr>\n";
   }
   os << "</table>\n</body></html>\n";
   return html;

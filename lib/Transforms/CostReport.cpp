@@ -44,8 +44,7 @@ bool isConstant(Value v) {
 
 /// Ops that only move or re-view data: no arithmetic.
 bool isLayoutOnly(Operation *op) {
-  return isa<ReshapeOp, TransposeOp, ConcatOp, SliceOp, SplitOp, PadOp,
-             ExpandOp, ShapeOp, GatherOp, CastOp>(op);
+  return op->hasTrait<OpTrait::MobileOneDataMovement>();
 }
 
 /// Flops per output element of an element-wise op: what a vectorised

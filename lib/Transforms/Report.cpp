@@ -195,22 +195,21 @@ const char *kindOf(Operation *op) {
     return "conv";
   if (isa<BlockOp>(op))
     return "block";
-  if (isa<ReluOp, SigmoidOp, SiluOp, TanhOp, ErfOp, GeluOp, HardSwishOp,
-          HardSigmoidOp,
-          LeakyReluOp, ClipOp, SoftmaxOp, ExpOp, SqrtOp, ReciprocalOp>(op))
+  // By the ops' ODS traits: an op added to the dialect is drawn by what it
+  // declares it is.
+  if (op->hasTrait<OpTrait::MobileOneDataMovement>())
+    return "layout";
+  if (op->hasTrait<OpTrait::MobileOneElementwise>())
+    return op->getNumOperands() == 1 ? "act" : "arith";
+  if (isa<SoftmaxOp>(op))
     return "act";
   if (isa<GlobalAvgPoolOp, MaxPoolOp, AvgPoolOp, ReduceMeanOp, ReduceSumOp,
           ReduceMaxOp, SqueezeExciteOp, ResizeOp, ArgMaxOp>(op))
     return "pool";
   if (isa<LinearOp, MatMulOp>(op))
     return "dense";
-  if (isa<AddOp, SubOp, MulOp, DivOp, PowOp, NegOp, BatchNormOp, LayerNormOp,
-          EqualOp, WhereOp>(
-          op))
+  if (isa<BatchNormOp, LayerNormOp>(op))
     return "arith";
-  if (isa<ReshapeOp, TransposeOp, ConcatOp, SliceOp, SplitOp, PadOp, ExpandOp,
-          GatherOp, ShapeOp, CastOp>(op))
-    return "layout";
   // Not drawn as one of the above: said so by its own style.
   return "other";
 }

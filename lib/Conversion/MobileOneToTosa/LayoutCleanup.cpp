@@ -155,11 +155,12 @@ struct TransposeToReshapeOrConstant : OpRewritePattern<tosa::TransposeOp> {
 
 /// Element-wise ops that commute with any transpose.
 bool isElementwise(Operation *op) {
+  // mobileone ops kept for target=tflite declare it (ODS ElementwiseMap).
   return isa<tosa::ClampOp, tosa::SigmoidOp, tosa::TanhOp, tosa::ErfOp,
              tosa::ExpOp, tosa::NegateOp, tosa::ReciprocalOp, tosa::RsqrtOp,
              tosa::AddOp, tosa::SubOp, tosa::MulOp, tosa::PowOp,
-             tosa::MaximumOp, tosa::MinimumOp, GeluOp, HardSwishOp,
-             LeakyReluOp, SqrtOp>(op);
+             tosa::MaximumOp, tosa::MinimumOp>(op) ||
+         op->hasTrait<OpTrait::MobileOneElementwise>();
 }
 
 /// op(transpose(x), ...) -> transpose(op(x, ...)) for element-wise ops, when

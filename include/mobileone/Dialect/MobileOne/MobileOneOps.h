@@ -15,6 +15,19 @@
 #include <functional>
 #include <optional>
 
+namespace mlir::OpTrait {
+/// ODS `ElementwiseMap`: each result element is a function of the operand
+/// elements at its (broadcast) position, so it commutes with a permutation
+/// of the dimensions.
+template <typename ConcreteType>
+class MobileOneElementwise
+    : public TraitBase<ConcreteType, MobileOneElementwise> {};
+/// ODS `DataMovement`: moves, copies or describes elements, no arithmetic.
+template <typename ConcreteType>
+class MobileOneDataMovement
+    : public TraitBase<ConcreteType, MobileOneDataMovement> {};
+} // namespace mlir::OpTrait
+
 namespace mlir::mobileone {
 /// NumPy (ONNX multidirectional) broadcast of two shapes, or nullopt.
 std::optional<SmallVector<int64_t>> broadcastShapes(ArrayRef<int64_t> a,

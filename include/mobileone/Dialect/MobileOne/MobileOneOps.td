@@ -20,6 +20,14 @@ def Linear : DeclareOpInterfaceMethods<MobileOne_LinearMapOpInterface>;
 /// Linear in its first operand only (the others are weights).
 def LinearInInput : DeclareOpInterfaceMethods<MobileOne_LinearMapOpInterface,
                                               ["getLinearInputs"]>;
+/// Each result element is a function of the operand elements at its
+/// (broadcast) position: commutes with any permutation of the dimensions
+/// (so a layout transpose moves through it), a few operations per element.
+def ElementwiseMap : NativeOpTrait<"MobileOneElementwise">;
+/// Moves, copies or computes the shapes of elements without arithmetic on
+/// their values (reshape, transpose, concatenation, slicing, padding,
+/// broadcasting, gathering, shapes, casts).
+def DataMovement : NativeOpTrait<"MobileOneDataMovement">;
 def F32OrI64Tensor : TensorOf<[F32, I64]>;
 def I64Tensor1D : 1DTensorOf<[I64]>;
 
@@ -84,9 +92,12 @@ def MobileOne_BatchNormOp : MobileOne_Op<"batch_norm", [Pure, LinearInInput]> {
 //===----------------------------------------------------------------------===//
 
 class MobileOne_UnaryOp<string mnemonic, string sum, dag attrs = (ins),
-                        string desc = "", list<Trait> traits = []>
+                        string desc = "", list<Trait> traits = [],
+                        bit elementwise = 1>
     : MobileOne_Op<mnemonic,
-                   !listconcat([Pure, SameOperandsAndResultType], traits)> {
+                   !listconcat([Pure, SameOperandsAndResultType],
+                               !if(elementwise, [ElementwiseMap], []),
+                               traits)> {
   let summary = sum;
   let description = desc;
   let arguments = !con((ins TensorOf<[F32]>:$input), attrs);
@@ -130,13 +141,13 @@ def MobileOne_ClipOp : MobileOne_UnaryOp<"clip",
 }
 def MobileOne_SoftmaxOp : MobileOne_UnaryOp<"softmax",
     "softmax along one axis (ONNX Softmax, opset 13 semantics)",
-    (ins I64Attr:$axis)> {
+    (ins I64Attr:$axis), "", [], /*elementwise=*/0> {
   let hasVerifier = 1;
 }
 
 class MobileOne_BinaryOp<string mnemonic, string sum,
                          list<Trait> traits = []>
-    : MobileOne_Op<mnemonic, !listconcat([Pure], traits)> {
+    : MobileOne_Op<mnemonic, !listconcat([Pure, ElementwiseMap], traits)> {
   let summary = sum;
   let description = [{
     Element-wise with NumPy (ONNX multidirectional) broadcasting; the result
@@ -176,7 +187,7 @@ def MobileOne_GlobalAvgPoolOp : MobileOne_Op<"global_avg_pool", [Pure]> {
   let hasVerifier = 1;
 }
 
-def MobileOne_ReshapeOp : MobileOne_Op<"reshape", [Pure]> {
+def MobileOne_ReshapeOp : MobileOne_Op<"reshape", [Pure, DataMovement]> {
   let summary = "reshape to the result type (ONNX Reshape, Flatten, Squeeze, Unsqueeze)";
   let arguments = (ins F32OrI64Tensor:$input);
   let results = (outs F32OrI64Tensor:$output);
@@ -237,7 +248,7 @@ def MobileOne_SqueezeExciteOp : MobileOne_Op<"squeeze_excite", [Pure]> {
 class MobileOne_InferredOp<string mnemonic, list<Trait> traits = []>
     : MobileOne_Op<mnemonic, !listconcat([Pure, InferTypeOpAdaptor], traits)>;
 
-def MobileOne_ShapeOp : MobileOne_InferredOp<"shape"> {
+def MobileOne_ShapeOp : MobileOne_InferredOp<"shape", [DataMovement]> {
   let summary = "the shape of a tensor as a 1-D i64 tensor (ONNX Shape)";
   let description = [{
     Dimensions `[start, end)` of the input's shape (ONNX Shape-15 `start` and
@@ -250,7 +261,7 @@ def MobileOne_ShapeOp : MobileOne_InferredOp<"shape"> {
   let hasFolder = 1;
 }
 
-def MobileOne_GatherOp : MobileOne_InferredOp<"gather"> {
+def MobileOne_GatherOp : MobileOne_InferredOp<"gather", [DataMovement]> {
   let summary = "gather slices along an axis (ONNX Gather)";
   let description = [{
     `output = data[..., indices, ...]` along `axis`; the result shape is
@@ -263,7 +274,7 @@ def MobileOne_GatherOp : MobileOne_InferredOp<"gather"> {
   let hasFolder = 1;
 }
 
-def MobileOne_CastOp : MobileOne_Op<"cast", [Pure]> {
+def MobileOne_CastOp : MobileOne_Op<"cast", [Pure, DataMovement]> {
   let summary = "element type conversion between f32, i64 and i1 (ONNX Cast)";
   let description = [{
     f32 to i64 truncates toward zero, as ONNX (and C) do. Folds on constants.
@@ -275,7 +286,7 @@ def MobileOne_CastOp : MobileOne_Op<"cast", [Pure]> {
   let hasFolder = 1;
 }
 
-def MobileOne_ConcatOp : MobileOne_InferredOp<"concat"> {
+def MobileOne_ConcatOp : MobileOne_InferredOp<"concat", [DataMovement]> {
   let summary = "concatenation along an axis (ONNX Concat)";
   let arguments = (ins Variadic<F32OrI64Tensor>:$inputs, I64Attr:$axis);
   let results = (outs F32OrI64Tensor:$output);
@@ -283,7 +294,7 @@ def MobileOne_ConcatOp : MobileOne_InferredOp<"concat"> {
   let hasFolder = 1;
 }
 
-def MobileOne_SliceOp : MobileOne_InferredOp<"slice"> {
+def MobileOne_SliceOp : MobileOne_InferredOp<"slice", [DataMovement]> {
   let summary = "strided slice (ONNX Slice with constant starts, ends, axes, steps)";
   let description = [{
     One entry per dimension of the input, already normalised by the
@@ -298,7 +309,7 @@ def MobileOne_SliceOp : MobileOne_InferredOp<"slice"> {
   let hasFolder = 1;
 }
 
-def MobileOne_ExpandOp : MobileOne_Op<"expand", [Pure]> {
+def MobileOne_ExpandOp : MobileOne_Op<"expand", [Pure, DataMovement]> {
   let summary = "broadcast to the result shape (ONNX Expand)";
   let arguments = (ins F32OrI64Tensor:$input);
   let results = (outs F32OrI64Tensor:$output);
@@ -307,7 +318,7 @@ def MobileOne_ExpandOp : MobileOne_Op<"expand", [Pure]> {
   let hasFolder = 1;
 }
 
-def MobileOne_EqualOp : MobileOne_InferredOp<"equal"> {
+def MobileOne_EqualOp : MobileOne_InferredOp<"equal", [ElementwiseMap]> {
   let summary = "element-wise equality with broadcasting (ONNX Equal)";
   let arguments = (ins F32OrI64Tensor:$lhs, F32OrI64Tensor:$rhs);
   let results = (outs TensorOf<[I1]>:$output);
@@ -315,7 +326,7 @@ def MobileOne_EqualOp : MobileOne_InferredOp<"equal"> {
   let hasFolder = 1;
 }
 
-def MobileOne_WhereOp : MobileOne_InferredOp<"where"> {
+def MobileOne_WhereOp : MobileOne_InferredOp<"where", [ElementwiseMap]> {
   let summary = "element-wise select with broadcasting (ONNX Where)";
   let arguments = (ins TensorOf<[I1]>:$condition, F32OrI64Tensor:$lhs,
                    F32OrI64Tensor:$rhs);
@@ -326,7 +337,7 @@ def MobileOne_WhereOp : MobileOne_InferredOp<"where"> {
   let hasFolder = 1;
 }
 
-def MobileOne_TransposeOp : MobileOne_InferredOp<"transpose"> {
+def MobileOne_TransposeOp : MobileOne_InferredOp<"transpose", [DataMovement]> {
   let summary = "permutation of dimensions (ONNX Transpose)";
   let arguments = (ins F32OrI64Tensor:$input, DenseI64ArrayAttr:$perm);
   let results = (outs F32OrI64Tensor:$output);
@@ -334,7 +345,7 @@ def MobileOne_TransposeOp : MobileOne_InferredOp<"transpose"> {
   let hasFolder = 1;
 }
 
-def MobileOne_SplitOp : MobileOne_InferredOp<"split"> {
+def MobileOne_SplitOp : MobileOne_InferredOp<"split", [DataMovement]> {
   let summary = "split into parts along an axis (ONNX Split)";
   let description = [{
     One result per entry of `split` (the part sizes, summing to the
@@ -346,7 +357,7 @@ def MobileOne_SplitOp : MobileOne_InferredOp<"split"> {
   let assemblyFormat = "$input attr-dict `:` functional-type(operands, results)";
 }
 
-def MobileOne_PadOp : MobileOne_InferredOp<"pad", [Linear]> {
+def MobileOne_PadOp : MobileOne_InferredOp<"pad", [Linear, DataMovement]> {
   let summary = "padding (ONNX Pad: constant, reflect or edge)";
   let description = [{
     `pads` holds `2 * rank` non-negative entries in ONNX order (all begins,

@@ -216,6 +216,10 @@ bool validate(const CompileOptions &options, raw_ostream &diag) {
            << "\n";
     return false;
   }
+  if (!options.keepFloat.empty() && precision != "int8") {
+    fail() << "--keep-float is for --precision int8\n";
+    return false;
+  }
   if (options.int8Fold != "auto" && options.int8Fold != "all") {
     fail() << "--int8-fold takes auto or all, got '" << options.int8Fold
            << "'\n";
@@ -397,6 +401,7 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     // docs/benchmarks.md).
     tfliteOptions.folding.splitIdentity = options.int8Fold == "auto";
     tfliteOptions.folding.maxSlowdown = options.maxSlowdown;
+    tfliteOptions.folding.keepFloat = options.keepFloat;
     tfliteOptions.folding.macsPerSecond =
         machine.peakGflops * 1e9 / 2 * 1.5 * 0.55;
     tfliteOptions.folding.bytesPerSecond = machine.cacheBandwidthGBs * 1e9;
@@ -714,6 +719,13 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
               << " dB, estimated latency +" << format("%.1f", 100.0 * cost)
               << "% (budget " << format("%.0f", 100.0 * options.maxSlowdown)
               << "%, --max-slowdown)\n";
+  }
+  if (!quantization.keptFloat.empty()) {
+    summary << "  kept float32:      " << quantization.keptFloat.size()
+            << " layer(s) between a DEQUANTIZE and a QUANTIZE (--keep-float):";
+    for (const std::string &name : quantization.keptFloat)
+      summary << " " << name;
+    summary << "\n";
   }
   if (!quantization.foldedChannels.empty()) {
     int channels = 0;

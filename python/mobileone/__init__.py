@@ -75,7 +75,8 @@ def _shape_text(shape):
 def compile(src, dst=None, *, precision="fp32", calibration=None, calibration_method=None,
             batch=None, input_shapes=None, tflite_layout=None, target=None, check=False,
             check_input=None, check_atol=None, check_rtol=None, report=None, explain=False,
-            reparameterize=True, int8_fold=None, max_slowdown=None, qdq_weight_bits=None):
+            reparameterize=True, int8_fold=None, max_slowdown=None, qdq_weight_bits=None,
+            keep_float=None):
     """Compiles `src` (an ONNX file) to `dst`, whose extension picks the
     format (.tflite, .onnx, .mlir/.mlirbc; `target="tosa"` for TOSA); dst
     None: a .tflite in memory only (Result.bytes).
@@ -86,7 +87,8 @@ def compile(src, dst=None, *, precision="fp32", calibration=None, calibration_me
     calibration_method: "minmax", "percentile" or "mse"; int8_fold: "auto"
     (identity taps kept out of kernels they cost precision, within
     max_slowdown, a fraction) or "all"; qdq_weight_bits: 8 or 7 for an int8
-    .onnx (QDQ; docs/quantization.md). batch: fixes a symbolic
+    .onnx (QDQ; docs/quantization.md); keep_float: layer names left in
+    float32 in an int8 model. batch: fixes a symbolic
     batch. input_shapes: {input name: shape} fixes symbolic dimensions.
     tflite_layout: "nhwc" (default) or "nchw". check: compares the written
     artifact with the training-time model (check_input: its input, an array
@@ -117,6 +119,8 @@ def compile(src, dst=None, *, precision="fp32", calibration=None, calibration_me
             args += ["--int8-fold", int8_fold]
         if max_slowdown is not None:
             args += ["--max-slowdown", repr(float(max_slowdown))]
+        if keep_float:
+            args += ["--keep-float", ",".join(keep_float)]
         if qdq_weight_bits is not None:
             args += ["--qdq-weight-bits", str(int(qdq_weight_bits))]
         if batch is not None:

@@ -128,6 +128,10 @@ def test_errors(fp32, data):
     assert not os.path.exists(os.path.join(WORK, "g.tflite"))
     with pytest.raises(mobileone.CompileError, match="--precision int8 needs --calibration"):
         mobileone.compile(MODEL, os.path.join(WORK, "q.tflite"), precision="int8")
+    with pytest.raises(mobileone.CompileError, match="--keep-float: no quantised layer named 'nowhere'"):
+        mobileone.compile(MODEL, os.path.join(WORK, "q.tflite"), precision="int8",
+                          calibration=x[:2], keep_float=["nowhere"])
+    assert not os.path.exists(os.path.join(WORK, "q.tflite"))
     with pytest.raises(mobileone.ModelError, match="garbage.onnx: not a TFLite model"):
         mobileone.Runtime(garbage)
     with pytest.raises(mobileone.ModelError, match="the model bytes: "):

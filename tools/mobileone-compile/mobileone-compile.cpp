@@ -1,10 +1,7 @@
 //===- mobileone-compile.cpp - ONNX in, deployable model out --------------===//
 //
-//   mobileone-compile model.onnx -o deploy.onnx     (or .mlir / .mlirbc)
-//
-// Option parsing over one driver call (lib/Driver/Compile.cpp: import,
-// structure recovery, re-parameterisation, export, check, report), then the
-// driver's summary of what changed.
+// `mobileone-compile model.onnx -o deploy.tflite`: option parsing over one
+// driver call (lib/Driver/Compile.cpp), then the driver's summary.
 //
 //===----------------------------------------------------------------------===//
 
@@ -132,6 +129,11 @@ static cl::opt<int> qdqWeightBits(
              "VNNI add pairs of products in saturating int16; 7-bit weights "
              "cannot overflow it)"),
     cl::value_desc("7|8"), cl::init(8), cl::cat(toolOptions));
+static cl::list<std::string> keepFloat(
+    "keep-float", cl::CommaSeparated, cl::value_desc("layer,..."),
+    cl::desc("--precision int8: leave these layers (op names, as the summary "
+             "and --report name them) in float32"),
+    cl::cat(toolOptions));
 static cl::opt<double> maxSlowdown(
     "max-slowdown",
     cl::desc("Latency --int8-fold auto may add, as a fraction of the "
@@ -175,6 +177,7 @@ int main(int argc, char **argv) {
   options.calibrationMethod = calibrationMethod;
   options.int8Fold = int8Fold;
   options.maxSlowdown = maxSlowdown;
+  options.keepFloat.assign(keepFloat.begin(), keepFloat.end());
   options.qdqWeightBits = qdqWeightBits;
   options.check = check;
   options.checkInput = checkInput;

@@ -53,6 +53,8 @@ struct CompileOptions {
   /// every branch into its kernel (fastest).
   std::string int8Fold = "auto";
   double maxSlowdown = 0.10;
+  /// Layers left in float32 in an int8 model (Int8Folding::keepFloat).
+  std::vector<std::string> keepFloat;
   /// int8 .onnx: weight bits, 8 (default: the .tflite's weights exactly)
   /// or 7 (ONNX Runtime's u8 x s8 kernels on x86 without VNNI cannot
   /// saturate, ONNXExportOptions::reduceRange).

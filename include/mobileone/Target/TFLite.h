@@ -76,6 +76,10 @@ struct Int8Folding {
   /// The estimate's int8 roofline: multiply-adds (as the int8 kernels
   /// reach) and bytes per second and a fixed cost per operator.
   double macsPerSecond = 42e9, bytesPerSecond = 40e9, opSeconds = 1e-6;
+  /// Layers (op names, as the summary and the report name them) left in
+  /// float32 between a DEQUANTIZE and a QUANTIZE (`--keep-float`); their
+  /// identity taps are not split. A name that matches no layer is an error.
+  std::vector<std::string> keepFloat;
 };
 
 /// What --precision int8 decided, for the summary and the report.
@@ -92,6 +96,8 @@ struct QuantizationSummary {
   std::string floatModel;
   /// The quantisation, by op name, for the other formats (QDQ ONNX).
   Int8Quantization int8;
+  /// The layers Int8Folding::keepFloat kept in float32.
+  std::vector<std::string> keptFloat;
 };
 
 struct TFLiteOptions {

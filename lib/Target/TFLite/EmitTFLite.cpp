@@ -1057,9 +1057,28 @@ LogicalResult Writer::run(ModuleOp module, llvm::raw_ostream &os) {
       return func.emitError("TFLite target: calibration ranges for ")
              << ranges->size() << " tensors, the model has "
              << graph.tensors.size() << " (this is a bug)";
+    std::vector<std::string> unmatched;
     tfl::quantizeGraph(
         graph, *ranges, [&](const std::string &n) { return unique(n); }, fbb,
-        options.summary);
+        options.summary, options.folding.keepFloat, unmatched);
+    if (!unmatched.empty()) {
+      // The names it could have been: the int8 operators' layers.
+      std::string known;
+      int shown = 0;
+      for (const tfl::OpRecord &op : graph.ops)
+        if (op.outputs.size() == 1 && shown < 5 &&
+            graph.tensors[op.outputs[0]].type == tflite::TensorType_INT8 &&
+            op.code != tflite::BuiltinOperator_QUANTIZE) {
+          known += (shown++ ? "', '" : "'") +
+                   graph.tensors[op.outputs[0]].origin;
+        }
+      return func.emitError("TFLite target, --keep-float: no quantised "
+                            "layer named '")
+             << unmatched.front() << "'"
+             << (known.empty() ? std::string()
+                               : " (layers are named by their op, e.g. " +
+                                     known + "')");
+    }
     if (options.summary)
       tfl::collectQuantization(graph, options.summary->int8);
   }

@@ -71,10 +71,15 @@ struct Graph {
 /// stay float32 between a DEQUANTIZE and a QUANTIZE; graph inputs and
 /// outputs stay float32. `unique` makes a tensor name unique; `fbb` holds
 /// the options of operators the rewrite creates.
+/// Operators whose layer (their output's origin without a kKernelPart or
+/// kIdentityPart suffix) is in `keepFloat` stay float32; `unmatched` gets
+/// the names of `keepFloat` that match no operator.
 void quantizeGraph(Graph &g, const std::vector<TensorRange> &ranges,
                    const std::function<std::string(const std::string &)> &unique,
                    flatbuffers::FlatBufferBuilder &fbb,
-                   QuantizationSummary *summary);
+                   QuantizationSummary *summary,
+                   const std::vector<std::string> &keepFloat,
+                   std::vector<std::string> &unmatched);
 
 /// The origins of an identity split's two terms (IdentitySplit.h): "<conv>"
 /// followed by these.

@@ -169,7 +169,8 @@ llvm::DenseMap<Operation *, tfl::IdentityTaps> mlir::mobileone::tfl::
     if (op.hasTrait<OpTrait::ConstantLike>() || skip.contains(&op))
       continue;
     total += int8Seconds(&op, folding);
-    if (isa<tosa::Conv2DOp, tosa::DepthwiseConv2DOp>(op))
+    if (isa<tosa::Conv2DOp, tosa::DepthwiseConv2DOp>(op) &&
+        !llvm::is_contained(folding.keepFloat, opName(&op)))
       if (std::optional<Candidate> c = candidateOf(&op))
         candidates.push_back(std::move(*c));
   }

@@ -25,6 +25,7 @@
 #include <cstring>
 #include <limits>
 #include <optional>
+#include <set>
 
 using namespace mlir::mobileone;
 using namespace mlir::mobileone::tfl;
@@ -106,12 +107,17 @@ class Quantizer {
 public:
   Quantizer(Graph &g, const std::vector<TensorRange> &ranges,
             const std::function<std::string(const std::string &)> &unique,
-            flatbuffers::FlatBufferBuilder &fbb, QuantizationSummary *summary)
-      : g(g), ranges(ranges), unique(unique), fbb(fbb), summary(summary) {}
+            flatbuffers::FlatBufferBuilder &fbb, QuantizationSummary *summary,
+            const std::vector<std::string> &keepFloat)
+      : g(g), ranges(ranges), unique(unique), fbb(fbb), summary(summary),
+        keepFloat(keepFloat.begin(), keepFloat.end()) {}
   void run();
+  /// The --keep-float names that matched an operator.
+  std::set<std::string> keptFloat;
+  std::set<std::string> keepFloat;
 
 private:
-  bool eligible(const OpRecord &op) const;
+  bool eligible(const OpRecord &op);
   bool isActivation(int32_t t) const { return t >= 0 && !g.isConstant(t); }
   bool observed(int32_t t) const {
     return size_t(t) < ranges.size() && ranges[t].seen;
@@ -177,10 +183,31 @@ private:
   std::vector<OpRecord> out;
 };
 
-bool Quantizer::eligible(const OpRecord &op) const {
+/// The layer an operator's output belongs to: its origin without an
+/// identity split's part suffix.
+std::string layerOf(const std::string &origin) {
+  for (const char *part : {kKernelPart, kIdentityPart}) {
+    const size_t n = std::strlen(part);
+    if (origin.size() > n && origin.compare(origin.size() - n, n, part) == 0)
+      return origin.substr(0, origin.size() - n);
+  }
+  return origin;
+}
+
+bool Quantizer::eligible(const OpRecord &op) {
   std::optional<OutputRule> rule = int8Rule(op.code);
   if (!rule || op.outputs.size() != 1 || op.inputs.empty())
     return false;
+  if (!keepFloat.empty()) {
+    // By layer (the op's name) or by tensor (as the int8 error lists name
+    // them).
+    const TensorRecord &out = g.tensors[op.outputs[0]];
+    for (const std::string &name : {layerOf(out.origin), out.name})
+      if (keepFloat.count(name)) {
+        keptFloat.insert(name);
+        return false;
+      }
+  }
   // A tensor needs a calibrated range where its parameters come from it:
   // not where they follow another's (a PAD the runtime folded into the
   // convolution after it was never computed, so never observed).
@@ -542,8 +569,18 @@ void Quantizer::run() {
 void mlir::mobileone::tfl::quantizeGraph(
     Graph &g, const std::vector<TensorRange> &ranges,
     const std::function<std::string(const std::string &)> &unique,
-    flatbuffers::FlatBufferBuilder &fbb, QuantizationSummary *summary) {
-  Quantizer(g, ranges, unique, fbb, summary).run();
+    flatbuffers::FlatBufferBuilder &fbb, QuantizationSummary *summary,
+    const std::vector<std::string> &keepFloat,
+    std::vector<std::string> &unmatched) {
+  Quantizer q(g, ranges, unique, fbb, summary, keepFloat);
+  q.run();
+  for (const std::string &name : keepFloat)
+    if (!q.keptFloat.count(name))
+      unmatched.push_back(name);
+  if (summary)
+    for (const std::string &name : keepFloat)
+      if (q.keptFloat.count(name))
+        summary->keptFloat.push_back(name);
 }
 
 void mlir::mobileone::tfl::collectQuantization(const Graph &g,

@@ -510,6 +510,13 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
       in.int8Folds.push_back(
           {f.layer, f.sqnrIn, f.sqnrOut, f.cost, f.chosen, f.reason});
     in.int8ConstantChannels = quantization.foldedChannels;
+    if (options.precision == "int8") {
+      in.int8 = &quantization.int8;
+      in.int8Method = options.calibrationMethod + " over " +
+                      std::to_string(calibrationSet->samples()) +
+                      " calibration sample(s)";
+      in.int8KeptFloat = quantization.keptFloat;
+    }
     if (!int8Errors.empty())
       in.int8Note = "SQNR of the int8 model against the float32 one on " +
                     std::to_string(std::min<size_t>(2, calibrationSet->samples())) +

@@ -14,10 +14,12 @@
 
 #include "llvm/ADT/DenseMap.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cmath>
+#include <limits>
 
 using namespace mlir;
 using namespace mlir::mobileone;
@@ -412,6 +414,107 @@ svg rect.chip { fill: #fff; stroke: #e8790f; }
 .legend span { display: inline-block; padding: 0 6px; margin-right: 6px; border: 1px solid; border-radius: 3px; }
 )";
 
+/// The per-layer int8 table: for each quantised convolution or linear
+/// layer, how much its weights are dominated by single taps (the largest
+/// per-channel peak / RMS: a folded identity or BN-skip branch makes one tap
+/// dominate), how far apart its channels' ranges are (largest / median
+/// channel peak), the output range its int8 parameters cover, the output's
+/// SQNR and what the compiler chose; weakest first.
+std::string int8LayerTable(const ReportInput &in) {
+  struct Row {
+    std::string layer, kind, choice;
+    double peakToRms = 0.0, spread = 0.0, lo = 0.0, hi = 0.0;
+    double sqnr = std::numeric_limits<double>::infinity();
+    bool measured = false;
+  };
+  std::vector<Row> rows;
+  for (const auto &[name, layer] : in.int8->layers) {
+    const QdqWeights &w = layer.kernel;
+    if (w.shape.empty() || w.weightScales.empty() || w.shape[0] <= 0)
+      continue;
+    Row r;
+    r.layer = name;
+    const int64_t oc = w.shape[0];
+    const int64_t per = int64_t(w.weights.size()) / oc;
+    if (w.shape.size() == 4)
+      r.kind = (w.shape[1] == 1 && oc > 1 ? "depthwise " : "conv ") +
+               std::to_string(w.shape[2]) + "x" + std::to_string(w.shape[3]);
+    else
+      r.kind = "linear";
+    std::vector<double> peaks;
+    for (int64_t c = 0; c < oc && per > 0; ++c) {
+      double peak = 0.0, sum = 0.0;
+      for (int64_t i = 0; i < per; ++i) {
+        double q = w.weights[c * per + i];
+        peak = std::max(peak, std::abs(q));
+        sum += q * q;
+      }
+      double rms = std::sqrt(sum / double(per));
+      if (rms > 0.0)
+        r.peakToRms = std::max(r.peakToRms, peak / rms);
+      peaks.push_back(peak * w.weightScales[size_t(c) % w.weightScales.size()]);
+    }
+    if (!peaks.empty()) {
+      std::vector<double> sorted = peaks;
+      std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2,
+                       sorted.end());
+      double median = sorted[sorted.size() / 2];
+      double top = *std::max_element(peaks.begin(), peaks.end());
+      r.spread = median > 0.0 ? top / median : 0.0;
+    }
+    auto act = in.int8->activations.find(name);
+    const QdqParams out =
+        act != in.int8->activations.end() ? act->second : layer.kernelOutput;
+    r.lo = (-128.0 - out.zeroPoint) * out.scale;
+    r.hi = (127.0 - out.zeroPoint) * out.scale;
+    for (const auto &e : in.int8Errors)
+      if (e.tensor == name) {
+        r.sqnr = e.sqnr;
+        r.measured = true;
+      }
+    r.choice = "folded";
+    for (const auto &f : in.int8Folds)
+      if (f.layer == name)
+        r.choice = f.chosen
+                       ? llvm::formatv("identity tap kept out (weight SQNR "
+                                       "{0:f1} -> {1:f1} dB)",
+                                       f.sqnrIn, f.sqnrOut)
+                             .str()
+                       : "folded (identity tap: " + f.reason + ")";
+    rows.push_back(std::move(r));
+  }
+  llvm::stable_sort(rows, [](const Row &a, const Row &b) {
+    return a.sqnr < b.sqnr;
+  });
+  std::string html;
+  llvm::raw_string_ostream os(html);
+  os << "<h2>int8 layers</h2><p class='muted'>Per quantised layer, weakest "
+        "output first. Peak / RMS: the largest over output channels of the "
+        "channel's largest int8 weight over its RMS (a folded identity or "
+        "BN-skip branch makes one tap dominate: int8's per-channel step is "
+        "then coarse for the rest of the channel). Channel spread: the "
+        "largest channel peak over the median one (what per-tensor weights "
+        "would pay). Output range: what its int8 parameters cover ("
+     << esc(in.int8Method) << ").</p><table id='int8-layers'><tr><th>layer"
+     << "</th><th>kind</th><th>peak / RMS</th><th>channel spread</th><th>"
+        "output range</th><th>SQNR (dB)</th><th>choice</th></tr>\n";
+  for (const Row &r : rows)
+    os << "<tr><td><code>" << esc(r.layer) << "</code></td><td>" << r.kind
+       << "</td><td>" << llvm::formatv("{0:f1}", r.peakToRms).str()
+       << "</td><td>" << llvm::formatv("{0:f1}", r.spread).str() << "</td><td>["
+       << llvm::format("%.4g", r.lo) << ", " << llvm::format("%.4g", r.hi)
+       << "]</td><td>"
+       << (r.measured ? llvm::formatv("{0:f1}", r.sqnr).str()
+                      : std::string("-"))
+       << "</td><td>" << esc(r.choice) << "</td></tr>\n";
+  for (const std::string &name : in.int8KeptFloat)
+    os << "<tr><td><code>" << esc(name)
+       << "</code></td><td>-</td><td>-</td><td>-</td><td>-</td><td>-</td><td>"
+          "kept float32 (--keep-float)</td></tr>\n";
+  os << "</table>\n";
+  return html;
+}
+
 } // namespace
 
 std::string mobileone::renderReport(const ReportInput &in) {
@@ -460,6 +563,10 @@ std::string mobileone::renderReport(const ReportInput &in) {
          << llvm::formatv("{0:f1}", e.sqnr).str() << "</td></tr>\n";
     os << "</table>\n";
   }
+
+  // int8: per layer, why it quantises as it does, weakest first.
+  if (in.int8)
+    os << int8LayerTable(in);
 
   // int8: what the quantisation-aware folding chose, and why.
   if (!in.int8Folds.empty() || !in.int8ConstantChannels.empty()) {

@@ -15,6 +15,7 @@
 #ifndef MOBILEONE_TRANSFORMS_REPORT_H
 #define MOBILEONE_TRANSFORMS_REPORT_H
 
+#include "mobileone/Target/Quantization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 
 #include <string>
@@ -66,6 +67,14 @@ struct ReportInput {
   /// Input channels constant over the calibration set, folded into a
   /// layer's bias: (layer, channels).
   std::vector<std::pair<std::string, int>> int8ConstantChannels;
+  /// --precision int8: each layer's int8 weights and output parameters (the
+  /// per-layer table: how dominated each output channel is by one tap, how
+  /// far apart the channels' ranges are, the output range, its SQNR, the
+  /// choice); null otherwise. `int8Method` says how activations were
+  /// ranged; `int8KeptFloat` the layers left in float32.
+  const Int8Quantization *int8 = nullptr;
+  std::string int8Method;
+  std::vector<std::string> int8KeptFloat;
   func::FuncOp trainingTime; ///< as imported
   func::FuncOp recovered;    ///< blocks explicit, before merging
   func::FuncOp deployed;     ///< re-parameterised (mobileone dialect)

@@ -216,6 +216,10 @@ bool validate(const CompileOptions &options, raw_ostream &diag) {
            << "\n";
     return false;
   }
+  if (!options.biasCorrection && precision != "int8") {
+    fail() << "--no-bias-correction is for --precision int8\n";
+    return false;
+  }
   if (!options.keepFloat.empty() && precision != "int8") {
     fail() << "--keep-float is for --precision int8\n";
     return false;
@@ -402,6 +406,7 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     tfliteOptions.folding.splitIdentity = options.int8Fold == "auto";
     tfliteOptions.folding.maxSlowdown = options.maxSlowdown;
     tfliteOptions.folding.keepFloat = options.keepFloat;
+    tfliteOptions.folding.biasCorrection = options.biasCorrection;
     tfliteOptions.folding.macsPerSecond =
         machine.peakGflops * 1e9 / 2 * 1.5 * 0.55;
     tfliteOptions.folding.bytesPerSecond = machine.cacheBandwidthGBs * 1e9;
@@ -676,8 +681,11 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
            << " calibration sample"
            << (calibrationSet->samples() == 1 ? "" : "s")
            << (int8Tosa ? "); the TOSA function's interface is int8 "
-                          "(quantise inputs, dequantise outputs as below)\n"
-                        : "); the interface stays float32\n");
+                          "(quantise inputs, dequantise outputs as below)"
+                        : "); the interface stays float32")
+           << (options.biasCorrection
+                   ? "; biases corrected for the int8 weights' mean error\n"
+                   : "; biases not corrected (--no-bias-correction)\n");
   if (!int8Errors.empty()) {
     summary << "  int8 error:        SQNR against float32 on "
            << std::min<size_t>(2, calibrationSet->samples())

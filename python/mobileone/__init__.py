@@ -76,7 +76,7 @@ def compile(src, dst=None, *, precision="fp32", calibration=None, calibration_me
             batch=None, input_shapes=None, tflite_layout=None, target=None, check=False,
             check_input=None, check_atol=None, check_rtol=None, report=None, explain=False,
             reparameterize=True, int8_fold=None, max_slowdown=None, qdq_weight_bits=None,
-            keep_float=None):
+            keep_float=None, bias_correction=True):
     """Compiles `src` (an ONNX file) to `dst`, whose extension picks the
     format (.tflite, .onnx, .mlir/.mlirbc; `target="tosa"` for TOSA); dst
     None: a .tflite in memory only (Result.bytes).
@@ -88,7 +88,7 @@ def compile(src, dst=None, *, precision="fp32", calibration=None, calibration_me
     (identity taps kept out of kernels they cost precision, within
     max_slowdown, a fraction) or "all"; qdq_weight_bits: 8 or 7 for an int8
     .onnx (QDQ; docs/quantization.md); keep_float: layer names left in
-    float32 in an int8 model. batch: fixes a symbolic
+    float32 in an int8 model; bias_correction=False keeps the float biases. batch: fixes a symbolic
     batch. input_shapes: {input name: shape} fixes symbolic dimensions.
     tflite_layout: "nhwc" (default) or "nchw". check: compares the written
     artifact with the training-time model (check_input: its input, an array
@@ -121,6 +121,8 @@ def compile(src, dst=None, *, precision="fp32", calibration=None, calibration_me
             args += ["--max-slowdown", repr(float(max_slowdown))]
         if keep_float:
             args += ["--keep-float", ",".join(keep_float)]
+        if not bias_correction:
+            args += ["--no-bias-correction"]
         if qdq_weight_bits is not None:
             args += ["--qdq-weight-bits", str(int(qdq_weight_bits))]
         if batch is not None:

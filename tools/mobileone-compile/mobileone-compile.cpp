@@ -39,11 +39,10 @@ static cl::opt<int64_t>
           cl::value_desc("N"), cl::init(1), cl::cat(toolOptions));
 static cl::opt<bool> quiet("quiet", cl::desc("No summary"),
                            cl::cat(toolOptions));
-static cl::opt<bool>
-    explain("explain",
-            cl::desc("Say for every sum of branches which block it became "
-                     "(branches, resulting kernel) or why it stayed unfused"),
-            cl::cat(toolOptions));
+static cl::opt<bool> explain(
+    "explain", cl::desc("Say for every sum of branches which block it became "
+                        "(branches, kernel) or why it stayed unfused"),
+    cl::cat(toolOptions));
 static cl::opt<bool>
     check("check",
           cl::desc("Run the written file (a .tflite in the runtime, an .onnx "
@@ -71,9 +70,8 @@ static cl::opt<double> checkAtol(
 static cl::opt<std::string>
     reportFile("report",
                cl::desc("Also write one self-contained HTML page: what was "
-                        "fused and what not (and why), cost per stage before "
-                        "and after, the --check result (run for the report), "
-                        "and a drawing of the network before and after"),
+                        "fused and what not (and why), costs, the --check "
+                        "result and a drawing of the network before and after"),
                cl::value_desc("report.html"), cl::cat(toolOptions));
 static cl::opt<bool> noReparameterize(
     "no-reparameterize",
@@ -88,13 +86,9 @@ static cl::opt<std::string> machineFile(
     cl::value_desc("file"), cl::cat(toolOptions));
 static cl::opt<std::string> precision(
     "precision",
-    cl::desc("Precision of the written model: fp32 (default); fp16 (.tflite: "
-             "FLOAT16 weights widened by DEQUANTIZE, TFLite's float16 "
-             "quantisation; .onnx: FLOAT16 initializers widened by Cast; "
-             "half the file, float32 interface and arithmetic); int8 "
-             "(.tflite: TFLite's int8 scheme; .onnx: the same as QDQ; "
-             "--target=tosa: the same as TOSA integer arithmetic with an "
-             "int8 interface; calibrated on --calibration)"),
+    cl::desc("Precision of the written model: fp32 (default), fp16 (float16 "
+             "weights: half the file, float32 arithmetic) or int8 (TFLite's "
+             "int8 scheme; QDQ for .onnx; integer TOSA with --target=tosa)"),
     cl::value_desc("fp32|fp16|int8"), cl::init("fp32"), cl::cat(toolOptions));
 static cl::opt<std::string> tfliteLayout(
     "tflite-layout",
@@ -134,6 +128,12 @@ static cl::list<std::string> keepFloat(
     cl::desc("--precision int8: leave these layers (op names, as the summary "
              "and --report name them) in float32"),
     cl::cat(toolOptions));
+static cl::opt<bool> noBiasCorrection(
+    "no-bias-correction",
+    cl::desc("--precision int8: keep the float biases (by default each int8 "
+             "layer's bias absorbs the mean error its int8 weights make on "
+             "the calibration data)"),
+    cl::cat(toolOptions));
 static cl::opt<double> maxSlowdown(
     "max-slowdown",
     cl::desc("Latency --int8-fold auto may add, as a fraction of the "
@@ -147,10 +147,9 @@ static cl::opt<double>
               cl::init(1e-4), cl::cat(toolOptions));
 
 
-/// An option's value if it was given on the command line.
 template <typename T> static std::optional<T> given(const cl::opt<T> &o) {
   return o.getNumOccurrences() ? std::optional<T>(o.getValue()) : std::nullopt;
-}
+} // the option's value if it was given
 
 int main(int argc, char **argv) {
   InitLLVM y(argc, argv);
@@ -178,6 +177,7 @@ int main(int argc, char **argv) {
   options.int8Fold = int8Fold;
   options.maxSlowdown = maxSlowdown;
   options.keepFloat.assign(keepFloat.begin(), keepFloat.end());
+  options.biasCorrection = !noBiasCorrection;
   options.qdqWeightBits = qdqWeightBits;
   options.check = check;
   options.checkInput = checkInput;

@@ -55,6 +55,9 @@ struct CompileOptions {
   double maxSlowdown = 0.10;
   /// Layers left in float32 in an int8 model (Int8Folding::keepFloat).
   std::vector<std::string> keepFloat;
+  /// int8: each layer's bias absorbs the mean error of its int8 weights on
+  /// the calibration data (Int8Folding::biasCorrection).
+  bool biasCorrection = true;
   /// int8 .onnx: weight bits, 8 (default: the .tflite's weights exactly)
   /// or 7 (ONNX Runtime's u8 x s8 kernels on x86 without VNNI cannot
   /// saturate, ONNXExportOptions::reduceRange).

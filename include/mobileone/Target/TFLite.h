@@ -80,6 +80,11 @@ struct Int8Folding {
   /// float32 between a DEQUANTIZE and a QUANTIZE (`--keep-float`); their
   /// identity taps are not split. A name that matches no layer is an error.
   std::vector<std::string> keepFloat;
+  /// Bias correction: each int8 convolution's and fully connected layer's
+  /// float bias, before it is quantised, minus the mean error its int8
+  /// weights make on the calibration set (the weights' rounding error times
+  /// each input channel's mean).
+  bool biasCorrection = true;
 };
 
 /// What --precision int8 decided, for the summary and the report.

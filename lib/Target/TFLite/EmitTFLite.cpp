@@ -1060,7 +1060,8 @@ LogicalResult Writer::run(ModuleOp module, llvm::raw_ostream &os) {
     std::vector<std::string> unmatched;
     tfl::quantizeGraph(
         graph, *ranges, [&](const std::string &n) { return unique(n); }, fbb,
-        options.summary, options.folding.keepFloat, unmatched);
+        options.summary, options.folding.keepFloat, unmatched,
+        options.folding.biasCorrection);
     if (!unmatched.empty()) {
       // The names it could have been: the int8 operators' layers.
       std::string known;

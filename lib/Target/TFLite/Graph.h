@@ -79,7 +79,8 @@ void quantizeGraph(Graph &g, const std::vector<TensorRange> &ranges,
                    flatbuffers::FlatBufferBuilder &fbb,
                    QuantizationSummary *summary,
                    const std::vector<std::string> &keepFloat,
-                   std::vector<std::string> &unmatched);
+                   std::vector<std::string> &unmatched,
+                   bool biasCorrection);
 
 /// The origins of an identity split's two terms (IdentitySplit.h): "<conv>"
 /// followed by these.

@@ -108,13 +108,15 @@ public:
   Quantizer(Graph &g, const std::vector<TensorRange> &ranges,
             const std::function<std::string(const std::string &)> &unique,
             flatbuffers::FlatBufferBuilder &fbb, QuantizationSummary *summary,
-            const std::vector<std::string> &keepFloat)
+            const std::vector<std::string> &keepFloat, bool biasCorrection)
       : g(g), ranges(ranges), unique(unique), fbb(fbb), summary(summary),
-        keepFloat(keepFloat.begin(), keepFloat.end()) {}
+        keepFloat(keepFloat.begin(), keepFloat.end()),
+        biasCorrection(biasCorrection) {}
   void run();
   /// The --keep-float names that matched an operator.
   std::set<std::string> keptFloat;
   std::set<std::string> keepFloat;
+  bool biasCorrection;
 
 private:
   bool eligible(const OpRecord &op);
@@ -165,6 +167,10 @@ private:
   /// weight scale fits int32; and the bias at that scale.
   int32_t quantizeWeights(int32_t w, int axis, float inputScale, int32_t bias);
   int32_t quantizeBias(int32_t b, int32_t input, int32_t weights);
+  /// Bias correction: the float bias of `op` (reading the float activation
+  /// `x`) minus the mean error its int8 `weights` make on the calibration
+  /// set's input channel means; `op`'s bias if there is nothing to correct.
+  int32_t correctBias(const OpRecord &op, int32_t x, int32_t weights);
   /// Folds the input channels of a 1x1 convolution or fully connected
   /// layer that were constant over the calibration set (to within
   /// kConstantSpread of a step of the input's quantisation) into its bias: weights `w` and bias
@@ -340,6 +346,40 @@ int32_t Quantizer::quantizeWeights(int32_t w, int axis, float inputScale,
                      g.tensors[w].name + "/int8", data.data(), data.size(), q);
 }
 
+int32_t Quantizer::correctBias(const OpRecord &op, int32_t x,
+                               int32_t weights) {
+  const int32_t b = op.inputs[2], w = op.inputs[1];
+  if (size_t(x) >= ranges.size())
+    return b;
+  const TensorRange &r = ranges[x];
+  const std::vector<int32_t> &ws = g.tensors[w].shape;
+  const bool depthwise = op.code == tflite::BuiltinOperator_DEPTHWISE_CONV_2D;
+  const int64_t n = g.elements(w), out = g.elements(b);
+  const int64_t in = depthwise ? int64_t(r.channelSum.size()) : ws.back();
+  if (r.channelCount == 0 || int64_t(r.channelSum.size()) != in || in == 0 ||
+      out == 0 || (depthwise && out % in != 0))
+    return b;
+  // Output o's expected error: sum over its weights of (dequantised -
+  // float weight) x the mean of the input channel the weight reads.
+  const float *v = g.floats(w);
+  const int8_t *q =
+      reinterpret_cast<const int8_t *>(g.buffers[g.tensors[weights].buffer].data());
+  const std::vector<float> &scale = g.tensors[weights].quant.scale;
+  std::vector<double> shift(out, 0.0);
+  for (int64_t e = 0; e < n; ++e) {
+    const int64_t o = depthwise ? e % out : e / (n / out);
+    const int64_t i = depthwise ? o / (out / in) : e % in;
+    const double error = double(q[e]) * double(scale[o % scale.size()]) - v[e];
+    shift[o] += error * (r.channelSum[i] / double(r.channelCount));
+  }
+  std::vector<float> bias(g.floats(b), g.floats(b) + out);
+  for (int64_t o = 0; o < out; ++o)
+    bias[o] = float(double(bias[o]) - shift[o]);
+  return newConstant(g.tensors[b].shape, tflite::TensorType_FLOAT32,
+                     g.tensors[b].name + "/corrected", bias.data(),
+                     bias.size() * sizeof(float), {});
+}
+
 int32_t Quantizer::quantizeBias(int32_t b, int32_t input, int32_t weights) {
   const int64_t n = g.elements(b);
   const float *v = g.floats(b);
@@ -509,7 +549,9 @@ void Quantizer::run() {
       inputs[1] =
           quantizeWeights(op.inputs[1], axis, g.tensors[xq].quant.scale[0], b);
       if (inputs.size() > 2 && inputs[2] >= 0)
-        inputs[2] = quantizeBias(op.inputs[2], xq, inputs[1]);
+        inputs[2] = quantizeBias(
+            biasCorrection ? correctBias(op, x, inputs[1]) : op.inputs[2], xq,
+            inputs[1]);
       break;
     }
     case tflite::BuiltinOperator_MAXIMUM:
@@ -571,8 +613,8 @@ void mlir::mobileone::tfl::quantizeGraph(
     const std::function<std::string(const std::string &)> &unique,
     flatbuffers::FlatBufferBuilder &fbb, QuantizationSummary *summary,
     const std::vector<std::string> &keepFloat,
-    std::vector<std::string> &unmatched) {
-  Quantizer q(g, ranges, unique, fbb, summary, keepFloat);
+    std::vector<std::string> &unmatched, bool biasCorrection) {
+  Quantizer q(g, ranges, unique, fbb, summary, keepFloat, biasCorrection);
   q.run();
   for (const std::string &name : keepFloat)
     if (!q.keptFloat.count(name))

@@ -1,6 +1,7 @@
 //===- Evaluator.cpp - reference evaluation of mobileone modules ----------===//
 
 #include "mobileone/Evaluator/Evaluator.h"
+#include "mobileone/Support/Random.h"
 #include "mobileone/Math/Resize.h"
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
 #include "mobileone/Support/Indexing.h"
@@ -49,18 +50,8 @@ func::FuncOp mobileone::findEntryFunction(ModuleOp module) {
 
 Tensor mobileone::randomTensor(ArrayRef<int64_t> shape, uint64_t seed) {
   Tensor t(shape);
-  uint64_t state = seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
-  auto next = [&]() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return ((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
-  };
-  for (float &v : t.data) {
-    double u1 = std::max(next(), 0x1.0p-53), u2 = next();
-    v = static_cast<float>(std::sqrt(-2.0 * std::log(u1)) *
-                           std::cos(6.283185307179586 * u2));
-  }
+  SplitMix64(seed).fillStandardNormal(t.data.data(),
+                                                   t.data.size());
   return t;
 }
 

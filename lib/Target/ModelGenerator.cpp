@@ -10,6 +10,7 @@
 
 #include "mobileone/Target/ModelGenerator.h"
 #include "mobileone/Dialect/MobileOne/MobileOneOps.h"
+#include "mobileone/Support/Random.h"
 #include "mobileone/Support/Weights.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -24,35 +25,10 @@ using namespace mlir::mobileone;
 
 namespace {
 
-/// splitmix64: small, seedable and identical on every platform (unlike the
-/// standard library's distributions).
-class Random {
-public:
-  explicit Random(uint64_t seed) : state(seed * 0x9E3779B97F4A7C15ull + 1) {}
-  uint64_t next() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  /// Uniform in [lo, hi).
-  double uniform(double lo, double hi) {
-    return lo + (hi - lo) * ((next() >> 11) * 0x1.0p-53);
-  }
-  double normal(double stddev) {
-    double u1 = uniform(0x1.0p-53, 1.0), u2 = uniform(0.0, 1.0);
-    return stddev * std::sqrt(-2.0 * std::log(u1)) *
-           std::cos(6.283185307179586 * u2);
-  }
-
-private:
-  uint64_t state;
-};
-
 class ModelBuilder {
 public:
   ModelBuilder(MLIRContext *context, uint64_t seed)
-      : b(context), rng(seed), f32(b.getF32Type()) {}
+      : b(context), rng(seed, /*offset=*/1), f32(b.getF32Type()) {}
 
   RankedTensorType nchw(int64_t n, int64_t c, int64_t h, int64_t w) {
     return RankedTensorType::get({n, c, h, w}, f32);
@@ -196,7 +172,7 @@ public:
   }
 
   OpBuilder b;
-  Random rng;
+  SplitMix64 rng;
   Type f32;
 };
 

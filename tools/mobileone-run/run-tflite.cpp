@@ -13,6 +13,7 @@
 
 #include "mobileone/Runtime/Npy.h"
 #include "mobileone/Runtime/Runtime.h"
+#include "mobileone/Support/Random.h"
 
 #include <sys/resource.h>
 
@@ -194,23 +195,11 @@ int runTFLite(int argc, char **argv) {
     return 1;
   }
   if (input.empty()) {
-    // Seeded standard normal values (splitmix64 + Box-Muller), one stream
-    // over the inputs in order.
-    uint64_t state =
-        uint64_t(seed) * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
-    auto next = [&] {
-      uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-      z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-      return ((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
-    };
+    // Seeded standard normal values, one stream over the inputs in order.
+    mlir::mobileone::SplitMix64 random(seed);
     for (size_t i = 0; i < ins.size(); ++i) {
       xs[i].resize(ins[i].numElements());
-      for (float &v : xs[i]) {
-        double u1 = std::max(next(), 0x1.0p-53), u2 = next();
-        v = float(std::sqrt(-2.0 * std::log(u1)) *
-                  std::cos(6.283185307179586 * u2));
-      }
+      random.fillStandardNormal(xs[i].data(), xs[i].size());
     }
   }
   std::vector<ConstTensorView> inViews;

@@ -1,13 +1,24 @@
 //===- Check.cpp - --check: the written artifact against the training graph -===//
 
 #include "mobileone/Driver/Check.h"
+#include "mobileone/Conversion/Int8ToTosa.h"
+#include "mobileone/Conversion/Passes.h"
 #include "mobileone/Runtime/Npy.h"
 #include "mobileone/Runtime/Runtime.h"
 #include "mobileone/Target/ONNX.h"
 
+#include "mlir/Bytecode/BytecodeWriter.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Parser/Parser.h"
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
+
+#include <optional>
+#include <regex>
 
 using namespace mlir;
 using namespace mlir::mobileone;
@@ -44,6 +55,158 @@ void compare(const std::vector<std::vector<float>> &got,
   }
 }
 
+/// Upstream MLIR 19's CPU path (what scripts/tosa-run.sh runs).
+constexpr const char *kMlirOpt = "/usr/bin/mlir-opt-19";
+constexpr const char *kCpuRunner = "/usr/bin/mlir-cpu-runner-19";
+constexpr const char *kRunnerLibs[] = {
+    "/usr/lib/llvm-19/lib/libmlir_runner_utils.so",
+    "/usr/lib/llvm-19/lib/libmlir_c_runner_utils.so"};
+
+/// The TOSA module `bytes` (text or bytecode) in mlir-cpu-runner on
+/// `inputs` (the ONNX model's layout, which TOSA keeps), each result
+/// against `reference`; int8 results (quantised TOSA) as the real values
+/// their scale and zero point give. Not run (a note) where upstream MLIR 19
+/// is not installed.
+LogicalResult runTosa(const std::string &file, StringRef bytes,
+                      func::FuncOp deployed, ArrayRef<Tensor> inputs,
+                      ArrayRef<Tensor> reference, ArtifactCheck &out,
+                      std::string &error) {
+  out.what = file + " in mlir-cpu-runner-19";
+  for (const char *tool : {kMlirOpt, kCpuRunner, kRunnerLibs[0], kRunnerLibs[1]})
+    if (!llvm::sys::fs::exists(tool)) {
+      out.note = std::string("not run: ") + tool +
+                 " is not installed (Debian mlir-19-tools, libmlir-19)";
+      return success();
+    }
+  MLIRContext *context = deployed->getContext();
+  context->loadDialect<tensor::TensorDialect>();
+  ParserConfig config(context);
+  OwningOpRef<ModuleOp> module = parseSourceString<ModuleOp>(bytes, config);
+  if (!module) {
+    error = "the written TOSA does not parse again";
+    return failure();
+  }
+  // Each result's float meaning, read before the harness renames @main.
+  func::FuncOp entry = findEntryFunction(*module);
+  if (!entry) {
+    error = "the written TOSA has no entry function";
+    return failure();
+  }
+  std::vector<std::optional<std::pair<double, int64_t>>> quant;
+  std::vector<std::string> names;
+  for (unsigned i = 0; i < entry.getNumResults(); ++i) {
+    auto scale = entry.getResultAttrOfType<FloatAttr>(i, kQuantScaleAttr);
+    auto zero = entry.getResultAttrOfType<IntegerAttr>(i, kQuantZeroPointAttr);
+    quant.push_back(scale && zero ? std::optional(std::make_pair(
+                                        scale.getValueAsDouble(),
+                                        zero.getInt()))
+                                  : std::nullopt);
+    auto name = entry.getResultAttrOfType<StringAttr>(i, kONNXNameAttr);
+    names.push_back(name ? name.str() : "#" + std::to_string(i));
+  }
+  std::vector<std::vector<float>> given;
+  for (const Tensor &t : inputs)
+    given.push_back(t.data);
+  if (failed(addRunnerHarness(*module, 0, given))) {
+    error = "cannot add a runner harness to the written TOSA";
+    return failure();
+  }
+  SmallString<128> dir;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("mobileone-check-tosa", dir)) {
+    error = "cannot create a temporary directory: " + ec.message();
+    return failure();
+  }
+  auto path = [&](StringRef name) {
+    SmallString<128> p(dir);
+    llvm::sys::path::append(p, name);
+    return std::string(p);
+  };
+  const std::string harness = path("harness.mlirbc"),
+                    lowered = path("lowered.mlir"), printed = path("out.txt"),
+                    log = path("log.txt");
+  auto cleanup = llvm::make_scope_exit([&] {
+    for (const std::string &f : {harness, lowered, printed, log})
+      llvm::sys::fs::remove(f);
+    llvm::sys::fs::remove(dir);
+  });
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream os(harness, ec);
+    if (ec || failed(writeBytecodeToFile(*module, os))) {
+      error = "cannot write " + harness;
+      return failure();
+    }
+  }
+  auto run = [&](StringRef tool, ArrayRef<StringRef> args,
+                 const std::string &stdoutFile) -> bool {
+    std::optional<StringRef> redirects[] = {std::nullopt, StringRef(stdoutFile),
+                                            StringRef(log)};
+    std::string message;
+    int rc = llvm::sys::ExecuteAndWait(tool, args, std::nullopt, redirects,
+                                       /*SecondsToWait=*/1800, 0, &message);
+    if (rc == 0)
+      return true;
+    auto text = llvm::MemoryBuffer::getFile(log);
+    std::string tail = text ? (*text)->getBuffer().take_back(400).str() : "";
+    error = llvm::sys::path::filename(tool).str() + " failed" +
+            (message.empty() ? "" : " (" + message + ")") +
+            (tail.empty() ? std::string() : ": " + tail);
+    return false;
+  };
+  const std::string pipeline =
+      std::string("--pass-pipeline=") + MOBILEONE_TOSA_PIPELINE;
+  if (!run(kMlirOpt, {kMlirOpt, pipeline, harness, "-o", lowered}, log))
+    return failure();
+  const std::string libs = std::string("-shared-libs=") + kRunnerLibs[0] +
+                           "," + kRunnerLibs[1];
+  if (!run(kCpuRunner,
+           {kCpuRunner, "-e", "main", "-entry-point-result=void", libs,
+            lowered},
+           printed))
+    return failure();
+  // printMemref's blocks: the values after "data =", in result order.
+  auto text = llvm::MemoryBuffer::getFile(printed);
+  if (!text) {
+    error = "mlir-cpu-runner-19 printed nothing";
+    return failure();
+  }
+  std::string all = (*text)->getBuffer().str();
+  std::vector<std::vector<float>> got;
+  const std::regex number(R"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|nan|-?inf)");
+  for (size_t at = all.find("Unranked Memref"); at != std::string::npos;) {
+    size_t next = all.find("Unranked Memref", at + 1);
+    size_t data = all.find("data =", at);
+    std::string block = all.substr(data + 6, next == std::string::npos
+                                                  ? std::string::npos
+                                                  : next - data - 6);
+    std::vector<float> values;
+    for (auto it = std::sregex_iterator(block.begin(), block.end(), number);
+         it != std::sregex_iterator(); ++it)
+      values.push_back(std::stof(it->str()));
+    const size_t i = got.size();
+    if (i < quant.size() && quant[i])
+      for (float &v : values)
+        v = float(quant[i]->first * (double(v) - double(quant[i]->second)));
+    got.push_back(std::move(values));
+    at = next;
+  }
+  if (got.size() != reference.size()) {
+    error = "mlir-cpu-runner-19 printed " + std::to_string(got.size()) +
+            " results; the model has " + std::to_string(reference.size());
+    return failure();
+  }
+  for (size_t i = 0; i < got.size(); ++i)
+    if (got[i].size() != reference[i].data.size()) {
+      error = "TOSA result #" + std::to_string(i) + " has " +
+              std::to_string(got[i].size()) + " values, expected " +
+              std::to_string(reference[i].data.size());
+      return failure();
+    }
+  compare(got, names, reference, out);
+  return success();
+}
+
 } // namespace
 
 LogicalResult mlir::mobileone::checkArtifact(
@@ -53,12 +216,8 @@ LogicalResult mlir::mobileone::checkArtifact(
   StringRef ext = llvm::sys::path::extension(path);
   std::string file = llvm::sys::path::filename(path).str();
   out = {};
-  if (tosa) {
-    out.what = file + " (TOSA)";
-    out.note = "TOSA is not run by --check; run it with mlir-cpu-runner "
-               "(mobileone-translate --tosa-runner-harness)";
-    return success();
-  }
+  if (tosa)
+    return runTosa(file, bytes, deployed, inputs, reference, out, error);
   if (ext == ".tflite") {
     std::unique_ptr<rt::Session> session = rt::Session::create(
         std::vector<uint8_t>(bytes.begin(), bytes.end()), {}, error);

@@ -487,10 +487,9 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     os << "\n";
   }
   // The deployed module is checked before anything is written.
-  // QDQ ONNX and int8 TOSA are checked through the int8 .tflite of the same
-  // quantisation (nothing here runs either).
+  // QDQ ONNX is checked through the int8 .tflite of the same quantisation
+  // (nothing here runs it).
   const bool qdqOnnx = ext == ".onnx" && options.precision == "int8";
-  const bool int8Twin = qdqOnnx || int8Tosa;
   std::string checkLine;
   CheckOutcome outcome;
   auto writeReport = [&]() -> bool {
@@ -573,16 +572,15 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     std::string error;
     bool ran = succeeded(a) &&
                succeeded(checkArtifact(
-                   int8Twin ? options.output + ".int8.tflite" : options.output,
-                   int8Twin ? StringRef(int8Tflite) : StringRef(os.str()),
-                   options.target == "tosa" && !int8Tosa, deploy, inputs, *a,
-                   artifact, error));
-    if (ran && int8Twin)
-      artifact.what =
-          qdqOnnx ? "the int8 .tflite of the same quantisation (the QDQ "
-                    "model itself runs in ONNX Runtime)"
-                  : "the int8 .tflite the TOSA was lowered from (the same "
-                    "integers; run the TOSA with scripts/tosa-run.sh)";
+                   qdqOnnx ? options.output + ".int8.tflite" : options.output,
+                   qdqOnnx ? StringRef(int8Tflite) : StringRef(os.str()),
+                   options.target == "tosa", deploy, inputs, *a, artifact,
+                   error));
+    if (ran && qdqOnnx)
+      // Nothing here runs QDQ ONNX; the .tflite of the same quantisation
+      // stands in for it.
+      artifact.what = "the int8 .tflite of the same quantisation (the QDQ "
+                      "model itself runs in ONNX Runtime)";
     if (!ran) {
       if (!error.empty())
         diag << "mobileone-compile: --check: " << error << "\n";

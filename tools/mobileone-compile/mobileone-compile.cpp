@@ -45,11 +45,10 @@ static cl::opt<bool> explain(
     cl::cat(toolOptions));
 static cl::opt<bool>
     check("check",
-          cl::desc("Run the written file (a .tflite in the runtime, an .onnx "
-                   "re-imported from its bytes, a deploy-time .mlir in the "
-                   "evaluator) against the training-time model on seeded "
-                   "inputs (or --check-input) and fail beyond --check-rtol; "
-                   "the model is not written then"),
+          cl::desc("Run the written file (.tflite: the runtime; .onnx: "
+                   "re-imported; .mlir: the evaluator; TOSA: mlir-cpu-runner-19) "
+                   "against the training-time model on seeded inputs (or "
+                   "--check-input); beyond --check-rtol nothing is written"),
           cl::cat(toolOptions));
 static cl::list<std::string> inputShape(
     "input-shape",

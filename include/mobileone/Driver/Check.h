@@ -3,8 +3,10 @@
 // `mobileone-compile --check` runs the file it is about to write, not the
 // compiler's internal module: a .tflite in the runtime (its XNNPACK and
 // native kernels, as deployed), an .onnx re-imported from its own bytes and
-// evaluated, a deploy-time .mlir / .mlirbc evaluated; TOSA is not run here
-// (the note says how). Inputs are in the ONNX model's layout.
+// evaluated, a deploy-time .mlir / .mlirbc evaluated, TOSA (float or
+// quantised) lowered by upstream mlir-opt-19 and run by mlir-cpu-runner-19
+// (a note says so where those are not installed). Inputs are in the ONNX
+// model's layout.
 //
 //===----------------------------------------------------------------------===//
 

@@ -220,6 +220,11 @@ bool validate(const CompileOptions &options, raw_ostream &diag) {
     fail() << "--no-bias-correction is for --precision int8\n";
     return false;
   }
+  if (!options.keepFloat.empty() && options.target == "tosa") {
+    fail() << "--keep-float leaves layers in float32, and quantised TOSA "
+              "lowers int8 operators only: use .tflite or .onnx output\n";
+    return false;
+  }
   if (!options.keepFloat.empty() && precision != "int8") {
     fail() << "--keep-float is for --precision int8\n";
     return false;

@@ -556,10 +556,13 @@ bool Loader::loadOp(size_t index, const tflite::Operator &op,
       out.padTop = v[2], out.padBottom = v[3], out.padLeft = v[4],
       out.padRight = v[5];
     } else {
-      // Any other dimensions: the general pad, with zeros.
+      // Any other dimensions: the general pad, with zeros (an int8 tensor's
+      // zero is its zero point: TFLite pads an int8 PAD with it).
       out.kind = OpKind::PadV2;
       out.ints.assign(v, v + 2 * rank);
-      out.alpha = 0.0f;
+      out.alpha = x.isInt8() && !x.quant.zeroPoint.empty()
+                      ? float(x.quant.zeroPoint[0])
+                      : 0.0f;
       out.inputs.resize(1);
     }
     return expectShape(y, shape, "output") && (m.ops.push_back(out), true);

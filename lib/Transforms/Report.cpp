@@ -106,13 +106,15 @@ struct Refusal {
   SmallVector<std::string> nodes;
 };
 
-/// Why a non-fusion is expected (a join through a nonlinearity, the cost
-/// model's choice, a composition no single conv can express exactly), or
+/// Why a non-fusion is expected (a join of paths with no common linear
+/// input, the cost model's choice, a composition no single conv can express
+/// exactly), or
 /// empty for one the compiler missed (no rule composes the ops).
 std::string expectedBecause(StringRef reason) {
   if (reason.contains("not linear in one common input"))
-    return "a join of two paths, one through a nonlinearity (a residual "
-           "add, a squeeze-excite gate): nothing linear to compose";
+    return "a join of paths that are not linear in one common input (a "
+           "residual add after a nonlinearity, a squeeze-excite gate, or "
+           "two regions the cost model kept apart)";
   if (reason.contains(" would cost ") && reason.contains("multiply-adds"))
     return "the cost model: one conv would do more work than the ops in "
            "sequence";
@@ -437,7 +439,7 @@ std::string int8LayerTable(const ReportInput &in) {
     const int64_t oc = w.shape[0];
     const int64_t per = int64_t(w.weights.size()) / oc;
     if (w.shape.size() == 4)
-      r.kind = (w.shape[1] == 1 && oc > 1 ? "depthwise " : "conv ") +
+      r.kind = (w.depthwise ? "depthwise " : "conv ") +
                std::to_string(w.shape[2]) + "x" + std::to_string(w.shape[3]);
     else
       r.kind = "linear";
@@ -467,12 +469,15 @@ std::string int8LayerTable(const ReportInput &in) {
         act != in.int8->activations.end() ? act->second : layer.kernelOutput;
     r.lo = (-128.0 - out.zeroPoint) * out.scale;
     r.hi = (127.0 - out.zeroPoint) * out.scale;
+    auto tensor = in.int8->tensors.find(name);
+    const std::string &tensorName =
+        tensor != in.int8->tensors.end() ? tensor->second : name;
     for (const auto &e : in.int8Errors)
-      if (e.tensor == name) {
+      if (e.tensor == tensorName) {
         r.sqnr = e.sqnr;
         r.measured = true;
       }
-    r.choice = "folded";
+    r.choice = "-";
     for (const auto &f : in.int8Folds)
       if (f.layer == name)
         r.choice = f.chosen

@@ -120,7 +120,8 @@ def compile(src, dst=None, *, precision="fp32", calibration=None, calibration_me
         if max_slowdown is not None:
             args += ["--max-slowdown", repr(float(max_slowdown))]
         if keep_float:
-            args += ["--keep-float", ",".join(keep_float)]
+            names = [keep_float] if isinstance(keep_float, str) else list(keep_float)
+            args += ["--keep-float", ",".join(names)]
         if not bias_correction:
             args += ["--no-bias-correction"]
         if qdq_weight_bits is not None:

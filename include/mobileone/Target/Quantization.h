@@ -29,6 +29,8 @@ struct QdqWeights {
   std::vector<float> weightScales;
   std::vector<int32_t> bias;
   std::vector<float> biasScales;
+  /// A depthwise convolution ([C x M, 1, KH, KW], group C).
+  bool depthwise = false;
 };
 struct QdqLayer {
   QdqWeights kernel;
@@ -44,6 +46,9 @@ struct Int8Quantization {
   /// "<op>/identity").
   std::map<std::string, QdqParams> activations;
   std::map<std::string, QdqLayer> layers;
+  /// The name each op's int8 output has in the .tflite (without its
+  /// "/int8" suffix: a graph output's name), by op name.
+  std::map<std::string, std::string> tensors;
 };
 
 } // namespace mlir::mobileone

@@ -20,10 +20,13 @@
 
 #include "Graph.h"
 
+#include "llvm/ADT/StringRef.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -117,6 +120,10 @@ public:
   std::set<std::string> keptFloat;
   std::set<std::string> keepFloat;
   bool biasCorrection;
+  /// Layers kept because a tensor of theirs was named: layer -> that name.
+  std::map<std::string, std::string> aliases;
+  /// The input of the PAD computing each tensor, or -1.
+  std::vector<int32_t> padSource;
 
 private:
   bool eligible(const OpRecord &op);
@@ -210,7 +217,8 @@ bool Quantizer::eligible(const OpRecord &op) {
     const TensorRecord &out = g.tensors[op.outputs[0]];
     for (const std::string &name : {layerOf(out.origin), out.name})
       if (keepFloat.count(name)) {
-        keptFloat.insert(name);
+        auto alias = aliases.find(name);
+        keptFloat.insert(alias != aliases.end() ? alias->second : name);
         return false;
       }
   }
@@ -348,17 +356,27 @@ int32_t Quantizer::quantizeWeights(int32_t w, int axis, float inputScale,
 
 int32_t Quantizer::correctBias(const OpRecord &op, int32_t x,
                                int32_t weights) {
+  // (x may be replaced by the input of the PAD that computes it.)
   const int32_t b = op.inputs[2], w = op.inputs[1];
+  // A PAD the runtime folds into the convolution is never observed: its
+  // input's channel means stand for it (the border's zeros are not
+  // modelled, as for the convolution's own padding).
+  if (size_t(x) < padSource.size() && padSource[x] >= 0 &&
+      (size_t(x) >= ranges.size() || ranges[x].channelCount == 0))
+    x = padSource[x];
   if (size_t(x) >= ranges.size())
     return b;
   const TensorRange &r = ranges[x];
   const std::vector<int32_t> &ws = g.tensors[w].shape;
   const bool depthwise = op.code == tflite::BuiltinOperator_DEPTHWISE_CONV_2D;
   const int64_t n = g.elements(w), out = g.elements(b);
-  const int64_t in = depthwise ? int64_t(r.channelSum.size()) : ws.back();
-  if (r.channelCount == 0 || int64_t(r.channelSum.size()) != in || in == 0 ||
-      out == 0 || (depthwise && out % in != 0))
+  const int64_t channels = int64_t(r.channelSum.size());
+  // Input channels per group (a grouped CONV_2D's filter holds one group's).
+  const int64_t in = depthwise ? channels : ws.back();
+  if (r.channelCount == 0 || in == 0 || out == 0 || channels % in != 0 ||
+      (depthwise && out % in != 0) || out % (channels / in) != 0)
     return b;
+  const int64_t perGroup = out / (channels / in);
   // Output o's expected error: sum over its weights of (dequantised -
   // float weight) x the mean of the input channel the weight reads.
   const float *v = g.floats(w);
@@ -368,7 +386,7 @@ int32_t Quantizer::correctBias(const OpRecord &op, int32_t x,
   std::vector<double> shift(out, 0.0);
   for (int64_t e = 0; e < n; ++e) {
     const int64_t o = depthwise ? e % out : e / (n / out);
-    const int64_t i = depthwise ? o / (out / in) : e % in;
+    const int64_t i = depthwise ? o / (out / in) : (o / perGroup) * in + e % in;
     const double error = double(q[e]) * double(scale[o % scale.size()]) - v[e];
     shift[o] += error * (r.channelSum[i] / double(r.channelCount));
   }
@@ -480,6 +498,24 @@ void Quantizer::run() {
     floatForm[t] = t;
   for (const TensorRecord &t : g.tensors)
     originalType.push_back(t.type);
+  padSource.assign(original, -1);
+  for (const OpRecord &op : g.ops) {
+    if ((op.code == tflite::BuiltinOperator_PAD ||
+         op.code == tflite::BuiltinOperator_PADV2) &&
+        !op.inputs.empty() && op.outputs.size() == 1)
+      padSource[op.outputs[0]] = op.inputs[0];
+    // A layer named by one of its tensors (as the int8 error lists name
+    // them) is kept whole: every operator of that layer (an identity
+    // split's /kernel and /identity too) stays float32.
+    if (!keepFloat.empty() && op.outputs.size() == 1 &&
+        keepFloat.count(g.tensors[op.outputs[0]].name)) {
+      const std::string layer = layerOf(g.tensors[op.outputs[0]].origin);
+      if (!layer.empty() && !keepFloat.count(layer)) {
+        keepFloat.insert(layer);
+        aliases[layer] = g.tensors[op.outputs[0]].name;
+      }
+    }
+  }
   std::vector<OpRecord> ops = std::move(g.ops);
   for (OpRecord &op : ops) {
     if (!eligible(op)) {
@@ -637,8 +673,12 @@ void mlir::mobileone::tfl::collectQuantization(const Graph &g,
   };
   for (const OpRecord &op : g.ops) {
     for (int32_t t : op.outputs)
-      if (isInt8(t) && !g.tensors[t].origin.empty())
+      if (isInt8(t) && !g.tensors[t].origin.empty()) {
         out.activations[g.tensors[t].origin] = params(t);
+        llvm::StringRef name = g.tensors[t].name;
+        name.consume_back("/int8");
+        out.tensors[g.tensors[t].origin] = name.str();
+      }
     const bool depthwise = op.code == tflite::BuiltinOperator_DEPTHWISE_CONV_2D;
     if ((op.code != tflite::BuiltinOperator_CONV_2D && !depthwise &&
          op.code != tflite::BuiltinOperator_FULLY_CONNECTED) ||
@@ -674,6 +714,7 @@ void mlir::mobileone::tfl::collectQuantization(const Graph &g,
     } else {
       continue;
     }
+    q.depthwise = depthwise;
     q.weightScales = wr.quant.scale;
     if (q.weightScales.size() == 1)
       q.weightScales.assign(q.shape[0], q.weightScales[0]);

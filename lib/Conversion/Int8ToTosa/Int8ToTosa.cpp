@@ -42,6 +42,7 @@
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinTypes.h"
 
+#include <algorithm>
 #include <set>
 
 using namespace mlir;
@@ -128,19 +129,17 @@ private:
   /// tosa.rescale of `v` to `element`: (v - inZero) x multiplier / 2^(31 -
   /// shift) rounded half up, + outZero, saturated: TFLite's
   /// MultiplyByQuantizedMultiplier for each (multiplier, shift) of the
-  /// runtime (one, or one per channel of the last dimension).
-  FailureOr<Value> rescale(Value v, Type element, int32_t inZero,
-                           int32_t outZero, ArrayRef<int32_t> multipliers,
-                           ArrayRef<int> shifts) {
+  /// runtime (one, or one per channel of the last dimension). A shift
+  /// TOSA cannot take is an error (the lowering stops after this operator).
+  Value rescale(Value v, Type element, int32_t inZero, int32_t outZero,
+                ArrayRef<int32_t> multipliers, ArrayRef<int> shifts) {
     SmallVector<int8_t> tosaShifts;
     for (int s : shifts) {
       int total = 31 - s;
-      if (total < 2 || total > 62) {
+      if (total < 2 || total > 62)
         fail("a requantisation shift of " + std::to_string(s) +
              " is outside TOSA's rescale range (31 - shift in [2, 62])");
-        return failure();
-      }
-      tosaShifts.push_back(int8_t(total));
+      tosaShifts.push_back(int8_t(std::clamp(total, 2, 62)));
     }
     return Value(b.create<tosa::RescaleOp>(
         loc, type(shapeOf(v), element), v, b.getI32IntegerAttr(inZero),
@@ -150,7 +149,7 @@ private:
   }
   /// q - zero as int32 (an exact rescale by one).
   Value widen(Value v, int32_t zero) {
-    return *rescale(v, i32(), zero, 0, {int32_t(1) << 30}, {1});
+    return rescale(v, i32(), zero, 0, {int32_t(1) << 30}, {1});
   }
   /// The fused activation's clamp (none for the whole int8 range).
   Value clamp(Value v, int32_t lo, int32_t hi) {
@@ -161,13 +160,10 @@ private:
         b.getF32FloatAttr(float(lo)), b.getF32FloatAttr(float(hi)));
   }
   /// The int32 accumulator `acc` of `op` requantised to its int8 output.
-  FailureOr<Value> requantize(Value acc, const rt::Op &op) {
+  Value requantize(Value acc, const rt::Op &op) {
     const rt::QuantizedParams &q = op.quant;
-    FailureOr<Value> r =
-        rescale(acc, i8(), 0, q.outputZero, q.multiplier, q.shift);
-    if (failed(r))
-      return failure();
-    return clamp(*r, q.activationMin, q.activationMax);
+    return clamp(rescale(acc, i8(), 0, q.outputZero, q.multiplier, q.shift),
+                 q.activationMin, q.activationMax);
   }
   Value zeroBias(int64_t channels) {
     return constantI32({channels}, ArrayRef<int32_t>(
@@ -253,11 +249,8 @@ bool Lowering::lowerConvolution(const rt::Op &op) {
                                      b.getI32IntegerAttr(3));
     }
   }
-  FailureOr<Value> out = requantize(acc, op);
-  if (failed(out))
-    return false;
-  values[op.output] = reshape(*out, y.shape);
-  return true;
+  values[op.output] = reshape(requantize(acc, op), y.shape);
+  return error.empty();
 }
 
 bool Lowering::lowerAveragePool(const rt::Op &op) {
@@ -359,25 +352,15 @@ bool Lowering::lower(size_t index, const rt::Op &op) {
     Value sides[2];
     for (int i = 0; i < 2; ++i) {
       // (q - z) x 2^20, then onto the common scale.
-      FailureOr<Value> shifted =
-          rescale(in(op, i), i32(), q.inputZero[i], 0, {int32_t(1) << 30},
-                  {21});
-      if (failed(shifted))
-        return false;
-      FailureOr<Value> scaled = rescale(*shifted, i32(), 0, 0,
-                                        {q.inputMultiplier[i]},
-                                        {q.inputShift[i]});
-      if (failed(scaled))
-        return false;
-      sides[i] = *scaled;
+      Value shifted = rescale(in(op, i), i32(), q.inputZero[i], 0,
+                              {int32_t(1) << 30}, {21});
+      sides[i] = rescale(shifted, i32(), 0, 0, {q.inputMultiplier[i]},
+                         {q.inputShift[i]});
     }
     Value sum = op.kind == OpKind::Add
                     ? binary<tosa::AddOp>(sides[0], sides[1], y.shape)
                     : binary<tosa::SubOp>(sides[0], sides[1], y.shape);
-    FailureOr<Value> out = requantize(sum, op);
-    if (failed(out))
-      return false;
-    result = *out;
+    result = requantize(sum, op);
     break;
   }
   case OpKind::Mul: {
@@ -385,10 +368,7 @@ bool Lowering::lower(size_t index, const rt::Op &op) {
         binary<tosa::MulOp>(widen(in(op, 0), q.inputZero[0]),
                             widen(in(op, 1), q.inputZero[1]), y.shape,
                             b.getI8IntegerAttr(0));
-    FailureOr<Value> out = requantize(product, op);
-    if (failed(out))
-      return false;
-    result = *out;
+    result = requantize(product, op);
     break;
   }
   case OpKind::Mean: {
@@ -398,10 +378,7 @@ bool Lowering::lower(size_t index, const rt::Op &op) {
                                       sum, b.getI32IntegerAttr(1));
     sum = b.create<tosa::ReduceSumOp>(loc, type({xs[0], 1, 1, xs[3]}, i32()),
                                       sum, b.getI32IntegerAttr(2));
-    FailureOr<Value> out = requantize(sum, op);
-    if (failed(out))
-      return false;
-    result = reshape(*out, y.shape);
+    result = reshape(requantize(sum, op), y.shape);
     break;
   }
   case OpKind::MaxPool:
@@ -491,11 +468,8 @@ bool Lowering::lower(size_t index, const rt::Op &op) {
     break;
   case OpKind::Quantize: {
     // int8 -> int8: a requantisation.
-    FailureOr<Value> out = rescale(in(op, 0), i8(), q.inputZero[0],
-                                   q.outputZero, q.multiplier, q.shift);
-    if (failed(out))
-      return false;
-    result = *out;
+    result = rescale(in(op, 0), i8(), q.inputZero[0], q.outputZero,
+                     q.multiplier, q.shift);
     break;
   }
   default:
@@ -513,7 +487,7 @@ bool Lowering::lower(size_t index, const rt::Op &op) {
     break;
   }
   values[op.output] = result;
-  return true;
+  return error.empty();
 }
 
 OwningOpRef<ModuleOp> Lowering::run(std::string &errorOut) {

@@ -196,14 +196,22 @@ private:
   std::vector<OpRecord> out;
 };
 
+/// `origin` without an identity split's part suffix `part`, if it ends in
+/// it.
+std::optional<std::string> withoutPart(const std::string &origin,
+                                       llvm::StringRef part) {
+  llvm::StringRef o(origin);
+  if (o.size() <= part.size() || !o.consume_back(part))
+    return std::nullopt;
+  return o.str();
+}
+
 /// The layer an operator's output belongs to: its origin without an
 /// identity split's part suffix.
 std::string layerOf(const std::string &origin) {
-  for (const char *part : {kKernelPart, kIdentityPart}) {
-    const size_t n = std::strlen(part);
-    if (origin.size() > n && origin.compare(origin.size() - n, n, part) == 0)
-      return origin.substr(0, origin.size() - n);
-  }
+  for (const char *part : {kKernelPart, kIdentityPart})
+    if (std::optional<std::string> layer = withoutPart(origin, part))
+      return *layer;
   return origin;
 }
 
@@ -726,18 +734,12 @@ void mlir::mobileone::tfl::collectQuantization(const Graph &g,
       q.biasScales = g.tensors[b].quant.scale;
     }
     const std::string &origin = g.tensors[op.outputs[0]].origin;
-    // The layer's name without `part`, if the origin ends in it.
-    auto layerOf = [&](const std::string &part) -> std::optional<std::string> {
-      if (origin.size() <= part.size() ||
-          origin.compare(origin.size() - part.size(), part.size(), part) != 0)
-        return std::nullopt;
-      return origin.substr(0, origin.size() - part.size());
-    };
-    if (std::optional<std::string> name = layerOf(kKernelPart)) {
+    if (std::optional<std::string> name = withoutPart(origin, kKernelPart)) {
       QdqLayer &layer = out.layers[*name];
       layer.kernel = std::move(q);
       layer.kernelOutput = params(op.outputs[0]);
-    } else if (std::optional<std::string> name = layerOf(kIdentityPart)) {
+    } else if (std::optional<std::string> name =
+                   withoutPart(origin, kIdentityPart)) {
       QdqLayer &layer = out.layers[*name];
       layer.taps = std::move(q);
       layer.tapsOutput = params(op.outputs[0]);

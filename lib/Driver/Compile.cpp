@@ -11,6 +11,7 @@
 #include "mobileone/Runtime/Npy.h"
 #include "mobileone/Support/Diagnostics.h"
 #include "mobileone/Support/ToolSupport.h"
+#include "mobileone/Support/Weights.h"
 #include "mobileone/Target/ONNX.h"
 #include "mobileone/Target/TFLite.h"
 #include "mobileone/Transforms/Cost.h"
@@ -128,6 +129,19 @@ std::vector<std::string> interfaceLines(func::FuncOp entry, bool nhwc,
 int64_t opCount(const mlir::mobileone::Cost &c, StringRef op) {
   auto it = c.ops.find(op);
   return it == c.ops.end() ? 0 : it->second;
+}
+
+/// The modules of `modules` that exist, as roots for releaseWeights.
+template <typename... Modules>
+SmallVector<Operation *> liveModules(const Modules &...modules) {
+  SmallVector<Operation *> live;
+  (
+      [&](const OwningOpRef<ModuleOp> &m) {
+        if (m)
+          live.push_back(m.get().getOperation());
+      }(modules),
+      ...);
+  return live;
 }
 
 /// The options' own consistency, checked before any work.
@@ -350,6 +364,8 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
   if (runCheck)
     trainingTime = module->clone();
 
+  // What recovery and re-parameterisation replace is freed after them.
+  WeightSet imported = weightsOf({*module});
   PassManager recover(&context);
   RecoverStructureOptions recoverOptions;
   recoverOptions.explain = options.explain || report;
@@ -365,9 +381,16 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     recoveredModule = module->clone();
 
   PassManager pm(&context);
-  buildReparameterizePipeline(pm, {});
+  ReparameterizeOptions reparamOptions;
+  // Without copies of the model (kept for a check or the report), each
+  // block's training-time weights are freed as it is merged.
+  reparamOptions.releaseWeights = !trainingTime && !recoveredModule;
+  buildReparameterizePipeline(pm, reparamOptions);
   if (!options.noReparameterize && failed(pm.run(*module)))
     return result;
+  // The training-time weights the deployed model no longer reads are freed
+  // (unless a check or the report still needs that model).
+  releaseWeights(imported, liveModules(module, trainingTime, recoveredModule));
   Cost after = computeCost(mainOf(*module));
   Estimate estimateAfter =
       estimateFunction(mainOf(*module), machine);
@@ -386,8 +409,11 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
   if (options.target == "tosa" && !int8Tosa) {
     PassManager lower(&context);
     lower.addPass(createConvertMobileOneToTosa());
+    WeightSet untransposed = weightsOf({*module});
     if (failed(lower.run(*module)))
       return result;
+    releaseWeights(untransposed, liveModules(module, trainingTime,
+                                             recoveredModule, deployed));
   }
 
   // Serialise in memory first: a failure leaves no output file behind.
@@ -453,10 +479,15 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     if (options.precision == "int8")
       onnxOptions.int8 = &quantization.int8;
     onnxOptions.reduceRange = options.qdqWeightBits == 7;
-    if (failed(exportONNX(*module, os, onnxOptions)))
+    // Nothing reads `module` after this (a check reads its copy).
+    SmallVector<Operation *> live =
+        liveModules(trainingTime, recoveredModule, deployed);
+    onnxOptions.consumeModule = true;
+    onnxOptions.liveModules = live;
+    if (failed(exportONNX(*module, bytes, onnxOptions)))
       return result;
   } else if (ext == ".tflite" && options.precision == "int8") {
-    os << int8Tflite;
+    bytes = std::move(int8Tflite);
   } else if (int8Tosa) {
     std::string error;
     OwningOpRef<ModuleOp> tosa = lowerInt8TFLiteToTosa(
@@ -482,7 +513,12 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     tfliteOptions.nchwInterface = layout == "nchw";
     if (options.precision == "fp16")
       tfliteOptions.weights = WeightPrecision::FP16;
-    if (failed(emitTFLite(*module, os, tfliteOptions)))
+    // Nothing reads `module` after this (a check reads its copy).
+    SmallVector<Operation *> live =
+        liveModules(trainingTime, recoveredModule, deployed);
+    tfliteOptions.consumeModule = true;
+    tfliteOptions.liveModules = live;
+    if (failed(emitTFLite(*module, bytes, tfliteOptions)))
       return result;
   } else if (ext == ".mlirbc") {
     if (failed(writeBytecodeToFile(*module, os)))

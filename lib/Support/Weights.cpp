@@ -10,6 +10,10 @@
 #include "mlir/IR/Matchers.h"
 #include "llvm/ADT/StringExtras.h"
 
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
 using namespace mlir;
 
 std::optional<ArrayRef<float>>
@@ -72,6 +76,24 @@ Value mobileone::createWeightConstant(OpBuilder &builder, Location loc,
       loc, cast<TypedAttr>(makeWeightAttr(type, data, nameHint)));
 }
 
+Value mobileone::createWeightConstant(OpBuilder &builder, Location loc,
+                                      RankedTensorType type,
+                                      std::unique_ptr<std::string> bytes,
+                                      StringRef nameHint) {
+  ArrayRef<float> data(reinterpret_cast<const float *>(bytes->data()),
+                       bytes->size() / sizeof(float));
+  if (type.getNumElements() < kResourceThreshold)
+    return createWeightConstant(builder, loc, type, data, nameHint);
+  std::string *owned = bytes.release();
+  AsmResourceBlob blob(
+      ArrayRef<char>(owned->data(), owned->size()), alignof(float),
+      [owned](void *, size_t, size_t) { delete owned; },
+      /*dataIsMutable=*/true);
+  return builder.create<arith::ConstantOp>(
+      loc, cast<TypedAttr>(Attribute(DenseF32ResourceElementsAttr::get(
+               type, resourceKey(nameHint), std::move(blob)))));
+}
+
 std::optional<std::vector<float>>
 mobileone::requireConstantF32(Value value, Operation *user, StringRef target,
                               StringRef what) {
@@ -90,4 +112,40 @@ mobileone::requireConstantF32(Value value, Operation *user, StringRef target,
     return std::nullopt;
   }
   return std::vector<float>(data->begin(), data->end());
+}
+
+mobileone::WeightSet mobileone::weightsOf(ArrayRef<Operation *> roots) {
+  WeightSet weights;
+  for (Operation *root : roots)
+    root->walk([&](Operation *op) {
+      for (NamedAttribute a : op->getAttrs())
+        a.getValue().walk([&](DenseResourceElementsAttr r) {
+          DenseResourceElementsHandle h = r.getRawHandle();
+          weights.try_emplace(h.getKey(), h);
+        });
+    });
+  return weights;
+}
+
+size_t mobileone::releaseWeights(const WeightSet &candidates,
+                                 ArrayRef<Operation *> live) {
+  WeightSet kept = weightsOf(live);
+  size_t freed = 0;
+  for (const auto &entry : candidates) {
+    if (kept.count(entry.getKey()))
+      continue;
+    DenseResourceElementsHandle h = entry.getValue();
+    if (AsmResourceBlob *blob = h.getBlob()) {
+      freed += blob->getData().size();
+      h.getResource()->setBlob(AsmResourceBlob());
+    }
+  }
+#ifdef __GLIBC__
+  // Blobs below malloc's mmap threshold go back to its free lists, which
+  // keep them from the system: give the pages back (they are what the
+  // next step, e.g. the output buffer, needs).
+  if (freed >= (16u << 20))
+    malloc_trim(0);
+#endif
+  return freed;
 }

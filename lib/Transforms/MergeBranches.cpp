@@ -2,6 +2,7 @@
 
 #include "mobileone/Transforms/BranchKernels.h"
 #include "mobileone/Transforms/Passes.h"
+#include "mobileone/Support/Weights.h"
 
 namespace mlir::mobileone {
 #define GEN_PASS_DEF_MERGEBRANCHES
@@ -14,7 +15,16 @@ using namespace mlir::mobileone;
 namespace {
 struct MergeBranchesPass
     : public mobileone::impl::MergeBranchesBase<MergeBranchesPass> {
+  using MergeBranchesBase::MergeBranchesBase;
   void runOnOperation() override {
+    // Whether a blob is still read is decided over the whole module; nested
+    // under it (e.g. per function, in parallel) that is not knowable.
+    if (releaseWeights && !isa<ModuleOp>(getOperation())) {
+      getOperation()->emitError(
+          "mobileone-merge-branches: release-weights needs the pass to run "
+          "on a module");
+      return signalPassFailure();
+    }
     SmallVector<BlockOp> blocks;
     getOperation()->walk([&](BlockOp block) { blocks.push_back(block); });
     bool failedAny = false;
@@ -41,9 +51,19 @@ struct MergeBranchesPass
             !block.getBody().isAncestor(operand.getParentRegion()))
           captured.push_back(operand);
     });
+    WeightSet weights;
+    if (releaseWeights) {
+      SmallVector<Operation *> holders = {block};
+      for (Value v : captured)
+        if (Operation *def = v.getDefiningOp())
+          holders.push_back(def);
+      weights = weightsOf(holders);
+    }
     block.replaceAllUsesWith(merged);
     block.erase();
     eraseDeadDefs(captured);
+    if (releaseWeights)
+      mobileone::releaseWeights(weights, {getOperation()});
     return success();
   }
 };

@@ -180,6 +180,14 @@ private:
     forms.clear();
     consumed.clear();
     refusals.clear();
+    // Where each value is read last: its map's weights are freed there
+    // (blocks are formed from the ops; only geometry and costs are read
+    // after), so composition holds the weights of a frontier, not of the
+    // whole network (S4: 280 MB of doubles).
+    llvm::DenseMap<Value, Operation *> lastReader;
+    for (Operation *op : ops)
+      for (Value v : cast<LinearMapOpInterface>(op).getLinearInputs())
+        lastReader[v] = op;
     for (Operation *op : ops) {
       SmallVector<Value, 2> inputs;
       for (Value v : cast<LinearMapOpInterface>(op).getLinearInputs())
@@ -266,8 +274,17 @@ private:
       }
       if (!firstWhy.empty())
         refusals.push_back({op, firstWhy});
-      if (result)
-        forms[op->getResult(0)] = std::move(*result);
+      if (result) {
+        Value out = op->getResult(0);
+        forms[out] = std::move(*result);
+        if (!lastReader.count(out))
+          forms[out].map.dropValues(); // no linear op reads it
+      }
+      for (Value v : inputs) {
+        auto it = forms.find(v);
+        if (it != forms.end() && lastReader.lookup(v) == op)
+          it->second.map.dropValues();
+      }
     }
   }
 

@@ -15,7 +15,7 @@ void mobileone::buildReparameterizePipeline(
     pm.addPass(createCheckSqueezeExcite());
   // Every block (linear region) becomes one conv, composed in double and
   // rounded once.
-  pm.addPass(createMergeBranches());
+  pm.addPass(createMergeBranches({options.releaseWeights}));
 }
 
 void mobileone::registerMobileOnePassesAndPipelines() {

@@ -173,6 +173,11 @@ def build(name):
         # RepVGG-B1g4's pattern at a test size: 4 groups in odd layers.
         return RepVGG(num_classes=10, blocks=(1, 2, 2, 1), widths=(32, 64, 128, 256),
                       groups=4)
+    if name == "repvgg_d2":
+        # RepVGG-D2's layout (timm repvgg_d2se without its SE): about 133 M
+        # parameters, a 525 MB training-time export; for compile-memory
+        # benchmarks.
+        return RepVGG(blocks=(8, 14, 24, 1), widths=(160, 320, 640, 2560))
     if name == "plain":
         return PlainNet()
     raise ValueError(f"unknown model {name}")

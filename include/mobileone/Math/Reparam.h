@@ -101,6 +101,13 @@ struct LinearMap {
 
   /// Whether every bias entry is zero up to f32 rounding of the bias terms.
   bool biasIsZero() const;
+  /// Frees the weights once no composition reads them; geometry and costs
+  /// stay.
+  void dropValues() {
+    hasValues = false;
+    kernel = Kernel();
+    biasMagnitude = {};
+  }
 };
 
 /// The identity map of a [N, channels, h, w] value (a depthwise 1x1 conv of

@@ -10,8 +10,12 @@
 
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/ADT/SmallVector.h"
+#include "llvm/ADT/StringMap.h"
+#include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace mlir::mobileone {
@@ -39,7 +43,27 @@ Value createWeightConstant(OpBuilder &builder, Location loc,
                            RankedTensorType type, ArrayRef<float> data,
                            StringRef nameHint);
 
+/// The same with `bytes` (f32, little-endian, aligned) becoming the
+/// constant's blob as they are: no copy.
+Value createWeightConstant(OpBuilder &builder, Location loc,
+                           RankedTensorType type,
+                           std::unique_ptr<std::string> bytes,
+                           StringRef nameHint);
+
 constexpr int64_t kResourceThreshold = 64;
+
+/// The `dense_resource` weights the ops under `roots` hold, by blob key.
+using WeightSet = llvm::StringMap<DenseResourceElementsHandle>;
+WeightSet weightsOf(ArrayRef<Operation *> roots);
+
+/// Frees the blobs of `candidates` that no op under `live` holds any more
+/// (the weights a pass replaced: resource blobs live as long as the
+/// context, not as long as the ops that read them). A freed blob is empty:
+/// reading it fails as a non-constant would. `live` must name every module
+/// still in use that may share them (clones share blobs). Returns the bytes
+/// freed.
+size_t releaseWeights(const WeightSet &candidates,
+                      ArrayRef<Operation *> live);
 
 /// The f32 elements of constant `value` as a vector, or std::nullopt after
 /// emitting "<target>: <what> must be a constant" on `user`.

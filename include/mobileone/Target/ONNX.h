@@ -69,8 +69,16 @@ struct ONNXExportOptions {
   /// ONNX Runtime's u8 x s8 kernels without VNNI add pairs of products in
   /// saturating int16, which 7-bit weights cannot overflow.
   bool reduceRange = false;
+  /// The caller no longer reads the module: its weights are freed once
+  /// copied into the model, unless one of `liveModules` (other modules of
+  /// the context) holds them.
+  bool consumeModule = false;
+  ArrayRef<Operation *> liveModules;
 };
 LogicalResult exportONNX(ModuleOp module, llvm::raw_ostream &os,
+                         const ONNXExportOptions &options = {});
+/// The same, the model's bytes in `out` (serialised there: no copy).
+LogicalResult exportONNX(ModuleOp module, std::string &out,
                          const ONNXExportOptions &options = {});
 
 /// Attribute names recording the ONNX origin of an imported module.

@@ -120,10 +120,20 @@ struct TFLiteOptions {
   QuantizationSummary *summary = nullptr;
   /// INT8: the quantisation-aware choices of how to fold.
   Int8Folding folding;
+  /// The caller no longer reads the module: it is lowered in place, and the
+  /// weights the lowering replaces, then (once in the FlatBuffer) all of its
+  /// weights, are freed unless one of `liveModules` (other modules of the
+  /// context, e.g. copies kept for a check) holds them. Otherwise the
+  /// lowering works on a copy, whose own weights are freed at the end.
+  bool consumeModule = false;
+  ArrayRef<Operation *> liveModules;
 };
 
 /// Fails with an error naming the op that the TFLite target cannot express.
 LogicalResult emitTFLite(ModuleOp module, llvm::raw_ostream &os,
+                         const TFLiteOptions &options = {});
+/// The same, the model's bytes in `out` (built there: no copy).
+LogicalResult emitTFLite(ModuleOp module, std::string &out,
                          const TFLiteOptions &options = {});
 
 } // namespace mlir::mobileone

@@ -17,6 +17,11 @@ struct ReparameterizeOptions
       *this, "check-se",
       llvm::cl::desc("Run --mobileone-check-se (report only) first"),
       llvm::cl::init(false)};
+  PassOptions::Option<bool> releaseWeights{
+      *this, "release-weights",
+      llvm::cl::desc("Free each merged block's weight blobs as it goes (no "
+                     "other module may share them)"),
+      llvm::cl::init(false)};
 };
 
 /// Adds the whole re-parameterisation to `pm`.

@@ -50,7 +50,17 @@ def MergeBranches : Pass<"mobileone-merge-branches"> {
     checks (`LinearMapOpInterface`), now with the weights, in double
     precision, and rounded to f32 once. Fails on a body whose weights are
     not constants or whose composition is not exact.
+
+    With `release-weights`, the weight blobs of each merged block are freed
+    as it goes (resource blobs otherwise live as long as the context): for a
+    caller that holds no other module sharing them, it bounds compile memory
+    by about one copy of the weights.
   }];
+  let options = [
+    Option<"releaseWeights", "release-weights", "bool", "false",
+           "Free each merged block's weight blobs (no other module may "
+           "share them)">,
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 

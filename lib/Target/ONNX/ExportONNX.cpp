@@ -37,7 +37,7 @@ constexpr int64_t kCheckerMaxIRVersion = 8, kCheckerMaxOpset = 17;
 struct Exporter {
   Exporter(ModuleOp module, const ONNXExportOptions &options)
       : module(module), options(options) {}
-  LogicalResult run(llvm::raw_ostream &os);
+  LogicalResult run(std::string &out);
 
   LogicalResult exportOp(Operation &op);
   std::string uniqueName(StringRef hint);
@@ -1000,7 +1000,7 @@ LogicalResult Exporter::exportQuantizedLayer(Operation &op,
   return success();
 }
 
-LogicalResult Exporter::run(llvm::raw_ostream &os) {
+LogicalResult Exporter::run(std::string &out) {
   func::FuncOp func;
   for (auto f : module.getOps<func::FuncOp>())
     if (!f.isExternal() && (!func || f.getSymName() == "main"))
@@ -1131,16 +1131,26 @@ LogicalResult Exporter::run(llvm::raw_ostream &os) {
                           "bug): ")
            << e.what();
   }
-  std::string bytes;
-  if (!model.SerializeToString(&bytes))
+  // The model holds its own copy of every weight now.
+  if (options.consumeModule)
+    releaseWeights(weightsOf({module}), options.liveModules);
+  if (!model.SerializeToString(&out))
     return func.emitError("ONNX export: the model is too large to serialise");
-  os.write(bytes.data(), bytes.size());
   return success();
 }
 
 } // namespace
 
+LogicalResult mobileone::exportONNX(ModuleOp module, std::string &out,
+                                   const ONNXExportOptions &options) {
+  return Exporter(module, options).run(out);
+}
+
 LogicalResult mobileone::exportONNX(ModuleOp module, llvm::raw_ostream &os,
                                    const ONNXExportOptions &options) {
-  return Exporter(module, options).run(os);
+  std::string bytes;
+  if (failed(exportONNX(module, bytes, options)))
+    return failure();
+  os << bytes;
+  return success();
 }

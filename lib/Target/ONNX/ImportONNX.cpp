@@ -28,6 +28,8 @@
 #include "llvm/Support/Path.h"
 
 #include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl.h>
+#include <unistd.h>
 #include <onnx/defs/schema.h>
 #include <onnx/version_converter/convert.h>
 
@@ -468,24 +470,38 @@ std::unique_ptr<onnx::ModelProto> Importer::parse() {
   if (!llvm::sys::fs::status(path, status) &&
       status.type() != llvm::sys::fs::file_type::regular_file)
     return fail("is not a regular file, expected an ONNX model file");
-  llvm::ErrorOr<std::unique_ptr<llvm::MemoryBuffer>> file =
-      llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
-                                  /*RequiresNullTerminator=*/false);
-  if (!file)
-    return fail("cannot open the file: " + file.getError().message());
-  StringRef bytes = (*file)->getBuffer();
-  if (bytes.empty())
+  // Streamed, not mapped: the parsed model holds the weights once (a
+  // mapped file would be a second copy in memory while parsing).
+  int fd = -1;
+  if (std::error_code ec = llvm::sys::fs::openFileForRead(path, fd))
+    return fail("cannot open the file: " + ec.message());
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  llvm::sys::fs::file_status opened;
+  if (std::error_code ec = llvm::sys::fs::status(fd, opened))
+    return fail("cannot read the file: " + ec.message());
+  const uint64_t size = opened.getSize();
+  if (size == 0)
     return fail("the file is empty, expected an ONNX model");
-  if (bytes.size() > static_cast<size_t>(INT_MAX))
+  if (size > static_cast<uint64_t>(INT_MAX))
     return fail("the file is larger than 2 GiB, the protobuf limit");
+  char head[kFileHeadBytes] = {};
+  const ssize_t headBytes = ::pread(fd, head, sizeof(head), 0);
 
   auto model = std::make_unique<onnx::ModelProto>();
-  google::protobuf::io::CodedInputStream stream(
-      reinterpret_cast<const uint8_t *>(bytes.data()),
-      static_cast<int>(bytes.size()));
-  stream.SetTotalBytesLimit(INT_MAX);
-  bool parsed =
-      model->ParseFromCodedStream(&stream) && stream.ConsumedEntireMessage();
+  google::protobuf::io::FileInputStream input(fd, 1 << 20);
+  bool parsed;
+  {
+    google::protobuf::io::CodedInputStream stream(&input);
+    stream.SetTotalBytesLimit(INT_MAX);
+    parsed =
+        model->ParseFromCodedStream(&stream) && stream.ConsumedEntireMessage();
+  }
+  if (input.GetErrno() != 0)
+    return fail(std::string("cannot read the file: ") +
+                std::strerror(input.GetErrno()));
   // Random bytes and other messages can parse as a ModelProto with unknown
   // fields; a real model has an IR version, an opset and a graph.
   bool complete = parsed && model->ir_version() > 0 && model->has_graph() &&
@@ -493,7 +509,7 @@ std::unique_ptr<onnx::ModelProto> Importer::parse() {
   if (!complete) {
     // The other formats this project reads and writes, named rather than
     // reported as a corrupt protobuf.
-    switch (classifyFileHead(bytes.data(), bytes.size())) {
+    switch (classifyFileHead(head, headBytes > 0 ? size_t(headBytes) : 0)) {
     case FileKind::TFLite:
       return fail("is a TFLite FlatBuffer (a deployed model: run it with "
                   "mobileone-run), expected an ONNX model");
@@ -606,7 +622,8 @@ LogicalResult Importer::sliceExternal(const onnx::TensorProto &t, Location loc,
 }
 
 FailureOr<Value> Importer::tensorConstant(const onnx::TensorProto &t,
-                                          StringRef name) {
+                                          StringRef name,
+                                          onnx::TensorProto *adoptable) {
   Location loc = nodeLoc;
   std::vector<int64_t> shape(t.dims().begin(), t.dims().end());
   int64_t n = 1;
@@ -641,7 +658,16 @@ FailureOr<Value> Importer::tensorConstant(const onnx::TensorProto &t,
     if (raw) {
       if (raw->size() != static_cast<size_t>(n) * 4)
         return sizeError(raw->size() / 4);
-      // Aligned little-endian bytes are the floats: no copy on the way.
+      // Aligned little-endian bytes are the floats: taken over from the
+      // proto where it lets go of them, else copied once.
+      if (reinterpret_cast<uintptr_t>(raw->data()) % alignof(float) == 0 &&
+          adoptable && t.has_raw_data() &&
+          t.data_location() != onnx::TensorProto::EXTERNAL &&
+          n >= kResourceThreshold)
+        return Value(createWeightConstant(
+            b, nodeLoc, RankedTensorType::get(shape, b.getF32Type()),
+            std::unique_ptr<std::string>(adoptable->release_raw_data()),
+            name));
       if (reinterpret_cast<uintptr_t>(raw->data()) % alignof(float) == 0)
         return f32Constant(
             shape,
@@ -949,9 +975,9 @@ OwningOpRef<ModuleOp> Importer::run() {
   Block *entry = func.addEntryBlock();
   b.setInsertionPointToStart(entry);
 
-  for (const onnx::TensorProto &t : graph.initializer()) {
+  for (onnx::TensorProto &t : *model->mutable_graph()->mutable_initializer()) {
     nodeLoc = NameLoc::get(b.getStringAttr(t.name()));
-    FailureOr<Value> v = tensorConstant(t, t.name());
+    FailureOr<Value> v = tensorConstant(t, t.name(), &t);
     if (failed(v))
       return nullptr;
     values[t.name()] = *v;

@@ -119,7 +119,10 @@ public:
   Value i64Constant(ArrayRef<int64_t> shape, ArrayRef<int64_t> data);
 
   /// Reads a TensorProto (initializer or Constant) as a constant value.
-  FailureOr<Value> tensorConstant(const onnx::TensorProto &t, StringRef name);
+  /// `adoptable`: `t` itself, when its raw FLOAT bytes may become the
+  /// weight as they are (taken from the proto, not copied).
+  FailureOr<Value> tensorConstant(const onnx::TensorProto &t, StringRef name,
+                                  onnx::TensorProto *adoptable = nullptr);
 
   //===--------------------------------------------------------------------===//
   // Attribute readers. Each checks the attribute's ONNX type (a flag's value

@@ -61,12 +61,76 @@ std::optional<SmallVector<int64_t>> intsOf(Value v) {
   return out;
 }
 
+/// Builds the FlatBuffer inside a std::string, so that the finished model
+/// is handed over without a copy (the builder's own buffer would be copied
+/// into the caller's: 60 MB more at the peak for MobileOne-S4). The builder
+/// makes one buffer and grows it; this allocator keeps it.
+class StringAllocator : public fb::Allocator {
+public:
+  uint8_t *allocate(size_t size) override {
+    if (ours)
+      return new uint8_t[size];
+    bytes.assign(size, '\0');
+    ours = reinterpret_cast<uint8_t *>(bytes.data());
+    return ours;
+  }
+  void deallocate(uint8_t *p, size_t) override {
+    if (p == ours)
+      ours = nullptr; // kept in `bytes` until taken
+    else
+      delete[] p;
+  }
+  uint8_t *reallocate_downward(uint8_t *old, size_t oldSize, size_t newSize,
+                               size_t inUseBack, size_t inUseFront) override {
+    if (old != ours)
+      return fb::Allocator::reallocate_downward(old, oldSize, newSize,
+                                                inUseBack, inUseFront);
+    std::string grown(newSize, '\0');
+    memcpy(grown.data() + newSize - inUseBack, old + oldSize - inUseBack,
+           inUseBack);
+    memcpy(grown.data(), old, inUseFront);
+    bytes.swap(grown);
+    ours = reinterpret_cast<uint8_t *>(bytes.data());
+    return ours;
+  }
+  /// The finished buffer `data`..`data + size` (inside ours), moved to the
+  /// front of the string and handed over.
+  std::string take(const uint8_t *data, size_t size) {
+    size_t offset = data - reinterpret_cast<const uint8_t *>(bytes.data());
+    bytes.erase(0, offset);
+    bytes.resize(size);
+    return std::move(bytes);
+  }
+
+private:
+  std::string bytes;
+  uint8_t *ours = nullptr;
+};
+
+/// The bytes a FlatBuffer of the weights of `module` needs, and some room
+/// for the rest (the builder grows by half when it is short).
+size_t flatBufferEstimate(ModuleOp module, WeightPrecision weights) {
+  size_t bytes = 1 << 20;
+  const size_t perElement = weights == WeightPrecision::FP16   ? 2
+                            : weights == WeightPrecision::INT8 ? 1
+                                                               : 4;
+  module.walk([&](Operation *op) {
+    if (op->hasTrait<OpTrait::ConstantLike>() && op->getNumResults() == 1)
+      if (auto t = dyn_cast<RankedTensorType>(op->getResult(0).getType()))
+        if (t.hasStaticShape())
+          bytes += t.getNumElements() * perElement + 64;
+  });
+  return bytes;
+}
+
 class Writer {
 public:
   explicit Writer(const TFLiteOptions &options,
-                  const std::vector<TensorRange> *ranges = nullptr)
-      : options(options), ranges(ranges) {}
-  LogicalResult run(ModuleOp module, llvm::raw_ostream &os);
+                  const std::vector<TensorRange> *ranges = nullptr,
+                  size_t reserve = 1 << 20)
+      : fbb(reserve, &allocator), options(options), ranges(ranges) {}
+  /// The model as FlatBuffer bytes in `out`.
+  LogicalResult run(ModuleOp module, std::string &out);
 
 private:
   LogicalResult emit(Operation &op);
@@ -105,15 +169,16 @@ private:
     return graph.tensors.size() - 1;
   }
   uint32_t addBuffer(const void *data, size_t bytes) {
-    const uint8_t *p = static_cast<const uint8_t *>(data);
-    graph.buffers.emplace_back(p, p + bytes);
-    return graph.buffers.size() - 1;
+    return graph.addBuffer(data, bytes);
   }
+  /// `borrow`: `data` is a weight of the module being emitted, referred to
+  /// until serialisation instead of copied.
   int32_t addConstant(ArrayRef<int64_t> shape, ArrayRef<float> data,
-                      StringRef name) {
+                      StringRef name, bool borrow = false) {
     if (options.weights == WeightPrecision::FP16 && data.size() >= 16)
       return addHalfConstant(shape, data, name);
-    uint32_t buffer = addBuffer(data.data(), data.size() * sizeof(float));
+    uint32_t buffer =
+        graph.addBuffer(data.data(), data.size() * sizeof(float), borrow);
     return addTensor(shape, name, tflite::TensorType_FLOAT32, buffer);
   }
   /// A FLOAT16 constant and the DEQUANTIZE that widens it: the float32
@@ -152,7 +217,7 @@ private:
   }
   /// The graph as a FlatBuffer (tensors no operator or graph interface
   /// refers to, and their buffers, left out).
-  LogicalResult serialize(func::FuncOp func, llvm::raw_ostream &os);
+  LogicalResult serialize(func::FuncOp func, std::string &out);
 
 public:
   /// After run: the graph's tensor index of each tensor in the file.
@@ -168,7 +233,8 @@ private:
       return it->second;
     SmallVector<float> storage;
     if (std::optional<ArrayRef<float>> data = getConstantF32(v, storage)) {
-      int32_t id = addConstant(shapeOf(v), *data, nameOf(user) + "/const");
+      int32_t id = weightTensor(v, shapeOf(v), *data, storage,
+                                nameOf(user) + "/const");
       tensorIds[v] = id;
       return id;
     }
@@ -179,6 +245,13 @@ private:
              << " elements, the limit per tensor";
     return user->emitError("TFLite target: an operand of '")
            << user->getName() << "' is neither computed nor a constant";
+  }
+  /// The constant tensor of weight `v`, whose elements `data` were read
+  /// with `storage`: a dense_resource blob (storage left empty) is referred
+  /// to, not copied, until serialisation.
+  int32_t weightTensor(Value v, ArrayRef<int64_t> shape, ArrayRef<float> data,
+                       const SmallVectorImpl<float> &storage, StringRef name) {
+    return addConstant(shape, data, name, /*borrow=*/storage.empty());
   }
   /// An activation output tensor for `v`; graph outputs keep the name the
   /// import recorded.
@@ -231,7 +304,8 @@ private:
   }
 
   /// Operator options; the whole model at the end.
-  fb::FlatBufferBuilder fbb{1 << 20};
+  StringAllocator allocator;
+  fb::FlatBufferBuilder fbb;
   tfl::Graph graph;
   DenseMap<Value, int32_t> tensorIds;
   TFLiteOptions options;
@@ -350,7 +424,8 @@ LogicalResult Writer::emitConv(Operation *conv, bool depthwise) {
   if (!w || !b)
     return conv->emitError("TFLite target: the convolution's weights and "
                            "bias must be constants");
-  int32_t biasId = addConstant(shapeOf(bias), *b, name + "/bias");
+  int32_t biasId =
+      weightTensor(bias, shapeOf(bias), *b, bStorage, name + "/bias");
   int32_t outId = define(out, name);
   if (auto split = identitySplits.find(conv); split != identitySplits.end()) {
     // y = act(conv(x, W - T) + T x): the identity taps T as a 1x1
@@ -397,8 +472,8 @@ LogicalResult Writer::emitConv(Operation *conv, bool depthwise) {
   }
   if (depthwise) {
     // TOSA HWCM [KH, KW, C, M] is TFLite's [1, KH, KW, C * M] in memory.
-    int32_t filterId =
-        addConstant({1, ws[0], ws[1], ws[2] * ws[3]}, *w, name + "/filter");
+    int32_t filterId = weightTensor(weight, {1, ws[0], ws[1], ws[2] * ws[3]},
+                                    *w, wStorage, name + "/filter");
     addOp(tflite::BuiltinOperator_DEPTHWISE_CONV_2D, {*x, filterId, biasId},
           {outId}, tflite::BuiltinOptions_DepthwiseConv2DOptions,
           tflite::CreateDepthwiseConv2DOptions(fbb, *padding, stride[1],
@@ -406,7 +481,7 @@ LogicalResult Writer::emitConv(Operation *conv, bool depthwise) {
                                                dilation[1], dilation[0])
               .Union());
   } else {
-    int32_t filterId = addConstant(ws, *w, name + "/filter");
+    int32_t filterId = weightTensor(weight, ws, *w, wStorage, name + "/filter");
     addOp(tflite::BuiltinOperator_CONV_2D, {*x, filterId, biasId}, {outId},
           tflite::BuiltinOptions_Conv2DOptions,
           tflite::CreateConv2DOptions(fbb, *padding, stride[1], stride[0],
@@ -929,7 +1004,7 @@ LogicalResult Writer::emit(Operation &op) {
       });
 }
 
-LogicalResult Writer::run(ModuleOp module, llvm::raw_ostream &os) {
+LogicalResult Writer::run(ModuleOp module, std::string &out) {
   func::FuncOp func;
   for (auto f : module.getOps<func::FuncOp>())
     if (!f.isExternal() && (!func || f.getSymName() == "main"))
@@ -970,18 +1045,34 @@ LogicalResult Writer::run(ModuleOp module, llvm::raw_ostream &os) {
       return func.emitError("TFLite target: expected static f32 inputs");
   }
 
-  // The one lowering path, on a copy: the caller's module is left as is.
-  OwningOpRef<ModuleOp> lowered = module.clone();
+  // The one lowering path, on a copy (the caller's module is left as is)
+  // or in place when the caller is done with it: then the weights the
+  // lowering replaced (transposed) are freed unless another module holds
+  // them.
+  OwningOpRef<ModuleOp> copy;
+  ModuleOp lowered = module;
+  WeightSet before;
+  if (options.consumeModule) {
+    before = weightsOf({module});
+  } else {
+    copy = module.clone();
+    lowered = *copy;
+  }
   {
     PassManager pm(module.getContext());
     ConvertMobileOneToTosaOptions options;
     options.target = "tflite";
     options.interfaceLayout = this->options.nchwInterface ? "nchw" : "nhwc";
     pm.addPass(createConvertMobileOneToTosa(options));
-    if (failed(pm.run(*lowered)))
+    if (failed(pm.run(lowered)))
       return failure();
   }
-  for (auto f : lowered->getOps<func::FuncOp>())
+  if (options.consumeModule) {
+    SmallVector<Operation *> live(options.liveModules);
+    live.push_back(lowered);
+    releaseWeights(before, live);
+  }
+  for (auto f : lowered.getOps<func::FuncOp>())
     if (f.getSymName() == func.getSymName())
       func = f;
 
@@ -1083,10 +1174,19 @@ LogicalResult Writer::run(ModuleOp module, llvm::raw_ostream &os) {
     if (options.summary)
       tfl::collectQuantization(graph, options.summary->int8);
   }
-  return serialize(func, os);
+  if (failed(serialize(func, out)))
+    return failure();
+  // The lowered weights are in `out` now. Those no other module holds are
+  // freed: the copy's own (its transposed weights would otherwise stay in
+  // the context), or all of a consumed module's.
+  SmallVector<Operation *> keep(options.liveModules);
+  if (!options.consumeModule)
+    keep.push_back(module);
+  releaseWeights(weightsOf({lowered}), keep);
+  return success();
 }
 
-LogicalResult Writer::serialize(func::FuncOp func, llvm::raw_ostream &os) {
+LogicalResult Writer::serialize(func::FuncOp func, std::string &out) {
   // Keep what is referred to, in the original order.
   std::vector<int32_t> newIndex(graph.tensors.size(), -1);
   std::vector<bool> used(graph.tensors.size(), false);
@@ -1112,7 +1212,7 @@ LogicalResult Writer::serialize(func::FuncOp func, llvm::raw_ostream &os) {
     uint32_t buffer = 0;
     if (r.buffer != 0) {
       if (newBuffer[r.buffer] == 0) {
-        const std::vector<uint8_t> &bytes = graph.buffers[r.buffer];
+        const tfl::Buffer &bytes = graph.buffers[r.buffer];
         fbb.ForceVectorAlignment(bytes.size(), 1, 16);
         auto vec = fbb.CreateVector(bytes.data(), bytes.size());
         newBuffer[r.buffer] = buffers.size();
@@ -1169,17 +1269,18 @@ LogicalResult Writer::serialize(func::FuncOp func, llvm::raw_ostream &os) {
   if (!tflite::VerifyModelBuffer(verifier))
     return func.emitError("TFLite target: the emitted FlatBuffer does not "
                           "verify (this is a bug)");
-  os.write(reinterpret_cast<const char *>(fbb.GetBufferPointer()),
-           fbb.GetSize());
+  out = allocator.take(fbb.GetBufferPointer(), fbb.GetSize());
   return success();
 }
 
 } // namespace
 
-LogicalResult mlir::mobileone::emitTFLite(ModuleOp module, llvm::raw_ostream &os,
-                                   const TFLiteOptions &options) {
+LogicalResult mlir::mobileone::emitTFLite(ModuleOp module, std::string &out,
+                                          const TFLiteOptions &options) {
   if (options.weights != WeightPrecision::INT8)
-    return Writer(options).run(module, os);
+    return Writer(options, nullptr,
+                  flatBufferEstimate(module, options.weights))
+        .run(module, out);
   if (!options.calibrate)
     return module.emitError("TFLite target, --precision int8: no "
                             "calibration data");
@@ -1187,13 +1288,12 @@ LogicalResult mlir::mobileone::emitTFLite(ModuleOp module, llvm::raw_ostream &os
   // (emission is deterministic: tensor indices agree).
   TFLiteOptions floatOptions = options;
   floatOptions.weights = WeightPrecision::FP32;
+  floatOptions.consumeModule = false;
   std::string floatBytes;
-  Writer floatWriter(floatOptions);
-  {
-    llvm::raw_string_ostream floatOs(floatBytes);
-    if (failed(floatWriter.run(module, floatOs)))
-      return failure();
-  }
+  Writer floatWriter(floatOptions, nullptr,
+                     flatBufferEstimate(module, WeightPrecision::FP32));
+  if (failed(floatWriter.run(module, floatBytes)))
+    return failure();
   std::vector<TensorRange> fileRanges;
   if (failed(options.calibrate(
           ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(floatBytes.data()),
@@ -1212,5 +1312,17 @@ LogicalResult mlir::mobileone::emitTFLite(ModuleOp module, llvm::raw_ostream &os
     ranges[t] = fileRanges[f];
   }
   ranges.resize(std::max(ranges.size(), floatWriter.graphTensors()));
-  return Writer(floatOptions, &ranges).run(module, os);
+  floatOptions.consumeModule = options.consumeModule;
+  return Writer(floatOptions, &ranges,
+                flatBufferEstimate(module, WeightPrecision::INT8))
+      .run(module, out);
+}
+
+LogicalResult mlir::mobileone::emitTFLite(ModuleOp module, llvm::raw_ostream &os,
+                                          const TFLiteOptions &options) {
+  std::string bytes;
+  if (failed(emitTFLite(module, bytes, options)))
+    return failure();
+  os << bytes;
+  return success();
 }

@@ -46,9 +46,35 @@ struct OpRecord {
   bool globalAverage = false;
 };
 
+/// A constant's bytes: its own copy, or a view of a weight blob of the
+/// module being emitted (which the emitter frees only after serialising).
+struct Buffer {
+  std::vector<uint8_t> owned;
+  const uint8_t *view = nullptr;
+  size_t viewSize = 0;
+
+  const uint8_t *data() const { return view ? view : owned.data(); }
+  size_t size() const { return view ? viewSize : owned.size(); }
+};
+
 struct Graph {
   /// Buffer 0 is the empty sentinel every activation refers to.
-  std::vector<std::vector<uint8_t>> buffers{1};
+  std::vector<Buffer> buffers{1};
+
+  /// A new buffer holding a copy of `bytes` bytes at `data`, or (`borrow`)
+  /// referring to them.
+  uint32_t addBuffer(const void *data, size_t bytes, bool borrow = false) {
+    const uint8_t *p = static_cast<const uint8_t *>(data);
+    Buffer b;
+    if (borrow) {
+      b.view = p;
+      b.viewSize = bytes;
+    } else {
+      b.owned.assign(p, p + bytes);
+    }
+    buffers.push_back(std::move(b));
+    return buffers.size() - 1;
+  }
   std::vector<TensorRecord> tensors;
   std::vector<OpRecord> ops;
   std::vector<int32_t> inputs, outputs;

@@ -154,13 +154,11 @@ private:
   int32_t newConstant(const std::vector<int32_t> &shape, tflite::TensorType type,
                       const std::string &name, const void *data, size_t bytes,
                       const Quantization &q) {
-    const uint8_t *p = static_cast<const uint8_t *>(data);
-    g.buffers.emplace_back(p, p + bytes);
     TensorRecord r;
     r.shape = shape;
     r.type = type;
     r.name = unique(name);
-    r.buffer = g.buffers.size() - 1;
+    r.buffer = g.addBuffer(data, bytes);
     r.quant = q;
     g.tensors.push_back(std::move(r));
     int8Form.push_back(-1);

@@ -369,6 +369,13 @@ std::optional<math::LinearMap> BlockOp::composeBody(bool withValues) {
     return std::nullopt;
   }
   maps.try_emplace(getBranchInput(), std::move(*input));
+  // A map is freed after the last op that reads it (branches are read
+  // below): the weights of a frontier are held, not of the whole body.
+  llvm::DenseMap<Value, Operation *> lastReader;
+  for (Operation &op : body.without_terminator())
+    for (Value v : op.getOperands())
+      lastReader[v] = &op;
+  ValueRange branches = getBranches();
   for (Operation &op : body.without_terminator()) {
     if (op.hasTrait<OpTrait::ConstantLike>())
       continue;
@@ -394,9 +401,12 @@ std::optional<math::LinearMap> BlockOp::composeBody(bool withValues) {
       return std::nullopt;
     }
     maps.try_emplace(op.getResult(0), std::move(*m));
+    for (Value v : op.getOperands())
+      if (lastReader.lookup(v) == &op && !llvm::is_contained(branches, v))
+        maps.erase(v);
   }
   std::optional<math::LinearMap> total;
-  for (auto [index, branch] : llvm::enumerate(getBranches())) {
+  for (auto [index, branch] : llvm::enumerate(branches)) {
     const math::LinearMap *m = c.mapOf(branch);
     if (!m) {
       emitOpError("branch #")
@@ -407,11 +417,18 @@ std::optional<math::LinearMap> BlockOp::composeBody(bool withValues) {
                   : std::string("a value from outside the block"));
       return std::nullopt;
     }
+    // A branch's map is read once more unless it is listed again.
+    const bool last = !llvm::is_contained(branches.drop_front(index + 1), branch);
     if (!total) {
-      total = *m;
+      if (last)
+        total = std::move(maps.find(branch)->second);
+      else
+        total = *m;
       continue;
     }
     total = math::sum(*total, *m, 1.0, c.why);
+    if (last)
+      maps.erase(branch);
     if (!total) {
       emitOpError("branch #") << index << " does not add up: " << c.why;
       return std::nullopt;

@@ -454,8 +454,13 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
       diag << "mobileone-compile: " << error << "\n";
       return failure();
     };
-    raw_string_ostream int8Os(int8Tflite);
-    if (failed(emitTFLite(*module, int8Os, tfliteOptions)))
+    // A QDQ .onnx is written from `module` next; otherwise nothing reads it
+    // after this (a check reads its copy).
+    SmallVector<Operation *> live =
+        liveModules(trainingTime, recoveredModule, deployed);
+    tfliteOptions.consumeModule = ext != ".onnx";
+    tfliteOptions.liveModules = live;
+    if (failed(emitTFLite(*module, int8Tflite, tfliteOptions)))
       return result;
     if (options.summary || report) {
       // What quantising cost, tensor by tensor, on a few calibration

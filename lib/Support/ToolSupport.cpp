@@ -23,10 +23,6 @@
 #include <csignal>
 #include <new>
 
-#ifdef __GLIBC__
-#include <malloc.h>
-#endif
-
 #ifndef MOBILEONE_VERSION
 #error "MOBILEONE_VERSION is set by CMake from project(VERSION)"
 #endif
@@ -62,13 +58,6 @@ std::string &toolName() {
 void mlir::mobileone::setUpCommandLine(
     StringRef tool, ArrayRef<const cl::OptionCategory *> categories) {
   toolName() = tool.str();
-#ifdef __GLIBC__
-  // Weights and composed kernels are large and short-lived: from 4 MiB on,
-  // each is mapped and unmapped, so freed ones return to the system (glibc
-  // otherwise raises its threshold after the first free and keeps them,
-  // which made peak memory several times the live data).
-  mallopt(M_MMAP_THRESHOLD, 4 << 20);
-#endif
   // Last resort: no "LLVM ERROR", stack dump or abort reaches a user.
   // Inputs are checked against the documented limits (Support/Limits.h)
   // before anything is allocated; these catch what slips past.

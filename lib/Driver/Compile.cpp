@@ -404,6 +404,10 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
   OwningOpRef<ModuleOp> deployed;
   if (runCheck)
     deployed = module->clone();
+  // The copies kept for the check and the report: their weights stay when
+  // `module`'s are freed.
+  const SmallVector<Operation *> copies =
+      liveModules(trainingTime, recoveredModule, deployed);
   // int8 TOSA is lowered from the int8 .tflite below (one quantisation).
   const bool int8Tosa = options.target == "tosa" && options.precision == "int8";
   if (options.target == "tosa" && !int8Tosa) {
@@ -412,8 +416,9 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     WeightSet untransposed = weightsOf({*module});
     if (failed(lower.run(*module)))
       return result;
-    releaseWeights(untransposed, liveModules(module, trainingTime,
-                                             recoveredModule, deployed));
+    SmallVector<Operation *> live(copies);
+    live.push_back(*module);
+    releaseWeights(untransposed, live);
   }
 
   // Serialise in memory first: a failure leaves no output file behind.
@@ -455,11 +460,9 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
       return failure();
     };
     // A QDQ .onnx is written from `module` next; otherwise nothing reads it
-    // after this (a check reads its copy).
-    SmallVector<Operation *> live =
-        liveModules(trainingTime, recoveredModule, deployed);
+    // after this.
     tfliteOptions.consumeModule = ext != ".onnx";
-    tfliteOptions.liveModules = live;
+    tfliteOptions.liveModules = copies;
     if (failed(emitTFLite(*module, int8Tflite, tfliteOptions)))
       return result;
     if (options.summary || report) {
@@ -484,11 +487,9 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     if (options.precision == "int8")
       onnxOptions.int8 = &quantization.int8;
     onnxOptions.reduceRange = options.qdqWeightBits == 7;
-    // Nothing reads `module` after this (a check reads its copy).
-    SmallVector<Operation *> live =
-        liveModules(trainingTime, recoveredModule, deployed);
+    // Nothing reads `module` after this.
     onnxOptions.consumeModule = true;
-    onnxOptions.liveModules = live;
+    onnxOptions.liveModules = copies;
     if (failed(exportONNX(*module, bytes, onnxOptions)))
       return result;
   } else if (ext == ".tflite" && options.precision == "int8") {
@@ -518,11 +519,9 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     tfliteOptions.nchwInterface = layout == "nchw";
     if (options.precision == "fp16")
       tfliteOptions.weights = WeightPrecision::FP16;
-    // Nothing reads `module` after this (a check reads its copy).
-    SmallVector<Operation *> live =
-        liveModules(trainingTime, recoveredModule, deployed);
+    // Nothing reads `module` after this.
     tfliteOptions.consumeModule = true;
-    tfliteOptions.liveModules = live;
+    tfliteOptions.liveModules = copies;
     if (failed(emitTFLite(*module, bytes, tfliteOptions)))
       return result;
   } else if (ext == ".mlirbc") {

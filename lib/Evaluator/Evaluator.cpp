@@ -50,8 +50,7 @@ func::FuncOp mobileone::findEntryFunction(ModuleOp module) {
 
 Tensor mobileone::randomTensor(ArrayRef<int64_t> shape, uint64_t seed) {
   Tensor t(shape);
-  SplitMix64(seed).fillStandardNormal(t.data.data(),
-                                                   t.data.size());
+  SplitMix64(seed).fillStandardNormal(t.data.data(), t.data.size());
   return t;
 }
 

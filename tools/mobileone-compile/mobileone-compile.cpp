@@ -145,10 +145,10 @@ static cl::opt<double>
                        "fp16 1e-2, int8 0.25)"),
               cl::init(1e-4), cl::cat(toolOptions));
 
-
+/// An option's value if it was given on the command line.
 template <typename T> static std::optional<T> given(const cl::opt<T> &o) {
   return o.getNumOccurrences() ? std::optional<T>(o.getValue()) : std::nullopt;
-} // the option's value if it was given
+}
 
 int main(int argc, char **argv) {
   InitLLVM y(argc, argv);

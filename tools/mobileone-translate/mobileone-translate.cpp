@@ -198,8 +198,8 @@ int main(int argc, char **argv) {
   std::string bytes;
   llvm::raw_string_ostream os(bytes);
   if (exportONNX || emitTFLiteOpt) {
-    if (failed(exportONNX ? mlir::mobileone::exportONNX(*module, os)
-                          : mlir::mobileone::emitTFLite(*module, os)))
+    if (failed(exportONNX ? mlir::mobileone::exportONNX(*module, bytes)
+                          : mlir::mobileone::emitTFLite(*module, bytes)))
       return 1;
   } else if (emitBytecode) {
     if (failed(writeBytecodeToFile(*module, os))) {

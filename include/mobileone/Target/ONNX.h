@@ -75,9 +75,7 @@ struct ONNXExportOptions {
   bool consumeModule = false;
   ArrayRef<Operation *> liveModules;
 };
-LogicalResult exportONNX(ModuleOp module, llvm::raw_ostream &os,
-                         const ONNXExportOptions &options = {});
-/// The same, the model's bytes in `out` (serialised there: no copy).
+/// The model's bytes in `out` (serialised there: no copy).
 LogicalResult exportONNX(ModuleOp module, std::string &out,
                          const ONNXExportOptions &options = {});
 

@@ -129,10 +129,8 @@ struct TFLiteOptions {
   ArrayRef<Operation *> liveModules;
 };
 
-/// Fails with an error naming the op that the TFLite target cannot express.
-LogicalResult emitTFLite(ModuleOp module, llvm::raw_ostream &os,
-                         const TFLiteOptions &options = {});
-/// The same, the model's bytes in `out` (built there: no copy).
+/// The model's bytes in `out` (built there: no copy). Fails with an error
+/// naming the op that the TFLite target cannot express.
 LogicalResult emitTFLite(ModuleOp module, std::string &out,
                          const TFLiteOptions &options = {});
 

@@ -1145,12 +1145,3 @@ LogicalResult mobileone::exportONNX(ModuleOp module, std::string &out,
                                    const ONNXExportOptions &options) {
   return Exporter(module, options).run(out);
 }
-
-LogicalResult mobileone::exportONNX(ModuleOp module, llvm::raw_ostream &os,
-                                   const ONNXExportOptions &options) {
-  std::string bytes;
-  if (failed(exportONNX(module, bytes, options)))
-    return failure();
-  os << bytes;
-  return success();
-}

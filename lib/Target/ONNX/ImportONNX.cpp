@@ -659,20 +659,19 @@ FailureOr<Value> Importer::tensorConstant(const onnx::TensorProto &t,
       if (raw->size() != static_cast<size_t>(n) * 4)
         return sizeError(raw->size() / 4);
       // Aligned little-endian bytes are the floats: taken over from the
-      // proto where it lets go of them, else copied once.
-      if (reinterpret_cast<uintptr_t>(raw->data()) % alignof(float) == 0 &&
-          adoptable && t.has_raw_data() &&
-          t.data_location() != onnx::TensorProto::EXTERNAL &&
-          n >= kResourceThreshold)
-        return Value(createWeightConstant(
-            b, nodeLoc, RankedTensorType::get(shape, b.getF32Type()),
-            std::unique_ptr<std::string>(adoptable->release_raw_data()),
-            name));
-      if (reinterpret_cast<uintptr_t>(raw->data()) % alignof(float) == 0)
+      // proto where it lets go of them (inline data), else copied once.
+      if (reinterpret_cast<uintptr_t>(raw->data()) % alignof(float) == 0) {
+        if (adoptable && t.has_raw_data() &&
+            t.data_location() != onnx::TensorProto::EXTERNAL)
+          return Value(createWeightConstant(
+              b, nodeLoc, RankedTensorType::get(shape, b.getF32Type()),
+              std::unique_ptr<std::string>(adoptable->release_raw_data()),
+              name));
         return f32Constant(
             shape,
             ArrayRef<float>(reinterpret_cast<const float *>(raw->data()), n),
             name);
+      }
       data.resize(n);
       if (n)
         std::memcpy(data.data(), raw->data(), raw->size());

@@ -168,10 +168,8 @@ private:
     graph.tensors.push_back(std::move(t));
     return graph.tensors.size() - 1;
   }
-  uint32_t addBuffer(const void *data, size_t bytes) {
-    return graph.addBuffer(data, bytes);
-  }
-  /// `borrow`: `data` is a weight of the module being emitted, referred to
+  /// `borrow`: `data` is a weight blob of the module being emitted (what
+  /// getConstantF32 returns when it leaves its storage empty), referred to
   /// until serialisation instead of copied.
   int32_t addConstant(ArrayRef<int64_t> shape, ArrayRef<float> data,
                       StringRef name, bool borrow = false) {
@@ -195,7 +193,8 @@ private:
                     ", beyond float16's range (65504): compile it with "
                     "--precision fp32";
     }
-    uint32_t buffer = addBuffer(half.data(), half.size() * sizeof(uint16_t));
+    uint32_t buffer =
+        graph.addBuffer(half.data(), half.size() * sizeof(uint16_t));
     int32_t stored = addTensor(shape, name.str() + "/fp16",
                                tflite::TensorType_FLOAT16, buffer);
     int32_t widened = addTensor(shape, name);
@@ -205,7 +204,7 @@ private:
   int32_t addInt32Constant(ArrayRef<int64_t> shape, ArrayRef<int64_t> data,
                            StringRef name) {
     std::vector<int32_t> v(data.begin(), data.end());
-    uint32_t buffer = addBuffer(v.data(), v.size() * sizeof(int32_t));
+    uint32_t buffer = graph.addBuffer(v.data(), v.size() * sizeof(int32_t));
     return addTensor(shape, name, tflite::TensorType_INT32, buffer);
   }
   void addOp(BuiltinOperator op, std::vector<int32_t> inputs,
@@ -233,8 +232,10 @@ private:
       return it->second;
     SmallVector<float> storage;
     if (std::optional<ArrayRef<float>> data = getConstantF32(v, storage)) {
-      int32_t id = weightTensor(v, shapeOf(v), *data, storage,
-                                nameOf(user) + "/const");
+      // A dense_resource blob is referred to, not copied (storage stays
+      // empty).
+      int32_t id = addConstant(shapeOf(v), *data, nameOf(user) + "/const",
+                               /*borrow=*/storage.empty());
       tensorIds[v] = id;
       return id;
     }
@@ -245,13 +246,6 @@ private:
              << " elements, the limit per tensor";
     return user->emitError("TFLite target: an operand of '")
            << user->getName() << "' is neither computed nor a constant";
-  }
-  /// The constant tensor of weight `v`, whose elements `data` were read
-  /// with `storage`: a dense_resource blob (storage left empty) is referred
-  /// to, not copied, until serialisation.
-  int32_t weightTensor(Value v, ArrayRef<int64_t> shape, ArrayRef<float> data,
-                       const SmallVectorImpl<float> &storage, StringRef name) {
-    return addConstant(shape, data, name, /*borrow=*/storage.empty());
   }
   /// An activation output tensor for `v`; graph outputs keep the name the
   /// import recorded.
@@ -425,7 +419,7 @@ LogicalResult Writer::emitConv(Operation *conv, bool depthwise) {
     return conv->emitError("TFLite target: the convolution's weights and "
                            "bias must be constants");
   int32_t biasId =
-      weightTensor(bias, shapeOf(bias), *b, bStorage, name + "/bias");
+      addConstant(shapeOf(bias), *b, name + "/bias", bStorage.empty());
   int32_t outId = define(out, name);
   if (auto split = identitySplits.find(conv); split != identitySplits.end()) {
     // y = act(conv(x, W - T) + T x): the identity taps T as a 1x1
@@ -472,8 +466,8 @@ LogicalResult Writer::emitConv(Operation *conv, bool depthwise) {
   }
   if (depthwise) {
     // TOSA HWCM [KH, KW, C, M] is TFLite's [1, KH, KW, C * M] in memory.
-    int32_t filterId = weightTensor(weight, {1, ws[0], ws[1], ws[2] * ws[3]},
-                                    *w, wStorage, name + "/filter");
+    int32_t filterId = addConstant({1, ws[0], ws[1], ws[2] * ws[3]}, *w,
+                                   name + "/filter", wStorage.empty());
     addOp(tflite::BuiltinOperator_DEPTHWISE_CONV_2D, {*x, filterId, biasId},
           {outId}, tflite::BuiltinOptions_DepthwiseConv2DOptions,
           tflite::CreateDepthwiseConv2DOptions(fbb, *padding, stride[1],
@@ -481,7 +475,8 @@ LogicalResult Writer::emitConv(Operation *conv, bool depthwise) {
                                                dilation[1], dilation[0])
               .Union());
   } else {
-    int32_t filterId = weightTensor(weight, ws, *w, wStorage, name + "/filter");
+    int32_t filterId =
+        addConstant(ws, *w, name + "/filter", wStorage.empty());
     addOp(tflite::BuiltinOperator_CONV_2D, {*x, filterId, biasId}, {outId},
           tflite::BuiltinOptions_Conv2DOptions,
           tflite::CreateConv2DOptions(fbb, *padding, stride[1], stride[0],
@@ -1316,13 +1311,4 @@ LogicalResult mlir::mobileone::emitTFLite(ModuleOp module, std::string &out,
   return Writer(floatOptions, &ranges,
                 flatBufferEstimate(module, WeightPrecision::INT8))
       .run(module, out);
-}
-
-LogicalResult mlir::mobileone::emitTFLite(ModuleOp module, llvm::raw_ostream &os,
-                                          const TFLiteOptions &options) {
-  std::string bytes;
-  if (failed(emitTFLite(module, bytes, options)))
-    return failure();
-  os << bytes;
-  return success();
 }

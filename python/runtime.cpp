@@ -44,6 +44,10 @@ py::dict describe(const TensorInfo &t, bool nhwc) {
   d["shape"] = py::tuple(py::cast(t.shape));
   d["dtype"] = dtypeName(t.dtype);
   d["layout"] = t.shape.size() == 4 ? (nhwc ? "NHWC" : "NCHW") : "";
+  if (t.dtype == DType::Int8) {
+    d["scale"] = t.scale;
+    d["zero_point"] = t.zeroPoint;
+  }
   return d;
 }
 
@@ -94,14 +98,26 @@ public:
     if (arrays.size() != ins.size())
       throw py::value_error("the model has " + std::to_string(ins.size()) +
                             " input(s), got " + std::to_string(arrays.size()));
-    std::vector<py::array_t<float, py::array::c_style>> kept;
+    std::vector<py::array> kept;
     std::vector<ConstTensorView> in;
     for (size_t i = 0; i < ins.size(); ++i) {
       const py::array &a = arrays[i];
       const TensorInfo &t = ins[i];
-      if (!a.dtype().is(py::dtype::of<float>()))
-        throw py::type_error("input '" + t.name + "': expected float32, got " +
-                             std::string(py::str(a.dtype())));
+      const bool int8 = t.dtype == DType::Int8;
+      if (!a.dtype().is(int8 ? py::dtype::of<int8_t>()
+                             : py::dtype::of<float>())) {
+        std::string hint;
+        if (int8) {
+          std::ostringstream os;
+          os << " (real = " << t.scale << " x (q - " << t.zeroPoint
+             << "): numpy.clip(numpy.round(x / " << t.scale << ") + "
+             << t.zeroPoint << ", -128, 127).astype(numpy.int8))";
+          hint = os.str();
+        }
+        throw py::type_error("input '" + t.name + "': expected " +
+                             dtypeName(t.dtype) + ", got " +
+                             std::string(py::str(a.dtype())) + hint);
+      }
       std::vector<int64_t> shape(a.shape(), a.shape() + a.ndim());
       if (shape != t.shape) {
         std::string hint;
@@ -112,13 +128,24 @@ public:
                               shapeText(t.shape) + ", got " +
                               shapeText(shape) + hint);
       }
-      kept.emplace_back(py::array_t<float, py::array::c_style>::ensure(a));
-      in.emplace_back(kept.back().data(), size_t(t.numElements()));
+      if (int8) {
+        auto c = py::array_t<int8_t, py::array::c_style>::ensure(a);
+        in.emplace_back(c.data(), size_t(t.numElements()));
+        kept.push_back(std::move(c));
+      } else {
+        auto c = py::array_t<float, py::array::c_style>::ensure(a);
+        in.emplace_back(c.data(), size_t(t.numElements()));
+        kept.push_back(std::move(c));
+      }
     }
     std::vector<py::array> outs;
     std::vector<TensorView> out;
     for (const TensorInfo &t : session->outputs()) {
-      if (t.dtype == DType::Int32) {
+      if (t.dtype == DType::Int8) {
+        py::array_t<int8_t> o(t.shape);
+        out.emplace_back(o.mutable_data(), size_t(t.numElements()));
+        outs.push_back(o);
+      } else if (t.dtype == DType::Int32) {
         py::array_t<int32_t> o(t.shape);
         out.emplace_back(o.mutable_data(), size_t(t.numElements()));
         outs.push_back(o);

@@ -198,13 +198,24 @@ bool CalibrationSet::errors(ArrayRef<uint8_t> floatModel,
     std::vector<rt::ConstTensorView> views;
     for (const std::vector<float> &b : buffers)
       views.emplace_back(b.data(), b.size());
+    // An int8 interface (--io-dtype int8) takes them quantised.
+    std::vector<std::vector<float>> quantised = buffers;
+    std::vector<rt::ConstTensorView> qViews;
+    for (size_t i = 0; i < quantised.size(); ++i) {
+      const rt::TensorInfo &t = q->inputs()[i];
+      if (t.dtype == rt::DType::Int8)
+        for (float &x : quantised[i])
+          x = t.quantize(x);
+      rt::narrowValues(t.dtype, quantised[i].data(), quantised[i].size());
+      qViews.emplace_back(quantised[i].data(), quantised[i].size(), t.dtype);
+    }
     std::map<std::string, std::vector<float>> reference;
     if (!f->observe(views,
                     [&](int t, const float *v, int64_t n, int64_t) {
                       reference[f->tensorName(t)].assign(v, v + n);
                     },
                     error) ||
-        !q->observe(views,
+        !q->observe(qViews,
                     [&](int t, const float *v, int64_t n, int64_t) {
                       std::string name = q->tensorName(t);
                       if (llvm::StringRef(name).ends_with("/int8"))

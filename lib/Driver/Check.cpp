@@ -233,6 +233,7 @@ LogicalResult mlir::mobileone::checkArtifact(
       return failure();
     }
     std::vector<std::vector<float>> feed;
+    feed.reserve(inputs.size()); // the views point into it
     std::vector<rt::ConstTensorView> views;
     // The interface's layout as the file says it (not guessed from the
     // shapes, which agree when C = H = W).
@@ -241,9 +242,13 @@ LogicalResult mlir::mobileone::checkArtifact(
       bool nhwc = nhwcFile && inputs[i].shape.size() == 4;
       feed.push_back(nhwc ? transpose4(inputs[i].data, inputs[i].shape, true)
                           : inputs[i].data);
+      // An int8 interface takes the inputs quantised as QUANTIZE would.
+      if (ins[i].dtype == rt::DType::Int8)
+        for (float &x : feed.back())
+          x = ins[i].quantize(x);
+      rt::narrowValues(ins[i].dtype, feed.back().data(), feed.back().size());
+      views.emplace_back(feed.back().data(), feed.back().size(), ins[i].dtype);
     }
-    for (const std::vector<float> &f : feed)
-      views.emplace_back(f.data(), f.size());
     std::vector<std::vector<float>> got;
     std::vector<rt::TensorView> results;
     std::vector<std::string> names;
@@ -255,8 +260,12 @@ LogicalResult mlir::mobileone::checkArtifact(
       results.emplace_back(got[i].data(), got[i].size(), outs[i].dtype);
     if (!session->run(views, results, error))
       return failure();
-    for (size_t i = 0; i < got.size(); ++i)
-      rt::widenIndices(outs[i].dtype, got[i].data(), got[i].size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      rt::widenValues(outs[i].dtype, got[i].data(), got[i].size());
+      if (outs[i].dtype == rt::DType::Int8)
+        for (float &y : got[i])
+          y = outs[i].real(y);
+    }
     for (size_t i = 0; i < got.size(); ++i)
       if (nhwcFile && outs[i].shape.size() == 4)
         got[i] = transpose4(got[i], outs[i].shape, false);

@@ -126,6 +126,41 @@ std::vector<std::string> interfaceLines(func::FuncOp entry, bool nhwc,
   return lines;
 }
 
+/// The same lines for the int8 interface of a written .tflite (its
+/// tensors' scales and zero points are only there).
+std::vector<std::string> tfliteInterfaceLines(const std::string &bytes) {
+  namespace rt = ::mobileone::runtime;
+  rt::Options options;
+  options.reference = true;
+  std::string error;
+  std::unique_ptr<rt::Session> session = rt::Session::create(
+      std::vector<uint8_t>(bytes.begin(), bytes.end()), options, error);
+  if (!session)
+    return {"(the written .tflite does not load: " + error + ")"};
+  std::vector<std::string> lines;
+  for (bool input : {true, false})
+    for (const rt::TensorInfo &t :
+         input ? session->inputs() : session->outputs()) {
+      std::string line;
+      llvm::raw_string_ostream os(line);
+      os << left_justify((Twine(input ? "input" : "output") + " '" + t.name +
+                          "':").str(),
+                         18)
+         << " [";
+      llvm::interleaveComma(t.shape, os);
+      os << "] " << rt::dtypeName(t.dtype);
+      if (t.dtype == rt::DType::Int8)
+        os << " (real = " << format("%.6g", double(t.scale)) << " x (q "
+           << (t.zeroPoint < 0 ? "+ " : "- ") << std::abs(t.zeroPoint) << "))";
+      if (t.shape.size() == 4)
+        os << (!session->nhwcInterface() ? ", NCHW"
+               : input ? ", NHWC (from NCHW: x.transpose(0, 2, 3, 1))"
+                       : ", NHWC (to NCHW: y.transpose(0, 3, 1, 2))");
+      lines.push_back(os.str());
+    }
+  return lines;
+}
+
 int64_t opCount(const mlir::mobileone::Cost &c, StringRef op) {
   auto it = c.ops.find(op);
   return it == c.ops.end() ? 0 : it->second;
@@ -229,6 +264,31 @@ bool validate(const CompileOptions &options, raw_ostream &diag) {
     fail() << "--qdq-weight-bits takes 7 or 8, got " << options.qdqWeightBits
            << "\n";
     return false;
+  }
+  if (options.ioDType) {
+    const std::string &io = *options.ioDType;
+    if (io != "float32" && io != "int8") {
+      fail() << "--io-dtype takes float32 or int8, got '" << io << "'\n";
+      return false;
+    }
+    if (precision != "int8") {
+      fail() << "--io-dtype is for --precision int8 (a " << precision
+             << " model's interface is float32)\n";
+      return false;
+    }
+    if (io == "int8" && ext == ".onnx") {
+      fail() << "--io-dtype int8: a QDQ .onnx keeps float32 inputs and "
+                "outputs (QuantizeLinear / DequantizeLinear inside, as ONNX "
+                "Runtime's quantiser writes it); int8 interfaces are for "
+                ".tflite and quantised TOSA\n";
+      return false;
+    }
+    if (io == "float32" && options.target == "tosa") {
+      fail() << "--io-dtype float32: quantised TOSA's interface is int8 (each "
+                "tensor carries mobileone.scale and mobileone.zero_point; "
+                "its runner harness quantises float inputs)\n";
+      return false;
+    }
   }
   if (!options.biasCorrection && precision != "int8") {
     fail() << "--no-bias-correction is for --precision int8\n";
@@ -443,6 +503,9 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     tfliteOptions.folding.maxSlowdown = options.maxSlowdown;
     tfliteOptions.folding.keepFloat = options.keepFloat;
     tfliteOptions.folding.biasCorrection = options.biasCorrection;
+    // Quantised TOSA makes its own int8 interface from the float32 one.
+    tfliteOptions.int8Interface =
+        !int8Tosa && options.ioDType.value_or("float32") == "int8";
     tfliteOptions.folding.macsPerSecond =
         machine.peakGflops * 1e9 / 2 * 1.5 * 0.55;
     tfliteOptions.folding.bytesPerSecond = machine.cacheBandwidthGBs * 1e9;
@@ -494,6 +557,8 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
       return result;
   } else if (ext == ".tflite" && options.precision == "int8") {
     bytes = std::move(int8Tflite);
+    if (options.ioDType.value_or("float32") == "int8")
+      interface = tfliteInterfaceLines(bytes);
   } else if (int8Tosa) {
     std::string error;
     OwningOpRef<ModuleOp> tosa = lowerInt8TFLiteToTosa(
@@ -725,7 +790,10 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
            << (calibrationSet->samples() == 1 ? "" : "s")
            << (int8Tosa ? "); the TOSA function's interface is int8 "
                           "(quantise inputs, dequantise outputs as below)"
-                        : "); the interface stays float32")
+               : options.ioDType.value_or("float32") == "int8"
+                   ? "); the interface is int8 (--io-dtype int8: quantise "
+                     "inputs, dequantise outputs as above)"
+                   : "); the interface stays float32")
            << (options.biasCorrection
                    ? "; biases corrected for the int8 weights' mean error\n"
                    : "; biases not corrected (--no-bias-correction)\n");

@@ -995,14 +995,17 @@ bool Loader::run() {
         return fail(which + " is not a tensor index");
       const Tensor &x = m.tensors[t];
       // Outputs may be INT32 indices (ARG_MAX's, checked with the
-      // operator that writes them); inputs are FLOAT32.
-      if ((x.isInt32() && isInput) || x.data)
+      // operator that writes them); inputs are FLOAT32 or, for an int8
+      // model's int8 interface, INT8 per tensor (each reader checks it
+      // takes int8).
+      if ((x.isInt32() && isInput) || x.data || x.isFloat16())
         return fail(which + " '" + x.name +
-                    "' is not a FLOAT32 activation (a constant or INT32)");
-      if (x.isInt8())
+                    "' is not a FLOAT32 or INT8 activation (a constant, "
+                    "INT32 or FLOAT16)");
+      if (x.isInt8() && x.quant.perAxis())
         return fail(which + " '" + x.name +
-                    "' is INT8; the runtime takes and gives float32 (an int8 "
-                    "model's QUANTIZE and DEQUANTIZE at its edges)");
+                    "' is INT8 with per-axis parameters; an interface "
+                    "tensor has one scale and zero point");
       std::vector<int> &list = isInput ? m.inputs : m.outputs;
       if (std::count(m.inputs.begin(), m.inputs.end(), t) ||
           std::count(list.begin(), list.end(), t))
@@ -1064,12 +1067,22 @@ bool Loader::run() {
       return fail("the activations need more than 2^28 floats (1 GiB); "
                   "refusing to allocate them");
   }
+  auto info = [&](int t) {
+    const Tensor &x = m.tensors[t];
+    TensorInfo i{x.name, x.shape};
+    i.dtype = x.isInt32() ? DType::Int32
+              : x.isInt8() ? DType::Int8
+                           : DType::Float32;
+    if (x.isInt8()) {
+      i.scale = x.quant.scale[0];
+      i.zeroPoint = x.quant.zeroPoint[0];
+    }
+    return i;
+  };
   for (int t : m.inputs)
-    m.inputInfos.push_back({m.tensors[t].name, m.tensors[t].shape});
+    m.inputInfos.push_back(info(t));
   for (int t : m.outputs)
-    m.outputInfos.push_back({m.tensors[t].name, m.tensors[t].shape,
-                             m.tensors[t].isInt32() ? DType::Int32
-                                                    : DType::Float32});
+    m.outputInfos.push_back(info(t));
   return true;
 }
 

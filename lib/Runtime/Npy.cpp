@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 
@@ -140,9 +141,11 @@ namespace {
 
 /// Parses a .npy file's bytes; `what` names it in errors ("'x.npy'", or
 /// "'x.npz' array 'a'").
+/// `dtype` null: float32 only; else float32, int32 or int8, said there
+/// (integers converted to float values).
 bool parseNpy(const uint8_t *p, size_t size, const std::string &what,
               std::vector<int64_t> &shape, std::vector<float> &data,
-              std::string &error) {
+              std::string &error, DType *dtype) {
   if (size < 10 || std::memcmp(p, "\x93NUMPY", 6) != 0) {
     error = what + " is not a .npy file";
     return false;
@@ -176,11 +179,17 @@ bool parseNpy(const uint8_t *p, size_t size, const std::string &what,
     error = what + ": malformed .npy header: " + why;
     return false;
   }
-  if (descr != "<f4") {
+  DType type = DType::Float32;
+  if (dtype && descr == "<i4")
+    type = DType::Int32;
+  else if (dtype && (descr == "|i1" || descr == "<i1"))
+    type = DType::Int8;
+  else if (descr != "<f4") {
     error = what + " holds dtype '" + descr + "'" +
             (descr == "<f8" ? " (float64)" : "") +
             "; expected '<f4' (little-endian float32): save it with "
-            "x.astype(numpy.float32)";
+            "x.astype(numpy.float32)" +
+            (dtype ? ", or '|i1' (int8) for an int8 interface" : "");
     return false;
   }
   if (fortran) {
@@ -198,14 +207,18 @@ bool parseNpy(const uint8_t *p, size_t size, const std::string &what,
     }
     n *= d;
   }
-  if (size - pos != size_t(n) * sizeof(float)) {
-    error = what + " holds " + std::to_string((size - pos) / sizeof(float)) +
+  const size_t width = dtypeBytes(type);
+  if (size - pos != size_t(n) * width) {
+    error = what + " holds " + std::to_string((size - pos) / width) +
             " values; its shape " + shapeText(shape) + " needs " +
             std::to_string(n);
     return false;
   }
   data.resize(n);
-  std::memcpy(data.data(), p + pos, size_t(n) * sizeof(float));
+  std::memcpy(data.data(), p + pos, size_t(n) * width);
+  widenValues(type, data.data(), size_t(n));
+  if (dtype)
+    *dtype = type;
   return true;
 }
 
@@ -256,6 +269,15 @@ uint64_t le(const uint8_t *p, int bytes) {
 
 } // namespace
 
+std::string mobileone::runtime::quantizationText(const TensorInfo &t) {
+  if (t.dtype != DType::Int8)
+    return "";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "real = %g x (q %c %d)", double(t.scale),
+                t.zeroPoint < 0 ? '+' : '-', std::abs(int(t.zeroPoint)));
+  return buf;
+}
+
 std::string mobileone::runtime::shapeText(const std::vector<int64_t> &shape) {
   std::string out = "[";
   for (size_t i = 0; i < shape.size(); ++i)
@@ -265,16 +287,17 @@ std::string mobileone::runtime::shapeText(const std::vector<int64_t> &shape) {
 
 bool mobileone::runtime::readNpy(const std::string &path,
                                  std::vector<int64_t> &shape,
-                                 std::vector<float> &data, std::string &error) {
+                                 std::vector<float> &data, std::string &error,
+                                 DType *dtype) {
   std::vector<uint8_t> bytes;
   return readWholeFile(path, bytes, error) &&
          parseNpy(bytes.data(), bytes.size(), "'" + path + "'", shape, data,
-                  error);
+                  error, dtype);
 }
 
 bool mobileone::runtime::readNpz(const std::string &path,
                                  std::vector<NamedArray> &arrays,
-                                 std::string &error) {
+                                 std::string &error, bool integers) {
   std::vector<uint8_t> bytes;
   if (!readWholeFile(path, bytes, error))
     return false;
@@ -358,18 +381,20 @@ bool mobileone::runtime::readNpz(const std::string &path,
     NamedArray a;
     a.name = name;
     if (!parseNpy(b + start, csize, "'" + path + "' array '" + name + "'",
-                  a.shape, a.data, error))
+                  a.shape, a.data, error, integers ? &a.dtype : nullptr))
       return false;
     arrays.push_back(std::move(a));
   }
   return true;
 }
 
-/// float32, or int32 (`data` then holds their bits): 4 bytes either way.
+/// Values (as floats) stored as `dtype`.
 static std::string npyBytes(const std::vector<int64_t> &shape,
                             const float *data, DType dtype = DType::Float32) {
   std::string header = std::string("{'descr': '") +
-                       (dtype == DType::Int32 ? "<i4" : "<f4") +
+                       (dtype == DType::Int32  ? "<i4"
+                        : dtype == DType::Int8 ? "|i1"
+                                               : "<f4") +
                        "', 'fortran_order': False, 'shape': (";
   int64_t n = 1;
   for (int64_t d : shape) {
@@ -384,7 +409,13 @@ static std::string npyBytes(const std::vector<int64_t> &shape,
   bytes += char(header.size() & 0xff);
   bytes += char(header.size() >> 8);
   bytes += header;
-  bytes.append(reinterpret_cast<const char *>(data), n * sizeof(float));
+  std::vector<float> narrow;
+  if (dtype != DType::Float32) {
+    narrow.assign(data, data + n);
+    narrowValues(dtype, narrow.data(), size_t(n));
+    data = narrow.data();
+  }
+  bytes.append(reinterpret_cast<const char *>(data), n * dtypeBytes(dtype));
   return bytes;
 }
 
@@ -551,6 +582,28 @@ static bool checkShape(const std::string &what, const std::vector<int64_t> &shap
   return false;
 }
 
+/// The array's dtype must be the input's: int8 values for an int8
+/// interface (the message says how to quantise real ones), float32 else.
+static bool checkDType(const std::string &what, DType dtype,
+                       const TensorInfo &t, std::string &error) {
+  if (dtype == t.dtype)
+    return true;
+  error = what + " holds " + dtypeName(dtype) + " values; the model's input '" +
+          t.name + "' takes " + dtypeName(t.dtype);
+  if (t.dtype == DType::Int8) {
+    char buf[128];
+    std::snprintf(buf, sizeof buf,
+                  ": q = numpy.clip(numpy.round(x / %g) %c %d, -128, "
+                  "127).astype(numpy.int8))",
+                  double(t.scale), t.zeroPoint < 0 ? '-' : '+',
+                  std::abs(int(t.zeroPoint)));
+    error += " (" + quantizationText(t) + buf;
+  } else {
+    error += " (x.astype(numpy.float32))";
+  }
+  return false;
+}
+
 bool mobileone::runtime::readTensors(const std::string &path,
                                      const std::vector<TensorInfo> &ins,
                                      std::vector<std::vector<float>> &xs,
@@ -564,11 +617,13 @@ bool mobileone::runtime::readTensors(const std::string &path,
       return false;
     }
     std::vector<int64_t> shape;
-    return readNpy(path, shape, xs[0], error) &&
-           checkShape(path, shape, ins[0], nhwcInterface, error);
+    DType dtype;
+    return readNpy(path, shape, xs[0], error, &dtype) &&
+           checkShape(path, shape, ins[0], nhwcInterface, error) &&
+           checkDType("'" + path + "'", dtype, ins[0], error);
   }
   std::vector<NamedArray> arrays;
-  if (!readNpz(path, arrays, error))
+  if (!readNpz(path, arrays, error, /*integers=*/true))
     return false;
   for (const NamedArray &a : arrays)
     if (std::none_of(ins.begin(), ins.end(),
@@ -589,7 +644,9 @@ bool mobileone::runtime::readTensors(const std::string &path,
       return false;
     }
     if (!checkShape(path + " array '" + it->name + "'", it->shape, ins[i],
-                    nhwcInterface, error))
+                    nhwcInterface, error) ||
+        !checkDType("'" + path + "' array '" + it->name + "'", it->dtype,
+                    ins[i], error))
       return false;
     xs[i] = std::move(it->data);
   }

@@ -774,14 +774,30 @@ bool ReferenceExecutor::run(const std::vector<const float *> &inputs,
     arena.assign(arenaFloats, 0.0f);
   for (size_t i = 0; i < inputs.size(); ++i)
     std::memcpy(buffer(model.inputs[i]), inputs[i],
-                model.tensors[model.inputs[i]].elements * sizeof(float));
+                model.tensors[model.inputs[i]].bytes());
   auto channels = [&](int t) {
     const std::vector<int64_t> &s = model.tensors[t].shape;
     return s.empty() ? int64_t(1) : s.back();
   };
+  // An int8 tensor is shown as the values it stands for.
+  std::vector<float> real;
+  auto observe = [&](int t, const float *values) {
+    const Tensor &y = model.tensors[t];
+    if (y.isInt8()) {
+      real.resize(size_t(y.elements));
+      const int8_t *q = reinterpret_cast<const int8_t *>(values);
+      for (int64_t i = 0; i < y.elements; ++i)
+        real[i] = float(double(y.quant.scale[0]) *
+                        double(int32_t(q[i]) - y.quant.zeroPoint[0]));
+      values = real.data();
+    } else if (!y.isFloat32()) {
+      return;
+    }
+    (*observer)(t, values, y.elements, channels(t));
+  };
   if (observer)
     for (int t : model.inputs)
-      (*observer)(t, buffer(t), model.tensors[t].elements, channels(t));
+      observe(t, buffer(t));
   for (const Op &op : model.ops) {
     auto start = std::chrono::steady_clock::now();
     float *out = buffer(op.output);
@@ -796,18 +812,8 @@ bool ReferenceExecutor::run(const std::vector<const float *> &inputs,
         operands.push_back(value(t));
       runReferenceOp(model, op, operands, out);
     }
-    const Tensor &y = model.tensors[op.output];
-    if (observer && y.isFloat32())
-      (*observer)(op.output, out, y.elements, channels(op.output));
-    if (observer && y.isInt8()) {
-      // An int8 tensor is shown as the values it stands for.
-      std::vector<float> real(size_t(y.elements));
-      const int8_t *q = reinterpret_cast<const int8_t *>(out);
-      for (int64_t i = 0; i < y.elements; ++i)
-        real[i] = float(double(y.quant.scale[0]) *
-                        double(int32_t(q[i]) - y.quant.zeroPoint[0]));
-      (*observer)(op.output, real.data(), y.elements, channels(op.output));
-    }
+    if (observer)
+      observe(op.output, out);
     if (opMs)
       opMs->push_back(std::chrono::duration<double, std::milli>(
                           std::chrono::steady_clock::now() - start)
@@ -815,7 +821,7 @@ bool ReferenceExecutor::run(const std::vector<const float *> &inputs,
   }
   for (size_t i = 0; i < outputs.size(); ++i)
     std::memcpy(outputs[i], value(model.outputs[i]),
-                model.tensors[model.outputs[i]].elements * sizeof(float));
+                model.tensors[model.outputs[i]].bytes());
   (void)error;
   return true;
 }

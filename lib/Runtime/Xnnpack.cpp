@@ -507,7 +507,7 @@ bool XnnpackExecutor::run(const std::vector<const float *> &inputs,
                           std::string &error, std::vector<double> *opMs) {
   for (size_t i = 0; i < inputs.size(); ++i)
     std::memcpy(buffer(model.inputs[i]), inputs[i],
-                model.tensors[model.inputs[i]].elements * sizeof(float));
+                model.tensors[model.inputs[i]].bytes());
   for (size_t i = 0; i < model.ops.size(); ++i) {
     auto start = std::chrono::steady_clock::now();
     if (fused[i]) {
@@ -545,7 +545,7 @@ bool XnnpackExecutor::run(const std::vector<const float *> &inputs,
   }
   for (size_t i = 0; i < outputs.size(); ++i)
     std::memcpy(outputs[i], buffer(model.outputs[i]),
-                model.tensors[model.outputs[i]].elements * sizeof(float));
+                model.tensors[model.outputs[i]].bytes());
   return true;
 }
 

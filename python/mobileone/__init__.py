@@ -76,7 +76,7 @@ def compile(src, dst=None, *, precision="fp32", calibration=None, calibration_me
             batch=None, input_shapes=None, tflite_layout=None, target=None, check=False,
             check_input=None, check_atol=None, check_rtol=None, report=None, explain=False,
             reparameterize=True, int8_fold=None, max_slowdown=None, qdq_weight_bits=None,
-            keep_float=None, bias_correction=True):
+            keep_float=None, bias_correction=True, io_dtype=None):
     """Compiles `src` (an ONNX file) to `dst`, whose extension picks the
     format (.tflite, .onnx, .mlir/.mlirbc; `target="tosa"` for TOSA); dst
     None: a .tflite in memory only (Result.bytes).
@@ -88,7 +88,9 @@ def compile(src, dst=None, *, precision="fp32", calibration=None, calibration_me
     (identity taps kept out of kernels they cost precision, within
     max_slowdown, a fraction) or "all"; qdq_weight_bits: 8 or 7 for an int8
     .onnx (QDQ; docs/quantization.md); keep_float: layer names left in
-    float32 in an int8 model; bias_correction=False keeps the float biases. batch: fixes a symbolic
+    float32 in an int8 model; bias_correction=False keeps the float biases;
+    io_dtype: "float32" (default) or "int8" (an int8 model's interface:
+    Runtime.quantize / dequantize convert). batch: fixes a symbolic
     batch. input_shapes: {input name: shape} fixes symbolic dimensions.
     tflite_layout: "nhwc" (default) or "nchw". check: compares the written
     artifact with the training-time model (check_input: its input, an array
@@ -124,6 +126,8 @@ def compile(src, dst=None, *, precision="fp32", calibration=None, calibration_me
             args += ["--keep-float", ",".join(names)]
         if not bias_correction:
             args += ["--no-bias-correction"]
+        if io_dtype:
+            args += ["--io-dtype", io_dtype]
         if qdq_weight_bits is not None:
             args += ["--qdq-weight-bits", str(int(qdq_weight_bits))]
         if batch is not None:
@@ -168,11 +172,14 @@ class Runtime:
 
     input_names / output_names, in the file's order; inputs / outputs: one
     dict per tensor: name, shape, dtype (float32; int32 for ArgMax's
-    indices), layout ("NHWC" for a 4-D tensor of a .tflite written with the
+    indices; int8 for an int8 interface, with its scale and zero_point),
+    layout ("NHWC" for a 4-D tensor of a .tflite written with the
     default tflite_layout, "NCHW" with "nchw"). run({name: array}) (or
     run(x) for one input, run(a, b) by position): float32 arrays of exactly
-    the input's shape (a wrong shape or dtype raises naming the tensor and
-    what was expected); returns {output name: array} in the model's order."""
+    the input's shape, int8 for an int8 input (a wrong shape or dtype raises
+    naming the tensor and what was expected); returns {output name: array}
+    in the model's order. quantize(name, x) / dequantize(name, q) convert
+    between real values and an int8 interface tensor's."""
 
     def __init__(self, path_or_bytes, threads=1, reference=False):
         source = path_or_bytes if isinstance(path_or_bytes, bytes) else os.fspath(path_or_bytes)
@@ -181,6 +188,32 @@ class Runtime:
         self.outputs = self._session.outputs
         self.input_names = [t["name"] for t in self.inputs]
         self.output_names = [t["name"] for t in self.outputs]
+
+    def _info(self, name):
+        for t in self.inputs + self.outputs:
+            if t["name"] == name:
+                return t
+        raise ValueError(f"no interface tensor '{name}'; the model has "
+                         f"{self.input_names + self.output_names}")
+
+    def quantize(self, name, x):
+        """Real values `x` as int8 tensor `name` takes them (as TFLite's
+        QUANTIZE rounds: half away from zero, clamped); a float32 tensor's
+        unchanged."""
+        t = self._info(name)
+        x = np.asarray(x, np.float64)
+        if t["dtype"] != "int8":
+            return x.astype(np.float32)
+        q = np.trunc(x / t["scale"] + np.copysign(0.5, x)) + t["zero_point"]
+        return np.clip(q, -128, 127).astype(np.int8)
+
+    def dequantize(self, name, q):
+        """The real values int8 tensor `name`'s `q` stand for (float32)."""
+        t = self._info(name)
+        q = np.asarray(q)
+        if t["dtype"] != "int8":
+            return q.astype(np.float32)
+        return (t["scale"] * (q.astype(np.float64) - t["zero_point"])).astype(np.float32)
 
     @property
     def backend(self):
@@ -240,8 +273,8 @@ def from_torch(module, example_inputs, dst, *, rtol=1e-4, opset=13, **options):
         x = x.detach().numpy().astype(np.float32)
         if info["layout"] == "NHWC":
             x = x.transpose(0, 2, 3, 1)
-        feeds[name] = np.ascontiguousarray(x)
-    got = runtime.run(feeds)
+        feeds[name] = np.ascontiguousarray(runtime.quantize(info["name"], x))
+    got = {name: runtime.dequantize(name, y) for name, y in runtime.run(feeds).items()}
     lines, worst = [], 0.0
     for (name, y), e, info in zip(got.items(), expected, runtime.outputs):
         e = e.detach().numpy()

@@ -77,6 +77,30 @@ def test_int8_with_an_array_of_calibration_samples(data, fp32):
     assert (int8.argmax(1) == ref.argmax(1)).mean() >= 0.95
 
 
+def test_int8_interface(data):
+    """io_dtype="int8": int8 arrays in and out; Runtime.quantize and
+    dequantize convert; the results are the float-interface model's, to the
+    bit, as real values."""
+    _, x_nhwc, _ = data
+    cal = fmnist.load("train")[0][:16].numpy()
+    options = dict(precision="int8", calibration=cal, batch=1)
+    floats = mobileone.Runtime(mobileone.compile(MODEL, **options).bytes)
+    ints = mobileone.Runtime(mobileone.compile(MODEL, io_dtype="int8", **options).bytes)
+    info = ints.inputs[0]
+    assert info["dtype"] == "int8" and info["scale"] > 0 and -128 <= info["zero_point"] <= 127
+    assert ints.outputs[0]["dtype"] == "int8"
+    for i in range(8):
+        q = ints.quantize("image", x_nhwc[i:i + 1])
+        assert q.dtype == np.int8
+        y = ints.run(q)["logits"]
+        assert y.dtype == np.int8
+        assert np.array_equal(ints.dequantize("logits", y), floats.run(x_nhwc[i:i + 1])["logits"])
+    with pytest.raises(TypeError, match=r"input 'image': expected int8, got float32 \(real = "):
+        ints.run(x_nhwc[:1])
+    with pytest.raises(ValueError, match="no interface tensor 'nope'"):
+        ints.quantize("nope", x_nhwc[:1])
+
+
 def test_nchw_interface(data, fp32):
     x, x_nhwc, _ = data
     r = mobileone.compile(MODEL, os.path.join(WORK, "nchw.tflite"), batch=200,

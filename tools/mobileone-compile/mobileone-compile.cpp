@@ -26,19 +26,17 @@ static cl::opt<std::string>
                             "(TFLite FlatBuffer), .mlir or .mlirbc "
                             "(deploy-time module, see --target)"),
                    cl::value_desc("filename"), cl::cat(toolOptions));
-static cl::opt<std::string>
-    target("target",
-           cl::desc("For .mlir/.mlirbc output: 'mobileone' (the deploy-time "
-                    "dialect, default) or 'tosa'"),
-           cl::init("mobileone"), cl::cat(toolOptions));
+static cl::opt<std::string> target(
+    "target", cl::init("mobileone"), cl::cat(toolOptions),
+    cl::desc("For .mlir/.mlirbc output: 'mobileone' (the deploy-time dialect, "
+             "default) or 'tosa'"));
 static cl::opt<int64_t>
     batch("batch",
           cl::desc("Fix a symbolic batch dimension to N (default: ONNX output "
                    "keeps it symbolic where the graph allows, other targets "
                    "use 1); an error for a model with a fixed batch"),
           cl::value_desc("N"), cl::init(1), cl::cat(toolOptions));
-static cl::opt<bool> quiet("quiet", cl::desc("No summary"),
-                           cl::cat(toolOptions));
+static cl::opt<bool> quiet("quiet", cl::desc("No summary"), cl::cat(toolOptions));
 static cl::opt<bool> explain(
     "explain", cl::desc("Say for every sum of branches which block it became "
                         "(branches, kernel) or why it stayed unfused"),
@@ -62,16 +60,14 @@ static cl::opt<std::string> checkInput(
              "for a model of one input, x.npz with one array per input name"),
     cl::value_desc("file"), cl::cat(toolOptions));
 static cl::opt<double> checkAtol(
-    "check-atol",
-    cl::desc("--check (implied) also passes an output whose max |a - b| is "
-             "at most this (default 0)"),
-    cl::init(0.0), cl::cat(toolOptions));
-static cl::opt<std::string>
-    reportFile("report",
-               cl::desc("Also write one self-contained HTML page: what was "
-                        "fused and what not (and why), costs, the --check "
-                        "result and a drawing of the network before and after"),
-               cl::value_desc("report.html"), cl::cat(toolOptions));
+    "check-atol", cl::init(0.0), cl::cat(toolOptions),
+    cl::desc("--check (implied) also passes an output whose max |a - b| is at "
+             "most this (default 0)"));
+static cl::opt<std::string> reportFile(
+    "report", cl::value_desc("report.html"), cl::cat(toolOptions),
+    cl::desc("Also write one self-contained HTML page: what was fused and "
+             "what not (and why), costs, the --check result and a drawing of "
+             "the network before and after"));
 static cl::opt<bool> noReparameterize(
     "no-reparameterize",
     cl::desc("Deploy the training-time graph as it is: no structure "
@@ -138,12 +134,16 @@ static cl::opt<double> maxSlowdown(
     cl::desc("Latency --int8-fold auto may add, as a fraction of the "
              "estimated int8 time (default 0.1; --machine for the estimate)"),
     cl::value_desc("fraction"), cl::init(0.1), cl::cat(toolOptions));
-static cl::opt<double>
-    checkRtol("check-rtol",
-              cl::desc("Tolerance of --check (implied) on max |a - b| / max "
-                       "|b| per output (default by --precision: fp32 1e-4, "
-                       "fp16 1e-2, int8 0.25)"),
-              cl::init(1e-4), cl::cat(toolOptions));
+static cl::opt<double> checkRtol(
+    "check-rtol", cl::init(1e-4), cl::cat(toolOptions),
+    cl::desc("Tolerance of --check (implied) on max |a - b| / max |b| per "
+             "output (default by --precision: fp32 1e-4, fp16 1e-2, int8 0.25)"));
+static cl::opt<std::string> ioDType(
+    "io-dtype", cl::value_desc("float32|int8"), cl::cat(toolOptions),
+    cl::desc("--precision int8: the interface's type: float32 (default for "
+             ".tflite and .onnx: QUANTIZE / DEQUANTIZE inside) or int8 (each "
+             "input and output with its scale and zero point; quantised TOSA's "
+             "only form)"));
 
 /// An option's value if it was given on the command line.
 template <typename T> static std::optional<T> given(const cl::opt<T> &o) {
@@ -178,6 +178,7 @@ int main(int argc, char **argv) {
   options.keepFloat.assign(keepFloat.begin(), keepFloat.end());
   options.biasCorrection = !noBiasCorrection;
   options.qdqWeightBits = qdqWeightBits;
+  options.ioDType = given(ioDType);
   options.check = check;
   options.checkInput = checkInput;
   options.checkAtol = given(checkAtol);

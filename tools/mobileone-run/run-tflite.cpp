@@ -48,6 +48,51 @@ bool parseDouble(const char *s, double &out) {
   return *s && !*end && out >= 0 && std::isfinite(out);
 }
 
+/// Values of interface tensor `t` as real numbers (an int8 tensor's
+/// dequantised).
+std::vector<float> realValues(const TensorInfo &t, std::vector<float> v) {
+  if (t.dtype == DType::Int8)
+    for (float &x : v)
+      x = t.real(x);
+  return v;
+}
+
+/// `values` (of `from`'s dtype) as input `to` takes them: real numbers
+/// quantised for an int8 input, int8 ones dequantised for a float one.
+std::vector<float> convertInput(const TensorInfo &from, const TensorInfo &to,
+                                const std::vector<float> &values) {
+  std::vector<float> v = realValues(from, values);
+  if (to.dtype == DType::Int8)
+    for (float &x : v)
+      x = to.quantize(x);
+  return v;
+}
+
+/// Views of `values` packed in place as `ts`' dtypes.
+std::vector<ConstTensorView> pack(const std::vector<TensorInfo> &ts,
+                                  std::vector<std::vector<float>> &values) {
+  std::vector<ConstTensorView> views;
+  for (size_t i = 0; i < ts.size(); ++i) {
+    narrowValues(ts[i].dtype, values[i].data(), values[i].size());
+    views.push_back({values[i].data(), values[i].size(), ts[i].dtype});
+  }
+  return views;
+}
+
+/// "'x' [1, 224, 224, 3]", "... int8 (real = 0.02 x (q - 3))".
+std::string interfaceText(const std::vector<TensorInfo> &ts) {
+  std::string s;
+  for (size_t i = 0; i < ts.size(); ++i) {
+    s += (i ? ", '" : "'") + ts[i].name + "' " + shapeText(ts[i].shape);
+    if (ts[i].dtype == DType::Int8) {
+      s += " int8 (" + quantizationText(ts[i]) + ")";
+    } else if (ts[i].dtype != DType::Float32) {
+      s += std::string(" ") + dtypeName(ts[i].dtype);
+    }
+  }
+  return s;
+}
+
 bool parseInt(const char *s, long lo, long hi, long &out) {
   char *end;
   out = std::strtol(s, &end, 10);
@@ -123,8 +168,11 @@ int runTFLite(int argc, char **argv) {
     } else if (a == "--help" || a == "-h") {
       std::printf(
           "mobileone-run model.tflite: run a TFLite FlatBuffer (XNNPACK)\n"
-          "  --input x.npy    float32 input in the model's layout (NHWC);\n"
-          "                   x.npz for several, one array per input name\n"
+          "  --input x.npy    input in the model's layout (NHWC) and dtype "
+          "(float32;\n"
+          "                   int8 for an int8 interface); x.npz for several, "
+          "one array\n"
+          "                   per input name\n"
           "  --output y.npy   write the output; y.npz writes every output,\n"
           "                   keyed by name\n"
           "  --threads T      worker threads (default 1)\n"
@@ -136,7 +184,9 @@ int runTFLite(int argc, char **argv) {
           "  --save-input x.npy  write the (seeded) input (x.npz: every "
           "input)\n"
           "  --compare b.tflite  run b.tflite on the same input and compare "
-          "outputs\n"
+          "outputs (an\n"
+          "                   int8 interface's values as the real ones they "
+          "stand for)\n"
           "  --atol A, --rtol R  tolerances of --compare on max |a - b| and "
           "max |a - b| / max |b|\n"
           "                   (default 1e-4, 1e-5)\n"
@@ -195,16 +245,19 @@ int runTFLite(int argc, char **argv) {
     return 1;
   }
   if (input.empty()) {
-    // Seeded standard normal values, one stream over the inputs in order.
+    // Seeded standard normal values, one stream over the inputs in order
+    // (an int8 input takes them quantised).
     mlir::mobileone::SplitMix64 random(seed);
     for (size_t i = 0; i < ins.size(); ++i) {
       xs[i].resize(ins[i].numElements());
       random.fillStandardNormal(xs[i].data(), xs[i].size());
+      if (ins[i].dtype == DType::Int8)
+        for (float &x : xs[i])
+          x = ins[i].quantize(x);
     }
   }
-  std::vector<ConstTensorView> inViews;
-  for (const std::vector<float> &x : xs)
-    inViews.push_back({x.data(), x.size()});
+  std::vector<std::vector<float>> packed = xs;
+  std::vector<ConstTensorView> inViews = pack(ins, packed);
   std::vector<TensorView> outViews;
   for (size_t o = 0; o < ys.size(); ++o)
     outViews.push_back({ys[o].data(), ys[o].size(), outs[o].dtype});
@@ -213,6 +266,8 @@ int runTFLite(int argc, char **argv) {
     std::fprintf(stderr, "mobileone-run: %s\n", error.c_str());
     return 1;
   }
+  for (size_t o = 0; o < ys.size(); ++o)
+    widenValues(outs[o].dtype, ys[o].data(), ys[o].size());
   // Neither output may replace the model, an input or the other output.
   if (!output.empty() &&
       !writeTensors(output, outs, ys, "--output", "outputs", error,
@@ -226,18 +281,7 @@ int runTFLite(int argc, char **argv) {
     std::fprintf(stderr, "mobileone-run: %s\n", error.c_str());
     return 1;
   }
-  // Written as they are; compared and summarised as values.
-  for (size_t o = 0; o < ys.size(); ++o)
-    widenIndices(outs[o].dtype, ys[o].data(), ys[o].size());
-  auto interface = [](const std::vector<TensorInfo> &ts) {
-    std::string s;
-    for (size_t i = 0; i < ts.size(); ++i)
-      s += (i ? ", '" : "'") + ts[i].name + "' " + shapeText(ts[i].shape) +
-           (ts[i].dtype == DType::Float32
-                ? std::string()
-                : std::string(" ") + dtypeName(ts[i].dtype));
-    return s;
-  };
+  auto interface = interfaceText;
   std::printf("%s: backend %s, %ld thread%s, input%s %s -> output%s %s\n",
               model.c_str(), session->backend(), threads,
               threads == 1 ? "" : "s", ins.size() > 1 ? "s" : "",
@@ -292,23 +336,31 @@ int runTFLite(int argc, char **argv) {
                    interface(ins).c_str(), interface(outs).c_str());
       return 1;
     }
+    // The same inputs (quantised or dequantised where the two interfaces'
+    // dtypes differ); outputs compared as the real values they stand for.
+    const std::vector<TensorInfo> &otherIns = other->inputs();
+    const std::vector<TensorInfo> &otherOuts = other->outputs();
+    std::vector<std::vector<float>> otherXs;
+    for (size_t i = 0; i < ins.size(); ++i)
+      otherXs.push_back(convertInput(ins[i], otherIns[i], xs[i]));
+    std::vector<ConstTensorView> otherViews = pack(otherIns, otherXs);
     std::vector<std::vector<float>> refs(outs.size());
     std::vector<TensorView> refViews;
     for (size_t o = 0; o < outs.size(); ++o) {
       refs[o].resize(ys[o].size());
-      refViews.push_back({refs[o].data(), refs[o].size(),
-                          other->outputs()[o].dtype});
+      refViews.push_back({refs[o].data(), refs[o].size(), otherOuts[o].dtype});
     }
-    if (!other->run(inViews, refViews, error)) {
+    if (!other->run(otherViews, refViews, error)) {
       std::fprintf(stderr, "mobileone-run: %s: %s\n", compare.c_str(),
                    error.c_str());
       return 1;
     }
-    for (size_t o = 0; o < refs.size(); ++o)
-      widenIndices(other->outputs()[o].dtype, refs[o].data(), refs[o].size());
     bool allPass = true;
     for (size_t o = 0; o < outs.size(); ++o) {
-      Difference d = difference(ys[o].data(), refs[o].data(), ys[o].size());
+      widenValues(otherOuts[o].dtype, refs[o].data(), refs[o].size());
+      refs[o] = realValues(otherOuts[o], std::move(refs[o]));
+      std::vector<float> y = realValues(outs[o], ys[o]);
+      Difference d = difference(y.data(), refs[o].data(), y.size());
       bool pass = d.maxAbs <= atol && d.relative <= rtol;
       allPass &= pass;
       std::printf("output #%zu: max abs diff %.3e (atol %.1e), relative diff "

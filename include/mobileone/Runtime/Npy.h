@@ -13,22 +13,25 @@
 namespace mobileone::runtime {
 
 /// Reads a little-endian float32, C-order .npy file (v1.0 to 3.0): exactly
-/// the values its shape says, at most 2^28.
+/// the values its shape says, at most 2^28. With `dtype`, int32 and int8
+/// files too (their values converted to floats; the file's type there).
 bool readNpy(const std::string &path, std::vector<int64_t> &shape,
-             std::vector<float> &data, std::string &error);
+             std::vector<float> &data, std::string &error,
+             DType *dtype = nullptr);
 
 /// One array of a .npz file.
 struct NamedArray {
   std::string name; ///< the key, without ".npy"
   std::vector<int64_t> shape;
-  std::vector<float> data; ///< int32 values (their bits) when dtype says so
-  DType dtype = DType::Float32;
+  std::vector<float> data; ///< the values, whatever the file's type
+  DType dtype = DType::Float32; ///< the file's type (written as this)
 };
 /// Reads a .npz file as numpy.savez writes it (a zip of stored .npy files,
 /// ZIP64 too; each array float32 as readNpy requires, CRC checked). A
 /// compressed archive (numpy.savez_compressed) is an error that says so.
+/// With `integers`, int32 and int8 arrays too.
 bool readNpz(const std::string &path, std::vector<NamedArray> &arrays,
-             std::string &error);
+             std::string &error, bool integers = false);
 /// Writes one (stored entries, loadable by numpy.load) through
 /// writeFileWhole.
 bool writeNpz(const std::string &path, const std::vector<NamedArray> &arrays,
@@ -37,14 +40,17 @@ bool writeNpz(const std::string &path, const std::vector<NamedArray> &arrays,
 
 /// The interface tensors `ts` from `path`, as mobileone-run's --input reads
 /// them in both modes: one .npy for a model of one input, or a .npz holding
-/// exactly one array per tensor name. Errors name the array and what was
-/// expected (with the NCHW -> NHWC hint for an `nhwcInterface`).
+/// exactly one array per tensor name, each of its tensor's dtype (float32;
+/// int8 for an int8 interface), its values as floats. Errors name the array
+/// and what was expected (with the NCHW -> NHWC hint for an
+/// `nhwcInterface`, the quantisation for an int8 tensor).
 bool readTensors(const std::string &path, const std::vector<TensorInfo> &ts,
                  std::vector<std::vector<float>> &values, bool nhwcInterface,
                  std::string &error);
 /// `values` of the interface tensors `ts` to `path` (--output,
 /// --save-input): a .npz of every tensor keyed by name, or a .npy when there
-/// is one (else an error naming `option` y.npz).
+/// is one (else an error naming `option` y.npz); each stored as its
+/// tensor's dtype.
 bool writeTensors(const std::string &path, const std::vector<TensorInfo> &ts,
                   const std::vector<std::vector<float>> &values,
                   const char *option, const char *what, std::string &error,
@@ -52,7 +58,10 @@ bool writeTensors(const std::string &path, const std::vector<TensorInfo> &ts,
 
 /// "[1, 3, 224, 224]".
 std::string shapeText(const std::vector<int64_t> &shape);
-/// Writes one through writeFileWhole.
+/// An int8 tensor's meaning, "real = 0.0305 x (q + 2)"; "" for other dtypes.
+std::string quantizationText(const TensorInfo &t);
+/// Writes one through writeFileWhole: `data` holds the values, stored as
+/// `dtype`.
 bool writeNpy(const std::string &path, const std::vector<int64_t> &shape,
               const float *data, std::string &error,
               const std::vector<std::string> &protect = {},

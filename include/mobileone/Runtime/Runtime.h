@@ -27,6 +27,7 @@
 #ifndef MOBILEONE_RUNTIME_RUNTIME_H
 #define MOBILEONE_RUNTIME_RUNTIME_H
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -61,12 +62,14 @@ struct Options {
 constexpr const char *kNCHWInterfaceDescription = "mobileone; interface NCHW";
 
 /// Element types of the interface tensors: float32 (the kernels compute in
-/// float32), int32 for indices (ARG_MAX's output); quantised interfaces join
-/// here. Both are 4 bytes: a float buffer of the same size holds either.
-enum class DType { Float32, Int32 };
+/// float32), int32 for indices (ARG_MAX's output), int8 for the quantised
+/// interface of an int8 model compiled with --io-dtype int8 (each tensor's
+/// TensorInfo::scale and zeroPoint say what its values stand for).
+enum class DType { Float32, Int32, Int8 };
 inline const char *dtypeName(DType t) {
-  return t == DType::Int32 ? "int32" : "float32";
+  return t == DType::Int32 ? "int32" : t == DType::Int8 ? "int8" : "float32";
 }
+inline size_t dtypeBytes(DType t) { return t == DType::Int8 ? 1 : 4; }
 
 /// A caller's buffer for one graph output: `elements` values of `dtype`.
 struct TensorView {
@@ -77,8 +80,11 @@ struct TensorView {
       : data(data), elements(int64_t(elements)) {}
   TensorView(int32_t *data, size_t elements)
       : data(data), elements(int64_t(elements)), dtype(DType::Int32) {}
-  /// `elements` 4-byte values of `dtype` in a float buffer.
-  TensorView(float *data, size_t elements, DType dtype)
+  TensorView(int8_t *data, size_t elements)
+      : data(data), elements(int64_t(elements)), dtype(DType::Int8) {}
+  /// `elements` values of `dtype` at `data` (e.g. in a float buffer of
+  /// `elements` floats, which holds any dtype: see widenValues).
+  TensorView(void *data, size_t elements, DType dtype)
       : data(data), elements(int64_t(elements)), dtype(dtype) {}
 };
 /// The same for one graph input.
@@ -88,18 +94,46 @@ struct ConstTensorView {
   DType dtype = DType::Float32;
   ConstTensorView(const float *data, size_t elements)
       : data(data), elements(int64_t(elements)) {}
+  ConstTensorView(const int32_t *data, size_t elements)
+      : data(data), elements(int64_t(elements)), dtype(DType::Int32) {}
+  ConstTensorView(const int8_t *data, size_t elements)
+      : data(data), elements(int64_t(elements)), dtype(DType::Int8) {}
+  ConstTensorView(const void *data, size_t elements, DType dtype)
+      : data(data), elements(int64_t(elements)), dtype(dtype) {}
 };
 
-/// int32 values held in a float buffer (their bits, as a TensorView of
-/// DType::Int32 writes them) converted to float values in place, for
-/// comparisons and summaries; float32 data is left alone.
-inline void widenIndices(DType dtype, float *values, size_t n) {
-  if (dtype != DType::Int32)
-    return;
-  for (size_t i = 0; i < n; ++i) {
-    int32_t v;
-    __builtin_memcpy(&v, values + i, sizeof v);
-    values[i] = float(v);
+/// Tools hold every interface tensor as a float buffer of its element
+/// count, whatever its dtype. `widenValues` turns the `n` values of `dtype`
+/// stored at its start (as a view of that dtype writes them) into float
+/// values in place, for comparisons, summaries and .npy files;
+/// `narrowValues` does the reverse before a run (int8 and int32 values must
+/// be integers in range: they are, from an int8 / int32 .npy or from
+/// `quantizeValue`). Float32 data is left alone.
+inline void widenValues(DType dtype, float *values, size_t n) {
+  if (dtype == DType::Int32) {
+    for (size_t i = 0; i < n; ++i) {
+      int32_t v;
+      __builtin_memcpy(&v, values + i, sizeof v);
+      values[i] = float(v);
+    }
+  } else if (dtype == DType::Int8) {
+    // Backwards: value i's 4 bytes cover only bytes already read.
+    const int8_t *q = reinterpret_cast<const int8_t *>(values);
+    for (size_t i = n; i-- > 0;)
+      values[i] = float(q[i]);
+  }
+}
+inline void narrowValues(DType dtype, float *values, size_t n) {
+  if (dtype == DType::Int32) {
+    for (size_t i = 0; i < n; ++i) {
+      int32_t v = int32_t(values[i]);
+      __builtin_memcpy(values + i, &v, sizeof v);
+    }
+  } else if (dtype == DType::Int8) {
+    // Forwards: byte i overwrites only values already read.
+    int8_t *q = reinterpret_cast<int8_t *>(values);
+    for (size_t i = 0; i < n; ++i)
+      q[i] = int8_t(values[i]);
   }
 }
 
@@ -107,11 +141,30 @@ struct TensorInfo {
   std::string name;
   std::vector<int64_t> shape; ///< NHWC for 4-D tensors
   DType dtype = DType::Float32;
+  /// An int8 tensor's parameters: real = scale x (q - zeroPoint).
+  float scale = 0.0f;
+  int32_t zeroPoint = 0;
   int64_t numElements() const {
     int64_t n = 1;
     for (int64_t d : shape)
       n *= d;
     return n;
+  }
+  /// An int8 tensor's value for real `x`, as QUANTIZE computes it (float
+  /// division, rounded half away from zero, clamped; NaN to the zero
+  /// point), and the real value of `q`: how a caller feeds float data to an
+  /// int8 interface and reads its outputs. Other dtypes: unchanged.
+  float quantize(float x) const {
+    if (dtype != DType::Int8)
+      return x;
+    if (std::isnan(x))
+      return float(zeroPoint);
+    float q = std::round(x / scale) + float(zeroPoint);
+    return q < -128.0f ? -128.0f : q > 127.0f ? 127.0f : q;
+  }
+  float real(float q) const {
+    return dtype != DType::Int8 ? q
+                                : float(double(scale) * (double(q) - zeroPoint));
   }
 };
 

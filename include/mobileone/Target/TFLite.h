@@ -35,7 +35,8 @@ enum class WeightPrecision {
   /// TFLite's int8 scheme: weights int8 symmetric per output channel,
   /// biases int32, activations int8 per tensor from calibrated ranges
   /// (TFLiteOptions::calibrate); the graph's inputs and outputs stay float32
-  /// behind a QUANTIZE and a DEQUANTIZE.
+  /// behind a QUANTIZE and a DEQUANTIZE, or are int8
+  /// (TFLiteOptions::int8Interface).
   INT8,
 };
 
@@ -120,6 +121,9 @@ struct TFLiteOptions {
   QuantizationSummary *summary = nullptr;
   /// INT8: the quantisation-aware choices of how to fold.
   Int8Folding folding;
+  /// INT8: int8 graph inputs and outputs (each with its scale and zero
+  /// point; --io-dtype int8) instead of float32 ones; int32 outputs stay.
+  bool int8Interface = false;
   /// The caller no longer reads the module: it is lowered in place, and the
   /// weights the lowering replaces, then (once in the FlatBuffer) all of its
   /// weights, are freed unless one of `liveModules` (other modules of the

@@ -1144,10 +1144,14 @@ LogicalResult Writer::run(ModuleOp module, std::string &out) {
              << ranges->size() << " tensors, the model has "
              << graph.tensors.size() << " (this is a bug)";
     std::vector<std::string> unmatched;
+    std::string interfaceError;
     tfl::quantizeGraph(
         graph, *ranges, [&](const std::string &n) { return unique(n); }, fbb,
         options.summary, options.folding.keepFloat, unmatched,
-        options.folding.biasCorrection);
+        options.folding.biasCorrection, options.int8Interface, interfaceError);
+    if (!interfaceError.empty())
+      return func.emitError("TFLite target, --io-dtype int8: ")
+             << interfaceError;
     if (!unmatched.empty()) {
       // The names it could have been: the int8 operators' layers.
       std::string known;

@@ -95,8 +95,9 @@ struct Graph {
 /// activation ranges `ranges` (by tensor index; every float activation's
 /// [min, max] over the calibration set). Operators without an int8 form
 /// stay float32 between a DEQUANTIZE and a QUANTIZE; graph inputs and
-/// outputs stay float32. `unique` makes a tensor name unique; `fbb` holds
-/// the options of operators the rewrite creates.
+/// outputs stay float32 unless `int8Interface` (--io-dtype int8; else
+/// `interfaceError` says why not). `unique` makes a tensor name unique;
+/// `fbb` holds the options of operators the rewrite creates.
 /// Operators whose layer (their output's origin without a kKernelPart or
 /// kIdentityPart suffix) is in `keepFloat` stay float32; `unmatched` gets
 /// the names of `keepFloat` that match no operator.
@@ -106,7 +107,8 @@ void quantizeGraph(Graph &g, const std::vector<TensorRange> &ranges,
                    QuantizationSummary *summary,
                    const std::vector<std::string> &keepFloat,
                    std::vector<std::string> &unmatched,
-                   bool biasCorrection);
+                   bool biasCorrection, bool int8Interface,
+                   std::string &interfaceError);
 
 /// The origins of an identity split's two terms (IdentitySplit.h): "<conv>"
 /// followed by these.

@@ -116,6 +116,12 @@ public:
         keepFloat(keepFloat.begin(), keepFloat.end()),
         biasCorrection(biasCorrection) {}
   void run();
+  /// --io-dtype int8, after run(): every float32 graph input and output
+  /// becomes the int8 tensor its QUANTIZE writes or its DEQUANTIZE reads
+  /// (those operators dropped), under the interface's name; one computed in
+  /// float32 gets a QUANTIZE with its calibrated range. False with `error`
+  /// where a tensor has no range to quantise it with.
+  bool useInt8Interface(std::string &error);
   /// The --keep-float names that matched an operator.
   std::set<std::string> keptFloat;
   std::set<std::string> keepFloat;
@@ -493,6 +499,77 @@ int Quantizer::foldConstantChannels(OpRecord &op, int32_t x, float step,
   return int(constant.size());
 }
 
+bool Quantizer::useInt8Interface(std::string &error) {
+  auto readers = [&](int32_t t) {
+    int n = 0;
+    for (const OpRecord &op : g.ops)
+      n += int(std::count(op.inputs.begin(), op.inputs.end(), t));
+    return n;
+  };
+  // The interface keeps its names; the float32 tensor left inside (if any)
+  // is renamed.
+  auto takeName = [&](int32_t q, int32_t f) {
+    std::string name = g.tensors[f].name;
+    g.tensors[f].name = unique(name + "/float");
+    g.tensors[q].name = name;
+  };
+  auto needRange = [&](int32_t t, const char *what) {
+    if (observed(t))
+      return true;
+    error = std::string(what) + " '" + g.tensors[t].name +
+            "' has no calibrated range to quantise it with";
+    return false;
+  };
+  std::vector<OpRecord> front;
+  for (int32_t &t : g.inputs) {
+    if (g.tensors[t].type != tflite::TensorType_FLOAT32)
+      continue;
+    int32_t q = size_t(t) < int8Form.size() ? int8Form[t] : -1;
+    if (q < 0) {
+      if (!needRange(t, "input"))
+        return false;
+      q = newTensor(t, tflite::TensorType_INT8, g.tensors[t].name + "/int8",
+                    rangeParams(t));
+    }
+    auto it = std::find_if(g.ops.begin(), g.ops.end(), [&](const OpRecord &op) {
+      return op.code == tflite::BuiltinOperator_QUANTIZE &&
+             op.inputs == std::vector<int32_t>{t} &&
+             op.outputs == std::vector<int32_t>{q};
+    });
+    if (it != g.ops.end())
+      g.ops.erase(it);
+    // Operators kept in float32 read it through a DEQUANTIZE.
+    if (readers(t))
+      front.push_back({tflite::BuiltinOperator_DEQUANTIZE, {q}, {t}});
+    takeName(q, t);
+    t = q;
+  }
+  g.ops.insert(g.ops.begin(), front.begin(), front.end());
+  for (int32_t &y : g.outputs) {
+    if (g.tensors[y].type != tflite::TensorType_FLOAT32)
+      continue; // int32 indices stay
+    auto it = std::find_if(g.ops.begin(), g.ops.end(), [&](const OpRecord &op) {
+      return op.outputs == std::vector<int32_t>{y};
+    });
+    int32_t q;
+    if (it != g.ops.end() && it->code == tflite::BuiltinOperator_DEQUANTIZE &&
+        g.tensors[it->inputs[0]].type == tflite::TensorType_INT8) {
+      q = it->inputs[0];
+      if (!readers(y))
+        g.ops.erase(it);
+    } else {
+      if (!needRange(y, "output"))
+        return false;
+      q = newTensor(y, tflite::TensorType_INT8, g.tensors[y].name + "/int8",
+                    rangeParams(y));
+      g.ops.push_back({tflite::BuiltinOperator_QUANTIZE, {y}, {q}});
+    }
+    takeName(q, y);
+    y = q;
+  }
+  return true;
+}
+
 void Quantizer::run() {
   const size_t original = g.tensors.size();
   int8Form.assign(original, -1);
@@ -655,9 +732,12 @@ void mlir::mobileone::tfl::quantizeGraph(
     const std::function<std::string(const std::string &)> &unique,
     flatbuffers::FlatBufferBuilder &fbb, QuantizationSummary *summary,
     const std::vector<std::string> &keepFloat,
-    std::vector<std::string> &unmatched, bool biasCorrection) {
+    std::vector<std::string> &unmatched, bool biasCorrection,
+    bool int8Interface, std::string &interfaceError) {
   Quantizer q(g, ranges, unique, fbb, summary, keepFloat, biasCorrection);
   q.run();
+  if (int8Interface && !q.useInt8Interface(interfaceError))
+    return;
   for (const std::string &name : keepFloat)
     if (!q.keptFloat.count(name))
       unmatched.push_back(name);

@@ -7,7 +7,9 @@ field changed.
 writes OUT_PREFIX-MUTATION.tflite for each mutation.
 
 Mutations: scale-zero, scale-nan, zero-point-range, axis-count, axis-range,
-no-quantization, bias-scale, filter-zero-point.
+no-quantization, bias-scale, filter-zero-point; for an int8 interface
+(--io-dtype int8): input-per-axis (the graph input quantised per channel),
+input-float16 (the graph input FLOAT16).
 """
 import json
 import os
@@ -51,8 +53,18 @@ def edit(schema, src, dst, mutation):
                          len(quant(t).get('scale', [])) > 1)
         bias = first(lambda t: t.get('type') == 'INT32' and
                      quant(t).get('scale'))
+        graph_input = tensors[model['subgraphs'][0]['inputs'][0]]
         nan = False
-        if mutation == 'scale-zero':
+        if mutation == 'input-per-axis':
+            q = graph_input['quantization']
+            channels = graph_input['shape'][-1]
+            q['scale'] = q['scale'] * channels
+            q['zero_point'] = q['zero_point'] * channels
+            q['quantized_dimension'] = len(graph_input['shape']) - 1
+        elif mutation == 'input-float16':
+            graph_input['type'] = 'FLOAT16'
+            graph_input.pop('quantization', None)
+        elif mutation == 'scale-zero':
             activation['quantization']['scale'][0] = 0.0
         elif mutation == 'scale-nan':
             activation['quantization']['scale'][0] = 12345.5

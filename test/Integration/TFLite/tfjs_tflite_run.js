@@ -6,6 +6,8 @@
 //   node tfjs_tflite_run.js MODEL.tflite IN0.npy,IN1.npy OUT0.npy,OUT1.npy,...
 //
 // Several inputs and outputs are comma-separated lists in the model's order.
+// Inputs are float32 or int8 .npy files (an int8 interface); outputs are
+// written as float32 (an int8 output's integer values).
 //
 // The package's loader is written for browsers; in Node it runs when given
 // `self`, `self.location`, an `importScripts` that evaluates a local file, a
@@ -21,12 +23,14 @@ function readNpy(file) {
   const buf = fs.readFileSync(file);
   const headerLen = buf.readUInt16LE(8);
   const header = buf.toString('latin1', 10, 10 + headerLen);
-  if (!header.includes("'<f4'"))
-    throw new Error(`${file}: expected float32 data`);
+  const int8 = header.includes("'|i1'");
+  if (!int8 && !header.includes("'<f4'"))
+    throw new Error(`${file}: expected float32 or int8 data`);
   const shape = header.match(/'shape': \(([^)]*)\)/)[1].split(',')
       .map(s => s.trim()).filter(s => s.length).map(Number);
-  const data = new Float32Array(buf.buffer.slice(
-      buf.byteOffset + 10 + headerLen, buf.byteOffset + buf.byteLength));
+  const bytes = buf.buffer.slice(
+      buf.byteOffset + 10 + headerLen, buf.byteOffset + buf.byteLength);
+  const data = int8 ? new Int8Array(bytes) : new Float32Array(bytes);
   return {shape, data};
 }
 

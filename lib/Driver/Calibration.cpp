@@ -417,3 +417,70 @@ bool CalibrationSet::ranges(ArrayRef<uint8_t> model, CalibrationMethod method,
   }
   return true;
 }
+
+std::vector<KeepFloatCandidate> mlir::mobileone::rankKeepFloat(
+    const QuantizationSummary &q,
+    const std::vector<CalibrationSet::TensorError> &errors,
+    const Int8Folding &folding, double fp32MacsPerSecond, double budget,
+    double minLoss) {
+  std::map<std::string, double> sqnr;
+  for (const CalibrationSet::TensorError &e : errors)
+    sqnr.emplace(e.name, e.sqnr);
+  std::vector<KeepFloatCandidate> out;
+  if (!(q.int8Seconds > 0.0))
+    return out;
+  // A split kernel's two parts are one layer (kept whole): their sizes add
+  // up, the larger loss counts.
+  std::vector<Int8Layer> layers;
+  std::map<std::string, double> losses;
+  for (const Int8Layer &l : q.layers) {
+    auto in = sqnr.find(l.input), y = sqnr.find(l.output);
+    if (in == sqnr.end() || y == sqnr.end() ||
+        llvm::is_contained(folding.keepFloat, l.layer))
+      continue;
+    const double loss = in->second - y->second;
+    auto [it, fresh] = losses.try_emplace(l.layer, loss);
+    if (fresh) {
+      layers.push_back(l);
+      continue;
+    }
+    it->second = std::max(it->second, loss);
+    for (Int8Layer &m : layers)
+      if (m.layer == l.layer) {
+        m.macs += l.macs;
+        m.weights += l.weights;
+        m.inputElements += l.inputElements;
+        m.outputElements += l.outputElements;
+      }
+  }
+  for (const Int8Layer &l : layers) {
+    const double loss = losses[l.layer];
+    // float32: weights and activations 4 bytes each, on the float
+    // roofline at an efficiency that falls with the reduction depth K
+    // (K / (K + 64): measured 30% on a 3-channel 3x3 stem, K = 27, and
+    // over 90% on deep 1x1 layers); int8: 1 byte, the int8 roofline; plus
+    // the DEQUANTIZE and QUANTIZE around it, ~0.35 ns per element each on
+    // the reference kernels (measured on MobileOne-S0's stem): the time of
+    // kConvertMacs int8 multiply-adds.
+    constexpr double kConvertMacs = 16.0;
+    const double io = double(l.inputElements + l.outputElements);
+    const double bytes = io + double(l.weights);
+    const double depth = l.outputElements ? l.macs / l.outputElements : 0.0;
+    const double fp32 =
+        std::max(l.macs / (fp32MacsPerSecond * depth / (depth + 64.0)),
+                 4.0 * bytes / folding.bytesPerSecond);
+    const double int8 = std::max(l.macs / folding.macsPerSecond,
+                                 bytes / folding.bytesPerSecond);
+    const double extra = std::max(0.0, fp32 - int8) +
+                         io * kConvertMacs / folding.macsPerSecond +
+                         2.0 * folding.opSeconds;
+    const double cost = extra / q.int8Seconds;
+    if (loss >= minLoss && cost <= budget)
+      out.push_back({l.layer, loss, cost, l.weights});
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const KeepFloatCandidate &a, const KeepFloatCandidate &b) {
+                     return a.loss > b.loss;
+                   });
+  return out;
+}

@@ -30,6 +30,8 @@
 #include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 
+#include <limits>
+
 using namespace mlir;
 using namespace mlir::mobileone;
 using namespace llvm;
@@ -159,6 +161,11 @@ std::vector<std::string> tfliteInterfaceLines(const std::string &bytes) {
       lines.push_back(os.str());
     }
   return lines;
+}
+
+/// Whether --keep-float auto runs.
+bool autoKeepFloatOn(const CompileOptions &o) {
+  return o.precision == "int8" && llvm::is_contained(o.keepFloat, "auto");
 }
 
 int64_t opCount(const mlir::mobileone::Cost &c, StringRef op) {
@@ -486,6 +493,12 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
   raw_string_ostream os(bytes);
   QuantizationSummary quantization;
   std::vector<CalibrationSet::TensorError> int8Errors;
+  // What --keep-float auto measured and chose (the weakest output's SQNR).
+  struct {
+    double before = 0.0, after = 0.0, cost = 0.0;
+    std::vector<KeepFloatCandidate> chosen;
+    std::vector<std::pair<std::vector<KeepFloatCandidate>, double>> tried;
+  } autoKeepFloat;
   // int8: the int8 .tflite, written as it is or as the quantisation behind
   // a QDQ .onnx (one quantisation for both formats).
   std::string int8Tflite;
@@ -501,7 +514,11 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     // docs/benchmarks.md).
     tfliteOptions.folding.splitIdentity = options.int8Fold == "auto";
     tfliteOptions.folding.maxSlowdown = options.maxSlowdown;
-    tfliteOptions.folding.keepFloat = options.keepFloat;
+    // --keep-float auto: the named layers, and those the measurement picks.
+    const bool autoKeep = autoKeepFloatOn(options);
+    for (const std::string &name : options.keepFloat)
+      if (name != "auto")
+        tfliteOptions.folding.keepFloat.push_back(name);
     tfliteOptions.folding.biasCorrection = options.biasCorrection;
     // Quantised TOSA makes its own int8 interface from the float32 one.
     tfliteOptions.int8Interface =
@@ -522,25 +539,95 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
       diag << "mobileone-compile: " << error << "\n";
       return failure();
     };
-    // A QDQ .onnx is written from `module` next; otherwise nothing reads it
-    // after this.
-    tfliteOptions.consumeModule = ext != ".onnx";
+    // A QDQ .onnx is written from `module` next, and --keep-float auto may
+    // emit it again; otherwise nothing reads it after this.
+    tfliteOptions.consumeModule = ext != ".onnx" && !autoKeep;
     tfliteOptions.liveModules = copies;
-    if (failed(emitTFLite(*module, int8Tflite, tfliteOptions)))
-      return result;
-    if (options.summary || report) {
-      // What quantising cost, tensor by tensor, on a few calibration
-      // samples: the calibrated float32 model beside the int8 one.
+    // One int8 emission and (`measure`) what quantising cost, tensor by
+    // tensor, on a few calibration samples: the calibrated float32 model
+    // beside the int8 one.
+    auto emitInt8 = [&](TFLiteOptions &o, std::string &out,
+                        QuantizationSummary &q,
+                        std::vector<CalibrationSet::TensorError> &errors,
+                        bool measure) {
+      o.summary = &q;
+      if (failed(emitTFLite(*module, out, o)))
+        return false;
       auto bytesOf = [](const std::string &s) {
         return ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(s.data()),
                                  s.size());
       };
       std::string error;
-      if (!calibrationSet->errors(bytesOf(quantization.floatModel),
-                                  bytesOf(int8Tflite), 2, int8Errors, error)) {
+      if (measure && !calibrationSet->errors(bytesOf(q.floatModel),
+                                             bytesOf(out), 2, errors, error)) {
         diag << "mobileone-compile: measuring the int8 model: " << error
              << "\n";
-        return result;
+        return false;
+      }
+      return true;
+    };
+    if (!emitInt8(tfliteOptions, int8Tflite, quantization, int8Errors,
+                  options.summary || report || autoKeep))
+      return result;
+    if (autoKeep) {
+      // The layers losing most SQNR (at least 1 dB) whose float32 cost fits
+      // the budget and whose float16 weights keep the file within 0.35x of
+      // the float32 one: the top three together, else the top one alone;
+      // kept when the weakest output gains at least 0.5 dB. The identity
+      // splits get what is left of the budget.
+      auto weakestOutput = [](const std::vector<CalibrationSet::TensorError> &e) {
+        double w = std::numeric_limits<double>::infinity();
+        for (const CalibrationSet::TensorError &t : e)
+          if (t.output)
+            w = std::min(w, t.sqnr);
+        return w;
+      };
+      const double fp32MacsPerSecond = machine.peakGflops * 1e9 / 2 * 0.9;
+      std::vector<KeepFloatCandidate> ranked =
+          rankKeepFloat(quantization, int8Errors, tfliteOptions.folding,
+                        fp32MacsPerSecond, options.maxSlowdown, 1.0);
+      std::vector<std::vector<KeepFloatCandidate>> trials;
+      std::vector<KeepFloatCandidate> together;
+      double cost = 0.0;
+      int64_t spare = int64_t(0.35 * double(quantization.floatModel.size())) -
+                      int64_t(int8Tflite.size());
+      for (const KeepFloatCandidate &c : ranked)
+        if (together.size() < 3 && cost + c.cost <= options.maxSlowdown &&
+            c.bytes <= spare) {
+          together.push_back(c);
+          cost += c.cost;
+          spare -= c.bytes;
+        }
+      if (!together.empty())
+        trials.push_back(together);
+      if (together.size() > 1)
+        trials.push_back({together.front()});
+      autoKeepFloat.before = weakestOutput(int8Errors);
+      for (const std::vector<KeepFloatCandidate> &trial : trials) {
+        TFLiteOptions o = tfliteOptions;
+        double spent = 0.0;
+        for (const KeepFloatCandidate &c : trial) {
+          o.folding.keepFloat.push_back(c.layer);
+          o.folding.halfWeights.push_back(c.layer);
+          spent += c.cost;
+        }
+        o.folding.maxSlowdown = std::max(0.0, options.maxSlowdown - spent);
+        QuantizationSummary q;
+        std::string out;
+        std::vector<CalibrationSet::TensorError> errors;
+        if (!emitInt8(o, out, q, errors, true))
+          return result;
+        const double after = weakestOutput(errors);
+        autoKeepFloat.tried.push_back({trial, after});
+        if (after >= autoKeepFloat.before + 0.5) {
+          autoKeepFloat.chosen = trial;
+          autoKeepFloat.after = after;
+          autoKeepFloat.cost = spent;
+          quantization = std::move(q);
+          int8Tflite = std::move(out);
+          int8Errors = std::move(errors);
+          break;
+        }
       }
     }
   }
@@ -852,6 +939,31 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     for (const std::string &name : quantization.keptFloat)
       summary << " " << name;
     summary << "\n";
+  }
+  if (autoKeepFloatOn(options)) {
+    auto names = [](const std::vector<KeepFloatCandidate> &cs) {
+      std::string s;
+      for (const KeepFloatCandidate &c : cs)
+        s += (s.empty() ? "" : ", ") + c.layer + " (" +
+             formatv("{0:F1}", c.loss).str() + " dB lost)";
+      return s;
+    };
+    summary << "  keep-float auto:   ";
+    if (!autoKeepFloat.chosen.empty())
+      summary << names(autoKeepFloat.chosen) << " kept float32: weakest output "
+              << format("%.1f", autoKeepFloat.before) << " -> "
+              << format("%.1f", autoKeepFloat.after)
+              << " dB, estimated latency +"
+              << format("%.1f", 100.0 * autoKeepFloat.cost) << "%\n";
+    else if (autoKeepFloat.tried.empty())
+      summary << "none kept: no layer loses 1 dB or more within the latency "
+                 "budget and 0.35x of the float32 file\n";
+    else
+      summary << "none kept: " << names(autoKeepFloat.tried.front().first)
+              << " in float32 gave the weakest output "
+              << format("%.1f", autoKeepFloat.tried.front().second)
+              << " dB (int8: " << format("%.1f", autoKeepFloat.before)
+              << "), not 0.5 dB more\n";
   }
   if (!quantization.foldedChannels.empty()) {
     int channels = 0;

@@ -121,7 +121,8 @@ static cl::opt<int> qdqWeightBits(
 static cl::list<std::string> keepFloat(
     "keep-float", cl::CommaSeparated, cl::value_desc("layer,..."),
     cl::desc("--precision int8: leave these layers (op names, as the summary "
-             "and --report name them) in float32"),
+             "and --report name them) in float32; auto: those losing the most "
+             "measured SQNR, within --max-slowdown, if that helps"),
     cl::cat(toolOptions));
 static cl::opt<bool> noBiasCorrection(
     "no-bias-correction",

@@ -78,6 +78,24 @@ private:
   std::vector<std::vector<std::vector<float>>> data;
 };
 
+/// A layer `--keep-float auto` may leave in float32: how much SQNR it loses
+/// (its input tensor's minus its output's, as measured), what running it
+/// in float32 costs, as a fraction of the model's estimated int8 time, and
+/// the bytes its float16 weights add to the file.
+struct KeepFloatCandidate {
+  std::string layer;
+  double loss = 0.0, cost = 0.0;
+  int64_t bytes = 0;
+};
+/// The int8 layers of `q` by measured loss, largest first: those losing at
+/// least `minLoss` dB whose cost fits `budget` on a float32 roofline of
+/// `fp32MacsPerSecond` (the int8 one is `folding`'s).
+std::vector<KeepFloatCandidate>
+rankKeepFloat(const QuantizationSummary &q,
+              const std::vector<CalibrationSet::TensorError> &errors,
+              const Int8Folding &folding, double fp32MacsPerSecond,
+              double budget, double minLoss);
+
 } // namespace mlir::mobileone
 
 #endif

@@ -53,7 +53,9 @@ struct CompileOptions {
   /// every branch into its kernel (fastest).
   std::string int8Fold = "auto";
   double maxSlowdown = 0.10;
-  /// Layers left in float32 in an int8 model (Int8Folding::keepFloat).
+  /// Layers left in float32 in an int8 model (Int8Folding::keepFloat);
+  /// "auto" among them: also those that lose the most measured SQNR, within
+  /// `maxSlowdown` and 0.35x of the float32 file, if that measurably helps.
   std::vector<std::string> keepFloat;
   /// int8: each layer's bias absorbs the mean error of its int8 weights on
   /// the calibration data (Int8Folding::biasCorrection).

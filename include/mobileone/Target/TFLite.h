@@ -81,11 +81,26 @@ struct Int8Folding {
   /// float32 between a DEQUANTIZE and a QUANTIZE (`--keep-float`); their
   /// identity taps are not split. A name that matches no layer is an error.
   std::vector<std::string> keepFloat;
+  /// Layers of `keepFloat` whose weights are stored float16 (widened by a
+  /// DEQUANTIZE, as --precision fp16 does): float32 arithmetic for half the
+  /// bytes (--keep-float auto's choices).
+  std::vector<std::string> halfWeights;
   /// Bias correction: each int8 convolution's and fully connected layer's
   /// float bias, before it is quantised, minus the mean error its int8
   /// weights make on the calibration set (the weights' rounding error times
   /// each input channel's mean).
   bool biasCorrection = true;
+};
+
+/// One int8 convolution or fully connected layer as quantised: what
+/// `--keep-float auto` weighs (the SQNR its input and output tensors have,
+/// what running it in float32 would cost).
+struct Int8Layer {
+  /// The op's name (what --keep-float takes); its input and output tensor
+  /// names, as the int8 error measurement names them.
+  std::string layer, input, output;
+  double macs = 0.0;
+  int64_t weights = 0, inputElements = 0, outputElements = 0;
 };
 
 /// What --precision int8 decided, for the summary and the report.
@@ -104,6 +119,11 @@ struct QuantizationSummary {
   Int8Quantization int8;
   /// The layers Int8Folding::keepFloat kept in float32.
   std::vector<std::string> keptFloat;
+  /// Every int8 convolution and fully connected layer, in model order.
+  std::vector<Int8Layer> layers;
+  /// The model's estimated int8 time (seconds) on the folding's roofline,
+  /// which Int8Folding::maxSlowdown is a fraction of.
+  double int8Seconds = 0.0;
 };
 
 struct TFLiteOptions {

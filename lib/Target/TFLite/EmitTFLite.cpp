@@ -1098,7 +1098,8 @@ LogicalResult Writer::run(ModuleOp module, std::string &out) {
   // run) for the summary.
   identitySplits = tfl::chooseIdentitySplits(
       func, absorbed, options.folding,
-      ranges && options.summary ? &options.summary->identitySplits : nullptr);
+      ranges && options.summary ? &options.summary->identitySplits : nullptr,
+      ranges && options.summary ? &options.summary->int8Seconds : nullptr);
   // TFLite tensors have positive dimensions (the runtimes refuse empty ones).
   for (Operation &op : body.without_terminator())
     for (Value r : op.getResults())
@@ -1147,8 +1148,8 @@ LogicalResult Writer::run(ModuleOp module, std::string &out) {
     std::string interfaceError;
     tfl::quantizeGraph(
         graph, *ranges, [&](const std::string &n) { return unique(n); }, fbb,
-        options.summary, options.folding.keepFloat, unmatched,
-        options.folding.biasCorrection, options.int8Interface, interfaceError);
+        options.summary, options.folding, unmatched, options.int8Interface,
+        interfaceError);
     if (!interfaceError.empty())
       return func.emitError("TFLite target, --io-dtype int8: ")
              << interfaceError;

@@ -99,15 +99,14 @@ struct Graph {
 /// `interfaceError` says why not). `unique` makes a tensor name unique;
 /// `fbb` holds the options of operators the rewrite creates.
 /// Operators whose layer (their output's origin without a kKernelPart or
-/// kIdentityPart suffix) is in `keepFloat` stay float32; `unmatched` gets
-/// the names of `keepFloat` that match no operator.
+/// kIdentityPart suffix) is in `folding.keepFloat` stay float32 (their
+/// weights float16 behind a DEQUANTIZE if in `folding.halfWeights`);
+/// `unmatched` gets the names of `keepFloat` that match no operator.
 void quantizeGraph(Graph &g, const std::vector<TensorRange> &ranges,
                    const std::function<std::string(const std::string &)> &unique,
                    flatbuffers::FlatBufferBuilder &fbb,
-                   QuantizationSummary *summary,
-                   const std::vector<std::string> &keepFloat,
-                   std::vector<std::string> &unmatched,
-                   bool biasCorrection, bool int8Interface,
+                   QuantizationSummary *summary, const Int8Folding &folding,
+                   std::vector<std::string> &unmatched, bool int8Interface,
                    std::string &interfaceError);
 
 /// The origins of an identity split's two terms (IdentitySplit.h): "<conv>"

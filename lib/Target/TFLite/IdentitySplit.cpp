@@ -159,21 +159,25 @@ llvm::DenseMap<Operation *, tfl::IdentityTaps> mlir::mobileone::tfl::
     chooseIdentitySplits(func::FuncOp func,
                          const llvm::DenseSet<Operation *> &skip,
                          const Int8Folding &folding,
-                         std::vector<IdentitySplit> *record) {
+                         std::vector<IdentitySplit> *record,
+                         double *estimate) {
   llvm::DenseMap<Operation *, IdentityTaps> chosen;
-  if (!folding.splitIdentity)
-    return chosen;
   double total = 0.0;
   std::vector<Candidate> candidates;
   for (Operation &op : func.getBody().front().without_terminator()) {
     if (op.hasTrait<OpTrait::ConstantLike>() || skip.contains(&op))
       continue;
     total += int8Seconds(&op, folding);
-    if (isa<tosa::Conv2DOp, tosa::DepthwiseConv2DOp>(op) &&
+    if (folding.splitIdentity &&
+        isa<tosa::Conv2DOp, tosa::DepthwiseConv2DOp>(op) &&
         !llvm::is_contained(folding.keepFloat, opName(&op)))
       if (std::optional<Candidate> c = candidateOf(&op))
         candidates.push_back(std::move(*c));
   }
+  if (estimate)
+    *estimate = total;
+  if (!folding.splitIdentity)
+    return chosen;
   // The extra operators: a 1x1 depthwise and an ADD over the map. Both are
   // compute-bound in int8 (the ADD requantises each input and the sum):
   // measured on AVX2, 1.4 ns per element together where the int8 GEMM

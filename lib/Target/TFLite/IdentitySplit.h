@@ -43,11 +43,13 @@ struct IdentityTaps {
 /// Chooses the TOSA convolutions of `func` (NHWC, weights constant) whose
 /// identity taps stay out of the kernel under `folding`; `skip` are not
 /// considered. Every candidate, chosen or not, is appended to `record` if
-/// set. Deterministic: a function of the weights and shapes alone.
+/// set, and the model's estimated int8 time (seconds) to `int8Seconds`.
+/// Deterministic: a function of the weights and shapes alone.
 llvm::DenseMap<Operation *, IdentityTaps>
 chooseIdentitySplits(func::FuncOp func, const llvm::DenseSet<Operation *> &skip,
                      const Int8Folding &folding,
-                     std::vector<IdentitySplit> *record);
+                     std::vector<IdentitySplit> *record,
+                     double *int8Seconds = nullptr);
 
 } // namespace mlir::mobileone::tfl
 

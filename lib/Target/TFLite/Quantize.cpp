@@ -20,6 +20,8 @@
 
 #include "Graph.h"
 
+#include "mobileone/Support/Half.h"
+
 #include "llvm/ADT/StringRef.h"
 
 #include <algorithm>
@@ -111,10 +113,11 @@ public:
   Quantizer(Graph &g, const std::vector<TensorRange> &ranges,
             const std::function<std::string(const std::string &)> &unique,
             flatbuffers::FlatBufferBuilder &fbb, QuantizationSummary *summary,
-            const std::vector<std::string> &keepFloat, bool biasCorrection)
+            const Int8Folding &folding)
       : g(g), ranges(ranges), unique(unique), fbb(fbb), summary(summary),
-        keepFloat(keepFloat.begin(), keepFloat.end()),
-        biasCorrection(biasCorrection) {}
+        keepFloat(folding.keepFloat.begin(), folding.keepFloat.end()),
+        halfWeights(folding.halfWeights.begin(), folding.halfWeights.end()),
+        biasCorrection(folding.biasCorrection) {}
   void run();
   /// --io-dtype int8, after run(): every float32 graph input and output
   /// becomes the int8 tensor its QUANTIZE writes or its DEQUANTIZE reads
@@ -125,11 +128,16 @@ public:
   /// The --keep-float names that matched an operator.
   std::set<std::string> keptFloat;
   std::set<std::string> keepFloat;
+  /// Kept layers whose weights are stored float16 (Int8Folding::halfWeights).
+  std::set<std::string> halfWeights;
   bool biasCorrection;
   /// Layers kept because a tensor of theirs was named: layer -> that name.
   std::map<std::string, std::string> aliases;
   /// The input of the PAD computing each tensor, or -1.
   std::vector<int32_t> padSource;
+  /// PADs read only by layers kept in float32: float32 too, so that the
+  /// runtime folds each into the convolution after it.
+  std::set<int32_t> floatPads;
 
 private:
   bool eligible(const OpRecord &op);
@@ -221,7 +229,8 @@ std::string layerOf(const std::string &origin) {
 
 bool Quantizer::eligible(const OpRecord &op) {
   std::optional<OutputRule> rule = int8Rule(op.code);
-  if (!rule || op.outputs.size() != 1 || op.inputs.empty())
+  if (!rule || op.outputs.size() != 1 || op.inputs.empty() ||
+      floatPads.count(op.outputs[0]))
     return false;
   if (!keepFloat.empty()) {
     // By layer (the op's name) or by tensor (as the int8 error lists name
@@ -599,12 +608,55 @@ void Quantizer::run() {
       }
     }
   }
+  if (!keepFloat.empty()) {
+    auto kept = [&](const OpRecord &op) {
+      if (op.outputs.size() != 1)
+        return false;
+      const TensorRecord &y = g.tensors[op.outputs[0]];
+      return keepFloat.count(layerOf(y.origin)) || keepFloat.count(y.name);
+    };
+    std::map<int32_t, bool> onlyKept; // PAD output -> all readers kept
+    for (const OpRecord &op : g.ops)
+      for (int32_t t : op.inputs)
+        if (t >= 0 && size_t(t) < original && padSource[t] >= 0) {
+          auto [it, fresh] = onlyKept.try_emplace(t, true);
+          it->second = it->second && kept(op);
+        }
+    for (const auto &[pad, all] : onlyKept)
+      if (all)
+        floatPads.insert(pad);
+  }
   std::vector<OpRecord> ops = std::move(g.ops);
   for (OpRecord &op : ops) {
     if (!eligible(op)) {
       for (int32_t &t : op.inputs)
         if (isActivation(t) && size_t(t) < original && floatForm[t] != t)
           t = floatOf(t);
+      // A kept layer whose weights are stored float16 (half the float32
+      // file's bytes for them; int8 weights would lose what keeping the
+      // layer gains): widened by a DEQUANTIZE, as --precision fp16 does.
+      const bool weighted =
+          op.code == tflite::BuiltinOperator_CONV_2D ||
+          op.code == tflite::BuiltinOperator_DEPTHWISE_CONV_2D ||
+          op.code == tflite::BuiltinOperator_FULLY_CONNECTED;
+      if (weighted && op.outputs.size() == 1 && op.inputs.size() > 1 &&
+          op.inputs[1] >= 0 && g.isConstant(op.inputs[1]) &&
+          g.tensors[op.inputs[1]].type == tflite::TensorType_FLOAT32 &&
+          halfWeights.count(layerOf(g.tensors[op.outputs[0]].origin))) {
+        const int32_t w = op.inputs[1];
+        std::vector<uint16_t> half(size_t(g.elements(w)));
+        const float *v = g.floats(w);
+        for (size_t i = 0; i < half.size(); ++i)
+          half[i] = toHalf(v[i]);
+        const int32_t h = newConstant(g.tensors[w].shape,
+                                      tflite::TensorType_FLOAT16,
+                                      g.tensors[w].name + "/fp16", half.data(),
+                                      half.size() * sizeof(uint16_t), {});
+        const int32_t f = newTensor(w, tflite::TensorType_FLOAT32,
+                                    g.tensors[w].name + "/widened", {});
+        out.push_back({tflite::BuiltinOperator_DEQUANTIZE, {h}, {f}});
+        op.inputs[1] = f;
+      }
       for (int32_t t : op.outputs)
         floatForm[t] = t;
       out.push_back(std::move(op));
@@ -663,6 +715,22 @@ void Quantizer::run() {
               op, x, g.tensors[xq].quant.scale[0], yq.scale[0]);
           folded && summary)
         summary->foldedChannels.push_back({g.tensors[y].name, folded});
+      if (summary) {
+        const std::vector<int32_t> &ws = g.tensors[op.inputs[1]].shape;
+        const int64_t out = g.elements(y);
+        Int8Layer layer;
+        layer.layer = layerOf(g.tensors[y].origin);
+        // A PAD the runtime folds into the convolution is never computed:
+        // its input is what is measured.
+        layer.input = g.tensors[padSource[x] >= 0 ? padSource[x] : x].name;
+        layer.output = g.tensors[y].name;
+        layer.weights = g.elements(op.inputs[1]);
+        layer.inputElements = g.elements(x);
+        layer.outputElements = out;
+        layer.macs = double(out) * double(axis == 3 ? ws[1] * ws[2]
+                                          : layer.weights / ws[0]);
+        summary->layers.push_back(std::move(layer));
+      }
       const int32_t b =
           op.inputs.size() > 2 && op.inputs[2] >= 0 ? op.inputs[2] : -1;
       inputs[1] =
@@ -731,10 +799,10 @@ void mlir::mobileone::tfl::quantizeGraph(
     Graph &g, const std::vector<TensorRange> &ranges,
     const std::function<std::string(const std::string &)> &unique,
     flatbuffers::FlatBufferBuilder &fbb, QuantizationSummary *summary,
-    const std::vector<std::string> &keepFloat,
-    std::vector<std::string> &unmatched, bool biasCorrection,
+    const Int8Folding &folding, std::vector<std::string> &unmatched,
     bool int8Interface, std::string &interfaceError) {
-  Quantizer q(g, ranges, unique, fbb, summary, keepFloat, biasCorrection);
+  const std::vector<std::string> &keepFloat = folding.keepFloat;
+  Quantizer q(g, ranges, unique, fbb, summary, folding);
   q.run();
   if (int8Interface && !q.useInt8Interface(interfaceError))
     return;

@@ -83,7 +83,7 @@ func::FuncOp mainOf(ModuleOp module) {
 /// MLIR and TOSA keep the ONNX model's layout. Indices (ArgMax) are int64
 /// in ONNX and MLIR, int32 in TFLite.
 std::vector<std::string> interfaceLines(func::FuncOp entry, bool nhwc,
-                                        bool tflite) {
+                                        bool tflite, bool onnx = false) {
   std::vector<std::string> lines;
   auto describe = [&](StringRef kind, unsigned i, Type type, StringAttr name) {
     auto ranked = cast<RankedTensorType>(type);
@@ -96,14 +96,21 @@ std::vector<std::string> interfaceLines(func::FuncOp entry, bool nhwc,
     llvm::raw_string_ostream os(line);
     os << left_justify(label, 18) << " [";
     llvm::interleaveComma(shape, os);
+    // A FLOAT16 tensor of the ONNX model: float16 again in an .onnx,
+    // float32 elsewhere (computed in float32 either way).
+    auto attrs = kind == "input" ? entry.getArgAttrDict(i)
+                                 : entry.getResultAttrDict(i);
+    auto onnxType = attrs ? attrs.getAs<StringAttr>(kONNXTypeAttr) : nullptr;
+    const bool half = onnxType && onnxType.getValue() == "float16";
     os << "] "
-       << (ranked.getElementType().isF32()       ? "float32"
+       << (half && onnx                          ? "float16"
+           : ranked.getElementType().isF32()       ? "float32"
            : ranked.getElementType().isInteger(8) ? "int8"
            : tflite                              ? "int32"
                                                  : "int64");
-    // An int8 interface (quantised TOSA): its float meaning.
-    auto attrs = kind == "input" ? entry.getArgAttrDict(i)
-                                 : entry.getResultAttrDict(i);
+    if (half)
+      os << (onnx ? " (computed in float32)"
+                  : " (float16 in the ONNX model)");
     auto scale = attrs ? attrs.getAs<FloatAttr>(kQuantScaleAttr) : FloatAttr();
     auto zero =
         attrs ? attrs.getAs<IntegerAttr>(kQuantZeroPointAttr) : IntegerAttr();
@@ -463,7 +470,7 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
       estimateFunction(mainOf(*module), machine);
   std::vector<std::string> interface = interfaceLines(
       mainOf(*module), ext == ".tflite" && layout == "nhwc",
-      ext == ".tflite");
+      ext == ".tflite", ext == ".onnx");
   const std::string estimateText =
       formatv("{0:f2} ms -> {1:f2} ms on {2}", estimateBefore.totalMs,
               estimateAfter.totalMs, machine.name)

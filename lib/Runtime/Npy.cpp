@@ -1,6 +1,7 @@
 //===- Npy.cpp - float32 .npy files ---------------------------------------===//
 
 #include "mobileone/Runtime/Npy.h"
+#include "mobileone/Support/Half.h"
 #include "mobileone/Support/Limits.h"
 
 #include <algorithm>
@@ -180,14 +181,19 @@ bool parseNpy(const uint8_t *p, size_t size, const std::string &what,
     return false;
   }
   DType type = DType::Float32;
-  if (dtype && descr == "<i4")
+  // float16 (a half model's data) widens exactly to float32.
+  const bool half = descr == "<f2";
+  if (half)
+    ;
+  else if (dtype && descr == "<i4")
     type = DType::Int32;
   else if (dtype && (descr == "|i1" || descr == "<i1"))
     type = DType::Int8;
   else if (descr != "<f4") {
     error = what + " holds dtype '" + descr + "'" +
             (descr == "<f8" ? " (float64)" : "") +
-            "; expected '<f4' (little-endian float32): save it with "
+            "; expected '<f4' (little-endian float32, or '<f2' float16): "
+            "save it with "
             "x.astype(numpy.float32)" +
             (dtype ? ", or '|i1' (int8) for an int8 interface" : "");
     return false;
@@ -207,7 +213,7 @@ bool parseNpy(const uint8_t *p, size_t size, const std::string &what,
     }
     n *= d;
   }
-  const size_t width = dtypeBytes(type);
+  const size_t width = half ? 2 : dtypeBytes(type);
   if (size - pos != size_t(n) * width) {
     error = what + " holds " + std::to_string((size - pos) / width) +
             " values; its shape " + shapeText(shape) + " needs " +
@@ -215,8 +221,16 @@ bool parseNpy(const uint8_t *p, size_t size, const std::string &what,
     return false;
   }
   data.resize(n);
-  std::memcpy(data.data(), p + pos, size_t(n) * width);
-  widenValues(type, data.data(), size_t(n));
+  if (half) {
+    for (int64_t i = 0; i < n; ++i) {
+      uint16_t h;
+      std::memcpy(&h, p + pos + 2 * i, 2);
+      data[i] = mlir::mobileone::fromHalf(h);
+    }
+  } else {
+    std::memcpy(data.data(), p + pos, size_t(n) * width);
+    widenValues(type, data.data(), size_t(n));
+  }
   if (dtype)
     *dtype = type;
   return true;

@@ -87,6 +87,9 @@ constexpr const char *kONNXNameAttr = "mobileone.onnx_name";
 /// On a function argument whose leading dimension was symbolic in the ONNX
 /// model: the dimension's name. Export keeps it symbolic where it can.
 constexpr const char *kONNXBatchAttr = "mobileone.onnx_batch";
+/// On a function argument or result that was FLOAT16 in the ONNX model
+/// (computed in float32 here): "float16". ONNX export restores it.
+constexpr const char *kONNXTypeAttr = "mobileone.onnx_type";
 
 } // namespace mlir::mobileone
 

@@ -44,6 +44,8 @@ struct Exporter {
   std::string nodeName(Operation *op);
   /// The ONNX name of `v`; constants become initializers named after `hint`.
   FailureOr<std::string> nameOf(Value v, StringRef hint);
+  /// A Cast of `from` to ONNX data type `type`, named `to`.
+  void castTo(int32_t type, const std::string &from, const std::string &to);
   onnx::NodeProto *addNode(StringRef opType, StringRef name,
                            ArrayRef<std::string> inputs,
                            ArrayRef<std::string> outputs);
@@ -230,12 +232,14 @@ void addString(onnx::NodeProto *node, StringRef name, StringRef value) {
   a->set_s(value.str());
 }
 
-/// A float (or, `integer`, int64) tensor type; `batchName` makes dimension
-/// 0 symbolic.
+/// A float (or, `integer`, int64; `half`, float16) tensor type;
+/// `batchName` makes dimension 0 symbolic.
 void setTensorType(onnx::ValueInfoProto *info, ArrayRef<int64_t> shape,
-                   StringRef batchName = "", bool integer = false) {
+                   StringRef batchName = "", bool integer = false,
+                   bool half = false) {
   onnx::TypeProto_Tensor *t = info->mutable_type()->mutable_tensor_type();
   t->set_elem_type(integer ? onnx::TensorProto::INT64
+                   : half  ? onnx::TensorProto::FLOAT16
                            : onnx::TensorProto::FLOAT);
   onnx::TensorShapeProto *s = t->mutable_shape();
   for (auto [i, d] : llvm::enumerate(shape)) {
@@ -244,6 +248,19 @@ void setTensorType(onnx::ValueInfoProto *info, ArrayRef<int64_t> shape,
     else
       s->add_dim()->set_dim_value(d);
   }
+}
+
+bool isHalf(StringAttr onnxType) {
+  return onnxType && onnxType.getValue() == "float16";
+}
+
+void Exporter::castTo(int32_t type, const std::string &from,
+                      const std::string &to) {
+  onnx::NodeProto *cast = addNode("Cast", uniqueName(to + "_cast"), {from}, {to});
+  onnx::AttributeProto *a = cast->add_attribute();
+  a->set_name("to");
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(type);
 }
 
 std::string Exporter::uniqueName(StringRef hint) {
@@ -1065,7 +1082,15 @@ LogicalResult Exporter::run(std::string &out) {
               .getValue();
       batchName = batch.str();
     }
-    setTensorType(info, type.getShape(), batch);
+    // A FLOAT16 input of the imported model stays one: cast to float32 at
+    // the start (the deployed model computes in float32).
+    const bool half = isHalf(func.getArgAttrOfType<StringAttr>(
+        arg.getArgNumber(), kONNXTypeAttr));
+    setTensorType(info, type.getShape(), batch, false, half);
+    if (half) {
+      names[arg] = uniqueName(name + "_float");
+      castTo(onnx::TensorProto::FLOAT, name, names[arg]);
+    }
     if (options.int8)
       if (auto q = options.int8->activations.find(name);
           q != options.int8->activations.end())
@@ -1086,9 +1111,16 @@ LogicalResult Exporter::run(std::string &out) {
     if (failed(produced))
       return failure();
     // The graph output keeps its imported name: rename the producing node's
-    // output, or add an Identity when the value is an input or initializer.
+    // output, or add an Identity when the value is an input or initializer;
+    // a FLOAT16 output of the imported model is cast back to float16.
     std::string outName = *produced;
-    if (outName != name && !used.contains(name)) {
+    const bool half =
+        isHalf(func.getResultAttrOfType<StringAttr>(i, kONNXTypeAttr));
+    if (half) {
+      outName = used.contains(name) ? uniqueName(name + "_half") : name;
+      used.insert(outName);
+      castTo(onnx::TensorProto::FLOAT16, *produced, outName);
+    } else if (outName != name && !used.contains(name)) {
       onnx::NodeProto *producer = nullptr;
       for (onnx::NodeProto &node : *graph->mutable_node())
         for (const std::string &o : node.output())
@@ -1115,7 +1147,7 @@ LogicalResult Exporter::run(std::string &out) {
     auto type = cast<RankedTensorType>(v.getType());
     setTensorType(info, type.getShape(),
                   batched.contains(v) ? StringRef(batchName) : StringRef(),
-                  type.getElementType().isInteger(64));
+                  type.getElementType().isInteger(64), half);
   }
 
   if (!halfError.empty())

@@ -984,6 +984,7 @@ OwningOpRef<ModuleOp> Importer::run() {
 
   SmallVector<Type> inputTypes;
   SmallVector<Attribute> inputNames;
+  SmallVector<bool> halfInputs; // FLOAT16 in the ONNX model
   SmallVector<std::string> batchNames;
   for (const auto &[name, dims] : options.inputShapes) {
     bool known = llvm::any_of(graph.input(), [&](const auto &in) {
@@ -1005,13 +1006,19 @@ OwningOpRef<ModuleOp> Importer::run() {
       continue; // an initializer listed as input (IR version < 4)
     Location loc = NameLoc::get(b.getStringAttr(in.name()));
     const onnx::TypeProto &type = in.type();
+    // FLOAT16 (a `model.half()` export) is computed in float32, as its
+    // weights are: the deployed model is at least as precise.
     if (!type.has_tensor_type() ||
-        type.tensor_type().elem_type() != onnx::TensorProto::FLOAT ||
+        (type.tensor_type().elem_type() != onnx::TensorProto::FLOAT &&
+         type.tensor_type().elem_type() != onnx::TensorProto::FLOAT16) ||
         !type.tensor_type().has_shape()) {
       emitError(loc) << "graph input '" << in.name()
-                     << "' must be a FLOAT tensor with a known shape";
+                     << "' must be a FLOAT or FLOAT16 tensor with a known "
+                        "shape";
       return nullptr;
     }
+    halfInputs.push_back(type.tensor_type().elem_type() ==
+                         onnx::TensorProto::FLOAT16);
     SmallVector<int64_t> shape;
     std::string batchName;
     const std::vector<int64_t> *given = nullptr;
@@ -1139,11 +1146,16 @@ OwningOpRef<ModuleOp> Importer::run() {
   func.setFunctionType(b.getFunctionType(inputTypes, resultTypes));
   for (auto [i, n] : llvm::enumerate(inputNames)) {
     func.setArgAttr(i, kONNXNameAttr, n);
+    if (halfInputs[i])
+      func.setArgAttr(i, kONNXTypeAttr, b.getStringAttr("float16"));
     if (!batchNames[i].empty() && options.keepSymbolicBatch)
       func.setArgAttr(i, kONNXBatchAttr, b.getStringAttr(batchNames[i]));
   }
-  for (auto [i, out] : llvm::enumerate(graph.output()))
+  for (auto [i, out] : llvm::enumerate(graph.output())) {
     func.setResultAttr(i, kONNXNameAttr, b.getStringAttr(out.name()));
+    if (out.type().tensor_type().elem_type() == onnx::TensorProto::FLOAT16)
+      func.setResultAttr(i, kONNXTypeAttr, b.getStringAttr("float16"));
+  }
 
   if (failed(verify(*module)))
     return nullptr;

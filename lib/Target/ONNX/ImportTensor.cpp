@@ -11,6 +11,8 @@
 
 #include "Importer.h"
 
+#include "mobileone/Support/Half.h"
+
 #include "mlir/IR/Matchers.h"
 
 #include <cmath>
@@ -529,6 +531,22 @@ LogicalResult importCast(Importer &im, const onnx::NodeProto &node) {
   case onnx::TensorProto::FLOAT:
     elem = b.getF32Type();
     break;
+  case onnx::TensorProto::FLOAT16:
+    // Float16 values are computed in float32 (as FLOAT16 inputs and
+    // weights are): a cast to FLOAT16 keeps the value. A constant is
+    // rounded to float16, as the model says.
+    if (cast<ShapedType>(x->getType()).getElementType().isF32()) {
+      DenseElementsAttr c;
+      if (matchPattern(*x, m_Constant(&c))) {
+        std::vector<float> v;
+        for (APFloat f : c.getValues<APFloat>())
+          v.push_back(fromHalf(toHalf(f.convertToFloat())));
+        return im.define(node, im.f32Constant(shapeOf(*x), v, node.output(0)));
+      }
+      return im.define(node, *x);
+    }
+    return im.nodeError(node) << "cast to FLOAT16 of a non-float tensor is "
+                                 "not supported";
   case onnx::TensorProto::INT64:
   case onnx::TensorProto::INT32:
     elem = b.getI64Type();

@@ -1,5 +1,6 @@
 // Runs an ONNX model with ONNX Runtime on named inputs and writes every
-// output as OUTDIR/<output name>.npy (float32, or int64 indices; its shape):
+// output as OUTDIR/<output name>.npy (float32 or float16 as the model has
+// them, or int64 indices; its shape). Inputs are float32 or float16 .npy:
 //
 //   node ort_run.js MODEL.onnx OUTDIR name=input.npy [name=input.npy ...]
 //
@@ -14,16 +15,20 @@ function readNpy(file) {
   const buf = fs.readFileSync(file);
   const headerLen = buf.readUInt16LE(8);
   const header = buf.toString('latin1', 10, 10 + headerLen);
-  if (!header.includes("'<f4'")) throw new Error(`${file}: expected float32`);
+  const half = header.includes("'<f2'");
+  if (!half && !header.includes("'<f4'")) throw new Error(`${file}: expected float32 or float16`);
   const shape = header.match(/'shape': \(([^)]*)\)/)[1].split(',')
       .map(s => s.trim()).filter(s => s.length).map(Number);
   const data = Buffer.from(buf.subarray(10 + headerLen));
-  return {shape, data: new Float32Array(data.buffer, data.byteOffset, data.length / 4)};
+  if (half)
+    return {shape, type: 'float16', data: new Uint16Array(data.buffer, data.byteOffset, data.length / 2)};
+  return {shape, type: 'float32', data: new Float32Array(data.buffer, data.byteOffset, data.length / 4)};
 }
 
 function writeNpy(file, data, dims) {
-  // float32, or int64 (ArgMax's indices) as they come.
-  const descr = data instanceof BigInt64Array ? '<i8' : data instanceof Int32Array ? '<i4' : '<f4';
+  // float32, float16 (its bits), or int64 (ArgMax's indices) as they come.
+  const descr = data instanceof BigInt64Array ? '<i8' : data instanceof Int32Array ? '<i4'
+      : data instanceof Uint16Array ? '<f2' : '<f4';
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims.join(', ')}${dims.length === 1 ? ',' : ''}), }`;
   const total = 10 + header.length + 1;
   header += ' '.repeat((64 - total % 64) % 64) + '\n';
@@ -44,7 +49,7 @@ async function main() {
   for (const p of pairs) {
     const [name, file] = p.split('=');
     const x = readNpy(file);
-    feeds[name] = new ort.Tensor('float32', x.data, x.shape);
+    feeds[name] = new ort.Tensor(x.type, x.data, x.shape);
   }
   const out = await session.run(feeds);
   fs.mkdirSync(outDir, {recursive: true});

@@ -170,6 +170,15 @@ std::vector<std::string> tfliteInterfaceLines(const std::string &bytes) {
   return lines;
 }
 
+/// --io-dtype with its aliases (fp32, fp16) spelled out; "" when not given.
+std::string ioDTypeOf(const CompileOptions &o) {
+  if (!o.ioDType)
+    return "";
+  return *o.ioDType == "fp32" ? "float32"
+         : *o.ioDType == "fp16" ? "float16"
+                                : *o.ioDType;
+}
+
 /// Whether --keep-float auto runs.
 bool autoKeepFloatOn(const CompileOptions &o) {
   return o.precision == "int8" && llvm::is_contained(o.keepFloat, "auto");
@@ -280,14 +289,27 @@ bool validate(const CompileOptions &options, raw_ostream &diag) {
     return false;
   }
   if (options.ioDType) {
-    const std::string &io = *options.ioDType;
-    if (io != "float32" && io != "int8") {
-      fail() << "--io-dtype takes float32 or int8, got '" << io << "'\n";
+    const std::string io = ioDTypeOf(options);
+    if (io != "float32" && io != "float16" && io != "int8") {
+      fail() << "--io-dtype takes float32 (fp32), float16 (fp16) or int8, got '"
+             << *options.ioDType << "'\n";
       return false;
     }
-    if (precision != "int8") {
-      fail() << "--io-dtype is for --precision int8 (a " << precision
-             << " model's interface is float32)\n";
+    if (io == "float16" && (ext != ".onnx" || precision == "int8")) {
+      fail() << "--io-dtype float16 is for a float .onnx (Casts at its "
+                "edges); "
+             << (ext == ".tflite" ? "a .tflite keeps a float32 interface "
+                                    "(TFLite's float16 weights are widened "
+                                    "inside)"
+                 : precision == "int8"
+                     ? "an int8 model's interface is float32 or int8"
+                     : "MLIR output keeps the module's float32 interface")
+             << "\n";
+      return false;
+    }
+    if (io == "int8" && precision != "int8") {
+      fail() << "--io-dtype int8 is for --precision int8 (a " << precision
+             << " model's interface is float32 or float16)\n";
       return false;
     }
     if (io == "int8" && ext == ".onnx") {
@@ -297,7 +319,7 @@ bool validate(const CompileOptions &options, raw_ostream &diag) {
                 ".tflite and quantised TOSA\n";
       return false;
     }
-    if (io == "float32" && options.target == "tosa") {
+    if (io == "float32" && options.target == "tosa" && precision == "int8") {
       fail() << "--io-dtype float32: quantised TOSA's interface is int8 (each "
                 "tensor carries mobileone.scale and mobileone.zero_point; "
                 "its runner harness quantises float inputs)\n";
@@ -529,7 +551,7 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     tfliteOptions.folding.biasCorrection = options.biasCorrection;
     // Quantised TOSA makes its own int8 interface from the float32 one.
     tfliteOptions.int8Interface =
-        !int8Tosa && options.ioDType.value_or("float32") == "int8";
+        !int8Tosa && ioDTypeOf(options) == "int8";
     tfliteOptions.folding.macsPerSecond =
         machine.peakGflops * 1e9 / 2 * 1.5 * 0.55;
     tfliteOptions.folding.bytesPerSecond = machine.cacheBandwidthGBs * 1e9;
@@ -638,6 +660,31 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
       }
     }
   }
+  if (ext == ".onnx" && options.ioDType) {
+    // --io-dtype float16 / float32: the .onnx interface's float type
+    // (float16: Casts at the edges), whatever the imported model had.
+    const bool half = ioDTypeOf(options) == "float16";
+    func::FuncOp entry = mainOf(*module);
+    auto retype = [&](Type t, auto set, auto remove) {
+      if (!cast<RankedTensorType>(t).getElementType().isF32())
+        return;
+      if (half)
+        set();
+      else
+        remove();
+    };
+    for (unsigned i = 0; i < entry.getNumArguments(); ++i)
+      retype(
+          entry.getArgumentTypes()[i],
+          [&] { entry.setArgAttr(i, kONNXTypeAttr, StringAttr::get(&context, "float16")); },
+          [&] { entry.removeArgAttr(i, kONNXTypeAttr); });
+    for (unsigned i = 0; i < entry.getNumResults(); ++i)
+      retype(
+          entry.getResultTypes()[i],
+          [&] { entry.setResultAttr(i, kONNXTypeAttr, StringAttr::get(&context, "float16")); },
+          [&] { entry.removeResultAttr(i, StringAttr::get(&context, kONNXTypeAttr)); });
+    interface = interfaceLines(entry, false, false, true);
+  }
   if (ext == ".onnx") {
     ONNXExportOptions onnxOptions;
     onnxOptions.fp16Weights = options.precision == "fp16";
@@ -651,7 +698,7 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
       return result;
   } else if (ext == ".tflite" && options.precision == "int8") {
     bytes = std::move(int8Tflite);
-    if (options.ioDType.value_or("float32") == "int8")
+    if (ioDTypeOf(options) == "int8")
       interface = tfliteInterfaceLines(bytes);
   } else if (int8Tosa) {
     std::string error;
@@ -884,7 +931,7 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
            << (calibrationSet->samples() == 1 ? "" : "s")
            << (int8Tosa ? "); the TOSA function's interface is int8 "
                           "(quantise inputs, dequantise outputs as below)"
-               : options.ioDType.value_or("float32") == "int8"
+               : ioDTypeOf(options) == "int8"
                    ? "); the interface is int8 (--io-dtype int8: quantise "
                      "inputs, dequantise outputs as above)"
                    : "); the interface stays float32")

@@ -140,11 +140,11 @@ static cl::opt<double> checkRtol(
     cl::desc("Tolerance of --check (implied) on max |a - b| / max |b| per "
              "output (default by --precision: fp32 1e-4, fp16 1e-2, int8 0.25)"));
 static cl::opt<std::string> ioDType(
-    "io-dtype", cl::value_desc("float32|int8"), cl::cat(toolOptions),
-    cl::desc("--precision int8: the interface's type: float32 (default for "
-             ".tflite and .onnx: QUANTIZE / DEQUANTIZE inside) or int8 (each "
-             "input and output with its scale and zero point; quantised TOSA's "
-             "only form)"));
+    "io-dtype", cl::value_desc("float32|float16|int8"), cl::cat(toolOptions),
+    cl::desc("The interface's type: float32 (default), float16 (a float "
+             ".onnx, Casts at its edges; a float16 model's own) or int8 "
+             "(--precision int8: each input and output with its scale and zero "
+             "point; quantised TOSA's only form)"));
 
 /// An option's value if it was given on the command line.
 template <typename T> static std::optional<T> given(const cl::opt<T> &o) {

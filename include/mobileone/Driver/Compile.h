@@ -64,10 +64,12 @@ struct CompileOptions {
   /// or 7 (ONNX Runtime's u8 x s8 kernels on x86 without VNNI cannot
   /// saturate, ONNXExportOptions::reduceRange).
   int qdqWeightBits = 8;
-  /// int8: the interface's element type, "float32" or "int8"; unset means
-  /// float32 for .tflite and .onnx, int8 for quantised TOSA (its only
-  /// form). A QDQ .onnx keeps float32 (as ONNX Runtime's quantiser writes
-  /// it).
+  /// The interface's element type, "float32" (or "fp32"), "float16" (or
+  /// "fp16": a float .onnx, Casts at its edges) or "int8" (--precision
+  /// int8: .tflite, quantised TOSA). Unset: the imported model's float
+  /// type for .onnx (float16 stays float16), float32 for .tflite, int8 for
+  /// quantised TOSA (its only form). A QDQ .onnx keeps float32 (as ONNX
+  /// Runtime's quantiser writes it).
   std::optional<std::string> ioDType;
   /// Checks the written artifact against the training-time model; implied
   /// by `checkInput`, `checkAtol` and `checkRtol`.

@@ -88,7 +88,9 @@ public:
   unsigned run() {
     // A value needed outside the region (by a nonlinear op, a return) that
     // also feeds further linear ops is their input instead: compute it once.
-    for (int iteration = 0; iteration < 6; ++iteration) {
+    // Until nothing changes: each round adds forced roots, never removes
+    // one, so it ends within as many rounds as there are linear ops.
+    for (;;) {
       compose();
       bool changed = false;
       for (auto &[v, form] : forms)

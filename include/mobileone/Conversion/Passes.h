@@ -8,15 +8,25 @@
 #include "mlir/Pass/Pass.h"
 #include "mlir/IR/PatternMatch.h"
 
+namespace mlir {
+class ConversionTarget;
+} // namespace mlir
+
 namespace mlir::mobileone {
 
 #define GEN_PASS_DECL
 #include "mobileone/Conversion/Passes.h.inc"
 
-/// Makes `module` (lowered to TOSA) runnable by `mlir-cpu-runner`: renames
-/// its entry function to @model and adds a @main that calls it on the seeded
-/// random input `mobileone-run --seed` uses and prints every result with
-/// `printMemrefF32`.
+/// The lowering to TOSA as a DialectConversion: one pattern per op of the
+/// mobileone dialect (each gives its TOSA ops or says at the op why the
+/// target cannot express it), and weights to tosa.const.
+void populateMobileOneToTosaPatterns(RewritePatternSet &patterns,
+                                     bool forTFLite);
+/// What the lowering's output may hold: TOSA and func; for TFLite
+/// (`forTFLite`) also the mobileone ops TFLite has builtins for (GELU,
+/// HARD_SWISH, LEAKY_RELU, SQRT, SOFTMAX on the last axis).
+void configureMobileOneToTosaTarget(ConversionTarget &target, bool forTFLite);
+
 /// Patterns that sink layout transposes through layout-free ops and cancel
 /// them (run by convert-mobileone-to-tosa after lowering).
 void populateLayoutCleanupPatterns(RewritePatternSet &patterns);

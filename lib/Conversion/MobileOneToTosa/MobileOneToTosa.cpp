@@ -1,8 +1,10 @@
 //===- MobileOneToTosa.cpp - lower deploy-time modules to TOSA ------------===//
 //
-// The one lowering path of every target. Each mobileone op has one entry in
-// `Lowering::lower` that rewrites it into TOSA ops computing the same logical
-// (NCHW) tensor: ops with a layout (convolutions, pooling) are wrapped in
+// The one lowering path of every target, a DialectConversion
+// (populateMobileOneToTosaPatterns): one conversion pattern per op of the
+// dialect, each rewriting it (`Lowering::lower`) into TOSA ops computing the
+// same logical (NCHW) tensor, and a ConversionTarget whose legality says
+// what a target keeps. Ops with a layout (convolutions, pooling) are wrapped in
 // explicit transposes to NHWC and back, and the decompositions a target
 // lacks (squeeze-excite, left-over batch norm, GELU, hard sigmoid/swish,
 // softmax, layer norm, division, grouped convolution) are written out here,
@@ -11,7 +13,8 @@
 //
 // `target=tflite` keeps the element-wise ops TFLite has as builtins (GELU,
 // HARD_SWISH, LEAKY_RELU, SQRT, and SOFTMAX on the last axis) as mobileone
-// ops among the TOSA ones, for the TFLite emitter to map one-to-one.
+// ops among the TOSA ones, for the TFLite emitter to map one-to-one: they
+// are legal for that target (`keptForTFLite`).
 //
 //===----------------------------------------------------------------------===//
 
@@ -25,6 +28,7 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/DialectConversion.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
 #include "llvm/ADT/TypeSwitch.h"
 
@@ -43,20 +47,38 @@ namespace {
 
 constexpr float kFloatMax = std::numeric_limits<float>::max();
 
+/// `v` (a ranked tensor) transposed by `perm`.
+Value buildTranspose(OpBuilder &b, Location loc, Value v,
+                     ArrayRef<int64_t> perm) {
+  auto type = cast<RankedTensorType>(v.getType());
+  auto permType = RankedTensorType::get({int64_t(perm.size())}, b.getI32Type());
+  SmallVector<int32_t> p(perm.begin(), perm.end());
+  Value perms = b.create<tosa::ConstOp>(
+      loc, permType, DenseElementsAttr::get(permType, ArrayRef<int32_t>(p)));
+  return b.create<tosa::TransposeOp>(
+      loc, type.clone(permuteShape(type.getShape(), perm)), v, perms);
+}
+
+/// Whether `op` stays a mobileone op for the TFLite emitter: the builtins
+/// TFLite has for it.
+bool keptForTFLite(Operation &op) {
+  if (auto softmax = dyn_cast<SoftmaxOp>(op)) {
+    int64_t rank = cast<RankedTensorType>(softmax.getType()).getRank();
+    return softmax.getAxis() == rank - 1 || softmax.getAxis() == -1;
+  }
+  return isa<GeluOp, HardSwishOp, LeakyReluOp, SqrtOp>(op);
+}
+
+/// The TOSA ops of one mobileone op, built with the conversion's rewriter.
 class Lowering {
 public:
-  Lowering(func::FuncOp func, bool forTFLite, bool nhwcInterface = true)
-      : func(func), b(func.getContext()), forTFLite(forTFLite),
-        nhwcInterface(nhwcInterface) {}
+  Lowering(OpBuilder &b, bool forTFLite) : b(b), forTFLite(forTFLite) {}
 
-  LogicalResult run();
-
-private:
   /// The op's replacement values (same types as its results), or failure
   /// with an error at the op.
   FailureOr<SmallVector<Value>> lower(Operation &op);
-  /// Whether `op` stays a mobileone op for the TFLite emitter.
-  bool keptForTFLite(Operation &op);
+
+private:
 
   FailureOr<Value> lowerConv(Conv2DOp conv);
   FailureOr<Value> lowerPool(Operation *op, bool max);
@@ -87,13 +109,7 @@ private:
     return constant(SmallVector<int64_t>(rank, 1), {v}, "scalar");
   }
   Value transpose(Value v, ArrayRef<int64_t> perm) {
-    auto permType =
-        RankedTensorType::get({int64_t(perm.size())}, b.getI32Type());
-    SmallVector<int32_t> p(perm.begin(), perm.end());
-    Value perms = b.create<tosa::ConstOp>(
-        loc, permType, DenseElementsAttr::get(permType, ArrayRef<int32_t>(p)));
-    return b.create<tosa::TransposeOp>(
-        loc, tensor(permuteShape(shapeOf(v), perm)), v, perms);
+    return buildTranspose(b, loc, v, perm);
   }
   Value toNHWC(Value v) { return transpose(v, kNCHWToNHWC); }
   Value toNCHW(Value v) { return transpose(v, kNHWCToNCHW); }
@@ -175,12 +191,9 @@ private:
     return op->getName().stripDialect().str();
   }
 
-  func::FuncOp func;
-  OpBuilder b;
+  OpBuilder &b;
   Location loc = UnknownLoc::get(b.getContext());
   bool forTFLite;
-  /// target=tflite: 4-D inputs and outputs in NHWC (else the ONNX layout).
-  bool nhwcInterface;
 };
 
 FailureOr<Value> Lowering::lowerConv(Conv2DOp conv) {
@@ -508,16 +521,6 @@ Value Lowering::padBySlices(Value x, ArrayRef<int64_t> pads, bool reflect) {
   return x;
 }
 
-bool Lowering::keptForTFLite(Operation &op) {
-  if (!forTFLite)
-    return false;
-  if (auto softmax = dyn_cast<SoftmaxOp>(op)) {
-    int64_t rank = cast<RankedTensorType>(softmax.getType()).getRank();
-    return softmax.getAxis() == rank - 1 || softmax.getAxis() == -1;
-  }
-  return isa<GeluOp, HardSwishOp, LeakyReluOp, SqrtOp>(op);
-}
-
 FailureOr<SmallVector<Value>> Lowering::lower(Operation &op) {
   b.setInsertionPoint(&op);
   loc = op.getLoc();
@@ -787,62 +790,87 @@ FailureOr<SmallVector<Value>> Lowering::lower(Operation &op) {
           .Default([&](Operation *) { return unsupported(""); }));
 }
 
-LogicalResult Lowering::run() {
-  Block &body = func.getBody().front();
-  for (BlockArgument arg : body.getArguments()) {
-    auto type = dyn_cast<RankedTensorType>(arg.getType());
-    if (!type || !type.hasStaticShape() || !type.getElementType().isF32())
-      return func.emitError(who() + ": expected static f32 tensor "
-                            "arguments, got ")
-             << arg.getType();
-  }
-  // The ops to lower, taken before lowering adds any.
-  SmallVector<Operation *> old;
-  for (Operation &op : body.without_terminator())
-    if (!isa<tosa::TosaDialect>(op.getDialect()))
-      old.push_back(&op);
-  IRRewriter rewriter(b);
-  for (Operation *op : old) {
-    if (keptForTFLite(*op))
-      continue;
-    if (auto c = dyn_cast<arith::ConstantOp>(op)) {
-      // Weights move to tosa.const, keeping their (resource) storage.
-      if (auto elements = dyn_cast<ElementsAttr>(c.getValue())) {
-        rewriter.setInsertionPoint(c);
-        rewriter.replaceOpWithNewOp<tosa::ConstOp>(c, c.getType(), elements);
-      }
-      continue;
-    }
-    FailureOr<SmallVector<Value>> lowered = lower(*op);
+/// Each op of the mobileone dialect: its TOSA ops (Lowering::lower), or
+/// the error saying why the target cannot express it.
+struct LowerMobileOneOp : ConversionPattern {
+  LowerMobileOneOp(MLIRContext *ctx, StringRef name, bool forTFLite)
+      : ConversionPattern(name, /*benefit=*/1, ctx), forTFLite(forTFLite) {}
+  LogicalResult
+  matchAndRewrite(Operation *op, ArrayRef<Value> operands,
+                  ConversionPatternRewriter &rewriter) const override {
+    FailureOr<SmallVector<Value>> lowered =
+        Lowering(rewriter, forTFLite).lower(*op);
     if (failed(lowered))
       return failure();
     rewriter.replaceOp(op, *lowered);
+    return success();
   }
-  if (forTFLite && nhwcInterface) {
-    // TFLite's interface is NHWC for 4-D inputs and outputs: a transpose
-    // after each such input and before each such result, which the cleanup
-    // cancels against the lowering's own.
-    b.setInsertionPointToStart(&body);
-    for (BlockArgument arg : body.getArguments()) {
-      auto type = cast<RankedTensorType>(arg.getType());
-      if (type.getRank() != 4)
-        continue;
-      loc = arg.getLoc();
-      arg.setType(type.clone(permuteShape(type.getShape(), kNCHWToNHWC)));
-      Value nchw = transpose(arg, kNHWCToNCHW);
-      arg.replaceAllUsesExcept(nchw, nchw.getDefiningOp());
-    }
-    Operation *ret = body.getTerminator();
-    b.setInsertionPoint(ret);
-    for (OpOperand &result : ret->getOpOperands())
-      if (shapeOf(result.get()).size() == 4)
-        result.set(transpose(result.get(), kNCHWToNHWC));
-    func.setFunctionType(FunctionType::get(func.getContext(),
-                                           body.getArgumentTypes(),
-                                           ret->getOperandTypes()));
+  bool forTFLite;
+};
+
+/// Weights move to tosa.const, keeping their (resource) storage.
+struct ConstantToTosa : OpConversionPattern<arith::ConstantOp> {
+  using OpConversionPattern::OpConversionPattern;
+  LogicalResult
+  matchAndRewrite(arith::ConstantOp c, OpAdaptor,
+                  ConversionPatternRewriter &rewriter) const override {
+    auto elements = dyn_cast<ElementsAttr>(c.getValue());
+    if (!elements)
+      return failure();
+    rewriter.replaceOpWithNewOp<tosa::ConstOp>(c, c.getType(), elements);
+    return success();
   }
-  return success();
+};
+
+/// TFLite's interface is NHWC for 4-D inputs and outputs: a transpose after
+/// each such input and before each such result, which the cleanup cancels
+/// against the lowering's own.
+void makeInterfaceNHWC(func::FuncOp func) {
+  Block &body = func.getBody().front();
+  OpBuilder b(func.getContext());
+  auto transpose = [&](Location loc, Value v, ArrayRef<int64_t> perm) {
+    return buildTranspose(b, loc, v, perm);
+  };
+  b.setInsertionPointToStart(&body);
+  for (BlockArgument arg : body.getArguments()) {
+    auto type = cast<RankedTensorType>(arg.getType());
+    if (type.getRank() != 4)
+      continue;
+    arg.setType(type.clone(permuteShape(type.getShape(), kNCHWToNHWC)));
+    Value nchw = transpose(arg.getLoc(), arg, kNHWCToNCHW);
+    arg.replaceAllUsesExcept(nchw, nchw.getDefiningOp());
+  }
+  Operation *ret = body.getTerminator();
+  b.setInsertionPoint(ret);
+  for (OpOperand &result : ret->getOpOperands())
+    if (cast<RankedTensorType>(result.get().getType()).getRank() == 4)
+      result.set(transpose(ret->getLoc(), result.get(), kNCHWToNHWC));
+  func.setFunctionType(FunctionType::get(
+      func.getContext(), body.getArgumentTypes(), ret->getOperandTypes()));
 }
+
+} // namespace
+
+void mlir::mobileone::populateMobileOneToTosaPatterns(
+    RewritePatternSet &patterns, bool forTFLite) {
+  MLIRContext *ctx = patterns.getContext();
+  for (RegisteredOperationName name : ctx->getRegisteredOperations())
+    if (name.getDialectNamespace() == MobileOneDialect::getDialectNamespace())
+      patterns.add<LowerMobileOneOp>(ctx, name.getStringRef(), forTFLite);
+  patterns.add<ConstantToTosa>(ctx);
+}
+
+void mlir::mobileone::configureMobileOneToTosaTarget(ConversionTarget &target,
+                                                     bool forTFLite) {
+  target.addLegalDialect<tosa::TosaDialect, func::FuncDialect>();
+  target.addDynamicallyLegalDialect<MobileOneDialect>(
+      [forTFLite](Operation *op) { return forTFLite && keptForTFLite(*op); });
+  target.addDynamicallyLegalOp<arith::ConstantOp>([](arith::ConstantOp c) {
+    return !isa<ElementsAttr>(c.getValue());
+  });
+}
+
+namespace {
 
 struct ConvertMobileOneToTosaPass
     : public mobileone::impl::ConvertMobileOneToTosaBase<
@@ -860,11 +888,36 @@ struct ConvertMobileOneToTosaPass
           << interfaceLayout << "': expected nhwc or nchw";
       return signalPassFailure();
     }
+    const bool forTFLite = target == "tflite";
+    const char *who = forTFLite ? "TFLite target" : "TOSA lowering";
     for (auto func : getOperation().getOps<func::FuncOp>())
-      if (!func.isExternal() &&
-          failed(Lowering(func, target == "tflite", interfaceLayout == "nhwc")
-                     .run()))
+      for (Type t : func.getArgumentTypes()) {
+        auto type = dyn_cast<RankedTensorType>(t);
+        if (!type || !type.hasStaticShape() || !type.getElementType().isF32()) {
+          func.emitError(who) << ": expected static f32 tensor arguments, got "
+                              << t;
+          return signalPassFailure();
+        }
+      }
+    ConversionTarget legal(getContext());
+    configureMobileOneToTosaTarget(legal, forTFLite);
+    RewritePatternSet lowering(&getContext());
+    populateMobileOneToTosaPatterns(lowering, forTFLite);
+    {
+      // An op the target cannot express has said why at the op; the
+      // framework's "failed to legalize" would only repeat it.
+      ScopedDiagnosticHandler quiet(&getContext(), [](Diagnostic &d) {
+        return success(d.getSeverity() == DiagnosticSeverity::Error &&
+                       StringRef(d.str()).starts_with("failed to legalize"));
+      });
+      if (failed(applyPartialConversion(getOperation(), legal,
+                                        std::move(lowering))))
         return signalPassFailure();
+    }
+    if (forTFLite && interfaceLayout == "nhwc")
+      for (auto func : getOperation().getOps<func::FuncOp>())
+        if (!func.isExternal())
+          makeInterfaceNHWC(func);
     RewritePatternSet patterns(&getContext());
     populateLayoutCleanupPatterns(patterns);
     if (failed(applyPatternsAndFoldGreedily(getOperation(),

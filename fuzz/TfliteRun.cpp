@@ -31,17 +31,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     std::vector<std::vector<float>> xs, ys;
     std::vector<ConstTensorView> in;
     std::vector<TensorView> out;
+    // Each interface tensor in its own dtype (an int8 one: integers).
     for (const TensorInfo &t : session->inputs()) {
       std::vector<float> &x = xs.emplace_back(t.numElements());
       for (size_t i = 0; i < x.size(); ++i)
-        x[i] = float(int(i % 7) - 3) * 0.25f;
+        x[i] = float(int(i % 7) - 3) * (t.dtype == DType::Int8 ? 1.0f : 0.25f);
+      narrowValues(t.dtype, x.data(), x.size());
+      in.push_back({x.data(), x.size(), t.dtype});
     }
-    for (const TensorInfo &t : session->outputs())
-      ys.emplace_back(t.numElements());
-    for (std::vector<float> &x : xs)
-      in.push_back({x.data(), x.size()});
-    for (std::vector<float> &y : ys)
-      out.push_back({y.data(), y.size()});
+    for (const TensorInfo &t : session->outputs()) {
+      std::vector<float> &y = ys.emplace_back(t.numElements());
+      out.push_back({y.data(), y.size(), t.dtype});
+    }
     if (!session->run(in, out, error))
       std::abort(); // a model that loads must run
   }

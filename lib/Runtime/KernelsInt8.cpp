@@ -78,8 +78,10 @@ LaneParams makeLanes(const int32_t start[8], const int32_t multiplier[8],
   for (int j = 0; j < 8; ++j) {
     p.start[j] = start[j];
     p.multiplier[j] = multiplier[j];
-    (j % 2 ? p.shiftOdd : p.shiftEven)[j / 2] = total[j];
-    (j % 2 ? p.roundOdd : p.roundEven)[j / 2] = int64_t(1) << (total[j] - 1);
+    int64_t *shift = j % 2 ? p.shiftOdd : p.shiftEven;
+    int64_t *round = j % 2 ? p.roundOdd : p.roundEven;
+    shift[j / 2] = total[j];
+    round[j / 2] = int64_t(1) << (total[j] - 1);
     p.roundHigh[j] = total[j] >= 33 ? int32_t(1) << (total[j] - 33) : 0;
     p.shiftHigh[j] = total[j] - 32;
     p.highOnly &= total[j] >= 33;

@@ -12,7 +12,10 @@ def ConvertMobileOneToTosa : Pass<"convert-mobileone-to-tosa", "::mlir::ModuleOp
     `--mobileone-reparameterize`) to TOSA in the LLVM 19 syntax, so that the
     upstream `tosa-to-linalg` pipeline compiles and runs it. It is the one
     lowering path of every target: the TFLite emitter maps its output
-    one-to-one (`target=tflite`).
+    one-to-one (`target=tflite`). It is a DialectConversion
+    (`populateMobileOneToTosaPatterns`: a pattern per op of the dialect) whose
+    target (`configureMobileOneToTosaTarget`) defines what each output may
+    hold.
 
     Layout: every value keeps its logical (ONNX, NCHW) shape; each op with a
     layout is wrapped in explicit `tosa.transpose`s (NCHW -> NHWC in, back
@@ -45,7 +48,8 @@ def ConvertMobileOneToTosa : Pass<"convert-mobileone-to-tosa", "::mlir::ModuleOp
     | squeeze_excite | avg_pool2d, fully_connected, clamp, fully_connected, sigmoid, mul |
 
     With `target=tflite`, gelu, hard_swish, leaky_relu, sqrt and softmax on
-    the last axis stay mobileone ops (TFLite has them as builtins).
+    the last axis are legal and stay mobileone ops (TFLite has them as
+    builtins).
 
     A `mobileone.block` (not re-parameterised), a shape computation that did
     not fold, or any op without an entry is an error naming the op and the

@@ -181,8 +181,7 @@ bool CalibrationSet::errors(ArrayRef<uint8_t> floatModel,
   rt::Options options;
   options.reference = true;
   auto load = [&](ArrayRef<uint8_t> bytes) {
-    return rt::Session::create(std::vector<uint8_t>(bytes.begin(), bytes.end()),
-                               options, error);
+    return rt::Session::createView(bytes.data(), bytes.size(), options, error);
   };
   std::unique_ptr<rt::Session> f = load(floatModel), q = load(int8Model);
   if (!f || !q)
@@ -331,8 +330,8 @@ bool CalibrationSet::ranges(ArrayRef<uint8_t> model, CalibrationMethod method,
                             std::string &error) const {
   rt::Options options;
   options.reference = true;
-  std::unique_ptr<rt::Session> session = rt::Session::create(
-      std::vector<uint8_t>(model.begin(), model.end()), options, error);
+  std::unique_ptr<rt::Session> session =
+      rt::Session::createView(model.data(), model.size(), options, error);
   if (!session) {
     error = "calibration: the float32 model does not load: " + error;
     return false;

@@ -219,8 +219,8 @@ LogicalResult mlir::mobileone::checkArtifact(
   if (tosa)
     return runTosa(file, bytes, deployed, inputs, reference, out, error);
   if (ext == ".tflite") {
-    std::unique_ptr<rt::Session> session = rt::Session::create(
-        std::vector<uint8_t>(bytes.begin(), bytes.end()), {}, error);
+    std::unique_ptr<rt::Session> session =
+        rt::Session::createView(bytes.data(), bytes.size(), {}, error);
     if (!session) {
       error = "the written .tflite does not load: " + error;
       return failure();

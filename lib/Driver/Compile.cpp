@@ -142,8 +142,8 @@ std::vector<std::string> tfliteInterfaceLines(const std::string &bytes) {
   rt::Options options;
   options.reference = true;
   std::string error;
-  std::unique_ptr<rt::Session> session = rt::Session::create(
-      std::vector<uint8_t>(bytes.begin(), bytes.end()), options, error);
+  std::unique_ptr<rt::Session> session =
+      rt::Session::createView(bytes.data(), bytes.size(), options, error);
   if (!session)
     return {"(the written .tflite does not load: " + error + ")"};
   std::vector<std::string> lines;

@@ -1182,6 +1182,17 @@ std::unique_ptr<Model> Model::load(std::vector<uint8_t> bytes,
   return m;
 }
 
+std::unique_ptr<Model> Model::loadView(const uint8_t *data, size_t size,
+                                       std::string &error) {
+  auto m = std::make_unique<Model>();
+  m->data = data;
+  m->size = size;
+  if (!Loader(*m, error).run())
+    return nullptr;
+  fusePads(*m);
+  return m;
+}
+
 std::unique_ptr<Model> Model::loadFile(const std::string &path,
                                        std::string &error) {
   int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);

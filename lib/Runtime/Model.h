@@ -191,7 +191,8 @@ struct Op {
 
 
 struct Model {
-  /// The model bytes: owned, or a read-only file mapping.
+  /// The model bytes: owned, a read-only file mapping, or the caller's
+  /// (loadView).
   std::vector<uint8_t> owned;
   const uint8_t *data = nullptr;
   size_t size = 0;
@@ -221,6 +222,9 @@ struct Model {
 
   static std::unique_ptr<Model> load(std::vector<uint8_t> bytes,
                                      std::string &error);
+  /// The model in `size` bytes at `data`, which the caller keeps (no copy).
+  static std::unique_ptr<Model> loadView(const uint8_t *data, size_t size,
+                                         std::string &error);
   /// Maps the file read-only: weight pages are read (by XNNPACK's packing)
   /// only once and can be dropped again (see releasePages).
   static std::unique_ptr<Model> loadFile(const std::string &path,

@@ -24,6 +24,19 @@ std::unique_ptr<Session> Session::create(std::vector<uint8_t> bytes,
   }
 }
 
+std::unique_ptr<Session> Session::createView(const void *data, size_t size,
+                                             const Options &options,
+                                             std::string &error) {
+  try {
+    std::unique_ptr<Model> model = Model::loadView(
+        static_cast<const uint8_t *>(data), size, error);
+    return model ? createImpl(std::move(model), options, error) : nullptr;
+  } catch (const std::bad_alloc &) {
+    error = "out of memory while loading the model";
+    return nullptr;
+  }
+}
+
 std::unique_ptr<Session> Session::createFromFile(const std::string &path,
                                                  const Options &options,
                                                  std::string &error) {

@@ -190,6 +190,13 @@ public:
   static std::unique_ptr<Session> createFromFile(const std::string &path,
                                                  const Options &options,
                                                  std::string &error);
+  /// The model in `size` bytes at `data` without a copy: the caller keeps
+  /// them alive and unchanged as long as the session (TFLite's
+  /// FlatBufferModel::BuildFromBuffer). A compiler checking the model it
+  /// just wrote holds it once.
+  static std::unique_ptr<Session> createView(const void *data, size_t size,
+                                             const Options &options,
+                                             std::string &error);
   ~Session();
 
   /// The name of tensor `index` of the file.

@@ -63,11 +63,16 @@ public:
     options.reference = reference;
     std::string error, what;
     if (py::isinstance<py::bytes>(source)) {
-      std::string data = source.cast<std::string>();
+      // The session reads the (immutable) bytes object in place; it is kept
+      // alive as long as the session.
+      bytes = py::reinterpret_borrow<py::bytes>(source);
+      char *data = nullptr;
+      Py_ssize_t size = 0;
+      if (PyBytes_AsStringAndSize(bytes.ptr(), &data, &size) != 0)
+        throw py::error_already_set();
       what = "the model bytes";
       py::gil_scoped_release release;
-      session = Session::create(std::vector<uint8_t>(data.begin(), data.end()),
-                                options, error);
+      session = Session::createView(data, size_t(size), options, error);
     } else {
       what = py::str(source).cast<std::string>();
       py::gil_scoped_release release;
@@ -170,6 +175,7 @@ public:
   }
 
 private:
+  py::bytes bytes; ///< the model, when given as bytes (read in place)
   std::unique_ptr<Session> session;
 };
 

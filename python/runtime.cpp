@@ -7,6 +7,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "mobileone/Runtime/Npy.h"
 #include "mobileone/Runtime/Runtime.h"
 
 #include <pybind11/numpy.h>
@@ -111,17 +112,10 @@ public:
       const bool int8 = t.dtype == DType::Int8;
       if (!a.dtype().is(int8 ? py::dtype::of<int8_t>()
                              : py::dtype::of<float>())) {
-        std::string hint;
-        if (int8) {
-          std::ostringstream os;
-          os << " (real = " << t.scale << " x (q - " << t.zeroPoint
-             << "): numpy.clip(numpy.round(x / " << t.scale << ") + "
-             << t.zeroPoint << ", -128, 127).astype(numpy.int8))";
-          hint = os.str();
-        }
         throw py::type_error("input '" + t.name + "': expected " +
                              dtypeName(t.dtype) + ", got " +
-                             std::string(py::str(a.dtype())) + hint);
+                             std::string(py::str(a.dtype())) +
+                             (int8 ? " " + quantizeHint(t) : std::string()));
       }
       std::vector<int64_t> shape(a.shape(), a.shape() + a.ndim());
       if (shape != t.shape) {

@@ -198,16 +198,16 @@ bool CalibrationSet::errors(ArrayRef<uint8_t> floatModel,
     for (const std::vector<float> &b : buffers)
       views.emplace_back(b.data(), b.size());
     // An int8 interface (--io-dtype int8) takes them quantised.
-    std::vector<std::vector<float>> quantised = buffers;
-    std::vector<rt::ConstTensorView> qViews;
-    for (size_t i = 0; i < quantised.size(); ++i) {
-      const rt::TensorInfo &t = q->inputs()[i];
-      if (t.dtype == rt::DType::Int8)
-        for (float &x : quantised[i])
-          x = t.quantize(x);
-      rt::narrowValues(t.dtype, quantised[i].data(), quantised[i].size());
-      qViews.emplace_back(quantised[i].data(), quantised[i].size(), t.dtype);
-    }
+    std::vector<std::vector<float>> quantised;
+    std::vector<rt::ConstTensorView> qViews = views;
+    for (size_t i = 0; i < buffers.size(); ++i)
+      if (const rt::TensorInfo &t = q->inputs()[i]; t.dtype != rt::DType::Float32) {
+        if (quantised.empty())
+          quantised.reserve(buffers.size()); // qViews point into it
+        std::vector<float> &b = quantised.emplace_back(buffers[i]);
+        rt::realToInterface(t, b.data(), b.size());
+        qViews[i] = {b.data(), b.size(), t.dtype};
+      }
     std::map<std::string, std::vector<float>> reference;
     if (!f->observe(views,
                     [&](int t, const float *v, int64_t n, int64_t) {
@@ -430,30 +430,27 @@ std::vector<KeepFloatCandidate> mlir::mobileone::rankKeepFloat(
     return out;
   // A split kernel's two parts are one layer (kept whole): their sizes add
   // up, the larger loss counts.
-  std::vector<Int8Layer> layers;
-  std::map<std::string, double> losses;
+  std::vector<std::pair<Int8Layer, double>> layers; // with its loss
+  std::map<std::string, size_t> at;
   for (const Int8Layer &l : q.layers) {
     auto in = sqnr.find(l.input), y = sqnr.find(l.output);
     if (in == sqnr.end() || y == sqnr.end() ||
         llvm::is_contained(folding.keepFloat, l.layer))
       continue;
     const double loss = in->second - y->second;
-    auto [it, fresh] = losses.try_emplace(l.layer, loss);
+    auto [it, fresh] = at.try_emplace(l.layer, layers.size());
     if (fresh) {
-      layers.push_back(l);
+      layers.push_back({l, loss});
       continue;
     }
-    it->second = std::max(it->second, loss);
-    for (Int8Layer &m : layers)
-      if (m.layer == l.layer) {
-        m.macs += l.macs;
-        m.weights += l.weights;
-        m.inputElements += l.inputElements;
-        m.outputElements += l.outputElements;
-      }
+    auto &[m, mLoss] = layers[it->second];
+    mLoss = std::max(mLoss, loss);
+    m.macs += l.macs;
+    m.weights += l.weights;
+    m.inputElements += l.inputElements;
+    m.outputElements += l.outputElements;
   }
-  for (const Int8Layer &l : layers) {
-    const double loss = losses[l.layer];
+  for (const auto &[l, loss] : layers) {
     // float32: weights and activations 4 bytes each, on the float
     // roofline at an efficiency that falls with the reduction depth K
     // (K / (K + 64): measured 30% on a 3-channel 3x3 stem, K = 27, and

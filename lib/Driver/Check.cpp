@@ -243,10 +243,7 @@ LogicalResult mlir::mobileone::checkArtifact(
       feed.push_back(nhwc ? transpose4(inputs[i].data, inputs[i].shape, true)
                           : inputs[i].data);
       // An int8 interface takes the inputs quantised as QUANTIZE would.
-      if (ins[i].dtype == rt::DType::Int8)
-        for (float &x : feed.back())
-          x = ins[i].quantize(x);
-      rt::narrowValues(ins[i].dtype, feed.back().data(), feed.back().size());
+      rt::realToInterface(ins[i], feed.back().data(), feed.back().size());
       views.emplace_back(feed.back().data(), feed.back().size(), ins[i].dtype);
     }
     std::vector<std::vector<float>> got;
@@ -260,12 +257,8 @@ LogicalResult mlir::mobileone::checkArtifact(
       results.emplace_back(got[i].data(), got[i].size(), outs[i].dtype);
     if (!session->run(views, results, error))
       return failure();
-    for (size_t i = 0; i < got.size(); ++i) {
-      rt::widenValues(outs[i].dtype, got[i].data(), got[i].size());
-      if (outs[i].dtype == rt::DType::Int8)
-        for (float &y : got[i])
-          y = outs[i].real(y);
-    }
+    for (size_t i = 0; i < got.size(); ++i)
+      rt::interfaceToReal(outs[i], got[i].data(), got[i].size());
     for (size_t i = 0; i < got.size(); ++i)
       if (nhwcFile && outs[i].shape.size() == 4)
         got[i] = transpose4(got[i], outs[i].shape, false);

@@ -159,8 +159,7 @@ std::vector<std::string> tfliteInterfaceLines(const std::string &bytes) {
       llvm::interleaveComma(t.shape, os);
       os << "] " << rt::dtypeName(t.dtype);
       if (t.dtype == rt::DType::Int8)
-        os << " (real = " << format("%.6g", double(t.scale)) << " x (q "
-           << (t.zeroPoint < 0 ? "+ " : "- ") << std::abs(t.zeroPoint) << "))";
+        os << " (" << rt::quantizationText(t) << ")";
       if (t.shape.size() == 4)
         os << (!session->nhwcInterface() ? ", NCHW"
                : input ? ", NHWC (from NCHW: x.transpose(0, 2, 3, 1))"
@@ -664,25 +663,20 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     // --io-dtype float16 / float32: the .onnx interface's float type
     // (float16: Casts at the edges), whatever the imported model had.
     const bool half = ioDTypeOf(options) == "float16";
+    auto name = StringAttr::get(&context, kONNXTypeAttr);
+    auto float16 = StringAttr::get(&context, "float16");
     func::FuncOp entry = mainOf(*module);
-    auto retype = [&](Type t, auto set, auto remove) {
-      if (!cast<RankedTensorType>(t).getElementType().isF32())
-        return;
-      if (half)
-        set();
-      else
-        remove();
+    auto isFloat = [](Type t) {
+      return cast<RankedTensorType>(t).getElementType().isF32();
     };
     for (unsigned i = 0; i < entry.getNumArguments(); ++i)
-      retype(
-          entry.getArgumentTypes()[i],
-          [&] { entry.setArgAttr(i, kONNXTypeAttr, StringAttr::get(&context, "float16")); },
-          [&] { entry.removeArgAttr(i, kONNXTypeAttr); });
+      if (isFloat(entry.getArgumentTypes()[i]))
+        half ? entry.setArgAttr(i, name, float16)
+             : void(entry.removeArgAttr(i, name));
     for (unsigned i = 0; i < entry.getNumResults(); ++i)
-      retype(
-          entry.getResultTypes()[i],
-          [&] { entry.setResultAttr(i, kONNXTypeAttr, StringAttr::get(&context, "float16")); },
-          [&] { entry.removeResultAttr(i, StringAttr::get(&context, kONNXTypeAttr)); });
+      if (isFloat(entry.getResultTypes()[i]))
+        half ? entry.setResultAttr(i, name, float16)
+             : void(entry.removeResultAttr(i, name));
     interface = interfaceLines(entry, false, false, true);
   }
   if (ext == ".onnx") {

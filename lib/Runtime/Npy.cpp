@@ -183,13 +183,11 @@ bool parseNpy(const uint8_t *p, size_t size, const std::string &what,
   DType type = DType::Float32;
   // float16 (a half model's data) widens exactly to float32.
   const bool half = descr == "<f2";
-  if (half)
-    ;
-  else if (dtype && descr == "<i4")
+  if (dtype && descr == "<i4")
     type = DType::Int32;
   else if (dtype && (descr == "|i1" || descr == "<i1"))
     type = DType::Int8;
-  else if (descr != "<f4") {
+  else if (descr != "<f4" && !half) {
     error = what + " holds dtype '" + descr + "'" +
             (descr == "<f8" ? " (float64)" : "") +
             "; expected '<f4' (little-endian float32, or '<f2' float16): "
@@ -290,6 +288,16 @@ std::string mobileone::runtime::quantizationText(const TensorInfo &t) {
   std::snprintf(buf, sizeof buf, "real = %g x (q %c %d)", double(t.scale),
                 t.zeroPoint < 0 ? '+' : '-', std::abs(int(t.zeroPoint)));
   return buf;
+}
+
+std::string mobileone::runtime::quantizeHint(const TensorInfo &t) {
+  char buf[128];
+  std::snprintf(buf, sizeof buf,
+                ": q = numpy.clip(numpy.round(x / %g) %c %d, -128, "
+                "127).astype(numpy.int8))",
+                double(t.scale), t.zeroPoint < 0 ? '-' : '+',
+                std::abs(int(t.zeroPoint)));
+  return "(" + quantizationText(t) + buf;
 }
 
 std::string mobileone::runtime::shapeText(const std::vector<int64_t> &shape) {
@@ -604,17 +612,8 @@ static bool checkDType(const std::string &what, DType dtype,
     return true;
   error = what + " holds " + dtypeName(dtype) + " values; the model's input '" +
           t.name + "' takes " + dtypeName(t.dtype);
-  if (t.dtype == DType::Int8) {
-    char buf[128];
-    std::snprintf(buf, sizeof buf,
-                  ": q = numpy.clip(numpy.round(x / %g) %c %d, -128, "
-                  "127).astype(numpy.int8))",
-                  double(t.scale), t.zeroPoint < 0 ? '-' : '+',
-                  std::abs(int(t.zeroPoint)));
-    error += " (" + quantizationText(t) + buf;
-  } else {
-    error += " (x.astype(numpy.float32))";
-  }
+  error += t.dtype == DType::Int8 ? " " + quantizeHint(t)
+                                  : std::string(" (x.astype(numpy.float32))");
   return false;
 }
 

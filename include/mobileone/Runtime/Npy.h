@@ -60,6 +60,10 @@ bool writeTensors(const std::string &path, const std::vector<TensorInfo> &ts,
 std::string shapeText(const std::vector<int64_t> &shape);
 /// An int8 tensor's meaning, "real = 0.0305 x (q + 2)"; "" for other dtypes.
 std::string quantizationText(const TensorInfo &t);
+/// How to make real values `x` an int8 tensor's input: "(real = 0.0305 x
+/// (q + 2): q = numpy.clip(numpy.round(x / 0.0305) - 2, -128,
+/// 127).astype(numpy.int8))".
+std::string quantizeHint(const TensorInfo &t);
 /// Writes one through writeFileWhole: `data` holds the values, stored as
 /// `dtype`.
 bool writeNpy(const std::string &path, const std::vector<int64_t> &shape,

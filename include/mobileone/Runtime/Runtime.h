@@ -179,6 +179,22 @@ struct OpProfile {
                       ///< "reference"
 };
 
+/// Real values as input `t` takes them, in place in a float buffer of its
+/// element count (an int8 one quantised as QUANTIZE does, then narrowed),
+/// and an output of `t` as a run wrote it back to real values.
+inline void realToInterface(const TensorInfo &t, float *values, size_t n) {
+  if (t.dtype == DType::Int8)
+    for (size_t i = 0; i < n; ++i)
+      values[i] = t.quantize(values[i]);
+  narrowValues(t.dtype, values, n);
+}
+inline void interfaceToReal(const TensorInfo &t, float *values, size_t n) {
+  widenValues(t.dtype, values, n);
+  if (t.dtype == DType::Int8)
+    for (size_t i = 0; i < n; ++i)
+      values[i] = t.real(values[i]);
+}
+
 struct Model;
 class Executor;
 

@@ -256,7 +256,7 @@ bool isHalf(StringAttr onnxType) {
 
 void Exporter::castTo(int32_t type, const std::string &from,
                       const std::string &to) {
-  onnx::NodeProto *cast = addNode("Cast", uniqueName(to + "_cast"), {from}, {to});
+  onnx::NodeProto *cast = addNode("Cast", to + "_cast", {from}, {to});
   onnx::AttributeProto *a = cast->add_attribute();
   a->set_name("to");
   a->set_type(onnx::AttributeProto::INT);
@@ -299,11 +299,7 @@ std::string Exporter::addInitializer(StringRef hint, ArrayRef<int64_t> shape,
       std::memcpy(&raw[2 * i], &h, 2);
     }
     t->set_raw_data(raw);
-    onnx::NodeProto *cast = addNode("Cast", name + "_cast", {stored}, {name});
-    onnx::AttributeProto *to = cast->add_attribute();
-    to->set_name("to");
-    to->set_type(onnx::AttributeProto::INT);
-    to->set_i(onnx::TensorProto::FLOAT);
+    castTo(onnx::TensorProto::FLOAT, stored, name);
     return name;
   }
   t->set_name(name);

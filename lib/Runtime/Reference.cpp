@@ -8,6 +8,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "Executor.h"
+#include "Registry.h"
 
 #include <algorithm>
 #include <array>
@@ -300,12 +301,6 @@ void binary(const Tensor &a, const float *pa, const Tensor &b, const float *pb,
   });
 }
 
-template <typename Fn>
-void unary(const float *in, float *out, int64_t n, Fn fn) {
-  for (int64_t i = 0; i < n; ++i)
-    out[i] = fn(in[i]);
-}
-
 /// Row-major strides of a shape.
 std::vector<int64_t> stridesOf(const std::vector<int64_t> &shape) {
   std::vector<int64_t> s(shape.size(), 1);
@@ -501,271 +496,295 @@ void mobileone::runtime::gatherInt8(const Tensor &x, const int8_t *in,
 
 bool mobileone::runtime::elementwiseFunction(const Op &op, const float *in,
                                              float *out, int64_t n) {
-  switch (op.kind) {
-  case OpKind::Gelu:
-    if (op.approximate)
-      unary(in, out, n, [](float v) {
-        double u = std::sqrt(2.0 / M_PI) * (v + 0.044715 * double(v) * v * v);
-        return float(0.5 * v * (1.0 + std::tanh(u)));
-      });
-    else
-      unary(in, out, n, [](float v) {
-        return 0.5f * v * (1.0f + std::erf(v * float(M_SQRT1_2)));
-      });
-    break;
-  case OpKind::HardSwish:
-    unary(in, out, n, [](float v) {
-      return v * std::min(std::max(v + 3.0f, 0.0f), 6.0f) / 6.0f;
-    });
-    break;
-  case OpKind::LeakyRelu: {
-    float alpha = op.alpha;
-    unary(in, out, n,
-          [alpha](float v) { return v >= 0.0f ? v : alpha * v; });
-    break;
-  }
-  case OpKind::ReluN1To1:
-    unary(in, out, n,
-          [](float v) { return std::min(std::max(v, -1.0f), 1.0f); });
-    break;
-  case OpKind::Tanh:
-    unary(in, out, n, [](float v) { return std::tanh(v); });
-    break;
-  case OpKind::Exp:
-    unary(in, out, n, [](float v) { return std::exp(v); });
-    break;
-  case OpKind::Neg:
-    unary(in, out, n, [](float v) { return -v; });
-    break;
-  case OpKind::Sqrt:
-    unary(in, out, n, [](float v) { return std::sqrt(v); });
-    break;
-  case OpKind::Rsqrt:
-    unary(in, out, n, [](float v) { return 1.0f / std::sqrt(v); });
-    break;
-  case OpKind::Logistic:
-    unary(in, out, n, [](float v) { return 1.0f / (1.0f + std::exp(-v)); });
-    break;
-  case OpKind::Relu:
-    unary(in, out, n, [](float v) { return std::max(v, 0.0f); });
-    break;
-  case OpKind::Relu6:
-    unary(in, out, n,
-          [](float v) { return std::min(std::max(v, 0.0f), 6.0f); });
-    break;
-  default:
+  const UnaryFn fn = registration(op.kind).unary;
+  if (!fn)
     return false;
-  }
+  for (int64_t i = 0; i < n; ++i)
+    out[i] = fn(in[i], op);
   return true;
 }
 
 void mobileone::runtime::runReferenceOp(const Model &model, const Op &op,
                                         const std::vector<const float *> &ins,
                                         float *out) {
-  const Tensor &x = model.tensors[op.inputs[0]];
-  const Tensor &y = model.tensors[op.output];
-  const float *in = ins[0];
-  auto clamp = [&](float v) {
-    return std::min(std::max(v, op.outMin), op.outMax);
-  };
-  switch (op.kind) {
-  case OpKind::Conv:
-  case OpKind::DepthwiseConv: {
-    const float *bias =
-        op.inputs.size() > 2 ? model.tensors[op.inputs[2]].f32() : nullptr;
-    const Tensor &w = model.tensors[op.inputs[1]];
-    if (op.kind == OpKind::Conv)
-      conv(x, in, w, bias, op, y, out);
-    else
-      depthwise(x, in, w, bias, op, y, out);
-    break;
-  }
-  case OpKind::TransposeConv:
-    transposeConv(x, in, model.tensors[op.inputs[1]],
-                  op.inputs.size() > 2 ? model.tensors[op.inputs[2]].f32()
-                                       : nullptr,
-                  op, y, out);
-    break;
-  case OpKind::ResizeNearest:
-  case OpKind::ResizeBilinear:
-    resize(x, in, op, y, out);
-    break;
-  case OpKind::ArgMax: {
-    // int32 indices into the (float-typed) output buffer; a NaN never wins.
-    auto [outer, n, inner] = aroundAxis(x.shape, op.axis);
-    int32_t *idx = reinterpret_cast<int32_t *>(out);
-    for (int64_t o = 0; o < outer; ++o)
-      for (int64_t i = 0; i < inner; ++i) {
-        const float *p = in + o * n * inner + i;
-        int64_t best = 0;
-        for (int64_t k = 1; k < n; ++k)
-          if (p[k * inner] > p[best * inner])
-            best = k;
-        idx[o * inner + i] = int32_t(best);
-      }
-    break;
-  }
-  case OpKind::Pad:
-    padInto(x, in, y, {0, op.padTop, op.padLeft, 0}, 0.0f, out);
-    break;
-  case OpKind::PadV2: {
-    std::vector<int64_t> before;
-    for (size_t d = 0; d < x.shape.size(); ++d)
-      before.push_back(op.ints[2 * d]);
-    padInto(x, in, y, before, op.alpha, out);
-    break;
-  }
-  case OpKind::AveragePool:
-    poolWindows(
-        x, in, y, op, 0.0, [](double acc, float v) { return acc + v; },
-        [&](double acc, int64_t count) {
-          return clamp(count ? float(acc / count) : 0.0f);
-        },
-        out);
-    break;
-  case OpKind::MaxPool:
-    poolWindows(
-        x, in, y, op, -std::numeric_limits<double>::infinity(),
-        [](double acc, float v) { return nanMax(acc, double(v)); },
-        [&](double acc, int64_t) { return clamp(float(acc)); }, out);
-    break;
-  case OpKind::Mean: {
-    const int64_t n = x.shape[0], plane = x.shape[1] * x.shape[2],
-                  c = x.shape[3];
-    for (int64_t b = 0; b < n; ++b)
-      for (int64_t ch = 0; ch < c; ++ch) {
-        double sum = 0.0;
-        for (int64_t i = 0; i < plane; ++i)
-          sum += in[(b * plane + i) * c + ch];
-        out[b * c + ch] = float(sum / plane);
-      }
-    break;
-  }
-  case OpKind::FullyConnected: {
-    const Tensor &w = model.tensors[op.inputs[1]];
-    const float *bias =
-        op.inputs.size() > 2 ? model.tensors[op.inputs[2]].f32() : nullptr;
-    const int64_t m = w.shape[0], k = w.shape[1], rows = x.elements / k;
-    for (int64_t r = 0; r < rows; ++r)
-      for (int64_t o = 0; o < m; ++o) {
-        float acc = bias ? bias[o] : 0.0f;
-        for (int64_t i = 0; i < k; ++i)
-          acc += in[r * k + i] * w.f32()[o * k + i];
-        out[r * m + o] = std::min(std::max(acc, op.outMin), op.outMax);
-      }
-    break;
-  }
-  case OpKind::Add:
-  case OpKind::Sub:
-  case OpKind::Mul:
-  case OpKind::Div:
-  case OpKind::Maximum:
-  case OpKind::Minimum:
-  case OpKind::Pow: {
-    const Tensor &b = model.tensors[op.inputs[1]];
-    switch (op.kind) {
-    case OpKind::Add:
-      binary(x, in, b, ins[1], y, out, op,
-             [](float p, float q) { return p + q; });
-      break;
-    case OpKind::Sub:
-      binary(x, in, b, ins[1], y, out, op,
-             [](float p, float q) { return p - q; });
-      break;
-    case OpKind::Mul:
-      binary(x, in, b, ins[1], y, out, op,
-             [](float p, float q) { return p * q; });
-      break;
-    case OpKind::Div:
-      binary(x, in, b, ins[1], y, out, op,
-             [](float p, float q) { return p / q; });
-      break;
-    case OpKind::Maximum:
-      binary(x, in, b, ins[1], y, out, op,
-             [](float p, float q) { return nanMax(p, q); });
-      break;
-    case OpKind::Minimum:
-      binary(x, in, b, ins[1], y, out, op,
-             [](float p, float q) { return nanMin(p, q); });
-      break;
-    default:
-      binary(x, in, b, ins[1], y, out, op,
-             [](float p, float q) { return std::pow(p, q); });
-      break;
+  const OpRegistration &r = registration(op.kind);
+  if (r.reference)
+    r.reference(model, op, ins, out);
+  else
+    elementwiseFunction(op, ins[0], out, model.tensors[op.output].elements);
+}
+
+// The rows' float kernels (Registry.h), operand 0 `x` read from ins[0].
+namespace {
+struct Operands {
+  const Tensor &x, &y;
+  const float *in;
+  Operands(const Model &model, const Op &op,
+           const std::vector<const float *> &ins)
+      : x(model.tensors[op.inputs[0]]), y(model.tensors[op.output]),
+        in(ins[0]) {}
+};
+const float *floatBias(const Model &model, const Op &op, size_t index) {
+  return op.inputs.size() > index ? model.tensors[op.inputs[index]].f32()
+                                  : nullptr;
+}
+float clampTo(const Op &op, float v) {
+  return std::min(std::max(v, op.outMin), op.outMax);
+}
+template <typename Fn>
+void binaryOp(const Model &model, const Op &op,
+              const std::vector<const float *> &ins, float *out, Fn fn) {
+  Operands o(model, op, ins);
+  binary(o.x, o.in, model.tensors[op.inputs[1]], ins[1], o.y, out, op, fn);
+}
+} // namespace
+
+void reference::conv(const Model &model, const Op &op,
+                     const std::vector<const float *> &ins, float *out) {
+  Operands o(model, op, ins);
+  ::conv(o.x, o.in, model.tensors[op.inputs[1]], floatBias(model, op, 2), op,
+         o.y, out);
+}
+
+void reference::depthwiseConv(const Model &model, const Op &op,
+                              const std::vector<const float *> &ins,
+                              float *out) {
+  Operands o(model, op, ins);
+  depthwise(o.x, o.in, model.tensors[op.inputs[1]], floatBias(model, op, 2),
+            op, o.y, out);
+}
+
+void reference::transposeConv(const Model &model, const Op &op,
+                              const std::vector<const float *> &ins,
+                              float *out) {
+  Operands o(model, op, ins);
+  ::transposeConv(o.x, o.in, model.tensors[op.inputs[1]],
+                  floatBias(model, op, 2), op, o.y, out);
+}
+
+void reference::fullyConnected(const Model &model, const Op &op,
+                               const std::vector<const float *> &ins,
+                               float *out) {
+  Operands o(model, op, ins);
+  const Tensor &w = model.tensors[op.inputs[1]];
+  const float *bias = floatBias(model, op, 2);
+  const int64_t m = w.shape[0], k = w.shape[1], rows = o.x.elements / k;
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < m; ++j) {
+      float acc = bias ? bias[j] : 0.0f;
+      for (int64_t i = 0; i < k; ++i)
+        acc += o.in[r * k + i] * w.f32()[j * k + i];
+      out[r * m + j] = clampTo(op, acc);
     }
-    break;
-  }
-  case OpKind::Softmax: {
-    const int64_t n = x.shape.back(), rows = y.elements / n;
-    for (int64_t r = 0; r < rows; ++r) {
-      const float *src = in + r * n;
-      float *dst = out + r * n;
-      float top = *std::max_element(src, src + n);
+}
+
+void reference::resize(const Model &model, const Op &op,
+                       const std::vector<const float *> &ins, float *out) {
+  Operands o(model, op, ins);
+  ::resize(o.x, o.in, op, o.y, out);
+}
+
+void reference::argMax(const Model &model, const Op &op,
+                       const std::vector<const float *> &ins, float *out) {
+  // int32 indices into the (float-typed) output buffer; a NaN never wins.
+  Operands o(model, op, ins);
+  auto [outer, n, inner] = aroundAxis(o.x.shape, op.axis);
+  int32_t *idx = reinterpret_cast<int32_t *>(out);
+  for (int64_t a = 0; a < outer; ++a)
+    for (int64_t i = 0; i < inner; ++i) {
+      const float *p = o.in + a * n * inner + i;
+      int64_t best = 0;
+      for (int64_t k = 1; k < n; ++k)
+        if (p[k * inner] > p[best * inner])
+          best = k;
+      idx[a * inner + i] = int32_t(best);
+    }
+}
+
+void reference::pad(const Model &model, const Op &op,
+                    const std::vector<const float *> &ins, float *out) {
+  Operands o(model, op, ins);
+  padInto(o.x, o.in, o.y, {0, op.padTop, op.padLeft, 0}, 0.0f, out);
+}
+
+void reference::padV2(const Model &model, const Op &op,
+                      const std::vector<const float *> &ins, float *out) {
+  Operands o(model, op, ins);
+  std::vector<int64_t> before;
+  for (size_t d = 0; d < o.x.shape.size(); ++d)
+    before.push_back(op.ints[2 * d]);
+  padInto(o.x, o.in, o.y, before, op.alpha, out);
+}
+
+void reference::averagePool(const Model &model, const Op &op,
+                            const std::vector<const float *> &ins,
+                            float *out) {
+  Operands o(model, op, ins);
+  poolWindows(
+      o.x, o.in, o.y, op, 0.0, [](double acc, float v) { return acc + v; },
+      [&](double acc, int64_t count) {
+        return clampTo(op, count ? float(acc / count) : 0.0f);
+      },
+      out);
+}
+
+void reference::maxPool(const Model &model, const Op &op,
+                        const std::vector<const float *> &ins, float *out) {
+  Operands o(model, op, ins);
+  poolWindows(
+      o.x, o.in, o.y, op, -std::numeric_limits<double>::infinity(),
+      [](double acc, float v) { return nanMax(acc, double(v)); },
+      [&](double acc, int64_t) { return clampTo(op, float(acc)); }, out);
+}
+
+void reference::mean(const Model &model, const Op &op,
+                     const std::vector<const float *> &ins, float *out) {
+  Operands o(model, op, ins);
+  const int64_t n = o.x.shape[0], plane = o.x.shape[1] * o.x.shape[2],
+                c = o.x.shape[3];
+  for (int64_t b = 0; b < n; ++b)
+    for (int64_t ch = 0; ch < c; ++ch) {
       double sum = 0.0;
-      for (int64_t i = 0; i < n; ++i)
-        sum += dst[i] = std::exp(src[i] - top);
-      for (int64_t i = 0; i < n; ++i)
-        dst[i] = float(dst[i] / sum);
+      for (int64_t i = 0; i < plane; ++i)
+        sum += o.in[(b * plane + i) * c + ch];
+      out[b * c + ch] = float(sum / plane);
     }
-    break;
-  }
-  case OpKind::Concatenation:
-    concatenate(model, op, ins, y, out, clamp);
-    break;
-  case OpKind::Slice:
-  case OpKind::Transpose:
-  case OpKind::Tile:
-    gather(x, in, y, op, out);
-    break;
-  case OpKind::Sum:
-  case OpKind::ReduceMax: {
-    auto [outer, n, inner] = aroundAxis(x.shape, op.axis);
-    for (int64_t o = 0; o < outer; ++o)
-      for (int64_t i = 0; i < inner; ++i) {
-        double acc = op.kind == OpKind::Sum
-                         ? 0.0
-                         : -std::numeric_limits<double>::infinity();
-        for (int64_t k = 0; k < n; ++k) {
-          float v = in[(o * n + k) * inner + i];
-          acc = op.kind == OpKind::Sum ? acc + v : nanMax(acc, double(v));
-        }
-        out[o * inner + i] = float(acc);
+}
+
+void reference::reduce(const Model &model, const Op &op,
+                       const std::vector<const float *> &ins, float *out) {
+  // SUM or REDUCE_MAX over op.axis.
+  Operands o(model, op, ins);
+  const bool sum = op.kind == OpKind::Sum;
+  auto [outer, n, inner] = aroundAxis(o.x.shape, op.axis);
+  for (int64_t a = 0; a < outer; ++a)
+    for (int64_t i = 0; i < inner; ++i) {
+      double acc = sum ? 0.0 : -std::numeric_limits<double>::infinity();
+      for (int64_t k = 0; k < n; ++k) {
+        float v = o.in[(a * n + k) * inner + i];
+        acc = sum ? acc + v : nanMax(acc, double(v));
       }
-    break;
-  }
-  case OpKind::BatchMatMul: {
-    const Tensor &b = model.tensors[op.inputs[1]];
-    const int64_t batches = x.shape[0], m = x.shape[1], k = x.shape[2],
-                  n = b.shape[2];
-    for (int64_t p = 0; p < batches; ++p)
-      for (int64_t i = 0; i < m; ++i)
-        for (int64_t j = 0; j < n; ++j) {
-          float acc = 0.0f;
-          for (int64_t q = 0; q < k; ++q)
-            acc += in[(p * m + i) * k + q] * ins[1][(p * k + q) * n + j];
-          out[(p * m + i) * n + j] = acc;
-        }
-    break;
-  }
-  case OpKind::Logistic:
-  case OpKind::Relu:
-  case OpKind::Relu6:
-  case OpKind::Gelu:
-  case OpKind::HardSwish:
-  case OpKind::LeakyRelu:
-  case OpKind::ReluN1To1:
-  case OpKind::Tanh:
-  case OpKind::Exp:
-  case OpKind::Neg:
-  case OpKind::Sqrt:
-  case OpKind::Rsqrt:
-    elementwiseFunction(op, in, out, y.elements);
-    break;
-  case OpKind::Reshape:
-    std::memmove(out, in, y.elements * sizeof(float));
-    break;
+      out[a * inner + i] = float(acc);
+    }
+}
+
+void reference::add(const Model &model, const Op &op,
+                    const std::vector<const float *> &ins, float *out) {
+  binaryOp(model, op, ins, out, [](float p, float q) { return p + q; });
+}
+
+void reference::sub(const Model &model, const Op &op,
+                    const std::vector<const float *> &ins, float *out) {
+  binaryOp(model, op, ins, out, [](float p, float q) { return p - q; });
+}
+
+void reference::mul(const Model &model, const Op &op,
+                    const std::vector<const float *> &ins, float *out) {
+  binaryOp(model, op, ins, out, [](float p, float q) { return p * q; });
+}
+
+void reference::div(const Model &model, const Op &op,
+                    const std::vector<const float *> &ins, float *out) {
+  binaryOp(model, op, ins, out, [](float p, float q) { return p / q; });
+}
+
+void reference::maximum(const Model &model, const Op &op,
+                        const std::vector<const float *> &ins, float *out) {
+  binaryOp(model, op, ins, out, [](float p, float q) { return nanMax(p, q); });
+}
+
+void reference::minimum(const Model &model, const Op &op,
+                        const std::vector<const float *> &ins, float *out) {
+  binaryOp(model, op, ins, out, [](float p, float q) { return nanMin(p, q); });
+}
+
+void reference::pow(const Model &model, const Op &op,
+                    const std::vector<const float *> &ins, float *out) {
+  binaryOp(model, op, ins, out,
+           [](float p, float q) { return std::pow(p, q); });
+}
+
+void reference::softmax(const Model &model, const Op &op,
+                        const std::vector<const float *> &ins, float *out) {
+  Operands o(model, op, ins);
+  const int64_t n = o.x.shape.back(), rows = o.y.elements / n;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float *src = o.in + r * n;
+    float *dst = out + r * n;
+    float top = *std::max_element(src, src + n);
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; ++i)
+      sum += dst[i] = std::exp(src[i] - top);
+    for (int64_t i = 0; i < n; ++i)
+      dst[i] = float(dst[i] / sum);
   }
 }
+
+void reference::concatenation(const Model &model, const Op &op,
+                              const std::vector<const float *> &ins,
+                              float *out) {
+  concatenate(model, op, ins, model.tensors[op.output], out,
+              [&](float v) { return clampTo(op, v); });
+}
+
+void reference::gather(const Model &model, const Op &op,
+                       const std::vector<const float *> &ins, float *out) {
+  // SLICE, TRANSPOSE, TILE.
+  Operands o(model, op, ins);
+  ::gather(o.x, o.in, o.y, op, out);
+}
+
+void reference::batchMatMul(const Model &model, const Op &op,
+                            const std::vector<const float *> &ins,
+                            float *out) {
+  Operands o(model, op, ins);
+  const Tensor &b = model.tensors[op.inputs[1]];
+  const int64_t batches = o.x.shape[0], m = o.x.shape[1], k = o.x.shape[2],
+                n = b.shape[2];
+  for (int64_t p = 0; p < batches; ++p)
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        float acc = 0.0f;
+        for (int64_t q = 0; q < k; ++q)
+          acc += o.in[(p * m + i) * k + q] * ins[1][(p * k + q) * n + j];
+        out[(p * m + i) * n + j] = acc;
+      }
+}
+
+void reference::copy(const Model &model, const Op &op,
+                     const std::vector<const float *> &ins, float *out) {
+  // RESHAPE: the bytes unchanged (INT32 indices too).
+  std::memmove(out, ins[0], model.tensors[op.output].bytes());
+}
+
+float reference::logistic(float v, const Op &) {
+  return 1.0f / (1.0f + std::exp(-v));
+}
+float reference::relu(float v, const Op &) { return std::max(v, 0.0f); }
+float reference::relu6(float v, const Op &) {
+  return std::min(std::max(v, 0.0f), 6.0f);
+}
+float reference::gelu(float v, const Op &op) {
+  if (op.approximate) {
+    double u = std::sqrt(2.0 / M_PI) * (v + 0.044715 * double(v) * v * v);
+    return float(0.5 * v * (1.0 + std::tanh(u)));
+  }
+  return 0.5f * v * (1.0f + std::erf(v * float(M_SQRT1_2)));
+}
+float reference::hardSwish(float v, const Op &) {
+  return v * std::min(std::max(v + 3.0f, 0.0f), 6.0f) / 6.0f;
+}
+float reference::leakyRelu(float v, const Op &op) {
+  return v >= 0.0f ? v : op.alpha * v;
+}
+float reference::reluN1To1(float v, const Op &) {
+  return std::min(std::max(v, -1.0f), 1.0f);
+}
+float reference::tanh(float v, const Op &) { return std::tanh(v); }
+float reference::exp(float v, const Op &) { return std::exp(v); }
+float reference::neg(float v, const Op &) { return -v; }
+float reference::sqrt(float v, const Op &) { return std::sqrt(v); }
+float reference::rsqrt(float v, const Op &) { return 1.0f / std::sqrt(v); }
 
 bool ReferenceExecutor::run(const std::vector<const float *> &inputs,
                             const std::vector<float *> &outputs,

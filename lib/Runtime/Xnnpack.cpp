@@ -22,6 +22,7 @@
 #include "Executor.h"
 #include "Kernels.h"
 #include "Quantized.h"
+#include "Registry.h"
 
 #include <pthreadpool.h>
 #include <xnnpack.h>
@@ -33,6 +34,175 @@
 #include <mutex>
 
 using namespace mobileone::runtime;
+
+/// One float operator becoming a one-node XNNPACK subgraph (Registry.h's
+/// xnnpack): its operands' value ids defined, the node's to add.
+struct mobileone::runtime::XnnNode {
+  const Model &model;
+  const Op &op;
+  xnn_subgraph_t subgraph;
+  const std::vector<uint32_t> &ids;
+
+  const Tensor &x() const { return model.tensors[op.inputs[0]]; }
+  const Tensor &y() const { return model.tensors[op.output]; }
+  uint32_t in() const { return ids[op.inputs[0]]; }
+  uint32_t in2() const { return ids[op.inputs[1]]; }
+  uint32_t out() const { return ids[op.output]; }
+  uint32_t bias() const {
+    return op.inputs.size() > 2 ? ids[op.inputs[2]] : XNN_INVALID_VALUE_ID;
+  }
+  static bool ok(xnn_status s) { return s == xnn_status_success; }
+};
+
+bool xnn::conv(XnnNode &n) {
+  const Op &op = n.op;
+  return n.ok(xnn_define_convolution_2d(
+      n.subgraph, op.padTop, op.padRight, op.padBottom, op.padLeft,
+      op.kernelH, op.kernelW, op.strideH, op.strideW, op.dilationH,
+      op.dilationW, op.groups, n.x().shape[3] / op.groups,
+      n.y().shape[3] / op.groups, op.outMin, op.outMax, n.in(), n.in2(),
+      n.bias(), n.out(), 0));
+}
+
+bool xnn::depthwiseConv(XnnNode &n) {
+  const Op &op = n.op;
+  return n.ok(xnn_define_depthwise_convolution_2d(
+      n.subgraph, op.padTop, op.padRight, op.padBottom, op.padLeft,
+      op.kernelH, op.kernelW, op.strideH, op.strideW, op.dilationH,
+      op.dilationW, op.depthMultiplier, n.x().shape[3], op.outMin, op.outMax,
+      n.in(), n.in2(), n.bias(), n.out(), 0));
+}
+
+bool xnn::transposeConv(XnnNode &n) {
+  // The output's end: cropped (padding) or extended (adjustment).
+  const Op &op = n.op;
+  const Tensor &x = n.x(), &y = n.y();
+  int64_t crop[2], adjust[2] = {0, 0};
+  const int kernel[2] = {op.kernelH, op.kernelW},
+            stride[2] = {op.strideH, op.strideW},
+            start[2] = {op.padTop, op.padLeft};
+  for (int d = 0; d < 2; ++d) {
+    crop[d] = (x.shape[1 + d] - 1) * stride[d] + kernel[d] - start[d] -
+              y.shape[1 + d];
+    if (crop[d] < 0)
+      adjust[d] = -crop[d], crop[d] = 0;
+  }
+  if (adjust[0] >= op.strideH || adjust[1] >= op.strideW)
+    return false;
+  return n.ok(xnn_define_deconvolution_2d(
+      n.subgraph, op.padTop, uint32_t(crop[1]), uint32_t(crop[0]),
+      op.padLeft, uint32_t(adjust[0]), uint32_t(adjust[1]), op.kernelH,
+      op.kernelW, op.strideH, op.strideW, 1, 1, 1, x.shape[3], y.shape[3],
+      op.outMin, op.outMax, n.in(), n.in2(), n.bias(), n.out(), 0));
+}
+
+bool xnn::fullyConnected(XnnNode &n) {
+  return n.ok(xnn_define_fully_connected(n.subgraph, n.op.outMin,
+                                         n.op.outMax, n.in(), n.in2(),
+                                         n.bias(), n.out(), 0));
+}
+
+bool xnn::pad(XnnNode &n) {
+  const Op &op = n.op;
+  size_t pre[4] = {0, size_t(op.padTop), size_t(op.padLeft), 0};
+  size_t post[4] = {0, size_t(op.padBottom), size_t(op.padRight), 0};
+  return n.ok(xnn_define_static_constant_pad(n.subgraph, pre, post, 0.0f,
+                                             n.in(), n.out(), 0));
+}
+
+bool xnn::averagePool(XnnNode &n) {
+  const Op &op = n.op;
+  if (op.kernelH == n.x().shape[1] && op.kernelW == n.x().shape[2] &&
+      !op.padTop && !op.padBottom && !op.padLeft && !op.padRight)
+    return n.ok(xnn_define_global_average_pooling_2d(
+        n.subgraph, op.outMin, op.outMax, n.in(), n.out(), 0));
+  return n.ok(xnn_define_average_pooling_2d(
+      n.subgraph, op.padTop, op.padRight, op.padBottom, op.padLeft,
+      op.kernelH, op.kernelW, op.strideH, op.strideW, op.outMin, op.outMax,
+      n.in(), n.out(), 0));
+}
+
+bool xnn::maxPool(XnnNode &n) {
+  const Op &op = n.op;
+  return n.ok(xnn_define_max_pooling_2d(
+      n.subgraph, op.padTop, op.padRight, op.padBottom, op.padLeft,
+      op.kernelH, op.kernelW, op.strideH, op.strideW, 1, 1, op.outMin,
+      op.outMax, n.in(), n.out(), 0));
+}
+
+bool xnn::mean(XnnNode &n) {
+  // Over H and W of NHWC: a global average pool (keep_dims only).
+  return n.y().shape.size() == 4 &&
+         n.ok(xnn_define_global_average_pooling_2d(
+             n.subgraph, n.op.outMin, n.op.outMax, n.in(), n.out(), 0));
+}
+
+bool xnn::add(XnnNode &n) {
+  return n.ok(xnn_define_add2(n.subgraph, n.op.outMin, n.op.outMax, n.in(),
+                              n.in2(), n.out(), 0));
+}
+
+bool xnn::sub(XnnNode &n) {
+  return n.ok(xnn_define_subtract(n.subgraph, n.op.outMin, n.op.outMax,
+                                  n.in(), n.in2(), n.out(), 0));
+}
+
+bool xnn::mul(XnnNode &n) {
+  return n.ok(xnn_define_multiply2(n.subgraph, n.op.outMin, n.op.outMax,
+                                   n.in(), n.in2(), n.out(), 0));
+}
+
+bool xnn::div(XnnNode &n) {
+  return n.ok(xnn_define_divide(n.subgraph, n.op.outMin, n.op.outMax, n.in(),
+                                n.in2(), n.out(), 0));
+}
+
+bool xnn::maximum(XnnNode &n) {
+  return n.ok(xnn_define_maximum2(n.subgraph, n.in(), n.in2(), n.out(), 0));
+}
+
+bool xnn::minimum(XnnNode &n) {
+  return n.ok(xnn_define_minimum2(n.subgraph, n.in(), n.in2(), n.out(), 0));
+}
+
+bool xnn::logistic(XnnNode &n) {
+  return n.ok(xnn_define_sigmoid(n.subgraph, n.in(), n.out(), 0));
+}
+
+bool xnn::relu(XnnNode &n) {
+  return n.ok(xnn_define_clamp(n.subgraph, 0.0f,
+                               std::numeric_limits<float>::infinity(), n.in(),
+                               n.out(), 0));
+}
+
+bool xnn::relu6(XnnNode &n) {
+  return n.ok(xnn_define_clamp(n.subgraph, 0.0f, 6.0f, n.in(), n.out(), 0));
+}
+
+bool xnn::reluN1To1(XnnNode &n) {
+  return n.ok(xnn_define_clamp(n.subgraph, -1.0f, 1.0f, n.in(), n.out(), 0));
+}
+
+bool xnn::hardSwish(XnnNode &n) {
+  return n.ok(xnn_define_hardswish(n.subgraph, n.in(), n.out(), 0));
+}
+
+bool xnn::leakyRelu(XnnNode &n) {
+  return n.ok(
+      xnn_define_leaky_relu(n.subgraph, n.op.alpha, n.in(), n.out(), 0));
+}
+
+bool xnn::neg(XnnNode &n) {
+  return n.ok(xnn_define_negate(n.subgraph, n.in(), n.out(), 0));
+}
+
+bool xnn::sqrt(XnnNode &n) {
+  return n.ok(xnn_define_square_root(n.subgraph, n.in(), n.out(), 0));
+}
+
+bool xnn::softmax(XnnNode &n) {
+  return n.ok(xnn_define_softmax(n.subgraph, n.in(), n.out(), 0));
+}
 
 namespace {
 
@@ -200,138 +370,12 @@ bool XnnpackExecutor::buildOp(const Op &op, xnn_runtime_t &runtime,
     if (!model.tensors[t].isInt32())
       define(t);
   define(op.output);
-  const Tensor &x = model.tensors[op.inputs[0]];
-  uint32_t in = ids[op.inputs[0]], out = ids[op.output];
-  uint32_t bias =
-      op.inputs.size() > 2 ? ids[op.inputs[2]] : XNN_INVALID_VALUE_ID;
+  XnnNode node{model, op, subgraph, ids};
+  const XnnDefineFn defineNode = registration(op.kind).xnnpack;
+  // No node (an operator XNNPACK (2022) lacks): our reference kernel.
   xnn_status s = xnn_status_unsupported_parameter;
-  if (ok)
-    switch (op.kind) {
-    case OpKind::Conv:
-      s = xnn_define_convolution_2d(
-          subgraph, op.padTop, op.padRight, op.padBottom, op.padLeft,
-          op.kernelH, op.kernelW, op.strideH, op.strideW, op.dilationH,
-          op.dilationW, op.groups, x.shape[3] / op.groups,
-          model.tensors[op.output].shape[3] / op.groups, op.outMin, op.outMax,
-          in, ids[op.inputs[1]], bias, out, 0);
-      break;
-    case OpKind::DepthwiseConv:
-      s = xnn_define_depthwise_convolution_2d(
-          subgraph, op.padTop, op.padRight, op.padBottom, op.padLeft,
-          op.kernelH, op.kernelW, op.strideH, op.strideW, op.dilationH,
-          op.dilationW, op.depthMultiplier, x.shape[3], op.outMin, op.outMax,
-          in, ids[op.inputs[1]], bias, out, 0);
-      break;
-    case OpKind::Pad: {
-      size_t pre[4] = {0, size_t(op.padTop), size_t(op.padLeft), 0};
-      size_t post[4] = {0, size_t(op.padBottom), size_t(op.padRight), 0};
-      s = xnn_define_static_constant_pad(subgraph, pre, post, 0.0f, in, out, 0);
-      break;
-    }
-    case OpKind::AveragePool:
-      if (op.kernelH == x.shape[1] && op.kernelW == x.shape[2] && !op.padTop &&
-          !op.padBottom && !op.padLeft && !op.padRight)
-        s = xnn_define_global_average_pooling_2d(subgraph, op.outMin, op.outMax,
-                                                 in, out, 0);
-      else
-        s = xnn_define_average_pooling_2d(subgraph, op.padTop, op.padRight,
-                                          op.padBottom, op.padLeft, op.kernelH,
-                                          op.kernelW, op.strideH, op.strideW,
-                                          op.outMin, op.outMax, in, out, 0);
-      break;
-    case OpKind::Mean:
-      if (model.tensors[op.output].shape.size() == 4)
-        s = xnn_define_global_average_pooling_2d(subgraph, op.outMin, op.outMax,
-                                                 in, out, 0);
-      break;
-    case OpKind::FullyConnected:
-      s = xnn_define_fully_connected(subgraph, op.outMin, op.outMax, in,
-                                     ids[op.inputs[1]], bias, out, 0);
-      break;
-    case OpKind::Add:
-      s = xnn_define_add2(subgraph, op.outMin, op.outMax, in, ids[op.inputs[1]],
-                          out, 0);
-      break;
-    case OpKind::Mul:
-      s = xnn_define_multiply2(subgraph, op.outMin, op.outMax, in,
-                               ids[op.inputs[1]], out, 0);
-      break;
-    case OpKind::Logistic:
-      s = xnn_define_sigmoid(subgraph, in, out, 0);
-      break;
-    case OpKind::Relu:
-    case OpKind::Relu6:
-      s = xnn_define_clamp(subgraph, 0.0f,
-                           op.kind == OpKind::Relu6
-                               ? 6.0f
-                               : std::numeric_limits<float>::infinity(),
-                           in, out, 0);
-      break;
-    case OpKind::Sub:
-      s = xnn_define_subtract(subgraph, op.outMin, op.outMax, in,
-                              ids[op.inputs[1]], out, 0);
-      break;
-    case OpKind::Div:
-      s = xnn_define_divide(subgraph, op.outMin, op.outMax, in,
-                            ids[op.inputs[1]], out, 0);
-      break;
-    case OpKind::Maximum:
-      s = xnn_define_maximum2(subgraph, in, ids[op.inputs[1]], out, 0);
-      break;
-    case OpKind::Minimum:
-      s = xnn_define_minimum2(subgraph, in, ids[op.inputs[1]], out, 0);
-      break;
-    case OpKind::HardSwish:
-      s = xnn_define_hardswish(subgraph, in, out, 0);
-      break;
-    case OpKind::LeakyRelu:
-      s = xnn_define_leaky_relu(subgraph, op.alpha, in, out, 0);
-      break;
-    case OpKind::ReluN1To1:
-      s = xnn_define_clamp(subgraph, -1.0f, 1.0f, in, out, 0);
-      break;
-    case OpKind::Neg:
-      s = xnn_define_negate(subgraph, in, out, 0);
-      break;
-    case OpKind::Sqrt:
-      s = xnn_define_square_root(subgraph, in, out, 0);
-      break;
-    case OpKind::Softmax:
-      s = xnn_define_softmax(subgraph, in, out, 0);
-      break;
-    case OpKind::MaxPool:
-      s = xnn_define_max_pooling_2d(
-          subgraph, op.padTop, op.padRight, op.padBottom, op.padLeft,
-          op.kernelH, op.kernelW, op.strideH, op.strideW, 1, 1, op.outMin,
-          op.outMax, in, out, 0);
-      break;
-    case OpKind::TransposeConv: {
-      // The output's end: cropped (padding) or extended (adjustment).
-      const Tensor &y = model.tensors[op.output];
-      int64_t crop[2], adjust[2] = {0, 0};
-      const int kernel[2] = {op.kernelH, op.kernelW},
-                stride[2] = {op.strideH, op.strideW},
-                start[2] = {op.padTop, op.padLeft};
-      for (int d = 0; d < 2; ++d) {
-        crop[d] = (x.shape[1 + d] - 1) * stride[d] + kernel[d] - start[d] -
-                  y.shape[1 + d];
-        if (crop[d] < 0)
-          adjust[d] = -crop[d], crop[d] = 0;
-      }
-      if (adjust[0] < op.strideH && adjust[1] < op.strideW)
-        s = xnn_define_deconvolution_2d(
-            subgraph, op.padTop, uint32_t(crop[1]), uint32_t(crop[0]),
-            op.padLeft, uint32_t(adjust[0]), uint32_t(adjust[1]), op.kernelH,
-            op.kernelW, op.strideH, op.strideW, 1, 1, 1, x.shape[3],
-            y.shape[3], op.outMin, op.outMax, in, ids[op.inputs[1]], bias, out,
-            0);
-      break;
-    }
-    case OpKind::Reshape:
-      break; // a copy in the arena, see run()
-    default:
-      break; // XNNPACK (2022) has no node for it: our reference kernel
-    }
+  if (ok && defineNode && defineNode(node))
+    s = xnn_status_success;
   if (op.kind == OpKind::Reshape) {
     xnn_delete_subgraph(subgraph);
     runtime = nullptr;

@@ -1,6 +1,7 @@
 //===- Registry.cpp - the runtime's operators, one row each ---------------===//
 
 #include "Registry.h"
+#include "Kernels.h"
 
 #include "mobileone/Target/TFLite/schema_generated.h"
 
@@ -14,14 +15,15 @@ namespace {
 
 // One row per OpKind, in OpKind's order (checked below):
 // kind, name, builtin, decode, reference, unary, int8 prepare, int8 kernel,
-// XNNPACK node.
+// XNNPACK node, and our own float and int8 kernels where there are any.
 const OpRegistration kRegistry[] = {
     {OpKind::Conv, "CONV_2D", tfl::BuiltinOperator_CONV_2D, decode::conv,
-     reference::conv, nullptr, int8::prepareConv, int8::conv, xnn::conv},
+     reference::conv, nullptr, int8::prepareConv, int8::conv, xnn::conv,
+     native::conv, kernels::createConvInt8},
     {OpKind::DepthwiseConv, "DEPTHWISE_CONV_2D",
      tfl::BuiltinOperator_DEPTHWISE_CONV_2D, decode::conv,
      reference::depthwiseConv, nullptr, int8::prepareConv, int8::conv,
-     xnn::depthwiseConv},
+     xnn::depthwiseConv, native::conv, kernels::createConvInt8},
     {OpKind::Pad, "PAD", tfl::BuiltinOperator_PAD, decode::pad, reference::pad,
      nullptr, int8::prepareMove, int8::pad, xnn::pad},
     {OpKind::AveragePool, "AVERAGE_POOL_2D",
@@ -30,7 +32,8 @@ const OpRegistration kRegistry[] = {
     {OpKind::FullyConnected, "FULLY_CONNECTED",
      tfl::BuiltinOperator_FULLY_CONNECTED, decode::fullyConnected,
      reference::fullyConnected, nullptr, int8::prepareConv,
-     int8::fullyConnected, xnn::fullyConnected},
+     int8::fullyConnected, xnn::fullyConnected, native::conv,
+     kernels::createConvInt8},
     {OpKind::Add, "ADD", tfl::BuiltinOperator_ADD, decode::binary,
      reference::add, nullptr, int8::prepareAdd, int8::add, xnn::add},
     {OpKind::Mul, "MUL", tfl::BuiltinOperator_MUL, decode::binary,
@@ -59,7 +62,7 @@ const OpRegistration kRegistry[] = {
     {OpKind::Pow, "POW", tfl::BuiltinOperator_POW, decode::binary,
      reference::pow, nullptr, nullptr, nullptr, nullptr},
     {OpKind::Gelu, "GELU", tfl::BuiltinOperator_GELU, decode::unary, nullptr,
-     reference::gelu, int8::prepareTable, int8::table, nullptr},
+     reference::gelu, int8::prepareTable, int8::table, nullptr, native::gelu},
     {OpKind::HardSwish, "HARD_SWISH", tfl::BuiltinOperator_HARD_SWISH,
      decode::unary, nullptr, reference::hardSwish, int8::prepareTable,
      int8::table, xnn::hardSwish},

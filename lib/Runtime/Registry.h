@@ -17,10 +17,17 @@
 
 #include "Model.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace mobileone::runtime {
+
+namespace kernels {
+class Kernel;
+class KernelInt8;
+enum class Isa;
+} // namespace kernels
 
 struct Decoder;      // Decode.h: one operator of the file being decoded
 struct Int8Preparer; // Quantized.cpp: one int8 operator being prepared
@@ -34,6 +41,23 @@ using PrepareInt8Fn = bool (*)(Int8Preparer &);
 using RunInt8Fn = void (*)(const Model &, const Op &,
                            const std::vector<const void *> &, void *);
 using XnnDefineFn = bool (*)(XnnNode &);
+
+/// What the executor asks a float operator's native kernel choice.
+struct NativeRequest {
+  const Model &model;
+  const Op &op;
+  kernels::Isa isa;
+  /// --xnnpack-only: our kernels only where XNNPACK has no node.
+  bool xnnpackOnly;
+  /// != 1: a LeakyReLU fused into a dense convolution's epilogue.
+  float slope;
+};
+/// Our kernel for the operator, or null (XNNPACK's node or the reference
+/// kernel runs it).
+using NativeFn = std::unique_ptr<kernels::Kernel> (*)(const NativeRequest &);
+using NativeInt8Fn = std::unique_ptr<kernels::KernelInt8> (*)(const Model &,
+                                                              const Op &,
+                                                              kernels::Isa);
 
 struct OpRegistration {
   OpKind kind;
@@ -57,6 +81,10 @@ struct OpRegistration {
   /// XNNPACK's node for the float operator; null: the reference kernel
   /// runs it.
   XnnDefineFn xnnpack;
+  /// Our own kernels (Kernels.h), chosen over the XNNPACK node where they
+  /// run faster: float and int8. Null: none.
+  NativeFn native = nullptr;
+  NativeInt8Fn nativeInt8 = nullptr;
 };
 
 /// The row of `kind` (every kind has one).
@@ -197,6 +225,11 @@ void concatenation(const Model &, const Op &, const std::vector<const void *> &,
 void table(const Model &, const Op &, const std::vector<const void *> &,
            void *);
 } // namespace int8
+
+namespace native {
+std::unique_ptr<kernels::Kernel> conv(const NativeRequest &);
+std::unique_ptr<kernels::Kernel> gelu(const NativeRequest &);
+} // namespace native
 
 namespace xnn {
 bool conv(XnnNode &);

@@ -54,6 +54,53 @@ struct mobileone::runtime::XnnNode {
   static bool ok(xnn_status s) { return s == xnn_status_success; }
 };
 
+/// GELU: XNNPACK has none, so ours (AVX-512 or AVX2 + FMA, threaded) on
+/// every such CPU, with or without --xnnpack-only; the portable kernel
+/// elsewhere. (An int8 GELU is a table: the int8 reference kernel.)
+std::unique_ptr<kernels::Kernel> native::gelu(const NativeRequest &r) {
+  if (r.model.tensors[r.op.inputs[0]].data)
+    return nullptr; // a constant input: the reference kernel reads it
+  return kernels::createGelu(r.model.tensors[r.op.output].elements,
+                             r.op.approximate, r.isa);
+}
+
+/// Our kernel for a convolution or fully connected layer whose weights are a
+/// well-formed constant, or null to leave the op to XNNPACK (no AVX-512F, or
+/// a shape our kernels do not take or would not run faster).
+std::unique_ptr<kernels::Kernel> native::conv(const NativeRequest &r) {
+  const Model &model = r.model;
+  const Op &op = r.op;
+  if (r.xnnpackOnly || op.inputs.size() < 2)
+    return nullptr;
+  const Tensor &w = model.tensors[op.inputs[1]];
+  const Tensor &y = model.tensors[op.output];
+  const Tensor *b =
+      op.inputs.size() > 2 ? &model.tensors[op.inputs[2]] : nullptr;
+  kernels::ConvShape shape;
+  if (!w.data || !w.isFloat32() || (b && (!b->data || !b->isFloat32())) ||
+      !kernels::convShapeOf(model, op, shape))
+    return nullptr;
+  const float *bias = b ? b->f32() : nullptr;
+  shape.outMin = op.outMin;
+  shape.outMax = op.outMax;
+  shape.slope = r.slope;
+  if (r.slope != 1.0f && op.kind != OpKind::Conv)
+    return nullptr; // only the dense kernels fuse a LeakyReLU
+  const bool dense = op.kind != OpKind::DepthwiseConv;
+  if (op.kind != OpKind::FullyConnected && y.elements / y.shape[3] < 16)
+    return nullptr;
+  if (dense)
+    return kernels::convBeatsXnnpack(shape)
+               ? kernels::createConv(shape, w.f32(), bias, r.isa)
+               : nullptr;
+  if (kernels::depthwise3x3BeatsXnnpack(shape))
+    if (auto k = kernels::createDepthwiseConv(shape, w.f32(), bias, r.isa))
+      return k; // 3x3, stride 1 or 2, multiplier 1
+  if (kernels::depthwiseKxKBeatsXnnpack(shape))
+    return kernels::createDepthwiseKxK(shape, w.f32(), bias, r.isa);
+  return nullptr;
+}
+
 bool xnn::conv(XnnNode &n) {
   const Op &op = n.op;
   return n.ok(xnn_define_convolution_2d(
@@ -285,53 +332,19 @@ private:
   pthreadpool_t pool = nullptr;
 };
 
-/// Our kernel for a convolution or fully connected layer whose weights are a
-/// well-formed constant, or null to leave the op to XNNPACK (no AVX-512F, or
-/// a shape our kernels do not take or would not run faster).
 std::unique_ptr<kernels::Kernel>
 XnnpackExecutor::buildNative(const Op &op, float slope) const {
-  // XNNPACK has no GELU: ours (AVX-512 or AVX2 + FMA, threaded) on every
-  // such CPU, with or without --xnnpack-only; the portable kernel
-  // elsewhere. (An int8 GELU is a table: the int8 reference kernel.)
-  if (op.kind == OpKind::Gelu && !op.quantized)
-    return model.tensors[op.inputs[0]].data
-               ? nullptr // a constant input: the reference kernel reads it
-               : kernels::createGelu(model.tensors[op.output].elements,
-                                     op.approximate, isa);
-  if (!allowNative || op.inputs.size() < 2 || op.quantized)
+  const NativeFn choose = registration(op.kind).native;
+  if (!choose || op.quantized)
     return nullptr;
-  const Tensor &w = model.tensors[op.inputs[1]];
-  const Tensor &y = model.tensors[op.output];
-  const Tensor *b =
-      op.inputs.size() > 2 ? &model.tensors[op.inputs[2]] : nullptr;
-  kernels::ConvShape shape;
-  if (!w.data || !w.isFloat32() || (b && (!b->data || !b->isFloat32())) ||
-      !kernels::convShapeOf(model, op, shape))
-    return nullptr;
-  const float *bias = b ? b->f32() : nullptr;
-  shape.outMin = op.outMin;
-  shape.outMax = op.outMax;
-  shape.slope = slope;
-  if (slope != 1.0f && op.kind != OpKind::Conv)
-    return nullptr; // only the dense kernels fuse a LeakyReLU
-  const bool dense = op.kind != OpKind::DepthwiseConv;
-  if (op.kind != OpKind::FullyConnected && y.elements / y.shape[3] < 16)
-    return nullptr;
-  if (dense)
-    return kernels::convBeatsXnnpack(shape)
-               ? kernels::createConv(shape, w.f32(), bias, isa)
-               : nullptr;
-  if (kernels::depthwise3x3BeatsXnnpack(shape))
-    if (auto k = kernels::createDepthwiseConv(shape, w.f32(), bias, isa))
-      return k; // 3x3, stride 1 or 2, multiplier 1
-  if (kernels::depthwiseKxKBeatsXnnpack(shape))
-    return kernels::createDepthwiseKxK(shape, w.f32(), bias, isa);
-  return nullptr;
+  return choose({model, op, isa, /*xnnpackOnly=*/!allowNative, slope});
 }
 
 std::unique_ptr<kernels::KernelInt8>
 XnnpackExecutor::buildNativeInt8(const Op &op) const {
-  return allowNative ? kernels::createConvInt8(model, op, isa) : nullptr;
+  const NativeInt8Fn choose = registration(op.kind).nativeInt8;
+  return allowNative && choose && op.quantized ? choose(model, op, isa)
+                                               : nullptr;
 }
 
 bool XnnpackExecutor::buildOp(const Op &op, xnn_runtime_t &runtime,

@@ -179,6 +179,10 @@ std::string ioDTypeOf(const CompileOptions &o) {
 }
 
 /// Whether --keep-float auto runs.
+/// Cross-layer equalisation (--equalize auto) is kept when the weakest
+/// output measured on the calibration samples gains more than this.
+constexpr double kMinEqualizeGainDb = 0.2;
+
 bool autoKeepFloatOn(const CompileOptions &o) {
   return o.precision == "int8" && llvm::is_contained(o.keepFloat, "auto");
 }
@@ -336,6 +340,12 @@ bool validate(const CompileOptions &options, raw_ostream &diag) {
   }
   if (!options.keepFloat.empty() && precision != "int8") {
     fail() << "--keep-float is for --precision int8\n";
+    return false;
+  }
+  if (options.equalize != "auto" && options.equalize != "on" &&
+      options.equalize != "off") {
+    fail() << "--equalize takes auto, on or off, got '" << options.equalize
+           << "'\n";
     return false;
   }
   if (options.int8Fold != "auto" && options.int8Fold != "all") {
@@ -527,6 +537,12 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     std::vector<KeepFloatCandidate> chosen;
     std::vector<std::pair<std::vector<KeepFloatCandidate>, double>> tried;
   } autoKeepFloat;
+  // What cross-layer equalisation measured (the weakest output's SQNR).
+  struct {
+    bool tried = false, kept = false;
+    size_t layers = 0;
+    double before = 0.0, after = 0.0;
+  } equalization;
   // int8: the int8 .tflite, written as it is or as the quantisation behind
   // a QDQ .onnx (one quantisation for both formats).
   std::string int8Tflite;
@@ -571,15 +587,24 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     // emit it again; otherwise nothing reads it after this.
     tfliteOptions.consumeModule = ext != ".onnx" && !autoKeep;
     tfliteOptions.liveModules = copies;
+    // Cross-layer equalisation is tried on a copy of the module (sharing
+    // its weights until it rescales them), emitted before the module is.
+    OwningOpRef<ModuleOp> equalizedModule;
+    SmallVector<Operation *> liveWithTrial(copies);
+    if (options.equalize != "off") {
+      equalizedModule = module->clone();
+      liveWithTrial.push_back(*equalizedModule);
+      tfliteOptions.liveModules = liveWithTrial;
+    }
     // One int8 emission and (`measure`) what quantising cost, tensor by
     // tensor, on a few calibration samples: the calibrated float32 model
     // beside the int8 one.
     auto emitInt8 = [&](TFLiteOptions &o, std::string &out,
                         QuantizationSummary &q,
                         std::vector<CalibrationSet::TensorError> &errors,
-                        bool measure) {
+                        bool measure, ModuleOp from) {
       o.summary = &q;
-      if (failed(emitTFLite(*module, out, o)))
+      if (failed(emitTFLite(from, out, o)))
         return false;
       auto bytesOf = [](const std::string &s) {
         return ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(s.data()),
@@ -594,22 +619,57 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
       }
       return true;
     };
+    auto weakestOutput = [](const std::vector<CalibrationSet::TensorError> &e) {
+      double w = std::numeric_limits<double>::infinity();
+      for (const CalibrationSet::TensorError &t : e)
+        if (t.output)
+          w = std::min(w, t.sqnr);
+      return w;
+    };
+    QuantizationSummary equalizedQuantization;
+    std::string equalizedTflite;
+    std::vector<CalibrationSet::TensorError> equalizedErrors;
+    if (equalizedModule) {
+      TFLiteOptions o = tfliteOptions;
+      o.folding.equalize = true;
+      o.consumeModule = false;
+      SmallVector<Operation *> trialLive(copies);
+      trialLive.push_back(*module);
+      o.liveModules = trialLive;
+      if (!emitInt8(o, equalizedTflite, equalizedQuantization,
+                    equalizedErrors, true, *equalizedModule))
+        return result;
+    }
     if (!emitInt8(tfliteOptions, int8Tflite, quantization, int8Errors,
-                  options.summary || report || autoKeep))
+                  options.summary || report || autoKeep || equalizedModule,
+                  *module))
       return result;
+    tfliteOptions.liveModules = copies;
+    if (equalizedModule) {
+      // auto: kept when the weakest output gains (on the calibration
+      // samples measured); on: always.
+      equalization.tried = true;
+      equalization.layers = equalizedQuantization.equalized.size();
+      equalization.before = weakestOutput(int8Errors);
+      equalization.after = weakestOutput(equalizedErrors);
+      equalization.kept =
+          equalization.layers > 0 &&
+          (options.equalize == "on" ||
+           equalization.after > equalization.before + kMinEqualizeGainDb);
+      if (equalization.kept) {
+        module = std::move(equalizedModule);
+        quantization = std::move(equalizedQuantization);
+        int8Tflite = std::move(equalizedTflite);
+        int8Errors = std::move(equalizedErrors);
+      }
+      equalizedModule = nullptr;
+    }
     if (autoKeep) {
       // The layers losing most SQNR (at least 1 dB) whose float32 cost fits
       // the budget and whose float16 weights keep the file within 0.35x of
       // the float32 one: the top three together, else the top one alone;
       // kept when the weakest output gains at least 0.5 dB. The identity
       // splits get what is left of the budget.
-      auto weakestOutput = [](const std::vector<CalibrationSet::TensorError> &e) {
-        double w = std::numeric_limits<double>::infinity();
-        for (const CalibrationSet::TensorError &t : e)
-          if (t.output)
-            w = std::min(w, t.sqnr);
-        return w;
-      };
       const double fp32MacsPerSecond = machine.peakGflops * 1e9 / 2 * 0.9;
       std::vector<KeepFloatCandidate> ranked =
           rankKeepFloat(quantization, int8Errors, tfliteOptions.folding,
@@ -643,7 +703,7 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
         QuantizationSummary q;
         std::string out;
         std::vector<CalibrationSet::TensorError> errors;
-        if (!emitInt8(o, out, q, errors, true))
+        if (!emitInt8(o, out, q, errors, true, *module))
           return result;
         const double after = weakestOutput(errors);
         autoKeepFloat.tried.push_back({trial, after});
@@ -987,6 +1047,20 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     for (const std::string &name : quantization.keptFloat)
       summary << " " << name;
     summary << "\n";
+  }
+  if (equalization.tried) {
+    summary << "  equalisation:      ";
+    if (!equalization.layers)
+      summary << "no convolution whose ReLU feeds only convolutions to "
+                 "rescale\n";
+    else
+      summary << equalization.layers
+              << " convolution(s) rescaled (cross-layer equalisation): "
+                 "weakest output "
+              << format("%.1f", equalization.before) << " -> "
+              << format("%.1f", equalization.after) << " dB, "
+              << (equalization.kept ? "kept" : "not kept")
+              << (options.equalize == "on" ? " (--equalize on)" : "") << "\n";
   }
   if (autoKeepFloatOn(options)) {
     auto names = [](const std::vector<KeepFloatCandidate> &cs) {

@@ -12,8 +12,8 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
-using namespace mlir;
 using namespace llvm;
+using mlir::mobileone::given;
 
 static cl::OptionCategory toolOptions("mobileone-compile options");
 
@@ -124,6 +124,9 @@ static cl::list<std::string> keepFloat(
              "and --report name them) in float32; auto: those losing the most "
              "measured SQNR, within --max-slowdown, if that helps"),
     cl::cat(toolOptions));
+static cl::opt<std::string> equalize("equalize", cl::init("auto"),
+    cl::desc("--precision int8: cross-layer equalisation (auto: where the "
+             "measured output gains)"), cl::cat(toolOptions));
 static cl::opt<bool> noBiasCorrection(
     "no-bias-correction",
     cl::desc("--precision int8: keep the float biases (by default each int8 "
@@ -145,11 +148,6 @@ static cl::opt<std::string> ioDType(
              ".onnx, Casts at its edges; a float16 model's own) or int8 "
              "(--precision int8: each input and output with its scale and zero "
              "point; quantised TOSA's only form)"));
-
-/// An option's value if it was given on the command line.
-template <typename T> static std::optional<T> given(const cl::opt<T> &o) {
-  return o.getNumOccurrences() ? std::optional<T>(o.getValue()) : std::nullopt;
-}
 
 int main(int argc, char **argv) {
   InitLLVM y(argc, argv);
@@ -175,6 +173,7 @@ int main(int argc, char **argv) {
   options.calibration = calibration;
   options.calibrationMethod = calibrationMethod;
   options.int8Fold = int8Fold;
+  options.equalize = equalize;
   options.maxSlowdown = maxSlowdown;
   options.keepFloat.assign(keepFloat.begin(), keepFloat.end());
   options.biasCorrection = !noBiasCorrection;

@@ -52,6 +52,9 @@ struct CompileOptions {
   /// weight SQNR, within `maxSlowdown` of estimated latency; `all` folds
   /// every branch into its kernel (fastest).
   std::string int8Fold = "auto";
+  /// int8: cross-layer equalisation (Int8Folding::equalize): `auto` keeps
+  /// it where the weakest output measurably gains, `on` always, `off` never.
+  std::string equalize = "auto";
   double maxSlowdown = 0.10;
   /// Layers left in float32 in an int8 model (Int8Folding::keepFloat);
   /// "auto" among them: also those that lose the most measured SQNR, within

@@ -13,6 +13,7 @@
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/CommandLine.h"
 
+#include <optional>
 #include <string>
 
 namespace mlir::mobileone {
@@ -50,6 +51,12 @@ bool writeOutputFile(llvm::StringRef path, llvm::StringRef bytes,
 /// std::bad_alloc and abort). Bytecode and unreadable files pass: the parser
 /// reports those itself. Returns false with a message in `error`.
 bool checkMLIRInput(llvm::StringRef path, std::string &error);
+
+/// An option's value if it was given on the command line.
+template <typename T>
+std::optional<T> given(const llvm::cl::opt<T> &o) {
+  return o.getNumOccurrences() ? std::optional<T>(o.getValue()) : std::nullopt;
+}
 
 } // namespace mlir::mobileone
 

@@ -90,6 +90,11 @@ struct Int8Folding {
   /// weights make on the calibration set (the weights' rounding error times
   /// each input channel's mean).
   bool biasCorrection = true;
+  /// Cross-layer equalisation (lib/Target/TFLite/Equalize.h): each
+  /// convolution whose ReLU feeds only convolutions computes its channels
+  /// rescaled to use the int8 range evenly, its readers' weights absorbing
+  /// the scales. Changes the module's weights (the same function).
+  bool equalize = false;
 };
 
 /// One int8 convolution or fully connected layer as quantised: what
@@ -117,6 +122,8 @@ struct QuantizationSummary {
   std::string floatModel;
   /// The quantisation, by op name, for the other formats (QDQ ONNX).
   Int8Quantization int8;
+  /// The convolutions Int8Folding::equalize rescaled, by name.
+  std::vector<std::string> equalized;
   /// The layers Int8Folding::keepFloat kept in float32.
   std::vector<std::string> keptFloat;
   /// Every int8 convolution and fully connected layer, in model order.

@@ -26,6 +26,7 @@
 #include "mobileone/Target/TFLite.h"
 #include "mobileone/Target/TFLite/schema_generated.h"
 #include "Graph.h"
+#include "Equalize.h"
 #include "IdentitySplit.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -222,6 +223,8 @@ public:
   /// After run: the graph's tensor index of each tensor in the file.
   std::vector<int32_t> fileIndex;
   size_t graphTensors() const { return graph.tensors.size(); }
+  bool isConstant(size_t t) const { return graph.isConstant(int32_t(t)); }
+  const std::string &originOf(size_t t) const { return graph.tensors[t].origin; }
 
 private:
   /// The tensor of `v`: an activation already defined, or a constant
@@ -1289,29 +1292,61 @@ LogicalResult mlir::mobileone::emitTFLite(ModuleOp module, std::string &out,
   TFLiteOptions floatOptions = options;
   floatOptions.weights = WeightPrecision::FP32;
   floatOptions.consumeModule = false;
-  std::string floatBytes;
-  Writer floatWriter(floatOptions, nullptr,
-                     flatBufferEstimate(module, WeightPrecision::FP32));
-  if (failed(floatWriter.run(module, floatBytes)))
-    return failure();
-  std::vector<TensorRange> fileRanges;
-  if (failed(options.calibrate(
-          ArrayRef<uint8_t>(reinterpret_cast<const uint8_t *>(floatBytes.data()),
-                            floatBytes.size()),
-          fileRanges)))
-    return failure();
-  if (options.summary)
-    options.summary->floatModel = std::move(floatBytes);
-  floatBytes = std::string();
   std::vector<TensorRange> ranges;
-  for (size_t f = 0; f < floatWriter.fileIndex.size() && f < fileRanges.size();
-       ++f) {
-    int32_t t = floatWriter.fileIndex[f];
-    if (size_t(t) >= ranges.size())
-      ranges.resize(t + 1);
-    ranges[t] = fileRanges[f];
+  auto calibrated = [&]() -> FailureOr<std::unique_ptr<Writer>> {
+    std::string floatBytes;
+    auto floatWriter = std::make_unique<Writer>(
+        floatOptions, nullptr,
+        flatBufferEstimate(module, WeightPrecision::FP32));
+    if (failed(floatWriter->run(module, floatBytes)))
+      return failure();
+    std::vector<TensorRange> fileRanges;
+    if (failed(options.calibrate(
+            ArrayRef<uint8_t>(
+                reinterpret_cast<const uint8_t *>(floatBytes.data()),
+                floatBytes.size()),
+            fileRanges)))
+      return failure();
+    if (options.summary)
+      options.summary->floatModel = std::move(floatBytes);
+    ranges.clear();
+    for (size_t f = 0;
+         f < floatWriter->fileIndex.size() && f < fileRanges.size(); ++f) {
+      int32_t t = floatWriter->fileIndex[f];
+      if (size_t(t) >= ranges.size())
+        ranges.resize(t + 1);
+      ranges[t] = std::move(fileRanges[f]);
+    }
+    ranges.resize(std::max(ranges.size(), floatWriter->graphTensors()));
+    return floatWriter;
+  };
+  FailureOr<std::unique_ptr<Writer>> floatWriter = calibrated();
+  if (failed(floatWriter))
+    return failure();
+  if (options.folding.equalize) {
+    // Cross-layer equalisation (Equalize.h) by the calibrated channel
+    // ranges of each convolution's output; then calibrated again.
+    std::map<std::string, const TensorRange *> byLayer;
+    for (size_t t = 0; t < (*floatWriter)->graphTensors(); ++t)
+      if (!(*floatWriter)->isConstant(t) && ranges[t].seen)
+        byLayer.emplace((*floatWriter)->originOf(t), &ranges[t]);
+    auto rangeOf = [&](StringRef name) -> const TensorRange * {
+      auto it = byLayer.find(name.str());
+      return it == byLayer.end() ? nullptr : it->second;
+    };
+    func::FuncOp func;
+    module.walk([&](func::FuncOp f) { func = func ? func : f; });
+    std::vector<std::string> equalized = tfl::equalizeChannels(
+        func, rangeOf,
+        {options.folding.keepFloat.begin(), options.folding.keepFloat.end()});
+    if (!equalized.empty()) {
+      floatWriter = calibrated();
+      if (failed(floatWriter))
+        return failure();
+    }
+    if (options.summary)
+      options.summary->equalized = std::move(equalized);
   }
-  ranges.resize(std::max(ranges.size(), floatWriter.graphTensors()));
   floatOptions.consumeModule = options.consumeModule;
   return Writer(floatOptions, &ranges,
                 flatBufferEstimate(module, WeightPrecision::INT8))

@@ -14,9 +14,10 @@ others, NCHW) and held_nhwc.npy.
 import os
 import sys
 
-import numpy as np
 import torch
 from torch import nn
+
+from fixture_io import save_model_and_inputs
 
 C = 64
 
@@ -52,16 +53,7 @@ def main():
                 m.bias.uniform_(-0.05, 0.05)
                 m.running_mean.uniform_(-0.2, 0.2)
                 m.running_var.uniform_(0.5, 1.5)
-    net.eval()
-    torch.onnx.export(net, torch.randn(1, 3, 16, 16), os.path.join(out, 'model.onnx'),
-                      opset_version=13, input_names=['image'], output_names=['y'],
-                      training=torch.onnx.TrainingMode.PRESERVE, do_constant_folding=False,
-                      dynamic_axes={'image': {0: 'batch'}, 'y': {0: 'batch'}})
-    rng = np.random.default_rng(4)
-    np.save(os.path.join(out, 'cal.npy'), rng.standard_normal((8, 3, 16, 16)).astype(np.float32))
-    held = rng.standard_normal((4, 3, 16, 16)).astype(np.float32)
-    np.save(os.path.join(out, 'held.npy'), held)
-    np.save(os.path.join(out, 'held_nhwc.npy'), held.transpose(0, 2, 3, 1).copy())
+    save_model_and_inputs(net, out)
 
 
 if __name__ == '__main__':

@@ -81,20 +81,24 @@ def main():
             run([compile_, onnx_path, '-o', os.path.join(d, f'{method}.tflite'), '--quiet',
                  '--precision', 'int8', '--calibration', os.path.join(d, 'cal.npy'),
                  '--calibration-method', method])
+        run([compile_, onnx_path, '-o', os.path.join(d, 'noeq.tflite'), '--quiet',
+             '--precision', 'int8', '--calibration', os.path.join(d, 'cal.npy'),
+             '--equalize', 'off'])
         run([compile_, onnx_path, '-o', os.path.join(d, 'int8.onnx'), '--quiet',
              '--precision', 'int8', '--calibration', os.path.join(d, 'cal.npy')])
         run([PY, os.path.join(ROOT, 'bench/quant/baseline.py'), '--model',
              os.path.join(d, 'deploy.onnx'), '--calibration', os.path.join(d, 'cal.npy'),
              '--out', d], env=env)
         input_name = onnx.load(onnx_path).graph.input[0].name
-        scores = {k: [] for k in ('baseline', 'minmax', 'percentile', 'mse', 'tflite', 'qdq')}
+        scores = {k: [] for k in ('baseline', 'minmax', 'percentile', 'mse', 'noeq', 'tflite',
+                                  'qdq')}
         for i in range(len(held)):
             x = os.path.join(d, f'x{i}.npy')
             xn = os.path.join(d, f'x{i}_nhwc.npy')
             np.save(x, held[i:i + 1])
             np.save(xn, held[i:i + 1].transpose(0, 2, 3, 1).copy())
             outs = {}
-            for k in ('f32', 'minmax', 'percentile', 'mse'):
+            for k in ('f32', 'minmax', 'percentile', 'mse', 'noeq'):
                 y = os.path.join(d, f'{k}{i}.npy')
                 run([os.path.join(BIN, 'mobileone-run'), os.path.join(d, f'{k}.tflite'),
                      '--input', xn, '--output', y])
@@ -118,17 +122,19 @@ def main():
         rows.append((name, {k: float(np.mean(v)) for k, v in scores.items()}, size))
         r = rows[-1][1]
         print(f'{name}: baseline {r["baseline"]:.1f} dB, ours minmax {r["minmax"]:.1f}, '
-              f'percentile {r["percentile"]:.1f}, mse {r["mse"]:.1f}, TFLite on ours {r["tflite"]:.1f}, '
+              f'percentile {r["percentile"]:.1f}, mse {r["mse"]:.1f}, '
+              f'minmax without equalisation {r["noeq"]:.1f}, TFLite on ours {r["tflite"]:.1f}, '
               f'ORT on our QDQ {r["qdq"]:.1f}, file {size:.2f}x', flush=True)
     print()
     print('| model | baseline (ORT quantize_static style) | ours, minmax (default) | ours, percentile '
-          '| ours, mse | TFLite on ours (minmax) | ORT on our QDQ .onnx (minmax) | default - baseline '
-          '| best - baseline | int8 / fp32 file |')
-    print('|---|---|---|---|---|---|---|---|---|---|')
+          '| ours, mse | ours, minmax, --equalize off | TFLite on ours (minmax) '
+          '| ORT on our QDQ .onnx (minmax) | default - baseline | best - baseline '
+          '| int8 / fp32 file |')
+    print('|---|---|---|---|---|---|---|---|---|---|---|')
     for name, r, size in rows:
         best = max(r["minmax"], r["percentile"], r["mse"])
         print(f'| {name} | {r["baseline"]:.1f} dB | {r["minmax"]:.1f} dB | {r["percentile"]:.1f} dB '
-              f'| {r["mse"]:.1f} dB | {r["tflite"]:.1f} dB | {r["qdq"]:.1f} dB '
+              f'| {r["mse"]:.1f} dB | {r["noeq"]:.1f} dB | {r["tflite"]:.1f} dB | {r["qdq"]:.1f} dB '
               f'| {r["minmax"] - r["baseline"]:+.1f} dB '
               f'| {best - r["baseline"]:+.1f} dB | {size:.2f}x |')
 

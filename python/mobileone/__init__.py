@@ -76,7 +76,7 @@ def compile(src, dst=None, *, precision="fp32", calibration=None, calibration_me
             batch=None, input_shapes=None, tflite_layout=None, target=None, check=False,
             check_input=None, check_atol=None, check_rtol=None, report=None, explain=False,
             reparameterize=True, int8_fold=None, max_slowdown=None, qdq_weight_bits=None,
-            keep_float=None, bias_correction=True, io_dtype=None):
+            keep_float=None, bias_correction=True, equalize=None, io_dtype=None):
     """Compiles `src` (an ONNX file) to `dst`, whose extension picks the
     format (.tflite, .onnx, .mlir/.mlirbc; `target="tosa"` for TOSA); dst
     None: a .tflite in memory only (Result.bytes).
@@ -89,6 +89,8 @@ def compile(src, dst=None, *, precision="fp32", calibration=None, calibration_me
     max_slowdown, a fraction) or "all"; qdq_weight_bits: 8 or 7 for an int8
     .onnx (QDQ; docs/quantization.md); keep_float: layer names left in
     float32 in an int8 model; bias_correction=False keeps the float biases;
+    equalize: "auto" (default: cross-layer equalisation where it measurably
+    helps), "on" or "off";
     io_dtype: "float32" (default) or "int8" (an int8 model's interface:
     Runtime.quantize / dequantize convert). batch: fixes a symbolic
     batch. input_shapes: {input name: shape} fixes symbolic dimensions.
@@ -126,6 +128,8 @@ def compile(src, dst=None, *, precision="fp32", calibration=None, calibration_me
             args += ["--keep-float", ",".join(names)]
         if not bias_correction:
             args += ["--no-bias-correction"]
+        if equalize:
+            args += ["--equalize", equalize]
         if io_dtype:
             args += ["--io-dtype", io_dtype]
         if qdq_weight_bits is not None:

@@ -99,6 +99,16 @@ def test_int8_interface(data):
         ints.run(x_nhwc[:1])
     with pytest.raises(ValueError, match="no interface tensor 'nope'"):
         ints.quantize("nope", x_nhwc[:1])
+    # equalize="on" / "off": the choice the summary reports, the same model
+    # function (within the int8 model's own error).
+    on = mobileone.compile(MODEL, equalize="on", **options)
+    off = mobileone.compile(MODEL, equalize="off", **options)
+    assert "convolution(s) rescaled (cross-layer equalisation)" in on.summary
+    assert "equalisation" not in off.summary
+    ref = floats.run(x_nhwc[:1])["logits"]
+    for r in (on, off):
+        y = mobileone.Runtime(r.bytes).run(x_nhwc[:1])["logits"]
+        assert np.abs(y - ref).max() <= 0.25 * np.abs(ref).max()
 
 
 def test_nchw_interface(data, fp32):
@@ -155,6 +165,10 @@ def test_errors(fp32, data):
     with pytest.raises(mobileone.CompileError, match="--keep-float: no quantised layer named 'nowhere'"):
         mobileone.compile(MODEL, os.path.join(WORK, "q.tflite"), precision="int8",
                           calibration=x[:2], keep_float=["nowhere"])
+    assert not os.path.exists(os.path.join(WORK, "q.tflite"))
+    with pytest.raises(mobileone.CompileError, match="--equalize takes auto, on or off, got 'yes'"):
+        mobileone.compile(MODEL, os.path.join(WORK, "q.tflite"), precision="int8",
+                          calibration=x[:2], equalize="yes")
     assert not os.path.exists(os.path.join(WORK, "q.tflite"))
     with pytest.raises(mobileone.ModelError, match="garbage.onnx: not a TFLite model"):
         mobileone.Runtime(garbage)

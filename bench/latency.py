@@ -48,9 +48,11 @@ def machine_peak(bin_dir, threads, isa="auto"):
 
 
 def machine_int8_peak(bin_dir, threads):
-    """The int8 multiply-add peak in GOPS (mobileone-machine)."""
+    """The int8 multiply-add peak in GOPS and the instruction it counts
+    (mobileone-machine: vpdpbusd with VNNI, else vpmaddwd)."""
     out = run([os.path.join(bin_dir, "mobileone-machine"), "--threads", str(threads)])
-    return float(re.search(r"^peak_int8_gops = ([\d.]+)", out, re.M).group(1))
+    isa = re.search(r"^int8_isa = (\w+)", out, re.M).group(1)
+    return float(re.search(r"^peak_int8_gops = ([\d.]+)", out, re.M).group(1)), isa
 
 
 def main():
@@ -81,11 +83,14 @@ def main():
 def int8_table(a, models):
     bin_dir = os.path.join(a.build, "bin")
     peak = {t: machine_int8_peak(bin_dir, t) for t in a.threads}
+    int8_isa = peak[a.threads[0]][1]
 
     def measure(runner, v, t):
         m = models[v]
         if runner == "ours-int8":
             return ours_median(a.build, m.path("int8.tflite"), t, a.runs)
+        if runner == "ours-int8-avx2":
+            return ours_median(a.build, m.path("int8.tflite"), t, a.runs, ["--isa", "avx2"])
         if runner == "ours-int8-all":
             return ours_median(a.build, m.path("int8-all.tflite"), t, a.runs)
         if runner == "ours-fp32":
@@ -93,6 +98,8 @@ def int8_table(a, models):
         return ort_median(a.build, m.path(f"qdq-{runner[4:]}.onnx"), t, a.runs, m.shape)
 
     runners = ["ours-int8", "ort-uint8", "ort-int8", "ours-fp32", "ours-int8-all"]
+    if int8_isa == "vnni":  # the AVX2 kernels beside the VNNI ones
+        runners.append("ours-int8-avx2")
     results = {}
     for r in range(a.rounds):
         for t in a.threads:
@@ -100,14 +107,14 @@ def int8_table(a, models):
                 for runner in (runners if r % 2 == 0 else runners[::-1]):
                     results.setdefault((runner, v, t), []).append(measure(runner, v, t))
         print(f"round {r + 1}/{a.rounds} done", file=sys.stderr)
-    peak = {t: max(p, machine_int8_peak(bin_dir, t)) for t, p in peak.items()}
+    peak = {t: max(p[0], machine_int8_peak(bin_dir, t)[0]) for t, p in peak.items()}
     cell = {k: statistics.median(vals) for k, vals in results.items()}
 
     def ratios(x, v, t, against):
         return [p / q for p, q in zip(results[(x, v, t)], against)]
 
     print(f"int8, batch 1; medians over {a.rounds} interleaved rounds ({a.runs} runs per round). "
-          "int8 peak (mobileone-machine, vpmaddwd): "
+          f"int8 peak (mobileone-machine, {'vpdpbusd' if int8_isa == 'vnni' else 'vpmaddwd'}): "
           + ", ".join(f"{peak[t]:.0f} GOPS on {t} thread{'s' if t > 1 else ''}" for t in a.threads)
           + ".")
     met = 0
@@ -115,7 +122,7 @@ def int8_table(a, models):
         print(f"\n{t} thread{'s' if t > 1 else ''} (latency in ms; GOPS = 2 x deployed multiply-adds / latency)")
         print(f"{'model':15} {'input':>5} {'ours int8':>9} {'ORT u8':>8} {'ORT s8':>8} {'ours fp32':>9} "
               f"{'int8/ORT':>9} {'(quartiles)':>11} {'int8/fp32':>9} {'ours GOPS':>16} {'ORT GOPS':>9} "
-              f"{'auto/all':>8}")
+              f"{'auto/all':>8}" + (f" {'AVX2 int8':>9}" if int8_isa == "vnni" else ""))
         for v in a.variants:
             m = models[v]
             c = lambda r: cell[(r, v, t)]
@@ -130,14 +137,19 @@ def int8_table(a, models):
             print(f"{v:15} {m.resolution:5} {c('ours-int8'):9.2f} {c('ort-uint8'):8.2f} {c('ort-int8'):8.2f} "
                   f"{c('ours-fp32'):9.2f} {statistics.median(vs_ort):9.2f} {q[0]:5.2f}-{q[2]:<5.2f} "
                   f"{vs_fp32:9.2f} {gops(c('ours-int8')):7.1f} ({100 * gops(c('ours-int8')) / peak[t]:3.0f}%) "
-                  f"{gops(statistics.median(bar)):9.1f} {vs_all:8.2f}")
+                  f"{gops(statistics.median(bar)):9.1f} {vs_all:8.2f}"
+                  + (f" {c('ours-int8-avx2'):9.2f}" if int8_isa == "vnni" else ""))
     print(f"\nint8/ORT <= 0.9 on {met} of {len(a.variants) * len(a.threads)} cells.")
     print("int8/ORT: our int8 .tflite's latency over ONNX Runtime's faster QDQ model (per round);")
     print("int8/fp32: over our fp32 .tflite's. auto/all: the default .tflite (identity taps kept")
     print("out where they cost precision, --int8-fold auto) over --int8-fold all's (every branch folded).")
-    print("ORT's AVX2 int8 GEMM multiplies u8 x s8 pairs with")
-    print("vpmaddubsw, which saturates int16 sums; ours multiplies int16 pairs (vpmaddwd: exact,")
-    print("half the multiply-adds per instruction), bit-exact to TFLite's reference kernels.")
+    if int8_isa == "vnni":
+        print("AVX2 int8: ours with --isa avx2 (the vpmaddwd kernels), in ms. With VNNI both ORT's and")
+        print("our dense int8 kernels use vpdpbusd (u8 x s8 quads, int32 sums, exact).")
+    else:
+        print("ORT's AVX2 int8 GEMM multiplies u8 x s8 pairs with")
+        print("vpmaddubsw, which saturates int16 sums; ours multiplies int16 pairs (vpmaddwd: exact,")
+        print("half the multiply-adds per instruction), bit-exact to TFLite's reference kernels.")
 
 
 def table(a, models):

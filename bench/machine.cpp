@@ -8,10 +8,13 @@
 //                        (AVX-512 where the CPU has it, else AVX2 + FMA);
 //                        12 independent chains per thread, best of 20
 //   peak_int8_gops       int8 multiply-add peak on T threads as our int8
-//                        kernels compute it (vpmaddwd on int16 pairs, then
-//                        vpaddd: exact, never saturating; 16 multiply-adds =
-//                        32 ops per vpmaddwd), 12 chains per thread, best of
-//                        20. (No VNNI path: the CPUs measured have none.)
+//                        GEMM computes it: with AVX-512 VNNI (and the
+//                        AVX-512 ISA chosen) vpdpbusd on zmm (64 u8 x s8
+//                        multiply-adds = 128 ops each), otherwise vpmaddwd
+//                        on int16 pairs, then vpaddd (exact, never
+//                        saturating; 32 ops per vpmaddwd); 12 chains per
+//                        thread, best of 20
+//   int8_isa             which of the two: vnni or vpmaddwd
 //   cache_bandwidth_gbs  STREAM triad a = b + s * c (bytes counted as STREAM
 //                        does), best over working sets of 384 KiB and up
 //   dram_bandwidth_gbs   the same triad on a 192 MiB working set
@@ -125,6 +128,41 @@ __attribute__((target("avx2"))) int chainsInt8(long iterations) {
   return out[0];
 }
 
+__attribute__((target("avx512f,avx512vnni"))) int chainsVnni(long iterations) {
+  // Twelve vpdpbusd chains in zmm0-11 (each accumulating its own products).
+#define MOBILEONE_STEP(i) "vpdpbusd %%zmm12, %%zmm13, %%zmm" #i "\n\t"
+  alignas(64) int out[16];
+  asm volatile(
+      "vpternlogd $0xff, %%zmm12, %%zmm12, %%zmm12\n\t"
+      "vpabsb %%zmm12, %%zmm13\n\t" // bytes of 1
+      "vpxord %%zmm0, %%zmm0, %%zmm0\n\t"
+      "vmovdqa64 %%zmm0, %%zmm1\n\t"
+      "vmovdqa64 %%zmm0, %%zmm2\n\t"
+      "vmovdqa64 %%zmm0, %%zmm3\n\t"
+      "vmovdqa64 %%zmm0, %%zmm4\n\t"
+      "vmovdqa64 %%zmm0, %%zmm5\n\t"
+      "vmovdqa64 %%zmm0, %%zmm6\n\t"
+      "vmovdqa64 %%zmm0, %%zmm7\n\t"
+      "vmovdqa64 %%zmm0, %%zmm8\n\t"
+      "vmovdqa64 %%zmm0, %%zmm9\n\t"
+      "vmovdqa64 %%zmm0, %%zmm10\n\t"
+      "vmovdqa64 %%zmm0, %%zmm11\n\t"
+      "1:\n\t" MOBILEONE_STEP(0) MOBILEONE_STEP(1) MOBILEONE_STEP(2)
+          MOBILEONE_STEP(3) MOBILEONE_STEP(4) MOBILEONE_STEP(5)
+              MOBILEONE_STEP(6) MOBILEONE_STEP(7) MOBILEONE_STEP(8)
+                  MOBILEONE_STEP(9) MOBILEONE_STEP(10) MOBILEONE_STEP(11)
+      "dec %[n]\n\t"
+      "jnz 1b\n\t"
+      "vpaddd %%zmm1, %%zmm0, %%zmm0\n\t"
+      "vmovdqu32 %%zmm0, (%[out])\n\t"
+      : [n] "+r"(iterations)
+      : [out] "r"(out)
+      : "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8",
+        "xmm9", "xmm10", "xmm11", "xmm12", "xmm13", "cc", "memory");
+#undef MOBILEONE_STEP
+  return out[0];
+}
+
 /// Runs `work(t)` on `threads` threads at once; returns the wall seconds.
 template <typename F> double parallel(int threads, F work) {
   std::vector<std::thread> pool;
@@ -153,13 +191,16 @@ double peakGflops(int threads, bool avx512, int reps) {
   return best;
 }
 
-double peakInt8Gops(int threads, int reps) {
-  const long iterations = 200000000 / 12;
+double peakInt8Gops(int threads, bool vnni, int reps) {
+  const long iterations = (vnni ? 100000000 : 200000000) / 12;
   double best = 0.0;
   std::vector<int> sink(threads);
   for (int rep = 0; rep < reps; ++rep) {
-    double s = parallel(threads, [&](int t) { sink[t] = chainsInt8(iterations); });
-    best = std::max(best, 32.0 * 12 * double(iterations) * threads / s / 1e9);
+    double s = parallel(threads, [&](int t) {
+      sink[t] = vnni ? chainsVnni(iterations) : chainsInt8(iterations);
+    });
+    best = std::max(best, (vnni ? 128.0 : 32.0) * 12 * double(iterations) *
+                              threads / s / 1e9);
   }
   if (sink[0] == 12345)
     std::printf("#\n");
@@ -348,6 +389,10 @@ int main(int argc, char **argv) {
   if (isa == "avx512" && !hasAvx512)
     return usage("--isa avx512: this CPU has no AVX-512");
   bool avx512 = isa == "avx512" || (isa == "auto" && hasAvx512);
+  // As the runtime's int8 GEMM chooses (kernels::createConvInt8).
+  bool vnni = avx512 && __builtin_cpu_supports("avx512vnni") &&
+              __builtin_cpu_supports("avx512bw") &&
+              __builtin_cpu_supports("avx512vl");
 
   int reps = quick ? 3 : 20;
   MemoryFacts memory = measureMemory(threads, quick ? 2 : 5);
@@ -357,7 +402,8 @@ int main(int argc, char **argv) {
   std::printf("isa = %s\n", avx512 ? "avx512" : "avx2");
   std::printf("threads = %d\n", threads);
   std::printf("peak_gflops = %.1f\n", peakGflops(threads, avx512, reps));
-  std::printf("peak_int8_gops = %.1f\n", peakInt8Gops(threads, reps));
+  std::printf("peak_int8_gops = %.1f\n", peakInt8Gops(threads, vnni, reps));
+  std::printf("int8_isa = %s\n", vnni ? "vnni" : "vpmaddwd");
   std::printf("bandwidth_curve =");
   for (auto &[bytes, gbs] : memory.curve)
     std::printf(" %g:%.1f", bytes / 1048576.0, gbs);

@@ -151,8 +151,6 @@ void check(const Case &c, uint64_t seed) {
   runQuantizedOp(m, op, {in.data(), weights.data(), bias.data()},
                  expected.data());
 
-  std::unique_ptr<KernelInt8> kernel = createConvInt8(m, op, Isa::Avx2);
-  ASSERT_TRUE(kernel);
   // Not a vacuous comparison: at the usual output scale the outputs take
   // many values (the extreme scales saturate or round everything to zero,
   // and a ReLU clamped from the zero point 127 leaves 127 alone).
@@ -166,21 +164,30 @@ void check(const Case &c, uint64_t seed) {
   if (c.outputScale == 1.0 && !(c.relu && c.outputZero == 127))
     EXPECT_GE(distinct, std::min<int64_t>(8, y.elements / 4));
 
-  for (int threads : {1, 2, 3}) {
-    pthreadpool_t pool = threads > 1 ? pthreadpool_create(threads) : nullptr;
-    for (int8_t sentinel : {int8_t(0x55), int8_t(-0x56)}) {
-      std::vector<int8_t> out(y.elements, sentinel);
-      kernel->run(in.data(), out.data(), pool);
-      int64_t differ = 0, first = -1;
-      for (int64_t i = 0; i < y.elements; ++i)
-        if (out[i] != expected[i] && differ++ == 0)
-          first = i;
-      EXPECT_EQ(differ, 0) << threads << " threads: first at " << first
-                           << ": " << int(out[first]) << " against "
-                           << int(expected[first]);
+  // Every build this CPU runs: AVX2, and on AVX-512 CPUs the AVX-512 one
+  // (the VNNI GEMM where the CPU has VNNI).
+  for (Isa isa : {Isa::Avx2, Isa::Avx512}) {
+    if (int(isa) > int(detectIsa()))
+      continue;
+    SCOPED_TRACE(isaName(isa));
+    std::unique_ptr<KernelInt8> kernel = createConvInt8(m, op, isa);
+    ASSERT_TRUE(kernel);
+    for (int threads : {1, 2, 3}) {
+      pthreadpool_t pool = threads > 1 ? pthreadpool_create(threads) : nullptr;
+      for (int8_t sentinel : {int8_t(0x55), int8_t(-0x56)}) {
+        std::vector<int8_t> out(y.elements, sentinel);
+        kernel->run(in.data(), out.data(), pool);
+        int64_t differ = 0, first = -1;
+        for (int64_t i = 0; i < y.elements; ++i)
+          if (out[i] != expected[i] && differ++ == 0)
+            first = i;
+        EXPECT_EQ(differ, 0) << threads << " threads: first at " << first
+                             << ": " << int(out[first]) << " against "
+                             << int(expected[first]);
+      }
+      if (pool)
+        pthreadpool_destroy(pool);
     }
-    if (pool)
-      pthreadpool_destroy(pool);
   }
 }
 
@@ -503,11 +510,14 @@ TEST(AddInt8, MatchesTheScalarDefinition) {
             quantizeMultiplier(sb / twiceMax, k.multiplierB, k.shiftB);
             quantizeMultiplier(twiceMax / (double(1 << 20) * outScale),
                                k.multiplier, k.shift);
+            for (Isa isa : {Isa::Avx2, Isa::Avx512}) {
+            if (int(isa) > int(detectIsa()))
+              continue;
             std::vector<int8_t> out(n, 0x55), out2(n, -0x56);
             k.out = out.data();
-            ASSERT_TRUE(addInt8(k));
+            ASSERT_TRUE(addInt8(k, isa));
             k.out = out2.data();
-            ASSERT_TRUE(addInt8(k));
+            ASSERT_TRUE(addInt8(k, isa));
             for (size_t i = 0; i < n; ++i) {
               const int32_t va = multiplyByQuantizedMultiplier(
                   (int32_t(a[i]) - k.zeroA) * (1 << 20), k.multiplierA, k.shiftA);
@@ -517,8 +527,10 @@ TEST(AddInt8, MatchesTheScalarDefinition) {
                   subtract ? va - vb : va + vb, k.multiplier, k.shift);
               want = std::min(std::max(want + k.outputZero, k.activationMin),
                               k.activationMax);
-              ASSERT_EQ(int(out[i]), want) << "element " << i << " of " << n;
-              ASSERT_EQ(int(out2[i]), want) << "element " << i;
+              ASSERT_EQ(int(out[i]), want)
+                  << isaName(isa) << ": element " << i << " of " << n;
+              ASSERT_EQ(int(out2[i]), want) << isaName(isa) << ": element " << i;
+            }
             }
           }
 }

@@ -139,7 +139,9 @@ bool Decoder::readsOnlyData(const std::vector<int64_t> &shape) {
   return expectShape(output(), shape, "output");
 }
 
-bool Decoder::rankedInput() {
+bool Decoder::rankedInput(size_t operands) {
+  if (!need(operands))
+    return false;
   const Tensor &x = in(0);
   if (!floatActivation(x) || x.shape.empty() || x.shape.size() > 6)
     return fail("expected a FLOAT32 input of rank 1 to 6");
@@ -597,7 +599,7 @@ bool decode::softmax(Decoder &c) {
 
 bool decode::slice(Decoder &c) {
   Op &out = c.out;
-  if (!c.need(3) || !c.rankedInput())
+  if (!c.rankedInput(3))
     return false;
   const Tensor &x = c.in(0);
   const int64_t rank = x.shape.size();
@@ -617,7 +619,7 @@ bool decode::slice(Decoder &c) {
 
 bool decode::transpose(Decoder &c) {
   Op &out = c.out;
-  if (!c.need(2) || !c.rankedInput())
+  if (!c.rankedInput(2))
     return false;
   const Tensor &x = c.in(0);
   const int64_t rank = x.shape.size();
@@ -637,7 +639,7 @@ bool decode::transpose(Decoder &c) {
 
 bool decode::tile(Decoder &c) {
   Op &out = c.out;
-  if (!c.need(2) || !c.rankedInput())
+  if (!c.rankedInput(2))
     return false;
   const Tensor &x = c.in(0);
   const int64_t rank = x.shape.size();
@@ -654,7 +656,7 @@ bool decode::tile(Decoder &c) {
 
 bool decode::padV2(Decoder &c) {
   Op &out = c.out;
-  if (!c.need(3) || !c.rankedInput())
+  if (!c.rankedInput(3))
     return false;
   const Tensor &x = c.in(0), &value = c.in(2);
   const int64_t rank = x.shape.size();
@@ -680,7 +682,7 @@ bool decode::padV2(Decoder &c) {
 bool decode::reduce(Decoder &c) {
   // SUM, REDUCE_MAX over one axis.
   Op &out = c.out;
-  if (!c.need(2) || !c.rankedInput())
+  if (!c.rankedInput(2))
     return false;
   const Tensor &x = c.in(0);
   const int64_t rank = x.shape.size();

@@ -52,8 +52,9 @@ struct Decoder {
   /// Operand `i` a constant INT32 tensor of `count` values, appended to
   /// out.ints.
   bool ints(size_t i, int64_t count);
-  /// Operand 0 a float (or int8) activation of rank 1 to 6.
-  bool rankedInput();
+  /// Exactly `operands` inputs, operand 0 a float (or int8) activation of
+  /// rank 1 to 6.
+  bool rankedInput(size_t operands);
   /// The operands after the first were constants now held in `out`: keeps
   /// operand 0 only and checks the output has `shape`.
   bool readsOnlyData(const std::vector<int64_t> &shape);

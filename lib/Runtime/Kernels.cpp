@@ -54,8 +54,19 @@ static bool runs(Isa isa) {
 std::unique_ptr<KernelInt8>
 mobileone::runtime::kernels::createConvInt8(const QuantizedConv &conv,
                                             Isa isa) {
-  // AVX-512 CPUs run the AVX2 build (no VNNI build yet).
-  return runs(isa) ? detail::createConvInt8Avx2(conv) : nullptr;
+  return runs(isa) ? detail::createConvInt8X86(
+                         conv, isa == Isa::Avx512 && hasVnni())
+                   : nullptr;
+}
+
+bool mobileone::runtime::kernels::hasVnni() {
+  static const bool vnni = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512vnni") &&
+           __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl");
+  }();
+  return vnni;
 }
 
 bool mobileone::runtime::kernels::convShapeOf(const Model &model, const Op &op,
@@ -152,13 +163,16 @@ bool mobileone::runtime::kernels::mulInt8(const MulInt8 &mul) {
   return true;
 }
 
-bool mobileone::runtime::kernels::addInt8(const AddInt8 &add) {
+bool mobileone::runtime::kernels::addInt8(const AddInt8 &add, Isa isa) {
   for (int shift : {add.shiftA, add.shiftB, add.shift})
     if (shift < -31 || shift > 30)
       return false;
-  if (!runs(Isa::Avx2))
+  if (!runs(isa))
     return false;
-  detail::addInt8Avx2(add);
+  if (isa == Isa::Avx512 && hasVnni())
+    detail::addInt8Vnni(add);
+  else
+    detail::addInt8Avx2(add);
   return true;
 }
 

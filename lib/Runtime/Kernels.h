@@ -188,9 +188,14 @@ public:
 /// any kernel (multiplier 1) with two taps per vpmaddwd. Requantisation
 /// (TFLite's single rounding, per channel), the zero points and the clamp
 /// in each kernel's epilogue. Null for other shapes, or where `isa` is
-/// Isa::None or not this CPU's. (No VNNI build: the CPUs measured have
-/// none.)
+/// Isa::None or not this CPU's. With Isa::Avx512 on a CPU with AVX-512
+/// VNNI (hasVnni), the kernels of KernelsInt8Vnni.cpp instead: dense
+/// convolutions on a vpdpbusd GEMM (int8 quads, twice vpmaddwd's rate),
+/// depthwise ones 32 channels at a time (vpdpwssd).
 std::unique_ptr<KernelInt8> createConvInt8(const QuantizedConv &conv, Isa isa);
+
+/// Whether this CPU has AVX-512 VNNI (with BW and VL), detected once.
+bool hasVnni();
 
 /// TFLite's AffineQuantize of n floats (round half away from zero of
 /// v / scale, plus the zero point, saturated; NaN to the zero point), bit-
@@ -232,8 +237,10 @@ struct AddInt8 {
   int shiftA = 0, shiftB = 0, shift = 0;
   int32_t activationMin = -128, activationMax = 127;
 };
-/// False where the CPU has no AVX2 (nothing written).
-bool addInt8(const AddInt8 &add);
+/// On `isa` (16 lanes at a time where it is AVX-512 and the CPU has VNNI,
+/// with BW and VL); false where it is Isa::None or not this CPU's (nothing
+/// written).
+bool addInt8(const AddInt8 &add, Isa isa = detectIsa());
 
 /// out[i] = table[in[i] + 128] for n int8 values (the int8 kernels'
 /// tabulated functions: LOGISTIC, LEAKY_RELU, HARD_SWISH, ...), 32 at a
@@ -263,11 +270,18 @@ std::unique_ptr<Kernel> createAvx2(KernelKind kind, const ConvShape &shape,
                                    const float *weights, const float *bias);
 std::unique_ptr<Kernel> createGeluAvx512(size_t elements, bool approximate);
 std::unique_ptr<Kernel> createGeluAvx2(size_t elements, bool approximate);
-std::unique_ptr<KernelInt8> createConvInt8Avx2(const QuantizedConv &conv);
+/// The int8 convolution for `conv`, checked: null for what no kernel
+/// takes; dense convolutions on the VNNI GEMM where `vnni`.
+std::unique_ptr<KernelInt8> createConvInt8X86(const QuantizedConv &conv,
+                                              bool vnni);
+std::unique_ptr<KernelInt8> createGemmInt8Vnni(const QuantizedConv &conv);
+std::unique_ptr<KernelInt8>
+createDepthwiseInt8Vnni(const QuantizedConv &conv);
 void quantizeFloatsAvx2(const float *in, int8_t *out, size_t n, float scale,
                         int32_t zero);
 void mulInt8Avx2(const MulInt8 &mul);
 void addInt8Avx2(const AddInt8 &add);
+void addInt8Vnni(const AddInt8 &add);
 void lookupInt8Avx2(const int8_t *in, int8_t *out, size_t n,
                     const int8_t *table);
 } // namespace detail

@@ -31,6 +31,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "KernelsInt8Common.h"
 #include "Kernels.h"
 #include "Quantized.h"
 
@@ -101,9 +102,7 @@ LaneParams laneParams(const QuantizedConv &c, const int64_t *weightSums,
     total[j] = 33; // a padding lane: 0 either way
     if (channel[j] >= 0) {
       const size_t i = c.channels == 1 ? 0 : size_t(channel[j]);
-      int64_t sum = (c.bias ? int64_t(c.bias[channel[j]]) : 0) -
-                    int64_t(c.inputZero) * weightSums[channel[j]];
-      start[j] = int32_t(uint32_t(uint64_t(sum))); // wraps as the reference
+      start[j] = channelStart(c, size_t(channel[j]), weightSums[channel[j]]);
       multiplier[j] = c.multiplier[i];
       total[j] = 31 - c.shift[i];
     }
@@ -187,21 +186,6 @@ inline void widen(const int8_t *src, int16_t *dst, size_t n) {
             _mm_loadu_si128(reinterpret_cast<const __m128i *>(src + i))));
   for (; i < n; ++i)
     dst[i] = src[i];
-}
-
-/// f(i) for i in [0, n), on the pool's threads where there is one.
-template <class F> void parallel(pthreadpool_t pool, size_t n, F &f) {
-  if (!pool || n <= 1) {
-    for (size_t i = 0; i < n; ++i)
-      f(i);
-    return;
-  }
-  pthreadpool_parallelize_1d(
-      pool, [](void *f, size_t i) { (*static_cast<F *>(f))(i); }, &f, n, 0);
-}
-
-size_t threadsOf(pthreadpool_t pool) {
-  return pool ? std::max<size_t>(1, pthreadpool_get_threads_count(pool)) : 1;
 }
 
 constexpr size_t kTileRows = 6;
@@ -322,53 +306,13 @@ GemmInt8::GemmInt8(const QuantizedConv &c) : s(c.shape) {
 
 void GemmInt8::packRows(const int8_t *in, const int16_t *wide, size_t m0,
                         size_t rows, int16_t *dst) const {
-  const size_t C = size_t(s.inC), span = size_t(s.kernelW) * C;
+  const int16_t *wideEnd =
+      wide + size_t(s.batch) * s.inH * s.inW * s.inC + 16;
   for (size_t r = 0; r < rows; ++r, dst += stride) {
-    const size_t m = m0 + r;
-    if (direct) {
-      widen(in + m * K, dst, K);
-      std::fill(dst + K, dst + stride, int16_t(0));
-      continue;
-    }
-    const size_t ox = m % s.outW, oy = m / s.outW % s.outH,
-                 n = m / (size_t(s.outW) * s.outH);
-    const long ix0 = long(ox) * s.strideW - s.padLeft;
-    for (int ky = 0; ky < s.kernelH; ++ky) {
-      const long iy = long(oy) * s.strideH + ky * s.dilationH - s.padTop;
-      int16_t *d = dst + size_t(ky) * span;
-      if (iy < 0 || iy >= s.inH) {
-        std::fill(d, d + span, inputZero);
-        continue;
-      }
-      const int16_t *row = wide + (n * s.inH + size_t(iy)) * s.inW * C;
-      if (s.dilationW == 1 && span <= 16 && ix0 >= 0 &&
-          ix0 + s.kernelW <= s.inW) {
-        // A stem's row of taps (3 x 3 channels): one 32-byte copy; what it
-        // writes past the span is rewritten by the next span, the padding
-        // below, or lands in the buffers' 16 spare elements.
-        _mm256_storeu_si256(reinterpret_cast<__m256i *>(d),
-                            load(row + ix0 * long(C)));
-        continue;
-      }
-      if (s.dilationW == 1) {
-        // The taps inside the image are one contiguous span of the row.
-        const long kx0 = std::min<long>(s.kernelW, std::max(0L, -ix0));
-        const long kx1 = std::max(kx0, std::min<long>(s.kernelW, s.inW - ix0));
-        std::fill(d, d + kx0 * C, inputZero);
-        std::memcpy(d + kx0 * C, row + (ix0 + kx0) * long(C),
-                    size_t(kx1 - kx0) * C * sizeof(int16_t));
-        std::fill(d + kx1 * C, d + span, inputZero);
-        continue;
-      }
-      for (int kx = 0; kx < s.kernelW; ++kx) {
-        const long ix = ix0 + long(kx) * s.dilationW;
-        int16_t *t = d + size_t(kx) * C;
-        if (ix < 0 || ix >= s.inW)
-          std::fill(t, t + C, inputZero);
-        else
-          std::memcpy(t, row + size_t(ix) * C, C * sizeof(int16_t));
-      }
-    }
+    if (direct)
+      widen(in + (m0 + r) * K, dst, K);
+    else
+      im2colRow(s, wide, wideEnd, m0 + r, inputZero, dst);
     std::fill(dst + K, dst + stride, int16_t(0));
   }
 }
@@ -423,7 +367,7 @@ void GemmInt8::run(const int8_t *input, int8_t *output,
   const size_t perGroup = (blocks + groups - 1) / groups;
   if (!direct) {
     const size_t elements = size_t(s.batch) * s.inH * s.inW * s.inC;
-    wide.resize(elements + 16); // a 32-byte copy may read past the end
+    wide.resize(elements + 16); // im2colRow's 32-byte copies may read past the end
     const size_t parts = std::min<size_t>(threads, (elements + 4095) / 4096);
     auto widenPart = [&](size_t i) {
       const size_t begin = elements * i / parts, end = elements * (i + 1) / parts;
@@ -436,7 +380,7 @@ void GemmInt8::run(const int8_t *input, int8_t *output,
     const size_t m0 = chunk * chunkRows, rows = std::min(chunkRows, M - m0);
     thread_local std::vector<int16_t> packed;
     if (packed.size() < chunkRows * stride + 16)
-      packed.resize(chunkRows * stride + 16); // 16 spare: see packRows
+      packed.resize(chunkRows * stride + 16); // 32 spare bytes: im2colRow
     packRows(input, wide.data(), m0, rows, packed.data());
     const size_t b1 = std::min(blocks, (group + 1) * perGroup);
     for (size_t b = group * perGroup; b < b1; ++b)
@@ -480,14 +424,9 @@ DepthwiseInt8::DepthwiseInt8(const QuantizedConv &c) : s(c.shape) {
   lo = c.activationMin;
   hi = c.activationMax;
   zeroRow.assign(groups * 16, int8_t(c.inputZero));
-  auto weight = [&](size_t t, size_t ch) -> int32_t {
-    return t < taps && ch < C ? c.weights[t * C + ch] : 0;
-  };
-  std::vector<int64_t> sums(C, 0);
-  for (size_t t = 0; t < taps; ++t)
-    for (size_t ch = 0; ch < C; ++ch)
-      sums[ch] += c.weights[t * C + ch];
-  w.assign(groups * pairs * 16, 0);
+  const std::vector<int64_t> sums = packDepthwisePairs<16>(
+      c, [](size_t half, size_t j) { return size_t(depthwiseChannel(int(half), int(j))); },
+      w);
   lanes.resize(groups * 2);
   for (size_t g = 0; g < groups; ++g)
     for (int half = 0; half < 2; ++half) {
@@ -495,11 +434,6 @@ DepthwiseInt8::DepthwiseInt8(const QuantizedConv &c) : s(c.shape) {
       for (int j = 0; j < 8; ++j) {
         const size_t ch = g * 16 + depthwiseChannel(half, j);
         channel[j] = ch < C ? int(ch) : -1;
-        for (size_t p = 0; p < pairs; ++p) {
-          const uint32_t a = uint16_t(int16_t(weight(2 * p, ch))),
-                         b = uint16_t(int16_t(weight(2 * p + 1, ch)));
-          w[((g * pairs + p) * 2 + half) * 8 + j] = int32_t(a | b << 16);
-        }
       }
       lanes[g * 2 + half] = laneParams(c, sums.data(), channel);
     }
@@ -535,81 +469,25 @@ void DepthwiseInt8::rows(const int8_t *in, int8_t *out, size_t row0,
                          size_t count) const {
   const __m256i zero = _mm256_set1_epi32(outputZero),
                 low = _mm256_set1_epi32(lo), high = _mm256_set1_epi32(hi);
-  constexpr size_t kMaxTaps = 2 * 32; // createConvInt8Avx2: at most 64 taps
-  const int8_t *tap[kMaxTaps], *tailTap[kMaxTaps];
-  alignas(16) int8_t tail[kMaxTaps * 16];
-  const size_t full = C / 16, taps2 = 2 * pairs;
-  // Each tap's offset from the window's top-left pixel, for windows inside
-  // the image.
-  long offset[kMaxTaps];
-  for (size_t t = 0; t < taps2; ++t)
-    offset[t] = t < taps ? (long(t / s.kernelW) * s.dilationH * s.inW +
-                            long(t % s.kernelW) * s.dilationW) * long(C)
-                         : 0;
-  const long lastX = long(s.kernelW - 1) * s.dilationW;
-  const long lastY = long(s.kernelH - 1) * s.dilationH;
-  for (size_t row = row0; row < row0 + count; ++row) {
-    const size_t n = row / s.outH, oy = row % s.outH;
-    const long iy0 = long(oy) * s.strideH - s.padTop;
-    const bool rowInside = iy0 >= 0 && iy0 + lastY < s.inH;
-    for (size_t ox = 0; ox < size_t(s.outW); ++ox) {
-      const long ix0 = long(ox) * s.strideW - s.padLeft;
-      if (rowInside && ix0 >= 0 && ix0 + lastX < s.inW) {
-        const int8_t *corner = in + ((n * s.inH + iy0) * s.inW + ix0) * C;
-        for (size_t t = 0; t < taps; ++t)
-          tap[t] = corner + offset[t];
-      } else {
-        size_t t = 0;
-        for (int ky = 0; ky < s.kernelH; ++ky) {
-          const long iy = iy0 + long(ky) * s.dilationH;
-          const bool inside = iy >= 0 && iy < s.inH;
-          const int8_t *line = in + (n * s.inH + (inside ? iy : 0)) * s.inW * C;
-          long ix = ix0;
-          for (int kx = 0; kx < s.kernelW; ++kx, ++t, ix += s.dilationW)
-            tap[t] = inside && ix >= 0 && ix < s.inW ? line + ix * long(C)
-                                                     : zeroRow.data();
-        }
-      }
-      for (size_t t = taps; t < taps2; ++t)
-        tap[t] = zeroRow.data(); // the odd tap's partner (weight 0)
-      int8_t *dst = out + (row * s.outW + ox) * C;
-      for (size_t g = 0; g < full; ++g)
-        _mm_storeu_si128(reinterpret_cast<__m128i *>(dst + g * 16),
-                         depthwiseGroup<Pairs>(tap, g * 16,
-                                               w.data() + g * pairs * 16, pairs,
-                                               &lanes[2 * g], zero, low, high));
-      if (full < groups) {
-        // The last, partial group: its channels copied out, so no load
-        // reads past the tensor.
-        const size_t g = full, width = C - g * 16;
-        for (size_t t = 0; t < taps2; ++t) {
-          std::memcpy(&tail[t * 16], tap[t] + g * 16, width);
-          tailTap[t] = &tail[t * 16];
-        }
-        store16(dst + g * 16,
-                depthwiseGroup<Pairs>(tailTap, 0, w.data() + g * pairs * 16,
+  depthwiseRows<16>(
+      s, 2 * pairs, zeroRow.data(), in, out, row0, count,
+      [&](const int8_t *const *tap, size_t offset, size_t g, int8_t *dst,
+          size_t width) {
+        store16(dst,
+                depthwiseGroup<Pairs>(tap, offset, w.data() + g * pairs * 16,
                                       pairs, &lanes[2 * g], zero, low, high),
                 width);
-      }
-    }
-  }
+      });
 }
 
 void DepthwiseInt8::run(const int8_t *input, int8_t *output,
                         pthreadpool_t pool) const {
-  const size_t total = size_t(s.batch) * s.outH;
-  const size_t tasks = std::min(total, 4 * threadsOf(pool));
-  const size_t per = (total + tasks - 1) / tasks;
-  auto task = [&](size_t i) {
-    const size_t row0 = i * per;
-    if (row0 >= total)
-      return;
+  depthwiseRun(s, pool, [&](size_t row0, size_t count) {
     if (pairs == 5) // 3x3
-      rows<5>(input, output, row0, std::min(per, total - row0));
+      rows<5>(input, output, row0, count);
     else
-      rows<0>(input, output, row0, std::min(per, total - row0));
-  };
-  parallel(pool, tasks, task);
+      rows<0>(input, output, row0, count);
+  });
 }
 
 } // namespace
@@ -779,8 +657,8 @@ void mobileone::runtime::kernels::detail::quantizeFloatsAvx2(
 }
 
 std::unique_ptr<KernelInt8>
-mobileone::runtime::kernels::detail::createConvInt8Avx2(
-    const QuantizedConv &c) {
+mobileone::runtime::kernels::detail::createConvInt8X86(const QuantizedConv &c,
+                                                       bool vnni) {
   const ConvShape &s = c.shape;
   if (s.batch <= 0 || s.outH <= 0 || s.outW <= 0 || s.inC <= 0 ||
       s.outC <= 0 || s.kernelH <= 0 || s.kernelW <= 0 || s.strideH <= 0 ||
@@ -792,13 +670,17 @@ mobileone::runtime::kernels::detail::createConvInt8Avx2(
     if (c.shift[i] < -31 || c.shift[i] > 30)
       return nullptr;
   if (c.depthwise) {
-    if (s.inC != s.outC || size_t(s.kernelH) * s.kernelW > 64)
+    if (s.inC != s.outC || size_t(s.kernelH) * s.kernelW > kMaxDepthwiseTaps)
       return nullptr;
+    if (vnni)
+      return createDepthwiseInt8Vnni(c);
     return std::make_unique<DepthwiseInt8>(c);
   }
   // The reference's bound: a reduction the int32 accumulator holds.
   if (size_t(s.kernelH) * s.kernelW * s.inC > 65536)
     return nullptr;
+  if (vnni)
+    return createGemmInt8Vnni(c);
   return std::make_unique<GemmInt8>(c);
 }
 

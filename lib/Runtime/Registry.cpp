@@ -6,17 +6,16 @@
 #include "mobileone/Target/TFLite/schema_generated.h"
 
 #include <algorithm>
-#include <array>
 
 using namespace mobileone::runtime;
 namespace tfl = tflite;
 
 namespace {
 
-// One row per OpKind, in OpKind's order (checked below):
+// One row per OpKind, in OpKind's order (checked at compile time below):
 // kind, name, builtin, decode, reference, unary, int8 prepare, int8 kernel,
 // XNNPACK node, and our own float and int8 kernels where there are any.
-const OpRegistration kRegistry[] = {
+constexpr OpRegistration kRegistry[] = {
     {OpKind::Conv, "CONV_2D", tfl::BuiltinOperator_CONV_2D, decode::conv,
      reference::conv, nullptr, int8::prepareConv, int8::conv, xnn::conv,
      native::conv, kernels::createConvInt8},
@@ -127,25 +126,18 @@ const OpRegistration kRegistry[] = {
 };
 
 constexpr size_t kKinds = size_t(OpKind::ArgMax) + 1;
-static_assert(std::size(kRegistry) == kKinds,
-              "one registration per OpKind, in OpKind's order");
-
-/// kRegistry indexed by kind, checked once (a row out of order is a
-/// programming error the first load reports, not a silent mix-up).
-const std::array<const OpRegistration *, kKinds> &byKind() {
-  static const std::array<const OpRegistration *, kKinds> table = [] {
-    std::array<const OpRegistration *, kKinds> t{};
-    for (const OpRegistration &r : kRegistry)
-      t[size_t(r.kind)] = &r;
-    return t;
-  }();
-  return table;
+constexpr bool inKindOrder() {
+  for (size_t k = 0; k < std::size(kRegistry); ++k)
+    if (size_t(kRegistry[k].kind) != k)
+      return false;
+  return std::size(kRegistry) == kKinds;
 }
+static_assert(inKindOrder(), "one registration per OpKind, in OpKind's order");
 
 } // namespace
 
 const OpRegistration &mobileone::runtime::registration(OpKind kind) {
-  return *byKind()[size_t(kind)];
+  return kRegistry[size_t(kind)];
 }
 
 const OpRegistration *mobileone::runtime::registrationOf(int builtin) {
@@ -158,7 +150,7 @@ const OpRegistration *mobileone::runtime::registrationOf(int builtin) {
 std::string mobileone::runtime::supportedOperators(bool int8) {
   std::vector<std::string> names;
   for (const OpRegistration &r : kRegistry)
-    if (r.builtin >= 0 && (!int8 || r.prepareInt8))
+    if (!int8 || r.prepareInt8)
       names.push_back(r.name);
   std::sort(names.begin(), names.end());
   std::string text;

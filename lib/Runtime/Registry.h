@@ -33,14 +33,21 @@ struct Decoder;      // Decode.h: one operator of the file being decoded
 struct Int8Preparer; // Quantized.cpp: one int8 operator being prepared
 struct XnnNode;      // Xnnpack.cpp: one operator becoming an XNNPACK node
 
-using DecodeFn = bool (*)(Decoder &);
-using ReferenceFn = void (*)(const Model &, const Op &,
+// The rows' function types (declared below by the file defining them).
+using DecodeFunction = bool(Decoder &);
+using ReferenceKernel = void(const Model &, const Op &,
                              const std::vector<const float *> &, float *);
-using UnaryFn = float (*)(float, const Op &);
-using PrepareInt8Fn = bool (*)(Int8Preparer &);
-using RunInt8Fn = void (*)(const Model &, const Op &,
-                           const std::vector<const void *> &, void *);
-using XnnDefineFn = bool (*)(XnnNode &);
+using UnaryFunction = float(float, const Op &);
+using PrepareInt8Function = bool(Int8Preparer &);
+using Int8Kernel = void(const Model &, const Op &,
+                        const std::vector<const void *> &, void *);
+using XnnDefineFunction = bool(XnnNode &);
+using DecodeFn = DecodeFunction *;
+using ReferenceFn = ReferenceKernel *;
+using UnaryFn = UnaryFunction *;
+using PrepareInt8Fn = PrepareInt8Function *;
+using RunInt8Fn = Int8Kernel *;
+using XnnDefineFn = XnnDefineFunction *;
 
 /// What the executor asks a float operator's native kernel choice.
 struct NativeRequest {
@@ -63,8 +70,8 @@ struct OpRegistration {
   OpKind kind;
   /// TFLite's name of the builtin, for messages.
   const char *name;
-  /// The tflite::BuiltinOperator read as this kind, or -1 for a kind only
-  /// another builtin's decoder produces (PAD of other than H and W).
+  /// The tflite::BuiltinOperator read as this kind (PAD's decoder may
+  /// make a PadV2 too).
   int builtin;
   /// Reads the options, checks the operands and the output's shape, fills
   /// the Op (its kind preset to this row's).
@@ -97,133 +104,26 @@ std::string supportedOperators(bool int8);
 
 // The rows' functions, by the file that defines them.
 namespace decode {
-bool conv(Decoder &);
-bool transposeConv(Decoder &);
-bool fullyConnected(Decoder &);
-bool resize(Decoder &);
-bool argMax(Decoder &);
-bool pad(Decoder &);
-bool padV2(Decoder &);
-bool pool(Decoder &);
-bool mean(Decoder &);
-bool reduce(Decoder &);
-bool quantize(Decoder &);
-bool dequantize(Decoder &);
-bool reshape(Decoder &);
-bool binary(Decoder &);
-bool unary(Decoder &);
-bool softmax(Decoder &);
-bool concatenation(Decoder &);
-bool slice(Decoder &);
-bool transpose(Decoder &);
-bool tile(Decoder &);
-bool batchMatMul(Decoder &);
+DecodeFunction conv, transposeConv, fullyConnected, resize, argMax, pad, padV2,
+    pool, mean, reduce, quantize, dequantize, reshape, binary, unary, softmax,
+    concatenation, slice, transpose, tile, batchMatMul;
 } // namespace decode
 
 namespace reference {
-void conv(const Model &, const Op &, const std::vector<const float *> &,
-          float *);
-void depthwiseConv(const Model &, const Op &,
-                   const std::vector<const float *> &, float *);
-void transposeConv(const Model &, const Op &,
-                   const std::vector<const float *> &, float *);
-void fullyConnected(const Model &, const Op &,
-                    const std::vector<const float *> &, float *);
-void resize(const Model &, const Op &, const std::vector<const float *> &,
-            float *);
-void argMax(const Model &, const Op &, const std::vector<const float *> &,
-            float *);
-void pad(const Model &, const Op &, const std::vector<const float *> &,
-         float *);
-void padV2(const Model &, const Op &, const std::vector<const float *> &,
-           float *);
-void averagePool(const Model &, const Op &, const std::vector<const float *> &,
-                 float *);
-void maxPool(const Model &, const Op &, const std::vector<const float *> &,
-             float *);
-void mean(const Model &, const Op &, const std::vector<const float *> &,
-          float *);
-void reduce(const Model &, const Op &, const std::vector<const float *> &,
-            float *);
-void add(const Model &, const Op &, const std::vector<const float *> &,
-         float *);
-void sub(const Model &, const Op &, const std::vector<const float *> &,
-         float *);
-void mul(const Model &, const Op &, const std::vector<const float *> &,
-         float *);
-void div(const Model &, const Op &, const std::vector<const float *> &,
-         float *);
-void maximum(const Model &, const Op &, const std::vector<const float *> &,
-             float *);
-void minimum(const Model &, const Op &, const std::vector<const float *> &,
-             float *);
-void pow(const Model &, const Op &, const std::vector<const float *> &,
-         float *);
-void softmax(const Model &, const Op &, const std::vector<const float *> &,
-             float *);
-void concatenation(const Model &, const Op &,
-                   const std::vector<const float *> &, float *);
-void gather(const Model &, const Op &, const std::vector<const float *> &,
-            float *);
-void batchMatMul(const Model &, const Op &, const std::vector<const float *> &,
-                 float *);
-void copy(const Model &, const Op &, const std::vector<const float *> &,
-          float *);
-float logistic(float, const Op &);
-float relu(float, const Op &);
-float relu6(float, const Op &);
-float gelu(float, const Op &);
-float hardSwish(float, const Op &);
-float leakyRelu(float, const Op &);
-float reluN1To1(float, const Op &);
-float tanh(float, const Op &);
-float exp(float, const Op &);
-float neg(float, const Op &);
-float sqrt(float, const Op &);
-float rsqrt(float, const Op &);
+ReferenceKernel conv, depthwiseConv, transposeConv, fullyConnected, resize,
+    argMax, pad, padV2, averagePool, maxPool, mean, reduce, add, sub, mul, div,
+    maximum, minimum, pow, softmax, concatenation, gather, batchMatMul, copy;
+UnaryFunction logistic, relu, relu6, gelu, hardSwish, leakyRelu, reluN1To1,
+    tanh, exp, neg, sqrt, rsqrt;
 } // namespace reference
 
 namespace int8 {
-bool prepareQuantize(Int8Preparer &);
-bool prepareDequantize(Int8Preparer &);
-bool prepareConv(Int8Preparer &);
-bool prepareAdd(Int8Preparer &);
-bool prepareMul(Int8Preparer &);
-bool prepareSameScale(Int8Preparer &);
-bool preparePool(Int8Preparer &);
-bool prepareMean(Int8Preparer &);
-bool prepareMove(Int8Preparer &);
-bool preparePadV2(Int8Preparer &);
-bool prepareConcatenation(Int8Preparer &);
-bool prepareTable(Int8Preparer &);
-void quantize(const Model &, const Op &, const std::vector<const void *> &,
-              void *);
-void dequantize(const Model &, const Op &, const std::vector<const void *> &,
-                void *);
-void conv(const Model &, const Op &, const std::vector<const void *> &, void *);
-void fullyConnected(const Model &, const Op &,
-                    const std::vector<const void *> &, void *);
-void add(const Model &, const Op &, const std::vector<const void *> &, void *);
-void mul(const Model &, const Op &, const std::vector<const void *> &, void *);
-void maxMin(const Model &, const Op &, const std::vector<const void *> &,
-            void *);
-void averagePool(const Model &, const Op &, const std::vector<const void *> &,
-                 void *);
-void maxPool(const Model &, const Op &, const std::vector<const void *> &,
-             void *);
-void mean(const Model &, const Op &, const std::vector<const void *> &, void *);
-void copy(const Model &, const Op &, const std::vector<const void *> &, void *);
-void pad(const Model &, const Op &, const std::vector<const void *> &, void *);
-void padV2(const Model &, const Op &, const std::vector<const void *> &,
-           void *);
-void gather(const Model &, const Op &, const std::vector<const void *> &,
-            void *);
-void resizeNearest(const Model &, const Op &, const std::vector<const void *> &,
-                   void *);
-void concatenation(const Model &, const Op &, const std::vector<const void *> &,
-                   void *);
-void table(const Model &, const Op &, const std::vector<const void *> &,
-           void *);
+PrepareInt8Function prepareQuantize, prepareDequantize, prepareConv,
+    prepareAdd, prepareMul, prepareSameScale, preparePool, prepareMean,
+    prepareMove, preparePadV2, prepareConcatenation, prepareTable;
+Int8Kernel quantize, dequantize, conv, fullyConnected, add, mul, maxMin,
+    averagePool, maxPool, mean, copy, pad, padV2, gather, resizeNearest,
+    concatenation, table;
 } // namespace int8
 
 namespace native {
@@ -232,29 +132,9 @@ std::unique_ptr<kernels::Kernel> gelu(const NativeRequest &);
 } // namespace native
 
 namespace xnn {
-bool conv(XnnNode &);
-bool depthwiseConv(XnnNode &);
-bool transposeConv(XnnNode &);
-bool fullyConnected(XnnNode &);
-bool pad(XnnNode &);
-bool averagePool(XnnNode &);
-bool maxPool(XnnNode &);
-bool mean(XnnNode &);
-bool add(XnnNode &);
-bool sub(XnnNode &);
-bool mul(XnnNode &);
-bool div(XnnNode &);
-bool maximum(XnnNode &);
-bool minimum(XnnNode &);
-bool logistic(XnnNode &);
-bool relu(XnnNode &);
-bool relu6(XnnNode &);
-bool reluN1To1(XnnNode &);
-bool hardSwish(XnnNode &);
-bool leakyRelu(XnnNode &);
-bool neg(XnnNode &);
-bool sqrt(XnnNode &);
-bool softmax(XnnNode &);
+XnnDefineFunction conv, depthwiseConv, transposeConv, fullyConnected, pad,
+    averagePool, maxPool, mean, add, sub, mul, div, maximum, minimum, logistic,
+    relu, relu6, reluN1To1, hardSwish, leakyRelu, neg, sqrt, softmax;
 } // namespace xnn
 
 } // namespace mobileone::runtime

@@ -63,12 +63,21 @@ struct alignas(64) Lanes16 {
   int64_t shiftEven[8], shiftOdd[8]; ///< 31 - shift, even / odd lanes
   int64_t roundEven[8], roundOdd[8]; ///< 1 << (31 - shift - 1)
   bool highOnly = true; ///< every 31 - shift >= 33
+  /// highOnly, and the output zero point z folded into roundHigh (see
+  /// makeLanes): requantize adds no zero point.
+  bool zeroFolded = false;
 };
 
 /// Lane j: starting value start[j], Q31 multiplier[j], right shift
-/// total[j] = 31 - shift (in [1, 62]).
+/// total[j] = 31 - shift (in [1, 62]), output zero point `zero`.
+///
+/// With highOnly, where every k = total - 32 <= 21, z 2^k joins the
+/// rounding term: (H + r + z 2^k) >> k = ((H + r) >> k) + z exactly (an
+/// arithmetic shift is a floor division, and z 2^k a multiple of 2^k), and
+/// nothing overflows: |H| <= 2^30 (|acc| <= 2^31, multiplier < 2^31),
+/// r < 2^29, |z 2^k| <= 2^28.
 Lanes16 makeLanes(const int32_t start[16], const int32_t multiplier[16],
-                  const int total[16]) {
+                  const int total[16], int32_t zero) {
   Lanes16 p;
   for (size_t j = 0; j < 16; ++j) {
     p.start[j] = start[j];
@@ -84,6 +93,11 @@ Lanes16 makeLanes(const int32_t start[16], const int32_t multiplier[16],
   }
   for (size_t j = 0; j < 16; ++j)
     p.multiplierOdd[j] = j % 2 ? 0 : multiplier[j + 1];
+  p.zeroFolded = p.highOnly && zero >= -128 && zero <= 127 &&
+                 std::all_of(total, total + 16, [](int t) { return t <= 53; });
+  if (p.zeroFolded)
+    for (size_t j = 0; j < 16; ++j)
+      p.roundHigh[j] += int32_t(uint32_t(zero) << (total[j] - 32));
   return p;
 }
 
@@ -104,50 +118,67 @@ Lanes16 lanesOf(const QuantizedConv &c, const std::vector<int64_t> &sums,
       total[j] = 31 - c.shift[i];
     }
   }
-  return makeLanes(start, multiplier, total);
+  return makeLanes(start, multiplier, total, c.outputZero);
 }
 
 /// One multiplier and shift in every lane, no start.
-Lanes16 uniformLanes(int32_t multiplier, int shift) {
+Lanes16 uniformLanes(int32_t multiplier, int shift, int32_t zero) {
   int32_t start[16] = {}, multipliers[16];
   int total[16];
   std::fill(multipliers, multipliers + 16, multiplier);
   std::fill(total, total + 16, 31 - shift);
-  return makeLanes(start, multipliers, total);
+  return makeLanes(start, multipliers, total, zero);
 }
 
 inline __m512i load(const void *p) { return _mm512_loadu_si512(p); }
 
 /// (acc + start) requantised as multiplyByQuantizedMultiplier, plus the
-/// output zero point, clamped to [lo, hi]; as KernelsInt8.cpp's requantize
-/// (whose comment proves the high-halves form exact), 16 lanes wide, with
-/// AVX-512's arithmetic 64-bit shift.
-inline __m512i requantize(__m512i acc, const Lanes16 &p, __m512i zero,
-                          __m512i lo, __m512i hi) {
+/// output zero point (`zero`, unless p folded it in); as KernelsInt8.cpp's
+/// requantize (whose comment proves the high-halves form exact), 16 lanes
+/// wide, with AVX-512's arithmetic 64-bit shift.
+inline __m512i requantize(__m512i acc, const Lanes16 &p, __m512i zero) {
   acc = _mm512_add_epi32(acc, load(p.start));
-  __m512i v;
   if (p.highOnly) {
     const __m512i even = _mm512_mul_epi32(acc, load(p.multiplier));
     const __m512i odd = _mm512_mul_epi32(_mm512_srli_epi64(acc, 32),
                                          load(p.multiplierOdd));
-    v = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
+    // The products' high halves: odd lanes from `odd`, even lanes from
+    // `even`'s odd dwords (vpshufd swapping each pair, masked).
+    __m512i v = _mm512_mask_shuffle_epi32(odd, 0x5555, even, _MM_PERM_CDAB);
     v = _mm512_srav_epi32(_mm512_add_epi32(v, load(p.roundHigh)),
                           load(p.shiftHigh));
-  } else {
-    const __m512i m = load(p.multiplier);
-    const __m512i even = _mm512_srav_epi64(
-        _mm512_add_epi64(_mm512_mul_epi32(acc, m), load(p.roundEven)),
-        load(p.shiftEven));
-    const __m512i odd = _mm512_srav_epi64(
-        _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32),
-                                          _mm512_srli_epi64(m, 32)),
-                         load(p.roundOdd)),
-        load(p.shiftOdd));
-    v = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+    return p.zeroFolded ? v : _mm512_add_epi32(v, zero);
   }
-  v = _mm512_add_epi32(v, zero);
-  return _mm512_min_epi32(_mm512_max_epi32(v, lo), hi);
+  const __m512i m = load(p.multiplier);
+  const __m512i even = _mm512_srav_epi64(
+      _mm512_add_epi64(_mm512_mul_epi32(acc, m), load(p.roundEven)),
+      load(p.shiftEven));
+  const __m512i odd = _mm512_srav_epi64(
+      _mm512_add_epi64(_mm512_mul_epi32(_mm512_srli_epi64(acc, 32),
+                                        _mm512_srli_epi64(m, 32)),
+                       load(p.roundOdd)),
+      load(p.shiftOdd));
+  const __m512i v =
+      _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+  return _mm512_add_epi32(v, zero);
 }
+
+/// The activation clamp [lo, hi] ahead of vpmovsdb, whose saturation to
+/// [-128, 127] leaves out the bounds that are int8's own.
+struct Clamp {
+  Clamp(int32_t lo, int32_t hi)
+      : lo(_mm512_set1_epi32(lo)), hi(_mm512_set1_epi32(hi)),
+        needLo(lo > -128), needHi(hi < 127) {}
+  __m128i bytes(__m512i v) const {
+    if (needLo)
+      v = _mm512_max_epi32(v, lo);
+    if (needHi)
+      v = _mm512_min_epi32(v, hi);
+    return _mm512_cvtsepi32_epi8(v);
+  }
+  __m512i lo, hi;
+  bool needLo, needHi;
+};
 
 /// The sum of n int8 values: vpdpbusd by ones, 64 bytes at a time (the
 /// last ones by a masked load, which reads nothing past n).
@@ -326,8 +357,8 @@ void GemmVnni::block(const int8_t *rows, const int8_t *tail, size_t stride,
   const size_t n0 = b * kBlock, width = std::min(kBlock, N - n0);
   const size_t vectors = width > 16 ? 2 : 1;
   const uint8_t *wb = w.data() + offset[b];
-  const __m512i zero = _mm512_set1_epi32(outputZero),
-                low = _mm512_set1_epi32(lo), high = _mm512_set1_epi32(hi);
+  const __m512i zero = _mm512_set1_epi32(outputZero);
+  const Clamp clamp(lo, hi);
   alignas(64) int32_t acc[kRows * 2 * 16];
   for (size_t t = 0; t < count; t += kRows) {
     const size_t valid = std::min(kRows, count - t);
@@ -342,8 +373,8 @@ void GemmVnni::block(const int8_t *rows, const int8_t *tail, size_t stride,
       for (size_t v = 0; v < vectors; ++v) {
         const __m512i sum =
             _mm512_sub_epi32(load(acc + (v * kRows + r) * 16), correction);
-        const __m128i bytes = _mm512_cvtsepi32_epi8(
-            requantize(sum, lanes[2 * b + v], zero, low, high));
+        const __m128i bytes =
+            clamp.bytes(requantize(sum, lanes[2 * b + v], zero));
         const size_t n = std::min<size_t>(16, width - 16 * v);
         if (n == 16)
           _mm_storeu_si128(reinterpret_cast<__m128i *>(dst + 16 * v), bytes);
@@ -471,8 +502,8 @@ DepthwiseVnni::DepthwiseVnni(const QuantizedConv &c) : s(c.shape) {
 template <int Pairs>
 inline __m256i depthwiseGroup(const int8_t *const *tap, size_t offset,
                               const int32_t *wg, size_t pairs,
-                              const Lanes16 *lanes, __m512i zero, __m512i low,
-                              __m512i high) {
+                              const Lanes16 *lanes, __m512i zero,
+                              const Clamp &clamp) {
   __m512i accLo = _mm512_setzero_si512(), accHi = accLo;
   const size_t n = Pairs > 0 ? size_t(Pairs) : pairs;
 #pragma GCC unroll 8
@@ -486,25 +517,23 @@ inline __m256i depthwiseGroup(const int8_t *const *tap, size_t offset,
         _mm512_dpwssd_epi32(accHi, _mm512_unpackhi_epi16(a, b), load(wg + 16));
   }
   // Dwords of 4 channels: low (0-3, 8-11, 16-19, 24-27), high (4-7, ...).
-  const __m128i l = _mm512_cvtsepi32_epi8(
-                    requantize(accLo, lanes[0], zero, low, high)),
-                h = _mm512_cvtsepi32_epi8(
-                    requantize(accHi, lanes[1], zero, low, high));
+  const __m128i l = clamp.bytes(requantize(accLo, lanes[0], zero)),
+                h = clamp.bytes(requantize(accHi, lanes[1], zero));
   return _mm256_set_m128i(_mm_unpackhi_epi32(l, h), _mm_unpacklo_epi32(l, h));
 }
 
 template <int Pairs>
 void DepthwiseVnni::rows(const int8_t *in, int8_t *out, size_t row0,
                          size_t count) const {
-  const __m512i zero = _mm512_set1_epi32(outputZero),
-                low = _mm512_set1_epi32(lo), high = _mm512_set1_epi32(hi);
+  const __m512i zero = _mm512_set1_epi32(outputZero);
+  const Clamp clamp(lo, hi);
   depthwiseRows<32>(
       s, 2 * pairs, zeroRow.data(), in, out, row0, count,
       [&](const int8_t *const *tap, size_t offset, size_t g, int8_t *dst,
           size_t width) {
         const __m256i v =
             depthwiseGroup<Pairs>(tap, offset, w.data() + g * pairs * 32,
-                                  pairs, &lanes[2 * g], zero, low, high);
+                                  pairs, &lanes[2 * g], zero, clamp);
         if (width == 32)
           _mm256_storeu_si256(reinterpret_cast<__m256i *>(dst), v);
         else
@@ -529,16 +558,13 @@ void DepthwiseVnni::run(const int8_t *input, int8_t *output,
 
 void mobileone::runtime::kernels::detail::addInt8Vnni(const AddInt8 &m) {
   // As addInt8Avx2, 16 lanes at a time, the last ones masked.
-  const Lanes16 pa = uniformLanes(m.multiplierA, m.shiftA),
-                pb = uniformLanes(m.multiplierB, m.shiftB),
-                po = uniformLanes(m.multiplier, m.shift);
+  const Lanes16 pa = uniformLanes(m.multiplierA, m.shiftA, 0),
+                pb = uniformLanes(m.multiplierB, m.shiftB, 0),
+                po = uniformLanes(m.multiplier, m.shift, m.outputZero);
   const __m512i za = _mm512_set1_epi32(m.zeroA), zb = _mm512_set1_epi32(m.zeroB);
   const __m512i zero = _mm512_set1_epi32(m.outputZero),
-                low = _mm512_set1_epi32(m.activationMin),
-                high = _mm512_set1_epi32(m.activationMax);
-  const __m512i none = _mm512_setzero_si512(),
-                min32 = _mm512_set1_epi32(INT32_MIN),
-                max32 = _mm512_set1_epi32(INT32_MAX);
+                none = _mm512_setzero_si512();
+  const Clamp clamp(m.activationMin, m.activationMax);
   for (size_t i = 0; i < m.elements; i += 16) {
     const size_t n = std::min<size_t>(16, m.elements - i);
     const __mmask16 mask = __mmask16((1u << n) - 1);
@@ -547,14 +573,12 @@ void mobileone::runtime::kernels::detail::addInt8Vnni(const AddInt8 &m) {
         _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, m.a + i)), za);
     const __m512i b = _mm512_sub_epi32(
         _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(mask, m.b + i)), zb);
-    const __m512i sa =
-        requantize(_mm512_slli_epi32(a, 20), pa, none, min32, max32);
-    const __m512i sb =
-        requantize(_mm512_slli_epi32(b, 20), pb, none, min32, max32);
+    const __m512i sa = requantize(_mm512_slli_epi32(a, 20), pa, none);
+    const __m512i sb = requantize(_mm512_slli_epi32(b, 20), pb, none);
     const __m512i v = requantize(
         m.subtract ? _mm512_sub_epi32(sa, sb) : _mm512_add_epi32(sa, sb), po,
-        zero, low, high);
-    _mm_mask_storeu_epi8(m.out + i, mask, _mm512_cvtsepi32_epi8(v));
+        zero);
+    _mm_mask_storeu_epi8(m.out + i, mask, clamp.bytes(v));
   }
 }
 

@@ -552,10 +552,10 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     tfliteOptions.nchwInterface = layout == "nchw" || int8Tosa;
     tfliteOptions.weights = WeightPrecision::INT8;
     tfliteOptions.summary = &quantization;
-    // The folding's latency budget on the machine's int8 roofline: the
-    // exact int16-pair path peaks at ~1.5 int8 multiply-adds per fp32 FMA,
-    // and the int8 kernels reach ~55% of that on MobileOne (measured,
-    // docs/benchmarks.md).
+    // The folding's latency budget on the machine's int8 roofline: its
+    // measured int8 peak (peak_int8_gops) or, not measured, the exact
+    // int16-pair path's ~1.5 int8 multiply-adds per fp32 FMA; the int8
+    // kernels reach ~55% of it on MobileOne (measured, docs/benchmarks.md).
     tfliteOptions.folding.splitIdentity = options.int8Fold == "auto";
     tfliteOptions.folding.maxSlowdown = options.maxSlowdown;
     // --keep-float auto: the named layers, and those the measurement picks.
@@ -568,7 +568,10 @@ CompileResult mlir::mobileone::compile(const CompileOptions &options,
     tfliteOptions.int8Interface =
         !int8Tosa && ioDTypeOf(options) == "int8";
     tfliteOptions.folding.macsPerSecond =
-        machine.peakGflops * 1e9 / 2 * 1.5 * 0.55;
+        (machine.peakInt8Gops > 0 ? machine.peakInt8Gops
+                                  : machine.peakGflops * 1.5) *
+        1e9 / 2 * 0.55;
+    tfliteOptions.folding.splitMacs = machine.int8Vnni ? 180.0 : 64.0;
     tfliteOptions.folding.bytesPerSecond = machine.cacheBandwidthGBs * 1e9;
     tfliteOptions.folding.opSeconds = machine.opOverheadUs * 1e-6;
     const CalibrationMethod method =

@@ -208,8 +208,13 @@ bool mobileone::parseMachine(StringRef text, Machine &m, std::string &error) {
       }
       continue;
     }
+    if (key == "int8_isa") {
+      m.int8Vnni = value == "vnni";
+      continue;
+    }
     double *field = llvm::StringSwitch<double *>(key)
                         .Case("peak_gflops", &m.peakGflops)
+                        .Case("peak_int8_gops", &m.peakInt8Gops)
                         .Case("conv_gflops", &m.convGflops)
                         .Case("cache_bandwidth_gbs", &m.cacheBandwidthGBs)
                         .Case("dram_bandwidth_gbs", &m.dramBandwidthGBs)

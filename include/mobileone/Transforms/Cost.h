@@ -78,11 +78,17 @@ struct Machine {
   /// working set at least as large as its own (the largest one's beyond),
   /// instead of the two levels above.
   std::vector<std::pair<double, double>> bandwidthCurve;
+  /// The int8 multiply-add peak in GOPS (0: not measured; 1.5x the fp32
+  /// FMA rate is assumed, as the exact int16-pair kernels peak) and whether
+  /// it is VNNI's (vpdpbusd, four int8 multiply-adds per int32 lane).
+  double peakInt8Gops = 0.0;
+  bool int8Vnni = false;
   std::string name = "default machine (not measured)";
 };
 
 /// Reads `key=value` lines (peak_gflops, conv_gflops, cache_bandwidth_gbs,
-/// dram_bandwidth_gbs, cache_bytes, op_overhead_us, name, and
+/// dram_bandwidth_gbs, cache_bytes, op_overhead_us, peak_int8_gops,
+/// int8_isa, name, and
 /// bandwidth_curve = "MiB:GB/s MiB:GB/s ..." ascending; `#` comments;
 /// other keys ignored). Returns false with a message naming the line.
 bool parseMachine(llvm::StringRef text, Machine &machine, std::string &error);

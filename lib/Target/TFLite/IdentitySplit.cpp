@@ -180,13 +180,10 @@ llvm::DenseMap<Operation *, tfl::IdentityTaps> mlir::mobileone::tfl::
     return chosen;
   // The extra operators: a 1x1 depthwise and an ADD over the map. Both are
   // compute-bound in int8 (the ADD requantises each input and the sum):
-  // measured on AVX2, 1.4 ns per element together where the int8 GEMM
-  // reaches 42 G multiply-adds/s, i.e. the time of kSplitMacs
-  // multiply-adds per element.
-  constexpr double kSplitMacs = 64.0;
+  // the time of folding.splitMacs multiply-adds per element.
   for (Candidate &c : candidates) {
     double map = double(elementsOf(c.op->getResult(0).getType()));
-    double seconds = std::max(map * kSplitMacs / folding.macsPerSecond,
+    double seconds = std::max(map * folding.splitMacs / folding.macsPerSecond,
                               5.0 * map / folding.bytesPerSecond) +
                      2.0 * folding.opSeconds;
     c.record.cost = total > 0.0 ? seconds / total : 0.0;

@@ -53,62 +53,7 @@ using namespace mobileone::runtime::kernels;
 
 namespace {
 
-/// One vector of 8 output lanes: which channel each lane holds decides the
-/// values (the GEMM's lanes are consecutive channels, the depthwise
-/// kernel's interleaved).
-struct alignas(32) LaneParams {
-  int32_t start[8];      ///< bias - input zero point x sum of weights
-  int32_t multiplier[8]; ///< Q31
-  int64_t shiftEven[4], shiftOdd[4]; ///< 31 - shift, lanes 0,2,4,6 / 1,3,5,7
-  int64_t roundEven[4], roundOdd[4]; ///< 1 << (31 - shift - 1)
-  /// Where every lane shifts by t = 31 - shift >= 33 (multipliers below
-  /// 1/4, the usual case): the rounding and shift applied to the high 32
-  /// bits of the product alone, 2^(t - 33) and t - 32 (see requantize).
-  int32_t multiplierOdd[8]; ///< lane 2i + 1's multiplier in lane 2i
-  int32_t roundHigh[8], shiftHigh[8];
-  bool highOnly = false;
-};
-
-/// Lane params for the channels `channel[0..7]` (-1: a padding lane).
-/// Lane j: starting value start[j], Q31 multiplier[j], right shift
-/// total[j] = 31 - shift (in [1, 62]).
-LaneParams makeLanes(const int32_t start[8], const int32_t multiplier[8],
-                     const int total[8]) {
-  LaneParams p;
-  p.highOnly = true;
-  for (int j = 0; j < 8; ++j) {
-    p.start[j] = start[j];
-    p.multiplier[j] = multiplier[j];
-    int64_t *shift = j % 2 ? p.shiftOdd : p.shiftEven;
-    int64_t *round = j % 2 ? p.roundOdd : p.roundEven;
-    shift[j / 2] = total[j];
-    round[j / 2] = int64_t(1) << (total[j] - 1);
-    p.roundHigh[j] = total[j] >= 33 ? int32_t(1) << (total[j] - 33) : 0;
-    p.shiftHigh[j] = total[j] - 32;
-    p.highOnly &= total[j] >= 33;
-  }
-  for (int j = 0; j < 8; ++j)
-    p.multiplierOdd[j] = j % 2 ? 0 : multiplier[j + 1];
-  return p;
-}
-
-/// Lane params for the channels `channel[0..7]` (-1: a padding lane).
-LaneParams laneParams(const QuantizedConv &c, const int64_t *weightSums,
-                      const int channel[8]) {
-  int32_t start[8], multiplier[8];
-  int total[8];
-  for (int j = 0; j < 8; ++j) {
-    start[j] = 0, multiplier[j] = 0;
-    total[j] = 33; // a padding lane: 0 either way
-    if (channel[j] >= 0) {
-      const size_t i = c.channels == 1 ? 0 : size_t(channel[j]);
-      start[j] = channelStart(c, size_t(channel[j]), weightSums[channel[j]]);
-      multiplier[j] = c.multiplier[i];
-      total[j] = 31 - c.shift[i];
-    }
-  }
-  return makeLanes(start, multiplier, total);
-}
+using LaneParams = Lanes<8>;
 
 inline __m256i load(const void *p) {
   return _mm256_loadu_si256(static_cast<const __m256i *>(p));
@@ -295,13 +240,8 @@ GemmInt8::GemmInt8(const QuantizedConv &c) : s(c.shape) {
       w[((o / kBlock) * pairs + k / 2) * 32 + (o % kBlock) / 8 * 16 +
         (o % 8) * 2 + k % 2] = v;
     }
-  lanes.resize(blocks * 2);
-  for (size_t b = 0; b < blocks * 2; ++b) {
-    int channel[8];
-    for (int j = 0; j < 8; ++j)
-      channel[j] = b * 8 + j < N ? int(b * 8 + j) : -1;
-    lanes[b] = laneParams(c, sums.data(), channel);
-  }
+  for (size_t b = 0; b < blocks * 2; ++b)
+    lanes.push_back(lanesOf<8>(c, sums, [&](size_t j) { return b * 8 + j; }));
 }
 
 void GemmInt8::packRows(const int8_t *in, const int16_t *wide, size_t m0,
@@ -402,7 +342,7 @@ private:
   void rows(const int8_t *in, int8_t *out, size_t row0, size_t count) const;
 
   ConvShape s;
-  size_t C, taps, pairs, groups;
+  size_t C, pairs, groups;
   int32_t outputZero, lo, hi;
   std::vector<int8_t> zeroRow; ///< groups x 16 bytes of the input zero point
   std::vector<int32_t> w;      ///< [groups][pairs][2][8] int16 pairs
@@ -411,32 +351,25 @@ private:
 
 /// The channel of lane j of the low (half 0) or high (half 1) vector of a
 /// 16-channel group: vpunpck{l,h}wd order, [0-3, 8-11] and [4-7, 12-15].
-int depthwiseChannel(int half, int j) {
+size_t depthwiseChannel(size_t half, size_t j) {
   return (j < 4 ? j : j + 4) + 4 * half;
 }
 
 DepthwiseInt8::DepthwiseInt8(const QuantizedConv &c) : s(c.shape) {
   C = size_t(s.outC);
-  taps = size_t(s.kernelH) * s.kernelW;
-  pairs = (taps + 1) / 2;
+  pairs = (size_t(s.kernelH) * s.kernelW + 1) / 2;
   groups = (C + 15) / 16;
   outputZero = c.outputZero;
   lo = c.activationMin;
   hi = c.activationMax;
   zeroRow.assign(groups * 16, int8_t(c.inputZero));
-  const std::vector<int64_t> sums = packDepthwisePairs<16>(
-      c, [](size_t half, size_t j) { return size_t(depthwiseChannel(int(half), int(j))); },
-      w);
-  lanes.resize(groups * 2);
+  const std::vector<int64_t> sums =
+      packDepthwisePairs<16>(c, depthwiseChannel, w);
   for (size_t g = 0; g < groups; ++g)
-    for (int half = 0; half < 2; ++half) {
-      int channel[8];
-      for (int j = 0; j < 8; ++j) {
-        const size_t ch = g * 16 + depthwiseChannel(half, j);
-        channel[j] = ch < C ? int(ch) : -1;
-      }
-      lanes[g * 2 + half] = laneParams(c, sums.data(), channel);
-    }
+    for (size_t half = 0; half < 2; ++half)
+      lanes.push_back(lanesOf<8>(c, sums, [&](size_t j) {
+        return g * 16 + depthwiseChannel(half, j);
+      }));
 }
 
 /// One output pixel's 16 channels [offset, offset + 16) of `tap`: the
@@ -502,13 +435,7 @@ inline __m256i widen8(const int8_t *q, __m256i z) {
 } // namespace
 
 void mobileone::runtime::kernels::detail::mulInt8Avx2(const MulInt8 &m) {
-  const int32_t start[8] = {}, multiplier[8] = {m.multiplier, m.multiplier,
-                                                m.multiplier, m.multiplier,
-                                                m.multiplier, m.multiplier,
-                                                m.multiplier, m.multiplier};
-  int total[8];
-  std::fill(total, total + 8, 31 - m.shift);
-  const LaneParams p = makeLanes(start, multiplier, total);
+  const LaneParams p = uniformLanes<8>(m.multiplier, m.shift);
   const __m256i za = _mm256_set1_epi32(m.zeroA), zb = _mm256_set1_epi32(m.zeroB);
   const __m256i zero = _mm256_set1_epi32(m.outputZero),
                 low = _mm256_set1_epi32(m.activationMin),
@@ -543,22 +470,11 @@ void mobileone::runtime::kernels::detail::mulInt8Avx2(const MulInt8 &m) {
     }
 }
 
-namespace {
-/// Lane params with one multiplier and shift in every lane, no start.
-LaneParams uniformLanes(int32_t multiplier, int shift) {
-  const int32_t start[8] = {};
-  int32_t multipliers[8];
-  int total[8];
-  std::fill(multipliers, multipliers + 8, multiplier);
-  std::fill(total, total + 8, 31 - shift);
-  return makeLanes(start, multipliers, total);
-}
-} // namespace
 
 void mobileone::runtime::kernels::detail::addInt8Avx2(const AddInt8 &m) {
-  const LaneParams pa = uniformLanes(m.multiplierA, m.shiftA),
-                   pb = uniformLanes(m.multiplierB, m.shiftB),
-                   po = uniformLanes(m.multiplier, m.shift);
+  const LaneParams pa = uniformLanes<8>(m.multiplierA, m.shiftA),
+                   pb = uniformLanes<8>(m.multiplierB, m.shiftB),
+                   po = uniformLanes<8>(m.multiplier, m.shift);
   const __m256i za = _mm256_set1_epi32(m.zeroA), zb = _mm256_set1_epi32(m.zeroB);
   const __m256i zero = _mm256_set1_epi32(m.outputZero),
                 low = _mm256_set1_epi32(m.activationMin),

@@ -102,6 +102,78 @@ void im2colRow(const ConvShape &s, const T *input, const T *inputEnd, size_t m,
   }
 }
 
+/// One vector of L output lanes' requantisation (TFLite's single rounding
+/// per channel), as the kernels' `requantize` reads it: which channel each
+/// lane holds decides the values (a GEMM's lanes are consecutive channels,
+/// a depthwise kernel's interleaved).
+template <size_t L> struct alignas(4 * L) Lanes {
+  int32_t start[L];      ///< bias - input zero point x sum of weights
+  int32_t multiplier[L]; ///< Q31
+  int64_t shiftEven[L / 2], shiftOdd[L / 2]; ///< 31 - shift, even / odd lanes
+  int64_t roundEven[L / 2], roundOdd[L / 2]; ///< 1 << (31 - shift - 1)
+  /// Where every lane shifts by t = 31 - shift >= 33 (multipliers below
+  /// 1/4, the usual case): the rounding and shift applied to the high 32
+  /// bits of the product alone, 2^(t - 33) and t - 32 (see requantize).
+  int32_t multiplierOdd[L]; ///< lane 2i + 1's multiplier in lane 2i
+  int32_t roundHigh[L], shiftHigh[L];
+  bool highOnly = true;
+  /// highOnly, and the output zero point folded into roundHigh (the VNNI
+  /// kernels' foldZero): requantize adds no zero point.
+  bool zeroFolded = false;
+};
+
+/// Lane j: starting value start[j], Q31 multiplier[j], right shift
+/// total[j] = 31 - shift (in [1, 62]).
+template <size_t L>
+Lanes<L> makeLanes(const int32_t start[L], const int32_t multiplier[L],
+                   const int total[L]) {
+  Lanes<L> p;
+  for (size_t j = 0; j < L; ++j) {
+    p.start[j] = start[j];
+    p.multiplier[j] = multiplier[j];
+    // Through pointers: GCC's bounds sanitizer misreads (c ? a : b)[i].
+    int64_t *shift = j % 2 ? p.shiftOdd : p.shiftEven;
+    int64_t *round = j % 2 ? p.roundOdd : p.roundEven;
+    shift[j / 2] = total[j];
+    round[j / 2] = int64_t(1) << (total[j] - 1);
+    p.roundHigh[j] = total[j] >= 33 ? int32_t(1) << (total[j] - 33) : 0;
+    p.shiftHigh[j] = total[j] - 32;
+    p.highOnly &= total[j] >= 33;
+  }
+  for (size_t j = 0; j < L; ++j)
+    p.multiplierOdd[j] = j % 2 ? 0 : multiplier[j + 1];
+  return p;
+}
+
+/// The lanes of `c`'s output channels channel(0..L-1) (from C on: padding
+/// lanes that compute 0, never stored); `sums` the channels' weight sums.
+template <size_t L, class Channel>
+Lanes<L> lanesOf(const QuantizedConv &c, const std::vector<int64_t> &sums,
+                 Channel &&channel) {
+  int32_t start[L], multiplier[L];
+  int total[L];
+  for (size_t j = 0; j < L; ++j) {
+    const size_t o = channel(j);
+    start[j] = 0, multiplier[j] = 0, total[j] = 33; // a padding lane: 0
+    if (o < sums.size()) {
+      const size_t i = c.channels == 1 ? 0 : o;
+      start[j] = channelStart(c, o, sums[o]);
+      multiplier[j] = c.multiplier[i];
+      total[j] = 31 - c.shift[i];
+    }
+  }
+  return makeLanes<L>(start, multiplier, total);
+}
+
+/// One multiplier and shift in every lane, no start.
+template <size_t L> Lanes<L> uniformLanes(int32_t multiplier, int shift) {
+  int32_t start[L] = {}, multipliers[L];
+  int total[L];
+  std::fill(multipliers, multipliers + L, multiplier);
+  std::fill(total, total + L, 31 - shift);
+  return makeLanes<L>(start, multipliers, total);
+}
+
 /// At most this many taps in a depthwise kernel the int8 kernels take.
 constexpr size_t kMaxDepthwiseTaps = 64;
 

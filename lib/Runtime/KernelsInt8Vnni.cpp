@@ -53,81 +53,21 @@ namespace {
 constexpr size_t kRows = 12;  ///< output pixels per tile
 constexpr size_t kBlock = 32; ///< output channels per weight block
 
-/// One zmm of 16 output channels' requantisation (see KernelsInt8.cpp's
-/// LaneParams, which this widens).
-struct alignas(64) Lanes16 {
-  int32_t start[16];      ///< bias - input zero point x sum of weights
-  int32_t multiplier[16]; ///< Q31
-  int32_t multiplierOdd[16]; ///< lane 2i + 1's multiplier in lane 2i
-  int32_t roundHigh[16], shiftHigh[16];
-  int64_t shiftEven[8], shiftOdd[8]; ///< 31 - shift, even / odd lanes
-  int64_t roundEven[8], roundOdd[8]; ///< 1 << (31 - shift - 1)
-  bool highOnly = true; ///< every 31 - shift >= 33
-  /// highOnly, and the output zero point z folded into roundHigh (see
-  /// makeLanes): requantize adds no zero point.
-  bool zeroFolded = false;
-};
+using Lanes16 = Lanes<16>;
 
-/// Lane j: starting value start[j], Q31 multiplier[j], right shift
-/// total[j] = 31 - shift (in [1, 62]), output zero point `zero`.
-///
-/// With highOnly, where every k = total - 32 <= 21, z 2^k joins the
-/// rounding term: (H + r + z 2^k) >> k = ((H + r) >> k) + z exactly (an
-/// arithmetic shift is a floor division, and z 2^k a multiple of 2^k), and
-/// nothing overflows: |H| <= 2^30 (|acc| <= 2^31, multiplier < 2^31),
-/// r < 2^29, |z 2^k| <= 2^28.
-Lanes16 makeLanes(const int32_t start[16], const int32_t multiplier[16],
-                  const int total[16], int32_t zero) {
-  Lanes16 p;
-  for (size_t j = 0; j < 16; ++j) {
-    p.start[j] = start[j];
-    p.multiplier[j] = multiplier[j];
-    // Through pointers: GCC's bounds sanitizer misreads (c ? a : b)[i].
-    int64_t *shift = j % 2 ? p.shiftOdd : p.shiftEven;
-    int64_t *round = j % 2 ? p.roundOdd : p.roundEven;
-    shift[j / 2] = total[j];
-    round[j / 2] = int64_t(1) << (total[j] - 1);
-    p.roundHigh[j] = total[j] >= 33 ? int32_t(1) << (total[j] - 33) : 0;
-    p.shiftHigh[j] = total[j] - 32;
-    p.highOnly &= total[j] >= 33;
-  }
-  for (size_t j = 0; j < 16; ++j)
-    p.multiplierOdd[j] = j % 2 ? 0 : multiplier[j + 1];
+/// `p` with the output zero point z joining the rounding term where that
+/// is exact: with highOnly and every k = total - 32 <= 21, (H + r + z 2^k)
+/// >> k = ((H + r) >> k) + z (an arithmetic shift is a floor division, and
+/// z 2^k a multiple of 2^k), and nothing overflows: |H| <= 2^30 (|acc| <=
+/// 2^31, multiplier < 2^31), r < 2^29, |z 2^k| <= 2^28.
+Lanes16 foldZero(Lanes16 p, int32_t zero) {
   p.zeroFolded = p.highOnly && zero >= -128 && zero <= 127 &&
-                 std::all_of(total, total + 16, [](int t) { return t <= 53; });
+                 std::all_of(p.shiftHigh, p.shiftHigh + 16,
+                             [](int32_t k) { return k <= 21; });
   if (p.zeroFolded)
     for (size_t j = 0; j < 16; ++j)
-      p.roundHigh[j] += int32_t(uint32_t(zero) << (total[j] - 32));
+      p.roundHigh[j] += int32_t(uint32_t(zero) << p.shiftHigh[j]);
   return p;
-}
-
-/// The lanes of `c`'s channels channel(0..15) (past C: padding lanes that
-/// compute 0, never stored); `sums` the channels' weight sums.
-template <class Channel>
-Lanes16 lanesOf(const QuantizedConv &c, const std::vector<int64_t> &sums,
-                Channel &&channel) {
-  int32_t start[16], multiplier[16];
-  int total[16];
-  for (size_t j = 0; j < 16; ++j) {
-    const size_t o = channel(j);
-    start[j] = 0, multiplier[j] = 0, total[j] = 33; // a padding lane: 0
-    if (o < sums.size()) {
-      const size_t i = c.channels == 1 ? 0 : o;
-      start[j] = channelStart(c, o, sums[o]);
-      multiplier[j] = c.multiplier[i];
-      total[j] = 31 - c.shift[i];
-    }
-  }
-  return makeLanes(start, multiplier, total, c.outputZero);
-}
-
-/// One multiplier and shift in every lane, no start.
-Lanes16 uniformLanes(int32_t multiplier, int shift, int32_t zero) {
-  int32_t start[16] = {}, multipliers[16];
-  int total[16];
-  std::fill(multipliers, multipliers + 16, multiplier);
-  std::fill(total, total + 16, 31 - shift);
-  return makeLanes(start, multipliers, total, zero);
 }
 
 inline __m512i load(const void *p) { return _mm512_loadu_si512(p); }
@@ -204,6 +144,11 @@ inline int32_t rowSum(const int8_t *x, size_t n) {
   X("(%[p3])", 3, 15) X("(%[p0],%[s],4)", 4, 16) X("(%[p3],%[s],2)", 5, 17)   \
   X("(%[p6])", 6, 18) X("(%[p3],%[s],4)", 7, 19) X("(%[p0],%[s],8)", 8, 20)   \
   X("(%[p9])", 9, 21) X("(%[p6],%[s],4)", 10, 22) X("(%[p3],%[s],8)", 11, 23)
+// The accumulators of channels 0-15 (zmm0-11) and 16-31 (zmm12-23).
+#define MOBILEONE_LOW(X)                                                       \
+  X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define MOBILEONE_HIGH(X)                                                      \
+  X(12) X(13) X(14) X(15) X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23)
 #define MOBILEONE_ZERO(i) "vpxord %%zmm" #i ", %%zmm" #i ", %%zmm" #i "\n\t"
 #define MOBILEONE_STORE(i) "vmovdqu32 %%zmm" #i ", 64*" #i "(%[out])\n\t"
 #define MOBILEONE_CLOBBERS                                                     \
@@ -225,13 +170,7 @@ void multiplyTile2(const int8_t *p0, size_t stride, const uint8_t *w,
   "vpdpbusd " addr "%{1to16%}, %%zmm24, %%zmm" #a "\n\t"                       \
   "vpdpbusd " addr "%{1to16%}, %%zmm25, %%zmm" #b "\n\t"
   asm volatile(
-      MOBILEONE_ZERO(0) MOBILEONE_ZERO(1) MOBILEONE_ZERO(2) MOBILEONE_ZERO(3)
-      MOBILEONE_ZERO(4) MOBILEONE_ZERO(5) MOBILEONE_ZERO(6) MOBILEONE_ZERO(7)
-      MOBILEONE_ZERO(8) MOBILEONE_ZERO(9) MOBILEONE_ZERO(10) MOBILEONE_ZERO(11)
-      MOBILEONE_ZERO(12) MOBILEONE_ZERO(13) MOBILEONE_ZERO(14)
-      MOBILEONE_ZERO(15) MOBILEONE_ZERO(16) MOBILEONE_ZERO(17)
-      MOBILEONE_ZERO(18) MOBILEONE_ZERO(19) MOBILEONE_ZERO(20)
-      MOBILEONE_ZERO(21) MOBILEONE_ZERO(22) MOBILEONE_ZERO(23)
+      MOBILEONE_LOW(MOBILEONE_ZERO) MOBILEONE_HIGH(MOBILEONE_ZERO)
       "1:\n\t"
       "vmovdqu64 (%[w]), %%zmm24\n\t"
       "vmovdqu64 64(%[w]), %%zmm25\n\t" //
@@ -243,14 +182,7 @@ void multiplyTile2(const int8_t *p0, size_t stride, const uint8_t *w,
       "add $4, %[p9]\n\t"
       "dec %[n]\n\t"
       "jnz 1b\n\t" //
-      MOBILEONE_STORE(0) MOBILEONE_STORE(1) MOBILEONE_STORE(2)
-      MOBILEONE_STORE(3) MOBILEONE_STORE(4) MOBILEONE_STORE(5)
-      MOBILEONE_STORE(6) MOBILEONE_STORE(7) MOBILEONE_STORE(8)
-      MOBILEONE_STORE(9) MOBILEONE_STORE(10) MOBILEONE_STORE(11)
-      MOBILEONE_STORE(12) MOBILEONE_STORE(13) MOBILEONE_STORE(14)
-      MOBILEONE_STORE(15) MOBILEONE_STORE(16) MOBILEONE_STORE(17)
-      MOBILEONE_STORE(18) MOBILEONE_STORE(19) MOBILEONE_STORE(20)
-      MOBILEONE_STORE(21) MOBILEONE_STORE(22) MOBILEONE_STORE(23)
+      MOBILEONE_LOW(MOBILEONE_STORE) MOBILEONE_HIGH(MOBILEONE_STORE)
       : [w] "+r"(w), [p0] "+r"(p0), [p3] "+r"(p3), [p6] "+r"(p6),
         [p9] "+r"(p9), [n] "+r"(quads)
       : [s] "r"(stride), [out] "r"(out)
@@ -266,9 +198,7 @@ void multiplyTile1(const int8_t *p0, size_t stride, const uint8_t *w,
 #define MOBILEONE_ROW1(addr, a, b)                                             \
   "vpdpbusd " addr "%{1to16%}, %%zmm24, %%zmm" #a "\n\t"
   asm volatile(
-      MOBILEONE_ZERO(0) MOBILEONE_ZERO(1) MOBILEONE_ZERO(2) MOBILEONE_ZERO(3)
-      MOBILEONE_ZERO(4) MOBILEONE_ZERO(5) MOBILEONE_ZERO(6) MOBILEONE_ZERO(7)
-      MOBILEONE_ZERO(8) MOBILEONE_ZERO(9) MOBILEONE_ZERO(10) MOBILEONE_ZERO(11)
+      MOBILEONE_LOW(MOBILEONE_ZERO)
       "1:\n\t"
       "vmovdqu64 (%[w]), %%zmm24\n\t" //
       MOBILEONE_ROWS(MOBILEONE_ROW1)  //
@@ -279,10 +209,7 @@ void multiplyTile1(const int8_t *p0, size_t stride, const uint8_t *w,
       "add $4, %[p9]\n\t"
       "dec %[n]\n\t"
       "jnz 1b\n\t" //
-      MOBILEONE_STORE(0) MOBILEONE_STORE(1) MOBILEONE_STORE(2)
-      MOBILEONE_STORE(3) MOBILEONE_STORE(4) MOBILEONE_STORE(5)
-      MOBILEONE_STORE(6) MOBILEONE_STORE(7) MOBILEONE_STORE(8)
-      MOBILEONE_STORE(9) MOBILEONE_STORE(10) MOBILEONE_STORE(11)
+      MOBILEONE_LOW(MOBILEONE_STORE)
       : [w] "+r"(w), [p0] "+r"(p0), [p3] "+r"(p3), [p6] "+r"(p6),
         [p9] "+r"(p9), [n] "+r"(quads)
       : [s] "r"(stride), [out] "r"(out)
@@ -291,6 +218,8 @@ void multiplyTile1(const int8_t *p0, size_t stride, const uint8_t *w,
 }
 
 #undef MOBILEONE_ROWS
+#undef MOBILEONE_LOW
+#undef MOBILEONE_HIGH
 #undef MOBILEONE_ZERO
 #undef MOBILEONE_STORE
 #undef MOBILEONE_CLOBBERS
@@ -348,7 +277,9 @@ GemmVnni::GemmVnni(const QuantizedConv &c) : s(c.shape) {
     }
   }
   for (size_t b = 0; b < 2 * blocks; ++b)
-    lanes.push_back(lanesOf(c, sums, [&](size_t j) { return b * 16 + j; }));
+    lanes.push_back(foldZero(
+        lanesOf<16>(c, sums, [&](size_t j) { return b * 16 + j; }),
+        c.outputZero));
 }
 
 void GemmVnni::block(const int8_t *rows, const int8_t *tail, size_t stride,
@@ -436,10 +367,7 @@ void GemmVnni::run(const int8_t *input, int8_t *output,
       tail = packed.data() + full * stride;
     }
     for (size_t r = 0; r < count; ++r)
-      corr[r] = int32_t(uint32_t(128) * uint32_t(rowSum(
-                                            (direct ? rows : packed.data()) +
-                                                r * stride,
-                                            K)));
+      corr[r] = int32_t(uint32_t(128) * uint32_t(rowSum(rows + r * stride, K)));
     const size_t b1 = std::min(blocks, (group + 1) * perGroup);
     for (size_t b = group * perGroup; b < b1; ++b)
       block(rows, tail, stride, corr.data(), count, b, output + m0 * N);
@@ -464,7 +392,7 @@ private:
   void rows(const int8_t *in, int8_t *out, size_t row0, size_t count) const;
 
   ConvShape s;
-  size_t C, taps, pairs, groups;
+  size_t C, pairs, groups;
   int32_t outputZero, lo, hi;
   std::vector<int8_t> zeroRow;   ///< groups x 32 bytes of the input zero point
   std::vector<int32_t> w;        ///< [groups][pairs][2][16] int16 pairs
@@ -480,8 +408,7 @@ size_t depthwiseChannel(size_t half, size_t j) {
 
 DepthwiseVnni::DepthwiseVnni(const QuantizedConv &c) : s(c.shape) {
   C = size_t(s.outC);
-  taps = size_t(s.kernelH) * s.kernelW;
-  pairs = (taps + 1) / 2;
+  pairs = (size_t(s.kernelH) * s.kernelW + 1) / 2;
   groups = (C + 31) / 32;
   outputZero = c.outputZero;
   lo = c.activationMin;
@@ -491,9 +418,12 @@ DepthwiseVnni::DepthwiseVnni(const QuantizedConv &c) : s(c.shape) {
       packDepthwisePairs<32>(c, depthwiseChannel, w);
   for (size_t g = 0; g < groups; ++g)
     for (size_t half = 0; half < 2; ++half)
-      lanes.push_back(lanesOf(c, sums, [&](size_t j) {
-        return g * 32 + depthwiseChannel(half, j);
-      }));
+      lanes.push_back(foldZero(lanesOf<16>(c, sums,
+                                           [&](size_t j) {
+                                             return g * 32 +
+                                                    depthwiseChannel(half, j);
+                                           }),
+                               c.outputZero));
 }
 
 /// One output pixel's 32 channels [offset, offset + 32) of `tap`, in
@@ -558,9 +488,10 @@ void DepthwiseVnni::run(const int8_t *input, int8_t *output,
 
 void mobileone::runtime::kernels::detail::addInt8Vnni(const AddInt8 &m) {
   // As addInt8Avx2, 16 lanes at a time, the last ones masked.
-  const Lanes16 pa = uniformLanes(m.multiplierA, m.shiftA, 0),
-                pb = uniformLanes(m.multiplierB, m.shiftB, 0),
-                po = uniformLanes(m.multiplier, m.shift, m.outputZero);
+  const Lanes16 pa = uniformLanes<16>(m.multiplierA, m.shiftA),
+                pb = uniformLanes<16>(m.multiplierB, m.shiftB),
+                po = foldZero(uniformLanes<16>(m.multiplier, m.shift),
+                              m.outputZero);
   const __m512i za = _mm512_set1_epi32(m.zeroA), zb = _mm512_set1_epi32(m.zeroB);
   const __m512i zero = _mm512_set1_epi32(m.outputZero),
                 none = _mm512_setzero_si512();
